@@ -1,0 +1,25 @@
+import type { Logger } from '../infra/logger';
+import type { ResultsStore } from '../infra/results-store';
+import { createLoadActivities } from './load';
+import { createStoreActivities } from './store';
+import { createTargetActivities } from './target';
+
+/** Everything the activities need, built once per worker. */
+export interface ActivityDeps {
+  logger: Logger;
+  store: ResultsStore;
+  reportRoot: string;
+  allowedHosts: string[];
+}
+
+/**
+ * Builds every activity the campaign workflow calls. The workflow types its proxies with
+ * `ReturnType<typeof createActivities>`, so names and signatures are checked at compile time.
+ */
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createStoreActivities(deps),
+    ...createTargetActivities(deps),
+    ...createLoadActivities(deps),
+  };
+}

@@ -1,0 +1,38 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type { Campaign } from '../../config/schema';
+import type { PhaseName, PhaseOutcome, Verdict } from '../../core/types';
+import type { Logger } from '../../infra/logger';
+import type { ResultsStore } from '../../infra/results-store';
+import { loadReport, writeReportFiles } from '../report/write-report';
+
+/** Dependencies of the bookkeeping activities. */
+export interface StoreDeps {
+  logger: Logger;
+  store: ResultsStore;
+  /** Directory under which each campaign's report directory is written. */
+  reportRoot: string;
+}
+
+/** Builds the activities that record a campaign and write its report. All are idempotent. */
+export function createStoreActivities(deps: StoreDeps) {
+  return {
+    /** Records the campaign (config with env references only, never secret values). */
+    async recordCampaignStart(args: { campaignId: string; campaign: Campaign; configHash: string; startedAt: string }): Promise<void> {
+      await deps.store.upsertCampaign(args);
+      deps.logger.info({ campaignId: args.campaignId, name: args.campaign.name }, 'campaign recorded');
+    },
+
+    /** Records the verdict and per-phase outcomes. */
+    async recordCampaignEnd(args: { campaignId: string; verdict: Verdict; phases: Record<PhaseName, PhaseOutcome>; finishedAt: string }): Promise<void> {
+      await deps.store.finishCampaign(args);
+      deps.logger.info({ campaignId: args.campaignId, decision: args.verdict.decision, scorePct: args.verdict.scorePct }, 'campaign finished');
+    },
+
+    /** Regenerates report.json and report.md from the store into the campaign's report directory. */
+    async writeCampaignReport({ campaignId }: { campaignId: string }): Promise<{ reportDir: string; files: string[] }> {
+      const report = await loadReport(deps.store, campaignId, new Date());
+      if (!report) throw ApplicationFailure.nonRetryable(`campaign ${campaignId} is not in the results store`, 'ConfigError');
+      return writeReportFiles(deps.reportRoot, report);
+    },
+  };
+}

@@ -1,0 +1,35 @@
+import path from 'node:path';
+import { EXIT } from '../../core/exit-codes';
+import { migrate } from '../../infra/db';
+import { createLogger } from '../../infra/logger';
+import { installTemporalRuntime } from '../../infra/temporal-runtime';
+import { createReadinessWorker } from '../../worker';
+import { CliExit } from '../errors';
+import { untilSignal } from './dev';
+
+/**
+ * `readiness worker`: a worker only, for real deployments. Reads TEMPORAL_ADDRESS,
+ * TEMPORAL_NAMESPACE, DATABASE_URL, READINESS_REPORT_DIR and READINESS_ALLOWED_HOSTS; applies
+ * pending migrations; stops gracefully on SIGINT/SIGTERM.
+ */
+export async function workerCommand(): Promise<void> {
+  const databaseUrl = process.env.DATABASE_URL;
+  if (!databaseUrl) throw new CliExit(EXIT.INVALID_INPUT, 'error: DATABASE_URL is required for `readiness worker`');
+  const logger = createLogger({ cmd: 'worker' });
+  installTemporalRuntime(logger);
+  await migrate(databaseUrl, logger);
+  const w = await createReadinessWorker({
+    address: process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
+    namespace: process.env.TEMPORAL_NAMESPACE ?? 'default',
+    databaseUrl,
+    reportRoot: path.resolve(process.env.READINESS_REPORT_DIR ?? 'reports'),
+    logger,
+  });
+  const running = w.worker.run();
+  logger.info({ address: process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233' }, 'worker running');
+  process.stdout.write('readiness worker ready\n');
+  await Promise.race([untilSignal(), running]);
+  if (w.worker.getState() === 'RUNNING') w.worker.shutdown();
+  await running;
+  await w.close();
+}

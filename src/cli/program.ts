@@ -1,0 +1,106 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { DEFAULT_DATA_DIR } from '../infra/paths';
+import { abortCommand } from './commands/abort';
+import { demoCommand } from './commands/demo';
+import { devCommand } from './commands/dev';
+import { reportCommand } from './commands/report';
+import { startCommand } from './commands/start';
+import { statusCommand } from './commands/status';
+import { validateCommand } from './commands/validate';
+import { workerCommand } from './commands/worker';
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number (0 picks a free one)');
+  return n;
+}
+
+function positive(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number');
+  return n;
+}
+
+const EXIT_HELP = `
+Exit codes:
+  0  GO (or the command succeeded)
+  1  could not run (infrastructure or internal error)
+  2  invalid input (campaign file, arguments, unknown or reused campaign id)
+  3  NO_GO
+  4  CONDITIONAL_GO`;
+
+function connectionOptions(cmd: Command): Command {
+  return cmd
+    .option('--address <host:port>', 'Temporal frontend (default: TEMPORAL_ADDRESS, a running `readiness dev`, or 127.0.0.1:7233)')
+    .option('--namespace <ns>', 'Temporal namespace (default: TEMPORAL_NAMESPACE or "default")')
+    .option('--data-dir <dir>', 'data directory of a running `readiness dev`', DEFAULT_DATA_DIR);
+}
+
+/** Builds the `readiness` command tree. */
+export function buildProgram(): Command {
+  const program = new Command('readiness')
+    .description('Durable production-readiness campaigns on Temporal, ending in a GO / CONDITIONAL_GO / NO_GO report.')
+    .version(require('../../package.json').version)
+    .addHelpText('after', EXIT_HELP)
+    .showHelpAfterError()
+    .exitOverride();
+
+  program.command('dev')
+    .description('run a local stack in the foreground: Temporal dev server, results Postgres, a worker')
+    .option('--data-dir <dir>', 'where the Temporal db, Postgres cluster and reports live', DEFAULT_DATA_DIR)
+    .option('--port <port>', 'Temporal gRPC port', port, 7233)
+    .option('--ui-port <port>', 'Temporal Web UI port', port, 8233)
+    .option('--install-postgres', 'apt-get install PostgreSQL if no server binaries are found')
+    .action((o) => devCommand(o));
+
+  program.command('worker')
+    .description('run a worker only (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, DATABASE_URL, READINESS_REPORT_DIR, READINESS_ALLOWED_HOSTS)')
+    .action(() => workerCommand());
+
+  program.command('validate')
+    .description('validate a campaign file; lists every problem as `path: message` (exit 2 when invalid)')
+    .argument('<campaign.yaml>')
+    .option('--json', 'print a JSON summary')
+    .action((file, o) => validateCommand(file, o));
+
+  connectionOptions(program.command('start'))
+    .description('validate and start a campaign; prints its id and Web UI link')
+    .argument('<campaign.yaml>')
+    .option('--wait', 'follow progress and exit with the verdict (0 GO, 3 NO_GO, 4 CONDITIONAL_GO)')
+    .option('--json', 'print one JSON object as the last line')
+    .option('--id <id>', 'campaign (workflow) id; default readiness-<name>-<timestamp>')
+    .action(async (file, o) => { process.exitCode = await startCommand(file, o); });
+
+  connectionOptions(program.command('status'))
+    .description("show a campaign's progress (running) or verdict (finished)")
+    .argument('<campaignId>')
+    .option('--json', 'print JSON')
+    .action((id, o) => statusCommand(id, o));
+
+  program.command('report')
+    .description("regenerate a campaign's report from the results store")
+    .argument('<campaignId>')
+    .addOption(new Option('--format <format>', 'report format').choices(['md', 'json', 'html']).default('md'))
+    .option('--out <file>', 'write to a file instead of stdout')
+    .option('--data-dir <dir>', 'data directory of a running `readiness dev` (for its results database)', DEFAULT_DATA_DIR)
+    .action((id, o) => reportCommand(id, o));
+
+  connectionOptions(program.command('abort'))
+    .description('stop a running campaign; it ends NO_GO with a partial report')
+    .argument('<campaignId>')
+    .requiredOption('--by <name>', 'who is aborting')
+    .option('--reason <text>', 'why')
+    .action((id, o) => abortCommand(id, o));
+
+  program.command('demo')
+    .description('run the demo campaign end to end on embedded defaults (Temporal, Postgres, a demo target) and stop')
+    .option('--data-dir <dir>', 'data directory', DEFAULT_DATA_DIR)
+    .option('--port <port>', 'Temporal gRPC port (0: a free port)', port, 0)
+    .option('--ui-port <port>', 'Temporal Web UI port (0: a free port)', port, 0)
+    .option('--scale <factor>', 'multiply every phase duration (e.g. 0.2 for a quick run)', positive, 1)
+    .option('--json', 'print one JSON object as the last line')
+    .option('--install-postgres', 'apt-get install PostgreSQL if no server binaries are found')
+    .action((o) => demoCommand(o));
+
+  return program;
+}

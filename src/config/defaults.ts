@@ -1,0 +1,39 @@
+import { formatDurationMs, parseDurationMs } from '../core/duration';
+import { validateCampaign } from './load';
+import type { Campaign, CampaignInput } from './schema';
+
+/**
+ * The demo campaign: the hand-run campaign's smoke / normal / peak / endurance phases, compressed to
+ * seconds and scaled to the bundled demo target. `scale` multiplies every duration (tests use < 1).
+ */
+export function demoCampaign(baseUrl: string, scale = 1): Campaign {
+  const d = (text: string) => formatDurationMs(Math.max(1000, Math.round((parseDurationMs(text) ?? 0) * scale / 1000) * 1000));
+  const input: CampaignInput = {
+    apiVersion: 'readiness/v1',
+    name: 'demo',
+    owner: 'readiness demo',
+    target: { baseUrl, healthPath: '/health' },
+    scenario: {
+      thinkTime: '50ms',
+      requestTimeout: '2s',
+      vars: { id: { range: [1, 500] } },
+      requests: [
+        { name: 'get-item', method: 'GET', path: '/api/items/{{id}}', weight: 6, expect: { status: [200, 404] } },
+        { name: 'list-items', method: 'GET', path: '/api/items?limit=20', weight: 2 },
+        { name: 'create-item', method: 'POST', path: '/api/items', weight: 2, json: { name: 'demo item' }, expect: { status: 201 } },
+      ],
+    },
+    baseline: {
+      phases: [
+        { name: 'smoke', users: 5, duration: d('10s') },
+        { name: 'normal', users: 20, duration: d('20s') },
+        { name: 'peak', users: 100, duration: d('20s') },
+        { name: 'endurance', users: 20, duration: d('30s') },
+      ],
+      thresholds: ['p(95)<500', 'error_rate<0.01'],
+    },
+  };
+  const result = validateCampaign(input);
+  if (!result.ok) throw new Error(`built-in demo campaign is invalid: ${result.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
+  return result.campaign;
+}

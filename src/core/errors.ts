@@ -1,0 +1,38 @@
+/** One problem in a campaign file, as `path: message`. */
+export interface ConfigProblem {
+  path: string;
+  message: string;
+}
+
+/** Thrown when a campaign file cannot be read, parsed or validated; carries every problem found. */
+export class ConfigError extends Error {
+  constructor(public readonly problems: ConfigProblem[], public readonly file?: string) {
+    super(`${file ? `${file}: ` : ''}invalid campaign (${problems.length} problem${problems.length === 1 ? '' : 's'})\n` +
+      problems.map((p) => `  ${p.path}: ${p.message}`).join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+/** Thrown when a required component (Temporal CLI, PostgreSQL, a port) cannot be provided; says what was tried. */
+export class InfrastructureError extends Error {
+  constructor(message: string, public readonly tried: string[] = []) {
+    super(tried.length ? `${message}\nTried:\n${tried.map((t) => `  - ${t}`).join('\n')}` : message);
+    this.name = 'InfrastructureError';
+  }
+}
+
+/** Thrown when a CLI command names a campaign the server does not know. */
+export class UnknownCampaignError extends Error {
+  constructor(public readonly campaignId: string) {
+    super(`no campaign with id "${campaignId}" (check the id with the Web UI or \`readiness status\`)`);
+    this.name = 'UnknownCampaignError';
+  }
+}
+
+/** Thrown when a campaign id is already in use by a running campaign. */
+export class CampaignAlreadyRunningError extends Error {
+  constructor(public readonly campaignId: string) {
+    super(`campaign "${campaignId}" is already running; pick another --id or wait for it to finish`);
+    this.name = 'CampaignAlreadyRunningError';
+  }
+}

@@ -1,0 +1,34 @@
+import { defineSearchAttributeKey } from '@temporalio/common';
+
+/** The task queue every readiness worker polls and every campaign is started on. */
+export const TASK_QUEUE = 'readiness';
+
+/** The name the campaign workflow is registered under. */
+export const CAMPAIGN_WORKFLOW = 'readinessCampaignWorkflow';
+
+/** Search attribute: the phase the campaign is in (`baseline`, `stress`, ..., `done`). */
+export const SA_PHASE = defineSearchAttributeKey('ReadinessPhase', 'KEYWORD');
+/** Search attribute: the final decision (`GO`, `CONDITIONAL_GO`, `NO_GO`). */
+export const SA_VERDICT = defineSearchAttributeKey('ReadinessVerdict', 'KEYWORD');
+/** Search attribute: the final overall score in percent. */
+export const SA_SCORE = defineSearchAttributeKey('ReadinessScore', 'DOUBLE');
+/** Search attribute: the target's base URL. */
+export const SA_TARGET = defineSearchAttributeKey('ReadinessTarget', 'KEYWORD');
+
+/** Every search attribute the project uses, with the server-side type to register. */
+export const SEARCH_ATTRIBUTES = [
+  { name: SA_PHASE.name, type: 'Keyword' },
+  { name: SA_VERDICT.name, type: 'Keyword' },
+  { name: SA_SCORE.name, type: 'Double' },
+  { name: SA_TARGET.name, type: 'Keyword' },
+] as const;
+
+/**
+ * Builds a readable, unique campaign workflow id: `readiness-<name>-<yyyymmddThhmmssZ>`.
+ * The timestamp keeps reruns of the same campaign apart in the Web UI.
+ */
+export function campaignWorkflowId(name: string, now: Date): string {
+  const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60) || 'campaign';
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return `readiness-${slug}-${stamp}`;
+}

@@ -1,0 +1,171 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, chownSync, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import path from 'node:path';
+import { Client } from 'pg';
+import { InfrastructureError } from '../core/errors';
+import type { Logger } from './logger';
+import { run, stopProcess, waitFor } from './process';
+
+/** The database and role the embedded cluster creates for results. */
+const DB_NAME = 'readiness';
+const DB_USER = 'readiness';
+
+function hasServerBinaries(dir: string): boolean {
+  return existsSync(path.join(dir, 'initdb')) && existsSync(path.join(dir, 'postgres'));
+}
+
+/**
+ * Finds the directory holding `initdb` and `postgres`: PATH, then `pg_config --bindir`, then the
+ * newest /usr/lib/postgresql/<version>/bin. Returns undefined and fills `tried` when none has them.
+ */
+export async function findPostgresBinDir(tried: string[] = [], env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
+    if (dir && hasServerBinaries(dir)) return dir;
+  }
+  tried.push('initdb and postgres on PATH: not found');
+  const pgConfig = await run('pg_config', ['--bindir']);
+  if (pgConfig.code === 0 && hasServerBinaries(pgConfig.stdout.trim())) return pgConfig.stdout.trim();
+  tried.push(`pg_config --bindir: ${pgConfig.code === 0 ? `${pgConfig.stdout.trim()} has no server binaries` : 'not available'}`);
+  const root = '/usr/lib/postgresql';
+  if (existsSync(root)) {
+    const versions = readdirSync(root).filter((v) => hasServerBinaries(path.join(root, v, 'bin'))).sort((a, b) => Number(b) - Number(a));
+    if (versions.length) return path.join(root, versions[0], 'bin');
+  }
+  tried.push(`${root}/*/bin: no server binaries`);
+  return undefined;
+}
+
+/** Installs Debian's PostgreSQL server with apt-get (only when allowed and running as root). */
+async function aptInstallPostgres(logger?: Logger): Promise<boolean> {
+  if (process.getuid?.() !== 0) return false;
+  logger?.info('installing PostgreSQL with apt-get');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  await run('apt-get', ['update'], { env });
+  return (await run('apt-get', ['install', '-y', '--no-install-recommends', 'postgresql'], { env })).code === 0;
+}
+
+/** A running embedded PostgreSQL cluster. */
+export interface EmbeddedPostgres {
+  url: string;
+  port: number;
+  dataDir: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Options of {@link startEmbeddedPostgres}. */
+export interface EmbeddedPostgresOptions {
+  /** Directory the cluster lives in (created; persists across runs). */
+  dir: string;
+  port: number;
+  logger?: Logger;
+  /** Run apt-get to install PostgreSQL when no binaries are found. */
+  allowInstall?: boolean;
+}
+
+/** The uid/gid the server runs as: ourselves, or the `postgres` user when we are root (postgres refuses root). */
+function serverUser(): { uid: number; gid: number } | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  try {
+    const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('postgres:'));
+    if (line) {
+      const [, , uid, gid] = line.split(':');
+      return { uid: Number(uid), gid: Number(gid) };
+    }
+  } catch { /* fall through */ }
+  const nobody = userInfo({ encoding: 'utf8' });
+  return { uid: 65534, gid: nobody.gid === 0 ? 65534 : nobody.gid };
+}
+
+function chownTree(dir: string, owner: { uid: number; gid: number }): void {
+  chownSync(dir, owner.uid, owner.gid);
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) chownTree(p, owner);
+    else chownSync(p, owner.uid, owner.gid);
+  }
+}
+
+/**
+ * Starts (initialising on first use) a PostgreSQL cluster from the system's binaries, listening on
+ * 127.0.0.1 only, with a generated password kept in the cluster directory (mode 0600). Creates the
+ * `readiness` database. When run as root, the server runs as the `postgres` user.
+ */
+export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
+  const tried: string[] = [];
+  let binDir = await findPostgresBinDir(tried);
+  if (!binDir && opts.allowInstall && (await aptInstallPostgres(opts.logger))) binDir = await findPostgresBinDir(tried);
+  if (!binDir) {
+    tried.push(opts.allowInstall ? 'apt-get install postgresql: failed or not root' : 'apt-get install: not allowed (pass --install-postgres or set READINESS_ALLOW_APT=1)');
+    throw new InfrastructureError('no PostgreSQL server binaries found for the embedded results database (or set DATABASE_URL)', tried);
+  }
+
+  const dataDir = path.join(opts.dir, 'data');
+  const pwFile = path.join(opts.dir, 'password');
+  const owner = serverUser();
+  mkdirSync(opts.dir, { recursive: true });
+  if (owner) {
+    // The server user must be able to reach the cluster directory through its parents.
+    for (let d = path.dirname(opts.dir); d !== path.dirname(d); d = path.dirname(d)) {
+      const mode = statSync(d).mode;
+      if ((mode & 0o001) === 0) chmodSync(d, mode | 0o001);
+    }
+  }
+  if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
+    const password = randomBytes(18).toString('base64url');
+    writeFileSync(pwFile, `${password}\n`, { mode: 0o600 });
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    const initPw = path.join(opts.dir, 'initpw.tmp');
+    writeFileSync(initPw, `${password}\n`, { mode: 0o600 });
+    if (owner) {
+      chownTree(opts.dir, owner);
+      chownSync(pwFile, 0, 0);
+    }
+    const res = await run(path.join(binDir, 'initdb'), ['-D', dataDir, '-U', DB_USER, '--pwfile', initPw, '--auth=scram-sha-256', '-E', 'UTF8', '--locale=C'], { ...owner });
+    rmSync(initPw, { force: true });
+    if (res.code !== 0) throw new InfrastructureError(`initdb failed in ${dataDir}: ${res.stderr.trim() || res.stdout.trim()}`);
+  }
+  const password = readFileSync(pwFile, 'utf8').trim();
+
+  const log = createWriteStream(path.join(opts.dir, 'postgres.log'), { flags: 'a' });
+  const child = spawn(path.join(binDir, 'postgres'), [
+    '-D', dataDir, '-p', String(opts.port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=',
+    '-c', 'max_connections=200', '-c', 'shared_buffers=64MB',
+  ], { stdio: ['ignore', 'pipe', 'pipe'], ...owner });
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  let exited: string | undefined;
+  child.on('exit', (code, signal) => (exited = `exited with ${code ?? signal}`));
+
+  const adminUrl = `postgres://${DB_USER}:${encodeURIComponent(password)}@127.0.0.1:${opts.port}/postgres`;
+  const ready = await waitFor(async () => {
+    if (exited) return true;
+    const c = new Client({ connectionString: adminUrl, connectionTimeoutMillis: 1_000 });
+    await c.connect();
+    try {
+      const has = await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [DB_NAME]);
+      if (!has.rowCount) await c.query(`CREATE DATABASE ${DB_NAME}`);
+    } finally {
+      await c.end();
+    }
+    return true;
+  }, 30_000, 200);
+  if (!ready || exited) {
+    await stopProcess(child, 'SIGKILL');
+    throw new InfrastructureError(`embedded PostgreSQL did not start on port ${opts.port} (${exited ?? 'timed out'}); see ${path.join(opts.dir, 'postgres.log')}`);
+  }
+  opts.logger?.info({ port: opts.port, dir: opts.dir }, 'embedded postgres ready');
+  return {
+    url: `postgres://${DB_USER}:${encodeURIComponent(password)}@127.0.0.1:${opts.port}/${DB_NAME}`,
+    port: opts.port,
+    dataDir,
+    process: child,
+    // SIGINT is PostgreSQL's "fast shutdown": clean, and quick.
+    stop: async () => {
+      await stopProcess(child, 'SIGINT', 20_000);
+      log.end();
+    },
+  };
+}

@@ -1,0 +1,107 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { createReadinessWorker, type ReadinessWorker } from '../worker';
+import { migrate } from './db';
+import type { Logger } from './logger';
+import { cacheBinDir } from './paths';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from './postgres';
+import { freePort } from './process';
+import { registerSearchAttributes, resolveTemporalCli, startDevServer, type DevServer } from './temporal-cli';
+import { writeDevState } from './dev-state';
+
+/** Options of {@link startStack}. */
+export interface StackOptions {
+  dataDir: string;
+  port: number;
+  uiPort: number;
+  logger: Logger;
+  /** Start a worker in this process. */
+  withWorker: boolean;
+  allowInstall?: boolean;
+  namespace?: string;
+}
+
+/** Everything `dev` runs: Temporal dev server, results Postgres (unless DATABASE_URL), a worker. */
+export interface Stack {
+  address: string;
+  namespace: string;
+  uiUrl: string;
+  databaseUrl: string;
+  reportRoot: string;
+  temporal: DevServer;
+  postgres?: EmbeddedPostgres;
+  worker?: ReadinessWorker;
+  workerRun?: Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the local stack in `dataDir`: the Temporal dev server persisted to `temporal.db`, search
+ * attributes registered, the results database (embedded unless DATABASE_URL) migrated, and
+ * optionally a worker. Writes `dev.json` so other commands find it. Stops what it started if a
+ * later step fails.
+ */
+export async function startStack(opts: StackOptions): Promise<Stack> {
+  const dataDir = path.resolve(opts.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const namespace = opts.namespace ?? 'default';
+  const cleanup: Array<() => Promise<void>> = [];
+  const stopAll = async () => {
+    for (const fn of cleanup.reverse()) await fn().catch((err) => opts.logger.warn({ err }, 'stop failed'));
+    cleanup.length = 0;
+  };
+  try {
+    const cli = await resolveTemporalCli({ cacheDir: cacheBinDir(), logger: opts.logger });
+    opts.logger.info({ path: cli.path, source: cli.source }, 'temporal CLI');
+    const temporal = await startDevServer({
+      binary: cli.path, dbFile: path.join(dataDir, 'temporal.db'), port: opts.port || (await freePort()),
+      uiPort: opts.uiPort || (await freePort()), namespace, logFile: path.join(dataDir, 'temporal.log'), logger: opts.logger,
+    });
+    cleanup.push(() => temporal.stop());
+    const conn = await Connection.connect({ address: temporal.address });
+    try {
+      const added = await registerSearchAttributes(conn, namespace);
+      if (added.length) opts.logger.info({ added }, 'search attributes registered');
+    } finally {
+      await conn.close();
+    }
+
+    let postgres: EmbeddedPostgres | undefined;
+    let databaseUrl = process.env.DATABASE_URL;
+    if (!databaseUrl) {
+      postgres = await startEmbeddedPostgres({
+        dir: path.join(dataDir, 'postgres'), port: await freePort(), logger: opts.logger,
+        allowInstall: opts.allowInstall ?? process.env.READINESS_ALLOW_APT === '1',
+      });
+      cleanup.push(() => postgres!.stop());
+      databaseUrl = postgres.url;
+    }
+    const applied = await migrate(databaseUrl, opts.logger);
+    if (applied.length) opts.logger.info({ applied }, 'migrations applied');
+
+    const reportRoot = path.join(dataDir, 'reports');
+    let worker: ReadinessWorker | undefined;
+    let workerRun: Promise<void> | undefined;
+    if (opts.withWorker) {
+      worker = await createReadinessWorker({ address: temporal.address, namespace, databaseUrl, reportRoot, logger: opts.logger });
+      workerRun = worker.worker.run();
+      const w = worker;
+      cleanup.push(async () => {
+        if (w.worker.getState() === 'RUNNING') w.worker.shutdown();
+        await workerRun?.catch(() => undefined);
+        await w.close();
+      });
+    }
+    writeDevState(dataDir, { address: temporal.address, namespace, uiUrl: temporal.uiUrl, databaseUrl, reportRoot, pid: process.pid });
+    cleanup.push(async () => rmSync(path.join(dataDir, 'dev.json'), { force: true }));
+    return {
+      address: temporal.address, namespace, uiUrl: temporal.uiUrl, databaseUrl, reportRoot, temporal, postgres, worker, workerRun,
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
