@@ -19,13 +19,13 @@ export function configHash(campaign: Campaign): string {
  * Starts a campaign workflow. Ids are single-use: an id that is running or was used before is
  * refused with CampaignAlreadyRunningError, and nothing is started.
  */
-export async function startCampaign(client: Client, campaign: Campaign, opts: { id?: string; now?: Date } = {}): Promise<WorkflowHandle<typeof readinessCampaignWorkflow>> {
+export async function startCampaign(client: Client, campaign: Campaign, opts: { id?: string; now?: Date; taskQueue?: string } = {}): Promise<WorkflowHandle<typeof readinessCampaignWorkflow>> {
   const campaignId = opts.id ?? campaignWorkflowId(campaign.name, opts.now ?? new Date());
   const hash = configHash(campaign);
   const input: CampaignInput = { campaignId, campaign, configHash: hash };
   try {
     return await client.workflow.start<typeof readinessCampaignWorkflow>(CAMPAIGN_WORKFLOW, {
-      taskQueue: TASK_QUEUE,
+      taskQueue: opts.taskQueue ?? TASK_QUEUE,
       workflowId: campaignId,
       args: [input],
       workflowIdConflictPolicy: 'FAIL',

@@ -45,7 +45,7 @@ const name = (what: string) => z.string().regex(NAME_RE, `${what} must be lowerc
 const varSchema = z.union([
   z.strictObject({ range: z.tuple([z.number().int(), z.number().int()]) }).refine((v) => v.range[0] <= v.range[1], { message: 'range must be [min, max] with min <= max' }),
   z.strictObject({ list: z.array(z.union([z.string(), z.number()])).min(1, 'list needs at least one value') }),
-]);
+], { message: 'a variable is either { range: [min, max] } or { list: [values...] }' });
 
 const httpStatus = z.number().int().min(100).max(599);
 

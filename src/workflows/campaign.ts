@@ -112,8 +112,13 @@ export async function readinessCampaignWorkflow(input: CampaignInput): Promise<C
     const baseline = campaign.baseline;
     if (!baseline) return { status: 'not_run', reason: 'no baseline section in the campaign file' };
 
-    const health = await probe.checkTargetHealth({ target: campaign.target });
-    if (!health.ok) return { status: 'error', reason: `target unreachable: ${health.error}` };
+    try {
+      const health = await probe.checkTargetHealth({ target: campaign.target });
+      if (!health.ok) return { status: 'error', reason: `target unreachable: ${health.error}` };
+    } catch (err) {
+      if (err instanceof ActivityFailure) return { status: 'error', reason: err.cause?.message ?? err.message };
+      throw err;
+    }
 
     const heartbeatTimeoutMs = parseDurationMs(campaign.settings.heartbeatTimeout) ?? 20_000;
     const results: BaselinePhaseResult[] = [];

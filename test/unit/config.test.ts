@@ -1,0 +1,106 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseCampaignYaml, loadCampaignFile } from '../../src/config/load';
+import { demoCampaign } from '../../src/config/defaults';
+import { ConfigError } from '../../src/core/errors';
+
+const VALID = `
+apiVersion: readiness/v1
+name: checkout
+target:
+  baseUrl: http://127.0.0.1:8080
+  headers:
+    Authorization: { fromEnv: CHECKOUT_TOKEN }
+scenario:
+  thinkTime: 100ms
+  vars:
+    id: { range: [1, 100] }
+  requests:
+    - { name: get-order, method: GET, path: "/orders/{{id}}", weight: 3 }
+    - { name: create-order, method: POST, path: /orders, json: { sku: x }, expect: { status: 201 } }
+baseline:
+  phases:
+    - { name: smoke, users: 10, duration: 30s }
+  thresholds: ["p(95)<500", "error_rate<0.01"]
+`;
+
+function problemsOf(text: string): string[] {
+  try {
+    parseCampaignYaml(text);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems.map((p) => `${p.path}: ${p.message}`);
+    throw err;
+  }
+  return [];
+}
+
+describe('campaign validation', () => {
+  test('when the file is valid, then defaults are applied and secrets stay references', () => {
+    const c = parseCampaignYaml(VALID);
+    expect(c.target.healthPath).toBe('/health');
+    expect(c.scenario.requests[1].weight).toBe(1);
+    expect(c.target.headers).toEqual({ Authorization: { fromEnv: 'CHECKOUT_TOKEN' } });
+    expect(c.settings.heartbeatTimeout).toBe('20s');
+  });
+
+  test.each([
+    ['apiVersion: readiness/v1', 'apiVersion: v2', 'apiVersion: apiVersion must be "readiness/v1"'],
+    ['users: 10', 'users: -5', 'baseline.phases[0].users: users must be at least 1'],
+    ['users: 10', 'users: ten', 'baseline.phases[0].users:'],
+    ['duration: 30s', 'duration: 30 seconds', 'baseline.phases[0].duration: invalid duration'],
+    ['duration: 30s', 'duration: 0s', 'baseline.phases[0].duration: duration must be greater than zero'],
+    ['"p(95)<500"', '"p95<500"', 'baseline.thresholds[0]: invalid threshold "p95<500"'],
+    ['thinkTime: 100ms', 'thinkTime: 100ms\n  thinktime: 1s', 'scenario.thinktime: unknown field'],
+    ['baseUrl: http://127.0.0.1:8080', 'baseUrl: ftp://x', 'target.baseUrl: baseUrl must be an http:// or https:// URL'],
+    ['Authorization: { fromEnv: CHECKOUT_TOKEN }', 'Authorization: Bearer abc', 'target.headers.Authorization: header "Authorization" looks secret'],
+    ['Authorization: { fromEnv: CHECKOUT_TOKEN }', 'Authorization: { fromEnv: "lower case" }', 'target.headers.Authorization.fromEnv: must be an environment variable name'],
+    ['path: "/orders/{{id}}"', 'path: "/orders/{{nope}}"', 'scenario.requests[0].path: unknown variable "{{nope}}"'],
+    ['name: create-order', 'name: get-order', 'scenario.requests[1].name: duplicate request name "get-order"'],
+    ['method: POST', 'method: FETCH', 'scenario.requests[1].method:'],
+    ['name: checkout', 'name: Checkout Service', 'name: name must be lowercase'],
+    ['id: { range: [1, 100] }', 'id: { range: [100, 1] }', 'scenario.vars.id: range must be [min, max] with min <= max'],
+    ['id: { range: [1, 100] }', 'id: { from: 1 }', 'scenario.vars.id: a variable is either'],
+    ['baseline:\n', 'stress: {}\nbaseline:\n', 'stress: unknown field'],
+  ])('when %p becomes %p, then the problem reads "%s"', (from, to, expected) => {
+    expect(VALID.includes(from)).toBe(true);
+    const problems = problemsOf(VALID.replace(from, to));
+    expect(problems.some((p) => p.startsWith(expected))).toBe(true);
+  });
+
+  test('when a file has several problems, then every one is listed', () => {
+    const text = VALID.replace('users: 10', 'users: 0').replace('duration: 30s', 'duration: forever').replace('"p(95)<500"', '"p(95)<<500"').replace('thinkTime: 100ms', 'thinkTime: 100ms\n  colour: blue');
+    const problems = problemsOf(text);
+    expect(problems).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^baseline\.phases\[0\]\.users:/),
+      expect.stringMatching(/^baseline\.phases\[0\]\.duration:/),
+      expect.stringMatching(/^baseline\.thresholds\[0\]:/),
+      'scenario.colour: unknown field',
+    ]));
+    expect(problems.length).toBeGreaterThanOrEqual(4);
+  });
+
+  test.each([
+    ['YAML syntax error', 'name: [unclosed', /^line \d+:\d+:/],
+    ['duplicate keys', 'name: a\nname: b', /^line \d+:\d+: Map keys must be unique/],
+    ['alias bomb', 'a: &a [x,x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]', /^\(yaml\): .*[Aa]lias/],
+    ['a scalar document', '42', /^\(root\):/],
+    ['a huge file', `name: x\n#${'x'.repeat(1024 * 1024 + 10)}`, /^\(file\): file is larger than/],
+  ])('when the file is %s, then it is rejected with a located problem', (_what, text, pattern) => {
+    const problems = problemsOf(text);
+    expect(problems.length).toBeGreaterThan(0);
+    expect(problems[0]).toMatch(pattern);
+  });
+
+  test('when the file does not exist, then the problem says it cannot be read', async () => {
+    await expect(loadCampaignFile('/nonexistent/campaign.yaml')).rejects.toThrow(/cannot read: ENOENT/);
+  });
+
+  test('when the example and demo campaigns are validated, then they pass', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'cfg-'));
+    writeFileSync(path.join(dir, 'c.yaml'), VALID);
+    await expect(loadCampaignFile(path.join(dir, 'c.yaml'))).resolves.toMatchObject({ name: 'checkout' });
+    await expect(loadCampaignFile(path.join(__dirname, '..', '..', 'examples', 'campaign.yaml'))).resolves.toMatchObject({ apiVersion: 'readiness/v1' });
+    expect(demoCampaign('http://127.0.0.1:1', 0.1).baseline?.phases.map((p) => p.duration)).toEqual(['1s', '2s', '2s', '3s']);
+  });
+});
