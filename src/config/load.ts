@@ -2,7 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, type ConfigProblem } from '../core/errors';
-import { campaignSchema, type Campaign } from './schema';
+import { campaignSchema, crossFieldProblems, type Campaign } from './schema';
 
 /** Largest campaign file accepted; anything bigger is refused before parsing. */
 export const MAX_CAMPAIGN_BYTES = 1024 * 1024;
@@ -29,7 +29,8 @@ export function zodProblems(error: z.ZodError): ConfigProblem[] {
 /** Validates an already-parsed object; returns the campaign or every problem found. */
 export function validateCampaign(raw: unknown): { ok: true; campaign: Campaign } | { ok: false; problems: ConfigProblem[] } {
   const result = campaignSchema.safeParse(raw);
-  return result.success ? { ok: true, campaign: result.data } : { ok: false, problems: zodProblems(result.error) };
+  const problems = [...(result.success ? [] : zodProblems(result.error)), ...crossFieldProblems(raw)];
+  return result.success && !problems.length ? { ok: true, campaign: result.data } : { ok: false, problems };
 }
 
 /** Parses YAML text into a validated campaign; throws ConfigError listing every problem. */

@@ -9,7 +9,7 @@ import { isThreshold, parseThreshold } from '../core/thresholds';
  */
 
 const duration = (what: string) =>
-  z.string().refine((s) => parseDurationMs(s) !== undefined, {
+  z.string({ error: (iss) => (iss.input === undefined ? `${what} is required` : `invalid ${what}: expected a string with a unit, e.g. 30s or 2m`) }).refine((s) => parseDurationMs(s) !== undefined, {
     message: `invalid ${what}: expected a number and a unit, e.g. 500ms, 30s, 2m, 1h, 3d`,
   });
 
@@ -88,22 +88,6 @@ export const campaignSchema = z.strictObject({
   settings: z.strictObject({
     heartbeatTimeout: positiveDuration('heartbeatTimeout').default('20s'),
   }).default({ heartbeatTimeout: '20s' }),
-}).superRefine((c, ctx) => {
-  const seen = new Map<string, number>();
-  c.scenario.requests.forEach((r, i) => {
-    if (seen.has(r.name)) ctx.addIssue({ code: 'custom', path: ['scenario', 'requests', i, 'name'], message: `duplicate request name "${r.name}" (also at index ${seen.get(r.name)})` });
-    seen.set(r.name, i);
-    for (const m of r.path.matchAll(/\{\{\s*([^}\s]+)\s*\}\}/g)) {
-      if (!(m[1] in c.scenario.vars)) {
-        ctx.addIssue({ code: 'custom', path: ['scenario', 'requests', i, 'path'], message: `unknown variable "{{${m[1]}}}": define it under scenario.vars` });
-      }
-    }
-  });
-  const phases = new Map<string, number>();
-  c.baseline?.phases.forEach((p, i) => {
-    if (phases.has(p.name)) ctx.addIssue({ code: 'custom', path: ['baseline', 'phases', i, 'name'], message: `duplicate phase name "${p.name}" (also at index ${phases.get(p.name)})` });
-    phases.set(p.name, i);
-  });
 });
 
 /** A validated campaign (defaults applied). This is what the workflow receives. */
@@ -116,3 +100,37 @@ export type ScenarioRequest = Campaign['scenario']['requests'][number];
 export type BaselinePhase = NonNullable<Campaign['baseline']>['phases'][number];
 /** A header value: a literal or an environment reference. */
 export type HeaderValue = string | { fromEnv: string };
+
+type Loose = Record<string, unknown>;
+const asArray = (v: unknown): Loose[] => (Array.isArray(v) ? v.filter((x): x is Loose => !!x && typeof x === 'object') : []);
+
+/**
+ * Checks that need several fields at once (duplicate names, undefined `{{vars}}`). They run on the
+ * raw input, even when other fields are invalid, so a file's every problem is listed in one go.
+ */
+export function crossFieldProblems(raw: unknown): Array<{ path: string; message: string }> {
+  const problems: Array<{ path: string; message: string }> = [];
+  if (!raw || typeof raw !== 'object') return problems;
+  const scenario = (raw as Loose).scenario as Loose | undefined;
+  const vars = scenario && typeof scenario.vars === 'object' && scenario.vars ? (scenario.vars as Loose) : {};
+  const seen = new Map<string, number>();
+  asArray(scenario?.requests).forEach((r, i) => {
+    if (typeof r.name === 'string') {
+      if (seen.has(r.name)) problems.push({ path: `scenario.requests[${i}].name`, message: `duplicate request name "${r.name}" (also at index ${seen.get(r.name)})` });
+      else seen.set(r.name, i);
+    }
+    if (typeof r.path === 'string') {
+      for (const m of r.path.matchAll(/\{\{\s*([^}\s]+)\s*\}\}/g)) {
+        if (!(m[1] in vars)) problems.push({ path: `scenario.requests[${i}].path`, message: `unknown variable "{{${m[1]}}}": define it under scenario.vars` });
+      }
+    }
+  });
+  const baseline = (raw as Loose).baseline as Loose | undefined;
+  const phases = new Map<string, number>();
+  asArray(baseline?.phases).forEach((p, i) => {
+    if (typeof p.name !== 'string') return;
+    if (phases.has(p.name)) problems.push({ path: `baseline.phases[${i}].name`, message: `duplicate phase name "${p.name}" (also at index ${phases.get(p.name)})` });
+    else phases.set(p.name, i);
+  });
+  return problems;
+}
