@@ -28,7 +28,7 @@ module.exports = tseslint.config(
     rules: {
       'no-restricted-imports': ['error', {
         paths: banned.map((name) => ({ name, message: 'Workflow code must be deterministic: no Node built-ins or I/O libraries. Do it in an activity.', allowTypeImports: true })),
-        patterns: [{ group: ['**/infra/**', '**/activities/**'], message: 'Workflows may only `import type` from activities, and never import infra/.', allowTypeImports: true }],
+        patterns: [{ group: ['**/infra', '**/infra/**', '**/activities', '**/activities/**'], message: 'Workflows may only `import type` from activities, and never import infra/.', allowTypeImports: true }],
       }],
     },
   },

@@ -8,5 +8,5 @@ module.exports = {
   globalTeardown: '<rootDir>/test/helpers/global-teardown.ts',
   setupFiles: ['<rootDir>/test/helpers/setup-runtime.ts'],
   testTimeout: 120000,
-  reporters: ['default'],
+  reporters: ['default', '<rootDir>/test/helpers/summary-reporter.js'],
 };

@@ -1,5 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { DEFAULT_DATA_DIR } from '../infra/paths';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { DEFAULT_DATA_DIR, PACKAGE_ROOT } from '../infra/paths';
 import { abortCommand } from './commands/abort';
 import { demoCommand } from './commands/demo';
 import { devCommand } from './commands/dev';
@@ -40,7 +42,7 @@ function connectionOptions(cmd: Command): Command {
 export function buildProgram(): Command {
   const program = new Command('readiness')
     .description('Durable production-readiness campaigns on Temporal, ending in a GO / CONDITIONAL_GO / NO_GO report.')
-    .version(require('../../package.json').version)
+    .version(JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')).version)
     .addHelpText('after', EXIT_HELP)
     .showHelpAfterError()
     .exitOverride();

@@ -95,7 +95,7 @@ export async function resolveTemporalCli(opts: ResolveOptions): Promise<{ path: 
 async function sdkDownload(cacheDir: string, logger?: Logger): Promise<string | undefined> {
   let testing: typeof import('@temporalio/testing');
   try {
-    testing = require('@temporalio/testing');
+    testing = await import('@temporalio/testing');
   } catch {
     throw new Error('@temporalio/testing is not installed');
   }

@@ -1,0 +1,30 @@
+/** The lint wall around workflow code: Node built-ins and I/O libraries are refused there, allowed elsewhere. */
+import path from 'node:path';
+import { ESLint } from 'eslint';
+
+const ROOT = path.join(__dirname, '..', '..');
+// The config is passed in (not loaded by ESLint) because jest's VM has no dynamic import.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const eslint = new ESLint({ cwd: ROOT, overrideConfigFile: true, overrideConfig: require(path.join(ROOT, 'eslint.config.js')) });
+
+async function ruleHits(code: string, file: string): Promise<string[]> {
+  const [result] = await eslint.lintText(code, { filePath: path.join(ROOT, file) });
+  return result.messages.filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message);
+}
+
+describe('workflow import rule', () => {
+  test.each([
+    "import { readFileSync } from 'node:fs';", "import fs from 'fs';", "import { request } from 'undici';", "import { Pool } from 'pg';",
+    "import pino from 'pino';", "import { createPool } from '../infra/db';", "import { createActivities } from '../activities';",
+  ])('when a workflow file has %s, then lint refuses it', async (line) => {
+    expect(await ruleHits(`${line}\nexport const x = 1;\n`, 'src/workflows/probe.ts')).toHaveLength(1);
+  });
+
+  test('when a workflow file only imports types from activities, then lint accepts it', async () => {
+    expect(await ruleHits("import type { createActivities } from '../activities';\nexport type A = typeof createActivities;\n", 'src/workflows/probe.ts')).toHaveLength(0);
+  });
+
+  test('when an activity imports undici, then lint accepts it', async () => {
+    expect(await ruleHits("import { request } from 'undici';\nexport const r = request;\n", 'src/activities/probe.ts')).toHaveLength(0);
+  });
+});
