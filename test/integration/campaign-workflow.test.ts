@@ -2,7 +2,7 @@
  * The campaign workflow on a real Temporal dev server, with a real worker, real Postgres and real
  * HTTP targets on loopback.
  */
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { startCampaign } from '../../src/cli/campaign-runner';
@@ -162,11 +162,13 @@ describe('readinessCampaignWorkflow', () => {
       const handle = await startCampaign(client, demoCampaign(`http://127.0.0.1:${demo.port}`, 0.05), { taskQueue });
       const result = await handle.result();
       expect(result.phases.baseline.status).toMatch(/pass|fail/);
-      let events = 0;
       const history = await handle.fetchHistory();
-      events = history.events?.length ?? 0;
+      const events = history.events?.length ?? 0;
       expect(events).toBeGreaterThan(10);
       expect(events).toBeLessThan(1000);
+      const results = path.join(__dirname, '..', '..', 'test-results');
+      mkdirSync(results, { recursive: true });
+      writeFileSync(path.join(results, 'demo-history.json'), `${JSON.stringify({ events, phases: 4 })}\n`);
     } finally {
       await demo.close();
     }

@@ -1,0 +1,66 @@
+/**
+ * `readiness dev` and `readiness demo` as a new user runs them: each starts its own Temporal dev
+ * server and Postgres in a data dir, and stops everything at the end.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { request } from 'undici';
+import { CLI, runCli } from '../helpers/cli';
+import { freePort, isPortFree } from '../../src/infra/process';
+import { testEnv } from '../helpers/env';
+
+function runDev(dataDir: string, port: number, uiPort: number) {
+  const child = spawn(process.execPath, [CLI, 'dev', '--data-dir', dataDir, '--port', String(port), '--ui-port', String(uiPort)], {
+    env: { ...process.env, DATABASE_URL: '' }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  const ready = new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`dev not ready:\n${out}`)), 90_000);
+    child.stdout.on('data', () => {
+      const line = out.split('\n').find((l) => l.includes('ready'));
+      if (line && line.startsWith('readiness dev ready')) { clearTimeout(timer); resolve(line); }
+    });
+    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`dev exited ${code}:\n${out}`)); });
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, ready, exited, output: () => out };
+}
+
+describe('readiness dev', () => {
+  test('when started twice on the same data dir, then it is ready with a Web UI each time and stops cleanly on SIGINT', async () => {
+    const dataDir = mkdtempSync(path.join(testEnv.dir, 'dev-'));
+    for (let round = 0; round < 2; round++) {
+      const [port, uiPort] = [await freePort(), await freePort()];
+      const dev = runDev(dataDir, port, uiPort);
+      const line = await dev.ready;
+      expect(line).toContain(`Web UI http://127.0.0.1:${uiPort}`);
+      const ui = await request(`http://127.0.0.1:${uiPort}/`);
+      await ui.body.dump();
+      expect(ui.statusCode).toBe(200);
+      expect(existsSync(path.join(dataDir, 'dev.json'))).toBe(true);
+      dev.child.kill('SIGINT');
+      expect(await dev.exited).toBe(0);
+      expect(dev.output()).toContain('readiness dev stopped');
+      expect(await isPortFree(port)).toBe(true);
+      expect(existsSync(path.join(dataDir, 'dev.json'))).toBe(false);
+    }
+    expect(existsSync(path.join(dataDir, 'temporal.db'))).toBe(true);
+  });
+});
+
+describe('readiness demo', () => {
+  test('when the demo runs on embedded defaults, then it reaches a verdict and writes report.md and report.json', async () => {
+    const dataDir = mkdtempSync(path.join(testEnv.dir, 'demo-'));
+    const r = await runCli(['demo', '--scale', '0.1', '--json', '--data-dir', dataDir], { DATABASE_URL: '' }, 180_000);
+    expect(r.code).toBe(0);
+    const last = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    expect(last).toMatchObject({ decision: 'NO_GO', scorePct: expect.any(Number), reportDir: path.join(dataDir, 'reports', last.campaignId) });
+    const report = JSON.parse(readFileSync(path.join(last.reportDir, 'report.json'), 'utf8'));
+    expect(report.baseline.phases.map((p: { name: string }) => p.name)).toEqual(['smoke', 'normal', 'peak', 'endurance']);
+    expect(readFileSync(path.join(last.reportDir, 'report.md'), 'utf8')).toContain('| smoke | 5 |');
+    expect(r.stdout).toContain('verdict: NO_GO');
+  });
+});
