@@ -1,13 +1,13 @@
 /**
- * The readiness worker: polls the campaign task queue and runs the workflow and its activities.
- * `createReadinessWorker` is used by `readiness worker`, `dev`, `demo` and the tests.
+ * The readiness worker: the campaign task queue (workflow + activities) and the load task queue
+ * (load generators). `createReadinessWorker` is used by `readiness worker`, `dev`, `demo` and the tests.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from './activities';
 import { parseAllowedHosts } from './core/allowlist';
-import { TASK_QUEUE } from './core/names';
+import { loadTaskQueue, TASK_QUEUE } from './core/names';
 import { createPool } from './infra/db';
 import type { Logger } from './infra/logger';
 import { ResultsStore } from './infra/results-store';
@@ -21,12 +21,16 @@ export interface ReadinessWorkerOptions {
   logger: Logger;
   taskQueue?: string;
   allowedHosts?: string[];
+  /** `all` (default): campaign and load queues; `load`: only the load queue (a load generator). */
+  mode?: 'all' | 'load';
 }
 
-/** A built worker and what it owns; `run()` until shutdown, then `close()`. */
+/** Built workers and what they own: `run()` until `shutdown()`, then `close()`. */
 export interface ReadinessWorker {
-  worker: Worker;
+  workers: Worker[];
   store: ResultsStore;
+  run(): Promise<void>;
+  shutdown(): void;
   close(): Promise<void>;
 }
 
@@ -34,36 +38,60 @@ export interface ReadinessWorker {
 const PREBUILT_BUNDLE = path.join(__dirname, 'workflow-bundle.js');
 
 /**
- * Builds a worker with its dependencies: a pg pool for results, the target allowlist, and the
+ * Builds the workers with their dependencies: a pg pool for results, the target allowlist, and the
  * workflow code (prebuilt bundle when available, else bundled from source).
  */
 export async function createReadinessWorker(opts: ReadinessWorkerOptions): Promise<ReadinessWorker> {
   const pool = createPool(opts.databaseUrl);
   const store = new ResultsStore(pool);
   const connection = await NativeConnection.connect({ address: opts.address });
+  const taskQueue = opts.taskQueue ?? TASK_QUEUE;
   const activities = createActivities({
     logger: opts.logger, store, reportRoot: opts.reportRoot,
     allowedHosts: opts.allowedHosts ?? parseAllowedHosts(process.env.READINESS_ALLOWED_HOSTS),
+    maxUsers: numberEnv('READINESS_MAX_USERS'), maxRate: numberEnv('READINESS_MAX_RATE'),
   });
-  const worker = await Worker.create({
+  const common = {
     connection,
     namespace: opts.namespace,
-    taskQueue: opts.taskQueue ?? TASK_QUEUE,
-    activities,
-    ...(existsSync(PREBUILT_BUNDLE)
-      ? { workflowBundle: { codePath: PREBUILT_BUNDLE } }
-      : { workflowsPath: require.resolve('./workflows') }),
     // Checkpoints reach the server every second, so a crash loses at most ~1 s of load.
     maxHeartbeatThrottleInterval: '1s',
     defaultHeartbeatThrottleInterval: '1s',
     shutdownGraceTime: '5s',
-  });
+  } as const;
+  const workers: Worker[] = [];
+  if (opts.mode !== 'load') {
+    workers.push(await Worker.create({
+      ...common,
+      taskQueue,
+      activities,
+      ...(existsSync(PREBUILT_BUNDLE) ? { workflowBundle: { codePath: PREBUILT_BUNDLE } } : { workflowsPath: require.resolve('./workflows') }),
+    }));
+  }
+  workers.push(await Worker.create({
+    ...common,
+    taskQueue: loadTaskQueue(taskQueue),
+    activities: { runLoadSlice: activities.runLoadSlice },
+    // One generator per process at a time: a generator owns the machine's cores while it runs.
+    maxConcurrentActivityTaskExecutions: 1,
+  }));
   return {
-    worker,
+    workers,
     store,
+    run: async () => {
+      await Promise.all(workers.map((w) => w.run()));
+    },
+    shutdown: () => {
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+    },
     close: async () => {
       await connection.close().catch(() => undefined);
       await pool.end().catch(() => undefined);
     },
   };
+}
+
+function numberEnv(name: string): number | undefined {
+  const v = process.env[name];
+  return v && Number.isFinite(Number(v)) ? Number(v) : undefined;
 }

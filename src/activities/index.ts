@@ -10,6 +10,8 @@ export interface ActivityDeps {
   store: ResultsStore;
   reportRoot: string;
   allowedHosts: string[];
+  maxUsers?: number;
+  maxRate?: number;
 }
 
 /**

@@ -57,7 +57,8 @@ export function buildProgram(): Command {
 
   program.command('worker')
     .description('run a worker only (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, DATABASE_URL, READINESS_REPORT_DIR, READINESS_ALLOWED_HOSTS)')
-    .action(() => workerCommand());
+    .option('--load', 'serve only the load task queue: a load generator for phases with `generators: K`')
+    .action((o) => workerCommand(o));
 
   program.command('validate')
     .description('validate a campaign file; lists every problem as `path: message` (exit 2 when invalid)')

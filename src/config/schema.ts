@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseDurationMs } from '../core/duration';
 import { isThreshold, parseThreshold } from '../core/thresholds';
+import { parseCapturePath, placeholders } from '../core/scenario';
 
 /**
  * The campaign file schema (`apiVersion: readiness/v1`). Objects are strict: an unknown key is an
@@ -56,14 +57,50 @@ const requestSchema = z.strictObject({
   weight: z.number().int().min(1).max(1000).default(1),
   json: z.unknown().optional(),
   headers: headersSchema.optional(),
-  expect: z.strictObject({ status: z.union([httpStatus, z.array(httpStatus).min(1)]) }).optional(),
+  /** Values to capture from a JSON response into the virtual user's session, e.g. `{ goalId: id }`. */
+  capture: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'invalid variable name'), z.string().refine((p) => parseCapturePath(p) !== undefined, { message: 'invalid capture path: expected e.g. id, data.items[0].id' })).optional(),
+  expect: z.strictObject({
+    status: z.union([httpStatus, z.array(httpStatus).min(1)]).optional(),
+    bodyContains: z.string().min(1).optional(),
+  }).optional(),
+});
+
+const stageSchema = z.strictObject({
+  target: z.number().min(0, 'target rate must be >= 0').max(1_000_000),
+  duration: positiveDuration('duration'),
 });
 
 const phaseSchema = z.strictObject({
   name: name('phase name'),
-  users: z.number().int().min(1, 'users must be at least 1').max(100_000, 'users must be at most 100000'),
+  /** closed: N users with think time (the seed's "N users"); open: a fixed arrival rate. */
+  model: z.enum(['closed', 'open']).default('closed'),
+  users: z.number().int().min(1, 'users must be at least 1').max(100_000, 'users must be at most 100000').optional(),
+  rampUp: duration('rampUp').default('0s'),
+  rate: z.number().min(0, 'rate must be >= 0').max(1_000_000, 'rate must be at most 1000000').optional(),
+  stages: z.array(stageSchema).optional(),
+  maxInFlight: z.number().int().min(1).max(1_000_000).optional(),
   duration: positiveDuration('duration'),
+  /** Split this phase across K load generators (`readiness worker --load` processes). */
+  generators: z.number().int().min(1).max(64).default(1),
+}).superRefine((p, ctx) => {
+  if (p.model === 'closed' && p.users === undefined) ctx.addIssue({ code: 'custom', path: ['users'], message: 'users is required for the closed model' });
+  if (p.model === 'closed' && (p.rate !== undefined || p.stages !== undefined)) ctx.addIssue({ code: 'custom', path: [p.rate !== undefined ? 'rate' : 'stages'], message: 'rate and stages belong to the open model (set model: open)' });
+  if (p.model === 'open' && p.rate === undefined && !p.stages?.length) ctx.addIssue({ code: 'custom', path: ['rate'], message: 'the open model needs a rate (req/s) or stages' });
+  if (p.model === 'open' && p.users !== undefined) ctx.addIssue({ code: 'custom', path: ['users'], message: 'users belongs to the closed model; the open model uses rate and maxInFlight' });
 });
+
+const thresholdEntry = z.union([
+  threshold,
+  z.strictObject({ threshold, endpoint: name('endpoint').optional(), abortOnFail: z.boolean().default(false) }),
+]);
+
+/** The hand-run campaign's baseline: smoke 10, normal 50, peak 200, endurance 100 users. */
+export const DEFAULT_BASELINE_PHASES = [
+  { name: 'smoke', model: 'closed' as const, users: 10, rampUp: '0s', duration: '1m', generators: 1 },
+  { name: 'normal', model: 'closed' as const, users: 50, rampUp: '0s', duration: '5m', generators: 1 },
+  { name: 'peak', model: 'closed' as const, users: 200, rampUp: '0s', duration: '5m', generators: 1 },
+  { name: 'endurance', model: 'closed' as const, users: 100, rampUp: '0s', duration: '30m', generators: 1 },
+];
 
 /** The campaign file, as validated. */
 export const campaignSchema = z.strictObject({
@@ -82,8 +119,8 @@ export const campaignSchema = z.strictObject({
     requests: z.array(requestSchema).min(1, 'scenario needs at least one request'),
   }),
   baseline: z.strictObject({
-    phases: z.array(phaseSchema).min(1, 'baseline needs at least one phase'),
-    thresholds: z.array(threshold).default([]),
+    phases: z.array(phaseSchema).min(1, 'baseline needs at least one phase').default(DEFAULT_BASELINE_PHASES),
+    thresholds: z.array(thresholdEntry).default([]),
   }).optional(),
   settings: z.strictObject({
     heartbeatTimeout: positiveDuration('heartbeatTimeout').default('20s'),
@@ -98,6 +135,8 @@ export type CampaignInput = z.input<typeof campaignSchema>;
 export type ScenarioRequest = Campaign['scenario']['requests'][number];
 /** One baseline phase. */
 export type BaselinePhase = NonNullable<Campaign['baseline']>['phases'][number];
+/** One threshold entry: an expression, or an expression scoped to an endpoint and/or aborting on failure. */
+export type ThresholdEntry = NonNullable<Campaign['baseline']>['thresholds'][number];
 /** A header value: a literal or an environment reference. */
 export type HeaderValue = string | { fromEnv: string };
 
@@ -113,24 +152,42 @@ export function crossFieldProblems(raw: unknown): Array<{ path: string; message:
   if (!raw || typeof raw !== 'object') return problems;
   const scenario = (raw as Loose).scenario as Loose | undefined;
   const vars = scenario && typeof scenario.vars === 'object' && scenario.vars ? (scenario.vars as Loose) : {};
+  const requests = asArray(scenario?.requests);
+  const captured = new Set(requests.flatMap((r) => (r.capture && typeof r.capture === 'object' ? Object.keys(r.capture) : [])));
   const seen = new Map<string, number>();
-  asArray(scenario?.requests).forEach((r, i) => {
+  requests.forEach((r, i) => {
     if (typeof r.name === 'string') {
       if (seen.has(r.name)) problems.push({ path: `scenario.requests[${i}].name`, message: `duplicate request name "${r.name}" (also at index ${seen.get(r.name)})` });
       else seen.set(r.name, i);
     }
-    if (typeof r.path === 'string') {
-      for (const m of r.path.matchAll(/\{\{\s*([^}\s]+)\s*\}\}/g)) {
-        if (!(m[1] in vars)) problems.push({ path: `scenario.requests[${i}].path`, message: `unknown variable "{{${m[1]}}}": define it under scenario.vars` });
+    const where: Array<[string, unknown]> = [['path', r.path], ['json', r.json]];
+    if (r.headers && typeof r.headers === 'object') for (const [k, v] of Object.entries(r.headers)) where.push([`headers.${k}`, v]);
+    for (const [field, value] of where) {
+      for (const v of new Set(placeholdersIn(value))) {
+        if (!(v in vars) && !captured.has(v)) {
+          problems.push({ path: `scenario.requests[${i}].${field}`, message: `unknown variable "{{${v}}}": define it under scenario.vars or capture it from an earlier response` });
+        }
       }
     }
   });
   const baseline = (raw as Loose).baseline as Loose | undefined;
   const phases = new Map<string, number>();
+  asArray(baseline?.thresholds).forEach((t, i) => {
+    if (typeof t.endpoint === 'string' && !seen.has(t.endpoint)) {
+      problems.push({ path: `baseline.thresholds[${i}].endpoint`, message: `unknown endpoint "${t.endpoint}": use a request name from scenario.requests` });
+    }
+  });
   asArray(baseline?.phases).forEach((p, i) => {
     if (typeof p.name !== 'string') return;
     if (phases.has(p.name)) problems.push({ path: `baseline.phases[${i}].name`, message: `duplicate phase name "${p.name}" (also at index ${phases.get(p.name)})` });
     else phases.set(p.name, i);
   });
   return problems;
+}
+
+function placeholdersIn(v: unknown): string[] {
+  if (typeof v === 'string') return placeholders(v);
+  if (Array.isArray(v)) return v.flatMap(placeholdersIn);
+  if (v && typeof v === 'object') return Object.values(v).flatMap(placeholdersIn);
+  return [];
 }

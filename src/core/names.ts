@@ -3,6 +3,12 @@ import { defineSearchAttributeKey } from '@temporalio/common';
 /** The task queue every readiness worker polls and every campaign is started on. */
 export const TASK_QUEUE = 'readiness';
 
+/**
+ * The task queue load generators poll, derived from the campaign's queue (`readiness` -> `readiness-load`).
+ * `readiness worker --load` processes serve only this queue, so load can be spread over hosts.
+ */
+export const loadTaskQueue = (taskQueue: string): string => `${taskQueue}-load`;
+
 /** The name the campaign workflow is registered under. */
 export const CAMPAIGN_WORKFLOW = 'readinessCampaignWorkflow';
 

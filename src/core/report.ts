@@ -1,4 +1,4 @@
-import type { BaselinePhaseResult, PhaseName, PhaseOutcome, Verdict } from './types';
+import type { BaselinePhaseResult, ErrorBreakdown, PhaseName, PhaseOutcome, TimelinePoint, Verdict } from './types';
 import { PHASES } from './types';
 
 /** Version of report.json's shape; bumped on any incompatible change. */
@@ -17,7 +17,7 @@ export interface ReportSource {
   };
   verdict?: Verdict;
   phases: Record<PhaseName, PhaseOutcome>;
-  baseline: { thresholds: string[]; phases: BaselinePhaseResult[] };
+  baseline: { thresholds: string[]; phases: BaselinePhaseResult[]; timelines?: Record<string, TimelinePoint[]> };
 }
 
 /** report.json, version 1. */
@@ -28,7 +28,14 @@ export interface ReportJson {
   verdict: Verdict | { decision: 'PENDING'; scorePct: null; blockers: string[]; reasons: string[] };
   baseline: {
     thresholds: string[];
-    phases: Array<Omit<BaselinePhaseResult, 'resumedFromMs' | 'attempt'> & { resumed: boolean }>;
+    phases: Array<Omit<BaselinePhaseResult, 'resumedFromMs' | 'attempt' | 'errorBreakdown' | 'errors'> & {
+      /** Requests that failed (error status, unexpected status, transport error). */
+      failedRequests: number;
+      resumed: boolean;
+      /** The error breakdown: endpoint x HTTP status or failure kind, most frequent first. */
+      errors: ErrorBreakdown[];
+      timeline: TimelinePoint[];
+    }>;
   };
   phases: Record<PhaseName, PhaseOutcome>;
 }
@@ -42,7 +49,9 @@ export function buildReport(source: ReportSource, generatedAt: string): ReportJs
     verdict: source.verdict ?? { decision: 'PENDING', scorePct: null, blockers: [], reasons: ['campaign has not finished'] },
     baseline: {
       thresholds: source.baseline.thresholds,
-      phases: source.baseline.phases.map(({ resumedFromMs, attempt: _attempt, ...rest }) => ({ ...rest, resumed: resumedFromMs > 0 })),
+      phases: source.baseline.phases.map(({ resumedFromMs, attempt: _attempt, errorBreakdown, errors, ...rest }) => ({
+        ...rest, failedRequests: errors, resumed: resumedFromMs > 0, errors: errorBreakdown ?? [], timeline: source.baseline.timelines?.[rest.name] ?? [],
+      })),
     },
     phases: source.phases,
   };
@@ -93,8 +102,11 @@ export function renderMarkdown(report: ReportJson): string {
     lines.push('| Test | Users | P50 | P95 | P99 | Max | req/s | Errors | Assessment |', '|---|---|---|---|---|---|---|---|---|');
     for (const p of report.baseline.phases) {
       const failed = p.thresholds.filter((t) => !t.ok).map((t) => t.threshold);
-      const assessment = p.assessment === 'pass' ? '✅ Pass' : `❌ Fail${failed.length ? ` (${failed.join(', ')})` : ''}`;
-      lines.push(`| ${p.name} | ${p.users} | ${ms(p.latencyMs.p50)} | ${ms(p.latencyMs.p95)} | ${ms(p.latencyMs.p99)} | ${ms(p.latencyMs.max)} | ${p.throughputRps.toFixed(1)} | ${pct(p.errorRate)} (${p.errors.toLocaleString('en-US')}/${p.requests.toLocaleString('en-US')}) | ${assessment} |`);
+      const assessment = p.assessment === 'pass' ? '✅ Pass'
+        : p.assessment === 'invalid' ? '⚠️ Invalid (generator)'
+          : p.assessment === 'aborted' ? '🛑 Aborted'
+            : `❌ Fail${failed.length ? ` (${failed.join(', ')})` : ''}`;
+      lines.push(`| ${p.name} | ${p.users} | ${ms(p.latencyMs.p50)} | ${ms(p.latencyMs.p95)} | ${ms(p.latencyMs.p99)} | ${ms(p.latencyMs.max)} | ${p.throughputRps.toFixed(1)} | ${pct(p.errorRate)} (${p.failedRequests.toLocaleString('en-US')}/${p.requests.toLocaleString('en-US')}) | ${assessment} |`);
     }
     lines.push('');
     lines.push('### Responses by status', '', '| Test | Status counts | Transport errors |', '|---|---|---|');
@@ -104,6 +116,20 @@ export function renderMarkdown(report: ReportJson): string {
       lines.push(`| ${p.name} | ${codes} | ${errs} |`);
     }
     lines.push('');
+    for (const p of report.baseline.phases) {
+      if (!p.endpoints?.length) continue;
+      lines.push(`### Endpoints: ${p.name}`, '', '| Endpoint | Requests | Failures | Error Rate | P50 | P95 | P99 |', '|---|---|---|---|---|---|---|');
+      for (const e of [...p.endpoints].sort((a, b) => b.errorRate - a.errorRate || b.requests - a.requests)) {
+        const rate = e.errorRate >= 0.1 ? `**${pct(e.errorRate)}**` : pct(e.errorRate);
+        lines.push(`| ${e.name} | ${e.requests.toLocaleString('en-US')} | ${e.errors.toLocaleString('en-US')} | ${rate} | ${ms(e.latencyMs.p50)} | ${ms(e.latencyMs.p95)} | ${ms(e.latencyMs.p99)} |`);
+      }
+      if (p.errors.length) lines.push('', `Errors: ${p.errors.slice(0, 10).map((e) => `${e.count.toLocaleString('en-US')} × ${/^\d+$/.test(e.kind) ? `HTTP ${e.kind}` : e.kind} on ${e.endpoint}`).join('; ')}`);
+      if (p.latencyMsUncorrected) lines.push('', `Open model: P99 ${ms(p.latencyMs.p99)} from the intended start (coordinated omission corrected) vs ${ms(p.latencyMsUncorrected.p99)} from the actual send; ${p.dropped.toLocaleString('en-US')} iterations dropped.`);
+      const g = p.generator;
+      if (g) lines.push('', `Generator: ${g.generators} generator(s), ${g.threads} thread(s), event-loop delay p99 ${ms(g.eventLoopDelayP99Ms)}, ${g.achievedRate.toFixed(1)} iterations/s${g.intendedRate !== undefined ? ` of ${g.intendedRate.toFixed(1)} intended` : ''}.`);
+      if (p.notes?.length) lines.push('', ...p.notes.map((n) => `- ${n}`));
+      lines.push('');
+    }
   }
   lines.push(`_report.json schemaVersion ${report.schemaVersion}, generated ${report.generatedAt}_`, '');
   return lines.join('\n');

@@ -5,40 +5,146 @@ type Scenario = Campaign['scenario'];
 /** A source of uniform random numbers in [0, 1); injected so tests are deterministic. */
 export type Random = () => number;
 
-/** A scenario ready to drive: weighted picking and `{{var}}` rendering without re-parsing. */
-export interface CompiledScenario {
-  /** Picks a request by weight. */
-  pick(random: Random): ScenarioRequest;
-  /** Renders a request's path with fresh variable values. */
-  renderPath(request: ScenarioRequest, random: Random): string;
+/** Values captured from earlier responses of one virtual user (its session). */
+export type Session = Record<string, string | number>;
+
+const PLACEHOLDER = /\{\{\s*([^}\s]+)\s*\}\}/g;
+const WHOLE_PLACEHOLDER = /^\{\{\s*([^}\s]+)\s*\}\}$/;
+
+/** Names of the `{{vars}}` a text uses. */
+export function placeholders(text: string): string[] {
+  return [...text.matchAll(PLACEHOLDER)].map((m) => m[1]);
 }
 
-/** Compiles the scenario's weights and variable generators once per phase. */
+/** Every `{{var}}` a request uses, in its path, JSON body and header values. */
+export function requestVars(request: ScenarioRequest): string[] {
+  const out = new Set(placeholders(request.path));
+  const walk = (v: unknown): void => {
+    if (typeof v === 'string') placeholders(v).forEach((p) => out.add(p));
+    else if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') Object.values(v).forEach(walk);
+  };
+  walk(request.json);
+  for (const h of Object.values(request.headers ?? {})) if (typeof h === 'string') walk(h);
+  return [...out];
+}
+
+/** A parsed capture path such as `data.items[0].id`. */
+export type CapturePath = Array<string | number>;
+
+/** Parses `a.b[0].c` (a leading `$.` is allowed); undefined when malformed. */
+export function parseCapturePath(text: string): CapturePath | undefined {
+  const t = text.replace(/^\$\.?/, '');
+  if (!t) return undefined;
+  const out: CapturePath = [];
+  for (const part of t.split('.')) {
+    const m = /^([A-Za-z_][A-Za-z0-9_-]*)?((?:\[\d+\])*)$/.exec(part);
+    if (!m || (!m[1] && !m[2])) return undefined;
+    if (m[1]) out.push(m[1]);
+    for (const idx of m[2].matchAll(/\[(\d+)\]/g)) out.push(Number(idx[1]));
+  }
+  return out;
+}
+
+/** Reads a captured value out of a parsed JSON body; only strings and numbers are captured. */
+export function extract(body: unknown, path: CapturePath): string | number | undefined {
+  let v: unknown = body;
+  for (const key of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<string | number, unknown>)[key];
+  }
+  return typeof v === 'string' || typeof v === 'number' ? v : undefined;
+}
+
+/** A request ready to send, with its variables resolved. */
+export interface RenderedRequest {
+  request: ScenarioRequest;
+  path: string;
+  body?: string;
+  headers: Record<string, string>;
+}
+
+/** A scenario ready to drive: weighted picking and `{{var}}` rendering without re-parsing. */
+export interface CompiledScenario {
+  /** Picks a request by weight among those whose captured variables this session has. */
+  pick(random: Random, session: Session): ScenarioRequest;
+  /** Renders a request's path, body and headers with session captures first, then generated vars. */
+  render(request: ScenarioRequest, random: Random, session: Session): RenderedRequest;
+  /** Kept for the simple callers: renders only the path. */
+  renderPath(request: ScenarioRequest, random: Random, session?: Session): string;
+  /** Capture paths per request name. */
+  captures: Map<string, Array<[string, CapturePath]>>;
+}
+
+/** Compiles the scenario's weights, variable generators and capture paths once per phase. */
 export function compileScenario(scenario: Scenario): CompiledScenario {
+  const gen: Record<string, (random: Random) => string | number> = {};
+  for (const [name, spec] of Object.entries(scenario.vars)) {
+    if ('range' in spec) {
+      const [min, max] = spec.range;
+      gen[name] = (random) => min + Math.floor(random() * (max - min + 1));
+    } else {
+      const list = spec.list;
+      gen[name] = (random) => list[Math.floor(random() * list.length)];
+    }
+  }
+  const captures = new Map<string, Array<[string, CapturePath]>>();
+  for (const r of scenario.requests) {
+    const list = Object.entries(r.capture ?? {}).map(([name, p]) => [name, parseCapturePath(p) ?? []] as [string, CapturePath]);
+    if (list.length) captures.set(r.name, list);
+  }
+  // Variables that only a capture provides: a request needing one waits until its session has it.
+  const capturedOnly = new Set([...captures.values()].flat().map(([name]) => name).filter((n) => !(n in gen)));
+  const needs = new Map(scenario.requests.map((r) => [r.name, requestVars(r).filter((v) => capturedOnly.has(v))]));
+  const ready = (r: ScenarioRequest, s: Session) => needs.get(r.name)!.every((v) => v in s);
   const total = scenario.requests.reduce((sum, r) => sum + r.weight, 0);
   const cumulative: number[] = [];
   let acc = 0;
   for (const r of scenario.requests) cumulative.push((acc += r.weight));
 
-  const gen: Record<string, (random: Random) => string> = {};
-  for (const [name, spec] of Object.entries(scenario.vars)) {
-    if ('range' in spec) {
-      const [min, max] = spec.range;
-      gen[name] = (random) => String(min + Math.floor(random() * (max - min + 1)));
-    } else {
-      const list = spec.list;
-      gen[name] = (random) => String(list[Math.floor(random() * list.length)]);
+  const value = (name: string, random: Random, session: Session) => (name in session ? session[name] : gen[name]?.(random) ?? '');
+  const renderText = (text: string, random: Random, session: Session, encode: boolean) =>
+    text.replace(PLACEHOLDER, (_, name: string) => {
+      const v = String(value(name, random, session));
+      return encode ? encodeURIComponent(v) : v;
+    });
+  const renderJson = (v: unknown, random: Random, session: Session): unknown => {
+    if (typeof v === 'string') {
+      const whole = WHOLE_PLACEHOLDER.exec(v);
+      return whole ? value(whole[1], random, session) : renderText(v, random, session, false);
     }
-  }
+    if (Array.isArray(v)) return v.map((x) => renderJson(x, random, session));
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, renderJson(x, random, session)]));
+    return v;
+  };
+
+  const pickByWeight = (random: Random) => {
+    const x = random() * total;
+    const i = cumulative.findIndex((c) => x < c);
+    return scenario.requests[i === -1 ? scenario.requests.length - 1 : i];
+  };
 
   return {
-    pick(random) {
-      const x = random() * total;
-      const i = cumulative.findIndex((c) => x < c);
-      return scenario.requests[i === -1 ? scenario.requests.length - 1 : i];
+    captures,
+    pick(random, session) {
+      for (let attempt = 0; attempt < 8; attempt++) {
+        const r = pickByWeight(random);
+        if (ready(r, session)) return r;
+      }
+      return scenario.requests.find((r) => ready(r, session)) ?? scenario.requests[0];
     },
-    renderPath(request, random) {
-      return request.path.replace(/\{\{\s*([^}\s]+)\s*\}\}/g, (_, name: string) => encodeURIComponent(gen[name](random)));
+    render(request, random, session) {
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(request.headers ?? {})) if (typeof v === 'string') headers[k.toLowerCase()] = renderText(v, random, session, false);
+      const out: RenderedRequest = { request, path: renderText(request.path, random, session, true), headers };
+      if (request.json !== undefined) {
+        out.body = JSON.stringify(renderJson(request.json, random, session));
+        headers['content-type'] = 'application/json';
+      }
+      return out;
+    },
+    renderPath(request, random, session = {}) {
+      return renderText(request.path, random, session, true);
     },
   };
 }

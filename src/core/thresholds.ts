@@ -32,6 +32,8 @@ export interface ThresholdSample {
 /** The outcome of one threshold on one sample. */
 export interface ThresholdResult {
   threshold: string;
+  /** Set when the threshold is scoped to one endpoint (request name). */
+  endpoint?: string;
   ok: boolean;
   observed: number;
 }

@@ -18,9 +18,52 @@ export interface LatencySummaryMs {
   avg: number;
 }
 
+/** One second of a phase's timeline, merged across generators. */
+export interface TimelinePoint {
+  second: number;
+  requests: number;
+  errors: number;
+  p50Ms: number | null;
+  p95Ms: number | null;
+  p99Ms: number | null;
+}
+
+/** One endpoint (request name) of a phase. */
+export interface EndpointResult {
+  name: string;
+  requests: number;
+  errors: number;
+  errorRate: number;
+  statusCounts: Record<string, number>;
+  errorKinds: Record<string, number>;
+  latencyMs: LatencySummaryMs;
+}
+
+/** One line of the error breakdown: an endpoint and an HTTP status or failure kind. */
+export interface ErrorBreakdown {
+  endpoint: string;
+  kind: string;
+  count: number;
+}
+
+/** How the load generator did. */
+export interface GeneratorSummary {
+  generators: number;
+  threads: number;
+  eventLoopDelayP99Ms: number;
+  eluMean: number;
+  schedulerLagP99Ms: number;
+  /** Iterations (closed) or arrivals (open) started per second. */
+  achievedRate: number;
+  /** Open model: the planned arrival rate, averaged over the phase. */
+  intendedRate?: number;
+}
+
 /** The result of one baseline load phase, as stored and reported. */
 export interface BaselinePhaseResult {
   name: string;
+  model: 'closed' | 'open';
+  /** Closed model users (0 for the open model). */
   users: number;
   durationS: number;
   requests: number;
@@ -28,14 +71,24 @@ export interface BaselinePhaseResult {
   throughputRps: number;
   errorRate: number;
   latencyMs: LatencySummaryMs;
+  /** Open model only: latency from the actual send (coordinated omission not corrected). */
+  latencyMsUncorrected?: LatencySummaryMs;
   statusCounts: Record<string, number>;
-  /** Transport-level failures by kind (`timeout`, `ECONNREFUSED`, ...). */
+  /** Failures by kind over all endpoints (`timeout`, `ECONNREFUSED`, `expect_body`, ...). */
   errorCounts: Record<string, number>;
+  endpoints: EndpointResult[];
+  errorBreakdown: ErrorBreakdown[];
+  iterations: number;
+  /** Open model: iterations dropped because the in-flight cap was reached. */
+  dropped: number;
+  generator: GeneratorSummary;
   thresholds: ThresholdResult[];
-  assessment: 'pass' | 'fail' | 'aborted';
-  /** Milliseconds of the phase already done when this attempt started (0 unless resumed after a crash). */
+  assessment: 'pass' | 'fail' | 'invalid' | 'aborted';
+  /** Why the phase is invalid (generator could not keep up) or stopped early (abortOnFail). */
+  notes: string[];
+  /** Milliseconds of the phase already done when the last attempt started (0 unless resumed after a crash). */
   resumedFromMs: number;
-  /** Activity attempt that finished the phase. */
+  /** Highest activity attempt among the phase's generators. */
   attempt: number;
 }
 

@@ -1,7 +1,21 @@
 import type { Pool } from 'pg';
 import type { Campaign } from '../config/schema';
 import type { ReportSource } from '../core/report';
-import { PHASES, type BaselinePhaseResult, type PhaseName, type PhaseOutcome, type Verdict } from '../core/types';
+import { PHASES, type BaselinePhaseResult, type PhaseName, type PhaseOutcome, type TimelinePoint, type Verdict } from '../core/types';
+import { decodeHistogram, type EncodedMetrics, type EncodedWindow } from '../engine/metrics';
+import type { GeneratorHealth } from '../engine/run';
+
+/** A load generator's stored final measurements for one phase. */
+export interface SliceRecord {
+  slice: number;
+  metrics: EncodedMetrics;
+  health: GeneratorHealth;
+  elapsedMs: number;
+  resumedFromMs: number;
+  attempt: number;
+  aborted: boolean;
+  notes: string[];
+}
 
 /** A stored campaign, as listed by history views. */
 export interface CampaignRow {
@@ -43,6 +57,63 @@ export class ResultsStore {
     );
   }
 
+  /** Stores finished seconds of a generator's timeline (idempotent per second). */
+  async upsertTimeline(campaignId: string, phase: string, slice: number, windows: EncodedWindow[]): Promise<void> {
+    if (!windows.length) return;
+    await this.pool.query(
+      `INSERT INTO load_timeline (campaign_id, phase_name, slice, second, requests, errors, histogram_us)
+       SELECT $1, $2, $3, w.second, w.requests, w.errors, w.histogram
+         FROM jsonb_to_recordset($4::jsonb) AS w(second int, requests int, errors int, histogram text)
+       ON CONFLICT (campaign_id, phase_name, slice, second) DO UPDATE
+         SET requests = EXCLUDED.requests, errors = EXCLUDED.errors, histogram_us = EXCLUDED.histogram_us`,
+      [campaignId, phase, slice, JSON.stringify(windows)],
+    );
+  }
+
+  /** Stores a generator's final measurements for a phase (idempotent per slice). */
+  async upsertSlice(campaignId: string, phase: string, rec: SliceRecord): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO load_slices (campaign_id, phase_name, slice, metrics, health, elapsed_ms, resumed_from_ms, attempt, aborted, notes)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+       ON CONFLICT (campaign_id, phase_name, slice) DO UPDATE
+         SET metrics = EXCLUDED.metrics, health = EXCLUDED.health, elapsed_ms = EXCLUDED.elapsed_ms, resumed_from_ms = EXCLUDED.resumed_from_ms,
+             attempt = EXCLUDED.attempt, aborted = EXCLUDED.aborted, notes = EXCLUDED.notes, recorded_at = now()`,
+      [campaignId, phase, rec.slice, JSON.stringify(rec.metrics), JSON.stringify(rec.health), Math.round(rec.elapsedMs), Math.round(rec.resumedFromMs), rec.attempt, rec.aborted, JSON.stringify(rec.notes)],
+    );
+  }
+
+  /** Loads the stored slices of a phase, ordered by slice. */
+  async loadSlices(campaignId: string, phase: string): Promise<SliceRecord[]> {
+    const r = await this.pool.query(`SELECT * FROM load_slices WHERE campaign_id = $1 AND phase_name = $2 ORDER BY slice`, [campaignId, phase]);
+    return r.rows.map((row) => ({
+      slice: row.slice, metrics: row.metrics, health: row.health, elapsedMs: row.elapsed_ms, resumedFromMs: row.resumed_from_ms,
+      attempt: row.attempt, aborted: row.aborted, notes: row.notes,
+    }));
+  }
+
+  /** A phase's per-second timeline, merged across its generators (histograms merged, not averaged). */
+  async loadTimeline(campaignId: string, phase: string): Promise<TimelinePoint[]> {
+    const r = await this.pool.query(
+      `SELECT second, requests, errors, histogram_us FROM load_timeline WHERE campaign_id = $1 AND phase_name = $2 ORDER BY second, slice`,
+      [campaignId, phase],
+    );
+    const bySecond = new Map<number, { requests: number; errors: number; hist: ReturnType<typeof decodeHistogram> }>();
+    for (const row of r.rows) {
+      const w = bySecond.get(row.second);
+      const h = decodeHistogram(row.histogram_us);
+      if (!w) bySecond.set(row.second, { requests: row.requests, errors: row.errors, hist: h });
+      else {
+        w.requests += row.requests;
+        w.errors += row.errors;
+        w.hist.add(h);
+      }
+    }
+    const ms = (h: ReturnType<typeof decodeHistogram>, p: number) => (h.totalCount ? Math.round(h.getValueAtPercentile(p)) / 1000 : null);
+    return [...bySecond].map(([second, w]) => ({
+      second, requests: w.requests, errors: w.errors, p50Ms: ms(w.hist, 50), p95Ms: ms(w.hist, 95), p99Ms: ms(w.hist, 99),
+    }));
+  }
+
   /** Records the campaign's end: verdict and per-phase outcomes (idempotent). */
   async finishCampaign(args: { campaignId: string; verdict: Verdict; phases: Record<PhaseName, PhaseOutcome>; finishedAt: string }): Promise<void> {
     const { campaignId, verdict, phases, finishedAt } = args;
@@ -60,6 +131,9 @@ export class ResultsStore {
     const row = c.rows[0];
     const r = await this.pool.query(`SELECT result FROM baseline_results WHERE campaign_id = $1 ORDER BY ordinal`, [campaignId]);
     const config = row.config as Campaign;
+    const phases = r.rows.map((x) => x.result as BaselinePhaseResult);
+    const timelines: Record<string, TimelinePoint[]> = {};
+    for (const p of phases) timelines[p.name] = await this.loadTimeline(campaignId, p.name);
     const pending = Object.fromEntries(PHASES.map((p) => [p, { status: 'not_run', reason: 'campaign has not finished' }])) as Record<PhaseName, PhaseOutcome>;
     return {
       campaign: {
@@ -73,7 +147,7 @@ export class ResultsStore {
       },
       ...(row.verdict ? { verdict: row.verdict as Verdict } : {}),
       phases: (row.phases as Record<PhaseName, PhaseOutcome> | null) ?? pending,
-      baseline: { thresholds: config.baseline?.thresholds ?? [], phases: r.rows.map((x) => x.result as BaselinePhaseResult) },
+      baseline: { thresholds: (config.baseline?.thresholds ?? []).map((t) => (typeof t === 'string' ? t : `${t.threshold}${t.endpoint ? ` {endpoint: ${t.endpoint}}` : ''}${t.abortOnFail ? ' (abortOnFail)' : ''}`)), phases, timelines },
     };
   }
 

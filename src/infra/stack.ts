@@ -85,10 +85,10 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     let workerRun: Promise<void> | undefined;
     if (opts.withWorker) {
       worker = await createReadinessWorker({ address: temporal.address, namespace, databaseUrl, reportRoot, logger: opts.logger });
-      workerRun = worker.worker.run();
+      workerRun = worker.run();
       const w = worker;
       cleanup.push(async () => {
-        if (w.worker.getState() === 'RUNNING') w.worker.shutdown();
+        w.shutdown();
         await workerRun?.catch(() => undefined);
         await w.close();
       });

@@ -15,10 +15,11 @@ import {
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import { parseDurationMs } from '../core/duration';
-import { SA_PHASE, SA_SCORE, SA_TARGET, SA_VERDICT } from '../core/names';
+import { loadTaskQueue, SA_PHASE, SA_SCORE, SA_TARGET, SA_VERDICT } from '../core/names';
 import { PHASES, type BaselinePhaseResult, type CampaignInput, type CampaignProgress, type CampaignResult, type PhaseName, type PhaseOutcome } from '../core/types';
 import { computeVerdict } from '../core/verdict';
 import { abortSignal, progressQuery, type AbortRequest } from './messages';
@@ -36,6 +37,9 @@ const probe = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1s', maximumAttempts: 3, nonRetryableErrorTypes: ['ConfigError', 'HostNotAllowed'] },
 });
+
+/** How far ahead of scheduling the generators of a phase start together (ms). */
+const SYNC_START_MS = 2_000;
 
 /** Phases this release does not implement yet; they are recorded `not_run` and count against readiness. */
 const NOT_YET_AVAILABLE: PhaseName[] = ['stress', 'spike', 'monitoring', 'backup', 'checklist'];
@@ -128,35 +132,48 @@ export async function readinessCampaignWorkflow(input: CampaignInput): Promise<C
       progress.step = phase.name;
       progress.stepIndex = index;
       const durationMs = parseDurationMs(phase.duration) ?? 0;
-      progress.stepStartedAt = new Date().toISOString();
+      // Every generator of the phase starts at the same moment, a little after scheduling.
+      const startAtMs = Date.now() + SYNC_START_MS;
+      progress.stepStartedAt = new Date(startAtMs).toISOString();
       progress.stepDurationMs = durationMs;
       const load = proxyActivities<Activities>({
-        startToCloseTimeout: durationMs + 5 * 60_000,
+        taskQueue: loadTaskQueue(workflowInfo().taskQueue),
+        scheduleToStartTimeout: '10 minutes',
+        startToCloseTimeout: durationMs + SYNC_START_MS + 5 * 60_000,
         heartbeatTimeout: heartbeatTimeoutMs,
         cancellationType: 'WAIT_CANCELLATION_COMPLETED',
-        retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes: ['ConfigError', 'HostNotAllowed'] },
+        retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes: ['ConfigError', 'HostNotAllowed', 'LoadCapExceeded'] },
       });
-      loadScope = new CancellationScope();
+      const scope = (loadScope = new CancellationScope());
+      let cancelled = false;
       try {
-        results.push(await loadScope.run(() => load.runBaselinePhase({
-          campaignId, ordinal: index, phase, target: campaign.target, scenario: campaign.scenario, thresholds: baseline.thresholds,
-        })));
+        await scope.run(() => Promise.all(Array.from({ length: phase.generators }, (_, slice) => load.runLoadSlice({
+          campaignId, phase, slice, slices: phase.generators, target: campaign.target, scenario: campaign.scenario,
+          thresholds: baseline.thresholds, startAtMs,
+        }))));
       } catch (err) {
-        if (isCancellation(err)) break;
-        if (err instanceof ActivityFailure) {
+        if (isCancellation(err)) cancelled = true;
+        else if (err instanceof ActivityFailure) {
+          scope.cancel();
           return { status: 'error', reason: `phase ${phase.name}: ${err.cause?.message ?? err.message}` };
-        }
-        throw ApplicationFailure.fromError(err);
+        } else throw ApplicationFailure.fromError(err);
       } finally {
         loadScope = undefined;
       }
+      const result = await store.finalizeLoadPhase({ campaignId, ordinal: index, phase, scenario: campaign.scenario, thresholds: baseline.thresholds, aborted: cancelled });
+      results.push(result);
+      if (cancelled) break;
     }
-    if (aborted) return abortedOutcome(aborted, `${results.length} of ${baseline.phases.length} phases completed`);
+    if (aborted) return abortedOutcome(aborted, `${results.filter((r) => r.assessment !== 'aborted').length} of ${baseline.phases.length} phases completed`);
+    const invalid = results.filter((r) => r.assessment === 'invalid');
+    if (invalid.length) {
+      return { status: 'error', reason: invalid.map((r) => `${r.name}: invalid, ${r.notes.join('; ')}`).join('; ') };
+    }
     const failed = results.filter((r) => r.assessment === 'fail');
     if (failed.length) {
       return {
         status: 'fail',
-        reason: failed.map((r) => `${r.name}: ${r.thresholds.filter((t) => !t.ok).map((t) => `${t.threshold} (observed ${round(t.observed)})`).join(', ')}`).join('; '),
+        reason: failed.map((r) => `${r.name}: ${[...r.thresholds.filter((t) => !t.ok).map((t) => `${t.threshold}${t.endpoint ? ` {endpoint: ${t.endpoint}}` : ''} (observed ${round(t.observed)})`), ...r.notes].join(', ') || 'no requests completed'}`).join('; '),
       };
     }
     return { status: 'pass', reason: `${results.length} phases within thresholds` };

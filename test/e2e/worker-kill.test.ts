@@ -9,7 +9,8 @@ import { Client, Connection } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { startCampaign } from '../../src/cli/campaign-runner';
 import { validateCampaign } from '../../src/config/load';
-import type { LoadCheckpoint } from '../../src/activities/load/accumulator';
+import type { SliceCheckpoint } from '../../src/activities/load';
+import { Metrics } from '../../src/engine/metrics';
 import type { BaselinePhaseResult } from '../../src/core/types';
 import { spawnWorker, stopWorker } from '../helpers/cli';
 import { testEnv, testPool, uid } from '../helpers/env';
@@ -37,13 +38,13 @@ test('when the worker is SIGKILLed mid-phase, then a new worker resumes the phas
     const handle = await startCampaign(client, parsed.campaign);
 
     // Wait until the server holds a checkpoint at least 4 s into the phase.
-    let checkpoint: LoadCheckpoint | undefined;
+    let checkpoint: SliceCheckpoint | undefined;
     const deadline = Date.now() + 30_000;
     while (!checkpoint || checkpoint.elapsedMs < 4_000) {
       if (Date.now() > deadline) throw new Error('no checkpoint reached the server');
       const desc = await handle.describe();
       const payload = desc.raw.pendingActivities?.[0]?.heartbeatDetails?.payloads?.[0];
-      if (payload) checkpoint = defaultPayloadConverter.fromPayload<LoadCheckpoint>(payload);
+      if (payload) checkpoint = defaultPayloadConverter.fromPayload<SliceCheckpoint>(payload);
       await new Promise((r) => setTimeout(r, 200));
     }
     await stopWorker(first, 'SIGKILL');
@@ -64,6 +65,11 @@ test('when the worker is SIGKILLed mid-phase, then a new worker resumes the phas
     // The phase ran its planned duration once, not once plus the part before the kill.
     expect(phase.durationS).toBeGreaterThan(PHASE_S - 0.5);
     expect(phase.durationS).toBeLessThan(PHASE_S + 1.5);
+    // The checkpoint's requests are part of the total (merged, not started over).
+    const before = new Metrics();
+    before.merge(checkpoint.metrics);
+    expect(before.totals().requests).toBeGreaterThan(0);
+    expect(phase.requests).toBeGreaterThan(before.totals().requests);
     // Nothing counted twice: the stored count never exceeds what the target saw; the work lost is at
     // most about one heartbeat interval (plus the kill's own latency) of requests.
     const rate = phase.requests / phase.durationS;

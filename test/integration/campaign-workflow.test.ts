@@ -46,11 +46,11 @@ beforeAll(async () => {
     address: testEnv.temporalAddress, namespace: 'default', databaseUrl: testEnv.databaseUrl, reportRoot,
     logger: quietLogger(), taskQueue, allowedHosts: ['loopback'],
   });
-  running = rw.worker.run();
+  running = rw.run();
 });
 
 afterAll(async () => {
-  rw.worker.shutdown();
+  rw.shutdown();
   await running;
   await rw.close();
   await connection.close();

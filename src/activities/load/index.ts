@@ -1,125 +1,196 @@
-import { setMaxListeners } from 'node:events';
 import { Context } from '@temporalio/activity';
-import { CancelledFailure } from '@temporalio/common';
-import { Pool } from 'undici';
-import type { BaselinePhase, Campaign } from '../../config/schema';
-import { parseDurationMs } from '../../core/duration';
-import { compileScenario } from '../../core/scenario';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import type { BaselinePhase, Campaign, ThresholdEntry } from '../../config/schema';
+import { planFromPhase, splitPlan } from '../../core/load-plan';
 import { evaluateThresholds, isThreshold, parseThreshold } from '../../core/thresholds';
 import type { BaselinePhaseResult } from '../../core/types';
+import { decodeHistogram, encodeHistogram, Metrics, newHistogram, type EncodedMetrics, type EncodedWindow } from '../../engine/metrics';
+import { runLoad, type GeneratorHealth } from '../../engine/run';
+import { summarizePhase, thresholdParts } from '../../engine/summary';
 import type { Logger } from '../../infra/logger';
 import type { ResultsStore } from '../../infra/results-store';
 import { assertTargetAllowed } from '../target/allow';
 import { resolveHeaders } from '../target/headers';
-import { LoadAccumulator, type LoadCheckpoint } from './accumulator';
-import { runClosedLoop } from './closed-loop';
 
 /** Dependencies of the load activities. */
 export interface LoadDeps {
   logger: Logger;
   store: ResultsStore;
   allowedHosts: string[];
-  /** How often a checkpoint is heartbeated. */
-  checkpointIntervalMs?: number;
+  /** Worker caps: a slice asking for more users or req/s than this is refused (non-retryable). */
+  maxUsers?: number;
+  maxRate?: number;
 }
 
-/** Input of one baseline phase. */
-export interface BaselinePhaseInput {
+/** Input of one load slice: generator `slice` of `slices` for one phase. */
+export interface LoadSliceInput {
   campaignId: string;
-  ordinal: number;
   phase: BaselinePhase;
+  slice: number;
+  slices: number;
   target: Campaign['target'];
   scenario: Campaign['scenario'];
-  thresholds: string[];
+  thresholds: ThresholdEntry[];
+  /** Synchronised start (epoch ms) chosen by the workflow for every slice of the phase. */
+  startAtMs: number;
+}
+
+/** A slice's heartbeated checkpoint: everything measured so far, a few KB. */
+export interface SliceCheckpoint {
+  elapsedMs: number;
+  metrics: EncodedMetrics;
+  health: GeneratorHealth;
+  notes: string[];
+  /** True once the load has finished and only storing is left. */
+  done: boolean;
+}
+
+/** What a slice returns to the workflow: small; the measurements themselves are in Postgres. */
+export interface LoadSliceSummary {
+  slice: number;
+  requests: number;
+  errors: number;
+  elapsedMs: number;
+  aborted: boolean;
+}
+
+/** Windows evaluated by `abortOnFail` thresholds: the last 10 s, judged once 10 s have run. */
+const ABORT_WINDOW_S = 10;
+
+function mergeHealth(a: GeneratorHealth | undefined, b: GeneratorHealth): GeneratorHealth {
+  if (!a) return b;
+  return {
+    threads: Math.max(a.threads, b.threads), eventLoopDelayP99Ms: Math.max(a.eventLoopDelayP99Ms, b.eventLoopDelayP99Ms),
+    eluMean: (a.eluMean + b.eluMean) / 2, schedulerLagP99Ms: Math.max(a.schedulerLagP99Ms, b.schedulerLagP99Ms),
+  };
 }
 
 /** Builds the load activities. */
 export function createLoadActivities(deps: LoadDeps) {
-  const checkpointEveryMs = deps.checkpointIntervalMs ?? 1_000;
+  const maxUsers = deps.maxUsers ?? 20_000;
+  const maxRate = deps.maxRate ?? 50_000;
 
   return {
     /**
-     * Runs one closed-model baseline phase against the target and stores its result. Heartbeats a
-     * checkpoint every second; a retried attempt resumes from the last checkpoint, runs only the
-     * remaining duration and merges, so the phase is counted once.
+     * Runs one load generator's share of a phase in worker threads and stores its measurements.
+     * Heartbeats a checkpoint every second; a retried attempt resumes from it, runs only the remaining
+     * duration and merges, so the phase is counted once. Honours cancellation within a second.
      */
-    async runBaselinePhase(input: BaselinePhaseInput): Promise<BaselinePhaseResult> {
+    async runLoadSlice(input: LoadSliceInput): Promise<LoadSliceSummary> {
       const ctx = Context.current();
-      const { phase, target, scenario, campaignId } = input;
-      const log = deps.logger.child({ campaignId, phase: 'baseline', step: phase.name, attempt: ctx.info.attempt });
-      const origin = assertTargetAllowed(target.baseUrl, deps.allowedHosts);
-      const headers = resolveHeaders(target.headers, 'target.headers');
-      const durationMs = parseDurationMs(phase.duration) ?? 0;
-      const thinkTimeMs = parseDurationMs(scenario.thinkTime) ?? 0;
-      const requestTimeoutMs = parseDurationMs(scenario.requestTimeout) ?? 10_000;
+      const { campaignId, phase, slice } = input;
+      const log = deps.logger.child({ campaignId, phase: 'baseline', step: phase.name, slice, attempt: ctx.info.attempt });
+      const origin = assertTargetAllowed(input.target.baseUrl, deps.allowedHosts);
+      const fullPlan = planFromPhase(phase, input.scenario);
+      const peakRate = Math.max(fullPlan.rate, ...fullPlan.stages.map((s) => s.target));
+      if (fullPlan.users > maxUsers * input.slices || peakRate > maxRate * input.slices) {
+        throw ApplicationFailure.nonRetryable(`phase ${phase.name}: ${fullPlan.users} users / ${peakRate} req/s exceeds this worker's caps (${maxUsers} users, ${maxRate} req/s per generator)`, 'LoadCapExceeded');
+      }
+      const headers = resolveHeaders(input.target.headers, 'target.headers');
+      const plan = splitPlan(fullPlan, input.slices)[slice];
 
-      const checkpoint = ctx.info.heartbeatDetails as LoadCheckpoint | undefined;
-      const acc = checkpoint ? LoadAccumulator.fromCheckpoint(checkpoint) : new LoadAccumulator();
+      const checkpoint = ctx.info.heartbeatDetails as SliceCheckpoint | undefined;
       const resumedFromMs = checkpoint?.elapsedMs ?? 0;
-      let elapsedMs = resumedFromMs;
-      if (checkpoint) log.info({ resumedFromMs, requests: checkpoint.requests, done: checkpoint.done }, 'resuming phase from checkpoint');
+      if (checkpoint) log.info({ resumedFromMs, done: checkpoint.done }, 'resuming load slice from checkpoint');
+      let state: SliceCheckpoint = checkpoint ?? { elapsedMs: 0, metrics: new Metrics().encode(), health: { threads: 0, eventLoopDelayP99Ms: 0, eluMean: 0, schedulerLagP99Ms: 0 }, notes: [], done: false };
+      let aborted = false;
 
-      if (!checkpoint?.done && durationMs - resumedFromMs > 0) {
-        const pool = new Pool(origin.origin, {
-          connections: phase.users,
-          pipelining: 1,
-          keepAliveTimeout: 30_000,
-          headersTimeout: requestTimeoutMs,
-          bodyTimeout: requestTimeoutMs,
-          connectTimeout: Math.min(requestTimeoutMs, 10_000),
-        });
-        // One signal per phase, shared by every in-flight request and think-time sleep.
+      if (!state.done) {
+        // First attempt: wait for the shared start; a late generator runs only until the shared end.
+        const now = Date.now();
+        const late = checkpoint ? 0 : Math.max(0, now - input.startAtMs);
+        const startAtMs = checkpoint ? now + 50 : Math.max(input.startAtMs, now + 50);
+        const remaining = plan.durationMs - resumedFromMs - late;
+        if (late > 1000) state.notes = [...state.notes, `generator ${slice} started ${Math.round(late)} ms after the shared start`];
+        const beat = setInterval(() => ctx.heartbeat(state), 1_000);
+        const pending: Promise<void>[] = [];
+        const abortOn = input.thresholds.map(thresholdParts).filter((t) => t.abortOnFail && !t.endpoint);
+        const recent: EncodedWindow[] = [];
         const stop = new AbortController();
-        setMaxListeners(0, stop.signal);
         const onCancel = () => stop.abort();
         ctx.cancellationSignal.addEventListener('abort', onCancel, { once: true });
-        const started = performance.now();
-        const beat = setInterval(() => ctx.heartbeat(acc.checkpoint(resumedFromMs + (performance.now() - started))), checkpointEveryMs);
         try {
-          await runClosedLoop({
-            pool, scenario: compileScenario(scenario), headers, users: phase.users, durationMs: durationMs - resumedFromMs,
-            thinkTimeMs, requestTimeoutMs, signal: stop.signal, random: Math.random,
-          }, acc);
+          const base = new Metrics();
+          base.merge(state.metrics);
+          if (remaining > 0) {
+            const result = await runLoad({
+              plan: { ...plan, durationMs: remaining }, scenario: input.scenario, origin: origin.origin, headers, startAtMs,
+              secondOffset: Math.ceil((resumedFromMs + late) / 1000), resume: state.metrics, signal: stop.signal,
+              onWindows: (windows) => {
+                pending.push(deps.store.upsertTimeline(campaignId, phase.name, slice, windows));
+                recent.push(...windows);
+                recent.splice(0, Math.max(0, recent.length - ABORT_WINDOW_S));
+                const failed = abortOn.length ? failingAbortThreshold(abortOn.map((t) => t.expr), recent) : undefined;
+                if (failed && !stop.signal.aborted) {
+                  state.notes = [...state.notes, `stopped early: abortOnFail threshold ${failed} failed over the last ${ABORT_WINDOW_S} s`];
+                  stop.abort();
+                }
+              },
+              onTick: (metrics) => {
+                state = { ...state, elapsedMs: resumedFromMs + late + (Date.now() - startAtMs), metrics: metrics.encode() };
+              },
+            });
+            aborted = ctx.cancellationSignal.aborted;
+            state = {
+              elapsedMs: resumedFromMs + late + result.elapsedMs, metrics: result.metrics.encode(),
+              health: mergeHealth(checkpoint?.health, result.health), notes: state.notes, done: !aborted,
+            };
+          } else state = { ...state, done: true };
+          await Promise.all(pending);
         } finally {
           clearInterval(beat);
           ctx.cancellationSignal.removeEventListener('abort', onCancel);
-          await pool.destroy();
         }
-        elapsedMs = resumedFromMs + (performance.now() - started);
-        ctx.heartbeat(acc.checkpoint(elapsedMs, !ctx.cancellationSignal.aborted));
+        ctx.heartbeat(state);
       }
 
-      const result = summarize(input, acc, elapsedMs, resumedFromMs, ctx.info.attempt, ctx.cancellationSignal.aborted);
-      await deps.store.upsertBaselineResult(campaignId, input.ordinal, result, acc.encodeHistogram());
-      log.info({ requests: result.requests, errorRate: result.errorRate, p95Ms: result.latencyMs.p95, assessment: result.assessment }, 'phase finished');
-      if (ctx.cancellationSignal.aborted) throw new CancelledFailure('baseline phase cancelled; partial result stored');
+      await deps.store.upsertSlice(campaignId, phase.name, {
+        slice, metrics: state.metrics, health: state.health, elapsedMs: state.elapsedMs, resumedFromMs, attempt: ctx.info.attempt, aborted, notes: state.notes,
+      });
+      const totals = (() => { const m = new Metrics(); m.merge(state.metrics); return m.totals(); })();
+      log.info({ requests: totals.requests, errors: totals.errors, elapsedMs: Math.round(state.elapsedMs) }, 'load slice finished');
+      if (aborted) throw new CancelledFailure('load slice cancelled; partial measurements stored');
+      return { slice, requests: totals.requests, errors: totals.errors, elapsedMs: Math.round(state.elapsedMs), aborted };
+    },
+
+    /**
+     * Merges a phase's stored slices (histograms merged, never averaged), evaluates its thresholds once on
+     * the merged data, judges generator health, and stores the phase result (idempotent).
+     */
+    async finalizeLoadPhase(input: { campaignId: string; ordinal: number; phase: BaselinePhase; scenario: Campaign['scenario']; thresholds: ThresholdEntry[]; aborted: boolean }): Promise<BaselinePhaseResult> {
+      const { campaignId, phase } = input;
+      const slices = await deps.store.loadSlices(campaignId, phase.name);
+      if (!slices.length && !input.aborted) throw new Error(`phase ${phase.name}: no generator stored its measurements yet`);
+      const merged = new Metrics();
+      let health: GeneratorHealth | undefined;
+      for (const s of slices) {
+        merged.merge(s.metrics);
+        health = mergeHealth(health, s.health);
+      }
+      const result = summarizePhase({
+        name: phase.name, plan: planFromPhase(phase, input.scenario), metrics: merged,
+        elapsedMs: Math.max(0, ...slices.map((s) => s.elapsedMs)),
+        health: health ?? { threads: 0, eventLoopDelayP99Ms: 0, eluMean: 0, schedulerLagP99Ms: 0 },
+        generators: phase.generators, thresholds: input.thresholds, aborted: input.aborted || slices.some((s) => s.aborted),
+        notes: slices.flatMap((s) => s.notes), resumedFromMs: Math.max(0, ...slices.map((s) => s.resumedFromMs)), attempt: Math.max(1, ...slices.map((s) => s.attempt)),
+      });
+      await deps.store.upsertBaselineResult(campaignId, input.ordinal, result, encodeHistogram(merged.latency()));
       return result;
     },
   };
 }
 
-function summarize(input: BaselinePhaseInput, acc: LoadAccumulator, elapsedMs: number, resumedFromMs: number, attempt: number, aborted: boolean): BaselinePhaseResult {
-  const durationS = elapsedMs / 1000;
-  const throughputRps = durationS > 0 ? acc.requests / durationS : 0;
-  const errorRate = acc.requests > 0 ? acc.errors / acc.requests : 0;
-  const latencyMs = acc.latencyMs();
-  const thresholds = evaluateThresholds(input.thresholds.map(parseThreshold).filter(isThreshold), {
-    latencyMs: { avg: latencyMs.avg, max: latencyMs.max, percentile: (p) => acc.percentileMs(p) },
-    errorRate, throughputRps, requests: acc.requests,
+/** The first abortOnFail threshold that fails on the merged recent windows, if any. */
+function failingAbortThreshold(exprs: string[], windows: EncodedWindow[]): string | undefined {
+  const requests = windows.reduce((a, w) => a + w.requests, 0);
+  if (windows.length < ABORT_WINDOW_S || requests < 20) return undefined;
+  const h = newHistogram();
+  for (const w of windows) h.add(decodeHistogram(w.histogram));
+  const errors = windows.reduce((a, w) => a + w.errors, 0);
+  const parsed = exprs.map(parseThreshold).filter(isThreshold);
+  const results = evaluateThresholds(parsed, {
+    latencyMs: { avg: h.mean / 1000, max: h.maxValue / 1000, percentile: (p) => h.getValueAtPercentile(p) / 1000 },
+    errorRate: errors / requests, throughputRps: requests / windows.length, requests,
   });
-  const assessment = aborted ? 'aborted' : thresholds.every((t) => t.ok) && acc.requests > 0 ? 'pass' : 'fail';
-  return {
-    name: input.phase.name, users: input.phase.users, durationS: round(durationS, 3), requests: acc.requests, errors: acc.errors,
-    throughputRps: round(throughputRps, 2), errorRate: round(errorRate, 6), latencyMs: roundLatency(latencyMs),
-    statusCounts: acc.statusCounts, errorCounts: acc.errorCounts, thresholds, assessment, resumedFromMs: Math.round(resumedFromMs), attempt,
-  };
-}
-
-function round(v: number, digits: number): number {
-  const f = 10 ** digits;
-  return Number.isFinite(v) ? Math.round(v * f) / f : v;
-}
-
-function roundLatency(l: BaselinePhaseResult['latencyMs']): BaselinePhaseResult['latencyMs'] {
-  return { p50: round(l.p50, 3), p95: round(l.p95, 3), p99: round(l.p99, 3), max: round(l.max, 3), avg: round(l.avg, 3) };
+  return results.find((r) => !r.ok)?.threshold;
 }

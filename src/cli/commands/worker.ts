@@ -9,10 +9,11 @@ import { untilSignal } from './dev';
 
 /**
  * `readiness worker`: a worker only, for real deployments. Reads TEMPORAL_ADDRESS,
- * TEMPORAL_NAMESPACE, DATABASE_URL, READINESS_REPORT_DIR and READINESS_ALLOWED_HOSTS; applies
- * pending migrations; stops gracefully on SIGINT/SIGTERM.
+ * TEMPORAL_NAMESPACE, DATABASE_URL, READINESS_REPORT_DIR, READINESS_ALLOWED_HOSTS and the caps
+ * READINESS_MAX_USERS / READINESS_MAX_RATE; applies pending migrations; stops gracefully on
+ * SIGINT/SIGTERM. With `--load` it serves only the load task queue (a load generator).
  */
-export async function workerCommand(): Promise<void> {
+export async function workerCommand(flags: { load?: boolean } = {}): Promise<void> {
   const databaseUrl = process.env.DATABASE_URL;
   if (!databaseUrl) throw new CliExit(EXIT.INVALID_INPUT, 'error: DATABASE_URL is required for `readiness worker`');
   const logger = createLogger({ cmd: 'worker' });
@@ -24,12 +25,13 @@ export async function workerCommand(): Promise<void> {
     databaseUrl,
     reportRoot: path.resolve(process.env.READINESS_REPORT_DIR ?? 'reports'),
     logger,
+    mode: flags.load ? 'load' : 'all',
   });
-  const running = w.worker.run();
+  const running = w.run();
   logger.info({ address: process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233' }, 'worker running');
-  process.stdout.write('readiness worker ready\n');
+  process.stdout.write(`readiness worker ready${flags.load ? ' (load generator)' : ''}\n`);
   await Promise.race([untilSignal(), running]);
-  if (w.worker.getState() === 'RUNNING') w.worker.shutdown();
+  w.shutdown();
   await running;
   await w.close();
 }

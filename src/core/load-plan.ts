@@ -1,0 +1,114 @@
+import type { BaselinePhase, Campaign } from '../config/schema';
+import { parseDurationMs } from './duration';
+/**
+ * Load plans: what one generator (one thread, one slice) must do, as plain data. Splitting a plan across
+ * threads or generators is explicit and exact (users and rate are divided, never averaged).
+ */
+
+/** A ramping stage of the open model: go linearly to `target` req/s over `durationMs`. */
+export interface RateStage {
+  target: number;
+  durationMs: number;
+}
+
+/** What a load run does for `durationMs`. */
+export interface LoadPlan {
+  model: 'closed' | 'open';
+  durationMs: number;
+  /** Closed model: virtual users, each sending a request then thinking. */
+  users: number;
+  /** Closed model: users start evenly over this time (0: all at once). */
+  rampUpMs: number;
+  thinkTimeMs: number;
+  /** Open model: starting (or constant) arrival rate, iterations per second. */
+  rate: number;
+  /** Open model: ramping stages after the start rate; the last target holds until the end. */
+  stages: RateStage[];
+  /** Open model: at most this many requests in flight; later iterations wait, then are dropped. */
+  maxInFlight: number;
+  /** Open model: an iteration that cannot start within this time of its intended start is dropped. */
+  dropAfterMs: number;
+  requestTimeoutMs: number;
+  /** Bodies are read (for capture or body checks) up to this size; bigger ones are errors. */
+  maxBodyBytes: number;
+}
+
+/** Builds the plan of a baseline phase (durations parsed; open-model defaults applied). */
+export function planFromPhase(phase: BaselinePhase, scenario: Campaign['scenario']): LoadPlan {
+  const ms = (text: string | undefined, fallback: number) => (text === undefined ? fallback : parseDurationMs(text) ?? fallback);
+  const requestTimeoutMs = ms(scenario.requestTimeout, 10_000);
+  const rate = phase.rate ?? 0;
+  const stages = (phase.stages ?? []).map((s) => ({ target: s.target, durationMs: ms(s.duration, 0) }));
+  const peak = Math.max(rate, ...stages.map((s) => s.target));
+  return {
+    model: phase.model,
+    durationMs: ms(phase.duration, 0),
+    users: phase.users ?? 0,
+    rampUpMs: ms(phase.rampUp, 0),
+    thinkTimeMs: ms(scenario.thinkTime, 0),
+    rate,
+    stages,
+    // Default in-flight cap: enough for the peak rate at the request timeout, at least 100.
+    maxInFlight: phase.maxInFlight ?? Math.max(100, Math.ceil((peak * requestTimeoutMs) / 1000)),
+    dropAfterMs: requestTimeoutMs,
+    requestTimeoutMs,
+    maxBodyBytes: 1 << 20,
+  };
+}
+
+/** Splits a whole number into `parts` integers that add up to it (remainder to the first parts). */
+export function splitCount(total: number, parts: number): number[] {
+  const base = Math.floor(total / parts);
+  return Array.from({ length: parts }, (_, i) => base + (i < total - base * parts ? 1 : 0));
+}
+
+/**
+ * Splits a plan across `parts` generators: users and in-flight caps as whole numbers, rates as
+ * exact fractions. Parts with nothing to do get zero users / zero rate.
+ */
+export function splitPlan(plan: LoadPlan, parts: number): LoadPlan[] {
+  const users = splitCount(plan.users, parts);
+  const inflight = splitCount(Math.max(plan.maxInFlight, parts), parts);
+  return Array.from({ length: parts }, (_, i) => ({
+    ...plan,
+    users: users[i],
+    // Ramp-up stays global: each part ramps its share over the same time.
+    rate: plan.rate / parts,
+    stages: plan.stages.map((s) => ({ ...s, target: s.target / parts })),
+    maxInFlight: inflight[i],
+  }));
+}
+
+/** The open model's intended arrival rate (req/s) at `tMs` after the start. */
+export function rateAt(plan: Pick<LoadPlan, 'rate' | 'stages'>, tMs: number): number {
+  let from = plan.rate;
+  let t = tMs;
+  for (const stage of plan.stages) {
+    if (t < stage.durationMs) return from + (stage.target - from) * (t / stage.durationMs);
+    t -= stage.durationMs;
+    from = stage.target;
+  }
+  return from;
+}
+
+/** How many iterations the open model intends between 0 and `tMs` (the integral of the rate). */
+export function intendedIterations(plan: Pick<LoadPlan, 'rate' | 'stages'>, tMs: number): number {
+  let from = plan.rate;
+  let t = tMs;
+  let total = 0;
+  for (const stage of plan.stages) {
+    const d = Math.min(t, stage.durationMs);
+    const to = from + (stage.target - from) * (d / stage.durationMs);
+    total += ((from + to) / 2) * (d / 1000);
+    t -= d;
+    if (t <= 0) return total;
+    from = stage.target;
+  }
+  return total + from * (t / 1000);
+}
+
+/** Status class of a response code, or `err` when there was no response. */
+export function statusClass(status: number | undefined): '1xx' | '2xx' | '3xx' | '4xx' | '5xx' | 'err' {
+  if (!status) return 'err';
+  return `${Math.min(5, Math.max(1, Math.floor(status / 100)))}xx` as '2xx';
+}

@@ -1,0 +1,192 @@
+import * as hdr from 'hdr-histogram-js';
+import { statusClass } from '../core/load-plan';
+
+/** Highest latency tracked: one hour in microseconds. */
+const MAX_US = 3_600_000_000;
+
+/** An HDR histogram in microseconds, 3 significant digits. */
+export function newHistogram(): hdr.Histogram {
+  return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: MAX_US, numberOfSignificantValueDigits: 3 });
+}
+
+/** Decodes a compressed base64 histogram into a fresh, mergeable one. */
+export function decodeHistogram(encoded: string): hdr.Histogram {
+  const h = newHistogram();
+  h.add(hdr.decodeFromCompressedBase64(encoded));
+  return h;
+}
+
+/** Encodes a histogram as compressed base64. */
+export const encodeHistogram = (h: hdr.Histogram): string => hdr.encodeIntoCompressedBase64(h);
+
+/** Counters of one endpoint (request name). */
+export interface EndpointCounters {
+  requests: number;
+  errors: number;
+  statusCounts: Record<string, number>;
+  /** Failures without an HTTP error status: `timeout`, `ECONNREFUSED`, `expect_body`, `body_too_large`, ... */
+  errorKinds: Record<string, number>;
+}
+
+/** Measurements as they cross thread, process and heartbeat boundaries: encoded histograms and counters. */
+export interface EncodedMetrics {
+  /** Latency (µs) per `endpoint|statusClass`; corrected for coordinated omission in the open model. */
+  histograms: Record<string, string>;
+  /** Open model only: latency measured from the actual send, per endpoint. */
+  uncorrected: Record<string, string>;
+  endpoints: Record<string, EndpointCounters>;
+  iterations: number;
+  dropped: number;
+}
+
+/** An empty EncodedMetrics. */
+export const emptyMetrics = (): EncodedMetrics => ({ histograms: {}, uncorrected: {}, endpoints: {}, iterations: 0, dropped: 0 });
+
+const clampUs = (us: number) => Math.max(1, Math.min(Math.round(us), MAX_US));
+
+/**
+ * Records load measurements: a histogram per endpoint and status class, counters per endpoint.
+ * Histograms are merged, never averaged; `encode()` and `merge()` carry them across boundaries.
+ */
+export class Metrics {
+  private readonly hist = new Map<string, hdr.Histogram>();
+  private readonly uncorrected = new Map<string, hdr.Histogram>();
+  readonly endpoints: Record<string, EndpointCounters> = {};
+  iterations = 0;
+  dropped = 0;
+
+  private histFor(map: Map<string, hdr.Histogram>, key: string): hdr.Histogram {
+    let h = map.get(key);
+    if (!h) map.set(key, (h = newHistogram()));
+    return h;
+  }
+
+  private counters(endpoint: string): EndpointCounters {
+    return (this.endpoints[endpoint] ??= { requests: 0, errors: 0, statusCounts: {}, errorKinds: {} });
+  }
+
+  /**
+   * Records a finished request. `status` is undefined when no response came (then `errorKind` says why);
+   * `uncorrectedUs` is given in the open model only.
+   */
+  record(endpoint: string, status: number | undefined, ok: boolean, latencyUs: number, errorKind?: string, uncorrectedUs?: number): void {
+    const c = this.counters(endpoint);
+    c.requests += 1;
+    if (!ok) c.errors += 1;
+    if (status) c.statusCounts[status] = (c.statusCounts[status] ?? 0) + 1;
+    if (errorKind) c.errorKinds[errorKind] = (c.errorKinds[errorKind] ?? 0) + 1;
+    this.histFor(this.hist, `${endpoint}|${statusClass(status)}`).recordValue(clampUs(latencyUs));
+    if (uncorrectedUs !== undefined) this.histFor(this.uncorrected, endpoint).recordValue(clampUs(uncorrectedUs));
+  }
+
+  /** Adds encoded measurements (from a thread, a checkpoint or another generator). */
+  merge(m: EncodedMetrics): void {
+    for (const [k, v] of Object.entries(m.histograms)) this.histFor(this.hist, k).add(hdr.decodeFromCompressedBase64(v));
+    for (const [k, v] of Object.entries(m.uncorrected)) this.histFor(this.uncorrected, k).add(hdr.decodeFromCompressedBase64(v));
+    for (const [name, src] of Object.entries(m.endpoints)) {
+      const c = this.counters(name);
+      c.requests += src.requests;
+      c.errors += src.errors;
+      for (const [k, v] of Object.entries(src.statusCounts)) c.statusCounts[k] = (c.statusCounts[k] ?? 0) + v;
+      for (const [k, v] of Object.entries(src.errorKinds)) c.errorKinds[k] = (c.errorKinds[k] ?? 0) + v;
+    }
+    this.iterations += m.iterations;
+    this.dropped += m.dropped;
+  }
+
+  /** Encodes everything recorded. */
+  encode(): EncodedMetrics {
+    const enc = (map: Map<string, hdr.Histogram>) => Object.fromEntries([...map].filter(([, h]) => h.totalCount > 0).map(([k, h]) => [k, encodeHistogram(h)]));
+    return { histograms: enc(this.hist), uncorrected: enc(this.uncorrected), endpoints: structuredClone(this.endpoints), iterations: this.iterations, dropped: this.dropped };
+  }
+
+  /** Clears everything (threads send deltas: encode, then reset). */
+  reset(): void {
+    for (const h of this.hist.values()) h.reset();
+    for (const h of this.uncorrected.values()) h.reset();
+    for (const k of Object.keys(this.endpoints)) delete this.endpoints[k];
+    this.iterations = 0;
+    this.dropped = 0;
+  }
+
+  /**
+   * Latency histogram over the selected endpoints (all by default), merged across status classes.
+   * Requests that got no response (`err`) are errors, not latency samples.
+   */
+  latency(endpoint?: string, opts: { uncorrected?: boolean } = {}): hdr.Histogram {
+    const out = newHistogram();
+    if (opts.uncorrected) {
+      for (const [k, h] of this.uncorrected) if (!endpoint || k === endpoint) out.add(h);
+      return out;
+    }
+    for (const [k, h] of this.hist) {
+      const [name, cls] = k.split('|');
+      if (cls !== 'err' && (!endpoint || name === endpoint)) out.add(h);
+    }
+    return out;
+  }
+
+  /** True when any uncorrected (open model) samples exist. */
+  hasUncorrected(): boolean {
+    return [...this.uncorrected.values()].some((h) => h.totalCount > 0);
+  }
+
+  /** Totals over every endpoint. */
+  totals(): { requests: number; errors: number; statusCounts: Record<string, number>; errorKinds: Record<string, number> } {
+    const t = { requests: 0, errors: 0, statusCounts: {} as Record<string, number>, errorKinds: {} as Record<string, number> };
+    for (const c of Object.values(this.endpoints)) {
+      t.requests += c.requests;
+      t.errors += c.errors;
+      for (const [k, v] of Object.entries(c.statusCounts)) t.statusCounts[k] = (t.statusCounts[k] ?? 0) + v;
+      for (const [k, v] of Object.entries(c.errorKinds)) t.errorKinds[k] = (t.errorKinds[k] ?? 0) + v;
+    }
+    return t;
+  }
+}
+
+/** One second of the timeline, as recorded by one generator (mergeable across generators). */
+export interface EncodedWindow {
+  second: number;
+  requests: number;
+  errors: number;
+  /** Latency of responses in this second (µs). */
+  histogram: string;
+}
+
+/** Accumulates per-second windows: requests, errors and a latency histogram per second. */
+export class Timeline {
+  private readonly windows = new Map<number, { requests: number; errors: number; hist: hdr.Histogram }>();
+
+  private at(second: number) {
+    let w = this.windows.get(second);
+    if (!w) this.windows.set(second, (w = { requests: 0, errors: 0, hist: newHistogram() }));
+    return w;
+  }
+
+  /** Records one finished request in its second. */
+  record(second: number, ok: boolean, latencyUs: number | undefined): void {
+    const w = this.at(second);
+    w.requests += 1;
+    if (!ok) w.errors += 1;
+    if (latencyUs !== undefined) w.hist.recordValue(clampUs(latencyUs));
+  }
+
+  /** Adds an encoded window. */
+  merge(e: EncodedWindow): void {
+    const w = this.at(e.second);
+    w.requests += e.requests;
+    w.errors += e.errors;
+    w.hist.add(hdr.decodeFromCompressedBase64(e.histogram));
+  }
+
+  /** Removes and encodes every window before `beforeSecond` (all when omitted). */
+  drain(beforeSecond = Infinity): EncodedWindow[] {
+    const out: EncodedWindow[] = [];
+    for (const [second, w] of [...this.windows].sort(([a], [b]) => a - b)) {
+      if (second >= beforeSecond) continue;
+      out.push({ second, requests: w.requests, errors: w.errors, histogram: encodeHistogram(w.hist) });
+      this.windows.delete(second);
+    }
+    return out;
+  }
+}

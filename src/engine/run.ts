@@ -1,0 +1,149 @@
+/**
+ * The load coordinator: starts the load threads, merges their deltas into cumulative metrics and
+ * per-second windows, and tracks generator health. It runs on the caller's thread but only merges,
+ * so the Temporal activity that calls it can always heartbeat.
+ */
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { existsSync } from 'node:fs';
+import { PACKAGE_ROOT } from '../infra/paths';
+import type { Campaign } from '../config/schema';
+import { splitCount, splitPlan, type LoadPlan } from '../core/load-plan';
+import { Metrics, Timeline, type EncodedMetrics, type EncodedWindow } from './metrics';
+import type { IntervalHealth, ThreadInit, ThreadTick } from './protocol';
+
+/** Generator health over a whole run. */
+export interface GeneratorHealth {
+  threads: number;
+  /** Worst per-second event-loop delay p99 over all threads (ms). */
+  eventLoopDelayP99Ms: number;
+  /** Mean event-loop utilisation of the load threads (0..1). */
+  eluMean: number;
+  /** Open model: worst per-second p99 of scheduling lag with capacity available (ms). */
+  schedulerLagP99Ms: number;
+}
+
+/** Options of {@link runLoad}. */
+export interface LoadRunOptions {
+  plan: LoadPlan;
+  scenario: Campaign['scenario'];
+  origin: string;
+  headers: Record<string, string>;
+  /** Epoch ms at which the run starts (threads wait until then). Default: now. */
+  startAtMs?: number;
+  /** Timeline second of the start (when resuming, the seconds already done). */
+  secondOffset?: number;
+  threads?: number;
+  signal?: AbortSignal;
+  /** Measurements already made (resume): merged into the result. */
+  resume?: EncodedMetrics;
+  /** Called with finished seconds of the timeline as they complete. */
+  onWindows?: (windows: EncodedWindow[]) => void;
+  /** Called after each merged tick. */
+  onTick?: (metrics: Metrics) => void;
+}
+
+/** What a run measured. */
+export interface LoadRunResult {
+  metrics: Metrics;
+  health: GeneratorHealth;
+  elapsedMs: number;
+  aborted: boolean;
+}
+
+/** Picks a thread count: one for small loads, up to min(cores, 4) for big ones (never more than users). */
+export function defaultThreads(plan: LoadPlan): number {
+  const big = plan.model === 'closed' ? plan.users > 500 : plan.rate > 5_000 || plan.stages.some((s) => s.target > 5_000);
+  const cores = Math.max(1, Math.min(availableParallelism(), 4));
+  const n = big ? cores : 1;
+  return plan.model === 'closed' ? Math.max(1, Math.min(n, plan.users)) : n;
+}
+
+/**
+ * The compiled thread entry. Next to this file in dist/; from the TypeScript sources (tests) the
+ * built copy in dist/ is used, so `npm run build` must have run.
+ */
+function threadFile(): string {
+  const candidates = [path.join(__dirname, 'thread.js'), path.join(PACKAGE_ROOT, 'dist', 'engine', 'thread.js')];
+  const found = candidates.find((f) => existsSync(f));
+  if (!found) throw new Error(`load thread entry not found (${candidates.join(', ')}): run \`npm run build\``);
+  return found;
+}
+
+/** Runs a load plan in worker threads until its duration elapses or the signal aborts. */
+export async function runLoad(opts: LoadRunOptions): Promise<LoadRunResult> {
+  const { plan } = opts;
+  const threadCount = opts.threads ?? defaultThreads(plan);
+  const startAtMs = opts.startAtMs ?? Date.now() + 50;
+  const secondOffset = opts.secondOffset ?? 0;
+  const metrics = new Metrics();
+  if (opts.resume) metrics.merge(opts.resume);
+  const timeline = new Timeline();
+  const parts = splitPlan(plan, threadCount);
+  const userStarts = splitCount(plan.users, threadCount).reduce<number[]>((acc, _n, i, arr) => [...acc, i === 0 ? 0 : acc[i - 1] + arr[i - 1]], []);
+  const health = { eldP99: 0, eluSum: 0, eluN: 0, lagP99: 0 };
+  const lastSecond = new Map<number, number>();
+  let aborted = false;
+
+  const file = threadFile();
+  const workers = parts.map((part, i) => {
+    const init: ThreadInit = {
+      plan: part, scenario: opts.scenario, origin: opts.origin, headers: opts.headers, startAtMs, secondOffset,
+      firstUser: userStarts[i], totalUsers: plan.users,
+    };
+    return new Worker(file, { workerData: init });
+  });
+
+  const onAbort = () => {
+    aborted = true;
+    for (const w of workers) w.postMessage({ type: 'stop' });
+  };
+  if (opts.signal?.aborted) onAbort();
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+
+  const absorb = (i: number, tick: ThreadTick) => {
+    metrics.merge(tick.metrics);
+    for (const w of tick.windows) {
+      timeline.merge(w);
+      lastSecond.set(i, Math.max(lastSecond.get(i) ?? -1, w.second));
+    }
+    const h: IntervalHealth = tick.health;
+    health.eldP99 = Math.max(health.eldP99, h.eldP99Ms);
+    health.lagP99 = Math.max(health.lagP99, h.lagP99Ms);
+    health.eluSum += h.elu;
+    health.eluN += 1;
+    // A second is complete once every thread has moved past it.
+    if (tick.type === 'tick') {
+      const done = Math.min(...workers.map((_, j) => lastSecond.get(j) ?? -1));
+      const finished = timeline.drain(done + 1);
+      if (finished.length) opts.onWindows?.(finished);
+      opts.onTick?.(metrics);
+    }
+  };
+
+  const startedAt = Date.now();
+  await Promise.all(workers.map((w, i) => new Promise<void>((resolve, reject) => {
+    w.on('message', (msg: ThreadTick | { type: 'error'; message: string }) => {
+      if (msg.type === 'error') return reject(new Error(`load thread ${i} failed: ${msg.message}`));
+      absorb(i, msg);
+      if (msg.type === 'done') resolve();
+    });
+    w.on('error', reject);
+    w.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`load thread ${i} exited with ${code}`))));
+  }))).finally(async () => {
+    opts.signal?.removeEventListener('abort', onAbort);
+    await Promise.all(workers.map((w) => w.terminate()));
+  });
+  const rest = timeline.drain();
+  if (rest.length) opts.onWindows?.(rest);
+  const elapsedMs = Math.max(0, Math.min(Date.now(), startAtMs + plan.durationMs) - Math.max(startedAt, startAtMs));
+  return {
+    metrics,
+    elapsedMs,
+    aborted,
+    health: { threads: threadCount, eventLoopDelayP99Ms: round(health.eldP99), eluMean: round(health.eluN ? health.eluSum / health.eluN : 0), schedulerLagP99Ms: round(health.lagP99) },
+  };
+}
+
+const round = (v: number) => Math.round(v * 1000) / 1000;

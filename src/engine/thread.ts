@@ -1,0 +1,253 @@
+/**
+ * A load thread (worker_threads). Runs its share of the plan, closed or open model, and posts its
+ * measurements to the coordinator once a second as deltas (encoded histograms and counters), so
+ * the coordinator's thread (which carries Temporal heartbeats) never runs the load loop itself.
+ */
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parentPort, workerData } from 'node:worker_threads';
+import { Pool } from 'undici';
+import { intendedIterations, rateAt } from '../core/load-plan';
+import { compileScenario, extract, isExpectedStatus, type Session } from '../core/scenario';
+import { Metrics, newHistogram, Timeline } from './metrics';
+import type { ThreadCommand, ThreadInit, ThreadTick } from './protocol';
+
+const init = workerData as ThreadInit;
+const { plan } = init;
+const nowMs = () => performance.timeOrigin + performance.now();
+const endAtMs = init.startAtMs + plan.durationMs;
+const metrics = new Metrics();
+const timeline = new Timeline();
+const scenario = compileScenario(init.scenario);
+const random = Math.random;
+const needsBody = new Set(init.scenario.requests.filter((r) => r.capture || r.expect?.bodyContains).map((r) => r.name));
+let stopped = false;
+let inFlight = 0;
+
+const pool = new Pool(init.origin, {
+  connections: Math.max(1, plan.model === 'closed' ? plan.users : plan.maxInFlight),
+  pipelining: 1,
+  keepAliveTimeout: 30_000,
+  headersTimeout: plan.requestTimeoutMs,
+  bodyTimeout: plan.requestTimeoutMs,
+  connectTimeout: Math.min(plan.requestTimeoutMs, 10_000),
+});
+
+function classify(err: unknown): string {
+  const code = (err as { code?: string }).code ?? '';
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') return 'timeout';
+  if (code === 'UND_ERR_SOCKET') return 'socket';
+  if (code === 'UND_ERR_DESTROYED' || code === 'UND_ERR_ABORTED') return 'aborted';
+  return code || (err as Error).name || 'error';
+}
+
+class BodyTooLarge extends Error {
+  code = 'body_too_large';
+}
+
+/** Sends one request and records it. `intendedMs` is the open model's intended start (epoch ms). */
+async function execute(session: Session, intendedMs?: number): Promise<boolean> {
+  const request = scenario.pick(random, session);
+  const r = scenario.render(request, random, session);
+  const headers = r.headers === undefined ? init.headers : { ...init.headers, ...r.headers };
+  const sentMs = nowMs();
+  let status: number | undefined;
+  let ok = false;
+  let errorKind: string | undefined;
+  try {
+    const res = await pool.request({ method: request.method, path: r.path, headers, body: r.body });
+    status = res.statusCode;
+    ok = isExpectedStatus(request, status);
+    if (needsBody.has(request.name)) {
+      let size = 0;
+      const chunks: Buffer[] = [];
+      for await (const chunk of res.body) {
+        size += chunk.length;
+        if (size > plan.maxBodyBytes) {
+          res.body.destroy();
+          throw new BodyTooLarge(`body over ${plan.maxBodyBytes} bytes`);
+        }
+        chunks.push(chunk);
+      }
+      const text = Buffer.concat(chunks).toString('utf8');
+      if (request.expect?.bodyContains && !text.includes(request.expect.bodyContains)) {
+        if (ok) errorKind = 'expect_body';
+        ok = false;
+      }
+      const caps = scenario.captures.get(request.name);
+      if (caps && ok) {
+        try {
+          const json = JSON.parse(text);
+          for (const [name, path] of caps) {
+            const v = extract(json, path);
+            if (v !== undefined) session[name] = v;
+          }
+        } catch {
+          errorKind = 'capture_not_json';
+          ok = false;
+        }
+      }
+    } else {
+      await res.body.dump({ limit: plan.maxBodyBytes });
+    }
+  } catch (err) {
+    ok = false;
+    errorKind = classify(err);
+  }
+  if (stopped && errorKind === 'aborted') return false;
+  const doneMs = nowMs();
+  const latencyUs = ((intendedMs ?? sentMs) < sentMs && intendedMs !== undefined ? doneMs - intendedMs : doneMs - sentMs) * 1000;
+  const uncorrectedUs = intendedMs !== undefined ? (doneMs - sentMs) * 1000 : undefined;
+  metrics.record(request.name, status, ok, latencyUs, errorKind, uncorrectedUs);
+  timeline.record(init.secondOffset + Math.floor((doneMs - init.startAtMs) / 1000), ok, status ? latencyUs : undefined);
+  return status !== undefined;
+}
+
+/** Closed model: each user sends, waits for the response, thinks, repeats. */
+async function runClosed(): Promise<void> {
+  const user = async (globalIndex: number) => {
+    const startDelay = plan.rampUpMs > 0 ? (globalIndex / Math.max(1, init.totalUsers)) * plan.rampUpMs : 0;
+    const wait = init.startAtMs + startDelay - nowMs();
+    if (wait > 0) await sleep(wait);
+    const session: Session = {};
+    while (!stopped && nowMs() < endAtMs) {
+      metrics.iterations += 1;
+      const responded = await execute(session);
+      // After a transport error a user pauses at least 50 ms: an unreachable target causes no retry storm.
+      const think = responded ? plan.thinkTimeMs : Math.max(plan.thinkTimeMs, 50);
+      if (think > 0 && !stopped) await sleep(Math.min(think, Math.max(0, endAtMs - nowMs())));
+    }
+  };
+  await Promise.all(Array.from({ length: plan.users }, (_, i) => user(init.firstUser + i)));
+}
+
+const lag = newHistogram();
+
+/** Open model: iterations arrive on a schedule, whatever the target does; latency counts from the intended start. */
+async function runOpen(): Promise<void> {
+  const queue: number[] = [];
+  let head = 0;
+  let issued = 0;
+  const t0 = init.startAtMs;
+  let resolveDone!: () => void;
+  const done = new Promise<void>((r) => (resolveDone = r));
+  let timer: NodeJS.Timeout | undefined;
+
+  const pump = () => {
+    timer = undefined;
+    if (stopped) return finish();
+    const t = nowMs();
+    const elapsed = Math.min(t, endAtMs) - t0;
+    const due = Math.floor(intendedIterations(plan, Math.max(0, elapsed)));
+    while (issued < due) {
+      issued += 1;
+      // Intended start of iteration k: invert the integral by a step at the current rate.
+      const r = rateAt(plan, elapsed);
+      queue.push(r > 0 ? t - ((due - issued) / r) * 1000 : t);
+    }
+    while (head < queue.length && inFlight < plan.maxInFlight) {
+      const intended = queue[head++];
+      if (t - intended > plan.dropAfterMs) {
+        metrics.dropped += 1;
+        continue;
+      }
+      lag.recordValue(Math.max(1, Math.round((t - intended) * 1000)));
+      start(intended);
+    }
+    // Iterations that waited for capacity longer than dropAfter are dropped, oldest first.
+    while (head < queue.length && t - queue[head] > plan.dropAfterMs) {
+      head += 1;
+      metrics.dropped += 1;
+    }
+    if (head > 4096 && head * 2 > queue.length) {
+      queue.splice(0, head);
+      head = 0;
+    }
+    if (t >= endAtMs) {
+      metrics.dropped += queue.length - head;
+      queue.length = 0;
+      head = 0;
+      return finish();
+    }
+    const r = rateAt(plan, elapsed);
+    const next = r > 0 ? Math.min(1000 / r, 10) : 10;
+    timer = setTimeout(pump, Math.max(0, Math.floor(next - (nowMs() - t))));
+  };
+  const start = (intended: number) => {
+    inFlight += 1;
+    metrics.iterations += 1;
+    void execute({}, intended).finally(() => {
+      inFlight -= 1;
+      if (!timer && !stopped && nowMs() < endAtMs) pump();
+      if (finishing && inFlight === 0) resolveDone();
+    });
+  };
+  let finishing = false;
+  const finish = () => {
+    finishing = true;
+    if (timer) clearTimeout(timer);
+    if (inFlight === 0) resolveDone();
+  };
+  const wait = t0 - nowMs();
+  if (wait > 0) await sleep(wait);
+  pump();
+  await done;
+}
+
+// Measurements go to the coordinator once a second, aligned to the run's seconds.
+const eld = monitorEventLoopDelay({ resolution: 10 });
+eld.enable();
+let elu = performance.eventLoopUtilization();
+
+function tick(type: ThreadTick['type']): void {
+  const nextElu = performance.eventLoopUtilization();
+  const interval = performance.eventLoopUtilization(nextElu, elu);
+  elu = nextElu;
+  const currentSecond = init.secondOffset + Math.floor((nowMs() - init.startAtMs) / 1000);
+  const msg: ThreadTick = {
+    type,
+    metrics: metrics.encode(),
+    windows: type === 'done' ? timeline.drain() : timeline.drain(currentSecond),
+    health: {
+      eldP99Ms: eld.count ? eld.percentile(99) / 1e6 : 0, eldMaxMs: eld.count ? eld.max / 1e6 : 0, elu: interval.utilization,
+      lagP99Ms: lag.totalCount ? lag.getValueAtPercentile(99) / 1000 : 0, inFlight,
+    },
+  };
+  metrics.reset();
+  eld.reset();
+  lag.reset();
+  parentPort!.postMessage(msg);
+}
+
+let flushTimer: NodeJS.Timeout | undefined;
+const scheduleFlush = () => {
+  const sinceStart = nowMs() - init.startAtMs;
+  const next = sinceStart < 0 ? -sinceStart + 1000 : 1000 - (sinceStart % 1000);
+  flushTimer = setTimeout(() => {
+    tick('tick');
+    scheduleFlush();
+  }, Math.max(1, next));
+};
+
+parentPort!.on('message', (cmd: ThreadCommand) => {
+  if (cmd.type === 'stop' && !stopped) {
+    stopped = true;
+    void pool.destroy();
+  }
+});
+
+async function main(): Promise<void> {
+  scheduleFlush();
+  try {
+    if (plan.model === 'closed') await runClosed();
+    else await runOpen();
+  } finally {
+    if (flushTimer) clearTimeout(flushTimer);
+    tick('done');
+    await pool.destroy().catch(() => undefined);
+  }
+}
+
+void main().catch((err) => {
+  parentPort!.postMessage({ type: 'error', message: (err as Error).stack ?? String(err) });
+});
