@@ -53,7 +53,7 @@ export interface GeneratorSummary {
   eventLoopDelayP99Ms: number;
   eluMean: number;
   schedulerLagP99Ms: number;
-  /** Iterations (closed) or arrivals (open) started per second. */
+  /** Requests completed (answered or failed) per second. */
   achievedRate: number;
   /** Open model: the planned arrival rate, averaged over the phase. */
   intendedRate?: number;

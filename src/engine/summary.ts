@@ -77,11 +77,13 @@ export function summarizePhase(input: PhaseSummaryInput): BaselinePhaseResult {
   errorBreakdown.sort((a, b) => b.count - a.count);
 
   const thresholds = evaluatePhaseThresholds(input.thresholds, metrics, durationS);
-  const achievedRate = durationS > 0 ? metrics.iterations / durationS : 0;
-  const intendedRate = plan.model === 'open' && durationS > 0 ? intendedIterations(plan, input.elapsedMs) / durationS : undefined;
+  // Achieved: requests that completed (answered or failed) per second; starting one is not enough.
+  const achievedRate = durationS > 0 ? totals.requests / durationS : 0;
+  // Intended: the plan's average arrival rate over its own duration.
+  const intendedRate = plan.model === 'open' && plan.durationMs > 0 ? intendedIterations(plan, plan.durationMs) / (plan.durationMs / 1000) : undefined;
   const gen = assessGenerator({
     model: plan.model, eventLoopDelayP99Ms: input.health.eventLoopDelayP99Ms, schedulerLagP99Ms: input.health.schedulerLagP99Ms,
-    achievedRate: achievedRate + (durationS > 0 ? metrics.dropped / durationS : 0), intendedRate, dropped: metrics.dropped,
+    eluMean: input.health.eluMean, achievedRate, intendedRate,
   });
   const notes = [...(input.notes ?? []), ...gen.reasons];
   const assessment = input.aborted ? 'aborted' : !gen.valid ? 'invalid' : totals.requests > 0 && thresholds.every((t) => t.ok) && !(input.notes?.length) ? 'pass' : 'fail';

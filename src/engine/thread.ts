@@ -13,6 +13,9 @@ import { Metrics, newHistogram, Timeline } from './metrics';
 import type { ThreadCommand, ThreadInit, ThreadTick } from './protocol';
 
 const init = workerData as ThreadInit;
+const MAX_OPEN_CONNECTIONS = 256;
+/** Open model: iterations waiting for capacity beyond this are dropped at once (bounded memory). */
+const MAX_QUEUED = 100_000;
 const { plan } = init;
 const nowMs = () => performance.timeOrigin + performance.now();
 const endAtMs = init.startAtMs + plan.durationMs;
@@ -25,7 +28,9 @@ let stopped = false;
 let inFlight = 0;
 
 const pool = new Pool(init.origin, {
-  connections: Math.max(1, plan.model === 'closed' ? plan.users : plan.maxInFlight),
+  // Closed: one connection per user. Open: up to 256 per thread; more in flight queue in the pool (and
+  // that wait counts, since latency runs from the intended start).
+  connections: Math.max(1, plan.model === 'closed' ? plan.users : Math.min(plan.maxInFlight, MAX_OPEN_CONNECTIONS)),
   pipelining: 1,
   keepAliveTimeout: 30_000,
   headersTimeout: plan.requestTimeoutMs,
@@ -141,6 +146,10 @@ async function runOpen(): Promise<void> {
     const due = Math.floor(intendedIterations(plan, Math.max(0, elapsed)));
     while (issued < due) {
       issued += 1;
+      if (queue.length - head >= MAX_QUEUED) {
+        metrics.dropped += 1;
+        continue;
+      }
       // Intended start of iteration k: invert the integral by a step at the current rate.
       const r = rateAt(plan, elapsed);
       queue.push(r > 0 ? t - ((due - issued) / r) * 1000 : t);

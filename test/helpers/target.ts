@@ -29,3 +29,32 @@ export async function startTarget(handler: (req: IncomingMessage, res: ServerRes
 export const delayed = (ms: number, status = 200) => (_req: IncomingMessage, res: ServerResponse) => {
   setTimeout(() => res.writeHead(status, { 'content-type': 'application/json' }).end('{"ok":true}'), ms);
 };
+
+/**
+ * Starts the fixed-delay server (dist/bench/delay-server.js) in its own process, so the test process adds
+ * no timer jitter. `stats()` returns the delay the server really applied since the last call.
+ */
+export async function startDelayServer(delayMs: number): Promise<{ url: string; stats(): Promise<{ count: number; p50Ms: number; p99Ms: number }>; close(): Promise<void> }> {
+  const { spawn } = await import('node:child_process');
+  const path = await import('node:path');
+  const child = spawn(process.execPath, [path.join(__dirname, '..', '..', 'dist', 'bench', 'delay-server.js'), String(delayMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout!.once('data', (d) => resolve(Number(String(d).trim())));
+    child.once('exit', (code) => reject(new Error(`delay server exited ${code}`)));
+  });
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    url,
+    stats: async () => {
+      const { request } = await import('undici');
+      const r = await request(`${url}/__stats`);
+      return (await r.body.json()) as { count: number; p50Ms: number; p99Ms: number };
+    },
+    close: async () => {
+      child.removeAllListeners('exit');
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
