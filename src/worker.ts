@@ -21,8 +21,11 @@ export interface ReadinessWorkerOptions {
   logger: Logger;
   taskQueue?: string;
   allowedHosts?: string[];
-  /** `all` (default): campaign and load queues; `load`: only the load queue (a load generator). */
-  mode?: 'all' | 'load';
+  /**
+   * `all` (default): campaign and load queues; `load`: only the load queue (a load generator);
+   * `campaign`: only the campaign queue (load comes from separate `--load` generators).
+   */
+  mode?: 'all' | 'load' | 'campaign';
 }
 
 /** Built workers and what they own: `run()` until `shutdown()`, then `close()`. */
@@ -68,7 +71,7 @@ export async function createReadinessWorker(opts: ReadinessWorkerOptions): Promi
       ...(existsSync(PREBUILT_BUNDLE) ? { workflowBundle: { codePath: PREBUILT_BUNDLE } } : { workflowsPath: require.resolve('./workflows') }),
     }));
   }
-  workers.push(await Worker.create({
+  if (opts.mode !== 'campaign') workers.push(await Worker.create({
     ...common,
     taskQueue: loadTaskQueue(taskQueue),
     activities: { runLoadSlice: activities.runLoadSlice },

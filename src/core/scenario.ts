@@ -124,9 +124,17 @@ export function compileScenario(scenario: Scenario): CompiledScenario {
     return scenario.requests[i === -1 ? scenario.requests.length - 1 : i];
   };
 
+  // Requests without placeholders, body or headers render to the same thing every time: build them once.
+  const fixed = new Map<string, RenderedRequest>();
+  for (const r of scenario.requests) {
+    if (requestVars(r).length === 0 && r.json === undefined && !r.headers) fixed.set(r.name, Object.freeze({ request: r, path: r.path, headers: {} }) as RenderedRequest);
+  }
+  const single = scenario.requests.length === 1 && !needs.get(scenario.requests[0].name)!.length ? scenario.requests[0] : undefined;
+
   return {
     captures,
     pick(random, session) {
+      if (single) return single;
       for (let attempt = 0; attempt < 8; attempt++) {
         const r = pickByWeight(random);
         if (ready(r, session)) return r;
@@ -134,6 +142,8 @@ export function compileScenario(scenario: Scenario): CompiledScenario {
       return scenario.requests.find((r) => ready(r, session)) ?? scenario.requests[0];
     },
     render(request, random, session) {
+      const pre = fixed.get(request.name);
+      if (pre) return pre;
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(request.headers ?? {})) if (typeof v === 'string') headers[k.toLowerCase()] = renderText(v, random, session, false);
       const out: RenderedRequest = { request, path: renderText(request.path, random, session, true), headers };

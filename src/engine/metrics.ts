@@ -61,6 +61,16 @@ export class Metrics {
     return h;
   }
 
+  /** Per endpoint, the histogram of each status class (index 0: no response, 1..5: 1xx..5xx), cached. */
+  private readonly byClass = new Map<string, Array<hdr.Histogram | undefined>>();
+
+  private classHist(endpoint: string, status: number | undefined): hdr.Histogram {
+    let row = this.byClass.get(endpoint);
+    if (!row) this.byClass.set(endpoint, (row = []));
+    const i = status ? Math.min(5, Math.max(1, Math.floor(status / 100))) : 0;
+    return (row[i] ??= this.histFor(this.hist, `${endpoint}|${statusClass(status)}`));
+  }
+
   private counters(endpoint: string): EndpointCounters {
     return (this.endpoints[endpoint] ??= { requests: 0, errors: 0, statusCounts: {}, errorKinds: {} });
   }
@@ -70,12 +80,12 @@ export class Metrics {
    * `uncorrectedUs` is given in the open model only.
    */
   record(endpoint: string, status: number | undefined, ok: boolean, latencyUs: number, errorKind?: string, uncorrectedUs?: number): void {
-    const c = this.counters(endpoint);
+    const c = this.endpoints[endpoint] ?? this.counters(endpoint);
     c.requests += 1;
     if (!ok) c.errors += 1;
     if (status) c.statusCounts[status] = (c.statusCounts[status] ?? 0) + 1;
     if (errorKind) c.errorKinds[errorKind] = (c.errorKinds[errorKind] ?? 0) + 1;
-    this.histFor(this.hist, `${endpoint}|${statusClass(status)}`).recordValue(clampUs(latencyUs));
+    this.classHist(endpoint, status).recordValue(clampUs(latencyUs));
     if (uncorrectedUs !== undefined) this.histFor(this.uncorrected, endpoint).recordValue(clampUs(uncorrectedUs));
   }
 
@@ -156,10 +166,13 @@ export interface EncodedWindow {
 /** Accumulates per-second windows: requests, errors and a latency histogram per second. */
 export class Timeline {
   private readonly windows = new Map<number, { requests: number; errors: number; hist: hdr.Histogram }>();
+  private last: { second: number; w: { requests: number; errors: number; hist: hdr.Histogram } } | undefined;
 
   private at(second: number) {
+    if (this.last?.second === second) return this.last.w;
     let w = this.windows.get(second);
     if (!w) this.windows.set(second, (w = { requests: 0, errors: 0, hist: newHistogram() }));
+    this.last = { second, w };
     return w;
   }
 
@@ -186,6 +199,7 @@ export class Timeline {
       if (second >= beforeSecond) continue;
       out.push({ second, requests: w.requests, errors: w.errors, histogram: encodeHistogram(w.hist) });
       this.windows.delete(second);
+      if (this.last?.second === second) this.last = undefined;
     }
     return out;
   }

@@ -40,6 +40,7 @@ const pool = new Pool(init.origin, {
 
 function classify(err: unknown): string {
   const code = (err as { code?: string }).code ?? '';
+  if (code === 'body_too_large') return code;
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') return 'timeout';
   if (code === 'UND_ERR_SOCKET') return 'socket';
   if (code === 'UND_ERR_DESTROYED' || code === 'UND_ERR_ABORTED') return 'aborted';
@@ -50,31 +51,67 @@ class BodyTooLarge extends Error {
   code = 'body_too_large';
 }
 
+interface Outcome {
+  status: number;
+  text?: string;
+}
+
+/**
+ * An undici dispatch handler: no stream objects on the hot path. Bodies are counted and discarded
+ * unless the request captures or checks them; a body over maxBodyBytes aborts the request.
+ */
+class ResponseHandler {
+  private status = 0;
+  private size = 0;
+  private chunks: Buffer[] | undefined;
+  constructor(private readonly resolve: (o: Outcome) => void, private readonly reject: (e: unknown) => void, keepBody: boolean) {
+    if (keepBody) this.chunks = [];
+  }
+  onRequestStart(): void {}
+  onResponseStart(_controller: unknown, statusCode: number): void {
+    this.status = statusCode;
+  }
+  onResponseData(controller: { abort(reason: Error): void }, chunk: Buffer): void {
+    this.size += chunk.length;
+    if (this.size > plan.maxBodyBytes) {
+      controller.abort(new BodyTooLarge(`body over ${plan.maxBodyBytes} bytes`));
+      return;
+    }
+    this.chunks?.push(chunk);
+  }
+  onResponseEnd(): void {
+    this.resolve({ status: this.status, text: this.chunks ? Buffer.concat(this.chunks).toString('utf8') : undefined });
+  }
+  onResponseError(_controller: unknown, err: Error): void {
+    this.reject(err);
+  }
+}
+
+function send(method: string, path: string, headers: Record<string, string> | undefined, body: string | undefined, keepBody: boolean): Promise<Outcome> {
+  return new Promise((resolve, reject) => {
+    pool.dispatch({ method: method as 'GET', path, headers, body }, new ResponseHandler(resolve, reject, keepBody) as never);
+  });
+}
+
+const hasInitHeaders = Object.keys(init.headers).length > 0;
+
 /** Sends one request and records it. `intendedMs` is the open model's intended start (epoch ms). */
 async function execute(session: Session, intendedMs?: number): Promise<boolean> {
   const request = scenario.pick(random, session);
   const r = scenario.render(request, random, session);
-  const headers = r.headers === undefined ? init.headers : { ...init.headers, ...r.headers };
+  const own = Object.keys(r.headers).length > 0;
+  const headers = own ? (hasInitHeaders ? { ...init.headers, ...r.headers } : r.headers) : hasInitHeaders ? init.headers : undefined;
+  const keepBody = needsBody.has(request.name);
   const sentMs = nowMs();
   let status: number | undefined;
   let ok = false;
   let errorKind: string | undefined;
   try {
-    const res = await pool.request({ method: request.method, path: r.path, headers, body: r.body });
-    status = res.statusCode;
+    const res = await send(request.method, r.path, headers, r.body, keepBody);
+    status = res.status;
     ok = isExpectedStatus(request, status);
-    if (needsBody.has(request.name)) {
-      let size = 0;
-      const chunks: Buffer[] = [];
-      for await (const chunk of res.body) {
-        size += chunk.length;
-        if (size > plan.maxBodyBytes) {
-          res.body.destroy();
-          throw new BodyTooLarge(`body over ${plan.maxBodyBytes} bytes`);
-        }
-        chunks.push(chunk);
-      }
-      const text = Buffer.concat(chunks).toString('utf8');
+    if (keepBody) {
+      const text = res.text ?? '';
       if (request.expect?.bodyContains && !text.includes(request.expect.bodyContains)) {
         if (ok) errorKind = 'expect_body';
         ok = false;
@@ -92,16 +129,15 @@ async function execute(session: Session, intendedMs?: number): Promise<boolean> 
           ok = false;
         }
       }
-    } else {
-      await res.body.dump({ limit: plan.maxBodyBytes });
     }
   } catch (err) {
     ok = false;
     errorKind = classify(err);
+    if (errorKind === 'body_too_large') status = undefined;
   }
   if (stopped && errorKind === 'aborted') return false;
   const doneMs = nowMs();
-  const latencyUs = ((intendedMs ?? sentMs) < sentMs && intendedMs !== undefined ? doneMs - intendedMs : doneMs - sentMs) * 1000;
+  const latencyUs = (doneMs - (intendedMs !== undefined && intendedMs < sentMs ? intendedMs : sentMs)) * 1000;
   const uncorrectedUs = intendedMs !== undefined ? (doneMs - sentMs) * 1000 : undefined;
   metrics.record(request.name, status, ok, latencyUs, errorKind, uncorrectedUs);
   timeline.record(init.secondOffset + Math.floor((doneMs - init.startAtMs) / 1000), ok, status ? latencyUs : undefined);

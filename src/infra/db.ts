@@ -18,6 +18,19 @@ export function createPool(databaseUrl: string, max = 5): Pool {
  * Returns the names of the migrations it applied.
  */
 export async function migrate(databaseUrl: string, logger?: Logger): Promise<string[]> {
+  // node-pg-migrate refuses at once when another process holds the lock: wait for it instead, so
+  // several workers can start together.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await migrateOnce(databaseUrl, logger);
+    } catch (err) {
+      if (!/Another migration is already running/.test((err as Error).message) || attempt >= 60) throw err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
+async function migrateOnce(databaseUrl: string, logger?: Logger): Promise<string[]> {
   const applied = await runner({
     databaseUrl,
     dir: MIGRATIONS_DIR,

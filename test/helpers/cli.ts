@@ -18,11 +18,14 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 
 }
 
 /** Starts `readiness worker` as a real process and resolves once it reports ready. */
-export function spawnWorker(env: NodeJS.ProcessEnv): Promise<ChildProcess & { logs: () => string }> {
+export function spawnWorker(env: NodeJS.ProcessEnv, args: string[] = []): Promise<ChildProcess & { logs: () => string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'worker'], { env: { ...process.env, READINESS_LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'worker', ...args], { env: { ...process.env, READINESS_LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let logs = '';
-    const timer = setTimeout(() => reject(new Error(`worker did not become ready:\n${logs}`)), 60_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`worker did not become ready:\n${logs}`));
+    }, 60_000);
     child.stderr.on('data', (d) => (logs += d));
     child.stdout.on('data', (d) => {
       logs += d;

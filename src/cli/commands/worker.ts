@@ -9,7 +9,7 @@ import { untilSignal } from './dev';
 
 /**
  * `readiness worker`: a worker only, for real deployments. Reads TEMPORAL_ADDRESS,
- * TEMPORAL_NAMESPACE, DATABASE_URL, READINESS_REPORT_DIR, READINESS_ALLOWED_HOSTS and the caps
+ * TEMPORAL_NAMESPACE, READINESS_TASK_QUEUE (default `readiness`), DATABASE_URL, READINESS_REPORT_DIR, READINESS_ALLOWED_HOSTS and the caps
  * READINESS_MAX_USERS / READINESS_MAX_RATE; applies pending migrations; stops gracefully on
  * SIGINT/SIGTERM. With `--load` it serves only the load task queue (a load generator).
  */
@@ -26,6 +26,7 @@ export async function workerCommand(flags: { load?: boolean } = {}): Promise<voi
     reportRoot: path.resolve(process.env.READINESS_REPORT_DIR ?? 'reports'),
     logger,
     mode: flags.load ? 'load' : 'all',
+    taskQueue: process.env.READINESS_TASK_QUEUE || undefined,
   });
   const running = w.run();
   logger.info({ address: process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233' }, 'worker running');

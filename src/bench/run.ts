@@ -1,0 +1,108 @@
+/**
+ * `npm run bench`: our load engine and autocannon against the same loopback targets, in one go, printed
+ * as ratios (never as timed tests). `npm run bench -- --json` prints one JSON object.
+ *
+ *  1. Throughput and CPU: a plain node:http server, 50 connections / users, no think time.
+ *  2. Accuracy: a server with a fixed 20 ms delay that records the delay it really applied; the error is
+ *     client-observed minus server-applied, at p50 and p99.
+ *  3. Scale: 10,000 closed-model users with 1 s think time; peak RSS of the generator process.
+ * Each generator runs in its own process so its CPU time and memory are its own.
+ */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { request } from 'undici';
+
+interface RunnerResult {
+  requests: number;
+  errors: number;
+  durationS: number;
+  cpuUs: number;
+  p50Ms: number;
+  p99Ms: number;
+  rssMb: number;
+}
+
+const json = process.argv.includes('--json');
+const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+const log = (line: string) => { if (!json) process.stdout.write(`${line}\n`); };
+
+function child(file: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const c = spawn(process.execPath, [path.join(__dirname, file), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    c.stdout.on('data', (d) => (out += d));
+    c.on('exit', (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`${file} exited ${code}`))));
+  });
+}
+
+async function server(delayMs: number): Promise<{ url: string; stats(): Promise<{ count: number; p50Ms: number; p99Ms: number }>; stop(): void }> {
+  const c = spawn(process.execPath, [path.join(__dirname, 'delay-server.js'), String(delayMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<string>((resolve) => c.stdout.once('data', (d) => resolve(String(d).trim())));
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    url,
+    stats: async () => (await (await request(`${url}/__stats`)).body.json()) as { count: number; p50Ms: number; p99Ms: number },
+    stop: () => c.kill('SIGTERM'),
+  };
+}
+
+const engine = async (url: string, users: number, s: number, thinkMs = 0) => JSON.parse(await child('engine-runner.js', [url, String(users), String(s), String(thinkMs)])) as RunnerResult & { threads: number };
+const anchor = async (url: string, connections: number, s: number) => JSON.parse(await child('autocannon-runner.js', [url, String(connections), String(s)])) as RunnerResult;
+const r2 = (v: number) => Math.round(v * 100) / 100;
+
+async function main(): Promise<void> {
+  log(`readiness load engine vs autocannon (${seconds} s per run, loopback, ${process.env.BENCH_CONNECTIONS ?? 50} connections)`);
+  const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
+
+  const plain = await server(0);
+  const e = await engine(plain.url, connections, seconds);
+  const a = await anchor(plain.url, connections, seconds);
+  plain.stop();
+  const engineRps = e.requests / e.durationS;
+  const autocannonRps = a.requests / a.durationS;
+  const engineCpuUsPerReq = e.cpuUs / e.requests;
+  const autocannonCpuUsPerReq = a.cpuUs / a.requests;
+
+  const knownDelayMs = 20;
+  const delayed = await server(knownDelayMs);
+  await delayed.stats();
+  const ed = await engine(delayed.url, 20, seconds);
+  const truthE = await delayed.stats();
+  const ad = await anchor(delayed.url, 20, seconds);
+  const truthA = await delayed.stats();
+  delayed.stop();
+
+  const vus = Number(process.env.BENCH_VUS ?? 10_000);
+  const idle = await server(0);
+  const big = await engine(idle.url, vus, Math.max(seconds, 10), 1_000);
+  idle.stop();
+
+  const result = {
+    engineRps: r2(engineRps), autocannonRps: r2(autocannonRps), rpsRatio: r2(engineRps / autocannonRps),
+    engineCpuUsPerReq: r2(engineCpuUsPerReq), autocannonCpuUsPerReq: r2(autocannonCpuUsPerReq), cpuRatio: r2(engineCpuUsPerReq / autocannonCpuUsPerReq),
+    knownDelayMs, p50ErrorMs: r2(ed.p50Ms - truthE.p50Ms), p99ErrorMs: r2(ed.p99Ms - truthE.p99Ms),
+    autocannonP50ErrorMs: r2(ad.p50Ms - truthA.p50Ms), autocannonP99ErrorMs: r2(ad.p99Ms - truthA.p99Ms),
+    serverAppliedP50Ms: r2(truthE.p50Ms), serverAppliedP99Ms: r2(truthE.p99Ms),
+    vus, vusRssMb: r2(big.rssMb), vusRps: r2(big.requests / big.durationS), vusErrors: big.errors,
+    engineThreads: e.threads, seconds, connections,
+  };
+  if (json) {
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    return;
+  }
+  log('');
+  log('| measure | readiness | autocannon | ratio | target |');
+  log('|---|---|---|---|---|');
+  log(`| throughput (req/s) | ${result.engineRps} | ${result.autocannonRps} | ${result.rpsRatio} | >= 1.0 |`);
+  log(`| CPU per request (µs) | ${result.engineCpuUsPerReq} | ${result.autocannonCpuUsPerReq} | ${result.cpuRatio} | <= 1.0 |`);
+  log(`| p50 error vs ${knownDelayMs} ms server (ms) | ${result.p50ErrorMs} | ${result.autocannonP50ErrorMs} | | within 1 ms |`);
+  log(`| p99 error vs ${knownDelayMs} ms server (ms) | ${result.p99ErrorMs} | ${result.autocannonP99ErrorMs} | | within 1 ms |`);
+  log(`| ${vus} users, 1 s think: peak RSS (MB) | ${result.vusRssMb} | | | <= 300 |`);
+  log('');
+  log(`errors: server applied p50 ${result.serverAppliedP50Ms} ms / p99 ${result.serverAppliedP99Ms} ms; autocannon reports whole milliseconds.`);
+}
+
+void main().catch((err) => {
+  process.stderr.write(`${(err as Error).stack}\n`);
+  process.exit(1);
+});
