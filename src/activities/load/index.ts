@@ -87,6 +87,11 @@ export function createLoadActivities(deps: LoadDeps) {
         throw ApplicationFailure.nonRetryable(`phase ${phase.name}: ${fullPlan.users} users / ${peakRate} req/s exceeds this worker's caps (${maxUsers} users, ${maxRate} req/s per generator)`, 'LoadCapExceeded');
       }
       const headers = resolveHeaders(input.target.headers, 'target.headers');
+      // Request-level `{ fromEnv }` headers are resolved here too; the values stay in this process.
+      const scenario = {
+        ...input.scenario,
+        requests: input.scenario.requests.map((r, i) => (r.headers ? { ...r, headers: resolveHeaders(r.headers, `scenario.requests[${i}].headers`) } : r)),
+      };
       const plan = splitPlan(fullPlan, input.slices)[slice];
 
       const checkpoint = ctx.info.heartbeatDetails as SliceCheckpoint | undefined;
@@ -114,7 +119,7 @@ export function createLoadActivities(deps: LoadDeps) {
           base.merge(state.metrics);
           if (remaining > 0) {
             const result = await runLoad({
-              plan: { ...plan, durationMs: remaining }, scenario: input.scenario, origin: origin.origin, headers, startAtMs,
+              plan: { ...plan, durationMs: remaining }, scenario, origin: origin.origin, headers, startAtMs,
               secondOffset: Math.ceil((resumedFromMs + late) / 1000), resume: state.metrics, signal: stop.signal,
               onWindows: (windows) => {
                 pending.push(deps.store.upsertTimeline(campaignId, phase.name, slice, windows));
