@@ -126,7 +126,7 @@ export function renderMarkdown(report: ReportJson): string {
       if (p.errors.length) lines.push('', `Errors: ${p.errors.slice(0, 10).map((e) => `${e.count.toLocaleString('en-US')} × ${/^\d+$/.test(e.kind) ? `HTTP ${e.kind}` : e.kind} on ${e.endpoint}`).join('; ')}`);
       if (p.latencyMsUncorrected) lines.push('', `Open model: P99 ${ms(p.latencyMs.p99)} from the intended start (coordinated omission corrected) vs ${ms(p.latencyMsUncorrected.p99)} from the actual send; ${p.dropped.toLocaleString('en-US')} iterations dropped.`);
       const g = p.generator;
-      if (g) lines.push('', `Generator: ${g.generators} generator(s), ${g.threads} thread(s), event-loop delay p99 ${ms(g.eventLoopDelayP99Ms)}, ${g.achievedRate.toFixed(1)} iterations/s${g.intendedRate !== undefined ? ` of ${g.intendedRate.toFixed(1)} intended` : ''}.`);
+      if (g) lines.push('', `Generator: ${g.generators} generator(s), ${g.threads} thread(s), event-loop delay p99 ${ms(g.eventLoopDelayP99Ms)}, threads busy ${(g.eluMean * 100).toFixed(0)}%${g.cpuShare !== undefined ? `, CPU ${(g.cpuShare * 100).toFixed(0)}% of the host` : ''}, ${g.achievedRate.toFixed(1)} iterations/s${g.intendedRate !== undefined ? ` of ${g.intendedRate.toFixed(1)} intended` : ''}.`);
       if (p.notes?.length) lines.push('', ...p.notes.map((n) => `- ${n}`));
       lines.push('');
     }

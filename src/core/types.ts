@@ -53,6 +53,8 @@ export interface GeneratorSummary {
   eventLoopDelayP99Ms: number;
   eluMean: number;
   schedulerLagP99Ms: number;
+  /** CPU the generator process used, as a share of all its cores (0..1). */
+  cpuShare?: number;
   /** Requests completed (answered or failed) per second. */
   achievedRate: number;
   /** Open model: the planned arrival rate, averaged over the phase. */

@@ -22,6 +22,8 @@ export interface GeneratorHealth {
   eluMean: number;
   /** Open model: worst per-second p99 of scheduling lag with capacity available (ms). */
   schedulerLagP99Ms: number;
+  /** CPU used by the generator process during the run, as a share of all cores (0..1). */
+  cpuShare?: number;
 }
 
 /** Options of {@link runLoad}. */
@@ -123,6 +125,7 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadRunResult> {
   };
 
   const startedAt = Date.now();
+  const cpuAtStart = process.cpuUsage();
   await Promise.all(workers.map((w, i) => new Promise<void>((resolve, reject) => {
     w.on('message', (msg: ThreadTick | { type: 'error'; message: string }) => {
       if (msg.type === 'error') return reject(new Error(`load thread ${i} failed: ${msg.message}`));
@@ -140,11 +143,13 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadRunResult> {
   // Wall time from the start until the last request finished: a generator that could not finish on time
   // (open model, requests queued in the generator) shows a lower achieved rate, not an inflated one.
   const elapsedMs = Math.max(0, Date.now() - Math.max(startedAt, startAtMs));
+  const cpu = process.cpuUsage(cpuAtStart);
+  const cpuShare = (cpu.user + cpu.system) / 1000 / Math.max(1, Date.now() - startedAt) / availableParallelism();
   return {
     metrics,
     elapsedMs,
     aborted,
-    health: { threads: threadCount, eventLoopDelayP99Ms: round(health.eldP99), eluMean: round(health.eluN ? health.eluSum / health.eluN : 0), schedulerLagP99Ms: round(health.lagP99) },
+    health: { threads: threadCount, eventLoopDelayP99Ms: round(health.eldP99), eluMean: round(health.eluN ? health.eluSum / health.eluN : 0), schedulerLagP99Ms: round(health.lagP99), cpuShare: round(cpuShare) },
   };
 }
 

@@ -95,7 +95,7 @@ export function summarizePhase(input: PhaseSummaryInput): BaselinePhaseResult {
     statusCounts: totals.statusCounts, errorCounts: totals.errorKinds, endpoints, errorBreakdown, iterations: metrics.iterations, dropped: metrics.dropped,
     generator: {
       generators: input.generators, threads: input.health.threads, eventLoopDelayP99Ms: input.health.eventLoopDelayP99Ms, eluMean: input.health.eluMean,
-      schedulerLagP99Ms: input.health.schedulerLagP99Ms, achievedRate: r3(achievedRate), ...(intendedRate !== undefined ? { intendedRate: r3(intendedRate) } : {}),
+      schedulerLagP99Ms: input.health.schedulerLagP99Ms, ...(input.health.cpuShare !== undefined ? { cpuShare: input.health.cpuShare } : {}), achievedRate: r3(achievedRate), ...(intendedRate !== undefined ? { intendedRate: r3(intendedRate) } : {}),
     },
     thresholds, assessment, notes, resumedFromMs: Math.round(input.resumedFromMs), attempt: input.attempt,
   };

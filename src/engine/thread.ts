@@ -13,7 +13,11 @@ import { Metrics, newHistogram, Timeline } from './metrics';
 import type { ThreadCommand, ThreadInit, ThreadTick } from './protocol';
 
 const init = workerData as ThreadInit;
-const MAX_OPEN_CONNECTIONS = 256;
+/**
+ * Open model: requests in flight per thread, one connection each (at most 1024); arrivals beyond it wait in
+ * our queue, where the wait counts (latency runs from the intended start) and old ones are dropped.
+ */
+const openCap = Math.max(1, Math.min(init.plan.maxInFlight, 1024));
 /** Open model: iterations waiting for capacity beyond this are dropped at once (bounded memory). */
 const MAX_QUEUED = 100_000;
 const { plan } = init;
@@ -28,9 +32,8 @@ let stopped = false;
 let inFlight = 0;
 
 const pool = new Pool(init.origin, {
-  // Closed: one connection per user. Open: up to 256 per thread; more in flight queue in the pool (and
-  // that wait counts, since latency runs from the intended start).
-  connections: Math.max(1, plan.model === 'closed' ? plan.users : Math.min(plan.maxInFlight, MAX_OPEN_CONNECTIONS)),
+  // Closed: one connection per user. Open: one per request in flight, up to 1024 per thread.
+  connections: Math.max(1, plan.model === 'closed' ? plan.users : openCap),
   pipelining: 1,
   keepAliveTimeout: 30_000,
   headersTimeout: plan.requestTimeoutMs,
@@ -190,7 +193,7 @@ async function runOpen(): Promise<void> {
       const r = rateAt(plan, elapsed);
       queue.push(r > 0 ? t - ((due - issued) / r) * 1000 : t);
     }
-    while (head < queue.length && inFlight < plan.maxInFlight) {
+    while (head < queue.length && inFlight < openCap) {
       const intended = queue[head++];
       if (t - intended > plan.dropAfterMs) {
         metrics.dropped += 1;

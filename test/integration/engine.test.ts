@@ -75,9 +75,12 @@ describe('load engine', () => {
   });
 
   test('when the generator cannot reach the intended rate, then the phase is invalid, not the target\'s failure', async () => {
-    const target = await startTarget(delayed(0));
+    // Each request renders a 300-field JSON template: expensive for the generator, cheap for the server.
+    const target = await startDelayServer(0);
     try {
-      const { summary } = await run(target.url, GET, { model: 'open', rate: 100_000, duration: '2s' }, 1);
+      const json = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`f${i}`, 'v{{n}}-{{n}}']));
+      const scenario = { vars: { n: { range: [1, 9] } }, requests: [{ name: 'post', method: 'POST', path: '/x', json }] };
+      const { summary } = await run(target.url, scenario, { model: 'open', rate: 50_000, duration: '2s' }, 1);
       expect(summary.assessment).toBe('invalid');
       expect(summary.notes.join(' ')).toMatch(/generator/);
       expect(summary.generator.achievedRate).toBeLessThan(summary.generator.intendedRate! * 0.9);

@@ -62,6 +62,7 @@ function mergeHealth(a: GeneratorHealth | undefined, b: GeneratorHealth): Genera
   return {
     threads: Math.max(a.threads, b.threads), eventLoopDelayP99Ms: Math.max(a.eventLoopDelayP99Ms, b.eventLoopDelayP99Ms),
     eluMean: (a.eluMean + b.eluMean) / 2, schedulerLagP99Ms: Math.max(a.schedulerLagP99Ms, b.schedulerLagP99Ms),
+    cpuShare: Math.max(a.cpuShare ?? 0, b.cpuShare ?? 0),
   };
 }
 
