@@ -70,8 +70,6 @@ export interface CompiledScenario {
   pick(random: Random, session: Session): ScenarioRequest;
   /** Renders a request's path, body and headers with session captures first, then generated vars. */
   render(request: ScenarioRequest, random: Random, session: Session): RenderedRequest;
-  /** Kept for the simple callers: renders only the path. */
-  renderPath(request: ScenarioRequest, random: Random, session?: Session): string;
   /** Capture paths per request name. */
   captures: Map<string, Array<[string, CapturePath]>>;
 }
@@ -152,9 +150,6 @@ export function compileScenario(scenario: Scenario): CompiledScenario {
         headers['content-type'] = 'application/json';
       }
       return out;
-    },
-    renderPath(request, random, session = {}) {
-      return renderText(request.path, random, session, true);
     },
   };
 }

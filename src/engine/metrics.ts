@@ -39,9 +39,6 @@ export interface EncodedMetrics {
   dropped: number;
 }
 
-/** An empty EncodedMetrics. */
-export const emptyMetrics = (): EncodedMetrics => ({ histograms: {}, uncorrected: {}, endpoints: {}, iterations: 0, dropped: 0 });
-
 const clampUs = (us: number) => Math.max(1, Math.min(Math.round(us), MAX_US));
 
 /**

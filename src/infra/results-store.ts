@@ -17,17 +17,6 @@ export interface SliceRecord {
   notes: string[];
 }
 
-/** A stored campaign, as listed by history views. */
-export interface CampaignRow {
-  id: string;
-  name: string;
-  target: string;
-  startedAt: string;
-  finishedAt?: string;
-  decision?: string;
-  scorePct?: number;
-}
-
 /**
  * The results store: campaigns and their raw phase results in Postgres. Every write is an upsert
  * keyed by the natural id, so a retried activity never duplicates a row.
@@ -149,11 +138,5 @@ export class ResultsStore {
       phases: (row.phases as Record<PhaseName, PhaseOutcome> | null) ?? pending,
       baseline: { thresholds: (config.baseline?.thresholds ?? []).map((t) => (typeof t === 'string' ? t : `${t.threshold}${t.endpoint ? ` {endpoint: ${t.endpoint}}` : ''}${t.abortOnFail ? ' (abortOnFail)' : ''}`)), phases, timelines },
     };
-  }
-
-  /** Counts stored baseline rows for a campaign (used by tests and `status`). */
-  async countBaselineRows(campaignId: string): Promise<number> {
-    const r = await this.pool.query(`SELECT count(*)::int AS n FROM baseline_results WHERE campaign_id = $1`, [campaignId]);
-    return r.rows[0].n;
   }
 }

@@ -114,8 +114,8 @@ describe('names and scenario', () => {
     const counts = { a: 0, b: 0 };
     for (let i = 0; i < 400; i++) counts[compiled.pick(() => i / 400, {}).name as 'a' | 'b'] += 1;
     expect(counts).toEqual({ a: 300, b: 100 });
-    expect(compiled.renderPath(compiled.pick(() => 0, {}), () => 0)).toBe('/a/5');
-    expect(compiled.renderPath(compiled.pick(() => 0.99, {}), () => 0)).toBe('/b/a%20b');
+    expect(compiled.render(compiled.pick(() => 0, {}), () => 0, {}).path).toBe('/a/5');
+    expect(compiled.render(compiled.pick(() => 0.99, {}), () => 0, {}).path).toBe('/b/a%20b');
   });
 
   test.each([
