@@ -2,6 +2,7 @@ import type { Logger } from '../infra/logger';
 import type { ResultsStore } from '../infra/results-store';
 import { createLoadActivities } from './load';
 import { createStoreActivities } from './store';
+import { createStressActivities } from './stress';
 import { createTargetActivities } from './target';
 
 /** Everything the activities need, built once per worker. */
@@ -23,5 +24,6 @@ export function createActivities(deps: ActivityDeps) {
     ...createStoreActivities(deps),
     ...createTargetActivities(deps),
     ...createLoadActivities(deps),
+    ...createStressActivities(deps),
   };
 }

@@ -94,6 +94,44 @@ const thresholdEntry = z.union([
   z.strictObject({ threshold, endpoint: name('endpoint').optional(), abortOnFail: z.boolean().default(false) }),
 ]);
 
+/** A stop criterion (`error_rate>0.01`, `p(95)>1000`): the step fails when it holds. */
+const stopCriterion = threshold.refine((s) => {
+  const t = parseThreshold(s);
+  return !isThreshold(t) || t.metric.kind !== 'percentile' || [50, 95, 99].includes(t.metric.percentile);
+}, { message: 'stop criteria use p(50), p(95) or p(99)' });
+
+const stressSchema = z.strictObject({
+  /** closed: levels are users; open: levels are arrivals per second. */
+  model: z.enum(['closed', 'open']).default('closed'),
+  startUsers: z.number().int().min(1).max(100_000).default(200),
+  stepUsers: z.number().int().min(1).max(100_000).default(100),
+  stepDuration: positiveDuration('stepDuration').default('2m'),
+  maxUsers: z.number().int().min(1).max(100_000).default(2_000),
+  stopWhen: z.array(stopCriterion).min(1, 'stopWhen needs at least one criterion').default(['error_rate>0.01', 'p(95)>1000']),
+  /** The start of each step that is not judged (connections warming, queues filling). */
+  warmup: duration('warmup').default('0s'),
+}).superRefine((s, ctx) => {
+  if (s.maxUsers < s.startUsers) ctx.addIssue({ code: 'custom', path: ['maxUsers'], message: 'maxUsers must be >= startUsers' });
+  if ((parseDurationMs(s.warmup) ?? 0) >= (parseDurationMs(s.stepDuration) ?? 0)) ctx.addIssue({ code: 'custom', path: ['warmup'], message: 'warmup must be shorter than stepDuration' });
+});
+
+const spikeSchema = z.strictObject({
+  users: z.number().int().min(1).max(100_000),
+  duration: positiveDuration('duration'),
+  /** The stable level before and after the spike. */
+  baselineUsers: z.number().int().min(1).max(100_000).default(10),
+  baselineDuration: positiveDuration('baselineDuration').default('30s'),
+  recovery: z.strictObject({
+    /** How long after the spike the target has to recover. */
+    within: positiveDuration('within').default('2m'),
+    /** Consecutive good windows that count as recovered. */
+    windows: z.number().int().min(1).max(100).default(3),
+    window: positiveDuration('window').default('5s'),
+    /** Allowed p95 increase (ratio) and error-rate increase (percentage points / 100) over the baseline. */
+    tolerance: z.number().min(0).max(10).default(0.2),
+  }).default({ within: '2m', windows: 3, window: '5s', tolerance: 0.2 }),
+});
+
 /** The hand-run campaign's baseline: smoke 10, normal 50, peak 200, endurance 100 users. */
 export const DEFAULT_BASELINE_PHASES = [
   { name: 'smoke', model: 'closed' as const, users: 10, rampUp: '0s', duration: '1m', generators: 1 },
@@ -122,6 +160,8 @@ export const campaignSchema = z.strictObject({
     phases: z.array(phaseSchema).min(1, 'baseline needs at least one phase').default(DEFAULT_BASELINE_PHASES),
     thresholds: z.array(thresholdEntry).default([]),
   }).optional(),
+  stress: stressSchema.optional(),
+  spike: spikeSchema.optional(),
   settings: z.strictObject({
     heartbeatTimeout: positiveDuration('heartbeatTimeout').default('20s'),
   }).default({ heartbeatTimeout: '20s' }),
@@ -137,6 +177,10 @@ export type ScenarioRequest = Campaign['scenario']['requests'][number];
 export type BaselinePhase = NonNullable<Campaign['baseline']>['phases'][number];
 /** One threshold entry: an expression, or an expression scoped to an endpoint and/or aborting on failure. */
 export type ThresholdEntry = NonNullable<Campaign['baseline']>['thresholds'][number];
+/** The progressive stress section. */
+export type StressConfig = NonNullable<Campaign['stress']>;
+/** The spike section. */
+export type SpikeConfig = NonNullable<Campaign['spike']>;
 /** A header value: a literal or an environment reference. */
 export type HeaderValue = string | { fromEnv: string };
 

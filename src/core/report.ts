@@ -1,5 +1,6 @@
 import type { BaselinePhaseResult, ErrorBreakdown, PhaseName, PhaseOutcome, TimelinePoint, Verdict } from './types';
 import { PHASES } from './types';
+import type { SpikeResult, StressResult } from './stress';
 
 /** Version of report.json's shape; bumped on any incompatible change. */
 export const REPORT_SCHEMA_VERSION = 1;
@@ -18,6 +19,8 @@ export interface ReportSource {
   verdict?: Verdict;
   phases: Record<PhaseName, PhaseOutcome>;
   baseline: { thresholds: string[]; phases: BaselinePhaseResult[]; timelines?: Record<string, TimelinePoint[]> };
+  stress?: StressResult;
+  spike?: SpikeResult;
 }
 
 /** report.json, version 1. */
@@ -37,6 +40,10 @@ export interface ReportJson {
       timeline: TimelinePoint[];
     }>;
   };
+  /** Progressive stress: steps, capacity ceiling, breaking point, plateau, zones; absent when not run. */
+  stress?: StressResult & { capacityCeiling?: StressResult['summary']['capacityCeiling']; breakingPoint?: StressResult['summary']['breakingPoint']; maxThroughputRps: number; throughputPlateau?: StressResult['summary']['throughputPlateau']; loadMinutes: number };
+  /** Spike and recovery; absent when not run. */
+  spike?: SpikeResult;
   phases: Record<PhaseName, PhaseOutcome>;
 }
 
@@ -53,6 +60,17 @@ export function buildReport(source: ReportSource, generatedAt: string): ReportJs
         ...rest, failedRequests: errors, resumed: resumedFromMs > 0, errors: errorBreakdown ?? [], timeline: source.baseline.timelines?.[rest.name] ?? [],
       })),
     },
+    ...(source.stress ? {
+      stress: {
+        ...source.stress,
+        ...(source.stress.summary.capacityCeiling ? { capacityCeiling: source.stress.summary.capacityCeiling } : {}),
+        ...(source.stress.summary.breakingPoint ? { breakingPoint: source.stress.summary.breakingPoint } : {}),
+        maxThroughputRps: source.stress.summary.maxThroughputRps,
+        ...(source.stress.summary.throughputPlateau ? { throughputPlateau: source.stress.summary.throughputPlateau } : {}),
+        loadMinutes: source.stress.summary.loadMinutes,
+      },
+    } : {}),
+    ...(source.spike ? { spike: source.spike } : {}),
     phases: source.phases,
   };
 }
@@ -131,6 +149,56 @@ export function renderMarkdown(report: ReportJson): string {
       lines.push('');
     }
   }
+  if (report.stress) lines.push(...stressMarkdown(report.stress));
+  if (report.spike) lines.push(...spikeMarkdown(report.spike));
   lines.push(`_report.json schemaVersion ${report.schemaVersion}, generated ${report.generatedAt}_`, '');
   return lines.join('\n');
+}
+
+function stressMarkdown(st: NonNullable<ReportJson['stress']>): string[] {
+  const unit = st.model === 'closed' ? 'Users' : 'Req/s (offered)';
+  const lines = ['## Capacity (progressive stress)', '', `Stop when: ${st.stopWhen.map((c) => `\`${c}\``).join(' or ')}, judged on each step's own window.`, ''];
+  lines.push(`| ${unit} | Error Rate | P50 | P95 | Throughput | Successful | Status |`, '|---|---|---|---|---|---|---|');
+  for (const s of st.steps) {
+    const status = s.status === 'pass' ? '✅ Pass' : s.status === 'fail' ? `❌ **Failed** (${s.failed?.criterion})` : `⚠️ Invalid (generator)`;
+    lines.push(`| ${s.level} | ${pct(s.errorRate)} | ${ms(s.latencyMs.p50)} | ${ms(s.latencyMs.p95)} | ${s.throughputRps.toFixed(1)} req/s | ${s.goodputRps.toFixed(1)} req/s | ${status} |`);
+  }
+  lines.push('');
+  const u = st.model === 'closed' ? 'users' : 'req/s';
+  if (st.breakingPoint) lines.push(`- **Breaking point:** ${st.breakingPoint.users} ${u}: ${st.breakingPoint.criterion} (observed ${Number(st.breakingPoint.observed.toFixed(4))}, threshold ${st.breakingPoint.threshold}).`);
+  else lines.push(`- **Breaking point:** not reached (${st.summary.stoppedBecause.replace('_', ' ')}).`);
+  if (st.capacityCeiling) lines.push(`- **Capacity ceiling:** ${st.capacityCeiling.users} ${u}, ${st.capacityCeiling.goodputRps} successful req/s, P95 ${ms(st.capacityCeiling.p95Ms)}.`);
+  lines.push(`- **Throughput ceiling:** ${st.maxThroughputRps} successful req/s (highest of any step).`);
+  if (st.throughputPlateau) lines.push(`- **Throughput plateau:** about ${st.throughputPlateau.throughputRps} req/s from ${st.throughputPlateau.fromUsers} ${u} on, whatever the load.`);
+  lines.push(`- Load used: ${st.loadMinutes} ${u}-minutes.`);
+  const z = st.zones;
+  const zones = [
+    z.green ? `🟢 Green: up to ${z.green.upToUsers} ${u}` : undefined,
+    z.yellow ? `🟡 Yellow: ${z.yellow.fromUsers}-${z.yellow.upToUsers} ${u}` : undefined,
+    z.red ? `🔴 Red: ${z.red.fromUsers}+ ${u}` : undefined,
+  ].filter(Boolean);
+  if (zones.length) lines.push('', `**Safe operating zones:** ${zones.join(' · ')}`);
+  if (st.endpointsAtBreakingPoint.length) {
+    lines.push('', `### Endpoint-specific failures at the breaking point (${st.breakingPoint?.users} ${u})`, '', '| Endpoint | Requests | Failures | Error Rate |', '|---|---|---|---|');
+    for (const e of [...st.endpointsAtBreakingPoint].sort((a, b) => b.errorRate - a.errorRate)) {
+      lines.push(`| ${e.name} | ${e.requests.toLocaleString('en-US')} | ${e.errors.toLocaleString('en-US')} | ${e.errorRate >= 0.1 ? `**${pct(e.errorRate)}**` : pct(e.errorRate)} |`);
+    }
+    const bp = st.steps.find((s) => s.status === 'fail');
+    if (bp?.endpointErrors.length) lines.push('', `Error types: ${bp.endpointErrors.slice(0, 8).map((e) => `${e.count.toLocaleString('en-US')} × ${/^\d+$/.test(e.kind) ? `HTTP ${e.kind}` : e.kind} on ${e.endpoint}`).join('; ')}`);
+  }
+  lines.push('');
+  return lines;
+}
+
+function spikeMarkdown(sp: SpikeResult): string[] {
+  const lines = ['## Spike and recovery', ''];
+  lines.push('| | Users | P95 | Error Rate | Throughput |', '|---|---|---|---|---|');
+  if (sp.baseline) lines.push(`| Before | ${sp.baselineUsers} | ${ms(sp.baseline.p95Ms)} | ${pct(sp.baseline.errorRate)} | ${sp.baseline.throughputRps.toFixed(1)} req/s |`);
+  if (sp.spike) lines.push(`| Spike | ${sp.users} | ${ms(sp.spike.p95Ms)} | ${pct(sp.spike.errorRate)} | ${sp.spike.throughputRps.toFixed(1)} req/s |`);
+  lines.push('');
+  lines.push(sp.recovered ? `- ✅ Recovered in **${sp.recoveryTimeS} s** (target: within ${sp.withinS} s).` : `- ❌ **Did not recover within ${sp.withinS} s** (P1).`);
+  lines.push(`- Errors during the spike: ${sp.errorsDuringSpike.toLocaleString('en-US')}.`);
+  lines.push(`- Target ${sp.crashed ? '**failed its health check** after the spike' : 'stayed healthy (health check passed after the spike)'}.`);
+  lines.push('');
+  return lines;
 }

@@ -1,9 +1,17 @@
 import type { Pool } from 'pg';
 import type { Campaign } from '../config/schema';
 import type { ReportSource } from '../core/report';
+import type { SpikeResult, StressResult } from '../core/stress';
 import { PHASES, type BaselinePhaseResult, type PhaseName, type PhaseOutcome, type TimelinePoint, type Verdict } from '../core/types';
 import { decodeHistogram, type EncodedMetrics, type EncodedWindow } from '../engine/metrics';
 import type { GeneratorHealth } from '../engine/run';
+
+/** One second of a phase, merged across generators. */
+export interface MergedWindow {
+  requests: number;
+  errors: number;
+  hist: ReturnType<typeof decodeHistogram>;
+}
 
 /** A load generator's stored final measurements for one phase. */
 export interface SliceRecord {
@@ -80,13 +88,13 @@ export class ResultsStore {
     }));
   }
 
-  /** A phase's per-second timeline, merged across its generators (histograms merged, not averaged). */
-  async loadTimeline(campaignId: string, phase: string): Promise<TimelinePoint[]> {
+  /** A phase's per-second windows, merged across its generators (histograms merged, not averaged). */
+  async timelineWindows(campaignId: string, phase: string): Promise<Map<number, MergedWindow>> {
     const r = await this.pool.query(
       `SELECT second, requests, errors, histogram_us FROM load_timeline WHERE campaign_id = $1 AND phase_name = $2 ORDER BY second, slice`,
       [campaignId, phase],
     );
-    const bySecond = new Map<number, { requests: number; errors: number; hist: ReturnType<typeof decodeHistogram> }>();
+    const bySecond = new Map<number, MergedWindow>();
     for (const row of r.rows) {
       const w = bySecond.get(row.second);
       const h = decodeHistogram(row.histogram_us);
@@ -97,10 +105,30 @@ export class ResultsStore {
         w.hist.add(h);
       }
     }
-    const ms = (h: ReturnType<typeof decodeHistogram>, p: number) => (h.totalCount ? Math.round(h.getValueAtPercentile(p)) / 1000 : null);
-    return [...bySecond].map(([second, w]) => ({
+    return bySecond;
+  }
+
+  /** A phase's per-second timeline with percentiles, for reports and charts. */
+  async loadTimeline(campaignId: string, phase: string): Promise<TimelinePoint[]> {
+    const ms = (h: MergedWindow['hist'], p: number) => (h.totalCount ? Math.round(h.getValueAtPercentile(p)) / 1000 : null);
+    return [...(await this.timelineWindows(campaignId, phase))].map(([second, w]) => ({
       second, requests: w.requests, errors: w.errors, p50Ms: ms(w.hist, 50), p95Ms: ms(w.hist, 95), p99Ms: ms(w.hist, 99),
     }));
+  }
+
+  /** Stores the result document of a phase run as a child workflow (idempotent). */
+  async upsertPhaseResult(campaignId: string, phase: string, result: unknown): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO phase_results (campaign_id, phase, result) VALUES ($1, $2, $3)
+       ON CONFLICT (campaign_id, phase) DO UPDATE SET result = EXCLUDED.result, recorded_at = now()`,
+      [campaignId, phase, JSON.stringify(result)],
+    );
+  }
+
+  /** Loads the result documents of a campaign's child-workflow phases, by phase. */
+  async loadPhaseResults(campaignId: string): Promise<Record<string, unknown>> {
+    const r = await this.pool.query(`SELECT phase, result FROM phase_results WHERE campaign_id = $1`, [campaignId]);
+    return Object.fromEntries(r.rows.map((row) => [row.phase, row.result]));
   }
 
   /** Records the campaign's end: verdict and per-phase outcomes (idempotent). */
@@ -123,6 +151,7 @@ export class ResultsStore {
     const phases = r.rows.map((x) => x.result as BaselinePhaseResult);
     const timelines: Record<string, TimelinePoint[]> = {};
     for (const p of phases) timelines[p.name] = await this.loadTimeline(campaignId, p.name);
+    const children = await this.loadPhaseResults(campaignId);
     const pending = Object.fromEntries(PHASES.map((p) => [p, { status: 'not_run', reason: 'campaign has not finished' }])) as Record<PhaseName, PhaseOutcome>;
     return {
       campaign: {
@@ -136,6 +165,8 @@ export class ResultsStore {
       },
       ...(row.verdict ? { verdict: row.verdict as Verdict } : {}),
       phases: (row.phases as Record<PhaseName, PhaseOutcome> | null) ?? pending,
+      ...(children.stress ? { stress: children.stress as StressResult } : {}),
+      ...(children.spike ? { spike: children.spike as SpikeResult } : {}),
       baseline: { thresholds: (config.baseline?.thresholds ?? []).map((t) => (typeof t === 'string' ? t : `${t.threshold}${t.endpoint ? ` {endpoint: ${t.endpoint}}` : ''}${t.abortOnFail ? ' (abortOnFail)' : ''}`)), phases, timelines },
     };
   }

@@ -6,23 +6,25 @@
  */
 import {
   ActivityFailure,
-  ApplicationFailure,
+  ChildWorkflowFailure,
   CancellationScope,
   condition,
-  isCancellation,
   allHandlersFinished,
+  executeChild,
+  getExternalWorkflowHandle,
   log,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
-  workflowInfo,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import { parseDurationMs } from '../core/duration';
-import { loadTaskQueue, SA_PHASE, SA_SCORE, SA_TARGET, SA_VERDICT } from '../core/names';
+import { SA_PHASE, SA_SCORE, SA_TARGET, SA_VERDICT } from '../core/names';
 import { PHASES, type BaselinePhaseResult, type CampaignInput, type CampaignProgress, type CampaignResult, type PhaseName, type PhaseOutcome } from '../core/types';
 import { computeVerdict } from '../core/verdict';
+import { runLoadStep, SYNC_START_MS } from './load-step';
 import { abortSignal, progressQuery, type AbortRequest } from './messages';
+import { spikeWorkflow, stressWorkflow, type SpikeResult, type StressResult } from './stress';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -38,11 +40,8 @@ const probe = proxyActivities<Activities>({
   retry: { initialInterval: '1s', maximumAttempts: 3, nonRetryableErrorTypes: ['ConfigError', 'HostNotAllowed'] },
 });
 
-/** How far ahead of scheduling the generators of a phase start together (ms). */
-const SYNC_START_MS = 2_000;
-
 /** Phases this release does not implement yet; they are recorded `not_run` and count against readiness. */
-const NOT_YET_AVAILABLE: PhaseName[] = ['stress', 'spike', 'monitoring', 'backup', 'checklist'];
+const NOT_YET_AVAILABLE: PhaseName[] = ['monitoring', 'backup', 'checklist'];
 
 /** Runs one readiness campaign to a verdict and a report. */
 export async function readinessCampaignWorkflow(input: CampaignInput): Promise<CampaignResult> {
@@ -52,6 +51,7 @@ export async function readinessCampaignWorkflow(input: CampaignInput): Promise<C
   const progress: CampaignProgress = { campaignId, name: campaign.name, phase: 'starting', phases, startedAt };
   let aborted: AbortRequest | undefined;
   let loadScope: CancellationScope | undefined;
+  let childId: string | undefined;
 
   setHandler(progressQuery, () => progress);
   setHandler(abortSignal, (req) => {
@@ -60,6 +60,8 @@ export async function readinessCampaignWorkflow(input: CampaignInput): Promise<C
     progress.abortedBy = req.by;
     log.warn('campaign aborted', { by: req.by, reason: req.reason });
     loadScope?.cancel();
+    // A running phase child stops its current step and returns what it measured.
+    if (childId) getExternalWorkflowHandle(childId).signal(abortSignal, req).catch(() => undefined);
   });
 
   const enter = (phase: CampaignProgress['phase']) => {
@@ -81,7 +83,15 @@ export async function readinessCampaignWorkflow(input: CampaignInput): Promise<C
   enter('baseline');
   settle('baseline', aborted ? abortedOutcome(aborted) : await runBaseline());
 
-  // 2-6. Stress, spike, monitoring, backup and checklist land in their own issues.
+  // 2. Progressive stress until failure (child workflow).
+  enter('stress');
+  settle('stress', aborted ? abortedOutcome(aborted) : campaign.stress ? stressOutcome(await runChild('stress')) : notConfigured('stress'));
+
+  // 3. Spike and recovery (child workflow).
+  enter('spike');
+  settle('spike', aborted ? abortedOutcome(aborted) : campaign.spike ? spikeOutcome(await runChild('spike')) : notConfigured('spike'));
+
+  // 4-6. Monitoring, backup and checklist land in their own issues.
   for (const phase of NOT_YET_AVAILABLE) {
     settle(phase, aborted
       ? abortedOutcome(aborted)
@@ -112,6 +122,24 @@ export async function readinessCampaignWorkflow(input: CampaignInput): Promise<C
   await condition(allHandlersFinished);
   return { campaignId, decision: verdict.decision, scorePct: verdict.scorePct, verdict, phases: outcomes, reportDir, startedAt, finishedAt };
 
+  async function runChild(phase: 'stress'): Promise<StressResult | { error: string }>;
+  async function runChild(phase: 'spike'): Promise<SpikeResult | { error: string }>;
+  async function runChild(phase: 'stress' | 'spike'): Promise<StressResult | SpikeResult | { error: string }> {
+    childId = `${campaignId}-${phase}`;
+    progress.step = `child workflow ${childId}`;
+    try {
+      const args = [{ campaignId, campaign }] as [{ campaignId: string; campaign: typeof campaign }];
+      return phase === 'stress'
+        ? await executeChild(stressWorkflow, { workflowId: childId, args })
+        : await executeChild(spikeWorkflow, { workflowId: childId, args });
+    } catch (err) {
+      if (err instanceof ChildWorkflowFailure) return { error: err.cause?.message ?? err.message };
+      throw err;
+    } finally {
+      childId = undefined;
+    }
+  }
+
   async function runBaseline(): Promise<PhaseOutcome> {
     const baseline = campaign.baseline;
     if (!baseline) return { status: 'not_run', reason: 'no baseline section in the campaign file' };
@@ -124,42 +152,17 @@ export async function readinessCampaignWorkflow(input: CampaignInput): Promise<C
       throw err;
     }
 
-    const heartbeatTimeoutMs = parseDurationMs(campaign.settings.heartbeatTimeout) ?? 20_000;
     const results: BaselinePhaseResult[] = [];
     progress.stepCount = baseline.phases.length;
     for (const [index, phase] of baseline.phases.entries()) {
       if (aborted) break;
       progress.step = phase.name;
       progress.stepIndex = index;
-      const durationMs = parseDurationMs(phase.duration) ?? 0;
-      // Every generator of the phase starts at the same moment, a little after scheduling.
-      const startAtMs = Date.now() + SYNC_START_MS;
-      progress.stepStartedAt = new Date(startAtMs).toISOString();
-      progress.stepDurationMs = durationMs;
-      const load = proxyActivities<Activities>({
-        taskQueue: loadTaskQueue(workflowInfo().taskQueue),
-        scheduleToStartTimeout: '10 minutes',
-        startToCloseTimeout: durationMs + SYNC_START_MS + 5 * 60_000,
-        heartbeatTimeout: heartbeatTimeoutMs,
-        cancellationType: 'WAIT_CANCELLATION_COMPLETED',
-        retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes: ['ConfigError', 'HostNotAllowed', 'LoadCapExceeded'] },
-      });
-      const scope = (loadScope = new CancellationScope());
-      let cancelled = false;
-      try {
-        await scope.run(() => Promise.all(Array.from({ length: phase.generators }, (_, slice) => load.runLoadSlice({
-          campaignId, phase, slice, slices: phase.generators, target: campaign.target, scenario: campaign.scenario,
-          thresholds: baseline.thresholds, startAtMs,
-        }))));
-      } catch (err) {
-        if (isCancellation(err)) cancelled = true;
-        else if (err instanceof ActivityFailure) {
-          scope.cancel();
-          return { status: 'error', reason: `phase ${phase.name}: ${err.cause?.message ?? err.message}` };
-        } else throw ApplicationFailure.fromError(err);
-      } finally {
-        loadScope = undefined;
-      }
+      progress.stepStartedAt = new Date(Date.now() + SYNC_START_MS).toISOString();
+      progress.stepDurationMs = parseDurationMs(phase.duration) ?? 0;
+      const step = await runLoadStep({ campaignId, phase, campaign, thresholds: baseline.thresholds, onScope: (s) => (loadScope = s) });
+      if (step.kind === 'error') return { status: 'error', reason: `phase ${step.reason}` };
+      const cancelled = step.kind === 'cancelled';
       const result = await store.finalizeLoadPhase({ campaignId, ordinal: index, phase, scenario: campaign.scenario, thresholds: baseline.thresholds, aborted: cancelled });
       results.push(result);
       if (cancelled) break;
@@ -178,6 +181,35 @@ export async function readinessCampaignWorkflow(input: CampaignInput): Promise<C
     }
     return { status: 'pass', reason: `${results.length} phases within thresholds` };
   }
+}
+
+function notConfigured(phase: PhaseName): PhaseOutcome {
+  return { status: 'not_run', reason: `no ${phase} section in the campaign file (counts against readiness)` };
+}
+
+function stressOutcome(r: StressResult | { error: string }): PhaseOutcome {
+  if (!('summary' in r)) return { status: 'error', reason: r.error };
+  const s = r.summary;
+  const unit = r.model === 'closed' ? 'users' : 'req/s';
+  if (s.stoppedBecause === 'aborted') return { status: 'aborted', reason: `aborted after ${r.steps.length} steps` };
+  if (r.error || s.stoppedBecause === 'generator_invalid') {
+    const last = r.steps[r.steps.length - 1];
+    return { status: 'error', reason: r.error ?? `the load generator could not drive ${last?.level} ${unit}: ${last?.invalidReason ?? 'invalid step'}` };
+  }
+  const ceiling = s.capacityCeiling ? `capacity ceiling ${s.capacityCeiling.users} ${unit} at ${s.capacityCeiling.goodputRps} req/s` : 'no passing step';
+  const breaking = s.breakingPoint
+    ? `breaking point ${s.breakingPoint.users} ${unit} (${s.breakingPoint.criterion}: observed ${round(s.breakingPoint.observed)})`
+    : `no breaking point up to ${r.steps[r.steps.length - 1]?.level ?? 0} ${unit}`;
+  return { status: 'pass', reason: `${breaking}; ${ceiling}; throughput ceiling ${s.maxThroughputRps} req/s` };
+}
+
+function spikeOutcome(r: SpikeResult | { error: string }): PhaseOutcome {
+  if (!('users' in r)) return { status: 'error', reason: r.error };
+  if (r.error) return { status: 'error', reason: r.error };
+  if (r.aborted) return { status: 'aborted', reason: 'aborted during the spike test' };
+  if (r.crashed) return { status: 'fail', reason: `target failed its health check after a spike to ${r.users} users (P1)` };
+  if (!r.recovered) return { status: 'fail', reason: `did not recover within ${r.withinS} s after a spike to ${r.users} users (P1); ${r.errorsDuringSpike} errors during the spike` };
+  return { status: 'pass', reason: `recovered in ${r.recoveryTimeS} s after a spike to ${r.users} users; ${r.errorsDuringSpike} errors during the spike` };
 }
 
 function abortedOutcome(req: AbortRequest, detail?: string): PhaseOutcome {

@@ -15,3 +15,6 @@ export interface AbortRequest {
  * skipped, and the campaign still scores and writes a partial report ending NO_GO "aborted by ...".
  */
 export const abortSignal = defineSignal<[AbortRequest]>('abort');
+
+/** Query of the stress and spike child workflows: the step they are on. */
+export const stepQuery = defineQuery<string>('step');

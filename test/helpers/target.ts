@@ -58,3 +58,28 @@ export async function startDelayServer(delayMs: number): Promise<{ url: string; 
     },
   };
 }
+
+/** Starts dist/bench/capacity-server.js in its own process: a target with a known, pool-limited capacity. */
+export async function startCapacityServer(slots: number, serviceMs: number, maxWaitMs: number, breakAfterErrors = 0): Promise<{ url: string; capacity(): Promise<number>; close(): Promise<void> }> {
+  const { spawn } = await import('node:child_process');
+  const path = await import('node:path');
+  const child = spawn(process.execPath, [path.join(__dirname, '..', '..', 'dist', 'bench', 'capacity-server.js'), String(slots), String(serviceMs), String(maxWaitMs), String(breakAfterErrors)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout!.once('data', (d) => resolve(Number(String(d).trim())));
+    child.once('exit', (code) => reject(new Error(`capacity server exited ${code}`)));
+  });
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    url,
+    capacity: async () => {
+      const { request } = await import('undici');
+      return ((await (await request(`${url}/__stats`)).body.json()) as { capacityRps: number }).capacityRps;
+    },
+    close: async () => {
+      child.removeAllListeners('exit');
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}

@@ -102,9 +102,10 @@ export function createLoadActivities(deps: LoadDeps) {
       let aborted = false;
 
       if (!state.done) {
-        // First attempt: wait for the shared start; a late generator runs only until the shared end.
+        // First attempt: wait for the shared start. With several generators a late one runs only until the
+        // shared end (they measure the same period); a single generator runs its whole duration from now.
         const now = Date.now();
-        const late = checkpoint ? 0 : Math.max(0, now - input.startAtMs);
+        const late = checkpoint || input.slices === 1 ? 0 : Math.max(0, now - input.startAtMs);
         const startAtMs = checkpoint ? now + 50 : Math.max(input.startAtMs, now + 50);
         const remaining = plan.durationMs - resumedFromMs - late;
         if (late > 1000) state.notes = [...state.notes, `generator ${slice} started ${Math.round(late)} ms after the shared start`];

@@ -1,0 +1,204 @@
+/**
+ * Progressive stress and spike recovery, as pure functions: judge a step on its own window, decide the
+ * next step, summarise the run (capacity ceiling, breaking point, plateau), and find the recovery time
+ * after a spike. The step loop itself lives in the stress workflow; these decide.
+ */
+import { evaluateThresholds, isThreshold, parseThreshold, type Comparator } from './thresholds';
+import type { EndpointResult, ErrorBreakdown, LatencySummaryMs } from './types';
+
+/** A stop criterion such as `error_rate>0.01` or `p(95)>1000`: the step fails when it holds. */
+export interface StopCriterion {
+  source: string;
+}
+
+/** What one stress step measured on its judged window (after warm-up). */
+export interface StepMeasurement {
+  level: number;
+  requests: number;
+  errors: number;
+  /** Completed requests per second, failed ones included. */
+  throughputRps: number;
+  /** Successful requests per second: what the target really served. */
+  goodputRps: number;
+  errorRate: number;
+  latencyMs: LatencySummaryMs;
+  /** Generator could not drive the step: never a breaking point. */
+  invalid: boolean;
+  invalidReason?: string;
+}
+
+/** A judged step. */
+export interface StepResult extends StepMeasurement {
+  index: number;
+  status: 'pass' | 'fail' | 'invalid';
+  /** Set when the step failed: the first criterion that held, its observed value and threshold. */
+  failed?: { criterion: string; observed: number; threshold: number };
+  endpointErrors?: ErrorBreakdown[];
+  attempt?: number;
+}
+
+const NEGATE: Record<Comparator, Comparator> = { '>': '<=', '>=': '<', '<': '>=', '<=': '>' };
+
+/** Judges a step: fails when any stop criterion holds on the step's own window; invalid steps are never failures. */
+export function judgeStep(m: StepMeasurement, stopWhen: string[]): Pick<StepResult, 'status' | 'failed'> {
+  if (m.invalid) return { status: 'invalid' };
+  for (const source of stopWhen) {
+    const t = parseThreshold(source);
+    if (!isThreshold(t)) continue;
+    // A stop criterion `x > v` holds when the threshold `x <= v` is not met.
+    const [res] = evaluateThresholds([{ ...t, op: NEGATE[t.op] }], {
+      latencyMs: { avg: m.latencyMs.avg, max: m.latencyMs.max, percentile: (p) => (p === 50 ? m.latencyMs.p50 : p === 95 ? m.latencyMs.p95 : p === 99 ? m.latencyMs.p99 : m.latencyMs.max) },
+      errorRate: m.errorRate, throughputRps: m.throughputRps, requests: m.requests,
+    });
+    if (!res.ok) return { status: 'fail', failed: { criterion: source, observed: res.observed, threshold: t.value } };
+  }
+  return { status: 'pass' };
+}
+
+/** The linear ramp: where it starts, how it steps, where it stops. */
+export interface StressPlanLimits {
+  start: number;
+  step: number;
+  max: number;
+  /** How many times an invalid step is re-run before the run stops. */
+  invalidRetries: number;
+}
+
+/** What to do after the steps so far: run another level, or stop and why. */
+export type StressDecision = { next: number; rerun: boolean } | { stop: 'breaking_point' | 'max_reached' | 'generator_invalid' };
+
+/** Decides the next step of the linear ramp from the judged steps so far. */
+export function nextStressStep(steps: StepResult[], limits: StressPlanLimits): StressDecision {
+  if (!steps.length) return { next: limits.start, rerun: false };
+  const last = steps[steps.length - 1];
+  if (last.status === 'fail') return { stop: 'breaking_point' };
+  if (last.status === 'invalid') {
+    const tries = steps.filter((s) => s.level === last.level && s.status === 'invalid').length;
+    return tries <= limits.invalidRetries ? { next: last.level, rerun: true } : { stop: 'generator_invalid' };
+  }
+  const next = last.level + limits.step;
+  return next > limits.max ? { stop: 'max_reached' } : { next, rerun: false };
+}
+
+/** The summary of a stress run. */
+export interface StressSummary {
+  capacityCeiling?: { users: number; throughputRps: number; goodputRps: number; p95Ms: number };
+  breakingPoint?: { users: number; criterion: string; observed: number; threshold: number };
+  /** The highest successful throughput (goodput) of any step: the throughput ceiling. */
+  maxThroughputRps: number;
+  /** Set when throughput stopped growing with load: the level where it flattened and the ceiling it held. */
+  throughputPlateau?: { fromUsers: number; throughputRps: number };
+  stoppedBecause: 'breaking_point' | 'max_reached' | 'generator_invalid' | 'aborted';
+  loadMinutes: number;
+}
+
+/**
+ * Summarises the judged steps: ceiling = last passing step, breaking point = first failing step, the
+ * highest throughput, and a plateau when raising the load by a step added less than `plateauGain`
+ * (default 5 %) throughput twice in a row.
+ */
+export function summarizeStress(steps: StepResult[], stoppedBecause: StressSummary['stoppedBecause'], stepDurationS: number, plateauGain = 0.05): StressSummary {
+  const valid = steps.filter((s) => s.status !== 'invalid');
+  const lastPass = [...valid].reverse().find((s) => s.status === 'pass');
+  const firstFail = valid.find((s) => s.status === 'fail');
+  const maxThroughputRps = Math.max(0, ...valid.map((s) => s.goodputRps));
+  let plateau: StressSummary['throughputPlateau'];
+  for (let i = 2; i < valid.length; i++) {
+    const [a, b, c] = [valid[i - 2], valid[i - 1], valid[i]];
+    const gain1 = a.goodputRps > 0 ? (b.goodputRps - a.goodputRps) / a.goodputRps : 0;
+    const gain2 = b.goodputRps > 0 ? (c.goodputRps - b.goodputRps) / b.goodputRps : 0;
+    const loadGain = b.level > a.level && c.level > b.level;
+    if (loadGain && gain1 < plateauGain && gain2 < plateauGain) {
+      plateau = { fromUsers: a.level, throughputRps: Math.round(Math.max(a.goodputRps, b.goodputRps, c.goodputRps) * 10) / 10 };
+      break;
+    }
+  }
+  return {
+    ...(lastPass ? { capacityCeiling: { users: lastPass.level, throughputRps: lastPass.throughputRps, goodputRps: lastPass.goodputRps, p95Ms: lastPass.latencyMs.p95 } } : {}),
+    ...(firstFail?.failed ? { breakingPoint: { users: firstFail.level, ...firstFail.failed } } : {}),
+    maxThroughputRps: Math.round(maxThroughputRps * 10) / 10,
+    ...(plateau ? { throughputPlateau: plateau } : {}),
+    stoppedBecause,
+    loadMinutes: Math.round(((steps.reduce((a, s) => a + s.level, 0) * stepDurationS) / 60) * 10) / 10,
+  };
+}
+
+/** Operating zones derived from the capacity progression, as the hand-run report had them. */
+export interface OperatingZones {
+  green?: { upToUsers: number };
+  yellow?: { fromUsers: number; upToUsers: number };
+  red?: { fromUsers: number };
+}
+
+/**
+ * Green: steps with p95 under `greenP95Ms` and error rate under 0.1 %; yellow: the other passing steps;
+ * red: from the breaking point on.
+ */
+export function operatingZones(steps: StepResult[], greenP95Ms = 100): OperatingZones {
+  const valid = steps.filter((s) => s.status !== 'invalid');
+  const green = valid.filter((s) => s.status === 'pass' && s.latencyMs.p95 < greenP95Ms && s.errorRate < 0.001);
+  const passing = valid.filter((s) => s.status === 'pass');
+  const fail = valid.find((s) => s.status === 'fail');
+  const greenTop = green.length ? Math.max(...green.map((s) => s.level)) : undefined;
+  const passTop = passing.length ? Math.max(...passing.map((s) => s.level)) : undefined;
+  return {
+    ...(greenTop !== undefined ? { green: { upToUsers: greenTop } } : {}),
+    ...(passTop !== undefined && passTop !== greenTop ? { yellow: { fromUsers: (passing.find((s) => s.level > (greenTop ?? 0))?.level ?? passTop), upToUsers: passTop } } : {}),
+    ...(fail ? { red: { fromUsers: fail.level } } : {}),
+  };
+}
+
+/** One window of the post-spike timeline. */
+export interface RecoveryWindow {
+  /** Seconds since the end of the spike at the window's start. */
+  startS: number;
+  requests: number;
+  errors: number;
+  p95Ms: number | null;
+}
+
+/**
+ * Recovery time after a spike: from the end of the spike until `windows` consecutive windows have p95
+ * within `tolerance` of the pre-spike baseline (plus 5 ms of slack) and an error rate no more than
+ * `tolerance` percentage points above it. Undefined when it never recovered in the data.
+ */
+export function recoveryTime(post: RecoveryWindow[], baseline: { p95Ms: number; errorRate: number }, opts: { windows: number; tolerance: number }): number | undefined {
+  const okP95 = baseline.p95Ms * (1 + opts.tolerance) + 5;
+  const okErr = baseline.errorRate + opts.tolerance / 100;
+  let run = 0;
+  for (let i = 0; i < post.length; i++) {
+    const w = post[i];
+    const good = w.requests > 0 && w.p95Ms !== null && w.p95Ms <= okP95 && w.errors / w.requests <= okErr;
+    run = good ? run + 1 : 0;
+    if (run >= opts.windows) return post[i - opts.windows + 1].startS;
+  }
+  return undefined;
+}
+
+/** Result of the stress phase, as stored and reported. */
+export interface StressResult {
+  model: 'closed' | 'open';
+  steps: Array<Omit<StepResult, 'endpointErrors'> & { endpointErrors: ErrorBreakdown[] }>;
+  summary: StressSummary;
+  zones: OperatingZones;
+  /** The seed's "Endpoint-Specific Failures" table at the breaking point. */
+  endpointsAtBreakingPoint: EndpointResult[];
+  stopWhen: string[];
+  error?: string;
+}
+
+/** Result of the spike phase, as stored and reported. */
+export interface SpikeResult {
+  users: number;
+  baselineUsers: number;
+  baseline?: { p95Ms: number; errorRate: number; throughputRps: number };
+  spike?: { p95Ms: number; errorRate: number; errors: number; throughputRps: number };
+  errorsDuringSpike: number;
+  recovered: boolean;
+  recoveryTimeS: number | null;
+  withinS: number;
+  crashed: boolean;
+  aborted?: boolean;
+  error?: string;
+}
+

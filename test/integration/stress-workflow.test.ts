@@ -1,0 +1,134 @@
+/**
+ * Progressive stress and spike recovery through the campaign workflow (child workflows) on the real
+ * dev server, against loopback targets with a known pool-limited capacity.
+ */
+import { mkdtempSync } from 'node:fs';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { startCampaign } from '../../src/cli/campaign-runner';
+import { validateCampaign } from '../../src/config/load';
+import type { SpikeResult, StressResult } from '../../src/core/stress';
+import { createReadinessWorker, type ReadinessWorker } from '../../src/worker';
+import { quietLogger, testEnv, testPool, uid } from '../helpers/env';
+import { startCapacityServer } from '../helpers/target';
+
+const taskQueue = `stress-${uid()}`;
+let connection: Connection;
+let client: Client;
+let rw: ReadinessWorker;
+let running: Promise<void>;
+const pool = testPool();
+
+beforeAll(async () => {
+  connection = await Connection.connect({ address: testEnv.temporalAddress });
+  client = new Client({ connection });
+  rw = await createReadinessWorker({
+    address: testEnv.temporalAddress, namespace: 'default', databaseUrl: testEnv.databaseUrl, reportRoot: mkdtempSync(path.join(testEnv.dir, 'stress-')),
+    logger: quietLogger(), taskQueue, allowedHosts: ['loopback'],
+  });
+  running = rw.run();
+});
+
+afterAll(async () => {
+  rw.shutdown();
+  await running;
+  await rw.close();
+  await connection.close();
+  await pool.end();
+});
+
+function campaign(baseUrl: string, extra: Record<string, unknown>) {
+  const r = validateCampaign({
+    apiVersion: 'readiness/v1', name: `stress-${uid()}`, target: { baseUrl },
+    scenario: { thinkTime: '40ms', requestTimeout: '2s', requests: [{ name: 'get-goal', method: 'GET', path: '/goals/1', weight: 3 }, { name: 'list', method: 'GET', path: '/goals' }] },
+    settings: { heartbeatTimeout: '10s' },
+    ...extra,
+  });
+  if (!r.ok) throw new Error(JSON.stringify(r.problems));
+  return r.campaign;
+}
+
+const stored = async <T>(campaignId: string, phase: string) =>
+  (await pool.query('SELECT result FROM phase_results WHERE campaign_id = $1 AND phase = $2', [campaignId, phase])).rows[0]?.result as T;
+
+describe('stress and spike', () => {
+  test('when offered load rises past a pool-limited target\'s capacity, then the breaking point is within one step of it and the throughput ceiling within 10 %', async () => {
+    // 4 slots x 10 ms: about 400 req/s nominal; the truth is what the target measures itself serving
+    // while saturated. Above it the queue grows without bound and waits pass 100 ms: 503s.
+    const target = await startCapacityServer(4, 10, 100);
+    try {
+      const c = campaign(target.url, { stress: { model: 'open', startUsers: 150, stepUsers: 50, stepDuration: '3s', warmup: '1s', maxUsers: 700 } });
+      const handle = await startCampaign(client, c, { taskQueue });
+      const result = await handle.result();
+      const st = await stored<StressResult>(handle.workflowId, 'stress');
+      const truth = await target.capacity();
+      expect(truth).toBeGreaterThan(200);
+      expect(result.phases.stress.status).toBe('pass');
+      expect(result.phases.stress.reason).toMatch(/^breaking point \d+ req\/s \(error_rate>0\.01/);
+      const bp = st.summary.breakingPoint!;
+      // Within one step of the truth: the first level above the capacity, or the one after it.
+      const truthLevel = 150 + Math.ceil((truth - 150) / 50) * 50;
+      expect(bp.users).toBeGreaterThanOrEqual(truthLevel - 50);
+      expect(bp.users).toBeLessThanOrEqual(truthLevel + 50);
+      expect(Math.abs(st.summary.maxThroughputRps - truth) / truth).toBeLessThan(0.1);
+      expect(st.summary.capacityCeiling!.users).toBe(bp.users - 50);
+      expect(st.steps.map((s) => s.level)).toEqual(Array.from({ length: st.steps.length }, (_, i) => 150 + i * 50));
+      expect(st.steps.filter((s) => s.status === 'fail')).toHaveLength(1);
+      expect(st.steps[st.steps.length - 1].endpointErrors.some((e) => e.kind === '503')).toBe(true);
+      expect(st.endpointsAtBreakingPoint.map((e) => e.name).sort()).toEqual(['get-goal', 'list']);
+      expect(st.zones.red).toEqual({ fromUsers: bp.users });
+    } finally {
+      await target.close();
+    }
+  });
+
+  test('when users rise on a pool-limited target, then throughput plateaus at its capacity and the run stops at the first failing step', async () => {
+    const target = await startCapacityServer(4, 10, 100);
+    try {
+      const c = campaign(target.url, { stress: { startUsers: 30, stepUsers: 10, stepDuration: '3s', maxUsers: 120, stopWhen: ['error_rate>0.01', 'p(95)>1000'] } });
+      const handle = await startCampaign(client, c, { taskQueue });
+      const result = await handle.result();
+      const st = await stored<StressResult>(handle.workflowId, 'stress');
+      const truth = await target.capacity();
+      expect(result.phases.stress.reason).toMatch(/^breaking point \d+ users \(error_rate>0\.01/);
+      const bp = st.summary.breakingPoint!;
+      expect(bp.observed).toBeGreaterThan(0.01);
+      expect(st.steps[st.steps.length - 1].level).toBe(bp.users);
+      expect(st.summary.throughputPlateau).toBeDefined();
+      // Closed-model users arrive in waves, so they may not keep the pool full; they can never beat it.
+      expect(st.summary.maxThroughputRps).toBeLessThanOrEqual(truth * 1.1);
+      expect(st.summary.maxThroughputRps).toBeGreaterThan(truth * 0.5);
+    } finally {
+      await target.close();
+    }
+  });
+
+  test('when a target recovers after a spike, then the recovery time is measured; when it does not, the phase fails as P1', async () => {
+    const healthy = await startCapacityServer(4, 10, 100);
+    // This one fails every request for good once the spike has overloaded it (after 20 rejections).
+    const fragile = await startCapacityServer(4, 10, 100, 20);
+    try {
+      const spike = { users: 120, duration: '3s', baselineUsers: 5, baselineDuration: '3s', recovery: { within: '6s', windows: 2, window: '1s', tolerance: 0.5 } };
+      const [ok, broken] = await Promise.all([
+        startCampaign(client, campaign(healthy.url, { spike }), { taskQueue }).then((h) => h.result().then((r) => ({ r, id: h.workflowId }))),
+        startCampaign(client, campaign(fragile.url, { spike }), { taskQueue }).then((h) => h.result().then((r) => ({ r, id: h.workflowId }))),
+      ]);
+      const s1 = await stored<SpikeResult>(ok.id, 'spike');
+      expect(ok.r.phases.spike.status).toBe('pass');
+      expect(s1.recovered).toBe(true);
+      expect(s1.recoveryTimeS).not.toBeNull();
+      expect(s1.recoveryTimeS!).toBeLessThan(s1.withinS);
+      expect(s1.errorsDuringSpike).toBeGreaterThan(0);
+      expect(s1.crashed).toBe(false);
+
+      const s2 = await stored<SpikeResult>(broken.id, 'spike');
+      expect(broken.r.phases.spike.status).toBe('fail');
+      expect(broken.r.phases.spike.reason).toMatch(/did not recover within 6 s .*\(P1\)/);
+      expect(s2.recovered).toBe(false);
+      expect(s2.recoveryTimeS).toBeNull();
+    } finally {
+      await healthy.close();
+      await fragile.close();
+    }
+  });
+});
