@@ -131,4 +131,31 @@ describe('stress and spike', () => {
       await fragile.close();
     }
   });
+
+  test('when the campaign is aborted during a stress step, then the step stops within seconds and what it measured is kept', async () => {
+    const target = await startCapacityServer(4, 10, 100);
+    try {
+      const c = campaign(target.url, { stress: { startUsers: 5, stepUsers: 5, stepDuration: '60s', maxUsers: 50 } });
+      const handle = await startCampaign(client, c, { taskQueue });
+      // Wait until the first step has generated load for a while.
+      const deadline = Date.now() + 30_000;
+      while ((await pool.query(`SELECT count(*)::int AS n FROM load_timeline WHERE campaign_id = $1`, [handle.workflowId])).rows[0].n < 3) {
+        if (Date.now() > deadline) throw new Error('stress never started');
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      const abortedAt = Date.now();
+      await handle.signal('abort', { by: 'carol', reason: 'maintenance window closed' });
+      const result = await handle.result();
+      expect(Date.now() - abortedAt).toBeLessThan(15_000);
+      expect(result.decision).toBe('NO_GO');
+      expect(result.phases.stress.status).toBe('aborted');
+      expect(result.verdict.blockers[0]).toBe('aborted by carol: maintenance window closed');
+      const st = await stored<StressResult>(handle.workflowId, 'stress');
+      expect(st.summary.stoppedBecause).toBe('aborted');
+      expect(st.steps).toHaveLength(1);
+      expect(st.steps[0].requests).toBeGreaterThan(0);
+    } finally {
+      await target.close();
+    }
+  });
 });

@@ -61,7 +61,7 @@ describe('campaign validation', () => {
     ['name: checkout', 'name: Checkout Service', 'name: name must be lowercase'],
     ['id: { range: [1, 100] }', 'id: { range: [100, 1] }', 'scenario.vars.id: range must be [min, max] with min <= max'],
     ['id: { range: [1, 100] }', 'id: { from: 1 }', 'scenario.vars.id: a variable is either'],
-    ['baseline:\n', 'stress: {}\nbaseline:\n', 'stress: unknown field'],
+    ['baseline:\n', 'stres: {}\nbaseline:\n', 'stres: unknown field'],
   ])('when %p becomes %p, then the problem reads "%s"', (from, to, expected) => {
     expect(VALID.includes(from)).toBe(true);
     const problems = problemsOf(VALID.replace(from, to));
