@@ -101,6 +101,10 @@ const stopCriterion = threshold.refine((s) => {
 }, { message: 'stop criteria use p(50), p(95) or p(99)' });
 
 const stressSchema = z.strictObject({
+  /** linear: start, +step, ... until a step fails; adaptive: double until failure, then bisect. */
+  mode: z.enum(['linear', 'adaptive']).default('linear'),
+  /** Adaptive mode: stop bisecting when the passing and failing levels are within this ratio. */
+  resolution: z.number().gt(0).max(1).default(0.05),
   /** closed: levels are users; open: levels are arrivals per second. */
   model: z.enum(['closed', 'open']).default('closed'),
   startUsers: z.number().int().min(1).max(100_000).default(200),

@@ -30,6 +30,8 @@ export interface StepMeasurement {
 /** A judged step. */
 export interface StepResult extends StepMeasurement {
   index: number;
+  /** How long the step ran (probes of the adaptive search run half a step). */
+  durationS?: number;
   status: 'pass' | 'fail' | 'invalid';
   /** Set when the step failed: the first criterion that held, its observed value and threshold. */
   failed?: { criterion: string; observed: number; threshold: number };
@@ -65,7 +67,7 @@ export interface StressPlanLimits {
 }
 
 /** What to do after the steps so far: run another level, or stop and why. */
-export type StressDecision = { next: number; rerun: boolean } | { stop: 'breaking_point' | 'max_reached' | 'generator_invalid' };
+export type StressDecision = { next: number; rerun: boolean; probe?: boolean } | { stop: 'breaking_point' | 'max_reached' | 'generator_invalid' };
 
 /** Decides the next step of the linear ramp from the judged steps so far. */
 export function nextStressStep(steps: StepResult[], limits: StressPlanLimits): StressDecision {
@@ -80,6 +82,54 @@ export function nextStressStep(steps: StepResult[], limits: StressPlanLimits): S
   return next > limits.max ? { stop: 'max_reached' } : { next, rerun: false };
 }
 
+/** Limits of the adaptive search. */
+export interface AdaptiveLimits {
+  start: number;
+  max: number;
+  /** Stop bisecting when (fail - pass) / pass is at most this (e.g. 0.05 for 5 %). */
+  resolution: number;
+  invalidRetries: number;
+}
+
+/**
+ * Adaptive search (Nighthawk-style): double the level from `start` until a step fails (or `max`), then
+ * bisect between the highest passing and the lowest failing level until they are within `resolution`,
+ * then hold the answer once more, for a full step, to confirm it. Doubling and bisecting steps are
+ * probes: they run half a step. A confirming hold that fails lowers the answer and the
+ * search goes on. Invalid steps are re-run, never judged.
+ */
+export function nextAdaptiveStep(steps: StepResult[], limits: AdaptiveLimits): StressDecision {
+  if (!steps.length) return { next: limits.start, rerun: false };
+  const last = steps[steps.length - 1];
+  if (last.status === 'invalid') {
+    const tries = steps.filter((s) => s.level === last.level && s.status === 'invalid').length;
+    return tries <= limits.invalidRetries ? { next: last.level, rerun: true } : { stop: 'generator_invalid' };
+  }
+  const judged = steps.filter((s) => s.status !== 'invalid');
+  const fails = judged.filter((s) => s.status === 'fail').map((s) => s.level);
+  const lowFail = fails.length ? Math.min(...fails) : undefined;
+  // A level passes only if it never failed and nothing below it failed after it passed.
+  const passes = judged.filter((s) => s.status === 'pass' && (lowFail === undefined || s.level < lowFail)).map((s) => s.level);
+  const highPass = passes.length ? Math.max(...passes) : undefined;
+  if (lowFail === undefined) {
+    if (last.level >= limits.max) return { stop: 'max_reached' };
+    return { next: Math.min(limits.max, last.level * 2), rerun: false, probe: true };
+  }
+  if (highPass === undefined) {
+    // Even the lowest level failed: bisect down towards zero until the resolution, then stop there.
+    const next = Math.floor(lowFail / 2);
+    return next < 1 || next === last.level ? { stop: 'breaking_point' } : { next, rerun: false, probe: true };
+  }
+  if ((lowFail - highPass) / highPass > limits.resolution) {
+    const mid = Math.round((highPass + lowFail) / 2);
+    if (mid !== highPass && mid !== lowFail) return { next: mid, rerun: false, probe: true };
+  }
+  // Converged: confirm the answer with one more hold at the highest passing level.
+  const holds = judged.filter((s) => s.level === highPass).length;
+  if (holds < 2) return { next: highPass, rerun: true };
+  return { stop: 'breaking_point' };
+}
+
 /** The summary of a stress run. */
 export interface StressSummary {
   capacityCeiling?: { users: number; throughputRps: number; goodputRps: number; p95Ms: number };
@@ -89,6 +139,7 @@ export interface StressSummary {
   /** Set when throughput stopped growing with load: the level where it flattened and the ceiling it held. */
   throughputPlateau?: { fromUsers: number; throughputRps: number };
   stoppedBecause: 'breaking_point' | 'max_reached' | 'generator_invalid' | 'aborted';
+  /** Sum over steps of level x step minutes: what the search cost the target. */
   loadMinutes: number;
 }
 
@@ -99,12 +150,15 @@ export interface StressSummary {
  */
 export function summarizeStress(steps: StepResult[], stoppedBecause: StressSummary['stoppedBecause'], stepDurationS: number, plateauGain = 0.05): StressSummary {
   const valid = steps.filter((s) => s.status !== 'invalid');
-  const lastPass = [...valid].reverse().find((s) => s.status === 'pass');
-  const firstFail = valid.find((s) => s.status === 'fail');
+  // The breaking point is the lowest failing level; the ceiling the highest passing level below it (for the
+  // linear ramp these are simply the first failure and the last pass; the adaptive search visits out of order).
+  const firstFail = [...valid].filter((s) => s.status === 'fail').sort((a, b) => a.level - b.level)[0];
+  const lastPass = [...valid].filter((s) => s.status === 'pass' && (!firstFail || s.level < firstFail.level)).sort((a, b) => b.level - a.level)[0];
   const maxThroughputRps = Math.max(0, ...valid.map((s) => s.goodputRps));
   let plateau: StressSummary['throughputPlateau'];
-  for (let i = 2; i < valid.length; i++) {
-    const [a, b, c] = [valid[i - 2], valid[i - 1], valid[i]];
+  const byLevel = [...new Map(valid.map((s) => [s.level, s])).values()].sort((a, b) => a.level - b.level);
+  for (let i = 2; i < byLevel.length; i++) {
+    const [a, b, c] = [byLevel[i - 2], byLevel[i - 1], byLevel[i]];
     const gain1 = a.goodputRps > 0 ? (b.goodputRps - a.goodputRps) / a.goodputRps : 0;
     const gain2 = b.goodputRps > 0 ? (c.goodputRps - b.goodputRps) / b.goodputRps : 0;
     const loadGain = b.level > a.level && c.level > b.level;
@@ -119,7 +173,7 @@ export function summarizeStress(steps: StepResult[], stoppedBecause: StressSumma
     maxThroughputRps: Math.round(maxThroughputRps * 10) / 10,
     ...(plateau ? { throughputPlateau: plateau } : {}),
     stoppedBecause,
-    loadMinutes: Math.round(((steps.reduce((a, s) => a + s.level, 0) * stepDurationS) / 60) * 10) / 10,
+    loadMinutes: Math.round((steps.reduce((a, s) => a + s.level * (s.durationS ?? stepDurationS), 0) / 60) * 10) / 10,
   };
 }
 

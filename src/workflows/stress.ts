@@ -9,7 +9,7 @@ import type { MeasuredStep } from '../activities/stress';
 import type { BaselinePhase, Campaign } from '../config/schema';
 import { formatDurationMs, parseDurationMs } from '../core/duration';
 import {
-  judgeStep, nextStressStep, operatingZones, recoveryTime, summarizeStress,
+  judgeStep, nextAdaptiveStep, nextStressStep, operatingZones, recoveryTime, summarizeStress,
   type SpikeResult, type StepResult, type StressResult, type StressSummary,
 } from '../core/stress';
 import { runLoadStep } from './load-step';
@@ -65,7 +65,9 @@ export async function stressWorkflow(input: ChildPhaseInput): Promise<StressResu
   let error: string | undefined;
 
   for (let index = 0; !stopped; index++) {
-    const decision = nextStressStep(steps, { start: cfg.startUsers, step: cfg.stepUsers, max: cfg.maxUsers, invalidRetries: 1 });
+    const decision = cfg.mode === 'adaptive'
+      ? nextAdaptiveStep(steps, { start: cfg.startUsers, max: cfg.maxUsers, resolution: cfg.resolution, invalidRetries: 1 })
+      : nextStressStep(steps, { start: cfg.startUsers, step: cfg.stepUsers, max: cfg.maxUsers, invalidRetries: 1 });
     if ('stop' in decision) {
       stopped = decision.stop;
       break;
@@ -77,7 +79,9 @@ export async function stressWorkflow(input: ChildPhaseInput): Promise<StressResu
     const level = decision.next;
     const phaseName = `stress-${String(index + 1).padStart(2, '0')}-${level}`;
     state.step = `step ${index + 1}: ${level} ${cfg.model === 'closed' ? 'users' : 'req/s'}`;
-    const phase = stepPhase(phaseName, cfg.model, level, warmupMs + stepMs);
+    // Probes of the adaptive search run half a step (never shorter than the warm-up plus 1 s).
+    const runMs = warmupMs + ('probe' in decision && decision.probe ? Math.max(1_000, Math.round(stepMs / 2 / 1000) * 1000) : stepMs);
+    const phase = stepPhase(phaseName, cfg.model, level, runMs);
     const run = await runLoadStep({ campaignId: input.campaignId, phase, campaign: input.campaign, thresholds: [], onScope: (s) => (state.scope = s) });
     if (run.kind === 'error') {
       error = run.reason;
@@ -87,7 +91,7 @@ export async function stressWorkflow(input: ChildPhaseInput): Promise<StressResu
     const m = await store.measureLoadStep({ campaignId: input.campaignId, phaseName, phase, scenario: input.campaign.scenario, level, warmupS: Math.ceil(warmupMs / 1000) });
     measured.set(index, m);
     const { endpoints: _e, endpointErrors, generator: _g, ...measurement } = m;
-    steps.push({ ...measurement, index, endpointErrors, ...judgeStep(measurement, cfg.stopWhen) });
+    steps.push({ ...measurement, index, durationS: runMs / 1000, endpointErrors, ...judgeStep(measurement, cfg.stopWhen) });
     if (run.kind === 'cancelled') stopped = 'aborted';
   }
 

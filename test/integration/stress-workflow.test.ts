@@ -158,4 +158,27 @@ describe('stress and spike', () => {
       await target.close();
     }
   });
+
+  test('when the search is adaptive, then it brackets the capacity within its resolution and confirms the answer', async () => {
+    const target = await startCapacityServer(4, 10, 100);
+    try {
+      const c = campaign(target.url, { stress: { mode: 'adaptive', resolution: 0.1, model: 'open', startUsers: 100, stepDuration: '4s', maxUsers: 1600 } });
+      const handle = await startCampaign(client, c, { taskQueue });
+      const result = await handle.result();
+      const st = await stored<StressResult>(handle.workflowId, 'stress');
+      const truth = await target.capacity();
+      expect(result.phases.stress.status).toBe('pass');
+      const ceiling = st.summary.capacityCeiling!.users;
+      const breaking = st.summary.breakingPoint!.users;
+      expect(breaking).toBeGreaterThan(ceiling);
+      expect((breaking - ceiling) / ceiling).toBeLessThanOrEqual(0.1);
+      // The bracket holds the truth, give or take the noise of a 2 s probe.
+      expect(ceiling).toBeLessThanOrEqual(truth * 1.1);
+      expect(breaking).toBeGreaterThanOrEqual(truth * 0.9);
+      expect(st.steps.filter((s) => s.level === ceiling)).toHaveLength(2);
+      expect(st.steps.slice(0, 3).map((s) => s.level)).toEqual([100, 200, 400]);
+    } finally {
+      await target.close();
+    }
+  });
 });

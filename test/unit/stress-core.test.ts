@@ -1,4 +1,4 @@
-import { judgeStep, nextStressStep, operatingZones, recoveryTime, summarizeStress, type StepResult } from '../../src/core/stress';
+import { judgeStep, nextAdaptiveStep, nextStressStep, operatingZones, recoveryTime, summarizeStress, type StepResult } from '../../src/core/stress';
 import { validateCampaign } from '../../src/config/load';
 
 const step = (level: number, over: Partial<StepResult> = {}): StepResult => ({
@@ -100,5 +100,39 @@ describe('stress and spike configuration', () => {
   ])('when the file has %j, then the problem reads "%s"', (extra, expected) => {
     const r = validateCampaign({ ...base, ...extra });
     expect(r.ok ? [] : r.problems.map((p) => `${p.path}: ${p.message}`)).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`^${expected.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`))]));
+  });
+});
+
+describe('adaptive search', () => {
+  // A target that passes up to its capacity and fails above it.
+  const simulate = (capacity: number, decide: (steps: StepResult[]) => ReturnType<typeof nextStressStep>) => {
+    const steps: StepResult[] = [];
+    for (let i = 0; i < 100; i++) {
+      const d = decide(steps);
+      if ('stop' in d) return { steps, stop: d.stop };
+      const fail = d.next > capacity;
+      steps.push(step(d.next, { index: i, durationS: d.probe ? 60 : 120, status: fail ? 'fail' : 'pass', ...(fail ? { failed: { criterion: 'error_rate>0.01', observed: 0.05, threshold: 0.01 } } : {}) }));
+    }
+    throw new Error('no stop');
+  };
+
+  // Adaptive pays off when the capacity is far above the start (here 20+ linear steps); below that it
+  // still finds the same answer.
+  test.each([[2_730], [1_234], [5_000], [650], [2_100]])('when the capacity is %d, then adaptive finds the linear answer (within a step), for at most half the load-minutes from 2,000 on', (capacity) => {
+    const linear = simulate(capacity, (s) => nextStressStep(s, { start: 200, step: 100, max: 20_000, invalidRetries: 1 }));
+    const adaptive = simulate(capacity, (s) => nextAdaptiveStep(s, { start: 200, max: 20_000, resolution: 0.02, invalidRetries: 1 }));
+    const lin = summarizeStress(linear.steps, 'breaking_point', 120);
+    const ada = summarizeStress(adaptive.steps, 'breaking_point', 120);
+    expect(Math.abs(ada.capacityCeiling!.users - lin.capacityCeiling!.users)).toBeLessThanOrEqual(100);
+    expect(ada.breakingPoint!.users).toBeGreaterThan(ada.capacityCeiling!.users);
+    if (capacity >= 2_000) expect(ada.loadMinutes).toBeLessThanOrEqual(lin.loadMinutes / 2);
+    // The answer was held twice (the confirming hold).
+    expect(adaptive.steps.filter((s) => s.level === ada.capacityCeiling!.users)).toHaveLength(2);
+  });
+
+  test('when nothing fails up to the maximum, then the search stops there', () => {
+    const r = simulate(1e9, (s) => nextAdaptiveStep(s, { start: 100, max: 1_000, resolution: 0.05, invalidRetries: 1 }));
+    expect(r.stop).toBe('max_reached');
+    expect(r.steps.map((s) => s.level)).toEqual([100, 200, 400, 800, 1_000]);
   });
 });
