@@ -13,32 +13,17 @@ import {
   executeChild,
   getExternalWorkflowHandle,
   log,
-  proxyActivities,
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
-import type { createActivities } from '../activities';
 import { parseDurationMs } from '../core/duration';
 import { SA_PHASE, SA_SCORE, SA_TARGET, SA_VERDICT } from '../core/names';
 import { PHASES, type BaselinePhaseResult, type CampaignInput, type CampaignProgress, type CampaignResult, type PhaseName, type PhaseOutcome } from '../core/types';
 import { computeVerdict } from '../core/verdict';
+import { probe, store } from './proxies';
 import { runLoadStep, SYNC_START_MS } from './load-step';
 import { abortSignal, progressQuery, type AbortRequest } from './messages';
 import { spikeWorkflow, stressWorkflow, type SpikeResult, type StressResult } from './stress';
-
-type Activities = ReturnType<typeof createActivities>;
-
-/** Bookkeeping activities: short, retried with backoff, never cancelled by an abort. */
-const store = proxyActivities<Activities>({
-  startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 20, nonRetryableErrorTypes: ['ConfigError'] },
-});
-
-/** The target health probe: a few quick tries, then the campaign records the target as unreachable. */
-const probe = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1s', maximumAttempts: 3, nonRetryableErrorTypes: ['ConfigError', 'HostNotAllowed'] },
-});
 
 /** Phases this release does not implement yet; they are recorded `not_run` and count against readiness. */
 const NOT_YET_AVAILABLE: PhaseName[] = ['monitoring', 'backup', 'checklist'];

@@ -3,12 +3,10 @@
  * together, each checkpointing and resumable; the caller then measures or finalizes from the store.
  */
 import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { createActivities } from '../activities';
 import type { BaselinePhase, Campaign, ThresholdEntry } from '../config/schema';
 import { parseDurationMs } from '../core/duration';
 import { loadTaskQueue } from '../core/names';
-
-type Activities = ReturnType<typeof createActivities>;
+import type { Activities } from './proxies';
 
 /** How far ahead of scheduling the generators of a phase start together (ms). */
 export const SYNC_START_MS = 2_000;

@@ -3,8 +3,7 @@
  * The step loop lives here (deterministic, one activity per step, visible in history); whether a step
  * failed and what comes next are pure functions in core/stress.ts, judged on each step's own window.
  */
-import { CancellationScope, condition, allHandlersFinished, proxyActivities, setHandler } from '@temporalio/workflow';
-import type { createActivities } from '../activities';
+import { CancellationScope, condition, allHandlersFinished, setHandler } from '@temporalio/workflow';
 import type { MeasuredStep } from '../activities/stress';
 import type { BaselinePhase, Campaign } from '../config/schema';
 import { formatDurationMs, parseDurationMs } from '../core/duration';
@@ -12,20 +11,9 @@ import {
   judgeStep, nextAdaptiveStep, nextStressStep, operatingZones, recoveryTime, summarizeStress,
   type SpikeResult, type StepResult, type StressResult, type StressSummary,
 } from '../core/stress';
+import { probe, store } from './proxies';
 import { runLoadStep } from './load-step';
 import { abortSignal, stepQuery, type AbortRequest } from './messages';
-
-type Activities = ReturnType<typeof createActivities>;
-
-const store = proxyActivities<Activities>({
-  startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 20, nonRetryableErrorTypes: ['ConfigError'] },
-});
-
-const probe = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1s', maximumAttempts: 3, nonRetryableErrorTypes: ['ConfigError', 'HostNotAllowed'] },
-});
 
 /** Input of the stress and spike workflows. */
 export interface ChildPhaseInput {

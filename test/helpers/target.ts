@@ -30,26 +30,17 @@ export const delayed = (ms: number, status = 200) => (_req: IncomingMessage, res
   setTimeout(() => res.writeHead(status, { 'content-type': 'application/json' }).end('{"ok":true}'), ms);
 };
 
-/**
- * Starts the fixed-delay server (dist/bench/delay-server.js) in its own process, so the test process adds
- * no timer jitter. `stats()` returns the delay the server really applied since the last call.
- */
-export async function startDelayServer(delayMs: number): Promise<{ url: string; stats(): Promise<{ count: number; p50Ms: number; p99Ms: number }>; close(): Promise<void> }> {
+/** Starts one of the bench servers (dist/bench/<file>) in its own process; resolves with its URL. */
+async function spawnBenchServer(file: string, args: Array<string | number>): Promise<{ url: string; close(): Promise<void> }> {
   const { spawn } = await import('node:child_process');
   const path = await import('node:path');
-  const child = spawn(process.execPath, [path.join(__dirname, '..', '..', 'dist', 'bench', 'delay-server.js'), String(delayMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [path.join(__dirname, '..', '..', 'dist', 'bench', file), ...args.map(String)], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
     child.stdout!.once('data', (d) => resolve(Number(String(d).trim())));
-    child.once('exit', (code) => reject(new Error(`delay server exited ${code}`)));
+    child.once('exit', (code) => reject(new Error(`${file} exited ${code}`)));
   });
-  const url = `http://127.0.0.1:${port}`;
   return {
-    url,
-    stats: async () => {
-      const { request } = await import('undici');
-      const r = await request(`${url}/__stats`);
-      return (await r.body.json()) as { count: number; p50Ms: number; p99Ms: number };
-    },
+    url: `http://127.0.0.1:${port}`,
     close: async () => {
       child.removeAllListeners('exit');
       const exited = new Promise((r) => child.once('exit', r));
@@ -59,27 +50,22 @@ export async function startDelayServer(delayMs: number): Promise<{ url: string; 
   };
 }
 
+async function getJson<T>(url: string): Promise<T> {
+  const { request } = await import('undici');
+  return (await (await request(url)).body.json()) as T;
+}
+
+/**
+ * Starts the fixed-delay server (dist/bench/delay-server.js) in its own process, so the test process adds
+ * no timer jitter. `stats()` returns the delay the server really applied since the last call.
+ */
+export async function startDelayServer(delayMs: number): Promise<{ url: string; stats(): Promise<{ count: number; p50Ms: number; p99Ms: number }>; close(): Promise<void> }> {
+  const server = await spawnBenchServer('delay-server.js', [delayMs]);
+  return { ...server, stats: () => getJson(`${server.url}/__stats`) };
+}
+
 /** Starts dist/bench/capacity-server.js in its own process: a target with a known, pool-limited capacity. */
 export async function startCapacityServer(slots: number, serviceMs: number, maxWaitMs: number, breakAfterErrors = 0): Promise<{ url: string; capacity(): Promise<number>; close(): Promise<void> }> {
-  const { spawn } = await import('node:child_process');
-  const path = await import('node:path');
-  const child = spawn(process.execPath, [path.join(__dirname, '..', '..', 'dist', 'bench', 'capacity-server.js'), String(slots), String(serviceMs), String(maxWaitMs), String(breakAfterErrors)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    child.stdout!.once('data', (d) => resolve(Number(String(d).trim())));
-    child.once('exit', (code) => reject(new Error(`capacity server exited ${code}`)));
-  });
-  const url = `http://127.0.0.1:${port}`;
-  return {
-    url,
-    capacity: async () => {
-      const { request } = await import('undici');
-      return ((await (await request(`${url}/__stats`)).body.json()) as { capacityRps: number }).capacityRps;
-    },
-    close: async () => {
-      child.removeAllListeners('exit');
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
+  const server = await spawnBenchServer('capacity-server.js', [slots, serviceMs, maxWaitMs, breakAfterErrors]);
+  return { ...server, capacity: async () => (await getJson<{ capacityRps: number }>(`${server.url}/__stats`)).capacityRps };
 }
