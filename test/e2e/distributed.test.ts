@@ -2,31 +2,23 @@
  * Distributed generation: a phase with `generators: 2` runs on two `readiness worker --load` processes
  * (the campaign worker runs no load itself); the merged result is exactly the sum of its parts.
  */
-import { mkdtempSync } from 'node:fs';
-import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
 import { startCampaign } from '../../src/cli/campaign-runner';
 import { validateCampaign } from '../../src/config/load';
 import type { BaselinePhaseResult } from '../../src/core/types';
 import { Metrics } from '../../src/engine/metrics';
 import { latencySummary } from '../../src/engine/summary';
-import { createReadinessWorker } from '../../src/worker';
 import { spawnWorker, stopWorker } from '../helpers/cli';
-import { quietLogger, testEnv, testPool, uid } from '../helpers/env';
+import { testEnv, testPool, uid } from '../helpers/env';
 import { delayed, startTarget } from '../helpers/target';
+import { startInProcessWorker } from '../helpers/worker';
 
 test('when a phase runs on two load-generator processes, then the merged counts and histogram equal the sum of the parts', async () => {
-  const taskQueue = `dist-${uid()}`;
-  const dir = mkdtempSync(path.join(testEnv.dir, 'dist-'));
-  const env = { TEMPORAL_ADDRESS: testEnv.temporalAddress, DATABASE_URL: testEnv.databaseUrl, READINESS_REPORT_DIR: dir, READINESS_TASK_QUEUE: taskQueue };
+  // The campaign worker runs in this process with no load queue; load comes from two `--load` processes.
+  const campaignWorker = await startInProcessWorker('dist', { mode: 'campaign' });
+  const { taskQueue, client } = campaignWorker;
+  const env = { TEMPORAL_ADDRESS: testEnv.temporalAddress, DATABASE_URL: testEnv.databaseUrl, READINESS_REPORT_DIR: campaignWorker.reportRoot, READINESS_TASK_QUEUE: taskQueue };
   const target = await startTarget(delayed(3));
-  const connection = await Connection.connect({ address: testEnv.temporalAddress });
-  const client = new Client({ connection });
   const pool = testPool();
-  const campaignWorker = await createReadinessWorker({
-    address: testEnv.temporalAddress, namespace: 'default', databaseUrl: testEnv.databaseUrl, reportRoot: dir, logger: quietLogger(), taskQueue, mode: 'campaign',
-  });
-  const running = campaignWorker.run();
   const started = await Promise.allSettled([0, 1].map(() => spawnWorker(env, ['--load'])));
   const loadWorkers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   try {
@@ -63,11 +55,8 @@ test('when a phase runs on two load-generator processes, then the merged counts 
     expect(logs.filter((l) => l.includes('load slice finished')).length).toBe(2);
   } finally {
     for (const w of loadWorkers) await stopWorker(w);
-    campaignWorker.shutdown();
-    await running;
-    await campaignWorker.close();
+    await campaignWorker.stop();
     await target.close();
-    await connection.close();
     await pool.end();
   }
 });

@@ -2,9 +2,9 @@
  * The campaign workflow on a real Temporal dev server, with a real worker, real Postgres and real
  * HTTP targets on loopback.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { startCampaign } from '../../src/cli/campaign-runner';
 import { demoCampaign } from '../../src/config/defaults';
 import { validateCampaign } from '../../src/config/load';
@@ -12,16 +12,13 @@ import type { Campaign, CampaignInput } from '../../src/config/schema';
 import { SA_PHASE, SA_SCORE, SA_TARGET, SA_VERDICT } from '../../src/core/names';
 import type { CampaignProgress } from '../../src/core/types';
 import { startDemoTarget } from '../../src/demo/target-server';
-import { createReadinessWorker, type ReadinessWorker } from '../../src/worker';
-import { quietLogger, testEnv, testPool, uid } from '../helpers/env';
+import { testEnv, testPool, uid } from '../helpers/env';
 import { delayed, startTarget } from '../helpers/target';
+import { startInProcessWorker } from '../helpers/worker';
 
-const taskQueue = `wf-test-${uid()}`;
-let connection: Connection;
+let taskQueue: string;
 let client: Client;
-let rw: ReadinessWorker;
-let running: Promise<void>;
-let reportRoot: string;
+let stopWorker: () => Promise<void>;
 const pool = testPool();
 
 function campaign(baseUrl: string, over: Partial<CampaignInput> = {}): Campaign {
@@ -39,21 +36,11 @@ function campaign(baseUrl: string, over: Partial<CampaignInput> = {}): Campaign 
 }
 
 beforeAll(async () => {
-  reportRoot = mkdtempSync(path.join(testEnv.dir, 'reports-'));
-  connection = await Connection.connect({ address: testEnv.temporalAddress });
-  client = new Client({ connection });
-  rw = await createReadinessWorker({
-    address: testEnv.temporalAddress, namespace: 'default', databaseUrl: testEnv.databaseUrl, reportRoot,
-    logger: quietLogger(), taskQueue, allowedHosts: ['loopback'],
-  });
-  running = rw.run();
+  ({ taskQueue, client, stop: stopWorker } = await startInProcessWorker('wf-test'));
 });
 
 afterAll(async () => {
-  rw.shutdown();
-  await running;
-  await rw.close();
-  await connection.close();
+  await stopWorker();
   await pool.end();
 });
 

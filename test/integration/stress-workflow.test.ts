@@ -2,38 +2,25 @@
  * Progressive stress and spike recovery through the campaign workflow (child workflows) on the real
  * dev server, against loopback targets with a known pool-limited capacity.
  */
-import { mkdtempSync } from 'node:fs';
-import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { startCampaign } from '../../src/cli/campaign-runner';
 import { validateCampaign } from '../../src/config/load';
 import type { SpikeResult, StressResult } from '../../src/core/stress';
-import { createReadinessWorker, type ReadinessWorker } from '../../src/worker';
-import { quietLogger, testEnv, testPool, uid } from '../helpers/env';
+import { testPool, uid } from '../helpers/env';
 import { startCapacityServer } from '../helpers/target';
+import { startInProcessWorker } from '../helpers/worker';
 
-const taskQueue = `stress-${uid()}`;
-let connection: Connection;
+let taskQueue: string;
 let client: Client;
-let rw: ReadinessWorker;
-let running: Promise<void>;
+let stopWorker: () => Promise<void>;
 const pool = testPool();
 
 beforeAll(async () => {
-  connection = await Connection.connect({ address: testEnv.temporalAddress });
-  client = new Client({ connection });
-  rw = await createReadinessWorker({
-    address: testEnv.temporalAddress, namespace: 'default', databaseUrl: testEnv.databaseUrl, reportRoot: mkdtempSync(path.join(testEnv.dir, 'stress-')),
-    logger: quietLogger(), taskQueue, allowedHosts: ['loopback'],
-  });
-  running = rw.run();
+  ({ taskQueue, client, stop: stopWorker } = await startInProcessWorker('stress'));
 });
 
 afterAll(async () => {
-  rw.shutdown();
-  await running;
-  await rw.close();
-  await connection.close();
+  await stopWorker();
   await pool.end();
 });
 

@@ -8,7 +8,7 @@ import { decodeHistogram, encodeHistogram, Metrics, newHistogram, type EncodedMe
 import { runLoad, type GeneratorHealth } from '../../engine/run';
 import { summarizePhase, thresholdParts } from '../../engine/summary';
 import type { Logger } from '../../infra/logger';
-import type { ResultsStore } from '../../infra/results-store';
+import type { ResultsStore, SliceRecord } from '../../infra/results-store';
 import { assertTargetAllowed } from '../target/allow';
 import { resolveHeaders } from '../target/headers';
 
@@ -57,12 +57,36 @@ export interface LoadSliceSummary {
 /** Windows evaluated by `abortOnFail` thresholds: the last 10 s, judged once 10 s have run. */
 const ABORT_WINDOW_S = 10;
 
-function mergeHealth(a: GeneratorHealth | undefined, b: GeneratorHealth): GeneratorHealth {
-  if (!a) return b;
+/** Generator health before anything ran. */
+const NO_HEALTH: GeneratorHealth = { threads: 0, eventLoopDelayP99Ms: 0, eluMean: 0, schedulerLagP99Ms: 0 };
+
+/** Combines the health of several runs (attempts or generators): worst delays, mean utilisation. */
+function mergeHealth(list: GeneratorHealth[]): GeneratorHealth {
+  if (!list.length) return NO_HEALTH;
   return {
-    threads: Math.max(a.threads, b.threads), eventLoopDelayP99Ms: Math.max(a.eventLoopDelayP99Ms, b.eventLoopDelayP99Ms),
-    eluMean: (a.eluMean + b.eluMean) / 2, schedulerLagP99Ms: Math.max(a.schedulerLagP99Ms, b.schedulerLagP99Ms),
-    cpuShare: Math.max(a.cpuShare ?? 0, b.cpuShare ?? 0),
+    threads: Math.max(...list.map((h) => h.threads)),
+    eventLoopDelayP99Ms: Math.max(...list.map((h) => h.eventLoopDelayP99Ms)),
+    eluMean: list.reduce((a, h) => a + h.eluMean, 0) / list.length,
+    schedulerLagP99Ms: Math.max(...list.map((h) => h.schedulerLagP99Ms)),
+    cpuShare: Math.max(...list.map((h) => h.cpuShare ?? 0)),
+  };
+}
+
+/**
+ * Merges the stored slices of a phase or step: histograms and counters merged (never averaged), health
+ * combined, the longest elapsed time and the highest attempt. Used by finalizing and by stress steps.
+ */
+export function mergeSlices(slices: SliceRecord[]): { metrics: Metrics; health: GeneratorHealth; elapsedMs: number; resumedFromMs: number; attempt: number; aborted: boolean; notes: string[] } {
+  const metrics = new Metrics();
+  for (const s of slices) metrics.merge(s.metrics);
+  return {
+    metrics,
+    health: mergeHealth(slices.map((s) => s.health)),
+    elapsedMs: Math.max(0, ...slices.map((s) => s.elapsedMs)),
+    resumedFromMs: Math.max(0, ...slices.map((s) => s.resumedFromMs)),
+    attempt: Math.max(1, ...slices.map((s) => s.attempt)),
+    aborted: slices.some((s) => s.aborted),
+    notes: slices.flatMap((s) => s.notes),
   };
 }
 
@@ -98,7 +122,7 @@ export function createLoadActivities(deps: LoadDeps) {
       const checkpoint = ctx.info.heartbeatDetails as SliceCheckpoint | undefined;
       const resumedFromMs = checkpoint?.elapsedMs ?? 0;
       if (checkpoint) log.info({ resumedFromMs, done: checkpoint.done }, 'resuming load slice from checkpoint');
-      let state: SliceCheckpoint = checkpoint ?? { elapsedMs: 0, metrics: new Metrics().encode(), health: { threads: 0, eventLoopDelayP99Ms: 0, eluMean: 0, schedulerLagP99Ms: 0 }, notes: [], done: false };
+      let state: SliceCheckpoint = checkpoint ?? { elapsedMs: 0, metrics: new Metrics().encode(), health: NO_HEALTH, notes: [], done: false };
       let aborted = false;
 
       if (!state.done) {
@@ -117,8 +141,6 @@ export function createLoadActivities(deps: LoadDeps) {
         const onCancel = () => stop.abort();
         ctx.cancellationSignal.addEventListener('abort', onCancel, { once: true });
         try {
-          const base = new Metrics();
-          base.merge(state.metrics);
           if (remaining > 0) {
             const result = await runLoad({
               plan: { ...plan, durationMs: remaining }, scenario, origin: origin.origin, headers, startAtMs,
@@ -140,7 +162,7 @@ export function createLoadActivities(deps: LoadDeps) {
             aborted = ctx.cancellationSignal.aborted;
             state = {
               elapsedMs: resumedFromMs + late + result.elapsedMs, metrics: result.metrics.encode(),
-              health: mergeHealth(checkpoint?.health, result.health), notes: state.notes, done: !aborted,
+              health: mergeHealth(checkpoint ? [checkpoint.health, result.health] : [result.health]), notes: state.notes, done: !aborted,
             };
           } else state = { ...state, done: true };
           await Promise.all(pending);
@@ -168,20 +190,13 @@ export function createLoadActivities(deps: LoadDeps) {
       const { campaignId, phase } = input;
       const slices = await deps.store.loadSlices(campaignId, phase.name);
       if (!slices.length && !input.aborted) throw new Error(`phase ${phase.name}: no generator stored its measurements yet`);
-      const merged = new Metrics();
-      let health: GeneratorHealth | undefined;
-      for (const s of slices) {
-        merged.merge(s.metrics);
-        health = mergeHealth(health, s.health);
-      }
+      const merged = mergeSlices(slices);
       const result = summarizePhase({
-        name: phase.name, plan: planFromPhase(phase, input.scenario), metrics: merged,
-        elapsedMs: Math.max(0, ...slices.map((s) => s.elapsedMs)),
-        health: health ?? { threads: 0, eventLoopDelayP99Ms: 0, eluMean: 0, schedulerLagP99Ms: 0 },
-        generators: phase.generators, thresholds: input.thresholds, aborted: input.aborted || slices.some((s) => s.aborted),
-        notes: slices.flatMap((s) => s.notes), resumedFromMs: Math.max(0, ...slices.map((s) => s.resumedFromMs)), attempt: Math.max(1, ...slices.map((s) => s.attempt)),
+        name: phase.name, plan: planFromPhase(phase, input.scenario), metrics: merged.metrics, elapsedMs: merged.elapsedMs, health: merged.health,
+        generators: phase.generators, thresholds: input.thresholds, aborted: input.aborted || merged.aborted,
+        notes: merged.notes, resumedFromMs: merged.resumedFromMs, attempt: merged.attempt,
       });
-      await deps.store.upsertBaselineResult(campaignId, input.ordinal, result, encodeHistogram(merged.latency()));
+      await deps.store.upsertBaselineResult(campaignId, input.ordinal, result, encodeHistogram(merged.metrics.latency()));
       return result;
     },
   };

@@ -3,11 +3,11 @@ import { parseDurationMs } from '../../core/duration';
 import { planFromPhase } from '../../core/load-plan';
 import type { RecoveryWindow, StepMeasurement } from '../../core/stress';
 import type { EndpointResult, ErrorBreakdown } from '../../core/types';
-import { Metrics, newHistogram } from '../../engine/metrics';
-import type { GeneratorHealth } from '../../engine/run';
+import { newHistogram } from '../../engine/metrics';
 import { latencySummary, summarizePhase } from '../../engine/summary';
 import type { Logger } from '../../infra/logger';
 import type { ResultsStore } from '../../infra/results-store';
+import { mergeSlices } from '../load';
 
 /** Dependencies of the stress activities. */
 export interface StressDeps {
@@ -30,16 +30,10 @@ export function createStressActivities(deps: StressDeps) {
      * window after `warmupS` (never cumulative), the endpoint table, and whether the generator kept up.
      */
     async measureLoadStep(input: { campaignId: string; phaseName: string; phase: BaselinePhase; scenario: Campaign['scenario']; level: number; warmupS: number }): Promise<MeasuredStep> {
-      const slices = await deps.store.loadSlices(input.campaignId, input.phaseName);
-      const merged = new Metrics();
-      let health: GeneratorHealth = { threads: 0, eventLoopDelayP99Ms: 0, eluMean: 0, schedulerLagP99Ms: 0 };
-      for (const s of slices) {
-        merged.merge(s.metrics);
-        health = { ...s.health, eventLoopDelayP99Ms: Math.max(health.eventLoopDelayP99Ms, s.health.eventLoopDelayP99Ms), eluMean: Math.max(health.eluMean, s.health.eluMean) };
-      }
+      const merged = mergeSlices(await deps.store.loadSlices(input.campaignId, input.phaseName));
       const whole = summarizePhase({
-        name: input.phaseName, plan: planFromPhase(input.phase, input.scenario), metrics: merged, elapsedMs: Math.max(0, ...slices.map((s) => s.elapsedMs)),
-        health, generators: slices.length, thresholds: [], aborted: false, resumedFromMs: 0, attempt: 1,
+        name: input.phaseName, plan: planFromPhase(input.phase, input.scenario), metrics: merged.metrics, elapsedMs: merged.elapsedMs,
+        health: merged.health, generators: input.phase.generators, thresholds: [], aborted: false, resumedFromMs: 0, attempt: 1,
       });
       const windows = await deps.store.timelineWindows(input.campaignId, input.phaseName);
       const judged = [...windows].filter(([second]) => second >= input.warmupS);
