@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { parseDurationMs } from '../core/duration';
 import { isThreshold, parseThreshold } from '../core/thresholds';
 import { parseCapturePath, placeholders } from '../core/scenario';
+import { isTimeZone, parseClock, windowLengthMinutes } from '../core/window';
 
 /**
  * The campaign file schema (`apiVersion: readiness/v1`). Objects are strict: an unknown key is an
@@ -100,6 +101,15 @@ const stopCriterion = threshold.refine((s) => {
   return !isThreshold(t) || t.metric.kind !== 'percentile' || [50, 95, 99].includes(t.metric.percentile);
 }, { message: 'stop criteria use p(50), p(95) or p(99)' });
 
+const clock = (what: string) => z.string().refine((s) => parseClock(s) !== undefined, { message: `invalid ${what}: expected 24-hour "HH:MM", e.g. 22:00` });
+
+/** A daily window (local wall-clock time in an IANA zone) that steps may run in; end < start wraps past midnight. */
+const windowSchema = z.strictObject({
+  start: clock('start'),
+  end: clock('end'),
+  timezone: z.string().refine(isTimeZone, { message: 'unknown time zone: expected an IANA name such as Europe/Berlin or UTC' }),
+}).refine((w) => w.start !== w.end, { path: ['end'], message: 'end must differ from start (a window of zero or 24 hours)' });
+
 const stressSchema = z.strictObject({
   /** linear: start, +step, ... until a step fails; adaptive: double until failure, then bisect. */
   mode: z.enum(['linear', 'adaptive']).default('linear'),
@@ -114,9 +124,15 @@ const stressSchema = z.strictObject({
   stopWhen: z.array(stopCriterion).min(1, 'stopWhen needs at least one criterion').default(['error_rate>0.01', 'p(95)>1000']),
   /** The start of each step that is not judged (connections warming, queues filling). */
   warmup: duration('warmup').default('0s'),
+  /** Steps only start inside this daily window, and only when they can finish before it closes. */
+  window: windowSchema.optional(),
 }).superRefine((s, ctx) => {
   if (s.maxUsers < s.startUsers) ctx.addIssue({ code: 'custom', path: ['maxUsers'], message: 'maxUsers must be >= startUsers' });
   if ((parseDurationMs(s.warmup) ?? 0) >= (parseDurationMs(s.stepDuration) ?? 0)) ctx.addIssue({ code: 'custom', path: ['warmup'], message: 'warmup must be shorter than stepDuration' });
+  const stepMs = (parseDurationMs(s.warmup) ?? 0) + (parseDurationMs(s.stepDuration) ?? 0);
+  if (s.window && parseClock(s.window.start) !== undefined && parseClock(s.window.end) !== undefined && s.window.start !== s.window.end && windowLengthMinutes(s.window) * 60_000 < stepMs) {
+    ctx.addIssue({ code: 'custom', path: ['window'], message: `the window (${windowLengthMinutes(s.window)} min) is shorter than one step (warmup + stepDuration): no step could ever run` });
+  }
 });
 
 const spikeSchema = z.strictObject({
@@ -134,6 +150,13 @@ const spikeSchema = z.strictObject({
     /** Allowed p95 increase (ratio) and error-rate increase (percentage points / 100) over the baseline. */
     tolerance: z.number().min(0).max(10).default(0.2),
   }).default({ within: '2m', windows: 3, window: '5s', tolerance: 0.2 }),
+  /** The whole spike test (baseline, spike, recovery) only starts inside this window and must fit in it. */
+  window: windowSchema.optional(),
+}).superRefine((s, ctx) => {
+  const totalMs = (parseDurationMs(s.baselineDuration) ?? 0) + (parseDurationMs(s.duration) ?? 0) + (parseDurationMs(s.recovery.within) ?? 0);
+  if (s.window && parseClock(s.window.start) !== undefined && parseClock(s.window.end) !== undefined && s.window.start !== s.window.end && windowLengthMinutes(s.window) * 60_000 < totalMs) {
+    ctx.addIssue({ code: 'custom', path: ['window'], message: `the window (${windowLengthMinutes(s.window)} min) is shorter than the spike test (baselineDuration + duration + recovery.within)` });
+  }
 });
 
 /** The hand-run campaign's baseline: smoke 10, normal 50, peak 200, endurance 100 users. */

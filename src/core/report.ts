@@ -1,6 +1,6 @@
 import type { BaselinePhaseResult, ErrorBreakdown, PhaseName, PhaseOutcome, TimelinePoint, Verdict } from './types';
 import { PHASES } from './types';
-import type { SpikeResult, StressResult } from './stress';
+import type { SpikeResult, StressResult, WindowWait } from './stress';
 
 /** Version of report.json's shape; bumped on any incompatible change. */
 export const REPORT_SCHEMA_VERSION = 1;
@@ -171,6 +171,7 @@ function stressMarkdown(st: NonNullable<ReportJson['stress']>): string[] {
   lines.push(`- **Throughput ceiling:** ${st.maxThroughputRps} successful req/s (highest of any step).`);
   if (st.throughputPlateau) lines.push(`- **Throughput plateau:** about ${st.throughputPlateau.throughputRps} req/s from ${st.throughputPlateau.fromUsers} ${u} on, whatever the load.`);
   lines.push(`- Load used: ${st.loadMinutes} ${u}-minutes.`);
+  lines.push(...waitLines(st.waits));
   const z = st.zones;
   const zones = [
     z.green ? `🟢 Green: up to ${z.green.upToUsers} ${u}` : undefined,
@@ -199,6 +200,18 @@ function spikeMarkdown(sp: SpikeResult): string[] {
   lines.push(sp.recovered ? `- ✅ Recovered in **${sp.recoveryTimeS} s** (target: within ${sp.withinS} s).` : `- ❌ **Did not recover within ${sp.withinS} s** (P1).`);
   lines.push(`- Errors during the spike: ${sp.errorsDuringSpike.toLocaleString('en-US')}.`);
   lines.push(`- Target ${sp.crashed ? '**failed its health check** after the spike' : 'stayed healthy (health check passed after the spike)'}.`);
+  lines.push(...waitLines(sp.waits));
   lines.push('');
   return lines;
+}
+
+/** The pauses until a run window opened, one line each. */
+function waitLines(waits: WindowWait[] | undefined): string[] {
+  return (waits ?? []).map((w) => `- Waited ${formatWait(w.waitedS)} before ${w.before} for the run window (${w.reason === 'closed' ? 'outside it' : 'too little of it left'}): ${w.from} → ${w.until}.`);
+}
+
+function formatWait(s: number): string {
+  const h = Math.floor(s / 3600);
+  const m = Math.round((s % 3600) / 60);
+  return h ? `${h} h ${m} min` : `${m} min`;
 }

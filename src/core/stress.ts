@@ -37,6 +37,19 @@ export interface StepResult extends StepMeasurement {
   failed?: { criterion: string; observed: number; threshold: number };
   endpointErrors?: ErrorBreakdown[];
   attempt?: number;
+  /** When the step started (workflow time, ISO 8601). */
+  startedAt?: string;
+}
+
+/** A durable pause until a run window opened (`stress.window`, `spike.window`). */
+export interface WindowWait {
+  /** What was waiting, e.g. "step 3" or "spike". */
+  before: string;
+  from: string;
+  until: string;
+  waitedS: number;
+  /** closed: outside the window; too_little_left: inside it, but the step would not have finished in time. */
+  reason: 'closed' | 'too_little_left';
 }
 
 const NEGATE: Record<Comparator, Comparator> = { '>': '<=', '>=': '<', '<': '>=', '<=': '>' };
@@ -238,6 +251,8 @@ export interface StressResult {
   /** The seed's "Endpoint-Specific Failures" table at the breaking point. */
   endpointsAtBreakingPoint: EndpointResult[];
   stopWhen: string[];
+  /** Pauses until the run window opened, in order. */
+  waits?: WindowWait[];
   error?: string;
 }
 
@@ -253,6 +268,8 @@ export interface SpikeResult {
   withinS: number;
   crashed: boolean;
   aborted?: boolean;
+  /** Pauses until the run window opened. */
+  waits?: WindowWait[];
   error?: string;
 }
 

@@ -9,10 +9,11 @@ import type { BaselinePhase, Campaign } from '../config/schema';
 import { formatDurationMs, parseDurationMs } from '../core/duration';
 import {
   judgeStep, nextAdaptiveStep, nextStressStep, operatingZones, recoveryTime, summarizeStress,
-  type SpikeResult, type StepResult, type StressResult, type StressSummary,
+  type SpikeResult, type StepResult, type StressResult, type StressSummary, type WindowWait,
 } from '../core/stress';
+import { windowDecision, windowLengthMinutes, type RunWindow } from '../core/window';
 import { probe, store } from './proxies';
-import { runLoadStep } from './load-step';
+import { runLoadStep, SYNC_START_MS } from './load-step';
 import { abortSignal, stepQuery, type AbortRequest } from './messages';
 
 /** Input of the stress and spike workflows. */
@@ -41,6 +42,25 @@ function stepPhase(name: string, model: 'closed' | 'open', level: number, durati
 
 export type { SpikeResult, StressResult };
 
+/**
+ * Sleeps durably (a workflow timer, nothing running) until `needMs` of load fits inside the run window;
+ * an abort ends the wait. Returns the wait, if there was one, for the result.
+ */
+async function waitForWindow(state: ReturnType<typeof childState>, w: RunWindow | undefined, needMs: number, before: string): Promise<WindowWait | undefined> {
+  if (!w) return undefined;
+  // Validation guarantees the load fits the window; the start-up slack must not make it never fit.
+  needMs = Math.min(needMs, windowLengthMinutes(w) * 60_000);
+  const from = Date.now();
+  let reason: WindowWait['reason'] | undefined;
+  for (let d = windowDecision(from, w, needMs); !d.run && !state.aborted; d = windowDecision(Date.now(), w, needMs)) {
+    reason ??= d.reason;
+    state.step = `${before}: waiting for the window ${w.start}-${w.end} ${w.timezone}, opens ${new Date(d.opensAtMs).toISOString()}`;
+    await condition(() => !!state.aborted, d.waitMs);
+  }
+  if (!reason) return undefined;
+  return { before, from: new Date(from).toISOString(), until: new Date(Date.now()).toISOString(), waitedS: Math.round((Date.now() - from) / 1000), reason };
+}
+
 /** Progressive stress: raise the load step by step until a stop criterion holds on a step's own window. */
 export async function stressWorkflow(input: ChildPhaseInput): Promise<StressResult> {
   const cfg = input.campaign.stress!;
@@ -49,6 +69,7 @@ export async function stressWorkflow(input: ChildPhaseInput): Promise<StressResu
   const warmupMs = parseDurationMs(cfg.warmup) ?? 0;
   const steps: StepResult[] = [];
   const measured = new Map<number, MeasuredStep>();
+  const waits: WindowWait[] = [];
   let stopped: StressSummary['stoppedBecause'] | undefined;
   let error: string | undefined;
 
@@ -66,9 +87,16 @@ export async function stressWorkflow(input: ChildPhaseInput): Promise<StressResu
     }
     const level = decision.next;
     const phaseName = `stress-${String(index + 1).padStart(2, '0')}-${level}`;
-    state.step = `step ${index + 1}: ${level} ${cfg.model === 'closed' ? 'users' : 'req/s'}`;
     // Probes of the adaptive search run half a step (never shorter than the warm-up plus 1 s).
     const runMs = warmupMs + ('probe' in decision && decision.probe ? Math.max(1_000, Math.round(stepMs / 2 / 1000) * 1000) : stepMs);
+    const waited = await waitForWindow(state, cfg.window, runMs + SYNC_START_MS + 5_000, `step ${index + 1}`);
+    if (waited) waits.push(waited);
+    if (state.aborted) {
+      stopped = 'aborted';
+      break;
+    }
+    state.step = `step ${index + 1}: ${level} ${cfg.model === 'closed' ? 'users' : 'req/s'}`;
+    const startedAt = new Date(Date.now()).toISOString();
     const phase = stepPhase(phaseName, cfg.model, level, runMs);
     const run = await runLoadStep({ campaignId: input.campaignId, phase, campaign: input.campaign, thresholds: [], onScope: (s) => (state.scope = s) });
     if (run.kind === 'error') {
@@ -79,7 +107,7 @@ export async function stressWorkflow(input: ChildPhaseInput): Promise<StressResu
     const m = await store.measureLoadStep({ campaignId: input.campaignId, phaseName, phase, scenario: input.campaign.scenario, level, warmupS: Math.ceil(warmupMs / 1000) });
     measured.set(index, m);
     const { endpoints: _e, endpointErrors, generator: _g, ...measurement } = m;
-    steps.push({ ...measurement, index, durationS: runMs / 1000, endpointErrors, ...judgeStep(measurement, cfg.stopWhen) });
+    steps.push({ ...measurement, index, durationS: runMs / 1000, startedAt, endpointErrors, ...judgeStep(measurement, cfg.stopWhen) });
     if (run.kind === 'cancelled') stopped = 'aborted';
   }
 
@@ -92,6 +120,7 @@ export async function stressWorkflow(input: ChildPhaseInput): Promise<StressResu
     zones: operatingZones(steps),
     endpointsAtBreakingPoint: breaking ? measured.get(breaking.index)?.endpoints ?? [] : [],
     stopWhen: cfg.stopWhen,
+    ...(waits.length ? { waits } : {}),
     ...(error ? { error } : {}),
   };
   await store.recordPhaseResult({ campaignId: input.campaignId, phase: 'stress', result });
@@ -123,6 +152,11 @@ export async function spikeWorkflow(input: ChildPhaseInput): Promise<SpikeResult
     const m = await store.measureLoadStep({ campaignId: input.campaignId, phaseName: name, phase, scenario: input.campaign.scenario, level: users, warmupS: 0 });
     return { run, phase, m };
   };
+
+  const spikeMs = (parseDurationMs(cfg.baselineDuration) ?? 30_000) + (parseDurationMs(cfg.duration) ?? 0) + withinMs;
+  const waited = await waitForWindow(state, cfg.window, spikeMs + 3 * (SYNC_START_MS + 5_000), 'spike');
+  if (waited) result.waits = [waited];
+  if (state.aborted) return finish();
 
   state.step = `baseline level: ${cfg.baselineUsers} users`;
   const before = await step('spike-1-baseline', cfg.baselineUsers, parseDurationMs(cfg.baselineDuration) ?? 30_000);
