@@ -1,6 +1,7 @@
 import type { Logger } from '../infra/logger';
 import type { ResultsStore } from '../infra/results-store';
 import { createLoadActivities } from './load';
+import { createMonitoringActivities } from './monitoring';
 import { createStoreActivities } from './store';
 import { createStressActivities } from './stress';
 import { createTargetActivities } from './target';
@@ -25,5 +26,6 @@ export function createActivities(deps: ActivityDeps) {
     ...createTargetActivities(deps),
     ...createLoadActivities(deps),
     ...createStressActivities(deps),
+    ...createMonitoringActivities(deps),
   };
 }

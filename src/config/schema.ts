@@ -126,6 +126,15 @@ const stressSchema = z.strictObject({
   warmup: duration('warmup').default('0s'),
   /** Steps only start inside this daily window, and only when they can finish before it closes. */
   window: windowSchema.optional(),
+  /**
+   * Target telemetry: PromQL queries (against monitoring.prometheus) sampled at the end of each step, e.g.
+   * connections in use; with `max`, a value at or above 90 % of it is reported as saturated.
+   */
+  telemetry: z.array(z.strictObject({
+    name: name('telemetry name'),
+    query: z.string().min(1, 'query must be a PromQL expression'),
+    max: z.number().positive().optional(),
+  })).default([]),
 }).superRefine((s, ctx) => {
   if (s.maxUsers < s.startUsers) ctx.addIssue({ code: 'custom', path: ['maxUsers'], message: 'maxUsers must be >= startUsers' });
   if ((parseDurationMs(s.warmup) ?? 0) >= (parseDurationMs(s.stepDuration) ?? 0)) ctx.addIssue({ code: 'custom', path: ['warmup'], message: 'warmup must be shorter than stepDuration' });
@@ -159,6 +168,67 @@ const spikeSchema = z.strictObject({
   }
 });
 
+const httpUrl = (what: string) => z.url({ protocol: /^https?$/, message: `${what} must be an http:// or https:// URL` });
+
+/** A Prometheus metric name, e.g. http_requests_total. */
+const metricName = z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, 'invalid metric name');
+
+/** Where a system is and, when it needs them, headers (secrets by env reference only). */
+const monitoringSchema = z.strictObject({
+  /** The minimum maturity level (1..5) for the monitoring phase to pass; the hand-run campaign asked for 2. */
+  targetLevel: z.number().int().min(1).max(5).default(2),
+  /** How long one HTTP probe of a monitoring system may take. */
+  timeout: positiveDuration('timeout').default('10s'),
+  prometheus: z.strictObject({
+    url: httpUrl('prometheus.url'),
+    headers: headersSchema.optional(),
+    /** Scrape jobs that must exist with at least one target. */
+    requiredJobs: z.array(z.string().min(1)).default([]),
+    /** Effective retention must be at least this. */
+    minRetention: positiveDuration('minRetention').default('15d'),
+    /** Alerting rules must carry a runbook_url annotation, and each URL must answer. */
+    requireRunbooks: z.boolean().default(true),
+  }).optional(),
+  alertmanager: z.strictObject({
+    url: httpUrl('alertmanager.url'),
+    headers: headersSchema.optional(),
+    /**
+     * Delivery proof: the worker listens on `listen` (host:port) for the Alertmanager's webhook while it
+     * posts a test alert labelled `readiness_probe="<unique id>"`; route that label to
+     * `http://<listen>/` in the Alertmanager's config. `false` skips the proof (a warning, not a pass).
+     */
+    probe: z.union([z.literal(false), z.strictObject({
+      listen: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'listen must be host:port, e.g. 127.0.0.1:9099'),
+      timeout: positiveDuration('timeout').default('60s'),
+    })]).default(false),
+  }).optional(),
+  /** Service /metrics endpoints that must answer in Prometheus text format and be scraped. */
+  metricsEndpoints: z.array(z.strictObject({
+    name: name('metrics endpoint name'),
+    url: httpUrl('url'),
+    headers: headersSchema.optional(),
+    requiredMetrics: z.array(metricName).default([]),
+  })).default([]),
+  grafana: z.strictObject({ url: httpUrl('grafana.url'), headers: headersSchema.optional() }).optional(),
+  loki: z.strictObject({
+    url: httpUrl('loki.url'),
+    headers: headersSchema.optional(),
+    /** A LogQL stream selector that must return recent lines, e.g. {job="api"}. */
+    query: z.string().min(1).optional(),
+    /** How recent "recent" is. */
+    since: positiveDuration('since').default('1h'),
+  }).optional(),
+  /**
+   * Alert accuracy under load: during the stress run, when a step breaches `when` (a stop-criterion style
+   * condition on that step), the alert must reach pending or firing in Prometheus within `within`.
+   */
+  alertsUnderLoad: z.array(z.strictObject({
+    alert: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'alert must be an alert rule name'),
+    when: stopCriterion,
+    within: positiveDuration('within').default('2m'),
+  })).default([]),
+});
+
 /** The hand-run campaign's baseline: smoke 10, normal 50, peak 200, endurance 100 users. */
 export const DEFAULT_BASELINE_PHASES = [
   { name: 'smoke', model: 'closed' as const, users: 10, rampUp: '0s', duration: '1m', generators: 1 },
@@ -189,6 +259,7 @@ export const campaignSchema = z.strictObject({
   }).optional(),
   stress: stressSchema.optional(),
   spike: spikeSchema.optional(),
+  monitoring: monitoringSchema.optional(),
   settings: z.strictObject({
     heartbeatTimeout: positiveDuration('heartbeatTimeout').default('20s'),
   }).default({ heartbeatTimeout: '20s' }),
@@ -208,6 +279,8 @@ export type ThresholdEntry = NonNullable<Campaign['baseline']>['thresholds'][num
 export type StressConfig = NonNullable<Campaign['stress']>;
 /** The spike section. */
 export type SpikeConfig = NonNullable<Campaign['spike']>;
+/** The monitoring section. */
+export type MonitoringConfig = NonNullable<Campaign['monitoring']>;
 /** A header value: a literal or an environment reference. */
 export type HeaderValue = string | { fromEnv: string };
 
@@ -253,6 +326,22 @@ export function crossFieldProblems(raw: unknown): Array<{ path: string; message:
     if (phases.has(p.name)) problems.push({ path: `baseline.phases[${i}].name`, message: `duplicate phase name "${p.name}" (also at index ${phases.get(p.name)})` });
     else phases.set(p.name, i);
   });
+  const stress = (raw as Loose).stress as Loose | undefined;
+  const monitoring = (raw as Loose).monitoring as Loose | undefined;
+  if (asArray(stress?.telemetry).length && !(monitoring?.prometheus && typeof monitoring.prometheus === 'object')) {
+    problems.push({ path: 'stress.telemetry', message: 'telemetry queries need monitoring.prometheus.url (the Prometheus to query)' });
+  }
+  if (asArray(monitoring?.alertsUnderLoad).length) {
+    if (!(monitoring?.prometheus && typeof monitoring.prometheus === 'object')) problems.push({ path: 'monitoring.alertsUnderLoad', message: 'alert accuracy under load needs monitoring.prometheus.url' });
+    if (!stress || typeof stress !== 'object') problems.push({ path: 'monitoring.alertsUnderLoad', message: 'alert accuracy under load is checked during the stress run: add a stress section' });
+    const stepMs = parseDurationMs(typeof stress?.stepDuration === 'string' ? stress.stepDuration : '2m') ?? 0;
+    asArray(monitoring?.alertsUnderLoad).forEach((a, i) => {
+      const within = parseDurationMs(typeof a.within === 'string' ? a.within : '2m');
+      if (stress && within !== undefined && within > stepMs) {
+        problems.push({ path: `monitoring.alertsUnderLoad[${i}].within`, message: 'within must not exceed stress.stepDuration: a breach lasts one step, and the alert must fire while it lasts' });
+      }
+    });
+  }
   return problems;
 }
 

@@ -1,5 +1,6 @@
 import type { BaselinePhaseResult, ErrorBreakdown, PhaseName, PhaseOutcome, TimelinePoint, Verdict } from './types';
 import { PHASES } from './types';
+import { MATURITY_LABELS, type CheckResult, type MonitoringResult } from './monitoring';
 import type { SpikeResult, StressResult, WindowWait } from './stress';
 
 /** Version of report.json's shape; bumped on any incompatible change. */
@@ -21,6 +22,7 @@ export interface ReportSource {
   baseline: { thresholds: string[]; phases: BaselinePhaseResult[]; timelines?: Record<string, TimelinePoint[]> };
   stress?: StressResult;
   spike?: SpikeResult;
+  monitoring?: MonitoringResult;
 }
 
 /** report.json, version 1. */
@@ -44,6 +46,8 @@ export interface ReportJson {
   stress?: StressResult & { capacityCeiling?: StressResult['summary']['capacityCeiling']; breakingPoint?: StressResult['summary']['breakingPoint']; maxThroughputRps: number; throughputPlateau?: StressResult['summary']['throughputPlateau']; loadMinutes: number };
   /** Spike and recovery; absent when not run. */
   spike?: SpikeResult;
+  /** Monitoring checks with evidence, the maturity level and the blocking checks; absent when not run. */
+  monitoring?: MonitoringResult;
   phases: Record<PhaseName, PhaseOutcome>;
 }
 
@@ -71,6 +75,7 @@ export function buildReport(source: ReportSource, generatedAt: string): ReportJs
       },
     } : {}),
     ...(source.spike ? { spike: source.spike } : {}),
+    ...(source.monitoring ? { monitoring: source.monitoring } : {}),
     phases: source.phases,
   };
 }
@@ -151,6 +156,7 @@ export function renderMarkdown(report: ReportJson): string {
   }
   if (report.stress) lines.push(...stressMarkdown(report.stress));
   if (report.spike) lines.push(...spikeMarkdown(report.spike));
+  if (report.monitoring) lines.push(...monitoringMarkdown(report.monitoring));
   lines.push(`_report.json schemaVersion ${report.schemaVersion}, generated ${report.generatedAt}_`, '');
   return lines.join('\n');
 }
@@ -158,14 +164,23 @@ export function renderMarkdown(report: ReportJson): string {
 function stressMarkdown(st: NonNullable<ReportJson['stress']>): string[] {
   const unit = st.model === 'closed' ? 'Users' : 'Req/s (offered)';
   const lines = ['## Capacity (progressive stress)', '', `Stop when: ${st.stopWhen.map((c) => `\`${c}\``).join(' or ')}, judged on each step's own window.`, ''];
-  lines.push(`| ${unit} | Error Rate | P50 | P95 | Throughput | Successful | Status |`, '|---|---|---|---|---|---|---|');
+  const tele = [...new Set(st.steps.flatMap((s) => (s.telemetry ?? []).map((t) => t.name)))];
+  lines.push(`| ${unit} | Error Rate | P50 | P95 | Throughput | Successful | ${tele.map((t) => `${t} | `).join('')}Status |`, `|---|---|---|---|---|---|${tele.map(() => '---|').join('')}---|`);
   for (const s of st.steps) {
     const status = s.status === 'pass' ? '✅ Pass' : s.status === 'fail' ? `❌ **Failed** (${s.failed?.criterion})` : `⚠️ Invalid (generator)`;
-    lines.push(`| ${s.level} | ${pct(s.errorRate)} | ${ms(s.latencyMs.p50)} | ${ms(s.latencyMs.p95)} | ${s.throughputRps.toFixed(1)} req/s | ${s.goodputRps.toFixed(1)} req/s | ${status} |`);
+    const cells = tele.map((name) => {
+      const t = s.telemetry?.find((x) => x.name === name);
+      if (!t || t.value === null) return 'n/a | ';
+      const v = Number(t.value.toFixed(2));
+      return `${t.saturated ? `**${v}** (saturated)` : v}${t.max !== undefined ? ` / ${t.max}` : ''} | `;
+    }).join('');
+    lines.push(`| ${s.level} | ${pct(s.errorRate)} | ${ms(s.latencyMs.p50)} | ${ms(s.latencyMs.p95)} | ${s.throughputRps.toFixed(1)} req/s | ${s.goodputRps.toFixed(1)} req/s | ${cells}${status} |`);
   }
   lines.push('');
   const u = st.model === 'closed' ? 'users' : 'req/s';
   if (st.breakingPoint) lines.push(`- **Breaking point:** ${st.breakingPoint.users} ${u}: ${st.breakingPoint.criterion} (observed ${Number(st.breakingPoint.observed.toFixed(4))}, threshold ${st.breakingPoint.threshold}).`);
+  const saturated = st.steps.find((s) => s.status === 'fail')?.telemetry?.filter((t) => t.saturated) ?? [];
+  if (saturated.length) lines.push(`- **What saturated at the breaking point:** ${saturated.map((t) => `${t.name} at ${Number(t.value!.toFixed(2))} of ${t.max} (\`${t.query}\`)`).join('; ')}.`);
   else lines.push(`- **Breaking point:** not reached (${st.summary.stoppedBecause.replace('_', ' ')}).`);
   if (st.capacityCeiling) lines.push(`- **Capacity ceiling:** ${st.capacityCeiling.users} ${u}, ${st.capacityCeiling.goodputRps} successful req/s, P95 ${ms(st.capacityCeiling.p95Ms)}.`);
   lines.push(`- **Throughput ceiling:** ${st.maxThroughputRps} successful req/s (highest of any step).`);
@@ -201,6 +216,28 @@ function spikeMarkdown(sp: SpikeResult): string[] {
   lines.push(`- Errors during the spike: ${sp.errorsDuringSpike.toLocaleString('en-US')}.`);
   lines.push(`- Target ${sp.crashed ? '**failed its health check** after the spike' : 'stayed healthy (health check passed after the spike)'}.`);
   lines.push(...waitLines(sp.waits));
+  lines.push('');
+  return lines;
+}
+
+const CHECK_ICON: Record<CheckResult['status'], string> = { pass: '✅ pass', warn: '⚠️ warn', fail: '❌ **fail**', error: '❌ **error**', not_evaluable: '➖ not evaluable' };
+
+function evidenceText(v: unknown): string {
+  const text = typeof v === 'string' ? v : JSON.stringify(v);
+  return (text.length > 160 ? `${text.slice(0, 157)}...` : text).replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+function monitoringMarkdown(m: MonitoringResult): string[] {
+  const lines = ['## Monitoring', ''];
+  const target = m.maturity.targetLevel;
+  lines.push(`**Monitoring maturity:** Level ${m.maturity.level} - ${m.maturity.label} (out of 5), target Level ${target} - ${MATURITY_LABELS[target]}${m.maturity.level >= target ? ' ✅' : ' ❌'}.`);
+  if (m.maturity.gaps.length) lines.push(`${m.maturity.level >= target ? 'Next level needs' : 'Missing for the next level'}: ${m.maturity.gaps.join('; ')}.`);
+  lines.push('', '| Check | Severity | Status | Evidence | Remediation |', '|---|---|---|---|---|');
+  const order = { error: 0, fail: 1, warn: 2, not_evaluable: 3, pass: 4 };
+  const sorted = [...m.checks].sort((a, b) => order[a.status] - order[b.status] || a.severity.localeCompare(b.severity));
+  for (const c of sorted) {
+    lines.push(`| ${c.title} (\`${c.id}\`) | ${c.severity} | ${CHECK_ICON[c.status]} | ${evidenceText(c.evidence.observed)} | ${evidenceText(c.remediation || '')} |`);
+  }
   lines.push('');
   return lines;
 }

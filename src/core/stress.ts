@@ -4,6 +4,7 @@
  * after a spike. The step loop itself lives in the stress workflow; these decide.
  */
 import { evaluateThresholds, isThreshold, parseThreshold, type Comparator } from './thresholds';
+import type { CheckResult } from './monitoring';
 import type { EndpointResult, ErrorBreakdown, LatencySummaryMs } from './types';
 
 /** A stop criterion such as `error_rate>0.01` or `p(95)>1000`: the step fails when it holds. */
@@ -39,6 +40,18 @@ export interface StepResult extends StepMeasurement {
   attempt?: number;
   /** When the step started (workflow time, ISO 8601). */
   startedAt?: string;
+  /** Target telemetry sampled at the end of the step (`stress.telemetry`). */
+  telemetry?: TelemetrySample[];
+}
+
+/** One PromQL query's value at the end of a step; `saturated` when at or above 90 % of its `max`. */
+export interface TelemetrySample {
+  name: string;
+  query: string;
+  value: number | null;
+  max?: number;
+  saturated?: boolean;
+  error?: string;
 }
 
 /** A durable pause until a run window opened (`stress.window`, `spike.window`). */
@@ -253,6 +266,8 @@ export interface StressResult {
   stopWhen: string[];
   /** Pauses until the run window opened, in order. */
   waits?: WindowWait[];
+  /** Alert accuracy under load (`monitoring.alertsUnderLoad`), as monitoring checks. */
+  alertChecks?: CheckResult[];
   error?: string;
 }
 

@@ -23,10 +23,11 @@ import { computeVerdict } from '../core/verdict';
 import { probe, store } from './proxies';
 import { runLoadStep, SYNC_START_MS } from './load-step';
 import { abortSignal, progressQuery, type AbortRequest } from './messages';
+import { runMonitoring } from './monitoring';
 import { spikeWorkflow, stressWorkflow, type SpikeResult, type StressResult } from './stress';
 
 /** Phases this release does not implement yet; they are recorded `not_run` and count against readiness. */
-const NOT_YET_AVAILABLE: PhaseName[] = ['monitoring', 'backup', 'checklist'];
+const NOT_YET_AVAILABLE: PhaseName[] = ['backup', 'checklist'];
 
 /** Runs one readiness campaign to a verdict and a report. */
 export async function readinessCampaignWorkflow(input: CampaignInput): Promise<CampaignResult> {
@@ -70,13 +71,20 @@ export async function readinessCampaignWorkflow(input: CampaignInput): Promise<C
 
   // 2. Progressive stress until failure (child workflow).
   enter('stress');
-  settle('stress', aborted ? abortedOutcome(aborted) : campaign.stress ? stressOutcome(await runChild('stress')) : notConfigured('stress'));
+  const stressResult = !aborted && campaign.stress ? await runChild('stress') : undefined;
+  settle('stress', aborted && !stressResult ? abortedOutcome(aborted) : stressResult ? stressOutcome(stressResult) : notConfigured('stress'));
 
   // 3. Spike and recovery (child workflow).
   enter('spike');
   settle('spike', aborted ? abortedOutcome(aborted) : campaign.spike ? spikeOutcome(await runChild('spike')) : notConfigured('spike'));
 
-  // 4-6. Monitoring, backup and checklist land in their own issues.
+  // 4. Monitoring checks against the real monitoring systems (and the alert checks made under stress).
+  enter('monitoring');
+  settle('monitoring', aborted
+    ? abortedOutcome(aborted)
+    : (await runMonitoring(campaignId, campaign, stressResult && 'alertChecks' in stressResult ? stressResult.alertChecks ?? [] : [])).outcome);
+
+  // 5-6. Backup and checklist land in their own issues.
   for (const phase of NOT_YET_AVAILABLE) {
     settle(phase, aborted
       ? abortedOutcome(aborted)

@@ -3,16 +3,17 @@
  * The step loop lives here (deterministic, one activity per step, visible in history); whether a step
  * failed and what comes next are pure functions in core/stress.ts, judged on each step's own window.
  */
-import { CancellationScope, condition, allHandlersFinished, setHandler } from '@temporalio/workflow';
+import { CancellationScope, condition, allHandlersFinished, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { MeasuredStep } from '../activities/stress';
-import type { BaselinePhase, Campaign } from '../config/schema';
+import type { BaselinePhase, Campaign, MonitoringConfig } from '../config/schema';
+import { check, type CheckResult } from '../core/monitoring';
 import { formatDurationMs, parseDurationMs } from '../core/duration';
 import {
   judgeStep, nextAdaptiveStep, nextStressStep, operatingZones, recoveryTime, summarizeStress,
   type SpikeResult, type StepResult, type StressResult, type StressSummary, type WindowWait,
 } from '../core/stress';
 import { windowDecision, windowLengthMinutes, type RunWindow } from '../core/window';
-import { probe, store } from './proxies';
+import { probe, store, type Activities } from './proxies';
 import { runLoadStep, SYNC_START_MS } from './load-step';
 import { abortSignal, stepQuery, type AbortRequest } from './messages';
 
@@ -61,9 +62,46 @@ async function waitForWindow(state: ReturnType<typeof childState>, w: RunWindow 
   return { before, from: new Date(from).toISOString(), until: new Date(Date.now()).toISOString(), waitedS: Math.round((Date.now() - from) / 1000), reason };
 }
 
+/** PromQL reads for telemetry and alert accuracy: quick, a few tries; a failure never stops the stress run. */
+const monitorProbe = proxyActivities<Activities>({
+  startToCloseTimeout: '5 minutes',
+  retry: { initialInterval: '1s', maximumAttempts: 3, nonRetryableErrorTypes: ['ConfigError'] },
+});
+
+/**
+ * Alert accuracy under load: for each expected alert, the first step whose own window breached its
+ * condition; the alert must have reached pending or firing in Prometheus within `within` of that step's
+ * start (after warm-up). Steps never breaching it make the check not evaluable, never a pass.
+ */
+async function alertAccuracy(monitoring: MonitoringConfig, steps: StepResult[], warmupMs: number): Promise<CheckResult[]> {
+  const out: CheckResult[] = [];
+  for (const expected of monitoring.alertsUnderLoad) {
+    const id = `alerts_under_load.${expected.alert}`;
+    const title = `${expected.alert} fires when ${expected.when} under load`;
+    const withinMs = parseDurationMs(expected.within) ?? 120_000;
+    const breach = steps.find((s) => s.status !== 'invalid' && s.startedAt && judgeStep(s, [expected.when]).status === 'fail');
+    const collectedAt = new Date(Date.now()).toISOString();
+    const endpoint = `${monitoring.prometheus!.url}/api/v1/query_range (ALERTS{alertname="${expected.alert}"})`;
+    if (!breach) {
+      out.push(check(id, title, 'P1', 'not_evaluable', { endpoint, observed: `no step breached ${expected.when}`, expected: `${expected.alert} pending or firing within ${expected.within} of a breach` },
+        'Raise stress.maxUsers (or lower the condition) so a step breaches it, or check the alert by another drill.', collectedAt));
+      continue;
+    }
+    const fromMs = Date.parse(breach.startedAt!) + warmupMs;
+    const seen = await monitorProbe.alertFiredWithin({ monitoring, alert: expected.alert, fromMs, withinMs })
+      .catch((err: Error) => ({ firstSeenMs: null, states: [] as string[], error: err.message }));
+    const observed = { breachedAtStep: breach.level, breach: judgeStep(breach, [expected.when]).failed, firstSeenAfterS: seen.firstSeenMs === null ? null : Math.round((seen.firstSeenMs - fromMs) / 100) / 10, states: seen.states, ...(seen.error ? { error: seen.error } : {}) };
+    const status = seen.error ? 'error' : seen.firstSeenMs !== null ? 'pass' : 'fail';
+    out.push(check(id, title, 'P1', status, { endpoint, observed, expected: `pending or firing within ${expected.within} of the breach` },
+      `The alert ${expected.alert} should have fired and did not: check that the rule is loaded, that its expression matches what the service exports, and its "for" duration.`, new Date(Date.now()).toISOString()));
+  }
+  return out;
+}
+
 /** Progressive stress: raise the load step by step until a stop criterion holds on a step's own window. */
 export async function stressWorkflow(input: ChildPhaseInput): Promise<StressResult> {
   const cfg = input.campaign.stress!;
+  const monitoring = input.campaign.monitoring;
   const state = childState();
   const stepMs = parseDurationMs(cfg.stepDuration) ?? 0;
   const warmupMs = parseDurationMs(cfg.warmup) ?? 0;
@@ -106,11 +144,18 @@ export async function stressWorkflow(input: ChildPhaseInput): Promise<StressResu
     }
     const m = await store.measureLoadStep({ campaignId: input.campaignId, phaseName, phase, scenario: input.campaign.scenario, level, warmupS: Math.ceil(warmupMs / 1000) });
     measured.set(index, m);
+    // What the target says about itself at the end of the step (pool in use, queue depth, ...).
+    // Sampled just before the step's load ended, so it shows the target under that load.
+    const loadStart = run.kind === 'done' ? run.startAtMs : Date.parse(startedAt);
+    const telemetry = cfg.telemetry.length && monitoring
+      ? await monitorProbe.sampleTelemetry({ monitoring, queries: cfg.telemetry, atMs: loadStart + runMs - 500 }).catch(() => undefined)
+      : undefined;
     const { endpoints: _e, endpointErrors, generator: _g, ...measurement } = m;
-    steps.push({ ...measurement, index, durationS: runMs / 1000, startedAt, endpointErrors, ...judgeStep(measurement, cfg.stopWhen) });
+    steps.push({ ...measurement, index, durationS: runMs / 1000, startedAt: new Date(loadStart).toISOString(), endpointErrors, ...(telemetry ? { telemetry } : {}), ...judgeStep(measurement, cfg.stopWhen) });
     if (run.kind === 'cancelled') stopped = 'aborted';
   }
 
+  const alertChecks = monitoring?.alertsUnderLoad.length ? await alertAccuracy(monitoring, steps, warmupMs) : [];
   const summary = summarizeStress(steps, stopped ?? 'aborted', (warmupMs + stepMs) / 1000);
   const breaking = steps.find((s) => s.status === 'fail');
   const result: StressResult = {
@@ -121,6 +166,7 @@ export async function stressWorkflow(input: ChildPhaseInput): Promise<StressResu
     endpointsAtBreakingPoint: breaking ? measured.get(breaking.index)?.endpoints ?? [] : [],
     stopWhen: cfg.stopWhen,
     ...(waits.length ? { waits } : {}),
+    ...(alertChecks.length ? { alertChecks } : {}),
     ...(error ? { error } : {}),
   };
   await store.recordPhaseResult({ campaignId: input.campaignId, phase: 'stress', result });

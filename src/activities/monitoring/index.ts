@@ -1,0 +1,106 @@
+/**
+ * Monitoring activities: one per monitored system, so each has its own timeout and retries and shows in
+ * history on its own. They return check results; an unreachable system is a result (error), not an
+ * exception. Header values come from the worker's environment and never leave it.
+ */
+import { Context } from '@temporalio/activity';
+import type { MonitoringConfig } from '../../config/schema';
+import { parseDurationMs } from '../../core/duration';
+import type { CheckResult } from '../../core/monitoring';
+import type { TelemetrySample } from '../../core/stress';
+import { proveDelivery, alertmanagerChecks } from '../../monitoring/alertmanager';
+import { at, probe, promData } from '../../monitoring/http';
+import { prometheusChecks } from '../../monitoring/prometheus';
+import { grafanaChecks, lokiChecks, metricsEndpointChecks } from '../../monitoring/services';
+import type { ActivityDeps } from '..';
+import { resolveHeaders } from '../target/headers';
+
+const timeoutOf = (m: MonitoringConfig) => parseDurationMs(m.timeout) ?? 10_000;
+
+export function createMonitoringActivities(deps: ActivityDeps) {
+  return {
+    async checkPrometheus(input: { monitoring: MonitoringConfig }): Promise<CheckResult[]> {
+      const p = input.monitoring.prometheus!;
+      return prometheusChecks({
+        url: p.url, headers: resolveHeaders(p.headers, 'monitoring.prometheus.headers'), requiredJobs: p.requiredJobs,
+        minRetentionMs: parseDurationMs(p.minRetention) ?? 0, requireRunbooks: p.requireRunbooks, timeoutMs: timeoutOf(input.monitoring),
+      });
+    },
+
+    async checkAlertmanager(input: { monitoring: MonitoringConfig }): Promise<CheckResult[]> {
+      const a = input.monitoring.alertmanager!;
+      return alertmanagerChecks({ url: a.url, headers: resolveHeaders(a.headers, 'monitoring.alertmanager.headers'), timeoutMs: timeoutOf(input.monitoring) });
+    },
+
+    /** The delivery proof: a test alert posted and received on the probe webhook (heartbeats while waiting). */
+    async proveAlertDelivery(input: { monitoring: MonitoringConfig }): Promise<CheckResult> {
+      const a = input.monitoring.alertmanager!;
+      if (a.probe === false) throw new Error('proveAlertDelivery needs monitoring.alertmanager.probe');
+      const ctx = Context.current();
+      const result = await proveDelivery({
+        url: a.url, headers: resolveHeaders(a.headers, 'monitoring.alertmanager.headers'), timeoutMs: timeoutOf(input.monitoring),
+        listen: a.probe.listen, waitMs: parseDurationMs(a.probe.timeout) ?? 60_000, heartbeat: () => ctx.heartbeat(),
+      });
+      deps.logger.info({ check: result.id, status: result.status, observed: result.evidence.observed }, 'alert delivery probe');
+      return result;
+    },
+
+    async checkMetricsEndpoints(input: { monitoring: MonitoringConfig }): Promise<CheckResult[]> {
+      const m = input.monitoring;
+      return metricsEndpointChecks(
+        m.metricsEndpoints.map((e, i) => ({ name: e.name, url: e.url, headers: resolveHeaders(e.headers, `monitoring.metricsEndpoints[${i}].headers`), requiredMetrics: e.requiredMetrics })),
+        m.prometheus ? { url: m.prometheus.url, headers: resolveHeaders(m.prometheus.headers, 'monitoring.prometheus.headers') } : undefined,
+        timeoutOf(m),
+      );
+    },
+
+    async checkGrafana(input: { monitoring: MonitoringConfig }): Promise<CheckResult[]> {
+      const g = input.monitoring.grafana!;
+      return grafanaChecks(g.url, resolveHeaders(g.headers, 'monitoring.grafana.headers'), timeoutOf(input.monitoring));
+    },
+
+    async checkLoki(input: { monitoring: MonitoringConfig }): Promise<CheckResult[]> {
+      const l = input.monitoring.loki!;
+      return lokiChecks({ url: l.url, headers: resolveHeaders(l.headers, 'monitoring.loki.headers'), query: l.query, sinceMs: parseDurationMs(l.since) ?? 3_600_000, timeoutMs: timeoutOf(input.monitoring) });
+    },
+
+    /** Stress telemetry: each PromQL query's value at the end of a step (the sum when it returns several series). */
+    async sampleTelemetry(input: { monitoring: MonitoringConfig; queries: Array<{ name: string; query: string; max?: number }>; atMs?: number }): Promise<TelemetrySample[]> {
+      const p = input.monitoring.prometheus!;
+      const headers = resolveHeaders(p.headers, 'monitoring.prometheus.headers');
+      return Promise.all(input.queries.map(async (q) => {
+        const r = promData<{ resultType: string; result: Array<{ value: [number, string] }> | [number, string] }>(
+          await probe(at(p.url, `/api/v1/query?${new URLSearchParams({ query: q.query, ...(input.atMs ? { time: String(Math.min(input.atMs, Date.now()) / 1000) } : {}) })}`), { headers, timeoutMs: timeoutOf(input.monitoring) }));
+        if ('problem' in r) return { name: q.name, query: q.query, value: null, error: r.problem };
+        const values = r.data.resultType === 'scalar' ? [Number((r.data.result as [number, string])[1])] : (r.data.result as Array<{ value: [number, string] }>).map((s) => Number(s.value[1]));
+        const value = values.length ? values.reduce((a, b) => a + b, 0) : null;
+        return { name: q.name, query: q.query, value, ...(q.max !== undefined ? { max: q.max, saturated: value !== null && value >= 0.9 * q.max } : {}), ...(values.length ? {} : { error: 'no series' }) };
+      }));
+    },
+
+    /**
+     * Alert accuracy under load: when `alert` first reached pending or firing in [fromMs, fromMs + withinMs],
+     * read from Prometheus' own ALERTS series (waits until the window has passed).
+     */
+    async alertFiredWithin(input: { monitoring: MonitoringConfig; alert: string; fromMs: number; withinMs: number }): Promise<{ firstSeenMs: number | null; states: string[]; error?: string }> {
+      const p = input.monitoring.prometheus!;
+      const headers = resolveHeaders(p.headers, 'monitoring.prometheus.headers');
+      const ctx = Context.current();
+      const end = input.fromMs + input.withinMs;
+      for (;;) {
+        const now = Date.now();
+        const qs = new URLSearchParams({ query: `ALERTS{alertname="${input.alert}"}`, start: String(input.fromMs / 1000), end: String(Math.min(now, end) / 1000), step: '1' });
+        const r = promData<{ result: Array<{ metric: Record<string, string>; values: Array<[number, string]> }> }>(
+          await probe(at(p.url, `/api/v1/query_range?${qs}`), { headers, timeoutMs: timeoutOf(input.monitoring) }));
+        if ('problem' in r) return { firstSeenMs: null, states: [], error: r.problem };
+        const seen = r.data.result.flatMap((s) => s.values.map(([t]) => ({ t: t * 1000, state: s.metric.alertstate ?? '' })));
+        if (seen.length || now >= end) {
+          const first = seen.length ? Math.min(...seen.map((x) => x.t)) : null;
+          return { firstSeenMs: first, states: [...new Set(seen.map((x) => x.state))].sort() };
+        }
+        ctx.heartbeat();
+        await new Promise((res) => setTimeout(res, Math.min(1_000, end - now)));
+      }
+    },
+  };
+}
