@@ -55,7 +55,7 @@ async function launch(binary: string, args: string[], opts: { dir: string; name:
 
 export interface PrometheusOptions {
   dir: string;
-  scrapeJobs?: Array<{ job: string; targets: string[]; metricsPath?: string }>;
+  scrapeJobs?: Array<{ job: string; targets: string[]; metricsPath?: string; interval?: string }>;
   /** Rule files to write; `loaded: false` writes them but leaves them out of rule_files (the seed's gap). */
   ruleFiles?: Array<{ name: string; content: string }>;
   loadRules?: boolean;
@@ -77,7 +77,10 @@ export async function startPrometheus(o: PrometheusOptions): Promise<Component> 
     ...(o.alertmanagers?.length ? { alerting: { alertmanagers: [{ static_configs: [{ targets: o.alertmanagers }] }] } } : {}),
     scrape_configs: [
       { job_name: 'prometheus', static_configs: [{ targets: [`127.0.0.1:${port}`] }] },
-      ...(o.scrapeJobs ?? []).map((j) => ({ job_name: j.job, ...(j.metricsPath ? { metrics_path: j.metricsPath } : {}), static_configs: [{ targets: j.targets }] })),
+      ...(o.scrapeJobs ?? []).map((j) => ({
+        job_name: j.job, ...(j.metricsPath ? { metrics_path: j.metricsPath } : {}),
+        ...(j.interval ? { scrape_interval: j.interval, scrape_timeout: j.interval } : {}), static_configs: [{ targets: j.targets }],
+      })),
     ],
   };
   writeFileSync(path.join(dir, 'prometheus.yml'), stringify(config));
@@ -135,11 +138,13 @@ export async function startLoki(parent: string): Promise<Component> {
     auth_enabled: false,
     server: { http_listen_address: '127.0.0.1', http_listen_port: port, grpc_listen_address: '127.0.0.1', grpc_listen_port: grpc, log_level: 'warn' },
     common: {
-      path_prefix: dir, replication_factor: 1,
+      path_prefix: dir, replication_factor: 1, instance_addr: '127.0.0.1',
       storage: { filesystem: { chunks_directory: path.join(dir, 'chunks'), rules_directory: path.join(dir, 'rules') } },
       ring: { instance_addr: '127.0.0.1', kvstore: { store: 'inmemory' } },
     },
     ingester: { lifecycler: { min_ready_duration: '0s', final_sleep: '0s' } },
+    // Loopback only: without this the query frontend advertises the host's interface address to its queriers.
+    frontend: { address: '127.0.0.1' },
     schema_config: { configs: [{ from: '2020-10-24', store: 'tsdb', object_store: 'filesystem', schema: 'v13', index: { prefix: 'index_', period: '24h' } }] },
     analytics: { reporting_enabled: false },
   };

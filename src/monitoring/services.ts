@@ -67,7 +67,12 @@ export async function metricsEndpointChecks(endpoints: MetricsEndpointOptions[],
 export async function grafanaChecks(url: string, headers: Record<string, string>, timeoutMs: number): Promise<CheckResult[]> {
   const endpoint = at(url, '/api/health');
   const p = await probe(endpoint, { headers, timeoutMs });
-  const health = jsonOf<{ database?: string; version?: string }>(p);
+  let health: { database?: string; version?: string } | undefined;
+  try {
+    health = p.ok ? (JSON.parse(p.body) as { database?: string; version?: string }) : undefined;
+  } catch {
+    health = undefined;
+  }
   const ok = p.ok && p.status === 200 && health?.database === 'ok';
   return [check('grafana.health', 'Grafana is healthy (database ok)', 'P2', ok ? 'pass' : p.ok ? 'fail' : 'error',
     { endpoint, observed: p.ok ? { status: p.status, ...(health ?? { body: p.body.slice(0, 200) }) } : p.error, expected: { status: 200, database: 'ok' } },

@@ -61,12 +61,17 @@ async function promGet<T>(url: string): Promise<T> {
   return ((await res.body.json()) as { data: T }).data;
 }
 
-/** Waits until every target was scraped once and every rule evaluated once. */
-export async function scraped(promUrl: string, timeoutMs = 30_000): Promise<void> {
+/**
+ * Waits until Prometheus has picked up `targets` scrape targets (its discovery updates only every 5 s)
+ * and `alertmanagers` Alertmanagers, scraped every target once and evaluated every rule once.
+ */
+export async function scraped(promUrl: string, expect: { targets: number; alertmanagers?: number }, timeoutMs = 30_000): Promise<void> {
   const ok = await waitFor(async () => {
     const t = await promGet<{ activeTargets: Array<{ health: string }> }>(`${promUrl}/api/v1/targets?state=active`);
     const r = await promGet<{ groups: Array<{ rules: Array<{ health: string }> }> }>(`${promUrl}/api/v1/rules`);
-    return t.activeTargets.every((x) => x.health !== 'unknown') && r.groups.every((g) => g.rules.every((x) => x.health !== 'unknown'));
+    const a = await promGet<{ activeAlertmanagers: unknown[] }>(`${promUrl}/api/v1/alertmanagers`);
+    return t.activeTargets.length >= expect.targets && a.activeAlertmanagers.length >= (expect.alertmanagers ?? 0)
+      && t.activeTargets.every((x) => x.health !== 'unknown') && r.groups.every((g) => g.rules.every((x) => x.health !== 'unknown'));
   }, timeoutMs, 250);
-  if (!ok) throw new Error(`Prometheus at ${promUrl} did not scrape and evaluate within ${timeoutMs} ms`);
+  if (!ok) throw new Error(`Prometheus at ${promUrl} did not discover, scrape and evaluate within ${timeoutMs} ms`);
 }

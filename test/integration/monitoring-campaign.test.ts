@@ -51,7 +51,7 @@ beforeAll(async () => {
   [am, loki] = await Promise.all([startAlertmanager({ dir, probeWebhook: probeListen, defaultWebhook: sink.address }), startLoki(dir)]);
   prom = await startPrometheus({ dir, alertmanagers: [am.address], ruleFiles: [{ name: 'target.yml', content: RULES(runbooks.url) }], scrapeJobs: [{ job: 'api', targets: [new URL(target.url).host] }] });
   stops.push(prom.stop, am.stop, loki.stop, target.close, runbooks.close, grafana.close, sink.close);
-  await scraped(prom.url);
+  await scraped(prom.url, { targets: 2, alertmanagers: 1 });
   await pushLogs(loki.url, { job: 'api' }, ['started']);
 }, 180_000);
 
