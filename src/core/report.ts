@@ -248,7 +248,7 @@ function waitLines(waits: WindowWait[] | undefined): string[] {
 }
 
 function formatWait(s: number): string {
-  const h = Math.floor(s / 3600);
-  const m = Math.round((s % 3600) / 60);
-  return h ? `${h} h ${m} min` : `${m} min`;
+  const minutes = Math.round(s / 60);
+  const h = Math.floor(minutes / 60);
+  return h ? `${h} h ${minutes % 60} min` : `${minutes} min`;
 }

@@ -69,7 +69,7 @@ afterAll(async () => {
 });
 
 describe('monitoring checks on a real stack', () => {
-  test('when the stack is healthy, then every check passes, the test alert is delivered with a measured latency, and the maturity is level 2 (Reactive)', async () => {
+  test('when the stack is healthy (Grafana: a local stand-in, it is not packaged here), then every check passes, the test alert is delivered with a measured latency, and the maturity is level 2 (Reactive)', async () => {
     await pushLogs(loki.url, { job: 'api' }, ['GET /goals 200', 'POST /goals 201']);
     const grafana = await grafanaStandIn('ok');
     stops.push(grafana.close);
