@@ -6,7 +6,7 @@
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parentPort, workerData } from 'node:worker_threads';
-import { Pool } from 'undici';
+import { Client, Pool, type Dispatcher } from 'undici';
 import { intendedIterations, rateAt } from '../core/load-plan';
 import { compileScenario, extract, isExpectedStatus, type Session } from '../core/scenario';
 import { Metrics, newHistogram, Timeline } from './metrics';
@@ -31,15 +31,21 @@ const needsBody = new Set(init.scenario.requests.filter((r) => r.capture || r.ex
 let stopped = false;
 let inFlight = 0;
 
-const pool = new Pool(init.origin, {
-  // Closed: one connection per user. Open: one per request in flight, up to 1024 per thread.
-  connections: Math.max(1, plan.model === 'closed' ? plan.users : openCap),
+/** Connection options shared by every dispatcher of this thread. */
+const connectionOptions = {
   pipelining: 1,
   keepAliveTimeout: 30_000,
   headersTimeout: plan.requestTimeoutMs,
   bodyTimeout: plan.requestTimeoutMs,
   connectTimeout: Math.min(plan.requestTimeoutMs, 10_000),
-});
+};
+/**
+ * Closed model: one undici Client (one connection) per user, made when the user starts; no pool to search
+ * for a free connection on every request. Open model: a pool of one connection per request in flight.
+ */
+const clients: Client[] = [];
+const pool = plan.model === 'open' ? new Pool(init.origin, { ...connectionOptions, connections: openCap }) : undefined;
+const destroyAll = () => Promise.all([...clients.map((c) => c.destroy()), pool?.destroy()]);
 
 function classify(err: unknown): string {
   const code = (err as { code?: string }).code ?? '';
@@ -60,46 +66,53 @@ interface Outcome {
 }
 
 /**
- * An undici dispatch handler: no stream objects on the hot path. Bodies are counted and discarded
- * unless the request captures or checks them; a body over maxBodyBytes aborts the request.
+ * An undici dispatch handler in undici's own (legacy) handler shape, which it calls directly: the
+ * onRequestStart/onResponseStart shape is wrapped per request and has every response's headers parsed
+ * into an object, which we never read. Bodies are counted and discarded unless the request captures or
+ * checks them; a body over maxBodyBytes aborts the request.
  */
 class ResponseHandler {
   private status = 0;
   private size = 0;
   private chunks: Buffer[] | undefined;
+  private abort: ((err: Error) => void) | undefined;
   constructor(private readonly resolve: (o: Outcome) => void, private readonly reject: (e: unknown) => void, keepBody: boolean) {
     if (keepBody) this.chunks = [];
   }
-  onRequestStart(): void {}
-  onResponseStart(_controller: unknown, statusCode: number): void {
-    this.status = statusCode;
+  onConnect(abort: (err: Error) => void): void {
+    this.abort = abort;
   }
-  onResponseData(controller: { abort(reason: Error): void }, chunk: Buffer): void {
+  onHeaders(statusCode: number): boolean {
+    this.status = statusCode;
+    return true;
+  }
+  onData(chunk: Buffer): boolean {
     this.size += chunk.length;
     if (this.size > plan.maxBodyBytes) {
-      controller.abort(new BodyTooLarge(`body over ${plan.maxBodyBytes} bytes`));
-      return;
+      this.abort?.(new BodyTooLarge(`body over ${plan.maxBodyBytes} bytes`));
+      return true;
     }
     this.chunks?.push(chunk);
+    return true;
   }
-  onResponseEnd(): void {
+  onComplete(): void {
     this.resolve({ status: this.status, text: this.chunks ? Buffer.concat(this.chunks).toString('utf8') : undefined });
   }
-  onResponseError(_controller: unknown, err: Error): void {
+  onError(err: Error): void {
     this.reject(err);
   }
 }
 
-function send(method: string, path: string, headers: Record<string, string> | undefined, body: string | undefined, keepBody: boolean): Promise<Outcome> {
+function send(dispatcher: Dispatcher, method: string, path: string, headers: Record<string, string> | undefined, body: string | undefined, keepBody: boolean): Promise<Outcome> {
   return new Promise((resolve, reject) => {
-    pool.dispatch({ method: method as 'GET', path, headers, body }, new ResponseHandler(resolve, reject, keepBody) as never);
+    dispatcher.dispatch({ method: method as 'GET', path, headers, body }, new ResponseHandler(resolve, reject, keepBody) as never);
   });
 }
 
 const hasInitHeaders = Object.keys(init.headers).length > 0;
 
 /** Sends one request and records it. `intendedMs` is the open model's intended start (epoch ms). */
-async function execute(session: Session, intendedMs?: number): Promise<boolean> {
+async function execute(dispatcher: Dispatcher, session: Session, intendedMs?: number): Promise<boolean> {
   const request = scenario.pick(random, session);
   const r = scenario.render(request, random, session);
   const own = Object.keys(r.headers).length > 0;
@@ -110,7 +123,7 @@ async function execute(session: Session, intendedMs?: number): Promise<boolean> 
   let ok = false;
   let errorKind: string | undefined;
   try {
-    const res = await send(request.method, r.path, headers, r.body, keepBody);
+    const res = await send(dispatcher, request.method, r.path, headers, r.body, keepBody);
     status = res.status;
     ok = isExpectedStatus(request, status);
     if (keepBody) {
@@ -154,9 +167,11 @@ async function runClosed(): Promise<void> {
     const wait = init.startAtMs + startDelay - nowMs();
     if (wait > 0) await sleep(wait);
     const session: Session = {};
+    const client = new Client(init.origin, connectionOptions);
+    clients.push(client);
     while (!stopped && nowMs() < endAtMs) {
       metrics.iterations += 1;
-      const responded = await execute(session);
+      const responded = await execute(client, session);
       // After a transport error a user pauses at least 50 ms: an unreachable target causes no retry storm.
       const think = responded ? plan.thinkTimeMs : Math.max(plan.thinkTimeMs, 50);
       if (think > 0 && !stopped) await sleep(Math.min(think, Math.max(0, endAtMs - nowMs())));
@@ -224,7 +239,7 @@ async function runOpen(): Promise<void> {
   const start = (intended: number) => {
     inFlight += 1;
     metrics.iterations += 1;
-    void execute({}, intended).finally(() => {
+    void execute(pool!, {}, intended).finally(() => {
       inFlight -= 1;
       if (!timer && !stopped && nowMs() < endAtMs) pump();
       if (finishing && inFlight === 0) resolveDone();
@@ -280,7 +295,7 @@ const scheduleFlush = () => {
 parentPort!.on('message', (cmd: ThreadCommand) => {
   if (cmd.type === 'stop' && !stopped) {
     stopped = true;
-    void pool.destroy();
+    void destroyAll();
   }
 });
 
@@ -292,7 +307,7 @@ async function main(): Promise<void> {
   } finally {
     if (flushTimer) clearTimeout(flushTimer);
     tick('done');
-    await pool.destroy().catch(() => undefined);
+    await destroyAll().catch(() => undefined);
   }
 }
 
