@@ -62,6 +62,8 @@ export interface RenderedRequest {
   path: string;
   body?: string;
   headers: Record<string, string>;
+  /** True when the request has no variables, body or headers: the same object is returned every time. */
+  fixed?: true;
 }
 
 /** A scenario ready to drive: weighted picking and `{{var}}` rendering without re-parsing. */
@@ -125,7 +127,7 @@ export function compileScenario(scenario: Scenario): CompiledScenario {
   // Requests without placeholders, body or headers render to the same thing every time: build them once.
   const fixed = new Map<string, RenderedRequest>();
   for (const r of scenario.requests) {
-    if (requestVars(r).length === 0 && r.json === undefined && !r.headers) fixed.set(r.name, Object.freeze({ request: r, path: r.path, headers: {} }) as RenderedRequest);
+    if (requestVars(r).length === 0 && r.json === undefined && !r.headers) fixed.set(r.name, Object.freeze({ request: r, path: r.path, headers: {}, fixed: true }) as RenderedRequest);
   }
   const single = scenario.requests.length === 1 && !needs.get(scenario.requests[0].name)!.length ? scenario.requests[0] : undefined;
 

@@ -6,9 +6,10 @@
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parentPort, workerData } from 'node:worker_threads';
-import { Pool } from 'undici';
+import { buildConnector, Client, type Dispatcher } from 'undici';
 import { intendedIterations, rateAt } from '../core/load-plan';
-import { compileScenario, extract, isExpectedStatus, type Session } from '../core/scenario';
+import type { ScenarioRequest } from '../config/schema';
+import { compileScenario, extract, isExpectedStatus, type RenderedRequest, type Session } from '../core/scenario';
 import { Metrics, newHistogram, Timeline } from './metrics';
 import type { ThreadCommand, ThreadInit, ThreadTick } from './protocol';
 
@@ -21,7 +22,8 @@ const openCap = Math.max(1, Math.min(init.plan.maxInFlight, 1024));
 /** Open model: iterations waiting for capacity beyond this are dropped at once (bounded memory). */
 const MAX_QUEUED = 100_000;
 const { plan } = init;
-const nowMs = () => performance.timeOrigin + performance.now();
+const timeOrigin = performance.timeOrigin;
+const nowMs = () => timeOrigin + performance.now();
 const endAtMs = init.startAtMs + plan.durationMs;
 const metrics = new Metrics();
 const timeline = new Timeline();
@@ -31,15 +33,42 @@ const needsBody = new Set(init.scenario.requests.filter((r) => r.capture || r.ex
 let stopped = false;
 let inFlight = 0;
 
-const pool = new Pool(init.origin, {
-  // Closed: one connection per user. Open: one per request in flight, up to 1024 per thread.
-  connections: Math.max(1, plan.model === 'closed' ? plan.users : openCap),
+/**
+ * Connection options shared by every dispatcher of this thread, with one connector (its TLS session cache
+ * and connect timeout) for all of them rather than one per user's client.
+ */
+const connectionOptions = {
   pipelining: 1,
   keepAliveTimeout: 30_000,
   headersTimeout: plan.requestTimeoutMs,
   bodyTimeout: plan.requestTimeoutMs,
-  connectTimeout: Math.min(plan.requestTimeoutMs, 10_000),
-});
+  connect: buildConnector({ timeout: Math.min(plan.requestTimeoutMs, 10_000) }),
+};
+/** One keep-alive connection (an undici Client) and when it last (re)connected (epoch ms). */
+interface Connection {
+  client: Client;
+  lastConnectMs: number;
+}
+
+/**
+ * The thread's connections: a free list, so a request takes an idle connection in O(1) and gives it back
+ * when it completes; a new one is opened only when none is idle. Connections therefore number the peak of
+ * requests in flight (at most the users, closed model, or openCap, open model), as with a pool, without a
+ * pool's search for a free connection and its bookkeeping on every request.
+ */
+const idleConnections: Connection[] = [];
+const allConnections: Connection[] = [];
+
+function acquire(): Connection {
+  const idle = idleConnections.pop();
+  if (idle) return idle;
+  const conn: Connection = { client: new Client(init.origin, connectionOptions), lastConnectMs: -Infinity };
+  conn.client.on('connect', () => (conn.lastConnectMs = nowMs()));
+  allConnections.push(conn);
+  return conn;
+}
+
+const destroyAll = () => Promise.all(allConnections.map((c) => c.client.destroy()));
 
 function classify(err: unknown): string {
   const code = (err as { code?: string }).code ?? '';
@@ -54,115 +83,198 @@ class BodyTooLarge extends Error {
   code = 'body_too_large';
 }
 
-interface Outcome {
-  status: number;
-  text?: string;
+type DispatchOptions = Dispatcher.DispatchOptions;
+const hasInitHeaders = Object.keys(init.headers).length > 0;
+/** Dispatch options of requests that render the same every time, built once per request name. */
+const fixedOptions = new Map<string, DispatchOptions>();
+
+function dispatchOptions(r: RenderedRequest): DispatchOptions {
+  if (r.fixed) {
+    const cached = fixedOptions.get(r.request.name);
+    if (cached) return cached;
+  }
+  let own = false;
+  for (const _ in r.headers) {
+    own = true;
+    break;
+  }
+  const headers = own ? (hasInitHeaders ? { ...init.headers, ...r.headers } : r.headers) : hasInitHeaders ? init.headers : undefined;
+  const opts: DispatchOptions = { method: r.request.method as 'GET', path: r.path, headers, body: r.body };
+  if (r.fixed) fixedOptions.set(r.request.name, opts);
+  return opts;
 }
 
 /**
- * An undici dispatch handler: no stream objects on the hot path. Bodies are counted and discarded
- * unless the request captures or checks them; a body over maxBodyBytes aborts the request.
+ * One request at a time, reused for every request of a user (closed model) or of an in-flight slot (open
+ * model): it renders, sends, receives and records, then calls `done` with whether a response came.
+ *
+ * It is an undici dispatch handler in undici's own (legacy) handler shape, which undici calls directly:
+ * the onRequestStart/onResponseStart shape is wrapped per request and has every response's headers parsed
+ * into an object, which we never read. Bodies are counted and discarded unless the request captures or
+ * checks them; a body over maxBodyBytes aborts the request. No promise, closure or handler object is made
+ * per request.
  */
-class ResponseHandler {
+class Exchange {
+  private active = false;
+  private request!: ScenarioRequest;
+  private keepBody = false;
   private status = 0;
   private size = 0;
   private chunks: Buffer[] | undefined;
-  constructor(private readonly resolve: (o: Outcome) => void, private readonly reject: (e: unknown) => void, keepBody: boolean) {
-    if (keepBody) this.chunks = [];
+  private abort: ((err: Error) => void) | undefined;
+  /** When the request was sent: written to an open connection, or dispatched when it had to open one. */
+  private sentMs = 0;
+  /** Open model: the intended start (epoch ms); NaN in the closed model. */
+  private intendedMs = NaN;
+  private conn: Connection | undefined;
+
+  constructor(
+    /** Captured values of the user (closed model); a fresh one per iteration in the open model. */
+    public session: Session,
+    private readonly done: (responded: boolean) => void,
+  ) {}
+
+  send(intendedMs = NaN): void {
+    const request = scenario.pick(random, this.session);
+    const opts = dispatchOptions(scenario.render(request, random, this.session));
+    this.request = request;
+    this.keepBody = needsBody.has(request.name);
+    this.status = 0;
+    this.size = 0;
+    this.chunks = this.keepBody ? [] : undefined;
+    this.abort = undefined;
+    this.intendedMs = intendedMs;
+    this.active = true;
+    this.sentMs = nowMs();
+    this.conn = acquire();
+    this.conn.client.dispatch(opts, this as unknown as Dispatcher.DispatchHandler);
   }
-  onRequestStart(): void {}
-  onResponseStart(_controller: unknown, statusCode: number): void {
-    this.status = statusCode;
+
+  /**
+   * undici calls this as it writes the request to the socket. Latency runs from here, the moment the request
+   * goes on the wire, unless a connection was opened for it since its dispatch: then from the dispatch, so
+   * connection setup counts as before. Time a request spent queued inside undici (it waits an event-loop
+   * turn before reusing a keep-alive socket) is the generator's, not the target's.
+   */
+  onConnect(abort: (err: Error) => void): void {
+    this.abort = abort;
+    if (this.conn!.lastConnectMs < this.sentMs) this.sentMs = nowMs();
   }
-  onResponseData(controller: { abort(reason: Error): void }, chunk: Buffer): void {
+
+  onHeaders(statusCode: number): boolean {
+    if (this.active) this.status = statusCode;
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (!this.active) return true;
     this.size += chunk.length;
     if (this.size > plan.maxBodyBytes) {
-      controller.abort(new BodyTooLarge(`body over ${plan.maxBodyBytes} bytes`));
-      return;
+      this.abort?.(new BodyTooLarge(`body over ${plan.maxBodyBytes} bytes`));
+      return true;
     }
     this.chunks?.push(chunk);
+    return true;
   }
-  onResponseEnd(): void {
-    this.resolve({ status: this.status, text: this.chunks ? Buffer.concat(this.chunks).toString('utf8') : undefined });
+
+  onComplete(): void {
+    if (this.active) this.finish(undefined);
   }
-  onResponseError(_controller: unknown, err: Error): void {
-    this.reject(err);
+
+  onError(err: Error): void {
+    if (this.active) this.finish(err);
   }
-}
 
-function send(method: string, path: string, headers: Record<string, string> | undefined, body: string | undefined, keepBody: boolean): Promise<Outcome> {
-  return new Promise((resolve, reject) => {
-    pool.dispatch({ method: method as 'GET', path, headers, body }, new ResponseHandler(resolve, reject, keepBody) as never);
-  });
-}
-
-const hasInitHeaders = Object.keys(init.headers).length > 0;
-
-/** Sends one request and records it. `intendedMs` is the open model's intended start (epoch ms). */
-async function execute(session: Session, intendedMs?: number): Promise<boolean> {
-  const request = scenario.pick(random, session);
-  const r = scenario.render(request, random, session);
-  const own = Object.keys(r.headers).length > 0;
-  const headers = own ? (hasInitHeaders ? { ...init.headers, ...r.headers } : r.headers) : hasInitHeaders ? init.headers : undefined;
-  const keepBody = needsBody.has(request.name);
-  const sentMs = nowMs();
-  let status: number | undefined;
-  let ok = false;
-  let errorKind: string | undefined;
-  try {
-    const res = await send(request.method, r.path, headers, r.body, keepBody);
-    status = res.status;
-    ok = isExpectedStatus(request, status);
-    if (keepBody) {
-      const text = res.text ?? '';
-      if (request.expect?.bodyContains && !text.includes(request.expect.bodyContains)) {
-        if (ok) errorKind = 'expect_body';
-        ok = false;
-      }
-      const caps = scenario.captures.get(request.name);
-      if (caps && ok) {
-        try {
-          const json = JSON.parse(text);
-          for (const [name, path] of caps) {
-            const v = extract(json, path);
-            if (v !== undefined) session[name] = v;
-          }
-        } catch {
-          errorKind = 'capture_not_json';
+  private finish(err: Error | undefined): void {
+    this.active = false;
+    idleConnections.push(this.conn!);
+    this.conn = undefined;
+    const { request } = this;
+    let status: number | undefined = this.status;
+    let ok: boolean;
+    let errorKind: string | undefined;
+    if (err === undefined) {
+      ok = isExpectedStatus(request, status);
+      if (this.keepBody) {
+        const text = Buffer.concat(this.chunks!).toString('utf8');
+        this.chunks = undefined;
+        if (request.expect?.bodyContains && !text.includes(request.expect.bodyContains)) {
+          if (ok) errorKind = 'expect_body';
           ok = false;
         }
+        const caps = scenario.captures.get(request.name);
+        if (caps && ok) {
+          try {
+            const json = JSON.parse(text);
+            for (const [name, path] of caps) {
+              const v = extract(json, path);
+              if (v !== undefined) this.session[name] = v;
+            }
+          } catch {
+            errorKind = 'capture_not_json';
+            ok = false;
+          }
+        }
       }
+    } else {
+      ok = false;
+      errorKind = classify(err);
+      status = undefined;
+      this.chunks = undefined;
+      if (stopped && errorKind === 'aborted') return this.done(false);
     }
-  } catch (err) {
-    ok = false;
-    errorKind = classify(err);
-    if (errorKind === 'body_too_large') status = undefined;
+    const doneMs = nowMs();
+    const open = this.intendedMs === this.intendedMs;
+    const fromMs = open && this.intendedMs < this.sentMs ? this.intendedMs : this.sentMs;
+    const latencyUs = (doneMs - fromMs) * 1000;
+    metrics.record(request.name, status, ok, latencyUs, errorKind, open ? (doneMs - this.sentMs) * 1000 : undefined);
+    timeline.record(init.secondOffset + Math.floor((doneMs - init.startAtMs) / 1000), ok, status ? latencyUs : undefined);
+    this.done(status !== undefined);
   }
-  if (stopped && errorKind === 'aborted') return false;
-  const doneMs = nowMs();
-  const latencyUs = (doneMs - (intendedMs !== undefined && intendedMs < sentMs ? intendedMs : sentMs)) * 1000;
-  const uncorrectedUs = intendedMs !== undefined ? (doneMs - sentMs) * 1000 : undefined;
-  metrics.record(request.name, status, ok, latencyUs, errorKind, uncorrectedUs);
-  timeline.record(init.secondOffset + Math.floor((doneMs - init.startAtMs) / 1000), ok, status ? latencyUs : undefined);
-  return status !== undefined;
 }
 
 /** Closed model: each user sends, waits for the response, thinks, repeats. */
-async function runClosed(): Promise<void> {
-  const user = async (globalIndex: number) => {
-    const startDelay = plan.rampUpMs > 0 ? (globalIndex / Math.max(1, init.totalUsers)) * plan.rampUpMs : 0;
-    const wait = init.startAtMs + startDelay - nowMs();
-    if (wait > 0) await sleep(wait);
-    const session: Session = {};
-    while (!stopped && nowMs() < endAtMs) {
-      metrics.iterations += 1;
-      const responded = await execute(session);
-      // After a transport error a user pauses at least 50 ms: an unreachable target causes no retry storm.
-      const think = responded ? plan.thinkTimeMs : Math.max(plan.thinkTimeMs, 50);
-      if (think > 0 && !stopped) await sleep(Math.min(think, Math.max(0, endAtMs - nowMs())));
+function runClosed(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    let running = plan.users;
+    if (running === 0) return resolve();
+    const startUser = () => {
+      // The user's think timer, re-armed (refresh) rather than made anew for every request: with thousands
+      // of users, a timer per request lives long enough to be promoted and piles up in the old generation.
+      let thinkTimer: NodeJS.Timeout | undefined;
+      const exchange = new Exchange({}, (responded) => {
+        // After a transport error a user pauses at least 50 ms: an unreachable target causes no retry storm.
+        const think = responded ? plan.thinkTimeMs : Math.max(plan.thinkTimeMs, 50);
+        if (think > 0 && !stopped) {
+          const left = Math.max(0, endAtMs - nowMs());
+          if (think === plan.thinkTimeMs && think <= left) {
+            if (thinkTimer) thinkTimer.refresh();
+            else thinkTimer = setTimeout(next, think);
+          } else setTimeout(next, Math.min(think, left));
+        }
+        // No think time: queue the next request at once, from undici's completion callback. undici writes it
+        // only after it has finished with this response and waited its event-loop turn before reusing the
+        // socket, as for any queued request; queued now, it needs no extra turn as an idle socket's would.
+        else next();
+      });
+      const next = () => {
+        if (stopped || nowMs() >= endAtMs) {
+          if (--running === 0) resolve();
+          return;
+        }
+        metrics.iterations += 1;
+        exchange.send();
+      };
+      next();
+    };
+    for (let i = 0; i < plan.users; i++) {
+      const globalIndex = init.firstUser + i;
+      const startDelay = plan.rampUpMs > 0 ? (globalIndex / Math.max(1, init.totalUsers)) * plan.rampUpMs : 0;
+      const wait = init.startAtMs + startDelay - nowMs();
+      if (wait > 0) setTimeout(startUser, wait);
+      else startUser();
     }
-  };
-  await Promise.all(Array.from({ length: plan.users }, (_, i) => user(init.firstUser + i)));
+  });
 }
 
 const lag = newHistogram();
@@ -221,14 +333,25 @@ async function runOpen(): Promise<void> {
     const next = r > 0 ? Math.min(1000 / r, 10) : 10;
     timer = setTimeout(pump, Math.max(0, Math.floor(next - (nowMs() - t))));
   };
+  // Exchanges are reused: at most openCap are ever made, each iteration gets a fresh session.
+  const idle: Exchange[] = [];
+  const release = (exchange: Exchange) => {
+    idle.push(exchange);
+    inFlight -= 1;
+    if (!timer && !stopped && nowMs() < endAtMs) pump();
+    if (finishing && inFlight === 0) resolveDone();
+  };
   const start = (intended: number) => {
     inFlight += 1;
     metrics.iterations += 1;
-    void execute({}, intended).finally(() => {
-      inFlight -= 1;
-      if (!timer && !stopped && nowMs() < endAtMs) pump();
-      if (finishing && inFlight === 0) resolveDone();
-    });
+    let exchange = idle.pop();
+    if (!exchange) {
+      const made: Exchange = new Exchange({}, () => queueMicrotask(releaseMade));
+      const releaseMade = () => release(made);
+      exchange = made;
+    }
+    exchange.session = {};
+    exchange.send(intended);
   };
   let finishing = false;
   const finish = () => {
@@ -280,7 +403,7 @@ const scheduleFlush = () => {
 parentPort!.on('message', (cmd: ThreadCommand) => {
   if (cmd.type === 'stop' && !stopped) {
     stopped = true;
-    void pool.destroy();
+    void destroyAll();
   }
 });
 
@@ -292,7 +415,7 @@ async function main(): Promise<void> {
   } finally {
     if (flushTimer) clearTimeout(flushTimer);
     tick('done');
-    await pool.destroy().catch(() => undefined);
+    await destroyAll().catch(() => undefined);
   }
 }
 
