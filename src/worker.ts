@@ -21,6 +21,8 @@ export interface ReadinessWorkerOptions {
   logger: Logger;
   taskQueue?: string;
   allowedHosts?: string[];
+  /** Programs backup.serviceRecovery may run; default READINESS_ALLOWED_COMMANDS (comma-separated), else none. */
+  allowedCommands?: string[];
   /**
    * `all` (default): campaign and load queues; `load`: only the load queue (a load generator);
    * `campaign`: only the campaign queue (load comes from separate `--load` generators).
@@ -53,6 +55,7 @@ export async function createReadinessWorker(opts: ReadinessWorkerOptions): Promi
     logger: opts.logger, store, reportRoot: opts.reportRoot,
     allowedHosts: opts.allowedHosts ?? parseAllowedHosts(process.env.READINESS_ALLOWED_HOSTS),
     maxUsers: numberEnv('READINESS_MAX_USERS'), maxRate: numberEnv('READINESS_MAX_RATE'),
+    allowedCommands: opts.allowedCommands ?? (process.env.READINESS_ALLOWED_COMMANDS ?? '').split(',').map((c) => c.trim()).filter(Boolean),
   });
   const common = {
     connection,

@@ -1,5 +1,6 @@
 import type { Logger } from '../infra/logger';
 import type { ResultsStore } from '../infra/results-store';
+import { createBackupActivities } from './backup';
 import { createLoadActivities } from './load';
 import { createMonitoringActivities } from './monitoring';
 import { createStoreActivities } from './store';
@@ -14,6 +15,8 @@ export interface ActivityDeps {
   allowedHosts: string[];
   maxUsers?: number;
   maxRate?: number;
+  /** Programs the service recovery drill may run (READINESS_ALLOWED_COMMANDS). */
+  allowedCommands?: string[];
 }
 
 /**
@@ -27,5 +30,6 @@ export function createActivities(deps: ActivityDeps) {
     ...createLoadActivities(deps),
     ...createStressActivities(deps),
     ...createMonitoringActivities(deps),
+    ...createBackupActivities(deps),
   };
 }

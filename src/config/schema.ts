@@ -229,6 +229,46 @@ const monitoringSchema = z.strictObject({
   })).default([]),
 });
 
+const DB_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** Backup and recovery drills. Connections are environment references: their values never enter the workflow. */
+const backupSchema = z.strictObject({
+  postgres: z.strictObject({
+    /** The source database URL, from the worker's environment. The drill only reads it. */
+    connection: fromEnvSchema,
+    /** Where the scratch database is created (default: the source's server); a URL from the environment. */
+    scratchConnection: fromEnvSchema.optional(),
+    /** The scratch database name (default readiness_drill_<id>); never the source's name. */
+    scratchDatabase: z.string().regex(DB_NAME, 'scratchDatabase must be a lowercase identifier (letters, digits, _; max 63)').optional(),
+    /** Parallel restore jobs (pg_restore -j). */
+    jobs: z.number().int().min(1).max(16).default(2),
+    /** RTO target: restore start until the first validation query answers. */
+    maxRestoreTime: positiveDuration('maxRestoreTime').default('30m'),
+    /** RPO target: the newest automated backup must be younger than this. */
+    rpoTarget: positiveDuration('rpoTarget').default('24h'),
+    /** Where automated backups land (a directory of dump files, checked for the newest one). */
+    backupDirectory: z.string().startsWith('/', 'backupDirectory must be an absolute path').optional(),
+    /** Keep the scratch database after the drill (for inspection). */
+    keep: z.boolean().default(false),
+  }).optional(),
+  redis: z.strictObject({
+    /** redis:// URL from the worker's environment. */
+    connection: fromEnvSchema,
+    /** cache: losing data is tolerable (RDB-only is a warning); store: data must survive (needs AOF or RDB). */
+    role: z.enum(['cache', 'store']).default('store'),
+    /** How long to wait for BGSAVE. */
+    timeout: positiveDuration('timeout').default('60s'),
+  }).optional(),
+  serviceRecovery: z.array(z.strictObject({
+    name: name('service name'),
+    /** The kill/restart command as an argv array, run without a shell; argv[0] must be on the worker's READINESS_ALLOWED_COMMANDS. */
+    command: z.array(z.string().min(1)).min(1, 'command needs at least the program'),
+    /** Polled until it answers 2xx. */
+    healthUrl: httpUrl('healthUrl'),
+    maxRecoveryTime: positiveDuration('maxRecoveryTime').default('2m'),
+  })).default([]),
+});
+
 /** The hand-run campaign's baseline: smoke 10, normal 50, peak 200, endurance 100 users. */
 export const DEFAULT_BASELINE_PHASES = [
   { name: 'smoke', model: 'closed' as const, users: 10, rampUp: '0s', duration: '1m', generators: 1 },
@@ -260,6 +300,7 @@ export const campaignSchema = z.strictObject({
   stress: stressSchema.optional(),
   spike: spikeSchema.optional(),
   monitoring: monitoringSchema.optional(),
+  backup: backupSchema.optional(),
   settings: z.strictObject({
     heartbeatTimeout: positiveDuration('heartbeatTimeout').default('20s'),
   }).default({ heartbeatTimeout: '20s' }),
@@ -281,6 +322,8 @@ export type StressConfig = NonNullable<Campaign['stress']>;
 export type SpikeConfig = NonNullable<Campaign['spike']>;
 /** The monitoring section. */
 export type MonitoringConfig = NonNullable<Campaign['monitoring']>;
+/** The backup section. */
+export type BackupConfig = NonNullable<Campaign['backup']>;
 /** A header value: a literal or an environment reference. */
 export type HeaderValue = string | { fromEnv: string };
 

@@ -1,5 +1,6 @@
 import type { BaselinePhaseResult, ErrorBreakdown, PhaseName, PhaseOutcome, TimelinePoint, Verdict } from './types';
 import { PHASES } from './types';
+import type { BackupResult } from './backup';
 import { MATURITY_LABELS, type CheckResult, type MonitoringResult } from './monitoring';
 import type { SpikeResult, StressResult, WindowWait } from './stress';
 
@@ -23,6 +24,7 @@ export interface ReportSource {
   stress?: StressResult;
   spike?: SpikeResult;
   monitoring?: MonitoringResult;
+  backup?: BackupResult;
 }
 
 /** report.json, version 1. */
@@ -48,6 +50,8 @@ export interface ReportJson {
   spike?: SpikeResult;
   /** Monitoring checks with evidence, the maturity level and the blocking checks; absent when not run. */
   monitoring?: MonitoringResult;
+  /** Backup drills with timings, RTO/RPO against targets, per-table proofs and findings; absent when not run. */
+  backup?: BackupResult;
   phases: Record<PhaseName, PhaseOutcome>;
 }
 
@@ -76,6 +80,7 @@ export function buildReport(source: ReportSource, generatedAt: string): ReportJs
     } : {}),
     ...(source.spike ? { spike: source.spike } : {}),
     ...(source.monitoring ? { monitoring: source.monitoring } : {}),
+    ...(source.backup ? { backup: source.backup } : {}),
     phases: source.phases,
   };
 }
@@ -157,6 +162,7 @@ export function renderMarkdown(report: ReportJson): string {
   if (report.stress) lines.push(...stressMarkdown(report.stress));
   if (report.spike) lines.push(...spikeMarkdown(report.spike));
   if (report.monitoring) lines.push(...monitoringMarkdown(report.monitoring));
+  if (report.backup) lines.push(...backupMarkdown(report.backup));
   lines.push(`_report.json schemaVersion ${report.schemaVersion}, generated ${report.generatedAt}_`, '');
   return lines.join('\n');
 }
@@ -237,6 +243,27 @@ function monitoringMarkdown(m: MonitoringResult): string[] {
   const sorted = [...m.checks].sort((a, b) => order[a.status] - order[b.status] || a.severity.localeCompare(b.severity));
   for (const c of sorted) {
     lines.push(`| ${c.title} (\`${c.id}\`) | ${c.severity} | ${CHECK_ICON[c.status]} | ${evidenceText(c.evidence.observed)} | ${evidenceText(c.remediation || '')} |`);
+  }
+  lines.push('');
+  return lines;
+}
+
+const secs = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a' : `${v} s`);
+
+function backupMarkdown(b: BackupResult): string[] {
+  const lines = ['## Backup and recovery drills', ''];
+  lines.push('| Drill | Status | Dump | Restore | Verify | RTO (target) | RPO (target) | Recovery (target) |', '|---|---|---|---|---|---|---|---|');
+  for (const d of b.drills) {
+    lines.push(`| ${d.title} | ${CHECK_ICON[d.status]} | ${secs(d.timings?.dumpS)} | ${secs(d.timings?.restoreS)} | ${secs(d.timings?.verifyS)} | ${d.rtoS !== undefined ? `${secs(d.rtoS)} (${secs(d.targets?.maxRestoreS)})` : ''} | ${d.rpoS !== undefined ? `${secs(d.rpoS)} (${secs(d.targets?.rpoTargetS)})` : ''} | ${d.timings?.recoveryS !== undefined || d.targets?.maxRecoveryS !== undefined ? `${secs(d.timings?.recoveryS)} (${secs(d.targets?.maxRecoveryS)})` : ''} |`);
+  }
+  for (const d of b.drills) {
+    const mismatched = (d.tables ?? []).filter((t) => !t.match);
+    if (d.tables?.length) lines.push('', `**${d.title}:** ${d.tables.length - mismatched.length}/${d.tables.length} tables proven identical to the source at the dump's snapshot (row count and content hash).`);
+    if (mismatched.length) {
+      lines.push('', '| Table | Source rows | Restored rows | Match |', '|---|---|---|---|');
+      for (const t of mismatched) lines.push(`| ${t.name} | ${t.sourceRows.toLocaleString('en-US')} | ${t.restoredRows === null ? 'missing' : t.restoredRows.toLocaleString('en-US')} | ❌ |`);
+    }
+    if (d.findings.length) lines.push('', ...d.findings.map((f) => `- ${f.severity} (${d.title}): ${f.message}`));
   }
   lines.push('');
   return lines;

@@ -165,3 +165,30 @@ export async function pushLogs(lokiUrl: string, labels: Record<string, string>, 
   const body = await res.body.text();
   if (res.statusCode >= 300) throw new Error(`Loki push: HTTP ${res.statusCode} ${body}`);
 }
+
+/** Starts a Redis server (Debian's redis-server) with the given persistence on a free loopback port. */
+export async function startRedis(parent: string, persistence: 'off' | 'rdb' | 'aof'): Promise<Component> {
+  const dir = path.join(parent, `redis-${persistence}-${Date.now().toString(36)}`);
+  mkdirSync(dir, { recursive: true });
+  const port = await freePort();
+  const bin = findBinary('redis-server');
+  if (!bin) throw new Error('redis-server not found: install it (apt-get install redis-server)');
+  const log = createWriteStream(path.join(dir, 'redis.log'));
+  const child = spawn(bin, [
+    '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--daemonize', 'no', '--protected-mode', 'no',
+    '--save', persistence === 'rdb' ? '3600 1' : '', '--appendonly', persistence === 'aof' ? 'yes' : 'no',
+  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  const { createConnection } = await import('node:net');
+  const ok = await waitFor(() => new Promise<boolean>((resolve) => {
+    const s = createConnection({ port, host: '127.0.0.1' }, () => s.write('PING\r\n'));
+    s.once('data', (d) => { s.destroy(); resolve(String(d).startsWith('+PONG')); });
+    s.once('error', () => resolve(false));
+  }), 20_000, 100);
+  if (!ok) {
+    await stopProcess(child, 'SIGKILL');
+    throw new Error(`redis-server did not start on ${port}; see ${path.join(dir, 'redis.log')}`);
+  }
+  return { url: `redis://127.0.0.1:${port}`, address: `127.0.0.1:${port}`, child, stop: () => stopProcess(child, 'SIGTERM', 5_000) };
+}

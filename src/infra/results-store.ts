@@ -1,6 +1,7 @@
 import type { Pool } from 'pg';
 import type { Campaign } from '../config/schema';
 import type { ReportSource } from '../core/report';
+import type { BackupResult } from '../core/backup';
 import type { MonitoringResult } from '../core/monitoring';
 import type { SpikeResult, StressResult } from '../core/stress';
 import { PHASES, type BaselinePhaseResult, type PhaseName, type PhaseOutcome, type TimelinePoint, type Verdict } from '../core/types';
@@ -169,6 +170,7 @@ export class ResultsStore {
       ...(children.stress ? { stress: children.stress as StressResult } : {}),
       ...(children.spike ? { spike: children.spike as SpikeResult } : {}),
       ...(children.monitoring ? { monitoring: children.monitoring as MonitoringResult } : {}),
+      ...(children.backup ? { backup: children.backup as BackupResult } : {}),
       baseline: { thresholds: (config.baseline?.thresholds ?? []).map((t) => (typeof t === 'string' ? t : `${t.threshold}${t.endpoint ? ` {endpoint: ${t.endpoint}}` : ''}${t.abortOnFail ? ' (abortOnFail)' : ''}`)), phases, timelines },
     };
   }

@@ -23,11 +23,12 @@ import { computeVerdict } from '../core/verdict';
 import { probe, store } from './proxies';
 import { runLoadStep, SYNC_START_MS } from './load-step';
 import { abortSignal, progressQuery, type AbortRequest } from './messages';
+import { runBackup } from './backup';
 import { runMonitoring } from './monitoring';
 import { spikeWorkflow, stressWorkflow, type SpikeResult, type StressResult } from './stress';
 
 /** Phases this release does not implement yet; they are recorded `not_run` and count against readiness. */
-const NOT_YET_AVAILABLE: PhaseName[] = ['backup', 'checklist'];
+const NOT_YET_AVAILABLE: PhaseName[] = ['checklist'];
 
 /** Runs one readiness campaign to a verdict and a report. */
 export async function readinessCampaignWorkflow(input: CampaignInput): Promise<CampaignResult> {
@@ -84,7 +85,11 @@ export async function readinessCampaignWorkflow(input: CampaignInput): Promise<C
     ? abortedOutcome(aborted)
     : (await runMonitoring(campaignId, campaign, stressResult && 'alertChecks' in stressResult ? stressResult.alertChecks ?? [] : [])).outcome);
 
-  // 5-6. Backup and checklist land in their own issues.
+  // 5. Backup drills: restore for real and prove the data; Redis persistence; service recovery.
+  enter('backup');
+  settle('backup', aborted ? abortedOutcome(aborted) : await runBackup(campaignId, campaign));
+
+  // 6. The checklist lands in its own issue.
   for (const phase of NOT_YET_AVAILABLE) {
     settle(phase, aborted
       ? abortedOutcome(aborted)

@@ -74,7 +74,8 @@ describe('readinessCampaignWorkflow', () => {
       expect(report.schemaVersion).toBe(1);
       expect(report.verdict.decision).toBe('NO_GO');
       expect(report.baseline.phases).toHaveLength(2);
-      expect(report.phases.backup).toEqual({ status: 'not_run', reason: 'not implemented in this release' });
+      expect(report.phases.backup).toEqual({ status: 'not_run', reason: 'no backup section in the campaign file (counts against readiness)' });
+      expect(report.phases.checklist).toEqual({ status: 'not_run', reason: 'not implemented in this release' });
       expect(readFileSync(path.join(result.reportDir, 'report.md'), 'utf8')).toContain('| Test | Users | P50 | P95 | P99 | Max | req/s | Errors | Assessment |');
 
       const desc = await handle.describe();

@@ -79,7 +79,7 @@ export function createStressActivities(deps: StressDeps) {
     },
 
     /** Stores the result document of a stress or spike phase (idempotent). */
-    async recordPhaseResult(input: { campaignId: string; phase: 'stress' | 'spike' | 'monitoring'; result: unknown }): Promise<void> {
+    async recordPhaseResult(input: { campaignId: string; phase: 'stress' | 'spike' | 'monitoring' | 'backup'; result: unknown }): Promise<void> {
       await deps.store.upsertPhaseResult(input.campaignId, input.phase, input.result);
       deps.logger.info({ campaignId: input.campaignId, phase: input.phase }, 'phase result recorded');
     },

@@ -1,0 +1,68 @@
+/**
+ * Backup drill activities. Connection URLs are read from the worker's environment by name; the drill's
+ * long steps heartbeat; a retried Postgres drill (worker crash) first drops the scratch database its
+ * previous attempt left, then starts over. Cancellation kills the running pg_dump / pg_restore.
+ */
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { BackupConfig } from '../../config/schema';
+import type { DrillResult } from '../../core/backup';
+import { parseDurationMs } from '../../core/duration';
+import { dropScratch, postgresDrill } from '../../backup/postgres';
+import { redisDrill } from '../../backup/redis';
+import { serviceRecoveryDrill } from '../../backup/service';
+import type { ActivityDeps } from '..';
+
+function fromEnv(ref: { fromEnv: string }, field: string): string {
+  const v = process.env[ref.fromEnv];
+  if (!v) throw ApplicationFailure.nonRetryable(`${field}: environment variable ${ref.fromEnv} is not set on the worker`, 'ConfigError');
+  return v;
+}
+
+export function createBackupActivities(deps: ActivityDeps) {
+  return {
+    async postgresBackupDrill(input: { campaignId: string; backup: BackupConfig }): Promise<DrillResult> {
+      const cfg = input.backup.postgres!;
+      const ctx = Context.current();
+      const sourceUrl = fromEnv(cfg.connection, 'backup.postgres.connection');
+      const scratchUrl = cfg.scratchConnection ? fromEnv(cfg.scratchConnection, 'backup.postgres.scratchConnection') : undefined;
+      const scratchDatabase = cfg.scratchDatabase ?? `readiness_drill_${input.campaignId.toLowerCase().replace(/[^a-z0-9]+/g, '_').slice(-40)}`;
+      if (ctx.info.attempt > 1) {
+        // A previous attempt died mid-drill: remove what it left (only if it is ours), then start over.
+        const left = await dropScratch(scratchUrl ?? sourceUrl, scratchDatabase).catch((e: Error) => `could not check: ${e.message}`);
+        deps.logger.warn({ scratchDatabase, left, attempt: ctx.info.attempt }, 'postgres drill retried: previous scratch database handled');
+      }
+      let step = 'start';
+      const beat = setInterval(() => ctx.heartbeat({ step }), 1_000);
+      try {
+        const r = await postgresDrill({
+          sourceUrl, scratchUrl, scratchDatabase, marker: input.campaignId, jobs: cfg.jobs,
+          maxRestoreMs: parseDurationMs(cfg.maxRestoreTime) ?? 0, rpoTargetMs: parseDurationMs(cfg.rpoTarget) ?? 0,
+          backupDirectory: cfg.backupDirectory, keep: cfg.keep, signal: ctx.cancellationSignal,
+          progress: (s) => {
+            step = s;
+            ctx.heartbeat({ step });
+          },
+        });
+        deps.logger.info({ status: r.status, timings: r.timings, rtoS: r.rtoS, rpoS: r.rpoS }, 'postgres drill');
+        return r;
+      } finally {
+        clearInterval(beat);
+      }
+    },
+
+    async redisBackupDrill(input: { backup: BackupConfig }): Promise<DrillResult> {
+      const cfg = input.backup.redis!;
+      const ctx = Context.current();
+      return redisDrill({ url: fromEnv(cfg.connection, 'backup.redis.connection'), role: cfg.role, timeoutMs: parseDurationMs(cfg.timeout) ?? 60_000, heartbeat: () => ctx.heartbeat() });
+    },
+
+    async serviceRecoveryDrill(input: { backup: BackupConfig; index: number }): Promise<DrillResult> {
+      const cfg = input.backup.serviceRecovery[input.index]!;
+      const ctx = Context.current();
+      return serviceRecoveryDrill({
+        name: cfg.name, command: cfg.command, healthUrl: cfg.healthUrl, maxRecoveryMs: parseDurationMs(cfg.maxRecoveryTime) ?? 120_000,
+        allowedCommands: deps.allowedCommands ?? [], heartbeat: () => ctx.heartbeat(), signal: ctx.cancellationSignal,
+      });
+    },
+  };
+}

@@ -1,0 +1,254 @@
+/**
+ * The PostgreSQL backup drill: dump from an exported snapshot, verify the archive, restore into a scratch
+ * database, and prove every table's rows and content equal the source *at that snapshot*. The source is
+ * only ever read (one REPEATABLE READ READ ONLY transaction); the scratch database is created, marked as
+ * ours, and dropped at the end, also on failure or cancellation.
+ */
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Client } from 'pg';
+import { compareTables, scratchNameProblem, statusFromFindings, tableInRestoreError, type DrillResult, type Finding } from '../core/backup';
+import { findPostgresBinDir } from '../infra/postgres';
+import { run } from '../infra/process';
+
+export interface PostgresDrillOptions {
+  sourceUrl: string;
+  scratchUrl?: string;
+  scratchDatabase: string;
+  /** Written as the scratch database's comment: only a database carrying it is ever dropped. */
+  marker: string;
+  jobs: number;
+  maxRestoreMs: number;
+  rpoTargetMs: number;
+  backupDirectory?: string;
+  keep: boolean;
+  signal?: AbortSignal;
+  /** Called between steps (and with the step's name) so the activity can heartbeat. */
+  progress?: (step: string) => void;
+}
+
+/** libpq environment for a URL, so no password ever appears on a command line. */
+export function libpqEnv(url: string, database?: string): NodeJS.ProcessEnv {
+  const u = new URL(url);
+  const host = u.searchParams.get('host') ?? decodeURIComponent(u.hostname);
+  return {
+    PGHOST: host, PGPORT: u.port || '5432', PGUSER: decodeURIComponent(u.username), PGPASSWORD: decodeURIComponent(u.password),
+    PGDATABASE: database ?? decodeURIComponent(u.pathname.slice(1)), ...(u.searchParams.get('sslmode') ? { PGSSLMODE: u.searchParams.get('sslmode')! } : {}),
+  };
+}
+
+const withDatabase = (url: string, db: string) => {
+  const u = new URL(url);
+  u.pathname = `/${encodeURIComponent(db)}`;
+  return u.toString();
+};
+
+/**
+ * A PostgreSQL client program (pg_dump, pg_restore): the newest /usr/lib/postgresql/<v>/bin first (a
+ * dump needs a pg_dump at least as new as the server), then the server binaries' directory, then PATH.
+ */
+async function pgBin(name: string): Promise<string> {
+  const root = '/usr/lib/postgresql';
+  const versioned = existsSync(root) ? readdirSync(root).sort((a, b) => Number(b) - Number(a)).map((v) => path.join(root, v, 'bin')) : [];
+  const serverDir = await findPostgresBinDir();
+  for (const dir of [...versioned, ...(serverDir ? [serverDir] : []), ...(process.env.PATH ?? '').split(path.delimiter)]) {
+    if (dir && existsSync(path.join(dir, name))) return path.join(dir, name);
+  }
+  return name;
+}
+
+const TABLES_SQL = `SELECT n.nspname AS schema, c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'
+  ORDER BY 1, 2`;
+
+/** Per table: row count and an order-independent hash of every row's text form. */
+export async function tableProofs(client: Client): Promise<Map<string, { rows: number; hash: string }>> {
+  const out = new Map<string, { rows: number; hash: string }>();
+  for (const t of (await client.query<{ schema: string; name: string }>(TABLES_SQL)).rows) {
+    const q = `${client.escapeIdentifier(t.schema)}.${client.escapeIdentifier(t.name)}`;
+    const r = await client.query<{ rows: string; hash: string }>(`SELECT count(*) AS rows, coalesce(md5(string_agg(md5(x::text), '' ORDER BY md5(x::text))), '') AS hash FROM ${q} x`);
+    out.set(`${t.schema}.${t.name}`, { rows: Number(r.rows[0]!.rows), hash: r.rows[0]!.hash });
+  }
+  return out;
+}
+
+/** Drops a scratch database, but only one this tool created (its comment carries the marker prefix). */
+export async function dropScratch(adminUrl: string, name: string): Promise<'dropped' | 'absent' | 'not_ours'> {
+  const admin = new Client({ connectionString: withDatabase(adminUrl, 'postgres') });
+  await admin.connect();
+  try {
+    const r = await admin.query<{ comment: string | null }>(`SELECT shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE datname = $1`, [name]);
+    if (!r.rowCount) return 'absent';
+    if (!r.rows[0]!.comment?.startsWith('readiness drill scratch')) return 'not_ours';
+    await admin.query(`DROP DATABASE IF EXISTS ${admin.escapeIdentifier(name)} WITH (FORCE)`);
+    return 'dropped';
+  } finally {
+    await admin.end();
+  }
+}
+
+const seconds = (ms: number) => Math.round(ms / 10) / 100;
+
+export async function postgresDrill(o: PostgresDrillOptions): Promise<DrillResult> {
+  const findings: Finding[] = [];
+  const result: DrillResult = {
+    id: 'postgres', title: 'PostgreSQL backup and restore drill', status: 'pass', timings: {}, rtoS: null, rpoS: null,
+    targets: { maxRestoreS: o.maxRestoreMs / 1000, rpoTargetS: o.rpoTargetMs / 1000 }, findings, evidence: {},
+  };
+  const scratchAdmin = o.scratchUrl ?? o.sourceUrl;
+  const sourceName = decodeURIComponent(new URL(o.sourceUrl).pathname.slice(1));
+  const sameServer = !o.scratchUrl || new URL(o.scratchUrl).host === new URL(o.sourceUrl).host;
+  const nameProblem = scratchNameProblem(o.scratchDatabase, sameServer ? sourceName : '');
+  if (nameProblem) return { ...result, status: 'error', findings: [{ severity: 'P1', message: nameProblem }] };
+
+  const work = mkdtempSync(path.join(tmpdir(), 'readiness-drill-'));
+  const archive = path.join(work, 'source.dump');
+  const source = new Client({ connectionString: o.sourceUrl, application_name: 'readiness-drill (read only)' });
+  let created = false;
+  try {
+    o.progress?.('snapshot');
+    await source.connect();
+    await source.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const snapshot = (await source.query<{ id: string }>('SELECT pg_export_snapshot() AS id')).rows[0]!.id;
+    result.evidence!.server = (await source.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]!.v;
+
+    // Dump from the snapshot while this transaction holds it; prove the source at that same snapshot.
+    o.progress?.('dump');
+    let t = Date.now();
+    const dump = await run(await pgBin('pg_dump'), ['-Fc', `--snapshot=${snapshot}`, '-f', archive], { env: { ...process.env, ...libpqEnv(o.sourceUrl) }, signal: o.signal });
+    result.timings!.dumpS = seconds(Date.now() - t);
+    if (dump.code !== 0) {
+      findings.push({ severity: 'P1', message: `pg_dump failed: ${dump.stderr.trim().split('\n').slice(-2).join(' ')}` });
+      return finish();
+    }
+    result.evidence!.archiveBytes = statSync(archive).size;
+    o.progress?.('source proof');
+    t = Date.now();
+    const sourceProofs = await tableProofs(source);
+    const sourceProofMs = Date.now() - t;
+    await source.query('COMMIT');
+
+    // The archive must be readable on its own.
+    const list = await run(await pgBin('pg_restore'), ['--list', archive], { signal: o.signal });
+    const entries = list.stdout.split('\n').filter((l) => l && !l.startsWith(';')).length;
+    result.evidence!.archiveEntries = entries;
+    if (list.code !== 0) {
+      findings.push({ severity: 'P1', message: `the archive is not readable (pg_restore --list): ${list.stderr.trim().slice(0, 300)}` });
+      return finish();
+    }
+
+    // A scratch database of our own: a leftover of ours from a crashed attempt is dropped; anyone else's is refused.
+    o.progress?.('scratch');
+    const leftover = await dropScratch(scratchAdmin, o.scratchDatabase);
+    if (leftover === 'not_ours') {
+      findings.push({ severity: 'P1', message: `scratch database "${o.scratchDatabase}" already exists and was not created by a drill: refusing to touch it` });
+      return finish();
+    }
+    const admin = new Client({ connectionString: withDatabase(scratchAdmin, 'postgres') });
+    await admin.connect();
+    try {
+      await admin.query(`CREATE DATABASE ${admin.escapeIdentifier(o.scratchDatabase)} TEMPLATE template0`);
+      created = true;
+      await admin.query(`COMMENT ON DATABASE ${admin.escapeIdentifier(o.scratchDatabase)} IS ${admin.escapeLiteral(`readiness drill scratch ${o.marker}`)}`);
+    } finally {
+      await admin.end();
+    }
+
+    // Restore, and time until the restored database answers a validation query (RTO).
+    o.progress?.('restore');
+    const scratchUrl = withDatabase(scratchAdmin, o.scratchDatabase);
+    const restoreStart = Date.now();
+    const restore = await run(await pgBin('pg_restore'), ['--exit-on-error', '--no-owner', '--no-privileges', `--jobs=${o.jobs}`, '-d', o.scratchDatabase, archive], {
+      env: { ...process.env, ...libpqEnv(scratchUrl, o.scratchDatabase) }, signal: o.signal,
+    });
+    result.timings!.restoreS = seconds(Date.now() - restoreStart);
+    const scratch = new Client({ connectionString: scratchUrl });
+    await scratch.connect();
+    try {
+      await scratch.query('SELECT 1');
+      if (restore.code === 0) result.rtoS = seconds(Date.now() - restoreStart);
+      if (restore.code !== 0) {
+        const table = tableInRestoreError(restore.stderr);
+        findings.push({ severity: 'P1', message: `restore failed${table ? ` on table ${table}` : ''}: ${restore.stderr.trim().split('\n').filter((l) => /error|ERROR|DETAIL/.test(l)).slice(0, 3).join(' ').slice(0, 400)}` });
+      }
+      o.progress?.('verify');
+      t = Date.now();
+      const restoredProofs = await tableProofs(scratch);
+      result.timings!.verifyS = seconds(sourceProofMs + Date.now() - t);
+      result.tables = compareTables(sourceProofs, restoredProofs);
+    } finally {
+      await scratch.end();
+    }
+    const bad = result.tables.filter((x) => !x.match);
+    for (const b of bad) {
+      findings.push({ severity: 'P1', message: `table ${b.name}: ${b.restoredRows === null ? 'missing after restore' : `${b.restoredRows} of ${b.sourceRows} rows restored${b.restoredRows === b.sourceRows ? ', content differs' : ''}`}` });
+    }
+    if (result.tables.length === 0) findings.push({ severity: 'P2', message: 'the source has no user tables: nothing was proven' });
+    if (typeof result.rtoS === 'number' && result.rtoS * 1000 > o.maxRestoreMs) findings.push({ severity: 'P1', message: `RTO ${result.rtoS} s exceeds maxRestoreTime ${o.maxRestoreMs / 1000} s` });
+
+    await freshness();
+    return finish();
+  } catch (err) {
+    findings.push({ severity: 'P1', message: `drill did not complete: ${(err as Error).message}` });
+    return finish('error');
+  } finally {
+    await source.end().catch(() => undefined);
+    rmSync(work, { recursive: true, force: true });
+    if (created && !o.keep) {
+      const dropped = await dropScratch(scratchAdmin, o.scratchDatabase).catch((e: Error) => `failed: ${e.message}`);
+      result.evidence!.scratch = `${o.scratchDatabase}: ${dropped}`;
+    } else if (created) {
+      result.evidence!.scratch = `${o.scratchDatabase}: kept`;
+    }
+  }
+
+  function finish(status?: DrillResult['status']): DrillResult {
+    result.status = status ?? statusFromFindings(findings);
+    return result;
+  }
+
+  /** Backup freshness (RPO) and WAL archiving, from the source server's own view. */
+  async function freshness(): Promise<void> {
+    o.progress?.('freshness');
+    const ages: number[] = [];
+    if (o.backupDirectory) {
+      let newest = 0;
+      let files = 0;
+      try {
+        for (const f of readdirSync(o.backupDirectory)) {
+          const st = statSync(path.join(o.backupDirectory, f));
+          if (st.isFile() && st.size > 0) {
+            files++;
+            newest = Math.max(newest, st.mtimeMs);
+          }
+        }
+      } catch (err) {
+        findings.push({ severity: 'P1', message: `backup directory ${o.backupDirectory} is not readable: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+      }
+      result.evidence!.backupFiles = files;
+      if (files === 0) findings.push({ severity: 'P1', message: `no automated backup found in ${o.backupDirectory}` });
+      else ages.push(Date.now() - newest);
+    } else {
+      findings.push({ severity: 'P2', message: 'backup freshness not checked (no backupDirectory): this drill proves a dump restores, not that backups are taken' });
+    }
+    const c = new Client({ connectionString: o.sourceUrl });
+    await c.connect();
+    try {
+      const mode = (await c.query<{ v: string }>("SELECT current_setting('archive_mode') AS v")).rows[0]!.v;
+      const archiver = (await c.query<{ archived_count: string; failed_count: string; last_archived_time: Date | null; last_failed_time: Date | null }>('SELECT archived_count, failed_count, last_archived_time, last_failed_time FROM pg_stat_archiver')).rows[0]!;
+      result.evidence!.walArchiving = { archiveMode: mode, archived: Number(archiver.archived_count), failed: Number(archiver.failed_count), lastArchived: archiver.last_archived_time, lastFailed: archiver.last_failed_time };
+      if (mode === 'off') findings.push({ severity: 'P2', message: 'WAL archiving is off: no point-in-time recovery; the data-loss window is the age of the last backup' });
+      else {
+        if (archiver.last_failed_time && (!archiver.last_archived_time || archiver.last_failed_time > archiver.last_archived_time)) findings.push({ severity: 'P1', message: `WAL archiving is failing (last failure ${archiver.last_failed_time.toISOString()})` });
+        if (archiver.last_archived_time) ages.push(Date.now() - archiver.last_archived_time.getTime());
+      }
+    } finally {
+      await c.end();
+    }
+    if (ages.length) {
+      result.rpoS = Math.round(Math.min(...ages) / 1000);
+      if (result.rpoS * 1000 > o.rpoTargetMs) findings.push({ severity: 'P1', message: `RPO ${result.rpoS} s: the newest backup is older than rpoTarget ${o.rpoTargetMs / 1000} s` });
+    }
+  }
+}
