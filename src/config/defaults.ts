@@ -6,7 +6,7 @@ import type { Campaign, CampaignInput } from './schema';
  * The demo campaign: the hand-run campaign's smoke / normal / peak / endurance phases, progressive stress
  * and a spike, compressed to seconds and scaled to the bundled demo target. `scale` multiplies every duration (tests use < 1).
  */
-export function demoCampaign(baseUrl: string, scale = 1): Campaign {
+export function demoCampaign(baseUrl: string, scale = 1, opts: { databaseEnv?: string } = {}): Campaign {
   const d = (text: string) => formatDurationMs(Math.max(1000, Math.round((parseDurationMs(text) ?? 0) * scale / 1000) * 1000));
   const input: CampaignInput = {
     apiVersion: 'readiness/v1',
@@ -35,6 +35,8 @@ export function demoCampaign(baseUrl: string, scale = 1): Campaign {
     // The hand-run campaign's progressive stress (200 users +100 every 2 m), scaled to the demo target.
     stress: { startUsers: 20, stepUsers: 20, stepDuration: d('6s'), maxUsers: 200, stopWhen: ['error_rate>0.01', 'p(95)>1000'] },
     spike: { users: 150, duration: d('10s'), baselineUsers: 10, baselineDuration: d('10s'), recovery: { within: d('20s'), windows: 2, window: '1s', tolerance: 0.5 } },
+    // The restore drill on the demo target's own database (named by an environment variable, as in production).
+    ...(opts.databaseEnv ? { backup: { postgres: { connection: { fromEnv: opts.databaseEnv }, maxRestoreTime: '5m', rpoTarget: '24h' } } } : {}),
   };
   const result = validateCampaign(input);
   if (!result.ok) throw new Error(`built-in demo campaign is invalid: ${result.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);

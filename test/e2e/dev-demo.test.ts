@@ -61,6 +61,11 @@ describe('readiness demo', () => {
     const report = JSON.parse(readFileSync(path.join(last.reportDir, 'report.json'), 'utf8'));
     expect(report.baseline.phases.map((p: { name: string }) => p.name)).toEqual(['smoke', 'normal', 'peak', 'endurance']);
     expect(readFileSync(path.join(last.reportDir, 'report.md'), 'utf8')).toContain('| smoke | 5 |');
+    // The restore drill ran on the demo's own database while the campaign wrote to it: every table proven.
+    expect(report.phases.backup.status).toBe('pass');
+    const pg = report.backup.drills[0];
+    expect(pg.tables.length).toBeGreaterThan(3);
+    expect(pg.tables.every((t: { match: boolean }) => t.match)).toBe(true);
     expect(r.stdout).toContain('verdict: NO_GO');
   });
 });

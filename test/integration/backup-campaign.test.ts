@@ -82,3 +82,17 @@ test('when a campaign has a backup section, then the drills run on the worker, s
   const json = JSON.parse(readFileSync(path.join(result.reportDir, 'report.json'), 'utf8')) as { backup: BackupResult };
   expect(json.backup.drills).toHaveLength(2);
 });
+
+test('when a drill\'s connection variable is not set on the worker, then the drill is an error naming the variable and the phase fails', async () => {
+  delete process.env.DRILL_MISSING_URL;
+  const r = validateCampaign({
+    apiVersion: 'readiness/v1', name: `backup-${uid()}`, target: { baseUrl: 'http://127.0.0.1:9' }, scenario: { requests: [{ name: 'home', method: 'GET', path: '/' }] },
+    backup: { postgres: { connection: { fromEnv: 'DRILL_MISSING_URL' } } },
+  });
+  if (!r.ok) throw new Error(JSON.stringify(r.problems));
+  const handle = await startCampaign(client, r.campaign, { taskQueue });
+  const result = await handle.result();
+  expect(result.phases.backup.status).toBe('fail');
+  const stored = (await pool.query('SELECT result FROM phase_results WHERE campaign_id = $1 AND phase = $2', [handle.workflowId, 'backup'])).rows[0].result as BackupResult;
+  expect(stored.drills[0]).toMatchObject({ id: 'postgres', status: 'error', findings: [{ severity: 'P1', message: 'could not run: backup.postgres.connection: environment variable DRILL_MISSING_URL is not set on the worker' }] });
+});

@@ -161,6 +161,20 @@ describe('PostgreSQL drill', () => {
     expect(stale.findings.find((f) => f.message.startsWith('RPO'))?.message).toMatch(/^RPO 2592\d\d s: the newest backup is older than rpoTarget 86400 s$/);
   });
 
+  test('when a crashed attempt left its scratch database behind, then the next attempt drops it (it carries the drill mark) and completes', async () => {
+    const db = await sourceDb(100);
+    const scratch = `readiness_drill_${db}`;
+    const a = admin();
+    await a.connect();
+    await a.query(`CREATE DATABASE ${scratch}`);
+    await a.query(`COMMENT ON DATABASE ${scratch} IS 'readiness drill scratch crashed-attempt'`);
+    await a.end();
+    const r = await drill(db);
+    expect(r.status).not.toBe('fail');
+    expect(r.tables!.every((t) => t.match)).toBe(true);
+    expect(await databases()).not.toContain(scratch);
+  });
+
   test('when the scratch name is the source or an existing database not made by a drill, then nothing is created or dropped', async () => {
     const db = await sourceDb(10);
     const same = await drill(db, { scratchDatabase: db });

@@ -35,7 +35,9 @@ export async function demoCommand(flags: DevFlags & { scale: number; json?: bool
     const connection = await Connection.connect({ address: stack.address });
     try {
       const client = new Client({ connection, namespace: stack.namespace });
-      const handle = await startCampaign(client, demoCampaign(baseUrl, flags.scale));
+      // The in-process worker reads the demo database's URL from its environment: only the name travels.
+      process.env.READINESS_DEMO_DATABASE_URL = stack.databaseUrl;
+      const handle = await startCampaign(client, demoCampaign(baseUrl, flags.scale, { databaseEnv: 'READINESS_DEMO_DATABASE_URL' }));
       process.stderr.write(`started campaign ${handle.workflowId}\nWeb UI: ${workflowUrl(stack.uiUrl, stack.namespace, handle.workflowId)}\n`);
       const result = await followCampaign(handle);
       process.stdout.write(`verdict: ${result.decision} (score ${result.scorePct}%)\n`);
