@@ -136,7 +136,7 @@ describe('load engine', () => {
           { name: 'busy', method: 'GET', path: '/busy' },
         ],
       };
-      const { summary } = await run(target.url, scenario, { users: 4, duration: '2s' });
+      const { summary } = await run(target.url, scenario, { users: 8, duration: '3s' });
       const ep = Object.fromEntries(summary.endpoints.map((e) => [e.name, e]));
       expect(ep.big.errorKinds.body_too_large).toBe(ep.big.requests);
       expect(ep.hang.errorKinds.timeout).toBeGreaterThan(0);
