@@ -73,7 +73,7 @@ const destroyAll = () => Promise.all(allConnections.map((c) => c.client.destroy(
 function classify(err: unknown): string {
   const code = (err as { code?: string }).code ?? '';
   if (code === 'body_too_large') return code;
-  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') return 'timeout';
+  if (code === 'request_timeout' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') return 'timeout';
   if (code === 'UND_ERR_SOCKET') return 'socket';
   if (code === 'UND_ERR_DESTROYED' || code === 'UND_ERR_ABORTED') return 'aborted';
   return code || (err as Error).name || 'error';
@@ -81,6 +81,23 @@ function classify(err: unknown): string {
 
 class BodyTooLarge extends Error {
   code = 'body_too_large';
+}
+
+class RequestTimeout extends Error {
+  code = 'request_timeout';
+}
+
+/**
+ * Every exchange ever made, for the timeout sweep. undici's header/body timers run on a coarse clock (about
+ * 0.5-1 s resolution), so a 300 ms requestTimeout would fire near 1 s; the sweep aborts a request whose
+ * deadline passed within a few tens of ms, with no timer per request. undici's timers stay as a backstop.
+ */
+const exchanges: Exchange[] = [];
+const SWEEP_MS = Math.max(10, Math.min(50, Math.floor(plan.requestTimeoutMs / 10)));
+let sweepTimer: NodeJS.Timeout | undefined;
+function sweep(): void {
+  const now = nowMs();
+  for (let i = 0; i < exchanges.length; i++) exchanges[i]!.expire(now);
 }
 
 type DispatchOptions = Dispatcher.DispatchOptions;
@@ -127,12 +144,26 @@ class Exchange {
   /** Open model: the intended start (epoch ms); NaN in the closed model. */
   private intendedMs = NaN;
   private conn: Connection | undefined;
+  /** When the request times out (dispatch + requestTimeout). */
+  private deadlineMs = Infinity;
 
   constructor(
     /** Captured values of the user (closed model); a fresh one per iteration in the open model. */
     public session: Session,
     private readonly done: (responded: boolean) => void,
-  ) {}
+  ) {
+    exchanges.push(this);
+    sweepTimer ??= setInterval(sweep, SWEEP_MS);
+  }
+
+  /** Aborts the request in flight if its deadline has passed (called by the sweep). */
+  expire(now: number): void {
+    if (this.active && now >= this.deadlineMs) {
+      this.deadlineMs = Infinity;
+      if (this.abort) this.abort(new RequestTimeout(`no complete response within ${plan.requestTimeoutMs} ms`));
+      else this.conn?.client.destroy(new RequestTimeout(`not sent within ${plan.requestTimeoutMs} ms`)).catch(() => undefined);
+    }
+  }
 
   send(intendedMs = NaN): void {
     const request = scenario.pick(random, this.session);
@@ -146,6 +177,7 @@ class Exchange {
     this.intendedMs = intendedMs;
     this.active = true;
     this.sentMs = nowMs();
+    this.deadlineMs = this.sentMs + plan.requestTimeoutMs;
     this.conn = acquire();
     this.conn.client.dispatch(opts, this as unknown as Dispatcher.DispatchHandler);
   }
@@ -187,7 +219,9 @@ class Exchange {
 
   private finish(err: Error | undefined): void {
     this.active = false;
-    idleConnections.push(this.conn!);
+    this.deadlineMs = Infinity;
+    // A connection destroyed under a request (a timeout before it was written) is not reused.
+    if (!this.conn!.client.destroyed) idleConnections.push(this.conn!);
     this.conn = undefined;
     const { request } = this;
     let status: number | undefined = this.status;
@@ -414,6 +448,7 @@ async function main(): Promise<void> {
     else await runOpen();
   } finally {
     if (flushTimer) clearTimeout(flushTimer);
+    if (sweepTimer) clearInterval(sweepTimer);
     tick('done');
     await destroyAll().catch(() => undefined);
   }

@@ -149,6 +149,20 @@ describe('load engine', () => {
     }
   });
 
+  test('when the target never answers, then a 300 ms request timeout fires near 300 ms (not on undici\'s coarse 1 s clock)', async () => {
+    const target = await startTarget(() => { /* never answers */ });
+    try {
+      const { summary } = await run(target.url, { requestTimeout: '300ms', requests: [{ name: 'hang', method: 'GET', path: '/hang' }] }, { users: 1, duration: '3s' });
+      const timeouts = summary.endpoints[0]!.errorKinds.timeout ?? 0;
+      // Each cycle is the 300 ms timeout plus the 50 ms pause after a failed request: about 8 in 3 s
+      // (undici's own timers alone would give about 3).
+      expect(timeouts).toBeGreaterThanOrEqual(7);
+      expect(timeouts).toBeLessThanOrEqual(9);
+    } finally {
+      await target.close();
+    }
+  });
+
   test('when a phase is split across generators, then the merged counts and histogram equal the sum of the parts', async () => {
     const target = await startTarget(delayed(2));
     try {
