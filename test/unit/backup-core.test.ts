@@ -1,6 +1,5 @@
-import { parseCampaignYaml } from '../../src/config/load';
 import { backupOutcome, compareTables, scratchNameProblem, statusFromFindings, tableInRestoreError } from '../../src/core/backup';
-import { ConfigError } from '../../src/core/errors';
+import { MINIMAL_YAML, yamlProblems } from '../helpers/config';
 import { commandAllowed } from '../../src/backup/service';
 import { libpqEnv } from '../../src/backup/postgres';
 
@@ -52,16 +51,7 @@ describe('backup judgements', () => {
 });
 
 describe('backup section validation', () => {
-  const base = 'apiVersion: readiness/v1\nname: b\ntarget: { baseUrl: http://127.0.0.1:8080 }\nscenario: { requests: [{ name: home, method: GET, path: / }] }\n';
-  const problems = (extra: string): string[] => {
-    try {
-      parseCampaignYaml(base + extra);
-      return [];
-    } catch (err) {
-      if (err instanceof ConfigError) return err.problems.map((p) => `${p.path}: ${p.message}`);
-      throw err;
-    }
-  };
+  const problems = (extra: string) => yamlProblems(MINIMAL_YAML + extra);
   test.each([
     ['backup: { postgres: { connection: "postgres://u:secret@h/db" } }', 'backup.postgres.connection:'],
     ['backup: { postgres: { connection: { fromEnv: DB_URL }, scratchDatabase: "Prod DB" } }', 'backup.postgres.scratchDatabase: scratchDatabase must be a lowercase identifier'],

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseCampaignYaml, loadCampaignFile } from '../../src/config/load';
 import { demoCampaign } from '../../src/config/defaults';
-import { ConfigError } from '../../src/core/errors';
+import { yamlProblems } from '../helpers/config';
 
 const VALID = `
 apiVersion: readiness/v1
@@ -25,15 +25,7 @@ baseline:
   thresholds: ["p(95)<500", "error_rate<0.01"]
 `;
 
-function problemsOf(text: string): string[] {
-  try {
-    parseCampaignYaml(text);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems.map((p) => `${p.path}: ${p.message}`);
-    throw err;
-  }
-  return [];
-}
+const problemsOf = yamlProblems;
 
 describe('campaign validation', () => {
   test('when the file is valid, then defaults are applied and secrets stay references', () => {

@@ -1,5 +1,5 @@
 import { parseCampaignYaml } from '../../src/config/load';
-import { ConfigError } from '../../src/core/errors';
+import { MINIMAL_YAML, yamlProblems } from '../helpers/config';
 import { check, isBroadSilence, maturityLevel, monitoringOutcome, parseExposition, parsePromDuration, retentionTimeMs, type CheckResult } from '../../src/core/monitoring';
 
 const c = (id: string, status: CheckResult['status'], severity: CheckResult['severity'] = 'P1') =>
@@ -63,21 +63,8 @@ describe('monitoring judgements', () => {
 });
 
 describe('monitoring section validation', () => {
-  const base = `
-apiVersion: readiness/v1
-name: mon
-target: { baseUrl: http://127.0.0.1:8080 }
-scenario: { requests: [{ name: home, method: GET, path: / }] }
-`;
-  const problems = (extra: string): string[] => {
-    try {
-      parseCampaignYaml(base + extra);
-      return [];
-    } catch (err) {
-      if (err instanceof ConfigError) return err.problems.map((p) => `${p.path}: ${p.message}`);
-      throw err;
-    }
-  };
+  const base = MINIMAL_YAML;
+  const problems = (extra: string) => yamlProblems(base + extra);
 
   test('when the monitoring section is valid, then defaults apply (target level 2, no probe, 15d retention)', () => {
     const c = parseCampaignYaml(`${base}monitoring: { prometheus: { url: http://127.0.0.1:9090 }, alertmanager: { url: http://127.0.0.1:9093 } }\n`);

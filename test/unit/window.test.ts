@@ -1,5 +1,5 @@
 import { parseCampaignYaml } from '../../src/config/load';
-import { ConfigError } from '../../src/core/errors';
+import { yamlProblems } from '../helpers/config';
 import { insideWindow, nextLocalTime, windowDecision, windowLengthMinutes, zoneOffsetMs, type RunWindow } from '../../src/core/window';
 
 const at = (iso: string) => Date.parse(iso);
@@ -86,15 +86,7 @@ target: { baseUrl: http://127.0.0.1:8080 }
 scenario: { requests: [{ name: home, method: GET, path: / }] }
 stress: { startUsers: 10, stepUsers: 10, maxUsers: 20, stepDuration: ${stepDuration}, window: ${window} }
 `;
-  const problems = (text: string): string[] => {
-    try {
-      parseCampaignYaml(text);
-      return [];
-    } catch (err) {
-      if (err instanceof ConfigError) return err.problems.map((p) => `${p.path}: ${p.message}`);
-      throw err;
-    }
-  };
+  const problems = yamlProblems;
 
   test('when the window is valid, then it is kept as written', () => {
     expect(parseCampaignYaml(campaign('{ start: "22:00", end: "06:00", timezone: Europe/Berlin }')).stress?.window).toEqual(night);
