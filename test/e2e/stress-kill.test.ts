@@ -3,25 +3,16 @@
  * and prove the stress result is whole: every level once, in order, none lost or doubled, and the killed
  * step resumed from its checkpoint.
  */
-import { mkdtempSync } from 'node:fs';
-import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
 import { startCampaign } from '../../src/cli/campaign-runner';
 import { validateCampaign } from '../../src/config/load';
 import type { StressResult } from '../../src/core/stress';
-import { spawnWorker, stopWorker } from '../helpers/cli';
-import { testEnv, testPool, uid } from '../helpers/env';
+import { killableWorker } from '../helpers/cli';
+import { uid } from '../helpers/env';
 import { startCapacityServer } from '../helpers/target';
 
 test('when the worker is SIGKILLed mid-step, then the stress result has every step exactly once and the step resumed', async () => {
-  const dir = mkdtempSync(path.join(testEnv.dir, 'stress-kill-'));
-  const env = { TEMPORAL_ADDRESS: testEnv.temporalAddress, DATABASE_URL: testEnv.databaseUrl, READINESS_REPORT_DIR: dir };
   const target = await startCapacityServer(4, 10, 100);
-  const connection = await Connection.connect({ address: testEnv.temporalAddress });
-  const client = new Client({ connection });
-  const pool = testPool();
-  const first = await spawnWorker(env);
-  let second: Awaited<ReturnType<typeof spawnWorker>> | undefined;
+  const { client, pool, kill, startAnother, close } = await killableWorker('stress-kill');
   try {
     const parsed = validateCampaign({
       apiVersion: 'readiness/v1', name: `skill-${uid()}`, target: { baseUrl: target.url },
@@ -38,8 +29,8 @@ test('when the worker is SIGKILLed mid-step, then the stress result has every st
       if (Date.now() > deadline) throw new Error('step 2 never ran');
       await new Promise((r) => setTimeout(r, 200));
     }
-    await stopWorker(first, 'SIGKILL');
-    second = await spawnWorker(env);
+    await kill();
+    await startAnother();
     const result = await handle.result();
     expect(result.phases.stress.status).toBe('pass');
     const st = (await pool.query('SELECT result FROM phase_results WHERE campaign_id = $1 AND phase = $2', [handle.workflowId, 'stress'])).rows[0].result as StressResult;
@@ -51,10 +42,7 @@ test('when the worker is SIGKILLed mid-step, then the stress result has every st
     expect(killed.attempt).toBeGreaterThanOrEqual(2);
     expect(killed.resumed_from_ms).toBeGreaterThanOrEqual(3_000);
   } finally {
-    if (second) await stopWorker(second);
-    await stopWorker(first).catch(() => undefined);
+    await close();
     await target.close();
-    await connection.close();
-    await pool.end();
   }
 });

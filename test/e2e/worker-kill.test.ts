@@ -3,30 +3,23 @@
  * prove the campaign completes, the phase resumed from its heartbeated checkpoint (it did not start
  * over) and no result row is duplicated.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { startCampaign } from '../../src/cli/campaign-runner';
 import { validateCampaign } from '../../src/config/load';
 import type { SliceCheckpoint } from '../../src/activities/load';
 import { Metrics } from '../../src/engine/metrics';
 import type { BaselinePhaseResult } from '../../src/core/types';
-import { spawnWorker, stopWorker } from '../helpers/cli';
-import { testEnv, testPool, uid } from '../helpers/env';
+import { killableWorker } from '../helpers/cli';
+import { uid } from '../helpers/env';
 import { delayed, startTarget } from '../helpers/target';
 
 const PHASE_S = 12;
 
 test('when the worker is SIGKILLed mid-phase, then a new worker resumes the phase from its checkpoint and nothing is counted twice', async () => {
-  const dir = mkdtempSync(path.join(testEnv.dir, 'kill-'));
-  const env = { TEMPORAL_ADDRESS: testEnv.temporalAddress, DATABASE_URL: testEnv.databaseUrl, READINESS_REPORT_DIR: dir };
   const target = await startTarget(delayed(3));
-  const connection = await Connection.connect({ address: testEnv.temporalAddress });
-  const client = new Client({ connection });
-  const pool = testPool();
-  const first = await spawnWorker(env);
-  let second: Awaited<ReturnType<typeof spawnWorker>> | undefined;
+  const { client, pool, kill, startAnother, close } = await killableWorker('kill');
   try {
     const parsed = validateCampaign({
       apiVersion: 'readiness/v1', name: `kill-${uid()}`, target: { baseUrl: target.url },
@@ -47,12 +40,12 @@ test('when the worker is SIGKILLed mid-phase, then a new worker resumes the phas
       if (payload) checkpoint = defaultPayloadConverter.fromPayload<SliceCheckpoint>(payload);
       await new Promise((r) => setTimeout(r, 200));
     }
-    await stopWorker(first, 'SIGKILL');
+    await kill();
     const sentBeforeKill = target.requests();
     await new Promise((r) => setTimeout(r, 500));
     expect(target.requests()).toBe(sentBeforeKill);
 
-    second = await spawnWorker(env);
+    await startAnother();
     const result = await handle.result();
     expect(result.phases.baseline.status).toBe('pass');
 
@@ -81,10 +74,7 @@ test('when the worker is SIGKILLed mid-phase, then a new worker resumes the phas
     mkdirSync(results, { recursive: true });
     writeFileSync(path.join(results, 'worker-kill.json'), `${JSON.stringify({ phaseS: PHASE_S, resumedFromMs: phase.resumedFromMs, attempt: phase.attempt, lostRequests: lost, lostMs: Math.round((lost / rate) * 1000), requests: phase.requests }, null, 2)}\n`);
   } finally {
-    if (second) await stopWorker(second);
-    await stopWorker(first).catch(() => undefined);
+    await close();
     await target.close();
-    await connection.close();
-    await pool.end();
   }
 });

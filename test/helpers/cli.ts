@@ -1,5 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { testEnv, testPool } from './env';
 
 /** The built CLI (`npm run build` first; `npm test` does). */
 export const CLI = path.join(__dirname, '..', '..', 'bin', 'readiness.js');
@@ -45,4 +48,30 @@ export async function stopWorker(child: ChildProcess, signal: NodeJS.Signals = '
   const exited = new Promise((r) => child.once('exit', r));
   child.kill(signal);
   await exited;
+}
+
+/**
+ * For SIGKILL tests: a `readiness worker` process on the shared dev server, a client and a results pool.
+ * `kill()` SIGKILLs it, `startAnother()` starts a replacement; `close()` stops whatever is left.
+ */
+export async function killableWorker(prefix: string) {
+  const env = { TEMPORAL_ADDRESS: testEnv.temporalAddress, DATABASE_URL: testEnv.databaseUrl, READINESS_REPORT_DIR: mkdtempSync(path.join(testEnv.dir, `${prefix}-`)) };
+  const connection = await Connection.connect({ address: testEnv.temporalAddress });
+  const pool = testPool();
+  const first = await spawnWorker(env);
+  let second: ChildProcess | undefined;
+  return {
+    client: new Client({ connection }),
+    pool,
+    kill: () => stopWorker(first, 'SIGKILL'),
+    startAnother: async () => {
+      second = await spawnWorker(env);
+    },
+    close: async () => {
+      if (second) await stopWorker(second);
+      await stopWorker(first).catch(() => undefined);
+      await connection.close();
+      await pool.end();
+    },
+  };
 }
