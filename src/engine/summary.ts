@@ -50,6 +50,9 @@ export interface PhaseSummaryInput {
   generators: number;
   thresholds: ThresholdEntry[];
   aborted: boolean;
+  /** A generator stopped early on an abortOnFail threshold: the phase fails. */
+  stoppedEarly?: boolean;
+  /** Informational notes (late start, clock skew, early stop): they never decide the assessment. */
   notes?: string[];
   resumedFromMs: number;
   attempt: number;
@@ -86,7 +89,7 @@ export function summarizePhase(input: PhaseSummaryInput): BaselinePhaseResult {
     eluMean: input.health.eluMean, achievedRate, intendedRate,
   });
   const notes = [...(input.notes ?? []), ...gen.reasons];
-  const assessment = input.aborted ? 'aborted' : !gen.valid ? 'invalid' : totals.requests > 0 && thresholds.every((t) => t.ok) && !(input.notes?.length) ? 'pass' : 'fail';
+  const assessment = input.aborted ? 'aborted' : !gen.valid ? 'invalid' : totals.requests > 0 && thresholds.every((t) => t.ok) && !input.stoppedEarly ? 'pass' : 'fail';
   const uncorrected = metrics.hasUncorrected() ? latencySummary(metrics.latency(undefined, { uncorrected: true })) : undefined;
   return {
     name: input.name, model: plan.model, users: plan.users, durationS: r3(durationS), requests: totals.requests, errors: totals.errors,

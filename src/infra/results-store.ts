@@ -24,6 +24,9 @@ export interface SliceRecord {
   resumedFromMs: number;
   attempt: number;
   aborted: boolean;
+  /** Stopped early by an abortOnFail threshold: fails the phase. */
+  stoppedEarly: boolean;
+  /** Informational (late start, clock skew, why it stopped). */
   notes: string[];
 }
 
@@ -72,12 +75,12 @@ export class ResultsStore {
   /** Stores a generator's final measurements for a phase (idempotent per slice). */
   async upsertSlice(campaignId: string, phase: string, rec: SliceRecord): Promise<void> {
     await this.pool.query(
-      `INSERT INTO load_slices (campaign_id, phase_name, slice, metrics, health, elapsed_ms, resumed_from_ms, attempt, aborted, notes)
+      `INSERT INTO load_slices (campaign_id, phase_name, slice, metrics, health, elapsed_ms, resumed_from_ms, attempt, aborted, stopped_early, notes)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
        ON CONFLICT (campaign_id, phase_name, slice) DO UPDATE
          SET metrics = EXCLUDED.metrics, health = EXCLUDED.health, elapsed_ms = EXCLUDED.elapsed_ms, resumed_from_ms = EXCLUDED.resumed_from_ms,
-             attempt = EXCLUDED.attempt, aborted = EXCLUDED.aborted, notes = EXCLUDED.notes, recorded_at = now()`,
-      [campaignId, phase, rec.slice, JSON.stringify(rec.metrics), JSON.stringify(rec.health), Math.round(rec.elapsedMs), Math.round(rec.resumedFromMs), rec.attempt, rec.aborted, JSON.stringify(rec.notes)],
+             attempt = EXCLUDED.attempt, aborted = EXCLUDED.aborted, stopped_early = EXCLUDED.stopped_early, notes = EXCLUDED.notes, recorded_at = now()`,
+      [campaignId, phase, rec.slice, JSON.stringify(rec.metrics), JSON.stringify(rec.health), Math.round(rec.elapsedMs), Math.round(rec.resumedFromMs), rec.attempt, rec.aborted, rec.stoppedEarly, JSON.stringify(rec.notes)],
     );
   }
 
@@ -86,7 +89,7 @@ export class ResultsStore {
     const r = await this.pool.query(`SELECT * FROM load_slices WHERE campaign_id = $1 AND phase_name = $2 ORDER BY slice`, [campaignId, phase]);
     return r.rows.map((row) => ({
       slice: row.slice, metrics: row.metrics, health: row.health, elapsedMs: row.elapsed_ms, resumedFromMs: row.resumed_from_ms,
-      attempt: row.attempt, aborted: row.aborted, notes: row.notes,
+      attempt: row.attempt, aborted: row.aborted, stoppedEarly: row.stopped_early, notes: row.notes,
     }));
   }
 

@@ -131,6 +131,18 @@ describe('campaign validation of load features', () => {
 });
 
 describe('phase summary and report', () => {
+  test('when a generator only left notes (late start, clock skew), then the phase still passes; an abortOnFail early stop fails it', () => {
+    const m = new Metrics();
+    for (let i = 0; i < 100; i++) m.record('get-goal', 200, true, 10_000);
+    const input = {
+      name: 'p', plan: { ...base, model: 'closed' as const, users: 10 }, metrics: m, elapsedMs: 10_000, generators: 2, aborted: false, resumedFromMs: 0, attempt: 1,
+      health: { threads: 1, eventLoopDelayP99Ms: 1, eluMean: 0.1, schedulerLagP99Ms: 0 }, thresholds: ['p(95)<500'],
+      notes: ['generator 1 started 1500 ms after the shared start'],
+    };
+    expect(summarizePhase(input)).toMatchObject({ assessment: 'pass', notes: ['generator 1 started 1500 ms after the shared start'] });
+    expect(summarizePhase({ ...input, stoppedEarly: true }).assessment).toBe('fail');
+  });
+
   test('when measurements are summarised, then endpoints, error breakdown and scoped thresholds come out, and report.md has the endpoint table', () => {
     const m = new Metrics();
     for (let i = 0; i < 90; i++) m.record('get-goal', 200, true, 10_000);

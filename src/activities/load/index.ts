@@ -41,6 +41,8 @@ export interface SliceCheckpoint {
   metrics: EncodedMetrics;
   health: GeneratorHealth;
   notes: string[];
+  /** Stopped early by an abortOnFail threshold. */
+  stoppedEarly?: boolean;
   /** True once the load has finished and only storing is left. */
   done: boolean;
 }
@@ -78,7 +80,7 @@ function mergeHealth(list: GeneratorHealth[]): GeneratorHealth {
  * Merges the stored slices of a phase or step: histograms and counters merged (never averaged), health
  * combined, the longest elapsed time and the highest attempt. Used by finalizing and by stress steps.
  */
-export function mergeSlices(slices: SliceRecord[]): { metrics: Metrics; health: GeneratorHealth; elapsedMs: number; resumedFromMs: number; attempt: number; aborted: boolean; notes: string[] } {
+export function mergeSlices(slices: SliceRecord[]): { metrics: Metrics; health: GeneratorHealth; elapsedMs: number; resumedFromMs: number; attempt: number; aborted: boolean; stoppedEarly: boolean; notes: string[] } {
   const metrics = new Metrics();
   for (const s of slices) metrics.merge(s.metrics);
   return {
@@ -88,6 +90,7 @@ export function mergeSlices(slices: SliceRecord[]): { metrics: Metrics; health: 
     resumedFromMs: Math.max(0, ...slices.map((s) => s.resumedFromMs)),
     attempt: Math.max(1, ...slices.map((s) => s.attempt)),
     aborted: slices.some((s) => s.aborted),
+    stoppedEarly: slices.some((s) => s.stoppedEarly),
     notes: slices.flatMap((s) => s.notes),
   };
 }
@@ -159,6 +162,7 @@ export function createLoadActivities(deps: LoadDeps) {
                 const failed = abortOn.length ? failingAbortThreshold(abortOn.map((t) => t.expr), recent) : undefined;
                 if (failed && !stop.signal.aborted) {
                   state.notes = [...state.notes, `stopped early: abortOnFail threshold ${failed} failed over the last ${ABORT_WINDOW_S} s`];
+                  state.stoppedEarly = true;
                   stop.abort();
                 }
               },
@@ -169,7 +173,7 @@ export function createLoadActivities(deps: LoadDeps) {
             aborted = ctx.cancellationSignal.aborted;
             state = {
               elapsedMs: resumedFromMs + late + result.elapsedMs, metrics: result.metrics.encode(),
-              health: mergeHealth(checkpoint ? [checkpoint.health, result.health] : [result.health]), notes: state.notes, done: !aborted,
+              health: mergeHealth(checkpoint ? [checkpoint.health, result.health] : [result.health]), notes: state.notes, stoppedEarly: state.stoppedEarly, done: !aborted,
             };
           } else state = { ...state, done: true };
           await Promise.all(pending);
@@ -181,7 +185,7 @@ export function createLoadActivities(deps: LoadDeps) {
       }
 
       await deps.store.upsertSlice(campaignId, phase.name, {
-        slice, metrics: state.metrics, health: state.health, elapsedMs: state.elapsedMs, resumedFromMs, attempt: ctx.info.attempt, aborted, notes: state.notes,
+        slice, metrics: state.metrics, health: state.health, elapsedMs: state.elapsedMs, resumedFromMs, attempt: ctx.info.attempt, aborted, stoppedEarly: !!state.stoppedEarly, notes: state.notes,
       });
       const totals = (() => { const m = new Metrics(); m.merge(state.metrics); return m.totals(); })();
       log.info({ requests: totals.requests, errors: totals.errors, elapsedMs: Math.round(state.elapsedMs) }, 'load slice finished');
@@ -201,7 +205,7 @@ export function createLoadActivities(deps: LoadDeps) {
       const result = summarizePhase({
         name: phase.name, plan: planFromPhase(phase, input.scenario), metrics: merged.metrics, elapsedMs: merged.elapsedMs, health: merged.health,
         generators: phase.generators, thresholds: input.thresholds, aborted: input.aborted || merged.aborted,
-        notes: merged.notes, resumedFromMs: merged.resumedFromMs, attempt: merged.attempt,
+        stoppedEarly: merged.stoppedEarly, notes: merged.notes, resumedFromMs: merged.resumedFromMs, attempt: merged.attempt,
       });
       await deps.store.upsertBaselineResult(campaignId, input.ordinal, result, encodeHistogram(merged.metrics.latency()));
       return result;
