@@ -185,9 +185,9 @@ function stressMarkdown(st: NonNullable<ReportJson['stress']>): string[] {
   lines.push('');
   const u = st.model === 'closed' ? 'users' : 'req/s';
   if (st.breakingPoint) lines.push(`- **Breaking point:** ${st.breakingPoint.users} ${u}: ${st.breakingPoint.criterion} (observed ${Number(st.breakingPoint.observed.toFixed(4))}, threshold ${st.breakingPoint.threshold}).`);
+  else lines.push(`- **Breaking point:** not reached (${st.summary.stoppedBecause.replace('_', ' ')}).`);
   const saturated = st.steps.find((s) => s.status === 'fail')?.telemetry?.filter((t) => t.saturated) ?? [];
   if (saturated.length) lines.push(`- **What saturated at the breaking point:** ${saturated.map((t) => `${t.name} at ${Number(t.value!.toFixed(2))} of ${t.max} (\`${t.query}\`)`).join('; ')}.`);
-  else lines.push(`- **Breaking point:** not reached (${st.summary.stoppedBecause.replace('_', ' ')}).`);
   if (st.capacityCeiling) lines.push(`- **Capacity ceiling:** ${st.capacityCeiling.users} ${u}, ${st.capacityCeiling.goodputRps} successful req/s, P95 ${ms(st.capacityCeiling.p95Ms)}.`);
   lines.push(`- **Throughput ceiling:** ${st.maxThroughputRps} successful req/s (highest of any step).`);
   if (st.throughputPlateau) lines.push(`- **Throughput plateau:** about ${st.throughputPlateau.throughputRps} req/s from ${st.throughputPlateau.fromUsers} ${u} on, whatever the load.`);

@@ -76,7 +76,7 @@ export class ResultsStore {
   async upsertSlice(campaignId: string, phase: string, rec: SliceRecord): Promise<void> {
     await this.pool.query(
       `INSERT INTO load_slices (campaign_id, phase_name, slice, metrics, health, elapsed_ms, resumed_from_ms, attempt, aborted, stopped_early, notes)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
        ON CONFLICT (campaign_id, phase_name, slice) DO UPDATE
          SET metrics = EXCLUDED.metrics, health = EXCLUDED.health, elapsed_ms = EXCLUDED.elapsed_ms, resumed_from_ms = EXCLUDED.resumed_from_ms,
              attempt = EXCLUDED.attempt, aborted = EXCLUDED.aborted, stopped_early = EXCLUDED.stopped_early, notes = EXCLUDED.notes, recorded_at = now()`,

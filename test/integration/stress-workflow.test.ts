@@ -2,6 +2,8 @@
  * Progressive stress and spike recovery through the campaign workflow (child workflows) on the real
  * dev server, against loopback targets with a known pool-limited capacity.
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { startCampaign } from '../../src/cli/campaign-runner';
 import { validateCampaign } from '../../src/config/load';
@@ -85,6 +87,10 @@ describe('stress and spike', () => {
       // Closed-model users arrive in waves, so they may not keep the pool full; they can never beat it.
       expect(st.summary.maxThroughputRps).toBeLessThanOrEqual(truth * 1.1);
       expect(st.summary.maxThroughputRps).toBeGreaterThan(truth * 0.5);
+      // The report states the breaking point once, and never also "not reached".
+      const md = readFileSync(path.join(result.reportDir, 'report.md'), 'utf8');
+      expect(md).toContain(`- **Breaking point:** ${bp.users} users: error_rate>0.01`);
+      expect(md).not.toContain('not reached');
     } finally {
       await target.close();
     }
