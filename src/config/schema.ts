@@ -195,7 +195,8 @@ const monitoringSchema = z.strictObject({
     /**
      * Delivery proof: the worker listens on `listen` (host:port) for the Alertmanager's webhook while it
      * posts a test alert labelled `readiness_probe="<unique id>"`; route that label to
-     * `http://<listen>/` in the Alertmanager's config. `false` skips the proof (a warning, not a pass).
+     * `http://<listen>/` in the Alertmanager's config. `false` skips the proof: the delivery check is then
+     * not evaluable (never a pass), and maturity cannot reach level 2.
      */
     probe: z.union([z.literal(false), z.strictObject({
       listen: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'listen must be host:port, e.g. 127.0.0.1:9099'),

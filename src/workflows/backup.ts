@@ -2,22 +2,16 @@
  * The backup phase: the Postgres drill (long, heartbeating), the Redis persistence drill, then each
  * service's kill-and-recover drill, one after another (a kill never overlaps a restore).
  */
-import { ActivityFailure, proxyActivities } from '@temporalio/workflow';
+import { proxyActivities } from '@temporalio/workflow';
 import type { Campaign } from '../config/schema';
 import { backupOutcome, type BackupResult, type DrillResult } from '../core/backup';
 import { parseDurationMs } from '../core/duration';
 import type { PhaseOutcome } from '../core/types';
-import { store, type Activities } from './proxies';
+import { failureAsResult, store, type Activities } from './proxies';
 
 /** A drill whose activity failed for good (e.g. a connection variable not set on the worker) is an error, never a pass. */
-async function attempt(id: string, title: string, run: () => Promise<DrillResult>): Promise<DrillResult> {
-  try {
-    return await run();
-  } catch (err) {
-    if (!(err instanceof ActivityFailure)) throw err;
-    return { id, title, status: 'error', findings: [{ severity: 'P1', message: `could not run: ${err.cause?.message ?? err.message}` }] };
-  }
-}
+const attempt = (id: string, title: string, run: () => Promise<DrillResult>): Promise<DrillResult> =>
+  failureAsResult(run, (reason) => ({ id, title, status: 'error', findings: [{ severity: 'P1', message: `could not run: ${reason}` }] }));
 
 export async function runBackup(campaignId: string, campaign: Campaign): Promise<PhaseOutcome> {
   const b = campaign.backup;

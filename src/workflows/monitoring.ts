@@ -5,10 +5,9 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { Campaign } from '../config/schema';
 import { parseDurationMs } from '../core/duration';
-import { maturityLevel, monitoringOutcome, type CheckResult, type MonitoringResult } from '../core/monitoring';
+import { check, maturityLevel, monitoringOutcome, type CheckResult, type MonitoringResult } from '../core/monitoring';
 import type { PhaseOutcome } from '../core/types';
-import type { Activities } from './proxies';
-import { store } from './proxies';
+import { failureAsResult, store, type Activities } from './proxies';
 
 /** Probes of monitoring systems: quick, a few tries (an unreachable system is a result, not a retry). */
 const monitor = proxyActivities<Activities>({
@@ -28,15 +27,24 @@ export async function runMonitoring(campaignId: string, campaign: Campaign, from
       retry: { initialInterval: '2s', maximumAttempts: 2, nonRetryableErrorTypes: ['ConfigError'] },
     })
     : undefined;
+  // A probe activity that fails for good (e.g. a header's environment variable unset) is an error check.
+  const probe = (id: string, title: string, run: () => Promise<CheckResult[]>) => failureAsResult(run, (reason) => [
+    check(id, title, 'P1', 'error', { endpoint: '', observed: `could not run: ${reason}`, expected: 'the probe to run' }, 'Fix the worker configuration named above.', new Date().toISOString()),
+  ]);
   const parts = await Promise.all([
-    m.prometheus ? monitor.checkPrometheus(input) : [],
-    a ? monitor.checkAlertmanager(input) : [],
-    delivery ? delivery.proveAlertDelivery(input).then((c) => [c]) : [],
-    m.metricsEndpoints.length ? monitor.checkMetricsEndpoints(input) : [],
-    m.grafana ? monitor.checkGrafana(input) : [],
-    m.loki ? monitor.checkLoki(input) : [],
+    m.prometheus ? probe('prometheus.ready', 'Prometheus is up and ready', () => monitor.checkPrometheus(input)) : [],
+    a ? probe('alertmanager.ready', 'Alertmanager is up and ready', () => monitor.checkAlertmanager(input)) : [],
+    delivery ? probe('alertmanager.delivery', 'A test alert is really delivered', () => delivery.proveAlertDelivery(input).then((c) => [c])) : [],
+    m.metricsEndpoints.length ? probe('metrics', 'Service /metrics endpoints', () => monitor.checkMetricsEndpoints(input)) : [],
+    m.grafana ? probe('grafana.health', 'Grafana is healthy (database ok)', () => monitor.checkGrafana(input)) : [],
+    m.loki ? probe('loki.ready', 'Loki (log aggregation) is ready', () => monitor.checkLoki(input)) : [],
   ]);
   const checks = [...parts.flat(), ...fromStress];
+  if (a && a.probe === false) {
+    checks.push(check('alertmanager.delivery', 'A test alert is really delivered', 'P1', 'not_evaluable',
+      { endpoint: a.url, observed: 'delivery proof disabled (monitoring.alertmanager.probe: false)', expected: 'a test alert received end to end' },
+      'Set monitoring.alertmanager.probe.listen and route the readiness_probe label to a webhook there: without the proof, maturity stops below level 2.', new Date().toISOString()));
+  }
   const maturity = maturityLevel(checks, m.targetLevel);
   const judged = monitoringOutcome(checks, maturity);
   const result: MonitoringResult = { checks, maturity, blockers: judged.blockers };

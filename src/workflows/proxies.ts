@@ -1,5 +1,5 @@
 /** Activity proxies shared by the campaign and its child workflows, with their timeouts and retries. */
-import { proxyActivities } from '@temporalio/workflow';
+import { ActivityFailure, proxyActivities } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 
 /** Every activity the workflows call, typed from the activity factory. */
@@ -16,3 +16,16 @@ export const probe = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1s', maximumAttempts: 3, nonRetryableErrorTypes: ['ConfigError', 'HostNotAllowed'] },
 });
+
+/**
+ * Runs an activity whose failure is evidence, not a crash: when it fails for good (retries spent, or a
+ * non-retryable error such as an unset environment variable), `onFailure` turns the reason into a result.
+ */
+export async function failureAsResult<T>(run: () => Promise<T>, onFailure: (reason: string) => T): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (!(err instanceof ActivityFailure)) throw err;
+    return onFailure(err.cause?.message ?? err.message);
+  }
+}

@@ -114,3 +114,20 @@ test('when stress breaks a monitored target, then steps carry telemetry, the sat
   const json = JSON.parse(readFileSync(path.join(result.reportDir, 'report.json'), 'utf8')) as { monitoring: MonitoringResult };
   expect(json.monitoring.checks.length).toBe(mon.checks.length);
 });
+
+test('when a monitoring probe cannot run (a header variable unset on the worker), then it is an error check and the campaign still ends with a verdict', async () => {
+  delete process.env.MON_MISSING_TOKEN;
+  const r = validateCampaign({
+    apiVersion: 'readiness/v1', name: `moncampaign-${uid()}`, target: { baseUrl: target.url }, scenario: { requests: [{ name: 'get-goal', method: 'GET', path: '/goals/1' }] },
+    monitoring: { prometheus: { url: prom.url, headers: { Authorization: { fromEnv: 'MON_MISSING_TOKEN' } } }, alertmanager: { url: am.url } },
+  });
+  if (!r.ok) throw new Error(JSON.stringify(r.problems));
+  const handle = await startCampaign(client, r.campaign, { taskQueue });
+  const result = await handle.result();
+  expect(result.phases.monitoring.status).toBe('fail');
+  const mon = (await pool.query('SELECT result FROM phase_results WHERE campaign_id = $1 AND phase = $2', [handle.workflowId, 'monitoring'])).rows[0].result as MonitoringResult;
+  expect(mon.checks.find((c) => c.id === 'prometheus.ready')).toMatchObject({ status: 'error', evidence: { observed: 'could not run: monitoring.prometheus.headers.Authorization: environment variable MON_MISSING_TOKEN is not set on the worker' } });
+  // The Alertmanager was reachable; its delivery proof was switched off, which is never a pass.
+  expect(mon.checks.find((c) => c.id === 'alertmanager.ready')?.status).toBe('pass');
+  expect(mon.checks.find((c) => c.id === 'alertmanager.delivery')?.status).toBe('not_evaluable');
+});
