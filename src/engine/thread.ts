@@ -57,18 +57,18 @@ interface Connection {
  * pool's search for a free connection and its bookkeeping on every request.
  */
 const idleConnections: Connection[] = [];
-const allConnections: Connection[] = [];
+const allConnections = new Set<Connection>();
 
 function acquire(): Connection {
   const idle = idleConnections.pop();
   if (idle) return idle;
   const conn: Connection = { client: new Client(init.origin, connectionOptions), lastConnectMs: -Infinity };
   conn.client.on('connect', () => (conn.lastConnectMs = nowMs()));
-  allConnections.push(conn);
+  allConnections.add(conn);
   return conn;
 }
 
-const destroyAll = () => Promise.all(allConnections.map((c) => c.client.destroy()));
+const destroyAll = () => Promise.all([...allConnections].map((c) => c.client.destroy()));
 
 function classify(err: unknown): string {
   const code = (err as { code?: string }).code ?? '';
@@ -221,7 +221,8 @@ class Exchange {
     this.active = false;
     this.deadlineMs = Infinity;
     // A connection destroyed under a request (a timeout before it was written) is not reused.
-    if (!this.conn!.client.destroyed) idleConnections.push(this.conn!);
+    if (this.conn!.client.destroyed) allConnections.delete(this.conn!);
+    else idleConnections.push(this.conn!);
     this.conn = undefined;
     const { request } = this;
     let status: number | undefined = this.status;

@@ -41,16 +41,23 @@ export async function runLoadStep(args: LoadStepArgs): Promise<LoadStepOutcome> 
   });
   const scope = new CancellationScope();
   args.onScope(scope);
+  let slices: Promise<unknown>[] = [];
   try {
-    await scope.run(() => Promise.all(Array.from({ length: phase.generators }, (_, slice) => load.runLoadSlice({
-      campaignId: args.campaignId, phase, slice, slices: phase.generators, target: campaign.target, scenario: campaign.scenario,
-      thresholds: args.thresholds, startAtMs,
-    }))));
+    await scope.run(() => {
+      slices = Array.from({ length: phase.generators }, (_, slice) => load.runLoadSlice({
+        campaignId: args.campaignId, phase, slice, slices: phase.generators, target: campaign.target, scenario: campaign.scenario,
+        thresholds: args.thresholds, startAtMs,
+      }));
+      return Promise.all(slices);
+    });
     return { kind: 'done', startAtMs };
   } catch (err) {
     if (isCancellation(err)) return { kind: 'cancelled' };
     if (err instanceof ActivityFailure) {
+      // One generator failed for good: stop the others and wait until they have stopped, so no load
+      // from this step overlaps whatever comes next.
       scope.cancel();
+      await Promise.allSettled(slices);
       return { kind: 'error', reason: `${phase.name}: ${err.cause?.message ?? err.message}` };
     }
     throw ApplicationFailure.fromError(err);

@@ -64,8 +64,9 @@ const MAX_START_WAIT_MS = 60_000;
 /** Generator health before anything ran. */
 const NO_HEALTH: GeneratorHealth = { threads: 0, eventLoopDelayP99Ms: 0, eluMean: 0, schedulerLagP99Ms: 0 };
 
-/** Combines the health of several runs (attempts or generators): worst delays, mean utilisation. */
-function mergeHealth(list: GeneratorHealth[]): GeneratorHealth {
+/** Combines the health of several runs (attempts or generators): worst delays, mean utilisation. Runs that measured nothing (no threads) do not count. */
+function mergeHealth(all: GeneratorHealth[]): GeneratorHealth {
+  const list = all.filter((h) => h.threads > 0);
   if (!list.length) return NO_HEALTH;
   return {
     threads: Math.max(...list.map((h) => h.threads)),
@@ -144,7 +145,10 @@ export function createLoadActivities(deps: LoadDeps) {
         if (late > 1000) state.notes = [...state.notes, `generator ${slice} started ${Math.round(late)} ms after the shared start`];
         if (skewed) state.notes = [...state.notes, `generator ${slice}: shared start ${Math.round((input.startAtMs - now) / 1000)} s ahead of this host's clock (clock skew); started at once`];
         const beat = setInterval(() => ctx.heartbeat(state), 1_000);
-        const pending: Promise<void>[] = [];
+        // Timeline writes go one after another; a failure is kept and rethrown once the load has ended (an
+        // unawaited rejection would take the whole worker down).
+        let writes = Promise.resolve();
+        let writeError: unknown;
         const abortOn = input.thresholds.map(thresholdParts).filter((t) => t.abortOnFail && !t.endpoint);
         const recent: EncodedWindow[] = [];
         const stop = new AbortController();
@@ -156,7 +160,9 @@ export function createLoadActivities(deps: LoadDeps) {
               plan: { ...plan, durationMs: remaining }, scenario, origin: origin.origin, headers, startAtMs,
               secondOffset: Math.ceil((resumedFromMs + late) / 1000), resume: state.metrics, signal: stop.signal,
               onWindows: (windows) => {
-                pending.push(deps.store.upsertTimeline(campaignId, phase.name, slice, windows));
+                writes = writes.then(() => deps.store.upsertTimeline(campaignId, phase.name, slice, windows)).catch((err: unknown) => {
+                  writeError ??= err;
+                });
                 recent.push(...windows);
                 recent.splice(0, Math.max(0, recent.length - ABORT_WINDOW_S));
                 const failed = abortOn.length ? failingAbortThreshold(abortOn.map((t) => t.expr), recent) : undefined;
@@ -176,7 +182,8 @@ export function createLoadActivities(deps: LoadDeps) {
               health: mergeHealth(checkpoint ? [checkpoint.health, result.health] : [result.health]), notes: state.notes, stoppedEarly: state.stoppedEarly, done: !aborted,
             };
           } else state = { ...state, done: true };
-          await Promise.all(pending);
+          await writes;
+          if (writeError) throw writeError;
         } finally {
           clearInterval(beat);
           ctx.cancellationSignal.removeEventListener('abort', onCancel);
