@@ -4,12 +4,12 @@
  * only ever read (one REPEATABLE READ READ ONLY transaction); the scratch database is created, marked as
  * ours, and dropped at the end, also on failure or cancellation.
  */
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { compareTables, scratchNameProblem, statusFromFindings, tableInRestoreError, type DrillResult, type Finding } from '../core/backup';
-import { findPostgresBinDir } from '../infra/postgres';
+import { findPostgresClient } from '../infra/postgres';
 import { run } from '../infra/process';
 
 export interface PostgresDrillOptions {
@@ -28,14 +28,18 @@ export interface PostgresDrillOptions {
   progress?: (step: string) => void;
 }
 
-/** libpq environment for a URL, so no password ever appears on a command line. */
+/** libpq environment for a URL, so no password ever appears on a command line; parts the URL lacks are left to the worker's environment. */
 export function libpqEnv(url: string, database?: string): NodeJS.ProcessEnv {
   const u = new URL(url);
-  const host = u.searchParams.get('host') ?? decodeURIComponent(u.hostname);
-  return {
-    PGHOST: host, PGPORT: u.port || '5432', PGUSER: decodeURIComponent(u.username), PGPASSWORD: decodeURIComponent(u.password),
-    PGDATABASE: database ?? decodeURIComponent(u.pathname.slice(1)), ...(u.searchParams.get('sslmode') ? { PGSSLMODE: u.searchParams.get('sslmode')! } : {}),
+  const env: NodeJS.ProcessEnv = {
+    PGHOST: u.searchParams.get('host') ?? decodeURIComponent(u.hostname).replace(/^\[(.*)\]$/, '$1'),
+    PGPORT: u.port || '5432',
+    PGDATABASE: database ?? decodeURIComponent(u.pathname.slice(1)),
   };
+  if (u.username) env.PGUSER = decodeURIComponent(u.username);
+  if (u.password) env.PGPASSWORD = decodeURIComponent(u.password);
+  if (u.searchParams.get('sslmode')) env.PGSSLMODE = u.searchParams.get('sslmode')!;
+  return env;
 }
 
 const withDatabase = (url: string, db: string) => {
@@ -44,43 +48,36 @@ const withDatabase = (url: string, db: string) => {
   return u.toString();
 };
 
-/**
- * A PostgreSQL client program (pg_dump, pg_restore): the newest /usr/lib/postgresql/<v>/bin first (a
- * dump needs a pg_dump at least as new as the server), then the server binaries' directory, then PATH.
- */
-async function pgBin(name: string): Promise<string> {
-  const root = '/usr/lib/postgresql';
-  const versioned = existsSync(root) ? readdirSync(root).sort((a, b) => Number(b) - Number(a)).map((v) => path.join(root, v, 'bin')) : [];
-  const serverDir = await findPostgresBinDir();
-  for (const dir of [...versioned, ...(serverDir ? [serverDir] : []), ...(process.env.PATH ?? '').split(path.delimiter)]) {
-    if (dir && existsSync(path.join(dir, name))) return path.join(dir, name);
-  }
-  return name;
-}
 
 const TABLES_SQL = `SELECT n.nspname AS schema, c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
   WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'
   ORDER BY 1, 2`;
 
-/** Per table: row count and an order-independent hash of every row's text form. */
+/**
+ * Per table: row count and an order-independent content hash: the sum of each row's md5 (first 64 bits)
+ * over its text form. A sum, not a concatenation: constant memory however big the table, no sort, and
+ * (unlike XOR) duplicate rows do not cancel out.
+ */
 export async function tableProofs(client: Client): Promise<Map<string, { rows: number; hash: string }>> {
   const out = new Map<string, { rows: number; hash: string }>();
   for (const t of (await client.query<{ schema: string; name: string }>(TABLES_SQL)).rows) {
     const q = `${client.escapeIdentifier(t.schema)}.${client.escapeIdentifier(t.name)}`;
-    const r = await client.query<{ rows: string; hash: string }>(`SELECT count(*) AS rows, coalesce(md5(string_agg(md5(x::text), '' ORDER BY md5(x::text))), '') AS hash FROM ${q} x`);
+    const r = await client.query<{ rows: string; hash: string }>(`SELECT count(*) AS rows, coalesce(sum(('x' || substr(md5(x::text), 1, 16))::bit(64)::bigint::numeric), 0)::text AS hash FROM ${q} x`);
     out.set(`${t.schema}.${t.name}`, { rows: Number(r.rows[0]!.rows), hash: r.rows[0]!.hash });
   }
   return out;
 }
 
-/** Drops a scratch database, but only one this tool created (its comment carries the marker prefix). */
-export async function dropScratch(adminUrl: string, name: string): Promise<'dropped' | 'absent' | 'not_ours'> {
+const markOf = (marker: string) => `readiness drill scratch ${marker}`;
+
+/** Drops a scratch database, but only one this drill created (its comment is exactly this drill's mark). */
+export async function dropScratch(adminUrl: string, name: string, marker: string): Promise<'dropped' | 'absent' | 'not_ours'> {
   const admin = new Client({ connectionString: withDatabase(adminUrl, 'postgres') });
   await admin.connect();
   try {
     const r = await admin.query<{ comment: string | null }>(`SELECT shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE datname = $1`, [name]);
     if (!r.rowCount) return 'absent';
-    if (!r.rows[0]!.comment?.startsWith('readiness drill scratch')) return 'not_ours';
+    if (r.rows[0]!.comment !== markOf(marker)) return 'not_ours';
     await admin.query(`DROP DATABASE IF EXISTS ${admin.escapeIdentifier(name)} WITH (FORCE)`);
     return 'dropped';
   } finally {
@@ -116,7 +113,7 @@ export async function postgresDrill(o: PostgresDrillOptions): Promise<DrillResul
     // Dump from the snapshot while this transaction holds it; prove the source at that same snapshot.
     o.progress?.('dump');
     let t = Date.now();
-    const dump = await run(await pgBin('pg_dump'), ['-Fc', `--snapshot=${snapshot}`, '-f', archive], { env: { ...process.env, ...libpqEnv(o.sourceUrl) }, signal: o.signal });
+    const dump = await run(findPostgresClient('pg_dump'), ['-Fc', `--snapshot=${snapshot}`, '-f', archive], { env: { ...process.env, ...libpqEnv(o.sourceUrl) }, signal: o.signal });
     result.timings!.dumpS = seconds(Date.now() - t);
     if (dump.code !== 0) {
       findings.push({ severity: 'P1', message: `pg_dump failed: ${dump.stderr.trim().split('\n').slice(-2).join(' ')}` });
@@ -130,7 +127,8 @@ export async function postgresDrill(o: PostgresDrillOptions): Promise<DrillResul
     await source.query('COMMIT');
 
     // The archive must be readable on its own.
-    const list = await run(await pgBin('pg_restore'), ['--list', archive], { signal: o.signal });
+    const pgRestore = findPostgresClient('pg_restore');
+    const list = await run(pgRestore, ['--list', archive], { signal: o.signal });
     const entries = list.stdout.split('\n').filter((l) => l && !l.startsWith(';')).length;
     result.evidence!.archiveEntries = entries;
     if (list.code !== 0) {
@@ -140,9 +138,9 @@ export async function postgresDrill(o: PostgresDrillOptions): Promise<DrillResul
 
     // A scratch database of our own: a leftover of ours from a crashed attempt is dropped; anyone else's is refused.
     o.progress?.('scratch');
-    const leftover = await dropScratch(scratchAdmin, o.scratchDatabase);
+    const leftover = await dropScratch(scratchAdmin, o.scratchDatabase, o.marker);
     if (leftover === 'not_ours') {
-      findings.push({ severity: 'P1', message: `scratch database "${o.scratchDatabase}" already exists and was not created by a drill: refusing to touch it` });
+      findings.push({ severity: 'P1', message: `scratch database "${o.scratchDatabase}" already exists and was not created by this drill: refusing to touch it` });
       return finish();
     }
     const admin = new Client({ connectionString: withDatabase(scratchAdmin, 'postgres') });
@@ -150,7 +148,7 @@ export async function postgresDrill(o: PostgresDrillOptions): Promise<DrillResul
     try {
       await admin.query(`CREATE DATABASE ${admin.escapeIdentifier(o.scratchDatabase)} TEMPLATE template0`);
       created = true;
-      await admin.query(`COMMENT ON DATABASE ${admin.escapeIdentifier(o.scratchDatabase)} IS ${admin.escapeLiteral(`readiness drill scratch ${o.marker}`)}`);
+      await admin.query(`COMMENT ON DATABASE ${admin.escapeIdentifier(o.scratchDatabase)} IS ${admin.escapeLiteral(markOf(o.marker))}`);
     } finally {
       await admin.end();
     }
@@ -159,7 +157,7 @@ export async function postgresDrill(o: PostgresDrillOptions): Promise<DrillResul
     o.progress?.('restore');
     const scratchUrl = withDatabase(scratchAdmin, o.scratchDatabase);
     const restoreStart = Date.now();
-    const restore = await run(await pgBin('pg_restore'), ['--exit-on-error', '--no-owner', '--no-privileges', `--jobs=${o.jobs}`, '-d', o.scratchDatabase, archive], {
+    const restore = await run(pgRestore, ['--exit-on-error', '--no-owner', '--no-privileges', `--jobs=${o.jobs}`, '-d', o.scratchDatabase, archive], {
       env: { ...process.env, ...libpqEnv(scratchUrl, o.scratchDatabase) }, signal: o.signal,
     });
     result.timings!.restoreS = seconds(Date.now() - restoreStart);
@@ -196,7 +194,7 @@ export async function postgresDrill(o: PostgresDrillOptions): Promise<DrillResul
     await source.end().catch(() => undefined);
     rmSync(work, { recursive: true, force: true });
     if (created && !o.keep) {
-      const dropped = await dropScratch(scratchAdmin, o.scratchDatabase).catch((e: Error) => `failed: ${e.message}`);
+      const dropped = await dropScratch(scratchAdmin, o.scratchDatabase, o.marker).catch((e: Error) => `failed: ${e.message}`);
       result.evidence!.scratch = `${o.scratchDatabase}: ${dropped}`;
     } else if (created) {
       result.evidence!.scratch = `${o.scratchDatabase}: kept`;

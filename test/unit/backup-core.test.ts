@@ -47,6 +47,8 @@ describe('backup judgements', () => {
 
   test('when a URL is turned into libpq variables, then the password goes to PGPASSWORD, never argv', () => {
     expect(libpqEnv('postgres://u%40x:p%2Fw@db.internal:6543/orders?sslmode=require')).toEqual({ PGHOST: 'db.internal', PGPORT: '6543', PGUSER: 'u@x', PGPASSWORD: 'p/w', PGDATABASE: 'orders', PGSSLMODE: 'require' });
+    // No credentials in the URL: the worker's own PGUSER/PGPASSWORD (or .pgpass) apply; IPv6 without brackets.
+    expect(libpqEnv('postgres://[::1]/orders')).toEqual({ PGHOST: '::1', PGPORT: '5432', PGDATABASE: 'orders' });
   });
 });
 

@@ -7,7 +7,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { BackupConfig } from '../../config/schema';
 import type { DrillResult } from '../../core/backup';
 import { parseDurationMs } from '../../core/duration';
-import { dropScratch, postgresDrill } from '../../backup/postgres';
+import { postgresDrill } from '../../backup/postgres';
 import { redisDrill } from '../../backup/redis';
 import { serviceRecoveryDrill } from '../../backup/service';
 import type { ActivityDeps } from '..';
@@ -26,11 +26,6 @@ export function createBackupActivities(deps: ActivityDeps) {
       const sourceUrl = fromEnv(cfg.connection, 'backup.postgres.connection');
       const scratchUrl = cfg.scratchConnection ? fromEnv(cfg.scratchConnection, 'backup.postgres.scratchConnection') : undefined;
       const scratchDatabase = cfg.scratchDatabase ?? `readiness_drill_${input.campaignId.toLowerCase().replace(/[^a-z0-9]+/g, '_').slice(-40)}`;
-      if (ctx.info.attempt > 1) {
-        // A previous attempt died mid-drill: remove what it left (only if it is ours), then start over.
-        const left = await dropScratch(scratchUrl ?? sourceUrl, scratchDatabase).catch((e: Error) => `could not check: ${e.message}`);
-        deps.logger.warn({ scratchDatabase, left, attempt: ctx.info.attempt }, 'postgres drill retried: previous scratch database handled');
-      }
       let step = 'start';
       const beat = setInterval(() => ctx.heartbeat({ step }), 1_000);
       try {
@@ -40,7 +35,6 @@ export function createBackupActivities(deps: ActivityDeps) {
           backupDirectory: cfg.backupDirectory, keep: cfg.keep, signal: ctx.cancellationSignal,
           progress: (s) => {
             step = s;
-            ctx.heartbeat({ step });
           },
         });
         deps.logger.info({ status: r.status, timings: r.timings, rtoS: r.rtoS, rpoS: r.rpoS }, 'postgres drill');
