@@ -3,10 +3,10 @@
  * program on the worker's allowlist), then poll the health URL until it answers 2xx; the recovery time
  * is from the command's end until then.
  */
-import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { request } from 'undici';
 import { statusFromFindings, type DrillResult, type Finding } from '../core/backup';
+import { run } from '../infra/process';
+import { probe } from '../monitoring/http';
 
 export interface ServiceDrillOptions {
   name: string;
@@ -25,13 +25,8 @@ export function commandAllowed(program: string, allowed: string[]): boolean {
 }
 
 async function healthy(url: string): Promise<boolean> {
-  try {
-    const res = await request(url, { headersTimeout: 2_000, bodyTimeout: 2_000, signal: AbortSignal.timeout(2_500) });
-    await res.body.dump();
-    return res.statusCode >= 200 && res.statusCode < 300;
-  } catch {
-    return false;
-  }
+  const p = await probe(url, { timeoutMs: 2_000 });
+  return p.ok && p.status >= 200 && p.status < 300;
 }
 
 export async function serviceRecoveryDrill(o: ServiceDrillOptions): Promise<DrillResult> {
@@ -44,9 +39,7 @@ export async function serviceRecoveryDrill(o: ServiceDrillOptions): Promise<Dril
   if (!(await healthy(o.healthUrl))) {
     return { ...result, status: 'error', findings: [{ severity: 'P1', message: `${o.healthUrl} is not healthy before the drill: not killing an already broken service` }] };
   }
-  const ran = await new Promise<{ code: number; stderr: string }>((resolve) => {
-    execFile(program!, args, { timeout: 60_000, signal: o.signal }, (err, _out, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stderr: String(stderr) }));
-  });
+  const ran = await run(program!, args, { timeout: 60_000, signal: o.signal });
   result.evidence!.commandExit = ran.code;
   if (ran.code !== 0) {
     findings.push({ severity: 'P1', message: `the command exited ${ran.code}: ${ran.stderr.trim().slice(0, 200)}` });

@@ -20,12 +20,12 @@ export interface CheckResult {
   remediation: string;
 }
 
-/** Builds a check result (category fixed, evidence collected now). */
+/** Builds a check result (category fixed, evidence collected now; workflow time inside a workflow). */
 export function check(
   id: string, title: string, severity: Severity, status: CheckStatus,
-  evidence: { endpoint: string; observed: unknown; expected: unknown }, remediation: string, collectedAt: string,
+  evidence: { endpoint: string; observed: unknown; expected: unknown }, remediation: string,
 ): CheckResult {
-  return { id, title, category: 'Monitoring', severity, status, evidence: { ...evidence, collectedAt }, remediation: status === 'pass' ? '' : remediation };
+  return { id, title, category: 'Monitoring', severity, status, evidence: { ...evidence, collectedAt: new Date().toISOString() }, remediation: status === 'pass' ? '' : remediation };
 }
 
 const PROM_UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000, y: 31_536_000_000 };

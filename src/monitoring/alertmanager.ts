@@ -36,13 +36,12 @@ async function runningConfig(o: AlertmanagerCheckOptions): Promise<AmConfig | un
 const integrationsOf = (r: Record<string, unknown>) => Object.keys(r).filter((k) => k.endsWith('_configs') && Array.isArray(r[k]) && (r[k] as unknown[]).length > 0);
 
 export async function alertmanagerChecks(o: AlertmanagerCheckOptions): Promise<CheckResult[]> {
-  const now = () => new Date().toISOString();
   const out: CheckResult[] = [];
   const ready = await probe(at(o.url, '/-/ready'), { headers: o.headers, timeoutMs: o.timeoutMs });
   const readyOk = ready.ok && ready.status === 200;
   out.push(check('alertmanager.ready', 'Alertmanager is up and ready', 'P1', readyOk ? 'pass' : 'error',
     { endpoint: at(o.url, '/-/ready'), observed: ready.ok ? `HTTP ${ready.status}` : ready.error, expected: 'HTTP 200' },
-    'Deploy Alertmanager (or fix monitoring.alertmanager.url): without it, alerts that fire notify nobody.', now()));
+    'Deploy Alertmanager (or fix monitoring.alertmanager.url): without it, alerts that fire notify nobody.'));
   if (!readyOk) return out;
 
   const config = await runningConfig(o);
@@ -50,7 +49,7 @@ export async function alertmanagerChecks(o: AlertmanagerCheckOptions): Promise<C
   const notifying = receivers.filter((r) => r.integrations.length);
   out.push(check('alertmanager.receivers', 'Receivers notify someone', 'P1', config === undefined ? 'error' : notifying.length ? 'pass' : 'fail',
     { endpoint: at(o.url, '/api/v2/status'), observed: config === undefined ? 'configuration not readable' : receivers, expected: 'at least one receiver with a notification integration' },
-    'Configure a receiver with a real integration (email, Slack, PagerDuty, webhook) and route alerts to it.', now()));
+    'Configure a receiver with a real integration (email, Slack, PagerDuty, webhook) and route alerts to it.'));
 
   const silences = jsonOf<Array<{ id: string; matchers: SilenceMatcher[]; status: { state: string }; createdBy: string; comment: string; endsAt: string }>>(
     await probe(at(o.url, '/api/v2/silences'), { headers: o.headers, timeoutMs: o.timeoutMs }));
@@ -59,7 +58,7 @@ export async function alertmanagerChecks(o: AlertmanagerCheckOptions): Promise<C
   const describe = (s: (typeof active)[number]) => ({ id: s.id, matchers: s.matchers.map((m) => `${m.name}${m.isEqual === false ? '!' : ''}${m.isRegex ? '=~' : '='}"${m.value}"`).join(','), createdBy: s.createdBy, endsAt: s.endsAt, comment: s.comment });
   out.push(check('alertmanager.silences', 'No broad silences are active', 'P2', silences === undefined ? 'error' : broad.length ? 'fail' : 'pass',
     { endpoint: at(o.url, '/api/v2/silences'), observed: { active: active.length, broad: broad.map(describe) }, expected: 'no active silence that matches beyond specific alerts or instances' },
-    `Expire or narrow the broad silences: ${broad.map((s) => s.id).join(', ')}.`, now()));
+    `Expire or narrow the broad silences: ${broad.map((s) => s.id).join(', ')}.`));
   return out;
 }
 
@@ -132,7 +131,6 @@ function probeRouteExists(config: AmConfig | undefined, hostPort: string): strin
  * the proof is partial. `heartbeat` is called while waiting.
  */
 export async function proveDelivery(o: AlertmanagerCheckOptions & { listen: string; waitMs: number; heartbeat?: () => void }): Promise<CheckResult> {
-  const collected = () => new Date().toISOString();
   const endpoint = at(o.url, '/api/v2/alerts');
   const id = randomUUID();
   const labels = { alertname: 'ReadinessDeliveryProbe', [PROBE_LABEL]: id, severity: 'none' };
@@ -148,7 +146,7 @@ export async function proveDelivery(o: AlertmanagerCheckOptions & { listen: stri
     } catch (err) {
       return check('alertmanager.delivery', 'A test alert is really delivered', 'P1', 'error',
         { endpoint: `http://${o.listen}/`, observed: `cannot listen on ${o.listen}: ${(err as Error).message}`, expected: 'the probe webhook listening' },
-        'Free the probe address or change monitoring.alertmanager.probe.listen (and the webhook URL routed to it).', collected());
+        'Free the probe address or change monitoring.alertmanager.probe.listen (and the webhook URL routed to it).');
     }
   }
   const before = route ? undefined : await notificationCounters(o);
@@ -158,7 +156,7 @@ export async function proveDelivery(o: AlertmanagerCheckOptions & { listen: stri
     if (!posted.ok || posted.status >= 300) {
       return check('alertmanager.delivery', 'A test alert is really delivered', 'P1', 'fail',
         { endpoint, observed: posted.ok ? `HTTP ${posted.status}: ${posted.body.slice(0, 200)}` : posted.error, expected: 'the test alert accepted' },
-        'The Alertmanager refused the test alert: check its API access.', collected());
+        'The Alertmanager refused the test alert: check its API access.');
     }
     const deadline = started + o.waitMs;
     if (route) {
@@ -174,12 +172,12 @@ export async function proveDelivery(o: AlertmanagerCheckOptions & { listen: stri
       if (got.firingAt === undefined) {
         return check('alertmanager.delivery', 'A test alert is really delivered', 'P1', 'fail',
           { endpoint: `http://${o.listen}/`, observed: { delivered: false, waitedS: Math.round(o.waitMs / 1000), routedTo: receivers, probeReceiver: route }, expected: `the alert on the ${route} webhook within ${Math.round(o.waitMs / 1000)} s` },
-          `The alert was accepted but never delivered: check the route for ${PROBE_LABEL} (group_wait, matchers) and the ${route} receiver.`, collected());
+          `The alert was accepted but never delivered: check the route for ${PROBE_LABEL} (group_wait, matchers) and the ${route} receiver.`);
       }
       const latencyMs = got.firingAt - started;
       return check('alertmanager.delivery', 'A test alert is really delivered', 'P1', 'pass',
         { endpoint: `http://${o.listen}/`, observed: { delivered: true, latencyMs, receiver: got.receiver, routedTo: receivers }, expected: `delivery within ${Math.round(o.waitMs / 1000)} s` },
-        '', collected());
+        '');
     }
     // No probe route: the Alertmanager's own counters are the only evidence; the proof is partial.
     let after = before;
@@ -200,8 +198,7 @@ export async function proveDelivery(o: AlertmanagerCheckOptions & { listen: stri
       { endpoint: at(o.url, '/metrics'), observed: { probeRoute: false, notificationsDuringProbe: delta }, expected: `a route sending ${PROBE_LABEL} alerts to a webhook at http://${o.listen}/` },
       sent
         ? `Notifications were sent, but their receipt is not proven. Route ${PROBE_LABEL}=~".+" to a webhook receiver at http://${o.listen}/ for a full proof.`
-        : `No notification was sent for the test alert within ${Math.round(o.waitMs / 1000)} s: check the routes and receivers; add a route for ${PROBE_LABEL} to http://${o.listen}/ for a full proof.`,
-      collected());
+        : `No notification was sent for the test alert within ${Math.round(o.waitMs / 1000)} s: check the routes and receivers; add a route for ${PROBE_LABEL} to http://${o.listen}/ for a full proof.`);
   } finally {
     // Resolve the test alert so it leaves no trace in the Alertmanager.
     await probe(endpoint, { method: 'POST', headers: o.headers, timeoutMs: o.timeoutMs, json: [{ labels, annotations, startsAt: new Date(started).toISOString(), endsAt: new Date().toISOString() }] });

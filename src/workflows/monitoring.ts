@@ -29,7 +29,7 @@ export async function runMonitoring(campaignId: string, campaign: Campaign, from
     : undefined;
   // A probe activity that fails for good (e.g. a header's environment variable unset) is an error check.
   const probe = (id: string, title: string, run: () => Promise<CheckResult[]>) => failureAsResult(run, (reason) => [
-    check(id, title, 'P1', 'error', { endpoint: '', observed: `could not run: ${reason}`, expected: 'the probe to run' }, 'Fix the worker configuration named above.', new Date().toISOString()),
+    check(id, title, 'P1', 'error', { endpoint: '', observed: `could not run: ${reason}`, expected: 'the probe to run' }, 'Fix the worker configuration named above.'),
   ]);
   const parts = await Promise.all([
     m.prometheus ? probe('prometheus.ready', 'Prometheus is up and ready', () => monitor.checkPrometheus(input)) : [],
@@ -43,7 +43,7 @@ export async function runMonitoring(campaignId: string, campaign: Campaign, from
   if (a && a.probe === false) {
     checks.push(check('alertmanager.delivery', 'A test alert is really delivered', 'P1', 'not_evaluable',
       { endpoint: a.url, observed: 'delivery proof disabled (monitoring.alertmanager.probe: false)', expected: 'a test alert received end to end' },
-      'Set monitoring.alertmanager.probe.listen and route the readiness_probe label to a webhook there: without the proof, maturity stops below level 2.', new Date().toISOString()));
+      'Set monitoring.alertmanager.probe.listen and route the readiness_probe label to a webhook there: without the proof, maturity stops below level 2.'));
   }
   const maturity = maturityLevel(checks, m.targetLevel);
   const judged = monitoringOutcome(checks, maturity);

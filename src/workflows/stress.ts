@@ -80,11 +80,10 @@ async function alertAccuracy(monitoring: MonitoringConfig, steps: StepResult[], 
     const title = `${expected.alert} fires when ${expected.when} under load`;
     const withinMs = parseDurationMs(expected.within) ?? 120_000;
     const breach = steps.find((s) => s.status !== 'invalid' && s.startedAt && judgeStep(s, [expected.when]).status === 'fail');
-    const collectedAt = new Date(Date.now()).toISOString();
     const endpoint = `${monitoring.prometheus!.url}/api/v1/query_range (ALERTS{alertname="${expected.alert}"})`;
     if (!breach) {
       out.push(check(id, title, 'P1', 'not_evaluable', { endpoint, observed: `no step breached ${expected.when}`, expected: `${expected.alert} pending or firing within ${expected.within} of a breach` },
-        'Raise stress.maxUsers (or lower the condition) so a step breaches it, or check the alert by another drill.', collectedAt));
+        'Raise stress.maxUsers (or lower the condition) so a step breaches it, or check the alert by another drill.'));
       continue;
     }
     const fromMs = Date.parse(breach.startedAt!) + warmupMs;
@@ -93,7 +92,7 @@ async function alertAccuracy(monitoring: MonitoringConfig, steps: StepResult[], 
     const observed = { breachedAtStep: breach.level, breach: judgeStep(breach, [expected.when]).failed, firstSeenAfterS: seen.firstSeenMs === null ? null : Math.round((seen.firstSeenMs - fromMs) / 100) / 10, states: seen.states, ...(seen.error ? { error: seen.error } : {}) };
     const status = seen.error ? 'error' : seen.firstSeenMs !== null ? 'pass' : 'fail';
     out.push(check(id, title, 'P1', status, { endpoint, observed, expected: `pending or firing within ${expected.within} of the breach` },
-      `The alert ${expected.alert} should have fired and did not: check that the rule is loaded, that its expression matches what the service exports, and its "for" duration.`, new Date(Date.now()).toISOString()));
+      `The alert ${expected.alert} should have fired and did not: check that the rule is loaded, that its expression matches what the service exports, and its "for" duration.`));
   }
   return out;
 }

@@ -3,7 +3,7 @@ import { MINIMAL_YAML, yamlProblems } from '../helpers/config';
 import { check, isBroadSilence, maturityLevel, monitoringOutcome, parseExposition, parsePromDuration, retentionTimeMs, type CheckResult } from '../../src/core/monitoring';
 
 const c = (id: string, status: CheckResult['status'], severity: CheckResult['severity'] = 'P1') =>
-  check(id, id, severity, status, { endpoint: 'x', observed: 'o', expected: 'e' }, 'fix it', '2026-11-22T00:00:00Z');
+  check(id, id, severity, status, { endpoint: 'x', observed: 'o', expected: 'e' }, 'fix it');
 
 describe('monitoring judgements', () => {
   test.each([
@@ -77,6 +77,7 @@ describe('monitoring section validation', () => {
     ['monitoring: { prometheus: { url: http://127.0.0.1:9090, minRetention: forever } }', 'monitoring.prometheus.minRetention: invalid minRetention'],
     ['monitoring: { metricsEndpoints: [{ name: api, url: http://127.0.0.1:1/metrics, requiredMetrics: ["bad-name"] }] }', 'monitoring.metricsEndpoints[0].requiredMetrics[0]: invalid metric name'],
     ['monitoring: { targetLevel: 7 }', 'monitoring.targetLevel:'],
+    ['monitoring: { targetLevel: 4 }', 'monitoring.targetLevel: targetLevel must be at most 3: levels 4 and 5 are not assessed'],
     ['stress: { telemetry: [{ name: pool, query: up }] }', 'stress.telemetry: telemetry queries need monitoring.prometheus.url'],
     ['monitoring: { prometheus: { url: http://127.0.0.1:9090 }, alertsUnderLoad: [{ alert: HighErrorRate, when: "error_rate>0.01" }] }', 'monitoring.alertsUnderLoad: alert accuracy under load is checked during the stress run: add a stress section'],
     ['stress: { stepDuration: 30s }\nmonitoring: { prometheus: { url: http://127.0.0.1:9090 }, alertsUnderLoad: [{ alert: HighErrorRate, when: "error_rate>0.01", within: 1m }] }', 'monitoring.alertsUnderLoad[0].within: within must not exceed stress.stepDuration'],

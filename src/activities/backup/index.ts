@@ -3,7 +3,7 @@
  * long steps heartbeat; a retried Postgres drill (worker crash) first drops the scratch database its
  * previous attempt left, then starts over. Cancellation kills the running pg_dump / pg_restore.
  */
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { Context } from '@temporalio/activity';
 import type { BackupConfig } from '../../config/schema';
 import type { DrillResult } from '../../core/backup';
 import { parseDurationMs } from '../../core/duration';
@@ -11,12 +11,9 @@ import { postgresDrill } from '../../backup/postgres';
 import { redisDrill } from '../../backup/redis';
 import { serviceRecoveryDrill } from '../../backup/service';
 import type { ActivityDeps } from '..';
+import { envValue } from '../target/headers';
 
-function fromEnv(ref: { fromEnv: string }, field: string): string {
-  const v = process.env[ref.fromEnv];
-  if (!v) throw ApplicationFailure.nonRetryable(`${field}: environment variable ${ref.fromEnv} is not set on the worker`, 'ConfigError');
-  return v;
-}
+const fromEnv = (ref: { fromEnv: string }, field: string) => envValue(ref.fromEnv, field);
 
 export function createBackupActivities(deps: ActivityDeps) {
   return {

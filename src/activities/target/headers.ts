@@ -12,11 +12,14 @@ export function resolveHeaders(headers: Record<string, HeaderValue> | undefined,
       out[name.toLowerCase()] = value;
       continue;
     }
-    const resolved = env[value.fromEnv];
-    if (resolved === undefined) {
-      throw ApplicationFailure.nonRetryable(`${field}.${name}: environment variable ${value.fromEnv} is not set on the worker`, 'ConfigError');
-    }
-    out[name.toLowerCase()] = resolved;
+    out[name.toLowerCase()] = envValue(value.fromEnv, `${field}.${name}`, env);
   }
   return out;
+}
+
+/** A value from the worker's environment by name; unset is a non-retryable ConfigError naming the field. */
+export function envValue(name: string, field: string, env: NodeJS.ProcessEnv = process.env): string {
+  const v = env[name];
+  if (v === undefined || v === '') throw ApplicationFailure.nonRetryable(`${field}: environment variable ${name} is not set on the worker`, 'ConfigError');
+  return v;
 }
