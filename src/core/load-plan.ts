@@ -19,6 +19,8 @@ export interface LoadPlan {
   users: number;
   /** Closed model: users start evenly over this time (0: all at once). */
   rampUpMs: number;
+  /** How far into the ramp-up this run begins (a resumed or late run): users due earlier start at once. */
+  rampOffsetMs?: number;
   thinkTimeMs: number;
   /** Open model: starting (or constant) arrival rate, iterations per second. */
   rate: number;
@@ -53,6 +55,28 @@ export function planFromPhase(phase: BaselinePhase, scenario: Campaign['scenario
     dropAfterMs: requestTimeoutMs,
     requestTimeoutMs,
     maxBodyBytes: 1 << 20,
+  };
+}
+
+/**
+ * The rest of a plan from `offsetMs` on, for a run that resumes (after a crash) or starts late: the open
+ * model's rate and stages continue where they were instead of ramping from the start again, and the closed
+ * model's ramp-up continues from the same point. The duration is what is left.
+ */
+export function shiftPlan(plan: LoadPlan, offsetMs: number): LoadPlan {
+  if (offsetMs <= 0) return plan;
+  const stages: RateStage[] = [];
+  let t = offsetMs;
+  for (const stage of plan.stages) {
+    if (t >= stage.durationMs) t -= stage.durationMs;
+    else {
+      stages.push(t > 0 ? { target: stage.target, durationMs: stage.durationMs - t } : stage);
+      t = 0;
+    }
+  }
+  return {
+    ...plan, durationMs: Math.max(0, plan.durationMs - offsetMs), rate: rateAt(plan, offsetMs), stages,
+    rampOffsetMs: (plan.rampOffsetMs ?? 0) + offsetMs,
   };
 }
 

@@ -304,7 +304,7 @@ function runClosed(): Promise<void> {
     };
     for (let i = 0; i < plan.users; i++) {
       const globalIndex = init.firstUser + i;
-      const startDelay = plan.rampUpMs > 0 ? (globalIndex / Math.max(1, init.totalUsers)) * plan.rampUpMs : 0;
+      const startDelay = plan.rampUpMs > 0 ? Math.max(0, (globalIndex / Math.max(1, init.totalUsers)) * plan.rampUpMs - (plan.rampOffsetMs ?? 0)) : 0;
       const wait = init.startAtMs + startDelay - nowMs();
       if (wait > 0) setTimeout(startUser, wait);
       else startUser();

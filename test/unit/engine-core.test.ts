@@ -1,5 +1,5 @@
 import { assessGenerator } from '../../src/core/generator-health';
-import { intendedIterations, planFromPhase, rateAt, splitCount, splitPlan, statusClass, type LoadPlan } from '../../src/core/load-plan';
+import { intendedIterations, planFromPhase, rateAt, shiftPlan, splitCount, splitPlan, statusClass, type LoadPlan } from '../../src/core/load-plan';
 import { compileScenario, extract, parseCapturePath } from '../../src/core/scenario';
 import { parseCampaignYaml, validateCampaign } from '../../src/config/load';
 import { buildReport, renderMarkdown } from '../../src/core/report';
@@ -127,6 +127,26 @@ describe('campaign validation of load features', () => {
   test('when a path uses a captured variable, then it is valid; a bad capture path is named', () => {
     const scenario = { requests: [{ name: 'c', method: 'POST', path: '/x', capture: { id: 'data.id', bad: 'a..b' } }, { name: 'r', method: 'GET', path: '/x/{{id}}' }] };
     expect(problems({ phases: [{ name: 'p', users: 1, duration: '1s' }] }, scenario)).toEqual(['scenario.requests[0].capture.bad: invalid capture path: expected e.g. id, data.items[0].id']);
+  });
+});
+
+describe('resuming a plan part-way', () => {
+  test('when a run resumes 45 s into stages, then the rate continues from where it was and only the rest of the stages remain', () => {
+    // 10 req/s, then to 100 over 60 s, then to 50 over 30 s; 120 s in all.
+    const plan: LoadPlan = { ...base, model: 'open', durationMs: 120_000, rate: 10, stages: [{ target: 100, durationMs: 60_000 }, { target: 50, durationMs: 30_000 }] };
+    const rest = shiftPlan(plan, 45_000);
+    expect(rest.durationMs).toBe(75_000);
+    expect(rest.rate).toBeCloseTo(77.5, 6);
+    expect(rest.stages).toEqual([{ target: 100, durationMs: 15_000 }, { target: 50, durationMs: 30_000 }]);
+    // The shifted plan intends what the original still had to do.
+    expect(intendedIterations(rest, 75_000)).toBeCloseTo(intendedIterations(plan, 120_000) - intendedIterations(plan, 45_000), 6);
+    expect(shiftPlan(plan, 0)).toBe(plan);
+    expect(shiftPlan(plan, 100_000)).toMatchObject({ rate: 50, stages: [], durationMs: 20_000 });
+  });
+
+  test('when a closed-model run resumes during its ramp-up, then the ramp continues from the same point', () => {
+    const plan: LoadPlan = { ...base, model: 'closed', users: 100, rampUpMs: 10_000, durationMs: 60_000 };
+    expect(shiftPlan(shiftPlan(plan, 3_000), 1_000)).toMatchObject({ rampUpMs: 10_000, rampOffsetMs: 4_000, durationMs: 56_000 });
   });
 });
 

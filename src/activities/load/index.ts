@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { BaselinePhase, Campaign, ThresholdEntry } from '../../config/schema';
-import { planFromPhase, splitPlan } from '../../core/load-plan';
+import { planFromPhase, shiftPlan, splitPlan } from '../../core/load-plan';
 import { evaluateThresholds, isThreshold, parseThreshold } from '../../core/thresholds';
 import type { BaselinePhaseResult } from '../../core/types';
 import { decodeHistogram, encodeHistogram, Metrics, newHistogram, type EncodedMetrics, type EncodedWindow } from '../../engine/metrics';
@@ -141,7 +141,9 @@ export function createLoadActivities(deps: LoadDeps) {
         const skewed = input.startAtMs - now > MAX_START_WAIT_MS;
         if (skewed) log.warn({ startInMs: input.startAtMs - now }, 'shared start is far in the future: clock skew between this worker and the Temporal server; starting now');
         const startAtMs = checkpoint || skewed ? now + 50 : Math.max(input.startAtMs, now + 50);
-        const remaining = plan.durationMs - resumedFromMs - late;
+        // What is left of the plan: a resumed or late run continues its stages and ramp-up where they were.
+        const rest = shiftPlan(plan, resumedFromMs + late);
+        const remaining = rest.durationMs;
         if (late > 1000) state.notes = [...state.notes, `generator ${slice} started ${Math.round(late)} ms after the shared start`];
         if (skewed) state.notes = [...state.notes, `generator ${slice}: shared start ${Math.round((input.startAtMs - now) / 1000)} s ahead of this host's clock (clock skew); started at once`];
         const beat = setInterval(() => ctx.heartbeat(state), 1_000);
@@ -157,7 +159,7 @@ export function createLoadActivities(deps: LoadDeps) {
         try {
           if (remaining > 0) {
             const result = await runLoad({
-              plan: { ...plan, durationMs: remaining }, scenario, origin: origin.origin, headers, startAtMs,
+              plan: rest, scenario, origin: origin.origin, headers, startAtMs,
               secondOffset: Math.ceil((resumedFromMs + late) / 1000), resume: state.metrics, signal: stop.signal,
               onWindows: (windows) => {
                 writes = writes.then(() => deps.store.upsertTimeline(campaignId, phase.name, slice, windows)).catch((err: unknown) => {
