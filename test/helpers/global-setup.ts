@@ -2,7 +2,8 @@
  * One real Temporal dev server and one real PostgreSQL for the whole jest run, on free loopback
  * ports in a temp dir. Tests find them through READINESS_TEST_* environment variables.
  */
-import { chmodSync, mkdtempSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
@@ -13,7 +14,18 @@ import { startEmbeddedPostgres } from '../../src/infra/postgres';
 import { freePort } from '../../src/infra/process';
 import { registerSearchAttributes, resolveTemporalCli, startDevServer } from '../../src/infra/temporal-cli';
 
+/** Builds what the tests start and `npm install` cannot: the Java time-skipping server and Grafana Loki (idempotent scripts). */
+function installTestBinaries(): void {
+  const root = path.join(__dirname, '..', '..');
+  for (const [binary, script] of [['temporal-test-server', 'install-test-server.sh'], ['loki', 'install-loki.sh']]) {
+    if (existsSync(path.join(cacheBinDir(), binary!))) continue;
+    process.stderr.write(`global setup: ${binary} missing, running scripts/${script}\n`);
+    execFileSync('bash', [path.join(root, 'scripts', script!)], { stdio: 'inherit' });
+  }
+}
+
 export default async function globalSetup(): Promise<void> {
+  installTestBinaries();
   const dir = mkdtempSync(path.join(tmpdir(), 'readiness-test-'));
   chmodSync(dir, 0o755);
   const logger = pino({ level: 'warn' });
