@@ -1,10 +1,13 @@
 /**
  * Benchmark child: runs the readiness load engine once against a URL and prints one JSON line with
  * requests, duration, the process's CPU time (all threads) and peak RSS.
- * Usage: node dist/bench/engine-runner.js <url> <users> <durationS> [thinkMs]
+ * Usage: node dist/bench/engine-runner.js <url> <users> <durationS> [thinkMs] [warmupS]
+ * With a warm-up, users start warmupS earlier, their warm-up requests are not recorded, and the server's
+ * statistics are reset (GET /__stats) when the measurement starts.
  */
 import { readFileSync } from 'node:fs';
 import type { LoadPlan } from '../core/load-plan';
+import { request } from 'undici';
 import { runLoad } from '../engine/run';
 
 function peakRssMb(): number {
@@ -13,13 +16,21 @@ function peakRssMb(): number {
 }
 
 async function main(): Promise<void> {
-  const [url, users, durationS, thinkMs] = [process.argv[2], Number(process.argv[3]), Number(process.argv[4]), Number(process.argv[5] ?? 0)];
+  const [url, users, durationS, thinkMs, warmupS] = [process.argv[2], Number(process.argv[3]), Number(process.argv[4]), Number(process.argv[5] ?? 0), Number(process.argv[6] ?? 0)];
   const plan: LoadPlan = {
     model: 'closed', durationMs: durationS * 1000, users, rampUpMs: users > 1000 ? 2_000 : 0, thinkTimeMs: thinkMs, rate: 0, stages: [],
     maxInFlight: users, dropAfterMs: 10_000, requestTimeoutMs: 10_000, maxBodyBytes: 1 << 20,
   };
-  const cpu0 = process.cpuUsage();
-  const r = await runLoad({ plan, scenario: { thinkTime: `${thinkMs}ms`, requestTimeout: '10s', vars: {}, requests: [{ name: 'get', method: 'GET', path: '/x', weight: 1 }] }, origin: url, headers: {} });
+  const warmupMs = warmupS * 1000;
+  // The server's statistics are reset when the measurement starts, after the warm-up.
+  // CPU is counted from the start, as autocannon's runner counts it after loading its modules (a load
+  // thread's boot is its module loading).
+  let cpu0 = process.cpuUsage();
+  const onStart = (startAtMs: number) => {
+    cpu0 = process.cpuUsage();
+    if (warmupMs > 0) setTimeout(() => void request(`${url}/__stats`).then((r) => r.body.dump()), startAtMs - Date.now());
+  };
+  const r = await runLoad({ plan, onStart, warmupMs, scenario: { thinkTime: `${thinkMs}ms`, requestTimeout: '10s', vars: {}, requests: [{ name: 'get', method: 'GET', path: '/x', weight: 1 }] }, origin: url, headers: {} });
   const cpu = process.cpuUsage(cpu0);
   const h = r.metrics.latency();
   process.stdout.write(`${JSON.stringify({

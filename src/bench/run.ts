@@ -2,9 +2,12 @@
  * `npm run bench`: our load engine and autocannon against the same loopback targets, in one go, printed
  * as ratios (never as timed tests). `npm run bench -- --json` prints one JSON object.
  *
- *  1. Throughput and CPU: a plain node:http server, 50 connections / users, no think time.
+ *  1. Throughput and CPU: a plain node:http server, 50 connections / users, no think time, run in
+ *     BENCH_ROUNDS rounds (default 3) in ABBA order (engine, autocannon, autocannon, engine), so a machine
+ *     that speeds up or slows down during the benchmark favours neither; totals are pooled over all runs.
  *  2. Accuracy: a server with a fixed 20 ms delay that records the delay it really applied; the error is
- *     client-observed minus server-applied, at p50 and p99.
+ *     client-observed minus server-applied, at p50 and p99, after a 2 s warm-up of each generator that
+ *     neither it nor the server records (as wrk2 excludes its calibration period).
  *  3. Scale: 10,000 closed-model users with 1 s think time; peak RSS of the generator process.
  * Each generator runs in its own process so its CPU time and memory are its own.
  */
@@ -46,29 +49,47 @@ async function server(delayMs: number): Promise<{ url: string; stats(): Promise<
   };
 }
 
-const engine = async (url: string, users: number, s: number, thinkMs = 0) => JSON.parse(await child('engine-runner.js', [url, String(users), String(s), String(thinkMs)])) as RunnerResult & { threads: number };
-const anchor = async (url: string, connections: number, s: number) => JSON.parse(await child('autocannon-runner.js', [url, String(connections), String(s)])) as RunnerResult;
+const engine = async (url: string, users: number, s: number, thinkMs = 0, warmupS = 0) =>
+  JSON.parse(await child('engine-runner.js', [url, String(users), String(s), String(thinkMs), String(warmupS)])) as RunnerResult & { threads: number };
+const anchor = async (url: string, connections: number, s: number, warmupS = 0) =>
+  JSON.parse(await child('autocannon-runner.js', [url, String(connections), String(s), String(warmupS)])) as RunnerResult;
+const pooled = (runs: RunnerResult[]) => ({
+  rps: runs.reduce((n, r) => n + r.requests, 0) / runs.reduce((n, r) => n + r.durationS, 0),
+  cpuUsPerReq: runs.reduce((n, r) => n + r.cpuUs, 0) / runs.reduce((n, r) => n + r.requests, 0),
+});
 const r2 = (v: number) => Math.round(v * 100) / 100;
 
 async function main(): Promise<void> {
   log(`readiness load engine vs autocannon (${seconds} s per run, loopback, ${process.env.BENCH_CONNECTIONS ?? 50} connections)`);
   const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
 
+  const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
   const plain = await server(0);
-  const e = await engine(plain.url, connections, seconds);
-  const a = await anchor(plain.url, connections, seconds);
+  const engineRuns: Array<RunnerResult & { threads: number }> = [];
+  const anchorRuns: RunnerResult[] = [];
+  const roundRatios: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const e1 = await engine(plain.url, connections, seconds);
+    const a1 = await anchor(plain.url, connections, seconds);
+    const a2 = await anchor(plain.url, connections, seconds);
+    const e2 = await engine(plain.url, connections, seconds);
+    engineRuns.push(e1, e2);
+    anchorRuns.push(a1, a2);
+    roundRatios.push(r2(pooled([e1, e2]).rps / pooled([a1, a2]).rps));
+    log(`round ${i + 1}/${rounds}: throughput ratio ${roundRatios[i]}`);
+  }
   plain.stop();
-  const engineRps = e.requests / e.durationS;
-  const autocannonRps = a.requests / a.durationS;
-  const engineCpuUsPerReq = e.cpuUs / e.requests;
-  const autocannonCpuUsPerReq = a.cpuUs / a.requests;
+  const { rps: engineRps, cpuUsPerReq: engineCpuUsPerReq } = pooled(engineRuns);
+  const { rps: autocannonRps, cpuUsPerReq: autocannonCpuUsPerReq } = pooled(anchorRuns);
+  const e = engineRuns[0];
 
   const knownDelayMs = 20;
+  const warmupS = 2;
   const delayed = await server(knownDelayMs);
   await delayed.stats();
-  const ed = await engine(delayed.url, 20, seconds);
+  const ed = await engine(delayed.url, 20, seconds, 0, warmupS);
   const truthE = await delayed.stats();
-  const ad = await anchor(delayed.url, 20, seconds);
+  const ad = await anchor(delayed.url, 20, seconds, warmupS);
   const truthA = await delayed.stats();
   delayed.stop();
 
@@ -84,7 +105,7 @@ async function main(): Promise<void> {
     autocannonP50ErrorMs: r2(ad.p50Ms - truthA.p50Ms), autocannonP99ErrorMs: r2(ad.p99Ms - truthA.p99Ms),
     serverAppliedP50Ms: r2(truthE.p50Ms), serverAppliedP99Ms: r2(truthE.p99Ms),
     vus, vusRssMb: r2(big.rssMb), vusRps: r2(big.requests / big.durationS), vusErrors: big.errors,
-    engineThreads: e.threads, seconds, connections,
+    engineThreads: e.threads, seconds, connections, rounds, roundRatios, warmupS,
   };
   if (json) {
     process.stdout.write(`${JSON.stringify(result)}\n`);

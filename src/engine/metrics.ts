@@ -19,6 +19,43 @@ export function decodeHistogram(encoded: string): hdr.Histogram {
 /** Encodes a histogram as compressed base64. */
 export const encodeHistogram = (h: hdr.Histogram): string => hdr.encodeIntoCompressedBase64(h);
 
+/**
+ * A histogram as `[value, count, value, count, ...]` over its non-empty buckets, the lowest and highest with
+ * the exact min and max. Load threads send these to their coordinator each second: building one scans only
+ * the buckets between min and max (tens of microseconds), where compressing a histogram (deflate over all of
+ * its 23,552 buckets) stalls the load thread's event loop for about a millisecond, delaying the responses that
+ * arrive meanwhile.
+ */
+export type SparseHistogram = number[];
+
+export function toSparse(histogram: hdr.Histogram): SparseHistogram {
+  // newHistogram() builds a JsHistogram (32-bit counts), whose bucket accessors the Histogram interface omits.
+  const h = histogram as hdr.JsHistogram;
+  const out: SparseHistogram = [];
+  if (h.totalCount === 0) return out;
+  const lo = h.countsArrayIndex(h.minNonZeroValue);
+  const hi = h.countsArrayIndex(h.maxValue);
+  for (let i = lo; i <= hi; i++) {
+    const c = h.getCountAtIndex(i);
+    if (c === 0) continue;
+    if (i === lo && i === hi && c > 1) out.push(h.minNonZeroValue, c - 1, h.maxValue, 1);
+    else out.push(i === lo ? h.minNonZeroValue : i === hi ? h.maxValue : h.valueFromIndex(i), c);
+  }
+  return out;
+}
+
+export function addSparse(h: hdr.Histogram, s: SparseHistogram): void {
+  for (let i = 0; i < s.length; i += 2) h.recordValueWithCount(s[i]!, s[i + 1]!);
+}
+
+/** How histograms are carried: compressed base64 (checkpoints, storage) or sparse (thread to coordinator). */
+interface HistogramCodec<T> {
+  encode(h: hdr.Histogram): T;
+  add(h: hdr.Histogram, v: T): void;
+}
+const compressed: HistogramCodec<string> = { encode: encodeHistogram, add: (h, v) => h.add(hdr.decodeFromCompressedBase64(v)) };
+const sparse: HistogramCodec<SparseHistogram> = { encode: toSparse, add: addSparse };
+
 /** Counters of one endpoint (request name). */
 export interface EndpointCounters {
   requests: number;
@@ -29,11 +66,11 @@ export interface EndpointCounters {
 }
 
 /** Measurements as they cross thread, process and heartbeat boundaries: encoded histograms and counters. */
-export interface EncodedMetrics {
+export interface EncodedMetrics<H = string> {
   /** Latency (µs) per `endpoint|statusClass`; corrected for coordinated omission in the open model. */
-  histograms: Record<string, string>;
+  histograms: Record<string, H>;
   /** Open model only: latency measured from the actual send, per endpoint. */
-  uncorrected: Record<string, string>;
+  uncorrected: Record<string, H>;
   endpoints: Record<string, EndpointCounters>;
   iterations: number;
   dropped: number;
@@ -86,10 +123,19 @@ export class Metrics {
     if (uncorrectedUs !== undefined) this.histFor(this.uncorrected, endpoint).recordValue(clampUs(uncorrectedUs));
   }
 
-  /** Adds encoded measurements (from a thread, a checkpoint or another generator). */
+  /** Adds encoded measurements (from a checkpoint or another generator). */
   merge(m: EncodedMetrics): void {
-    for (const [k, v] of Object.entries(m.histograms)) this.histFor(this.hist, k).add(hdr.decodeFromCompressedBase64(v));
-    for (const [k, v] of Object.entries(m.uncorrected)) this.histFor(this.uncorrected, k).add(hdr.decodeFromCompressedBase64(v));
+    this.mergeWith(m, compressed);
+  }
+
+  /** Adds a load thread's sparse delta. */
+  mergeSparse(m: EncodedMetrics<SparseHistogram>): void {
+    this.mergeWith(m, sparse);
+  }
+
+  private mergeWith<H>(m: EncodedMetrics<H>, codec: HistogramCodec<H>): void {
+    for (const [k, v] of Object.entries(m.histograms)) codec.add(this.histFor(this.hist, k), v);
+    for (const [k, v] of Object.entries(m.uncorrected)) codec.add(this.histFor(this.uncorrected, k), v);
     for (const [name, src] of Object.entries(m.endpoints)) {
       const c = this.counters(name);
       c.requests += src.requests;
@@ -103,7 +149,16 @@ export class Metrics {
 
   /** Encodes everything recorded. */
   encode(): EncodedMetrics {
-    const enc = (map: Map<string, hdr.Histogram>) => Object.fromEntries([...map].filter(([, h]) => h.totalCount > 0).map(([k, h]) => [k, encodeHistogram(h)]));
+    return this.encodeWith(compressed);
+  }
+
+  /** Everything recorded, with sparse histograms (a load thread's delta). */
+  encodeSparse(): EncodedMetrics<SparseHistogram> {
+    return this.encodeWith(sparse);
+  }
+
+  private encodeWith<H>(codec: HistogramCodec<H>): EncodedMetrics<H> {
+    const enc = (map: Map<string, hdr.Histogram>) => Object.fromEntries([...map].filter(([, h]) => h.totalCount > 0).map(([k, h]) => [k, codec.encode(h)]));
     return { histograms: enc(this.hist), uncorrected: enc(this.uncorrected), endpoints: structuredClone(this.endpoints), iterations: this.iterations, dropped: this.dropped };
   }
 
@@ -152,12 +207,12 @@ export class Metrics {
 }
 
 /** One second of the timeline, as recorded by one generator (mergeable across generators). */
-export interface EncodedWindow {
+export interface EncodedWindow<H = string> {
   second: number;
   requests: number;
   errors: number;
   /** Latency of responses in this second (µs). */
-  histogram: string;
+  histogram: H;
 }
 
 /** Accumulates per-second windows: requests, errors and a latency histogram per second. */
@@ -183,18 +238,36 @@ export class Timeline {
 
   /** Adds an encoded window. */
   merge(e: EncodedWindow): void {
+    this.mergeWith(e, compressed);
+  }
+
+  /** Adds a load thread's sparse window. */
+  mergeSparse(e: EncodedWindow<SparseHistogram>): void {
+    this.mergeWith(e, sparse);
+  }
+
+  private mergeWith<H>(e: EncodedWindow<H>, codec: HistogramCodec<H>): void {
     const w = this.at(e.second);
     w.requests += e.requests;
     w.errors += e.errors;
-    w.hist.add(hdr.decodeFromCompressedBase64(e.histogram));
+    codec.add(w.hist, e.histogram);
   }
 
   /** Removes and encodes every window before `beforeSecond` (all when omitted). */
   drain(beforeSecond = Infinity): EncodedWindow[] {
-    const out: EncodedWindow[] = [];
+    return this.drainWith(compressed, beforeSecond);
+  }
+
+  /** {@link drain} with sparse histograms (a load thread's windows). */
+  drainSparse(beforeSecond = Infinity): EncodedWindow<SparseHistogram>[] {
+    return this.drainWith(sparse, beforeSecond);
+  }
+
+  private drainWith<H>(codec: HistogramCodec<H>, beforeSecond: number): EncodedWindow<H>[] {
+    const out: EncodedWindow<H>[] = [];
     for (const [second, w] of [...this.windows].sort(([a], [b]) => a - b)) {
       if (second >= beforeSecond) continue;
-      out.push({ second, requests: w.requests, errors: w.errors, histogram: encodeHistogram(w.hist) });
+      out.push({ second, requests: w.requests, errors: w.errors, histogram: codec.encode(w.hist) });
       this.windows.delete(second);
       if (this.last?.second === second) this.last = undefined;
     }

@@ -1,6 +1,6 @@
 import type { Campaign } from '../config/schema';
 import type { LoadPlan } from '../core/load-plan';
-import type { EncodedMetrics, EncodedWindow } from './metrics';
+import type { EncodedMetrics, EncodedWindow, SparseHistogram } from './metrics';
 
 /** What a load thread is started with (worker_threads workerData). Headers are already resolved. */
 export interface ThreadInit {
@@ -8,9 +8,12 @@ export interface ThreadInit {
   scenario: Campaign['scenario'];
   origin: string;
   headers: Record<string, string>;
-  /** Epoch ms at which second 0 of the run begins (the same for every thread and generator). */
-  startAtMs: number;
-  /** Timeline second of `startAtMs` (non-zero when a run resumes). */
+  /**
+   * Closed model: users start this long before the start and what they send before it is not recorded
+   * (generator warm-up: connections opened, code compiled and optimised). 0 when not set.
+   */
+  warmupMs: number;
+  /** Timeline second of the start (non-zero when a run resumes). */
   secondOffset: number;
   /** Index of this thread's first user among all users of the run, for the global ramp-up. */
   firstUser: number;
@@ -32,12 +35,18 @@ export interface IntervalHealth {
 /** Thread -> coordinator: measurements since the previous message. */
 export interface ThreadTick {
   type: 'tick' | 'done';
-  metrics: EncodedMetrics;
-  windows: EncodedWindow[];
+  metrics: EncodedMetrics<SparseHistogram>;
+  windows: EncodedWindow<SparseHistogram>[];
   health: IntervalHealth;
 }
 
-/** Coordinator -> thread. */
-export interface ThreadCommand {
-  type: 'stop';
+/** Thread -> coordinator: booted, waiting for `start`. */
+export interface ThreadReady {
+  type: 'ready';
 }
+
+/**
+ * Coordinator -> thread: `start` once every thread is ready, with the epoch ms at which second 0 of the run
+ * begins (the same for every thread and generator); `stop` to end the run early.
+ */
+export type ThreadCommand = { type: 'start'; startAtMs: number } | { type: 'stop' };

@@ -11,7 +11,7 @@ import { PACKAGE_ROOT } from '../infra/paths';
 import type { Campaign } from '../config/schema';
 import { splitCount, splitPlan, type LoadPlan } from '../core/load-plan';
 import { Metrics, Timeline, type EncodedMetrics, type EncodedWindow } from './metrics';
-import type { IntervalHealth, ThreadInit, ThreadTick } from './protocol';
+import type { IntervalHealth, ThreadCommand, ThreadInit, ThreadReady, ThreadTick } from './protocol';
 
 /** Generator health over a whole run. */
 export interface GeneratorHealth {
@@ -32,8 +32,19 @@ export interface LoadRunOptions {
   scenario: Campaign['scenario'];
   origin: string;
   headers: Record<string, string>;
-  /** Epoch ms at which the run starts (threads wait until then). Default: now. */
+  /**
+   * Epoch ms at which the run starts (a start shared by generators), or as soon as every load thread has
+   * booted if that is later. Default: as soon as they have booted.
+   */
   startAtMs?: number;
+  /** Called with the start (epoch ms) once the threads have booted and been told it. */
+  onStart?: (startAtMs: number) => void;
+  /**
+   * Closed model: a generator warm-up before the start. Users start this much earlier; what they send
+   * before the start is not recorded (connection setup and the JIT's first seconds are the generator's,
+   * as wrk2 excludes its calibration period). Default 0.
+   */
+  warmupMs?: number;
   /** Timeline second of the start (when resuming, the seconds already done). */
   secondOffset?: number;
   threads?: number;
@@ -50,6 +61,8 @@ export interface LoadRunOptions {
 export interface LoadRunResult {
   metrics: Metrics;
   health: GeneratorHealth;
+  /** When second 0 began (epoch ms). */
+  startAtMs: number;
   elapsedMs: number;
   aborted: boolean;
 }
@@ -77,7 +90,8 @@ function threadFile(): string {
 export async function runLoad(opts: LoadRunOptions): Promise<LoadRunResult> {
   const { plan } = opts;
   const threadCount = opts.threads ?? defaultThreads(plan);
-  const startAtMs = opts.startAtMs ?? Date.now() + 50;
+  const warmupMs = opts.warmupMs ?? 0;
+  if (warmupMs > 0 && plan.model !== 'closed') throw new Error('a generator warm-up is supported for the closed model only');
   const secondOffset = opts.secondOffset ?? 0;
   const metrics = new Metrics();
   if (opts.resume) metrics.merge(opts.resume);
@@ -91,7 +105,7 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadRunResult> {
   const file = threadFile();
   const workers = parts.map((part, i) => {
     const init: ThreadInit = {
-      plan: part, scenario: opts.scenario, origin: opts.origin, headers: opts.headers, startAtMs, secondOffset,
+      plan: part, scenario: opts.scenario, origin: opts.origin, headers: opts.headers, warmupMs, secondOffset,
       firstUser: userStarts[i], totalUsers: plan.users,
     };
     return new Worker(file, { workerData: init });
@@ -99,15 +113,15 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadRunResult> {
 
   const onAbort = () => {
     aborted = true;
-    for (const w of workers) w.postMessage({ type: 'stop' });
+    for (const w of workers) w.postMessage({ type: 'stop' } satisfies ThreadCommand);
   };
   if (opts.signal?.aborted) onAbort();
   opts.signal?.addEventListener('abort', onAbort, { once: true });
 
   const absorb = (i: number, tick: ThreadTick) => {
-    metrics.merge(tick.metrics);
+    metrics.mergeSparse(tick.metrics);
     for (const w of tick.windows) {
-      timeline.merge(w);
+      timeline.mergeSparse(w);
       lastSecond.set(i, Math.max(lastSecond.get(i) ?? -1, w.second));
     }
     const h: IntervalHealth = tick.health;
@@ -124,11 +138,24 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadRunResult> {
     }
   };
 
+  // Threads boot (a fresh isolate each), say they are ready, and are then all given the same start.
+  let startAtMs = NaN;
+  let ready = 0;
+  const start = () => {
+    startAtMs = Math.max(opts.startAtMs ?? 0, Date.now() + 20 + warmupMs);
+    for (const w of workers) w.postMessage({ type: 'start', startAtMs } satisfies ThreadCommand);
+    opts.onStart?.(startAtMs);
+  };
+
   const startedAt = Date.now();
   const cpuAtStart = process.cpuUsage();
   await Promise.all(workers.map((w, i) => new Promise<void>((resolve, reject) => {
-    w.on('message', (msg: ThreadTick | { type: 'error'; message: string }) => {
+    w.on('message', (msg: ThreadTick | ThreadReady | { type: 'error'; message: string }) => {
       if (msg.type === 'error') return reject(new Error(`load thread ${i} failed: ${msg.message}`));
+      if (msg.type === 'ready') {
+        if (++ready === workers.length) start();
+        return;
+      }
       absorb(i, msg);
       if (msg.type === 'done') resolve();
     });
@@ -142,11 +169,13 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadRunResult> {
   if (rest.length) opts.onWindows?.(rest);
   // Wall time from the start until the last request finished: a generator that could not finish on time
   // (open model, requests queued in the generator) shows a lower achieved rate, not an inflated one.
+  if (Number.isNaN(startAtMs)) startAtMs = startedAt;
   const elapsedMs = Math.max(0, Date.now() - Math.max(startedAt, startAtMs));
   const cpu = process.cpuUsage(cpuAtStart);
   const cpuShare = (cpu.user + cpu.system) / 1000 / Math.max(1, Date.now() - startedAt) / availableParallelism();
   return {
     metrics,
+    startAtMs,
     elapsedMs,
     aborted,
     health: { threads: threadCount, eventLoopDelayP99Ms: round(health.eldP99), eluMean: round(health.eluN ? health.eluSum / health.eluN : 0), schedulerLagP99Ms: round(health.lagP99), cpuShare: round(cpuShare) },

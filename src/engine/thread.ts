@@ -24,7 +24,14 @@ const MAX_QUEUED = 100_000;
 const { plan } = init;
 const timeOrigin = performance.timeOrigin;
 const nowMs = () => timeOrigin + performance.now();
-const endAtMs = init.startAtMs + plan.durationMs;
+/**
+ * Epoch ms of second 0 of the measurement, and its end. Set by the coordinator's `start` once every thread
+ * has booted (a fresh isolate loads its modules for a hundred milliseconds or more), so no thread starts late.
+ */
+let startAtMs = NaN;
+let endAtMs = NaN;
+/** Closed model: when users begin sending; requests sent before `startAtMs` are warm-up, not recorded. */
+let sendFromMs = NaN;
 const metrics = new Metrics();
 const timeline = new Timeline();
 const scenario = compileScenario(init.scenario);
@@ -258,12 +265,13 @@ class Exchange {
       this.chunks = undefined;
       if (stopped && errorKind === 'aborted') return this.done(false);
     }
+    if (this.sentMs < startAtMs) return this.done(status !== undefined);
     const doneMs = nowMs();
     const open = this.intendedMs === this.intendedMs;
     const fromMs = open && this.intendedMs < this.sentMs ? this.intendedMs : this.sentMs;
     const latencyUs = (doneMs - fromMs) * 1000;
     metrics.record(request.name, status, ok, latencyUs, errorKind, open ? (doneMs - this.sentMs) * 1000 : undefined);
-    timeline.record(init.secondOffset + Math.floor((doneMs - init.startAtMs) / 1000), ok, status ? latencyUs : undefined);
+    timeline.record(init.secondOffset + Math.floor((doneMs - startAtMs) / 1000), ok, status ? latencyUs : undefined);
     this.done(status !== undefined);
   }
 }
@@ -297,7 +305,7 @@ function runClosed(): Promise<void> {
           if (--running === 0) resolve();
           return;
         }
-        metrics.iterations += 1;
+        if (init.warmupMs === 0 || nowMs() >= startAtMs) metrics.iterations += 1;
         exchange.send();
       };
       next();
@@ -305,7 +313,7 @@ function runClosed(): Promise<void> {
     for (let i = 0; i < plan.users; i++) {
       const globalIndex = init.firstUser + i;
       const startDelay = plan.rampUpMs > 0 ? Math.max(0, (globalIndex / Math.max(1, init.totalUsers)) * plan.rampUpMs - (plan.rampOffsetMs ?? 0)) : 0;
-      const wait = init.startAtMs + startDelay - nowMs();
+      const wait = sendFromMs + startDelay - nowMs();
       if (wait > 0) setTimeout(startUser, wait);
       else startUser();
     }
@@ -319,7 +327,7 @@ async function runOpen(): Promise<void> {
   const queue: number[] = [];
   let head = 0;
   let issued = 0;
-  const t0 = init.startAtMs;
+  const t0 = startAtMs;
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => (resolveDone = r));
   let timer: NodeJS.Timeout | undefined;
@@ -409,11 +417,11 @@ function tick(type: ThreadTick['type']): void {
   const nextElu = performance.eventLoopUtilization();
   const interval = performance.eventLoopUtilization(nextElu, elu);
   elu = nextElu;
-  const currentSecond = init.secondOffset + Math.floor((nowMs() - init.startAtMs) / 1000);
+  const currentSecond = init.secondOffset + Math.floor((nowMs() - startAtMs) / 1000);
   const msg: ThreadTick = {
     type,
-    metrics: metrics.encode(),
-    windows: type === 'done' ? timeline.drain() : timeline.drain(currentSecond),
+    metrics: metrics.encodeSparse(),
+    windows: type === 'done' ? timeline.drainSparse() : timeline.drainSparse(currentSecond),
     health: {
       eldP99Ms: eld.count ? eld.percentile(99) / 1e6 : 0, eldMaxMs: eld.count ? eld.max / 1e6 : 0, elu: interval.utilization,
       lagP99Ms: lag.totalCount ? lag.getValueAtPercentile(99) / 1000 : 0, inFlight,
@@ -427,7 +435,7 @@ function tick(type: ThreadTick['type']): void {
 
 let flushTimer: NodeJS.Timeout | undefined;
 const scheduleFlush = () => {
-  const sinceStart = nowMs() - init.startAtMs;
+  const sinceStart = nowMs() - startAtMs;
   const next = sinceStart < 0 ? -sinceStart + 1000 : 1000 - (sinceStart % 1000);
   flushTimer = setTimeout(() => {
     tick('tick');
@@ -435,14 +443,30 @@ const scheduleFlush = () => {
   }, Math.max(1, next));
 };
 
+let onStart: (() => void) | undefined;
 parentPort!.on('message', (cmd: ThreadCommand) => {
+  if (cmd.type === 'start') {
+    startAtMs = cmd.startAtMs;
+    endAtMs = startAtMs + plan.durationMs;
+    sendFromMs = startAtMs - init.warmupMs;
+    onStart?.();
+  }
   if (cmd.type === 'stop' && !stopped) {
     stopped = true;
+    if (Number.isNaN(startAtMs)) {
+      // Stopped before it started: end at once.
+      startAtMs = endAtMs = sendFromMs = nowMs();
+      onStart?.();
+    }
     void destroyAll();
   }
 });
 
 async function main(): Promise<void> {
+  await new Promise<void>((resolve) => {
+    onStart = resolve;
+    parentPort!.postMessage({ type: 'ready' });
+  });
   scheduleFlush();
   try {
     if (plan.model === 'closed') await runClosed();

@@ -205,4 +205,52 @@ describe('load engine', () => {
       await target.close();
     }
   });
+
+  test('when a run has a warm-up, then users start before second 0 and only what they send from second 0 is recorded', async () => {
+    const sentAt: number[] = [];
+    const target = await startTarget((_req, res) => {
+      sentAt.push(Date.now());
+      setTimeout(() => res.writeHead(200).end('ok'), 10);
+    });
+    try {
+      const { c, phase } = campaign(target.url, GET, { users: 4, duration: '1s' });
+      let announced = NaN;
+      const r = await runLoad({
+        plan: planFromPhase(phase, c.scenario), scenario: c.scenario, origin: target.url, headers: {}, warmupMs: 1_000,
+        onStart: (at) => (announced = at),
+      });
+      expect(r.startAtMs).toBe(announced);
+      const before = sentAt.filter((t) => t < r.startAtMs - 20).length;
+      const after = sentAt.filter((t) => t >= r.startAtMs + 20).length;
+      // The server saw the warm-up; the measurement did not count it.
+      expect(before).toBeGreaterThan(100);
+      expect(r.metrics.totals().requests).toBeGreaterThanOrEqual(after);
+      expect(r.metrics.totals().requests).toBeLessThan(sentAt.length - before + 1);
+      expect(r.metrics.iterations).toBeLessThan(sentAt.length - before + 10);
+    } finally {
+      await target.close();
+    }
+  });
+
+  test('when threads take time to boot, then the run starts once they are ready, so a short phase still runs its whole duration', async () => {
+    const arrivals: number[] = [];
+    const target = await startTarget((_req, res) => {
+      arrivals.push(Date.now());
+      setTimeout(() => res.writeHead(200).end('ok'), 5);
+    });
+    try {
+      const { c, phase } = campaign(target.url, GET, { users: 4, duration: '1s' });
+      const called = Date.now();
+      const r = await runLoad({ plan: planFromPhase(phase, c.scenario), scenario: c.scenario, origin: target.url, headers: {}, threads: 2 });
+      expect(r.startAtMs).toBeGreaterThan(called);
+      // The first requests arrive at second 0, not a boot time later, and load runs through the whole second.
+      expect(Math.min(...arrivals) - r.startAtMs).toBeGreaterThanOrEqual(-2);
+      expect(Math.min(...arrivals) - r.startAtMs).toBeLessThan(50);
+      expect(Math.max(...arrivals) - r.startAtMs).toBeGreaterThan(950);
+      expect(r.elapsedMs).toBeGreaterThanOrEqual(1_000);
+      expect(r.elapsedMs).toBeLessThan(1_500);
+    } finally {
+      await target.close();
+    }
+  });
 });

@@ -3,7 +3,7 @@ import { intendedIterations, planFromPhase, rateAt, shiftPlan, splitCount, split
 import { compileScenario, extract, parseCapturePath } from '../../src/core/scenario';
 import { parseCampaignYaml, validateCampaign } from '../../src/config/load';
 import { buildReport, renderMarkdown } from '../../src/core/report';
-import { Metrics, Timeline } from '../../src/engine/metrics';
+import { addSparse, Metrics, newHistogram, Timeline, toSparse } from '../../src/engine/metrics';
 import { summarizePhase } from '../../src/engine/summary';
 
 const base: LoadPlan = {
@@ -209,5 +209,38 @@ describe('phase summary and report', () => {
     for (const w of [...a.drain(), ...b.drain()]) merged.merge(w);
     const [w] = merged.drain();
     expect(w).toMatchObject({ second: 3, requests: 200, errors: 50 });
+  });
+});
+
+describe('sparse histograms (load thread to coordinator)', () => {
+  test.each([
+    ['one value', [20_000]],
+    ['one bucket, several values', [20_000, 20_001, 20_004]],
+    ['a wide spread', [1, 7, 950, 20_000, 20_500, 1_234_567, 3_000_000_000]],
+    ['nothing', []],
+  ])('when %s is carried sparse, then counts, min, max and percentiles come out as recorded', (_name, values) => {
+    const h = newHistogram();
+    for (const v of values) h.recordValue(v);
+    const back = newHistogram();
+    addSparse(back, toSparse(h));
+    expect(back.totalCount).toBe(h.totalCount);
+    if (values.length) {
+      expect(back.minNonZeroValue).toBe(Math.min(...values));
+      expect(back.maxValue).toBe(Math.max(...values));
+    }
+    for (const p of [1, 50, 90, 99, 99.9, 100]) expect(back.getValueAtPercentile(p)).toBe(h.getValueAtPercentile(p));
+  });
+
+  test('when a thread\'s metrics travel sparse, then merging them equals merging the compressed encoding', () => {
+    const m = new Metrics();
+    for (let i = 0; i < 500; i++) m.record(i % 3 ? 'get' : 'post', i % 7 ? 200 : 503, i % 7 !== 0, 1_000 + i * 37, i % 7 ? undefined : undefined);
+    const viaSparse = new Metrics();
+    viaSparse.mergeSparse(m.encodeSparse());
+    const viaCompressed = new Metrics();
+    viaCompressed.merge(m.encode());
+    expect(viaSparse.totals()).toEqual(viaCompressed.totals());
+    for (const ep of ['get', 'post']) {
+      for (const p of [50, 95, 99]) expect(viaSparse.latency(ep).getValueAtPercentile(p)).toBe(viaCompressed.latency(ep).getValueAtPercentile(p));
+    }
   });
 });
