@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_DATA_DIR, PACKAGE_ROOT } from '../infra/paths';
 import { abortCommand } from './commands/abort';
+import { attestCommand, historyCommand, rescoreCommand, waiveCommand } from './commands/checklist';
 import { demoCommand } from './commands/demo';
 import { devCommand } from './commands/dev';
 import { reportCommand } from './commands/report';
@@ -94,6 +95,39 @@ export function buildProgram(): Command {
     .requiredOption('--by <name>', 'who is aborting')
     .option('--reason <text>', 'why')
     .action((id, o) => abortCommand(id, o));
+
+  connectionOptions(program.command('attest'))
+    .description('attest a manual checklist item of a running campaign (a workflow update, validated by the campaign)')
+    .argument('<campaignId>')
+    .argument('<itemId>')
+    .requiredOption('--by <name>', 'who attests')
+    .option('--evidence <url>', 'where the evidence is (a link)')
+    .option('--note <text>', 'a note')
+    .action((id, item, o) => attestCommand(id, item, o));
+
+  connectionOptions(program.command('waive'))
+    .description('waive a checklist item of a running campaign until a date: it leaves the score and is listed as waived')
+    .argument('<campaignId>')
+    .argument('<itemId>')
+    .requiredOption('--by <name>', 'who waives (the approver)')
+    .requiredOption('--reason <text>', 'why')
+    .requiredOption('--expires <date>', 'when the waiver ends (ISO 8601, e.g. 2026-12-31)')
+    .action((id, item, o) => waiveCommand(id, item, o));
+
+  program.command('rescore')
+    .description("recompute a campaign's verdict from the stored evidence; exit 1 if it differs from the stored one")
+    .argument('<campaignId>')
+    .option('--json', 'print JSON')
+    .option('--data-dir <dir>', 'data directory of a running `readiness dev` (for its results database)', DEFAULT_DATA_DIR)
+    .action((id, o) => rescoreCommand(id, o));
+
+  program.command('history')
+    .description('list past campaigns of a target URL or campaign name: date, decision, score, breaking point')
+    .argument('<targetOrName>')
+    .option('--json', 'print JSON')
+    .option('--limit <n>', 'at most this many', positive, 50)
+    .option('--data-dir <dir>', 'data directory of a running `readiness dev` (for its results database)', DEFAULT_DATA_DIR)
+    .action((t, o) => historyCommand(t, o));
 
   program.command('demo')
     .description('run the demo campaign end to end on embedded defaults (Temporal, Postgres, a demo target) and stop')

@@ -3,6 +3,8 @@ import { parseDurationMs } from '../core/duration';
 import { isThreshold, parseThreshold } from '../core/thresholds';
 import { parseCapturePath, placeholders } from '../core/scenario';
 import { isTimeZone, parseClock, windowLengthMinutes } from '../core/window';
+import { parseExpr, resolveChecklist } from '../core/checklist';
+import { CATEGORIES, SEVERITIES } from '../core/checklist-types';
 
 /**
  * The campaign file schema (`apiVersion: readiness/v1`). Objects are strict: an unknown key is an
@@ -279,6 +281,55 @@ export const DEFAULT_BASELINE_PHASES = [
 ];
 
 /** The campaign file, as validated. */
+const ITEM_ID = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+
+const bindingSchema = z.union([
+  z.strictObject({ check: z.string().regex(/^[A-Za-z0-9_.*-]+$/, 'check must be an evidence id such as phase.stress or prometheus.rules_* (letters, digits, . _ - and * as a wildcard)') }),
+  z.strictObject({
+    expr: z.string().min(1).superRefine((s, ctx) => {
+      const parsed = parseExpr(s);
+      if ('error' in parsed) ctx.addIssue({ code: 'custom', message: parsed.error });
+    }),
+  }),
+], { message: 'automated is either { check: <evidence id> } or { expr: <expression> }' });
+
+const checklistItemSchema = z.strictObject({
+  id: z.string().regex(ITEM_ID, 'item id must be lowercase letters, digits, ".", "-" or "_" (max 63 chars)'),
+  title: z.string().min(1).max(200).optional(),
+  category: z.enum(CATEGORIES, { message: `category must be one of ${CATEGORIES.join(', ')}` }).optional(),
+  severity: z.enum(SEVERITIES, { message: 'severity must be P0, P1, P2 or P3' }).optional(),
+  weight: z.number().positive('weight must be greater than zero').max(100).optional(),
+  automated: bindingSchema.optional(),
+  manual: z.literal(true, { message: 'manual must be true (omit it for automated items)' }).optional(),
+  maxEvidenceAge: positiveDuration('maxEvidenceAge').optional(),
+  remediation: z.string().max(2000).optional(),
+}).refine((i) => !(i.automated && i.manual), { message: 'an item is either automated or manual, not both' });
+
+const checklistSchema = z.strictObject({
+  /** Include the built-in checklist (the seed's production checklist and the phases' results). */
+  defaults: z.boolean().default(true),
+  items: z.array(checklistItemSchema).default([]),
+  drop: z.array(z.string()).default([]),
+  /** How long the campaign waits for manual items to be attested or waived (0: not at all). */
+  attestationDeadline: duration('attestationDeadline').default('0s'),
+}).superRefine((c, ctx) => {
+  const seen = new Map<string, number>();
+  c.items.forEach((item, i) => {
+    if (seen.has(item.id)) ctx.addIssue({ code: 'custom', path: ['items', i, 'id'], message: `duplicate item id "${item.id}" (also items[${seen.get(item.id)}])` });
+    seen.set(item.id, i);
+  });
+  for (const p of resolveChecklist(c).problems) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
+});
+
+const pct = (what: string, dflt: number) => z.number().min(0, `${what} is a percentage (0-100)`).max(100, `${what} is a percentage (0-100)`).default(dflt);
+
+const verdictSchema = z.strictObject({
+  goAt: pct('goAt', 90),
+  conditionalAt: pct('conditionalAt', 75),
+  maxP1Blockers: z.number().int().min(0).default(0),
+  categoryWeights: z.partialRecord(z.enum(CATEGORIES, { message: `category must be one of ${CATEGORIES.join(', ')}` }), z.number().min(0)).optional(),
+}).refine((v) => v.conditionalAt <= v.goAt, { path: ['conditionalAt'], message: 'conditionalAt must not be above goAt' });
+
 export const campaignSchema = z.strictObject({
   apiVersion: z.literal('readiness/v1', { message: 'apiVersion must be "readiness/v1"' }),
   name: name('name'),
@@ -302,6 +353,8 @@ export const campaignSchema = z.strictObject({
   spike: spikeSchema.optional(),
   monitoring: monitoringSchema.optional(),
   backup: backupSchema.optional(),
+  checklist: checklistSchema.optional(),
+  verdict: verdictSchema.optional(),
   settings: z.strictObject({
     heartbeatTimeout: positiveDuration('heartbeatTimeout').default('20s'),
   }).default({ heartbeatTimeout: '20s' }),

@@ -3,9 +3,10 @@ import { PHASES } from './types';
 import type { BackupResult } from './backup';
 import { MATURITY_LABELS, type CheckResult, type MonitoringResult } from './monitoring';
 import type { SpikeResult, StressResult, WindowWait } from './stress';
+import type { Attestation, Blocker, CategoryScore, ChecklistEvaluation, Comparison, EvaluatedItem, VerdictPolicy, Waiver } from './checklist-types';
 
 /** Version of report.json's shape; bumped on any incompatible change. */
-export const REPORT_SCHEMA_VERSION = 1;
+export const REPORT_SCHEMA_VERSION = 2;
 
 /** What a report is built from: the stored campaign record and its phase results. */
 export interface ReportSource {
@@ -25,6 +26,10 @@ export interface ReportSource {
   spike?: SpikeResult;
   monitoring?: MonitoringResult;
   backup?: BackupResult;
+  /** The scored checklist (absent until the checklist phase ran). */
+  checklist?: ChecklistEvaluation;
+  /** The comparison with the previous campaign of the same target (absent for the first one). */
+  comparison?: Comparison;
 }
 
 /** report.json, version 1. */
@@ -52,6 +57,20 @@ export interface ReportJson {
   monitoring?: MonitoringResult;
   /** Backup drills with timings, RTO/RPO against targets, per-table proofs and findings; absent when not run. */
   backup?: BackupResult;
+  /** Category scores (earned / max points per category); absent until the checklist was scored. */
+  categories?: CategoryScore[];
+  /** Every checklist item with its status, evidence, attestation or waiver; the blocking P0/P1 items. */
+  checklist?: {
+    scoredAt: string;
+    policy: VerdictPolicy;
+    items: EvaluatedItem[];
+    blockers: Blocker[];
+    missing: string[];
+    attestations: Attestation[];
+    waivers: Waiver[];
+  };
+  /** What changed since the previous campaign of the same target; absent for the first one. */
+  comparison?: Comparison;
   phases: Record<PhaseName, PhaseOutcome>;
 }
 
@@ -81,6 +100,14 @@ export function buildReport(source: ReportSource, generatedAt: string): ReportJs
     ...(source.spike ? { spike: source.spike } : {}),
     ...(source.monitoring ? { monitoring: source.monitoring } : {}),
     ...(source.backup ? { backup: source.backup } : {}),
+    ...(source.checklist ? {
+      categories: source.checklist.categories,
+      checklist: {
+        scoredAt: source.checklist.scoredAt, policy: source.checklist.policy, items: source.checklist.items, blockers: source.checklist.blockers,
+        missing: source.checklist.missing, attestations: source.checklist.attestations, waivers: source.checklist.waivers,
+      },
+    } : {}),
+    ...(source.comparison ? { comparison: source.comparison } : {}),
     phases: source.phases,
   };
 }
@@ -104,9 +131,13 @@ export function renderMarkdown(report: ReportJson): string {
   lines.push(`| Finished | ${campaign.finishedAt ?? '(running)'} |`);
   lines.push(`| Config hash | \`${campaign.configHash.slice(0, 12)}\` |`, '');
 
-  if (verdict.blockers.length) {
-    lines.push('## Blocking reasons', '');
-    verdict.blockers.forEach((b, i) => lines.push(`${i + 1}. ${b}`));
+  lines.push(...executiveSummary(report));
+  if (report.categories?.length) {
+    lines.push('## Category scores', '', '| Category | Score | Status | Blockers |', '|---|---|---|---|');
+    for (const c of report.categories) {
+      const state = c.scorePct === null ? '⚪ Waived' : c.scorePct >= 90 ? '🟢 Good' : c.scorePct >= 60 ? '🟡 Partial' : '🔴 Poor';
+      lines.push(`| ${c.name} | ${c.scorePct === null ? 'n/a' : `${c.scorePct}%`} (${c.earned}/${c.max}) | ${state} | ${c.blockers} item${c.blockers === 1 ? '' : 's'} |`);
+    }
     lines.push('');
   }
   if (verdict.reasons.length) {
@@ -163,6 +194,8 @@ export function renderMarkdown(report: ReportJson): string {
   if (report.spike) lines.push(...spikeMarkdown(report.spike));
   if (report.monitoring) lines.push(...monitoringMarkdown(report.monitoring));
   if (report.backup) lines.push(...backupMarkdown(report.backup));
+  if (report.checklist) lines.push(...checklistMarkdown(report.checklist));
+  if (report.comparison) lines.push(...comparisonMarkdown(report.comparison));
   lines.push(`_report.json schemaVersion ${report.schemaVersion}, generated ${report.generatedAt}_`, '');
   return lines.join('\n');
 }
@@ -278,4 +311,64 @@ function formatWait(s: number): string {
   const minutes = Math.round(s / 60);
   const h = Math.floor(minutes / 60);
   return h ? `${h} h ${minutes % 60} min` : `${minutes} min`;
+}
+
+/** The executive summary: decision, score, what blocks it (with remediation), headline figures. */
+function executiveSummary(report: ReportJson): string[] {
+  const { verdict } = report;
+  const lines = ['## Executive summary', ''];
+  const items = report.checklist?.items ?? [];
+  const headline: string[] = [];
+  if (items.length) headline.push(`${items.filter((i) => i.status === 'pass').length} of ${items.length} checklist items pass, ${items.filter((i) => i.status === 'waived').length} waived`);
+  if (report.stress?.breakingPoint) headline.push(`breaking point ${report.stress.breakingPoint.users} ${report.stress.model === 'closed' ? 'users' : 'req/s'} (${report.stress.breakingPoint.criterion})`);
+  if (report.stress?.capacityCeiling) headline.push(`capacity ceiling ${report.stress.capacityCeiling.users} ${report.stress.model === 'closed' ? 'users' : 'req/s'} at ${report.stress.capacityCeiling.goodputRps} req/s`);
+  const rto = report.backup?.drills.find((d) => d.id === 'postgres')?.rtoS;
+  if (rto != null) headline.push(`database RTO ${rto} s`);
+  if (report.comparison) headline.push(`${report.comparison.findings.length} regression${report.comparison.findings.length === 1 ? '' : 's'} since ${report.comparison.previous.id}`);
+  lines.push(`**Overall assessment:** ${ICON[verdict.decision] ?? ''} **${verdict.decision}**${verdict.scorePct === null ? '' : `, ${verdict.scorePct}% ready`}${headline.length ? `; ${headline.join('; ')}` : ''}.`, '');
+  const blockers = report.checklist?.blockers;
+  if (blockers?.length) {
+    lines.push(`### Blockers (${blockers.length})`, '');
+    blockers.forEach((b, i) => lines.push(`${i + 1}. **${b.severity} ${b.title}** (\`${b.id}\`, ${b.status}): ${b.evidence.observed ?? ''}${b.remediation ? `. Remediation: ${b.remediation}` : ''}`));
+    lines.push('');
+  } else if (verdict.blockers.length) {
+    lines.push('### Blocking reasons', '');
+    verdict.blockers.forEach((b, i) => lines.push(`${i + 1}. ${b}`));
+    lines.push('');
+  }
+  return lines;
+}
+
+const ITEM_ICON: Record<string, string> = { pass: '✅', warn: '🟡', fail: '❌', error: '⚠️', not_run: '⏭️', stale: '⌛', waived: '📝', not_evaluable: '❔' };
+
+function checklistMarkdown(c: NonNullable<ReportJson['checklist']>): string[] {
+  const cell = (t: string) => t.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  const lines = ['## Checklist', '', `Scored ${c.scoredAt}: GO from ${c.policy.goAt}%, NO_GO under ${c.policy.conditionalAt}% or with any P0 item, or more than ${c.policy.maxP1Blockers} P1 item(s), not passing or waived.`, ''];
+  lines.push('| Item | Category | Severity | Status | Evidence |', '|---|---|---|---|---|');
+  for (const i of c.items) lines.push(`| ${cell(i.title)} (\`${i.id}\`) | ${i.category} | ${i.severity} | ${ITEM_ICON[i.status] ?? ''} ${i.status} | ${cell(i.reason)} |`);
+  lines.push('');
+  if (c.missing.length) lines.push(`Manual items not attested: ${c.missing.map((m) => `\`${m}\``).join(', ')}.`, '');
+  if (c.waivers.length) {
+    lines.push('Waivers:', '');
+    for (const w of c.waivers) lines.push(`- \`${w.itemId}\` waived by ${w.by} until ${w.expires}: ${w.reason}`);
+    lines.push('');
+  }
+  return lines;
+}
+
+function comparisonMarkdown(c: NonNullable<ReportJson['comparison']>): string[] {
+  const lines = ['## Since the previous campaign', '', `Compared with \`${c.previous.id}\` (${c.previous.startedAt}, ${c.previous.decision ?? 'no decision'}${c.previous.scorePct !== undefined ? `, ${c.previous.scorePct}%` : ''}).`, ''];
+  if (c.findings.length) {
+    lines.push('**Regressions:**', '');
+    for (const f of c.findings) lines.push(`- ${f}`);
+    lines.push('');
+  } else lines.push('No regression beyond 5%.', '');
+  if (c.fixed.length) lines.push(`Fixed: ${c.fixed.map((f) => `\`${f.id}\` (${f.was} -> ${f.now})`).join(', ')}.`, '');
+  if (c.added.length) lines.push(`New items: ${c.added.map((f) => `\`${f.id}\``).join(', ')}.`, '');
+  if (c.metrics.length) {
+    lines.push('| Metric | Previous | Now | Change |', '|---|---|---|---|');
+    for (const m of c.metrics) lines.push(`| ${m.metric} | ${m.previous} | ${m.current} | ${m.changePct > 0 ? '+' : ''}${m.changePct}%${m.regression ? ' ❌' : ''} |`);
+    lines.push('');
+  }
+  return lines;
 }

@@ -132,6 +132,17 @@ export interface CampaignProgress {
   phases: Record<PhaseName, PhaseOutcome | { status: 'pending' | 'running' }>;
   abortedBy?: string;
   startedAt: string;
+  /** The checklist: manual items still missing, attestations and waivers so far, the attestation deadline. */
+  checklist?: {
+    manualItems: number;
+    missing: string[];
+    attested: string[];
+    waived: string[];
+    /** While the campaign waits for attestations: until when (workflow time). */
+    waitingUntil?: string;
+    /** Set once the checklist is scored; attest and waive are refused from then on. */
+    scoredAt?: string;
+  };
 }
 
 /** What the campaign workflow returns. */

@@ -2,6 +2,7 @@ import type { Pool } from 'pg';
 import type { Campaign } from '../config/schema';
 import type { ReportSource } from '../core/report';
 import type { BackupResult } from '../core/backup';
+import type { ChecklistEvaluation } from '../core/checklist-types';
 import type { MonitoringResult } from '../core/monitoring';
 import type { SpikeResult, StressResult } from '../core/stress';
 import { PHASES, type BaselinePhaseResult, type PhaseName, type PhaseOutcome, type TimelinePoint, type Verdict } from '../core/types';
@@ -174,7 +175,55 @@ export class ResultsStore {
       ...(children.spike ? { spike: children.spike as SpikeResult } : {}),
       ...(children.monitoring ? { monitoring: children.monitoring as MonitoringResult } : {}),
       ...(children.backup ? { backup: children.backup as BackupResult } : {}),
+      ...(children.checklist ? { checklist: children.checklist as ChecklistEvaluation } : {}),
       baseline: { thresholds: (config.baseline?.thresholds ?? []).map((t) => (typeof t === 'string' ? t : `${t.threshold}${t.endpoint ? ` {endpoint: ${t.endpoint}}` : ''}${t.abortOnFail ? ' (abortOnFail)' : ''}`)), phases, timelines },
     };
   }
+
+  /** The campaign config as stored (env references only). */
+  async loadCampaignConfig(campaignId: string): Promise<Campaign | undefined> {
+    const r = await this.pool.query(`SELECT config FROM campaigns WHERE id = $1`, [campaignId]);
+    return r.rowCount ? (r.rows[0].config as Campaign) : undefined;
+  }
+
+  /** The previous finished campaign of the same target, started before this one; undefined for the first. */
+  async previousCampaignId(campaignId: string): Promise<string | undefined> {
+    const r = await this.pool.query(
+      `SELECT p.id FROM campaigns c JOIN campaigns p ON p.target = c.target AND p.started_at < c.started_at AND p.id <> c.id AND p.finished_at IS NOT NULL
+        WHERE c.id = $1 ORDER BY p.started_at DESC LIMIT 1`,
+      [campaignId],
+    );
+    return r.rows[0]?.id;
+  }
+
+  /** Past campaigns of a target URL or campaign name, newest first, with the figures `readiness history` lists. */
+  async history(targetOrName: string, limit = 50): Promise<HistoryRow[]> {
+    const r = await this.pool.query(
+      `SELECT c.id, c.name, c.target, c.started_at, c.finished_at, c.decision, c.score_pct,
+              (s.result -> 'summary' -> 'breakingPoint' ->> 'users')::double precision AS breaking_users,
+              s.result ->> 'model' AS stress_model
+         FROM campaigns c LEFT JOIN phase_results s ON s.campaign_id = c.id AND s.phase = 'stress'
+        WHERE c.target = $1 OR c.name = $1 OR rtrim(c.target, '/') = rtrim($1, '/')
+        ORDER BY c.started_at DESC LIMIT $2`,
+      [targetOrName, limit],
+    );
+    return r.rows.map((row) => ({
+      id: row.id, name: row.name, target: row.target, startedAt: new Date(row.started_at).toISOString(),
+      ...(row.finished_at ? { finishedAt: new Date(row.finished_at).toISOString() } : {}),
+      decision: row.decision ?? null, scorePct: row.score_pct ?? null,
+      breakingPoint: row.breaking_users === null ? null : { level: row.breaking_users, unit: row.stress_model === 'open' ? 'req/s' : 'users' },
+    }));
+  }
+}
+
+/** One past campaign, as `readiness history` lists it. */
+export interface HistoryRow {
+  id: string;
+  name: string;
+  target: string;
+  startedAt: string;
+  finishedAt?: string;
+  decision: string | null;
+  scorePct: number | null;
+  breakingPoint: { level: number; unit: 'users' | 'req/s' } | null;
 }

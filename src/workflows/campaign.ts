@@ -19,16 +19,14 @@ import {
 import { parseDurationMs } from '../core/duration';
 import { SA_PHASE, SA_SCORE, SA_TARGET, SA_VERDICT } from '../core/names';
 import { PHASES, type BaselinePhaseResult, type CampaignInput, type CampaignProgress, type CampaignResult, type PhaseName, type PhaseOutcome } from '../core/types';
-import { computeVerdict } from '../core/verdict';
+import { missingManualItems, resolveChecklist } from '../core/checklist';
+import type { Attestation, Waiver } from '../core/checklist-types';
 import { probe, store } from './proxies';
 import { runLoadStep, SYNC_START_MS } from './load-step';
-import { abortSignal, progressQuery, type AbortRequest } from './messages';
+import { abortSignal, attestUpdate, progressQuery, waiveUpdate, type AbortRequest, type AttestRequest, type WaiveRequest } from './messages';
 import { runBackup } from './backup';
 import { runMonitoring } from './monitoring';
 import { spikeWorkflow, stressWorkflow, type SpikeResult, type StressResult } from './stress';
-
-/** Phases this release does not implement yet; they are recorded `not_run` and count against readiness. */
-const NOT_YET_AVAILABLE: PhaseName[] = ['checklist'];
 
 /** Runs one readiness campaign to a verdict and a report. */
 export async function readinessCampaignWorkflow(input: CampaignInput): Promise<CampaignResult> {
@@ -39,6 +37,55 @@ export async function readinessCampaignWorkflow(input: CampaignInput): Promise<C
   let aborted: AbortRequest | undefined;
   let loadScope: CancellationScope | undefined;
   let childId: string | undefined;
+
+  // The checklist: resolved from the campaign file (deterministic); attestations and waivers arrive as
+  // updates at any time until it is scored.
+  const checklistItems = resolveChecklist(campaign.checklist).items;
+  const attestations: Attestation[] = [];
+  const waivers: Waiver[] = [];
+  const manualIds = checklistItems.filter((i) => i.manual).map((i) => i.id);
+  progress.checklist = { manualItems: manualIds.length, missing: [...manualIds], attested: [], waived: [] };
+  const refreshChecklist = () => {
+    progress.checklist!.missing = missingManualItems(checklistItems, attestations, waivers, Date.now());
+    progress.checklist!.attested = [...new Set(attestations.map((a) => a.itemId))];
+    progress.checklist!.waived = [...new Set(waivers.map((w) => w.itemId))];
+  };
+  const itemOf = (itemId: string) => {
+    if (progress.checklist!.scoredAt) throw new Error(`campaign ${campaignId} is closed: its checklist was scored at ${progress.checklist!.scoredAt}`);
+    const item = checklistItems.find((i) => i.id === itemId);
+    if (!item) throw new Error(`unknown checklist item "${itemId}"; the campaign's items are: ${checklistItems.map((i) => i.id).join(', ')}`);
+    return item;
+  };
+  const person = (by: string) => {
+    if (!by || !by.trim()) throw new Error('--by must name the person');
+  };
+  setHandler(attestUpdate, (req: AttestRequest) => {
+    attestations.push({ itemId: req.itemId, by: req.by.trim(), at: new Date().toISOString(), ...(req.evidence ? { evidence: req.evidence } : {}), ...(req.note ? { note: req.note } : {}) });
+    refreshChecklist();
+    log.info('checklist item attested', { itemId: req.itemId, by: req.by });
+    return { itemId: req.itemId, missing: progress.checklist!.missing };
+  }, {
+    validator: (req: AttestRequest) => {
+      const item = itemOf(req.itemId);
+      person(req.by);
+      if (!item.manual) throw new Error(`checklist item "${req.itemId}" is automated: it is judged on evidence (${item.automated && 'check' in item.automated ? item.automated.check : item.automated?.expr}); waive it instead`);
+    },
+  });
+  setHandler(waiveUpdate, (req: WaiveRequest) => {
+    waivers.push({ itemId: req.itemId, by: req.by.trim(), at: new Date().toISOString(), reason: req.reason.trim(), expires: new Date(Date.parse(req.expires)).toISOString() });
+    refreshChecklist();
+    log.info('checklist item waived', { itemId: req.itemId, by: req.by, expires: req.expires });
+    return { itemId: req.itemId, missing: progress.checklist!.missing };
+  }, {
+    validator: (req: WaiveRequest) => {
+      itemOf(req.itemId);
+      person(req.by);
+      if (!req.reason || !req.reason.trim()) throw new Error('a waiver needs --reason');
+      const expires = Date.parse(req.expires);
+      if (Number.isNaN(expires)) throw new Error(`--expires "${req.expires}" is not a date (use ISO 8601, e.g. 2026-12-31 or 2026-12-31T18:00:00Z)`);
+      if (expires <= Date.now()) throw new Error(`--expires ${new Date(expires).toISOString()} is not in the future: the waiver would be expired already`);
+    },
+  });
 
   setHandler(progressQuery, () => progress);
   setHandler(abortSignal, (req) => {
@@ -89,17 +136,31 @@ export async function readinessCampaignWorkflow(input: CampaignInput): Promise<C
   enter('backup');
   settle('backup', aborted ? abortedOutcome(aborted) : await runBackup(campaignId, campaign));
 
-  // 6. The checklist lands in its own issue.
-  for (const phase of NOT_YET_AVAILABLE) {
-    settle(phase, aborted
-      ? abortedOutcome(aborted)
-      : { status: 'not_run', reason: 'not implemented in this release' });
+  // 6. The checklist: wait (durably, up to the attestation deadline) for people to attest or waive the
+  // manual items, then score every item.
+  enter('checklist');
+  const deadlineMs = parseDurationMs(campaign.checklist?.attestationDeadline ?? '0s') ?? 0;
+  refreshChecklist();
+  if (!aborted && deadlineMs > 0 && progress.checklist.missing.length) {
+    progress.checklist.waitingUntil = new Date(Date.now() + deadlineMs).toISOString();
+    progress.step = `waiting for ${progress.checklist.missing.length} manual item(s) until ${progress.checklist.waitingUntil}`;
+    await condition(() => !!aborted || missingManualItems(checklistItems, attestations, waivers, Date.now()).length === 0, deadlineMs);
+    progress.checklist.waitingUntil = undefined;
   }
+  refreshChecklist();
+  const scoredAt = new Date().toISOString();
+  progress.checklist.scoredAt = scoredAt;
+  const missing = progress.checklist.missing;
+  settle('checklist', aborted && missing.length
+    ? abortedOutcome(aborted)
+    : missing.length
+      ? { status: 'fail', reason: `${missing.length} of ${manualIds.length} manual items neither attested nor waived${deadlineMs > 0 ? ' by the deadline' : ''}` }
+      : { status: 'pass', reason: `${manualIds.length} manual items attested or waived` });
 
-  // 7. Scoring.
+  // 7. Scoring: every item from the stored evidence, attestations and waivers.
   enter('scoring');
   const outcomes = phases as Record<PhaseName, PhaseOutcome>;
-  const verdict = computeVerdict(outcomes);
+  const { verdict } = await store.scoreChecklist({ campaignId, phases: outcomes, attestations, waivers, scoredAt });
   if (aborted) {
     verdict.decision = 'NO_GO';
     verdict.blockers.unshift(`aborted by ${aborted.by}${aborted.reason ? `: ${aborted.reason}` : ''}`);

@@ -1,4 +1,4 @@
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { CampaignProgress } from '../core/types';
 
 /** Query: where the campaign is (phase, step, per-phase status). Answered from workflow state. */
@@ -18,3 +18,34 @@ export const abortSignal = defineSignal<[AbortRequest]>('abort');
 
 /** Query of the stress and spike child workflows: the step they are on. */
 export const stepQuery = defineQuery<string>('step');
+
+/** Payload of the attest update: a person vouches for a manual checklist item. */
+export interface AttestRequest {
+  itemId: string;
+  by: string;
+  evidence?: string;
+  note?: string;
+}
+
+/** Payload of the waive update: an item is taken out of the score until `expires` (ISO 8601). */
+export interface WaiveRequest {
+  itemId: string;
+  by: string;
+  reason: string;
+  expires: string;
+}
+
+/** What attest and waive answer: the manual items still missing. */
+export interface ChecklistUpdateResult {
+  itemId: string;
+  missing: string[];
+}
+
+/**
+ * Update: attest a manual item. Rejected (validator) for an unknown item, an automated item, an empty
+ * name, or a campaign whose checklist is already scored.
+ */
+export const attestUpdate = defineUpdate<ChecklistUpdateResult, [AttestRequest]>('attest');
+
+/** Update: waive an item until a date. Rejected for an unknown item, an expiry not in the future, no reason, or a scored checklist. */
+export const waiveUpdate = defineUpdate<ChecklistUpdateResult, [WaiveRequest]>('waive');

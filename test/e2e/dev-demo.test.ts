@@ -9,6 +9,7 @@ import { request } from 'undici';
 import { CLI, runCli } from '../helpers/cli';
 import { freePort, isPortFree } from '../../src/infra/process';
 import { testEnv } from '../helpers/env';
+import { launchChromium, openReport } from '../helpers/browser';
 
 function runDev(dataDir: string, port: number, uiPort: number) {
   const child = spawn(process.execPath, [CLI, 'dev', '--data-dir', dataDir, '--port', String(port), '--ui-port', String(uiPort)], {
@@ -52,7 +53,7 @@ describe('readiness dev', () => {
 });
 
 describe('readiness demo', () => {
-  test('when the demo runs on embedded defaults, then it reaches a verdict and writes report.md and report.json', async () => {
+  test('when the demo runs on embedded defaults, then it reaches a verdict and writes report.md, report.json and report.html with charts', async () => {
     const dataDir = mkdtempSync(path.join(testEnv.dir, 'demo-'));
     const r = await runCli(['demo', '--scale', '0.1', '--json', '--data-dir', dataDir], { DATABASE_URL: '' }, 180_000);
     expect(r.code).toBe(0);
@@ -67,5 +68,27 @@ describe('readiness demo', () => {
     expect(pg.tables.length).toBeGreaterThan(3);
     expect(pg.tables.every((t: { match: boolean }) => t.match)).toBe(true);
     expect(r.stdout).toContain('verdict: NO_GO');
+
+    // The seed-shaped report.md: executive summary, blockers with remediation, category scores, checklist.
+    const md = readFileSync(path.join(last.reportDir, 'report.md'), 'utf8');
+    for (const heading of ['## Executive summary', '### Blockers', '## Category scores', '## Baseline load', '## Capacity (progressive stress)', '## Backup and recovery drills', '## Checklist']) {
+      expect(md).toContain(heading);
+    }
+    expect(md).toContain('| Performance |');
+    // report.html in real headless Chromium: every chart drawn offline, the breaking point marked; screenshot kept.
+    const browser = await launchChromium();
+    try {
+      const page = await openReport(browser, path.join(last.reportDir, 'report.html'), path.join(__dirname, '..', '..', 'test-results', 'demo-report.png'));
+      expect(page.problems).toEqual([]);
+      expect(page.requests).toEqual([page.url]);
+      expect(page.canvases.map((c) => c.id)).toEqual(expect.arrayContaining(['chart-capacity', 'chart-timeline', 'chart-categories']));
+      expect(page.rendered).toBe(page.canvases.length);
+      for (const c of page.canvases) expect({ id: c.id, drawn: c.differsFromBlank && c.painted > 0 }).toEqual({ id: c.id, drawn: true });
+      if (report.stress.breakingPoint) {
+        expect(await page.evaluate(`Chart.getChart('chart-capacity').data.datasets.some((d) => d.label.startsWith('Breaking point'))`)).toBe(true);
+      }
+    } finally {
+      await browser.close();
+    }
   });
 });

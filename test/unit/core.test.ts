@@ -1,11 +1,9 @@
 import { formatDurationMs, parseDurationMs } from '../../src/core/duration';
 import { evaluateThresholds, isThreshold, parseThreshold, type Threshold, type ThresholdSample } from '../../src/core/thresholds';
 import { isHostAllowed, parseAllowedHosts } from '../../src/core/allowlist';
-import { computeVerdict } from '../../src/core/verdict';
 import { campaignWorkflowId } from '../../src/core/names';
 import { compileScenario, isExpectedStatus } from '../../src/core/scenario';
 import { exitCodeForDecision } from '../../src/core/exit-codes';
-import type { PhaseName, PhaseOutcome } from '../../src/core/types';
 
 describe('durations', () => {
   test.each([
@@ -70,29 +68,7 @@ describe('allowlist', () => {
   });
 });
 
-describe('verdict', () => {
-  const all = (status: PhaseOutcome['status'], over: Partial<Record<PhaseName, PhaseOutcome>> = {}) => ({
-    baseline: { status }, stress: { status }, spike: { status }, monitoring: { status }, backup: { status }, checklist: { status }, ...over,
-  }) as Record<PhaseName, PhaseOutcome>;
-
-  test.each([
-    ['every phase passes', all('pass'), 'GO', 100],
-    ['one phase did not run (5/6 = 83.3%)', all('pass', { checklist: { status: 'not_run' } }), 'CONDITIONAL_GO', 83.3],
-    ['two phases did not run (66.7%)', all('pass', { checklist: { status: 'not_run' }, backup: { status: 'not_run' } }), 'NO_GO', 66.7],
-    ['one phase failed', all('pass', { baseline: { status: 'fail', reason: 'p(95)<500' } }), 'NO_GO', 83.3],
-    ['one phase errored', all('pass', { monitoring: { status: 'error' } }), 'NO_GO', 83.3],
-    ['nothing ran', all('not_run'), 'NO_GO', 0],
-  ])('when %s, then %s at %p%%', (_what, phases, decision, score) => {
-    const v = computeVerdict(phases);
-    expect(v.decision).toBe(decision);
-    expect(v.scorePct).toBe(score);
-  });
-
-  test('when a phase fails, then it is a blocker with its reason', () => {
-    const v = computeVerdict(all('pass', { baseline: { status: 'fail', reason: 'peak: p(95)<500 (observed 812)' } }));
-    expect(v.blockers).toEqual(['baseline: fail (peak: p(95)<500 (observed 812))']);
-  });
-
+describe('exit codes', () => {
   test.each([['GO', 0], ['NO_GO', 3], ['CONDITIONAL_GO', 4]] as const)('when the decision is %s, then the exit code is %d', (d, code) => {
     expect(exitCodeForDecision(d)).toBe(code);
   });

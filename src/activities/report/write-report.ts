@@ -1,20 +1,31 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { compareCampaigns } from '../../core/compare';
+import { renderReportHtml } from './html';
 import { buildReport, renderMarkdown, type ReportJson } from '../../core/report';
 import type { ResultsStore } from '../../infra/results-store';
 
 /** The report formats and their file names. */
-export const REPORT_FILES = { json: 'report.json', md: 'report.md' } as const;
+export const REPORT_FILES = { json: 'report.json', md: 'report.md', html: 'report.html' } as const;
 
 /** Renders a report in one format. */
 export function renderReport(report: ReportJson, format: keyof typeof REPORT_FILES): string {
-  return format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : renderMarkdown(report);
+  if (format === 'json') return `${JSON.stringify(report, null, 2)}\n`;
+  return format === 'html' ? renderReportHtml(report) : renderMarkdown(report);
 }
 
-/** Builds a campaign's report from the store; undefined when the campaign is unknown. */
+/**
+ * Builds a campaign's report from the store, compared with the previous campaign of the same target;
+ * undefined when the campaign is unknown.
+ */
 export async function loadReport(store: ResultsStore, campaignId: string, now: Date): Promise<ReportJson | undefined> {
   const source = await store.loadReportSource(campaignId);
-  return source && buildReport(source, now.toISOString());
+  if (!source) return undefined;
+  const generatedAt = now.toISOString();
+  const previousId = await store.previousCampaignId(campaignId);
+  const previous = previousId ? await store.loadReportSource(previousId) : undefined;
+  if (previous) source.comparison = compareCampaigns(buildReport(previous, generatedAt), buildReport(source, generatedAt));
+  return buildReport(source, generatedAt);
 }
 
 /** Writes every report format into `<reportRoot>/<campaignId>/`, each file atomically (temp + rename). */

@@ -4,6 +4,9 @@ import type { PhaseName, PhaseOutcome, Verdict } from '../../core/types';
 import type { Logger } from '../../infra/logger';
 import type { ResultsStore } from '../../infra/results-store';
 import { loadReport, writeReportFiles } from '../report/write-report';
+import { blockerLine } from '../../core/checklist';
+import type { Attestation, CategoryScore, Waiver } from '../../core/checklist-types';
+import { scoreFromStore } from '../checklist/score';
 
 /** Dependencies of the bookkeeping activities. */
 export interface StoreDeps {
@@ -26,6 +29,24 @@ export function createStoreActivities(deps: StoreDeps) {
     async recordCampaignEnd(args: { campaignId: string; verdict: Verdict; phases: Record<PhaseName, PhaseOutcome>; finishedAt: string }): Promise<void> {
       await deps.store.finishCampaign(args);
       deps.logger.info({ campaignId: args.campaignId, decision: args.verdict.decision, scorePct: args.verdict.scorePct }, 'campaign finished');
+    },
+
+    /**
+     * Scores the checklist from every phase's stored evidence, the attestations and the waivers, at the
+     * workflow's `scoredAt`; stores the evaluation with the campaign and returns the verdict.
+     */
+    async scoreChecklist(args: {
+      campaignId: string; phases: Record<PhaseName, PhaseOutcome>; attestations: Attestation[]; waivers: Waiver[]; scoredAt: string;
+    }): Promise<{ verdict: Verdict; categories: CategoryScore[]; missing: string[] }> {
+      const evaluation = await scoreFromStore(deps.store, args);
+      if (!evaluation) throw ApplicationFailure.nonRetryable(`campaign ${args.campaignId} is not in the results store`, 'ConfigError');
+      await deps.store.upsertPhaseResult(args.campaignId, 'checklist', evaluation);
+      deps.logger.info({ campaignId: args.campaignId, decision: evaluation.decision, scorePct: evaluation.scorePct, missing: evaluation.missing.length }, 'checklist scored');
+      return {
+        verdict: { decision: evaluation.decision, scorePct: evaluation.scorePct, blockers: evaluation.blockers.map(blockerLine), reasons: evaluation.reasons },
+        categories: evaluation.categories,
+        missing: evaluation.missing,
+      };
     },
 
     /** Regenerates report.json and report.md from the store into the campaign's report directory. */

@@ -10,8 +10,7 @@ import { CliExit } from '../errors';
 
 /** `readiness report <id>`: regenerates the report from the results store, to stdout or a file. */
 export async function reportCommand(campaignId: string, flags: { format: string; out?: string; dataDir?: string }): Promise<void> {
-  if (flags.format === 'html') throw new CliExit(EXIT.INVALID_INPUT, 'error: --format html is not available in this release (md and json are)');
-  if (flags.format !== 'md' && flags.format !== 'json') throw new CliExit(EXIT.INVALID_INPUT, `error: --format must be md or json, not "${flags.format}"`);
+  if (flags.format !== 'md' && flags.format !== 'json' && flags.format !== 'html') throw new CliExit(EXIT.INVALID_INPUT, `error: --format must be md, json or html, not "${flags.format}"`);
   const { databaseUrl } = resolveEndpoints({ dataDir: flags.dataDir });
   if (!databaseUrl) throw new CliExit(EXIT.COULD_NOT_RUN, 'error: no results database: set DATABASE_URL or run `readiness dev` in this directory');
   const pool = createPool(databaseUrl, 1);

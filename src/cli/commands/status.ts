@@ -17,6 +17,11 @@ export async function statusCommand(campaignId: string, flags: ConnectionFlags &
         const p = progress.phases[name];
         process.stdout.write(`  ${name.padEnd(11)} ${p.status}${'reason' in p && p.reason ? `: ${p.reason}` : ''}\n`);
       }
+      const c = progress.checklist;
+      if (c) {
+        process.stdout.write(`checklist: ${c.manualItems - c.missing.length} of ${c.manualItems} manual items attested or waived${c.waitingUntil ? `; waiting for the rest until ${c.waitingUntil}` : ''}\n`);
+        if (c.missing.length) process.stdout.write(`  missing: ${c.missing.join(', ')}\n  (readiness attest ${campaignId} <item> --by NAME, or readiness waive ...)\n`);
+      }
       return;
     }
     if (state !== 'COMPLETED') {
