@@ -1,3 +1,4 @@
+import { resolveChecklist } from '../core/checklist';
 import { createHash } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { Campaign } from '../config/schema';
@@ -22,7 +23,7 @@ export function configHash(campaign: Campaign): string {
 export async function startCampaign(client: Client, campaign: Campaign, opts: { id?: string; now?: Date; taskQueue?: string } = {}): Promise<WorkflowHandle<typeof readinessCampaignWorkflow>> {
   const campaignId = opts.id ?? campaignWorkflowId(campaign.name, opts.now ?? new Date());
   const hash = configHash(campaign);
-  const input: CampaignInput = { campaignId, campaign, configHash: hash };
+  const input: CampaignInput = { campaignId, campaign, configHash: hash, checklist: resolveChecklist(campaign.checklist).items };
   try {
     return await client.workflow.start<typeof readinessCampaignWorkflow>(CAMPAIGN_WORKFLOW, {
       taskQueue: opts.taskQueue ?? TASK_QUEUE,

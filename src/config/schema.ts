@@ -282,9 +282,14 @@ export const DEFAULT_BASELINE_PHASES = [
 
 /** The campaign file, as validated. */
 const ITEM_ID = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+/** What evidence ids start with (README: "Evidence ids"); a check naming anything else is a typo. */
+const EVIDENCE_PREFIXES = ['phase.', 'baseline.', 'prometheus.', 'alertmanager.', 'metrics.', 'grafana.', 'loki.', 'alerts_under_load.', 'monitoring.maturity', 'backup.'];
 
 const bindingSchema = z.union([
-  z.strictObject({ check: z.string().regex(/^[A-Za-z0-9_.*-]+$/, 'check must be an evidence id such as phase.stress or prometheus.rules_* (letters, digits, . _ - and * as a wildcard)') }),
+  z.strictObject({
+    check: z.string().regex(/^[A-Za-z0-9_.*-]+$/, 'check must be an evidence id such as phase.stress or prometheus.rules_* (letters, digits, . _ - and * as a wildcard)')
+      .refine((id) => EVIDENCE_PREFIXES.some((p) => id.startsWith(p)), { message: `check must name evidence the campaign produces: an id starting with ${EVIDENCE_PREFIXES.join(', ')}` }),
+  }),
   z.strictObject({
     expr: z.string().min(1).superRefine((s, ctx) => {
       const parsed = parseExpr(s);

@@ -122,6 +122,12 @@ export interface ChecklistEvaluation {
   /** When it was scored: staleness and waiver expiry are judged at this instant (rescore reuses it). */
   scoredAt: string;
   policy: VerdictPolicy;
+  /** The checklist as the campaign resolved it when it started (rescore uses these, not today's defaults). */
+  definitions: ChecklistItem[];
+  /** When each phase ended (workflow time): the age of its evidence. */
+  phaseEndedAt: Partial<Record<string, string>>;
+  /** Set when the campaign was aborted: who and why (the verdict is NO_GO). */
+  aborted?: string;
   items: EvaluatedItem[];
   categories: CategoryScore[];
   decision: 'GO' | 'CONDITIONAL_GO' | 'NO_GO';

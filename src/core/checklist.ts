@@ -142,7 +142,25 @@ const TERM = /^\s*([A-Za-z_][\w]*(?:\.[A-Za-z_][\w]*|\[[\w.-]+\])*)\s*(<=|>=|==|
 
 /** Parses an expression, or returns the problem (for the config validator). */
 export function parseExpr(text: string): Expr | { error: string } {
-  const parts = text.split(/\s+(?:and|&&)\s+/);
+  // Split on `and` / `&&` outside quoted strings.
+  const parts: string[] = [];
+  let quote = '';
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (quote) {
+      if (ch === quote) quote = '';
+      continue;
+    }
+    if (ch === "'" || ch === '"') quote = ch;
+    const m = /^\s+(?:and|&&)\s+/.exec(text.slice(i));
+    if (m && /\s/.test(ch)) {
+      parts.push(text.slice(start, i));
+      i += m[0].length - 1;
+      start = i + 1;
+    }
+  }
+  parts.push(text.slice(start));
   const terms: Expr['terms'] = [];
   for (const part of parts) {
     const m = TERM.exec(part);
@@ -165,8 +183,9 @@ function resolvePath(data: unknown, path: PathPart[]): unknown {
   for (const p of path) {
     if (cur === null || cur === undefined) return undefined;
     if ('key' in p) cur = typeof cur === 'object' ? (cur as Record<string, unknown>)[p.key] : undefined;
-    else if ('index' in p) cur = Array.isArray(cur) ? cur[p.index] : undefined;
-    else cur = Array.isArray(cur) ? cur.find((e) => e && typeof e === 'object' && ((e as { name?: unknown }).name === p.select || (e as { id?: unknown }).id === p.select)) : undefined;
+    else if ('index' in p) cur = Array.isArray(cur) ? cur[p.index] : typeof cur === 'object' ? (cur as Record<string, unknown>)[String(p.index)] : undefined;
+    else if (Array.isArray(cur)) cur = cur.find((e) => e && typeof e === 'object' && ((e as { name?: unknown }).name === p.select || (e as { id?: unknown }).id === p.select));
+    else cur = typeof cur === 'object' ? (cur as Record<string, unknown>)[p.select] : undefined;
   }
   return cur;
 }
@@ -211,7 +230,7 @@ export interface EvidenceEntry {
 
 /** The parts of report.json evidence is drawn from. */
 export interface EvidenceReport {
-  campaign: { startedAt: string; finishedAt?: string };
+  campaign: { startedAt: string };
   phases: Record<string, { status: string; reason?: string }>;
   baseline: { phases: Array<{ name: string; assessment: string; notes: string[]; thresholds: Array<{ ok: boolean; threshold: string; observed: number }> }> };
   spike?: { recovered: boolean; recoveryTimeS: number | null; crashed: boolean };
@@ -224,30 +243,35 @@ const ASSESSMENT_STATUS: Record<string, ItemStatus> = { pass: 'pass', fail: 'fai
 const asStatus = (s: string): ItemStatus => ((['pass', 'warn', 'fail', 'error', 'not_run', 'not_evaluable'] as string[]).includes(s) ? (s as ItemStatus) : 'error');
 const text = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
 
-/** Indexes a campaign's automated results: `phase.<name>`, `baseline.<phase>`, monitoring check ids, `monitoring.maturity`, `backup.<drill>`. */
-export function collectEvidence(report: EvidenceReport): Map<string, EvidenceEntry> {
-  const at = report.campaign.finishedAt ?? report.campaign.startedAt;
+/**
+ * Indexes a campaign's automated results: `phase.<name>`, `baseline.<phase>`, monitoring check ids,
+ * `monitoring.maturity`, `backup.<drill>`. Each is dated when its phase ended (`phaseEndedAt`, recorded by the
+ * workflow); monitoring checks carry their own collection time. Undated evidence counts from the campaign's
+ * start (the oldest it can be).
+ */
+export function collectEvidence(report: EvidenceReport, phaseEndedAt: Partial<Record<string, string>> = {}): Map<string, EvidenceEntry> {
+  const when = (phase: string) => phaseEndedAt[phase] ?? report.campaign.startedAt;
   const out = new Map<string, EvidenceEntry>();
   const add = (e: EvidenceEntry) => out.set(e.id, e);
   for (const [name, o] of Object.entries(report.phases)) {
     if (name === 'checklist') continue;
-    add({ id: `phase.${name}`, status: PHASE_STATUS[o.status] ?? 'error', observed: `${o.status}${o.reason ? `: ${o.reason}` : ''}`, expected: 'pass', collectedAt: at });
+    add({ id: `phase.${name}`, status: PHASE_STATUS[o.status] ?? 'error', observed: `${o.status}${o.reason ? `: ${o.reason}` : ''}`, expected: 'pass', collectedAt: when(name) });
   }
   for (const p of report.baseline.phases) {
     const failed = p.thresholds.filter((t) => !t.ok).map((t) => `${t.threshold} (observed ${Math.round(t.observed * 1000) / 1000})`);
-    add({ id: `baseline.${p.name}`, status: ASSESSMENT_STATUS[p.assessment] ?? 'error', observed: [p.assessment, ...failed, ...p.notes].join('; '), expected: 'every threshold met', collectedAt: at });
+    add({ id: `baseline.${p.name}`, status: ASSESSMENT_STATUS[p.assessment] ?? 'error', observed: [p.assessment, ...failed, ...p.notes].join('; '), expected: 'every threshold met', collectedAt: when('baseline') });
   }
   for (const c of report.monitoring?.checks ?? []) {
     add({ id: c.id, status: asStatus(c.status), observed: text(c.evidence.observed), expected: text(c.evidence.expected), collectedAt: c.evidence.collectedAt, remediation: c.remediation || undefined });
   }
   if (report.monitoring) {
     const m = report.monitoring.maturity;
-    add({ id: 'monitoring.maturity', status: m.level >= m.targetLevel ? 'pass' : 'fail', observed: `level ${m.level} (${m.label})`, expected: `level ${m.targetLevel} or higher`, collectedAt: at });
+    add({ id: 'monitoring.maturity', status: m.level >= m.targetLevel ? 'pass' : 'fail', observed: `level ${m.level} (${m.label})`, expected: `level ${m.targetLevel} or higher`, collectedAt: when('monitoring') });
   }
   for (const d of report.backup?.drills ?? []) {
     const findings = d.findings.map((f) => (typeof f === 'string' ? f : f.message ?? JSON.stringify(f)));
     const figures = [d.rtoS != null ? `RTO ${d.rtoS} s` : '', d.rpoS != null ? `RPO ${d.rpoS} s` : ''].filter(Boolean);
-    add({ id: `backup.${d.id}`, status: asStatus(d.status), observed: [d.status, ...figures, ...findings].join('; '), collectedAt: at });
+    add({ id: `backup.${d.id}`, status: asStatus(d.status), observed: [d.status, ...figures, ...findings].join('; '), collectedAt: when('backup') });
   }
   return out;
 }
@@ -278,11 +302,13 @@ function lookup(evidence: Map<string, EvidenceEntry>, pattern: string): Evidence
 export function evaluateItems(args: {
   items: ChecklistItem[];
   report: EvidenceReport;
+  /** When each phase ended (workflow time), for the age of its evidence. */
+  phaseEndedAt?: Partial<Record<string, string>>;
   attestations: Attestation[];
   waivers: Waiver[];
   scoredAt: string;
 }): EvaluatedItem[] {
-  const evidence = collectEvidence(args.report);
+  const evidence = collectEvidence(args.report, args.phaseEndedAt);
   const now = Date.parse(args.scoredAt);
   const latest = <T extends { itemId: string; at: string }>(list: T[], id: string) => list.filter((a) => a.itemId === id).sort((a, b) => a.at.localeCompare(b.at)).pop();
   return args.items.map((item) => {
@@ -304,7 +330,8 @@ export function evaluateItems(args: {
       const parsed = parseExpr(item.automated.expr);
       const r = 'error' in parsed ? { status: 'error' as const, observed: parsed.error } : evaluateExpr(parsed, args.report);
       status = r.status;
-      ev = { source: `expr: ${item.automated.expr}`, observed: r.observed, expected: item.automated.expr, collectedAt: args.report.campaign.finishedAt ?? args.report.campaign.startedAt };
+      // An expression may read any phase's figures: dated from the campaign's start (the oldest they can be).
+      ev = { source: `expr: ${item.automated.expr}`, observed: r.observed, expected: item.automated.expr, collectedAt: args.report.campaign.startedAt };
       reason = r.status === 'pass' ? `${item.automated.expr} holds (${r.observed})` : r.status === 'fail' ? `${item.automated.expr} does not hold (${r.observed})` : r.observed;
     } else if (item.automated) {
       const e = lookup(evidence, item.automated.check);
@@ -314,8 +341,8 @@ export function evaluateItems(args: {
         reason = `${item.automated.check}: ${e.observed}`;
       } else {
         status = 'not_run';
-        ev = { source: item.automated.check, observed: 'no such evidence: the phase that produces it did not run or is not configured' };
-        reason = `no evidence ${item.automated.check}`;
+        ev = { source: item.automated.check, observed: `no evidence matches ${item.automated.check}: the phase or check that produces it did not run or is not configured` };
+        reason = ev.observed!;
       }
     } else {
       status = 'error';
@@ -349,7 +376,7 @@ const round1 = (v: number) => Math.round(v * 10) / 10;
 const cleared = (s: ItemStatus) => s === 'pass' || s === 'waived';
 
 /** Scores evaluated items into category scores and a verdict (the rules are in the README). */
-export function scoreChecklist(items: EvaluatedItem[], policy: VerdictPolicy): {
+export function scoreChecklist(items: EvaluatedItem[], policy: VerdictPolicy, opts: { aborted?: string } = {}): {
   decision: Decision;
   scorePct: number;
   categories: CategoryScore[];
@@ -369,35 +396,43 @@ export function scoreChecklist(items: EvaluatedItem[], policy: VerdictPolicy): {
       blockers: inCat.filter((i) => (i.severity === 'P0' || i.severity === 'P1') && !cleared(i.status)).length,
     });
   }
-  let scorePct: number;
+  // The bands are judged on the exact score; the rounded one is what is shown.
+  let exact: number;
   const weights = policy.categoryWeights;
   if (weights && Object.keys(weights).length) {
-    const rated = categories.filter((c) => c.scorePct !== null && (weights[c.name] ?? 0) > 0);
-    const total = rated.reduce((n, c) => n + weights[c.name]!, 0);
-    scorePct = total > 0 ? round1(rated.reduce((n, c) => n + (c.scorePct! * weights[c.name]!), 0) / total) : 0;
+    // Categories the weights do not name weigh 1.
+    const weightOf = (c: CategoryScore) => weights[c.name] ?? 1;
+    const rated = categories.filter((c) => c.max > 0 && weightOf(c) > 0);
+    const total = rated.reduce((n, c) => n + weightOf(c), 0);
+    exact = total > 0 ? rated.reduce((n, c) => n + (c.earned / c.max) * 100 * weightOf(c), 0) / total : 0;
   } else {
     const max = categories.reduce((n, c) => n + c.max, 0);
-    scorePct = max > 0 ? round1((categories.reduce((n, c) => n + c.earned, 0) / max) * 100) : 0;
+    exact = max > 0 ? (categories.reduce((n, c) => n + c.earned, 0) / max) * 100 : 0;
   }
+  const scorePct = round1(exact);
   const blocking = items.filter((i) => (i.severity === 'P0' || i.severity === 'P1') && !cleared(i.status));
   const p0 = blocking.filter((i) => i.severity === 'P0');
   const p1 = blocking.filter((i) => i.severity === 'P1');
+  const p1Blocks = p1.length > policy.maxP1Blockers;
   const reasons: string[] = [];
+  if (opts.aborted) reasons.push(`aborted by ${opts.aborted}: the campaign is NO_GO whatever its score`);
   for (const i of p0) reasons.push(`P0 ${i.id} (${i.title}) is ${i.status}: ${i.reason}`);
-  if (p1.length > policy.maxP1Blockers) {
-    reasons.push(`${p1.length} P1 item${p1.length === 1 ? '' : 's'} not passing (at most ${policy.maxP1Blockers} allowed)`);
-    for (const i of p1) reasons.push(`P1 ${i.id} (${i.title}) is ${i.status}: ${i.reason}`);
+  if (p1.length) {
+    reasons.push(p1Blocks
+      ? `${p1.length} P1 item${p1.length === 1 ? '' : 's'} not passing (at most ${policy.maxP1Blockers} allowed)`
+      : `${p1.length} P1 item${p1.length === 1 ? '' : 's'} not passing, tolerated (verdict.maxP1Blockers: ${policy.maxP1Blockers})`);
+    for (const i of p1) reasons.push(`P1 ${i.id} (${i.title}) is ${i.status}: ${i.reason}${i.remediation ? `; remediation: ${i.remediation}` : ''}`);
   }
   let decision: Decision;
-  if (p0.length || p1.length > policy.maxP1Blockers || scorePct < policy.conditionalAt) decision = 'NO_GO';
-  else if (scorePct < policy.goAt) decision = 'CONDITIONAL_GO';
+  if (opts.aborted || p0.length || p1Blocks || exact < policy.conditionalAt) decision = 'NO_GO';
+  else if (exact < policy.goAt) decision = 'CONDITIONAL_GO';
   else decision = 'GO';
-  if (scorePct < policy.conditionalAt) reasons.push(`score ${scorePct}% is below ${policy.conditionalAt}% (NO_GO)`);
-  else if (scorePct < policy.goAt) reasons.push(`score ${scorePct}% is below ${policy.goAt}% (at most CONDITIONAL_GO)`);
+  if (exact < policy.conditionalAt) reasons.push(`score ${scorePct}% is below ${policy.conditionalAt}% (NO_GO)`);
+  else if (exact < policy.goAt) reasons.push(`score ${scorePct}% is below ${policy.goAt}% (at most CONDITIONAL_GO)`);
   for (const i of items) {
     if (i.severity !== 'P0' && i.severity !== 'P1' && !cleared(i.status)) reasons.push(`${i.severity} ${i.id} (${i.title}) is ${i.status}: ${i.reason}`);
   }
-  const blockers: Blocker[] = (p0.length || p1.length > policy.maxP1Blockers ? [...p0, ...p1] : p0).map((i) => ({
+  const blockers: Blocker[] = [...p0, ...(p1Blocks ? p1 : [])].map((i) => ({
     id: i.id, title: i.title, severity: i.severity, status: i.status, evidence: i.evidence, ...(i.remediation ? { remediation: i.remediation } : {}),
   }));
   return { decision, scorePct, categories, blockers, reasons, waived: items.filter((i) => i.status === 'waived').map((i) => i.id) };
@@ -412,15 +447,19 @@ export function blockerLine(b: Blocker): string {
 export function evaluateChecklist(args: {
   items: ChecklistItem[];
   report: EvidenceReport;
+  phaseEndedAt: Partial<Record<string, string>>;
   attestations: Attestation[];
   waivers: Waiver[];
   scoredAt: string;
   policy: VerdictPolicy;
+  /** Who aborted the campaign (and why): NO_GO whatever the score. */
+  aborted?: string;
 }): ChecklistEvaluation {
   const items = evaluateItems(args);
-  const score = scoreChecklist(items, args.policy);
+  const score = scoreChecklist(items, args.policy, { aborted: args.aborted });
   return {
-    scoredAt: args.scoredAt, policy: args.policy, items, categories: score.categories, decision: score.decision, scorePct: score.scorePct,
+    scoredAt: args.scoredAt, policy: args.policy, definitions: args.items, phaseEndedAt: args.phaseEndedAt, ...(args.aborted ? { aborted: args.aborted } : {}),
+    items, categories: score.categories, decision: score.decision, scorePct: score.scorePct,
     blockers: score.blockers, reasons: score.reasons,
     missing: items.filter((i) => i.kind === 'manual' && i.status !== 'pass' && i.status !== 'waived').map((i) => i.id),
     attestations: args.attestations, waivers: args.waivers,

@@ -13,8 +13,8 @@ export interface ComparableReport {
   campaign: { id: string; name: string; startedAt: string };
   verdict: { decision: string; scorePct: number | null };
   checklist?: { items: EvaluatedItem[] };
-  baseline: { phases: Array<{ name: string; throughputRps: number; latencyMs: { p95: number } }> };
-  stress?: { breakingPoint?: { users: number }; maxThroughputRps: number };
+  baseline: { phases: Array<{ name: string; model: string; users: number; throughputRps: number; latencyMs: { p95: number } }> };
+  stress?: { model: string; steps: Array<{ level: number }>; breakingPoint?: { users: number }; maxThroughputRps: number };
   spike?: { recoveryTimeS: number | null };
   backup?: { drills: Array<{ id: string; rtoS?: number | null }> };
 }
@@ -42,14 +42,20 @@ export function compareCampaigns(previous: ComparableReport, current: Comparable
     const changePct = round1(((cur - prev) / prev) * 100);
     metrics.push({ metric, previous: prev, current: cur, changePct, regression: higherIsWorse ? changePct > REGRESSION_PCT : changePct < -REGRESSION_PCT });
   };
+  // Only like with like: a baseline phase of the same name, users and model; stress of the same model.
   for (const p of current.baseline.phases) {
     const was = previous.baseline.phases.find((x) => x.name === p.name);
-    if (!was) continue;
+    if (!was || was.users !== p.users || was.model !== p.model) continue;
     track(`baseline.${p.name}.p95Ms`, was.latencyMs.p95, p.latencyMs.p95, true);
     track(`baseline.${p.name}.throughputRps`, was.throughputRps, p.throughputRps, false);
   }
-  track('stress.breakingPoint.users', previous.stress?.breakingPoint?.users, current.stress?.breakingPoint?.users, false);
-  track('stress.maxThroughputRps', previous.stress?.maxThroughputRps, current.stress?.maxThroughputRps, false);
+  const [ps, cs] = [previous.stress, current.stress];
+  if (ps && cs && ps.model === cs.model) {
+    // No breaking point: it held up to the highest level tested, the least its breaking point can be.
+    const held = (s: NonNullable<ComparableReport['stress']>) => s.breakingPoint?.users ?? Math.max(0, ...s.steps.map((x) => x.level));
+    if (ps.breakingPoint || cs.breakingPoint) track('stress.breakingPoint.users', held(ps), held(cs), false);
+    track('stress.maxThroughputRps', ps.maxThroughputRps, cs.maxThroughputRps, false);
+  }
   track('spike.recoveryTimeS', previous.spike?.recoveryTimeS, current.spike?.recoveryTimeS, true);
   for (const d of current.backup?.drills ?? []) {
     track(`backup.${d.id}.rtoS`, previous.backup?.drills.find((x) => x.id === d.id)?.rtoS, d.rtoS, true);

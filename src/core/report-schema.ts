@@ -74,6 +74,7 @@ export const reportSchema = z.strictObject({
     missing: z.array(z.string()),
     attestations: z.array(attestation),
     waivers: z.array(waiver),
+    aborted: z.string().optional(),
   }).optional(),
   comparison: z.strictObject({
     previous: z.strictObject({ id: z.string(), name: z.string(), startedAt: iso, decision: z.string().optional(), scorePct: z.number().optional() }),

@@ -68,6 +68,8 @@ export interface ReportJson {
     missing: string[];
     attestations: Attestation[];
     waivers: Waiver[];
+    /** Who aborted the campaign, and why: NO_GO whatever the score. */
+    aborted?: string;
   };
   /** What changed since the previous campaign of the same target; absent for the first one. */
   comparison?: Comparison;
@@ -105,6 +107,7 @@ export function buildReport(source: ReportSource, generatedAt: string): ReportJs
       checklist: {
         scoredAt: source.checklist.scoredAt, policy: source.checklist.policy, items: source.checklist.items, blockers: source.checklist.blockers,
         missing: source.checklist.missing, attestations: source.checklist.attestations, waivers: source.checklist.waivers,
+        ...(source.checklist.aborted ? { aborted: source.checklist.aborted } : {}),
       },
     } : {}),
     ...(source.comparison ? { comparison: source.comparison } : {}),
@@ -135,7 +138,8 @@ export function renderMarkdown(report: ReportJson): string {
   if (report.categories?.length) {
     lines.push('## Category scores', '', '| Category | Score | Status | Blockers |', '|---|---|---|---|');
     for (const c of report.categories) {
-      const state = c.scorePct === null ? '⚪ Waived' : c.scorePct >= 90 ? '🟢 Good' : c.scorePct >= 60 ? '🟡 Partial' : '🔴 Poor';
+      const bands = report.checklist?.policy ?? { goAt: 90, conditionalAt: 75 };
+      const state = c.scorePct === null ? '⚪ Waived' : c.scorePct >= bands.goAt ? '🟢 Good' : c.scorePct >= bands.conditionalAt ? '🟡 Partial' : '🔴 Poor';
       lines.push(`| ${c.name} | ${c.scorePct === null ? 'n/a' : `${c.scorePct}%`} (${c.earned}/${c.max}) | ${state} | ${c.blockers} item${c.blockers === 1 ? '' : 's'} |`);
     }
     lines.push('');
@@ -326,10 +330,11 @@ function executiveSummary(report: ReportJson): string[] {
   if (rto != null) headline.push(`database RTO ${rto} s`);
   if (report.comparison) headline.push(`${report.comparison.findings.length} regression${report.comparison.findings.length === 1 ? '' : 's'} since ${report.comparison.previous.id}`);
   lines.push(`**Overall assessment:** ${ICON[verdict.decision] ?? ''} **${verdict.decision}**${verdict.scorePct === null ? '' : `, ${verdict.scorePct}% ready`}${headline.length ? `; ${headline.join('; ')}` : ''}.`, '');
+  if (report.checklist?.aborted) lines.push(`**Aborted** by ${oneLine(report.checklist.aborted)}: NO_GO whatever the score; what ran is reported below.`, '');
   const blockers = report.checklist?.blockers;
   if (blockers?.length) {
     lines.push(`### Blockers (${blockers.length})`, '');
-    blockers.forEach((b, i) => lines.push(`${i + 1}. **${b.severity} ${b.title}** (\`${b.id}\`, ${b.status}): ${b.evidence.observed ?? ''}${b.remediation ? `. Remediation: ${b.remediation}` : ''}`));
+    blockers.forEach((b, i) => lines.push(`${i + 1}. **${b.severity} ${oneLine(b.title)}** (\`${b.id}\`, ${b.status}): ${oneLine(b.evidence.observed ?? '')}${b.remediation ? `. Remediation: ${oneLine(b.remediation)}` : ''}`));
     lines.push('');
   } else if (verdict.blockers.length) {
     lines.push('### Blocking reasons', '');
@@ -341,16 +346,21 @@ function executiveSummary(report: ReportJson): string[] {
 
 const ITEM_ICON: Record<string, string> = { pass: '✅', warn: '🟡', fail: '❌', error: '⚠️', not_run: '⏭️', stale: '⌛', waived: '📝', not_evaluable: '❔' };
 
+/** Text on one line (user-provided names, reasons and evidence must not break a list or a table). */
+const oneLine = (t: string) => t.replace(/[\r\n]+/g, ' ');
+
 function checklistMarkdown(c: NonNullable<ReportJson['checklist']>): string[] {
-  const cell = (t: string) => t.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  const cell = (t: string) => oneLine(t).replace(/\|/g, '\\|');
   const lines = ['## Checklist', '', `Scored ${c.scoredAt}: GO from ${c.policy.goAt}%, NO_GO under ${c.policy.conditionalAt}% or with any P0 item, or more than ${c.policy.maxP1Blockers} P1 item(s), not passing or waived.`, ''];
   lines.push('| Item | Category | Severity | Status | Evidence |', '|---|---|---|---|---|');
   for (const i of c.items) lines.push(`| ${cell(i.title)} (\`${i.id}\`) | ${i.category} | ${i.severity} | ${ITEM_ICON[i.status] ?? ''} ${i.status} | ${cell(i.reason)} |`);
   lines.push('');
   if (c.missing.length) lines.push(`Manual items not attested: ${c.missing.map((m) => `\`${m}\``).join(', ')}.`, '');
-  if (c.waivers.length) {
-    lines.push('Waivers:', '');
-    for (const w of c.waivers) lines.push(`- \`${w.itemId}\` waived by ${w.by} until ${w.expires}: ${w.reason}`);
+  // The waivers that applied when scored (not expired, on an item that did not pass on its own).
+  const applied = c.items.filter((i) => i.waiver);
+  if (applied.length) {
+    lines.push('Waivers in force:', '');
+    for (const i of applied) lines.push(`- \`${i.id}\` waived by ${oneLine(i.waiver!.by)} until ${i.waiver!.expires}: ${oneLine(i.waiver!.reason)}`);
     lines.push('');
   }
   return lines;
@@ -362,7 +372,7 @@ function comparisonMarkdown(c: NonNullable<ReportJson['comparison']>): string[] 
     lines.push('**Regressions:**', '');
     for (const f of c.findings) lines.push(`- ${f}`);
     lines.push('');
-  } else lines.push('No regression beyond 5%.', '');
+  } else lines.push(`No regression beyond 5%: ${c.metrics.length} comparable figure${c.metrics.length === 1 ? '' : 's'} (same phase names, users and load model) and every checklist item by id.`, '');
   if (c.fixed.length) lines.push(`Fixed: ${c.fixed.map((f) => `\`${f.id}\` (${f.was} -> ${f.now})`).join(', ')}.`, '');
   if (c.added.length) lines.push(`New items: ${c.added.map((f) => `\`${f.id}\``).join(', ')}.`, '');
   if (c.metrics.length) {

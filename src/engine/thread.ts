@@ -265,7 +265,8 @@ class Exchange {
       this.chunks = undefined;
       if (stopped && errorKind === 'aborted') return this.done(false);
     }
-    if (this.sentMs < startAtMs) return this.done(status !== undefined);
+    // Warm-up requests (sent before second 0) are not recorded; without a warm-up every request counts.
+    if (init.warmupMs > 0 && this.sentMs < startAtMs) return this.done(status !== undefined);
     const doneMs = nowMs();
     const open = this.intendedMs === this.intendedMs;
     const fromMs = open && this.intendedMs < this.sentMs ? this.intendedMs : this.sentMs;

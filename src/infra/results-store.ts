@@ -186,11 +186,18 @@ export class ResultsStore {
     return r.rowCount ? (r.rows[0].config as Campaign) : undefined;
   }
 
-  /** The previous finished campaign of the same target, started before this one; undefined for the first. */
+  /**
+   * The campaign to compare with: of the same target (a trailing "/" aside), started before this one, and the
+   * last to finish before this one finished (or before now while it runs), so a published report's comparison
+   * does not change later; aborted campaigns are skipped. Undefined for the first.
+   */
   async previousCampaignId(campaignId: string): Promise<string | undefined> {
     const r = await this.pool.query(
-      `SELECT p.id FROM campaigns c JOIN campaigns p ON p.target = c.target AND p.started_at < c.started_at AND p.id <> c.id AND p.finished_at IS NOT NULL
-        WHERE c.id = $1 ORDER BY p.started_at DESC LIMIT 1`,
+      `SELECT p.id FROM campaigns c
+         JOIN campaigns p ON rtrim(p.target, '/') = rtrim(c.target, '/') AND p.id <> c.id AND p.started_at < c.started_at
+          AND p.finished_at IS NOT NULL AND p.finished_at <= coalesce(c.finished_at, now())
+          AND NOT EXISTS (SELECT 1 FROM jsonb_each(coalesce(p.phases, '{}'::jsonb)) AS ph(k, v) WHERE v ->> 'status' = 'aborted')
+        WHERE c.id = $1 ORDER BY p.finished_at DESC LIMIT 1`,
       [campaignId],
     );
     return r.rows[0]?.id;
@@ -211,6 +218,7 @@ export class ResultsStore {
       id: row.id, name: row.name, target: row.target, startedAt: new Date(row.started_at).toISOString(),
       ...(row.finished_at ? { finishedAt: new Date(row.finished_at).toISOString() } : {}),
       decision: row.decision ?? null, scorePct: row.score_pct ?? null,
+      stress: row.stress_model === null ? 'not_run' : row.breaking_users === null ? 'no_breaking_point' : 'broke',
       breakingPoint: row.breaking_users === null ? null : { level: row.breaking_users, unit: row.stress_model === 'open' ? 'req/s' : 'users' },
     }));
   }
@@ -225,5 +233,7 @@ export interface HistoryRow {
   finishedAt?: string;
   decision: string | null;
   scorePct: number | null;
+  /** Whether stress ran and found a breaking point. */
+  stress: 'not_run' | 'no_breaking_point' | 'broke';
   breakingPoint: { level: number; unit: 'users' | 'req/s' } | null;
 }

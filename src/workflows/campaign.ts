@@ -28,6 +28,8 @@ import { runBackup } from './backup';
 import { runMonitoring } from './monitoring';
 import { spikeWorkflow, stressWorkflow, type SpikeResult, type StressResult } from './stress';
 
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+
 /** Runs one readiness campaign to a verdict and a report. */
 export async function readinessCampaignWorkflow(input: CampaignInput): Promise<CampaignResult> {
   const { campaign, campaignId } = input;
@@ -40,7 +42,8 @@ export async function readinessCampaignWorkflow(input: CampaignInput): Promise<C
 
   // The checklist: resolved from the campaign file (deterministic); attestations and waivers arrive as
   // updates at any time until it is scored.
-  const checklistItems = resolveChecklist(campaign.checklist).items;
+  const checklistItems = input.checklist ?? resolveChecklist(campaign.checklist).items;
+  const phaseEndedAt: Partial<Record<PhaseName, string>> = {};
   const attestations: Attestation[] = [];
   const waivers: Waiver[] = [];
   const manualIds = checklistItems.filter((i) => i.manual).map((i) => i.id);
@@ -48,7 +51,7 @@ export async function readinessCampaignWorkflow(input: CampaignInput): Promise<C
   const refreshChecklist = () => {
     progress.checklist!.missing = missingManualItems(checklistItems, attestations, waivers, Date.now());
     progress.checklist!.attested = [...new Set(attestations.map((a) => a.itemId))];
-    progress.checklist!.waived = [...new Set(waivers.map((w) => w.itemId))];
+    progress.checklist!.waived = [...new Set(waivers.filter((w) => Date.parse(w.expires) > Date.now()).map((w) => w.itemId))];
   };
   const itemOf = (itemId: string) => {
     if (progress.checklist!.scoredAt) throw new Error(`campaign ${campaignId} is closed: its checklist was scored at ${progress.checklist!.scoredAt}`);
@@ -81,8 +84,9 @@ export async function readinessCampaignWorkflow(input: CampaignInput): Promise<C
       itemOf(req.itemId);
       person(req.by);
       if (!req.reason || !req.reason.trim()) throw new Error('a waiver needs --reason');
-      const expires = Date.parse(req.expires);
-      if (Number.isNaN(expires)) throw new Error(`--expires "${req.expires}" is not a date (use ISO 8601, e.g. 2026-12-31 or 2026-12-31T18:00:00Z)`);
+      // An explicit instant only (the CLI sends one): a local time would depend on the worker's time zone.
+      const expires = ISO_INSTANT.test(req.expires) ? Date.parse(req.expires) : NaN;
+      if (Number.isNaN(expires)) throw new Error(`expires "${req.expires}" is not an ISO 8601 instant with a zone (e.g. 2026-12-31T23:59:59Z)`);
       if (expires <= Date.now()) throw new Error(`--expires ${new Date(expires).toISOString()} is not in the future: the waiver would be expired already`);
     },
   });
@@ -109,6 +113,7 @@ export async function readinessCampaignWorkflow(input: CampaignInput): Promise<C
   };
   const settle = (phase: PhaseName, outcome: PhaseOutcome) => {
     phases[phase] = outcome;
+    phaseEndedAt[phase] = new Date().toISOString();
   };
   upsertSearchAttributes([{ key: SA_TARGET, value: campaign.target.baseUrl }]);
   await store.recordCampaignStart({ campaignId, campaign, configHash: input.configHash, startedAt });
@@ -160,11 +165,10 @@ export async function readinessCampaignWorkflow(input: CampaignInput): Promise<C
   // 7. Scoring: every item from the stored evidence, attestations and waivers.
   enter('scoring');
   const outcomes = phases as Record<PhaseName, PhaseOutcome>;
-  const { verdict } = await store.scoreChecklist({ campaignId, phases: outcomes, attestations, waivers, scoredAt });
-  if (aborted) {
-    verdict.decision = 'NO_GO';
-    verdict.blockers.unshift(`aborted by ${aborted.by}${aborted.reason ? `: ${aborted.reason}` : ''}`);
-  }
+  const { verdict } = await store.scoreChecklist({
+    campaignId, items: checklistItems, phases: outcomes, phaseEndedAt, attestations, waivers, scoredAt,
+    ...(aborted ? { aborted: `${aborted.by}${aborted.reason ? `: ${aborted.reason}` : ''}` } : {}),
+  });
   const finishedAt = new Date().toISOString();
   await store.recordCampaignEnd({ campaignId, verdict, phases: outcomes, finishedAt });
 

@@ -83,7 +83,7 @@ function checklist(): ChecklistEvaluation {
   const blockers = items.filter((i) => i.status === 'fail' && (i.severity === 'P0' || i.severity === 'P1'))
     .map(({ id, title, severity, status, evidence }) => ({ id, title, severity, status, evidence, remediation: 'add a HighErrorRate rule with for: 1m' }));
   return {
-    scoredAt: '2026-11-22T11:02:00Z', policy: { goAt: 90, conditionalAt: 75, maxP1Blockers: 1 }, items, missing: ['ops.runbook'], attestations: [], waivers: [],
+    scoredAt: '2026-11-22T11:02:00Z', policy: { goAt: 90, conditionalAt: 75, maxP1Blockers: 1 }, definitions: [], phaseEndedAt: {}, items, missing: ['ops.runbook'], attestations: [], waivers: [],
     decision: 'NO_GO', scorePct: 68, blockers, reasons: ['score 68 % is below CONDITIONAL (75 %)', '1 P0 blocker'],
     categories: [
       { name: 'Infrastructure', scorePct: 100, earned: 10, max: 10, items: 1, blockers: 0 },

@@ -1,5 +1,6 @@
 /** The checklist: scoring rules (table-driven), evidence binding, attestations, waivers, staleness, config merge. */
-import { collectEvidence, DEFAULT_CHECKLIST, evaluateItems, parseExpr, resolveChecklist, scoreChecklist, type EvidenceReport } from '../../src/core/checklist';
+import { collectEvidence, DEFAULT_CHECKLIST, evaluateExpr, evaluateItems, parseExpr, resolveChecklist, scoreChecklist, type EvidenceReport } from '../../src/core/checklist';
+import { parseExpiry } from '../../src/cli/commands/checklist';
 import type { Category, ChecklistItem, EvaluatedItem, ItemStatus, Severity, VerdictPolicy } from '../../src/core/checklist-types';
 import { CATEGORIES } from '../../src/core/checklist-types';
 import { compareCampaigns, type ComparableReport } from '../../src/core/compare';
@@ -35,6 +36,7 @@ describe('scoring rules', () => {
     ['weights count: a heavy failure outweighs light passes', [...passing(4), item('heavy', 'fail', 'P2', 6)], {}, 'NO_GO', 40],
     ['custom thresholds move the bands', [...passing(8), item('a', 'fail'), item('b', 'fail')], { goAt: 80, conditionalAt: 60 }, 'GO', 80],
     ['nothing at all scores 0 (no evidence is not readiness)', [], {}, 'NO_GO', 0],
+    ['the bands judge the exact score, not the rounded one (89.95% shows as 90% but is not GO)', [...Array.from({ length: 1799 }, (_, i) => item(`p${i}`, 'pass')), ...Array.from({ length: 201 }, (_, i) => item(`f${i}`, 'fail'))], {}, 'CONDITIONAL_GO', 90],
   ])('when %s, then %s at %p%%', (_what, items, policy, decision, score) => {
     const r = scoreChecklist(items, { ...POLICY, ...policy });
     expect(r.decision).toBe(decision);
@@ -57,10 +59,25 @@ describe('scoring rules', () => {
     expect(r.waived).toEqual(['s1']);
   });
 
-  test('when category weights are configured, then the overall score is their weighted mean of category scores', () => {
+  test('when category weights are configured, then the overall score is their weighted mean of category scores; unnamed categories weigh 1', () => {
     const items = [item('p', 'pass', 'P2', 1, 'Performance'), item('m', 'fail', 'P2', 1, 'Monitoring')];
     expect(scoreChecklist(items, { ...POLICY, categoryWeights: { Performance: 3, Monitoring: 1 } }).scorePct).toBe(75);
+    expect(scoreChecklist(items, { ...POLICY, categoryWeights: { Performance: 3 } }).scorePct).toBe(75);
     expect(scoreChecklist(items, POLICY).scorePct).toBe(50);
+  });
+
+  test('when P1 items fail within maxP1Blockers, then they do not block but are still named in the reasons with remediation', () => {
+    const tolerated = { ...item('backup.offsite', 'fail', 'P1'), remediation: 'copy backups off-site' };
+    const r = scoreChecklist([...passing(30), tolerated], { ...POLICY, maxP1Blockers: 1 });
+    expect(r.decision).toBe('GO');
+    expect(r.blockers).toEqual([]);
+    expect(r.reasons).toEqual(['1 P1 item not passing, tolerated (verdict.maxP1Blockers: 1)', 'P1 backup.offsite (backup.offsite) is fail: fail; remediation: copy backups off-site']);
+  });
+
+  test('when the campaign was aborted, then it is NO_GO whatever the score and the first reason says who aborted it', () => {
+    const r = scoreChecklist(passing(10), POLICY, { aborted: 'alice: wrong build' });
+    expect(r).toMatchObject({ decision: 'NO_GO', scorePct: 100 });
+    expect(r.reasons[0]).toBe('aborted by alice: wrong build: the campaign is NO_GO whatever its score');
   });
 
   test('when P0/P1 items block, then blockers carry their evidence and remediation, and reasons say why item by item', () => {
@@ -69,14 +86,14 @@ describe('scoring rules', () => {
     expect(r.blockers).toEqual([{ id: 'backup.restore', title: 'backup.restore', severity: 'P1', status: 'fail', evidence: blocked.evidence, remediation: 'fix the dump' }]);
     expect(r.reasons).toEqual(expect.arrayContaining([
       '1 P1 item not passing (at most 0 allowed)',
-      'P1 backup.restore (backup.restore) is fail: fail',
+      'P1 backup.restore (backup.restore) is fail: fail; remediation: fix the dump',
       'P3 doc (doc) is not_run: not_run',
     ]));
   });
 });
 
 const EVIDENCE: EvidenceReport = {
-  campaign: { startedAt: '2026-11-01T10:00:00.000Z', finishedAt: '2026-11-01T12:00:00.000Z' },
+  campaign: { startedAt: '2026-11-01T10:00:00.000Z' },
   phases: { baseline: { status: 'pass' }, stress: { status: 'fail', reason: 'breaking point 60 users' }, spike: { status: 'not_run' }, monitoring: { status: 'pass' }, backup: { status: 'aborted' } },
   baseline: { phases: [{ name: 'peak', assessment: 'fail', notes: [], thresholds: [{ ok: false, threshold: 'p(95)<500', observed: 812 }] }] },
   monitoring: {
@@ -119,6 +136,12 @@ describe('evaluating items', () => {
   test('when a manual item is attested, then it passes with the attestation as evidence', () => {
     const [r] = evaluate([def({ id: 'ops.on-call', manual: true })], { attestations: [{ itemId: 'ops.on-call', by: 'alice', at: '2026-11-02T09:00:00.000Z', evidence: 'https://wiki/oncall' }] });
     expect(r).toMatchObject({ status: 'pass', earned: 1, attestation: { by: 'alice' }, evidence: { source: 'attestation', expected: 'https://wiki/oncall' } });
+  });
+
+  test('when a phase\'s evidence is older than maxEvidenceAge at scoring time (a long attestation wait), then the item is stale', () => {
+    const items = [def({ id: 'b', automated: { check: 'backup.postgres' }, maxEvidenceAge: '1d' }), def({ id: 'c', automated: { check: 'phase.baseline' }, maxEvidenceAge: '1d' })];
+    const phaseEndedAt = { backup: '2026-11-01T11:00:00.000Z', baseline: '2026-11-02T11:00:00.000Z' };
+    expect(evaluate(items, { phaseEndedAt }).map((i) => i.status)).toEqual(['stale', 'pass']);
   });
 
   test('when evidence is older than maxEvidenceAge at scoring time, then the item is stale and earns nothing', () => {
@@ -177,8 +200,25 @@ describe('the checklist a campaign gets', () => {
     for (const e of expected) expect(problems.some((p) => p.startsWith(e))).toBe(true);
   });
 
-  test.each(['a.b < 3', "x[peak].y == 'z'", 'a >= 1 and b != false', 'baseline.phases[0].latencyMs.p95 <= 500.5'])('when %p is parsed, then it is an expression', (t) => {
+  test.each(['a.b < 3', "x[peak].y == 'z'", 'a >= 1 and b != false', 'baseline.phases[0].latencyMs.p95 <= 500.5', 'a.b > -3'])('when %p is parsed, then it is an expression', (t) => {
     expect('error' in parseExpr(t)).toBe(false);
+  });
+
+  test('when a string holds "and", then it is not split there; [500] reads an object key', () => {
+    const e = parseExpr("band.name == 'rock and roll' and codes[500] < 3");
+    if ('error' in e) throw new Error(e.error);
+    expect(e.terms.map((t) => t.pathText)).toEqual(['band.name', 'codes[500]']);
+    expect(evaluateExpr(e, { band: { name: 'rock and roll' }, codes: { 500: 2 } }).status).toBe('pass');
+    expect(evaluateExpr(e, { band: { name: 'rock and roll' }, codes: { 500: 7 } }).status).toBe('fail');
+  });
+
+  test('when a check names no evidence the campaign can produce, then validation names it', () => {
+    const problems = yamlProblems(`${MINIMAL_YAML}checklist: { items: [{ id: x.y, title: X, category: Performance, severity: P2, automated: { check: promethus.rules_loaded } }] }\n`);
+    expect(problems).toEqual([expect.stringMatching(/^checklist\.items\[0\]\.automated\.check: check must name evidence the campaign produces: an id starting with phase\., baseline\./)]);
+  });
+
+  test.each([['2026-12-31', '2026-12-31T23:59:59.999Z'], ['2026-12-31T18:00:00+01:00', '2026-12-31T17:00:00.000Z'], ['next week', undefined], ['2026-13-40', undefined]])('when --expires is %p, then the waiver runs until %p', (text, expected) => {
+    expect(parseExpiry(text)).toBe(expected);
   });
 });
 
@@ -186,8 +226,8 @@ describe('comparison with the previous campaign', () => {
   const report = (id: string, over: Partial<ComparableReport> = {}): ComparableReport => ({
     campaign: { id, name: 'svc', startedAt: '2026-11-01T00:00:00.000Z' },
     verdict: { decision: 'GO', scorePct: 95 },
-    baseline: { phases: [{ name: 'peak', throughputRps: 400, latencyMs: { p95: 200 } }] },
-    stress: { breakingPoint: { users: 300 }, maxThroughputRps: 500 },
+    baseline: { phases: [{ name: 'peak', model: 'closed', users: 200, throughputRps: 400, latencyMs: { p95: 200 } }] },
+    stress: { model: 'closed', steps: [{ level: 200 }, { level: 300 }], breakingPoint: { users: 300 }, maxThroughputRps: 500 },
     backup: { drills: [{ id: 'postgres', rtoS: 10 }] },
     checklist: { items: [item('perf.baseline', 'pass'), item('ops.on-call', 'not_run'), item('sec.scan', 'waived')] },
     ...over,
@@ -196,8 +236,8 @@ describe('comparison with the previous campaign', () => {
   test('when p95, breaking point and RTO got worse beyond 5% and an item regressed, then each is a finding; fixes and new items are listed', () => {
     const prev = report('c1');
     const cur = report('c2', {
-      baseline: { phases: [{ name: 'peak', throughputRps: 390, latencyMs: { p95: 240 } }] },
-      stress: { breakingPoint: { users: 200 }, maxThroughputRps: 505 },
+      baseline: { phases: [{ name: 'peak', model: 'closed', users: 200, throughputRps: 390, latencyMs: { p95: 240 } }] },
+      stress: { model: 'closed', steps: [{ level: 100 }, { level: 200 }], breakingPoint: { users: 200 }, maxThroughputRps: 505 },
       backup: { drills: [{ id: 'postgres', rtoS: 12 }] },
       checklist: { items: [item('perf.baseline', 'fail'), item('ops.on-call', 'pass'), item('sec.scan', 'waived'), item('new.one', 'pass')] },
     });
@@ -216,5 +256,21 @@ describe('comparison with the previous campaign', () => {
 
   test('when nothing moved beyond 5%, then there is no finding', () => {
     expect(compareCampaigns(report('c1'), report('c2')).findings).toEqual([]);
+  });
+
+  test('when no breaking point was found before and one is now, then the breaking point regressed from the highest level held', () => {
+    const prev = report('c1', { stress: { model: 'closed', steps: [{ level: 200 }, { level: 400 }], maxThroughputRps: 500 } });
+    const c = compareCampaigns(prev, report('c2'));
+    expect(c.findings).toContain('stress.breakingPoint.users regressed -25% (400 -> 300)');
+  });
+
+  test('when the load differs (other users, other model), then the figures are not compared', () => {
+    const cur = report('c2', {
+      baseline: { phases: [{ name: 'peak', model: 'closed', users: 400, throughputRps: 100, latencyMs: { p95: 900 } }] },
+      stress: { model: 'open', steps: [{ level: 100 }], breakingPoint: { users: 100 }, maxThroughputRps: 100 },
+    });
+    const c = compareCampaigns(report('c1'), cur);
+    expect(c.metrics.map((m) => m.metric)).toEqual(['backup.postgres.rtoS']);
+    expect(c.findings).toEqual([]);
   });
 });

@@ -1,33 +1,46 @@
 /**
  * Scoring the checklist from the store: the evidence of every phase (report.json as built from the
- * store), the campaign's checklist and verdict policy, attestations and waivers, at one instant.
- * The campaign workflow's scoring activity and `readiness rescore` both call it, so a rescore
- * recomputes exactly what the campaign decided.
+ * store), the campaign's resolved checklist and verdict policy, attestations and waivers, at one instant.
+ * The campaign workflow's scoring activity and `readiness rescore` both call it with the same inputs
+ * (rescore reads them back from the stored evaluation), so a rescore recomputes what the campaign decided.
  */
-import { evaluateChecklist, policyOf, resolveChecklist } from '../../core/checklist';
-import type { Attestation, ChecklistEvaluation, Waiver } from '../../core/checklist-types';
+import { evaluateChecklist, policyOf } from '../../core/checklist';
+import type { Attestation, ChecklistEvaluation, ChecklistItem, Waiver } from '../../core/checklist-types';
 import { buildReport } from '../../core/report';
 import type { PhaseName, PhaseOutcome } from '../../core/types';
 import type { ResultsStore } from '../../infra/results-store';
 
-/** Evaluates a stored campaign's checklist; undefined when the campaign is unknown. */
-export async function scoreFromStore(store: ResultsStore, args: {
+/** What a checklist is scored from, besides the stored evidence. */
+export interface ScoreInput {
   campaignId: string;
-  /** Phase outcomes when the campaign has not stored them yet (it scores before it records its end). */
-  phases?: Record<PhaseName, PhaseOutcome>;
+  /** The checklist the campaign resolved when it started. */
+  items: ChecklistItem[];
+  /** Phase outcomes (the campaign scores before it records its end, so it passes them). */
+  phases: Record<PhaseName, PhaseOutcome>;
+  /** When each phase ended (workflow time). */
+  phaseEndedAt: Partial<Record<string, string>>;
   attestations: Attestation[];
   waivers: Waiver[];
   scoredAt: string;
-}): Promise<ChecklistEvaluation | undefined> {
+  aborted?: string;
+}
+
+/** Evaluates a stored campaign's checklist; undefined when the campaign is unknown. */
+export async function scoreFromStore(store: ResultsStore, args: ScoreInput): Promise<ChecklistEvaluation | undefined> {
   const [source, config] = await Promise.all([store.loadReportSource(args.campaignId), store.loadCampaignConfig(args.campaignId)]);
   if (!source || !config) return undefined;
-  const report = buildReport({ ...source, ...(args.phases ? { phases: args.phases } : {}), checklist: undefined, comparison: undefined }, args.scoredAt);
+  // The evidence as it stood when scored: no verdict, no end time, no earlier evaluation or comparison.
+  const { verdict: _verdict, checklist: _checklist, comparison: _comparison, ...evidence } = source;
+  const { finishedAt: _finishedAt, ...campaign } = source.campaign;
+  const report = buildReport({ ...evidence, campaign, phases: args.phases }, args.scoredAt);
   return evaluateChecklist({
-    items: resolveChecklist(config.checklist).items,
+    items: args.items,
     report,
+    phaseEndedAt: args.phaseEndedAt,
     attestations: args.attestations,
     waivers: args.waivers,
     scoredAt: args.scoredAt,
     policy: policyOf(config.verdict),
+    ...(args.aborted ? { aborted: args.aborted } : {}),
   });
 }

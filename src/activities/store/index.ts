@@ -5,8 +5,8 @@ import type { Logger } from '../../infra/logger';
 import type { ResultsStore } from '../../infra/results-store';
 import { loadReport, writeReportFiles } from '../report/write-report';
 import { blockerLine } from '../../core/checklist';
-import type { Attestation, CategoryScore, Waiver } from '../../core/checklist-types';
-import { scoreFromStore } from '../checklist/score';
+import type { CategoryScore } from '../../core/checklist-types';
+import { scoreFromStore, type ScoreInput } from '../checklist/score';
 
 /** Dependencies of the bookkeeping activities. */
 export interface StoreDeps {
@@ -35,15 +35,16 @@ export function createStoreActivities(deps: StoreDeps) {
      * Scores the checklist from every phase's stored evidence, the attestations and the waivers, at the
      * workflow's `scoredAt`; stores the evaluation with the campaign and returns the verdict.
      */
-    async scoreChecklist(args: {
-      campaignId: string; phases: Record<PhaseName, PhaseOutcome>; attestations: Attestation[]; waivers: Waiver[]; scoredAt: string;
-    }): Promise<{ verdict: Verdict; categories: CategoryScore[]; missing: string[] }> {
+    async scoreChecklist(args: ScoreInput): Promise<{ verdict: Verdict; categories: CategoryScore[]; missing: string[] }> {
       const evaluation = await scoreFromStore(deps.store, args);
       if (!evaluation) throw ApplicationFailure.nonRetryable(`campaign ${args.campaignId} is not in the results store`, 'ConfigError');
       await deps.store.upsertPhaseResult(args.campaignId, 'checklist', evaluation);
       deps.logger.info({ campaignId: args.campaignId, decision: evaluation.decision, scorePct: evaluation.scorePct, missing: evaluation.missing.length }, 'checklist scored');
       return {
-        verdict: { decision: evaluation.decision, scorePct: evaluation.scorePct, blockers: evaluation.blockers.map(blockerLine), reasons: evaluation.reasons },
+        verdict: {
+          decision: evaluation.decision, scorePct: evaluation.scorePct, reasons: evaluation.reasons,
+          blockers: [...(evaluation.aborted ? [`aborted by ${evaluation.aborted}`] : []), ...evaluation.blockers.map(blockerLine)],
+        },
         categories: evaluation.categories,
         missing: evaluation.missing,
       };

@@ -18,7 +18,7 @@ import { CliExit } from '../errors';
 async function update(flags: ConnectionFlags, campaignId: string, name: 'attest' | 'waive', req: AttestRequest | WaiveRequest): Promise<ChecklistUpdateResult> {
   return withClient(flags, async (client) => {
     const desc = await describeCampaign(client, campaignId);
-    if (desc.status.name !== 'RUNNING') throw new CliExit(EXIT.INVALID_INPUT, `error: campaign "${campaignId}" is closed (${desc.status.name}): its checklist was already scored; start a new campaign`);
+    if (desc.status.name !== 'RUNNING') throw new CliExit(EXIT.INVALID_INPUT, `error: campaign "${campaignId}" is closed (${desc.status.name}): attestations and waivers are taken only while it runs, until its checklist is scored`);
     try {
       return await client.workflow.getHandle(campaignId).executeUpdate<ChecklistUpdateResult, [AttestRequest | WaiveRequest]>(name, { args: [req] });
     } catch (err) {
@@ -41,10 +41,23 @@ export async function attestCommand(campaignId: string, itemId: string, flags: C
 
 /** `readiness waive <campaignId> <itemId> --by NAME --reason TEXT --expires DATE`. */
 export async function waiveCommand(campaignId: string, itemId: string, flags: ConnectionFlags & { by: string; reason: string; expires: string }): Promise<void> {
-  if (Number.isNaN(Date.parse(flags.expires))) throw new CliExit(EXIT.INVALID_INPUT, `error: --expires "${flags.expires}" is not a date (use ISO 8601, e.g. 2026-12-31)`);
-  const r = await update(flags, campaignId, 'waive', { itemId, by: flags.by, reason: flags.reason, expires: flags.expires });
-  process.stdout.write(`waived ${itemId} on ${campaignId} by ${flags.by} until ${new Date(Date.parse(flags.expires)).toISOString()}\n`);
+  const expires = parseExpiry(flags.expires);
+  if (!expires) throw new CliExit(EXIT.INVALID_INPUT, `error: --expires "${flags.expires}" is not a date (ISO 8601: 2026-12-31 means through that day, UTC; or an instant such as 2026-12-31T18:00:00+01:00)`);
+  const r = await update(flags, campaignId, 'waive', { itemId, by: flags.by, reason: flags.reason, expires });
+  process.stdout.write(`waived ${itemId} on ${campaignId} by ${flags.by} until ${expires}\n`);
   printMissing(r);
+}
+
+/**
+ * `--expires`: a date `YYYY-MM-DD` means through the end of that day (UTC); otherwise an ISO 8601 date-time
+ * (without a zone it is read in this machine's zone). Returned as an ISO instant; undefined if invalid.
+ */
+export function parseExpiry(text: string): string | undefined {
+  const day = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+  let ms = day ? Date.UTC(Number(day[1]), Number(day[2]) - 1, Number(day[3]), 23, 59, 59, 999) : /^\d{4}-\d{2}-\d{2}T/.test(text) ? Date.parse(text) : NaN;
+  // Date.UTC rolls 2026-13-40 over into 2027: a date must exist as written.
+  if (day && new Date(ms).toISOString().slice(0, 10) !== text) ms = NaN;
+  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
 }
 
 async function withStore<T>(dataDir: string | undefined, fn: (store: ResultsStore) => Promise<T>): Promise<T> {
@@ -69,7 +82,10 @@ export async function rescoreCommand(campaignId: string, flags: { dataDir?: stri
     if (!source) throw new UnknownCampaignError(campaignId);
     const stored = source.checklist;
     if (!stored || !source.verdict) throw new CliExit(EXIT.INVALID_INPUT, `error: campaign "${campaignId}" has not been scored yet`);
-    const again = (await scoreFromStore(store, { campaignId, attestations: stored.attestations, waivers: stored.waivers, scoredAt: stored.scoredAt }))!;
+    const again = (await scoreFromStore(store, {
+      campaignId, items: stored.definitions, phases: source.phases, phaseEndedAt: stored.phaseEndedAt,
+      attestations: stored.attestations, waivers: stored.waivers, scoredAt: stored.scoredAt, ...(stored.aborted ? { aborted: stored.aborted } : {}),
+    }))!;
     const differences = diff(stored, again, source.verdict);
     if (flags.json) process.stdout.write(`${JSON.stringify({ campaignId, decision: again.decision, scorePct: again.scorePct, matches: !differences.length, differences })}\n`);
     else {
@@ -86,8 +102,7 @@ function diff(stored: ChecklistEvaluation, again: ChecklistEvaluation, verdict: 
   const out: string[] = [];
   if (again.decision !== stored.decision) out.push(`decision: stored ${stored.decision}, recomputed ${again.decision}`);
   if (again.scorePct !== stored.scorePct) out.push(`score: stored ${stored.scorePct}%, recomputed ${again.scorePct}%`);
-  // An abort forces NO_GO on top of the checklist's decision.
-  if (verdict.decision !== again.decision && verdict.decision !== 'NO_GO') out.push(`campaign verdict: stored ${verdict.decision}, recomputed ${again.decision}`);
+  if (verdict.decision !== again.decision) out.push(`campaign verdict: stored ${verdict.decision}, recomputed ${again.decision}`);
   const before = new Map(stored.items.map((i) => [i.id, i.status]));
   for (const i of again.items) if (before.get(i.id) !== i.status) out.push(`${i.id}: stored ${before.get(i.id) ?? 'absent'}, recomputed ${i.status}`);
   return out;
@@ -101,8 +116,9 @@ export async function historyCommand(targetOrName: string, flags: { dataDir?: st
     if (!rows.length) throw new CliExit(EXIT.INVALID_INPUT, `error: no campaign of target or name "${targetOrName}" in the results store`);
     process.stdout.write('| Started | Campaign | Decision | Score | Breaking point |\n|---|---|---|---|---|\n');
     for (const r of rows) {
-      const bp = r.breakingPoint ? `${r.breakingPoint.level} ${r.breakingPoint.unit}` : r.finishedAt ? 'none found' : '';
-      process.stdout.write(`| ${r.startedAt} | ${r.id} | ${r.decision ?? (r.finishedAt ? '?' : 'running')} | ${r.scorePct === null ? '' : `${r.scorePct}%`} | ${bp} |\n`);
+      const bp = r.breakingPoint ? `${r.breakingPoint.level} ${r.breakingPoint.unit}` : r.stress === 'no_breaking_point' ? 'none found' : 'stress not run';
+      // No verdict: still running, or it ended without one (terminated, failed): `status` tells which.
+      process.stdout.write(`| ${r.startedAt} | ${r.id} | ${r.decision ?? 'unfinished'} | ${r.scorePct === null ? '' : `${r.scorePct}%`} | ${bp} |\n`);
     }
   });
 }
