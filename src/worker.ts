@@ -4,10 +4,12 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import type { PayloadCodec } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from './activities';
 import { parseAllowedHosts } from './core/allowlist';
 import { loadTaskQueue, TASK_QUEUE } from './core/names';
+import { codecFromEnv } from './infra/codec';
 import { createPool } from './infra/db';
 import type { Logger } from './infra/logger';
 import { ResultsStore } from './infra/results-store';
@@ -28,6 +30,11 @@ export interface ReadinessWorkerOptions {
    * `campaign`: only the campaign queue (load comes from separate `--load` generators).
    */
   mode?: 'all' | 'load' | 'campaign';
+  /**
+   * Payload codec (encryption) for everything the workers send to and read from the server; default
+   * `codecFromEnv()` (READINESS_CODEC_KEYS), none when unset. Clients need the same keys.
+   */
+  codec?: PayloadCodec;
 }
 
 /** Built workers and what they own: `run()` until `shutdown()`, then `close()`. */
@@ -47,6 +54,8 @@ const PREBUILT_BUNDLE = path.join(__dirname, 'workflow-bundle.js');
  * workflow code (prebuilt bundle when available, else bundled from source).
  */
 export async function createReadinessWorker(opts: ReadinessWorkerOptions): Promise<ReadinessWorker> {
+  // Before any connection: malformed READINESS_CODEC_KEYS fails here, and nothing runs unencrypted.
+  const codec = opts.codec ?? codecFromEnv(process.env);
   const pool = createPool(opts.databaseUrl);
   const store = new ResultsStore(pool);
   const connection = await NativeConnection.connect({ address: opts.address });
@@ -60,6 +69,7 @@ export async function createReadinessWorker(opts: ReadinessWorkerOptions): Promi
   const common = {
     connection,
     namespace: opts.namespace,
+    ...(codec ? { dataConverter: { payloadCodecs: [codec] } } : {}),
     // Checkpoints reach the server every second, so a crash loses at most ~1 s of load.
     maxHeartbeatThrottleInterval: '1s',
     defaultHeartbeatThrottleInterval: '1s',

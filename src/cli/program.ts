@@ -4,9 +4,12 @@ import path from 'node:path';
 import { DEFAULT_DATA_DIR, PACKAGE_ROOT } from '../infra/paths';
 import { abortCommand } from './commands/abort';
 import { attestCommand, historyCommand, rescoreCommand, waiveCommand } from './commands/checklist';
+import { codecServerCommand } from './commands/codec-server';
+import { approveCommand, rejectCommand } from './commands/gate';
 import { demoCommand } from './commands/demo';
 import { devCommand } from './commands/dev';
 import { reportCommand } from './commands/report';
+import { scheduleCreateCommand, scheduleDeleteCommand, scheduleDescribeCommand, scheduleListCommand, schedulePauseCommand, scheduleResumeCommand, scheduleTriggerCommand } from './commands/schedule';
 import { startCommand } from './commands/start';
 import { statusCommand } from './commands/status';
 import { validateCommand } from './commands/validate';
@@ -61,6 +64,13 @@ export function buildProgram(): Command {
     .option('--load', 'serve only the load task queue: a load generator for phases with `generators: K`')
     .action((o) => workerCommand(o));
 
+  program.command('codec-server')
+    .description('serve Temporal\'s remote codec protocol with READINESS_CODEC_KEYS, so the Web UI shows decrypted payloads (exit 2 without keys)')
+    .option('--port <port>', 'HTTP port (0: a free one)', port, 8888)
+    .option('--host <host>', 'interface to listen on; anyone who can reach it can decrypt', '127.0.0.1')
+    .option('--cors-origin <origin>', 'the Web UI origin allowed to call it', 'http://127.0.0.1:8233')
+    .action((o) => codecServerCommand(o));
+
   program.command('validate')
     .description('validate a campaign file; lists every problem as `path: message` (exit 2 when invalid)')
     .argument('<campaign.yaml>')
@@ -114,6 +124,22 @@ export function buildProgram(): Command {
     .requiredOption('--expires <date>', 'when the waiver ends (ISO 8601, e.g. 2026-12-31)')
     .action((id, item, o) => waiveCommand(id, item, o));
 
+  connectionOptions(program.command('approve'))
+    .description('approve the gate before a phase of a running campaign (a workflow update; ahead of time too)')
+    .argument('<campaignId>')
+    .requiredOption('--gate <phase>', 'the phase the gate stands before (baseline, stress, spike, monitoring, backup, checklist)')
+    .requiredOption('--by <name>', 'who approves (must be one of the gate\'s approvers, when it names them)')
+    .option('--note <text>', 'a note')
+    .action((id, o) => approveCommand(id, o));
+
+  connectionOptions(program.command('reject'))
+    .description('reject the gate before a phase: the campaign stops there and ends NO_GO')
+    .argument('<campaignId>')
+    .requiredOption('--gate <phase>', 'the phase the gate stands before')
+    .requiredOption('--by <name>', 'who rejects')
+    .requiredOption('--reason <text>', 'why')
+    .action((id, o) => rejectCommand(id, o));
+
   program.command('rescore')
     .description("recompute a campaign's verdict from the stored evidence; exit 1 if it differs from the stored one")
     .argument('<campaignId>')
@@ -128,6 +154,46 @@ export function buildProgram(): Command {
     .option('--limit <n>', 'at most this many', positive, 50)
     .option('--data-dir <dir>', 'data directory of a running `readiness dev` (for its results database)', DEFAULT_DATA_DIR)
     .action((t, o) => historyCommand(t, o));
+
+  const schedule = program.command('schedule')
+    .description('re-validate a campaign on a cron schedule (Temporal Schedules): create, list, describe, pause, resume, trigger, delete');
+  connectionOptions(schedule.command('create'))
+    .description('validate a campaign file and schedule it; each run is a normal campaign (overlap: skip)')
+    .argument('<campaign.yaml>')
+    .requiredOption('--cron <cron>', 'when to run, e.g. "0 6 * * MON" (every Monday 06:00)')
+    .option('--timezone <tz>', 'IANA time zone of the cron string (default UTC)')
+    .option('--id <id>', 'schedule id; default readiness-<name>')
+    .option('--catchup-window <duration>', 'run a missed run late only within this window (min 10s)', '1h')
+    .option('--json', 'print JSON')
+    .action((file, o) => scheduleCreateCommand(file, o));
+  connectionOptions(schedule.command('list'))
+    .description('list readiness schedules: id, campaign, cron, time zone, paused, next run')
+    .option('--json', 'print JSON')
+    .action((o) => scheduleListCommand(o));
+  connectionOptions(schedule.command('describe'))
+    .description("a schedule's spec, state, next 5 run times and recent runs with their verdicts")
+    .argument('<scheduleId>')
+    .option('--json', 'print JSON')
+    .action((id, o) => scheduleDescribeCommand(id, o));
+  connectionOptions(schedule.command('pause'))
+    .description('pause a schedule (a running campaign goes on)')
+    .argument('<scheduleId>')
+    .option('--note <text>', 'why (shown by describe)')
+    .action((id, o) => schedulePauseCommand(id, o));
+  connectionOptions(schedule.command('resume'))
+    .description('resume a paused schedule')
+    .argument('<scheduleId>')
+    .option('--note <text>', 'why (shown by describe)')
+    .action((id, o) => scheduleResumeCommand(id, o));
+  connectionOptions(schedule.command('trigger'))
+    .description("start a run now, under the schedule's overlap policy; prints the run's workflow id")
+    .argument('<scheduleId>')
+    .option('--json', 'print JSON')
+    .action((id, o) => scheduleTriggerCommand(id, o));
+  connectionOptions(schedule.command('delete'))
+    .description('delete a schedule (campaigns it started are kept)')
+    .argument('<scheduleId>')
+    .action((id, o) => scheduleDeleteCommand(id, o));
 
   program.command('demo')
     .description('run the demo campaign end to end on embedded defaults (Temporal, Postgres, a demo target) and stop')

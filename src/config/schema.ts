@@ -326,6 +326,27 @@ const checklistSchema = z.strictObject({
   for (const p of resolveChecklist(c).problems) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
 });
 
+/** Phases a gate can stand before (the campaign's order). */
+export const GATED_PHASES = ['baseline', 'stress', 'spike', 'monitoring', 'backup', 'checklist'] as const;
+
+const gateSchema = z.strictObject({
+  before: z.enum(GATED_PHASES, { message: `before must be one of ${GATED_PHASES.join(', ')}` }),
+  approval: z.literal('required', { message: 'approval must be "required"' }).default('required'),
+  /** Who may approve or reject; anyone when absent. */
+  approvers: z.array(z.string().trim().min(1, 'an approver needs a name')).min(1, 'approvers, when given, needs at least one name').optional(),
+  timeout: positiveDuration('timeout').default('48h'),
+  /** At the timeout: skip the phase (recorded not_run) and go on, or abort the campaign (NO_GO). */
+  onTimeout: z.enum(['skip', 'abort'], { message: 'onTimeout must be skip or abort' }).default('abort'),
+});
+
+const gatesSchema = z.array(gateSchema).superRefine((gates, ctx) => {
+  const seen = new Map<string, number>();
+  gates.forEach((g, i) => {
+    if (seen.has(g.before)) ctx.addIssue({ code: 'custom', path: [i, 'before'], message: `a gate before ${g.before} is already gates[${seen.get(g.before)}]` });
+    seen.set(g.before, i);
+  });
+});
+
 const pct = (what: string, dflt: number) => z.number().min(0, `${what} is a percentage (0-100)`).max(100, `${what} is a percentage (0-100)`).default(dflt);
 
 const verdictSchema = z.strictObject({
@@ -360,6 +381,7 @@ export const campaignSchema = z.strictObject({
   backup: backupSchema.optional(),
   checklist: checklistSchema.optional(),
   verdict: verdictSchema.optional(),
+  gates: gatesSchema.optional(),
   settings: z.strictObject({
     heartbeatTimeout: positiveDuration('heartbeatTimeout').default('20s'),
   }).default({ heartbeatTimeout: '20s' }),

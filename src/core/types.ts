@@ -139,6 +139,8 @@ export interface CampaignProgress {
   phases: Record<PhaseName, PhaseOutcome | { status: 'pending' | 'running' }>;
   abortedBy?: string;
   startedAt: string;
+  /** Approval gates, in campaign order: `waiting` shows until when; decided ones say by whom. */
+  gates?: GateProgress[];
   /** The checklist: manual items still missing, attestations and waivers so far, the attestation deadline. */
   checklist?: {
     manualItems: number;
@@ -150,6 +152,20 @@ export interface CampaignProgress {
     /** Set once the checklist is scored; attest and waive are refused from then on. */
     scoredAt?: string;
   };
+}
+
+/** One approval gate's state. */
+export interface GateProgress {
+  before: PhaseName;
+  state: 'pending' | 'waiting' | 'approved' | 'rejected' | 'timed_out';
+  approvers?: string[];
+  onTimeout: 'skip' | 'abort';
+  /** While waiting: when it times out (workflow time). */
+  until?: string;
+  by?: string;
+  at?: string;
+  /** The approver's note or the rejection's reason. */
+  note?: string;
 }
 
 /** What the campaign workflow returns. */

@@ -15,15 +15,19 @@ import {
   log,
   setHandler,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import { parseDurationMs } from '../core/duration';
 import { SA_PHASE, SA_SCORE, SA_TARGET, SA_VERDICT } from '../core/names';
-import { PHASES, type BaselinePhaseResult, type CampaignInput, type CampaignProgress, type CampaignResult, type PhaseName, type PhaseOutcome } from '../core/types';
+import { PHASES, type BaselinePhaseResult, type CampaignInput, type CampaignProgress, type CampaignResult, type GateProgress, type PhaseName, type PhaseOutcome } from '../core/types';
 import { missingManualItems, resolveChecklist } from '../core/checklist';
 import type { Attestation, Waiver } from '../core/checklist-types';
 import { probe, store } from './proxies';
 import { runLoadStep, SYNC_START_MS } from './load-step';
-import { abortSignal, attestUpdate, progressQuery, waiveUpdate, type AbortRequest, type AttestRequest, type WaiveRequest } from './messages';
+import {
+  abortSignal, approveUpdate, attestUpdate, progressQuery, rejectUpdate, waiveUpdate,
+  type AbortRequest, type ApproveRequest, type AttestRequest, type RejectRequest, type WaiveRequest,
+} from './messages';
 import { runBackup } from './backup';
 import { runMonitoring } from './monitoring';
 import { spikeWorkflow, stressWorkflow, type SpikeResult, type StressResult } from './stress';
@@ -32,7 +36,11 @@ const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}
 
 /** Runs one readiness campaign to a verdict and a report. */
 export async function readinessCampaignWorkflow(input: CampaignInput): Promise<CampaignResult> {
-  const { campaign, campaignId } = input;
+  const { campaign } = input;
+  // A scheduled run's workflow id is the schedule's prefix (input.campaignId) plus its scheduled time: each
+  // run is its own campaign, stored and compared on its own.
+  const runId = workflowInfo().workflowId;
+  const campaignId = runId.startsWith(`${input.campaignId}-`) ? runId : input.campaignId;
   const startedAt = new Date().toISOString();
   const phases = Object.fromEntries(PHASES.map((p) => [p, { status: 'pending' }])) as CampaignProgress['phases'];
   const progress: CampaignProgress = { campaignId, name: campaign.name, phase: 'starting', phases, startedAt };
@@ -91,6 +99,63 @@ export async function readinessCampaignWorkflow(input: CampaignInput): Promise<C
     },
   });
 
+  // Approval gates: approve / reject are updates, accepted ahead of time too, until the gate is decided.
+  const gates: GateProgress[] = (campaign.gates ?? []).map((g) => ({ before: g.before, state: 'pending', onTimeout: g.onTimeout, ...(g.approvers ? { approvers: g.approvers } : {}) }));
+  if (gates.length) progress.gates = gates;
+  const gateOf = (req: { gate: string; by: string }) => {
+    const g = gates.find((x) => x.before === req.gate);
+    if (!g) throw new Error(`no gate before "${req.gate}" in this campaign${gates.length ? ` (gates: ${gates.map((x) => x.before).join(', ')})` : ''}`);
+    if (g.state !== 'pending' && g.state !== 'waiting') throw new Error(`the gate before ${g.before} is already ${g.state}${g.by ? ` (by ${g.by})` : ''}`);
+    person(req.by);
+    if (g.approvers && !g.approvers.includes(req.by.trim())) throw new Error(`${req.by} is not an approver of the gate before ${g.before} (approvers: ${g.approvers.join(', ')})`);
+    return g;
+  };
+  const decide = (g: GateProgress, state: 'approved' | 'rejected', by: string, note?: string) => {
+    Object.assign(g, { state, by: by.trim(), at: new Date().toISOString(), until: undefined, ...(note ? { note } : {}) });
+    log.info(`gate ${state}`, { gate: g.before, by });
+    return { gate: g.before, state: g.state };
+  };
+  setHandler(approveUpdate, (req: ApproveRequest) => decide(gateOf(req), 'approved', req.by, req.note), { validator: (req: ApproveRequest) => void gateOf(req) });
+  setHandler(rejectUpdate, (req: RejectRequest) => decide(gateOf(req), 'rejected', req.by, req.reason), {
+    validator: (req: RejectRequest) => {
+      gateOf(req);
+      if (!req.reason || !req.reason.trim()) throw new Error('a rejection needs --reason');
+    },
+  });
+
+  /**
+   * Waits at the gate before `phase`, if there is one: until it is approved or rejected (or was ahead of
+   * time), the campaign is aborted, or the timeout passes. Returns `skip` with the phase's outcome when the
+   * phase is to be skipped; a rejection or an aborting timeout stops the campaign (as an abort does).
+   */
+  async function passGate(phase: PhaseName): Promise<{ skip?: PhaseOutcome }> {
+    const g = gates.find((x) => x.before === phase);
+    const cfg = campaign.gates?.find((x) => x.before === phase);
+    if (!g || !cfg || aborted) return {};
+    if (g.state === 'pending') {
+      const timeoutMs = parseDurationMs(cfg.timeout) ?? 0;
+      g.state = 'waiting';
+      g.until = new Date(Date.now() + timeoutMs).toISOString();
+      progress.phase = phase;
+      progress.step = `waiting for approval until ${g.until}${g.approvers ? ` (approvers: ${g.approvers.join(', ')})` : ''}`;
+      upsertSearchAttributes([{ key: SA_PHASE, value: `approval:${phase}` }]);
+      await condition(() => g.state !== 'waiting' || !!aborted, timeoutMs);
+    }
+    if (aborted) return {};
+    if (g.state === 'approved') return {};
+    if (g.state === 'rejected') {
+      aborted = { by: g.by!, reason: `rejected at the gate before ${phase}: ${g.note ?? ''}` };
+      progress.abortedBy = g.by;
+      return {};
+    }
+    g.state = 'timed_out';
+    g.until = undefined;
+    if (cfg.onTimeout === 'skip') return { skip: { status: 'not_run', reason: `skipped: the approval gate before ${phase} timed out after ${cfg.timeout} without a decision` } };
+    aborted = { by: 'gate timeout', reason: `the approval gate before ${phase} timed out after ${cfg.timeout} without a decision` };
+    progress.abortedBy = 'gate timeout';
+    return {};
+  }
+
   setHandler(progressQuery, () => progress);
   setHandler(abortSignal, (req) => {
     if (aborted) return;
@@ -118,35 +183,44 @@ export async function readinessCampaignWorkflow(input: CampaignInput): Promise<C
   upsertSearchAttributes([{ key: SA_TARGET, value: campaign.target.baseUrl }]);
   await store.recordCampaignStart({ campaignId, campaign, configHash: input.configHash, startedAt });
 
+  // Each phase may stand behind an approval gate (`gates`): passGate waits for approve / reject up to its
+  // timeout; a skipped phase is recorded not_run, a rejection or an aborting timeout stops the campaign.
+
   // 1. Baseline load: smoke / normal / peak / endurance.
+  let gate = await passGate('baseline');
   enter('baseline');
-  settle('baseline', aborted ? abortedOutcome(aborted) : await runBaseline());
+  settle('baseline', gate.skip ? gate.skip : aborted ? abortedOutcome(aborted) : await runBaseline());
 
   // 2. Progressive stress until failure (child workflow).
+  gate = await passGate('stress');
   enter('stress');
-  const stressResult = !aborted && campaign.stress ? await runChild('stress') : undefined;
-  settle('stress', aborted && !stressResult ? abortedOutcome(aborted) : stressResult ? stressOutcome(stressResult) : notConfigured('stress'));
+  const stressResult = !aborted && !gate.skip && campaign.stress ? await runChild('stress') : undefined;
+  settle('stress', gate.skip ? gate.skip : aborted && !stressResult ? abortedOutcome(aborted) : stressResult ? stressOutcome(stressResult) : notConfigured('stress'));
 
   // 3. Spike and recovery (child workflow).
+  gate = await passGate('spike');
   enter('spike');
-  settle('spike', aborted ? abortedOutcome(aborted) : campaign.spike ? spikeOutcome(await runChild('spike')) : notConfigured('spike'));
+  settle('spike', gate.skip ? gate.skip : aborted ? abortedOutcome(aborted) : campaign.spike ? spikeOutcome(await runChild('spike')) : notConfigured('spike'));
 
   // 4. Monitoring checks against the real monitoring systems (and the alert checks made under stress).
+  gate = await passGate('monitoring');
   enter('monitoring');
-  settle('monitoring', aborted
+  settle('monitoring', gate.skip ? gate.skip : aborted
     ? abortedOutcome(aborted)
     : (await runMonitoring(campaignId, campaign, stressResult && 'alertChecks' in stressResult ? stressResult.alertChecks ?? [] : [])).outcome);
 
   // 5. Backup drills: restore for real and prove the data; Redis persistence; service recovery.
+  gate = await passGate('backup');
   enter('backup');
-  settle('backup', aborted ? abortedOutcome(aborted) : await runBackup(campaignId, campaign));
+  settle('backup', gate.skip ? gate.skip : aborted ? abortedOutcome(aborted) : await runBackup(campaignId, campaign));
 
   // 6. The checklist: wait (durably, up to the attestation deadline) for people to attest or waive the
-  // manual items, then score every item.
+  // manual items, then score every item. (A gate before it that skips leaves the manual items missing.)
+  gate = await passGate('checklist');
   enter('checklist');
   const deadlineMs = parseDurationMs(campaign.checklist?.attestationDeadline ?? '0s') ?? 0;
   refreshChecklist();
-  if (!aborted && deadlineMs > 0 && progress.checklist.missing.length) {
+  if (!aborted && !gate.skip && deadlineMs > 0 && progress.checklist.missing.length) {
     progress.checklist.waitingUntil = new Date(Date.now() + deadlineMs).toISOString();
     progress.step = `waiting for ${progress.checklist.missing.length} manual item(s) until ${progress.checklist.waitingUntil}`;
     await condition(() => !!aborted || missingManualItems(checklistItems, attestations, waivers, Date.now()).length === 0, deadlineMs);
@@ -156,7 +230,9 @@ export async function readinessCampaignWorkflow(input: CampaignInput): Promise<C
   const scoredAt = new Date().toISOString();
   progress.checklist.scoredAt = scoredAt;
   const missing = progress.checklist.missing;
-  settle('checklist', aborted && missing.length
+  settle('checklist', gate.skip && missing.length
+    ? gate.skip
+    : aborted && missing.length
     ? abortedOutcome(aborted)
     : missing.length
       ? { status: 'fail', reason: `${missing.length} of ${manualIds.length} manual items neither attested nor waived${deadlineMs > 0 ? ' by the deadline' : ''}` }

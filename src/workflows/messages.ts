@@ -49,3 +49,33 @@ export const attestUpdate = defineUpdate<ChecklistUpdateResult, [AttestRequest]>
 
 /** Update: waive an item until a date. Rejected for an unknown item, an expiry not in the future, no reason, or a scored checklist. */
 export const waiveUpdate = defineUpdate<ChecklistUpdateResult, [WaiveRequest]>('waive');
+
+/** Payload of the approve update: a person lets the campaign pass the gate before a phase. */
+export interface ApproveRequest {
+  /** The phase the gate stands before. */
+  gate: string;
+  by: string;
+  note?: string;
+}
+
+/** Payload of the reject update: the campaign stops at the gate (NO_GO, rejected). */
+export interface RejectRequest {
+  gate: string;
+  by: string;
+  reason: string;
+}
+
+/** What approve and reject answer: the gate's state afterwards. */
+export interface GateUpdateResult {
+  gate: string;
+  state: string;
+}
+
+/**
+ * Update: approve the gate before a phase (also ahead of time). Rejected (validator) for a phase without a
+ * gate, a gate already decided or timed out, or a person not among the gate's approvers.
+ */
+export const approveUpdate = defineUpdate<GateUpdateResult, [ApproveRequest]>('approve');
+
+/** Update: reject the gate before a phase: the campaign stops there and ends NO_GO. Same validation, and a reason is required. */
+export const rejectUpdate = defineUpdate<GateUpdateResult, [RejectRequest]>('reject');

@@ -195,6 +195,11 @@ describe('the checklist a campaign gets', () => {
     ['checklist: { items: [{ id: ops.on-call, manual: true, automated: { check: phase.stress } }] }', ['checklist.items[0]: an item is either automated or manual, not both']],
     ['verdict: { goAt: 70, conditionalAt: 80 }', ['verdict.conditionalAt: conditionalAt must not be above goAt']],
     ['checklist: { attestationDeadline: soon }', ['checklist.attestationDeadline: invalid attestationDeadline']],
+    ['gates: [{ before: stress }, { before: stress }]', ['gates[1].before: a gate before stress is already gates[0]']],
+    ['gates: [{ before: deploy }]', ['gates[0].before: before must be one of baseline, stress, spike, monitoring, backup, checklist']],
+    ['gates: [{ before: stress, onTimeout: wait }]', ['gates[0].onTimeout: onTimeout must be skip or abort']],
+    ['gates: [{ before: stress, timeout: forever }]', ['gates[0].timeout: invalid timeout']],
+    ['gates: [{ before: stress, approvers: [] }]', ['gates[0].approvers: approvers, when given, needs at least one name']],
   ])('when the campaign file has %s, then validation names the field', (yaml, expected) => {
     const problems = yamlProblems(`${MINIMAL_YAML}${yaml}\n`);
     for (const e of expected) expect(problems.some((p) => p.startsWith(e))).toBe(true);

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { demoCampaign } from '../../config/defaults';
 import { InfrastructureError } from '../../core/errors';
+import { dataConverterFromEnv } from '../../infra/codec';
 import { workflowUrl } from '../../infra/dev-state';
 import { createLogger } from '../../infra/logger';
 import { freePort, stopProcess, waitFor } from '../../infra/process';
@@ -34,7 +35,8 @@ export async function demoCommand(flags: DevFlags & { scale: number; json?: bool
 
     const connection = await Connection.connect({ address: stack.address });
     try {
-      const client = new Client({ connection, namespace: stack.namespace });
+      // Same READINESS_CODEC_KEYS as the stack's worker (none: plaintext).
+      const client = new Client({ connection, namespace: stack.namespace, dataConverter: dataConverterFromEnv(process.env) });
       // The in-process worker reads the demo database's URL from its environment: only the name travels.
       process.env.READINESS_DEMO_DATABASE_URL = stack.databaseUrl;
       const handle = await startCampaign(client, demoCampaign(baseUrl, flags.scale, { databaseEnv: 'READINESS_DEMO_DATABASE_URL' }));

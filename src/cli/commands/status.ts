@@ -17,6 +17,11 @@ export async function statusCommand(campaignId: string, flags: ConnectionFlags &
         const p = progress.phases[name];
         process.stdout.write(`  ${name.padEnd(11)} ${p.status}${'reason' in p && p.reason ? `: ${p.reason}` : ''}\n`);
       }
+      for (const g of progress.gates ?? []) {
+        const who = g.by ? ` by ${g.by}${g.note ? `: ${g.note}` : ''}` : '';
+        const waiting = g.state === 'waiting' ? ` until ${g.until} (then ${g.onTimeout}); readiness approve ${campaignId} --gate ${g.before} --by NAME${g.approvers ? ` (approvers: ${g.approvers.join(', ')})` : ''}` : '';
+        process.stdout.write(`gate before ${g.before}: ${g.state}${who}${waiting}\n`);
+      }
       const c = progress.checklist;
       if (c) {
         process.stdout.write(`checklist: ${c.manualItems - c.missing.length} of ${c.manualItems} manual items attested or waived${c.waitingUntil ? `; waiting for the rest until ${c.waitingUntil}` : ''}\n`);
