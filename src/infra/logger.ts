@@ -1,19 +1,85 @@
-import pino, { type Logger } from 'pino';
+import { asyncLocalStorage } from '@temporalio/activity';
+import pino, { type DestinationStream, type Logger } from 'pino';
 
-/** Paths pino removes from every log line: anything that could carry a secret. */
+/**
+ * Paths pino removes from every log line: anything that could carry a secret (top level and one level
+ * down: `{ headers }`, `{ err: { config: ... } }`, `{ target: { token } }`).
+ */
 export const REDACT_PATHS = [
   'databaseUrl', '*.databaseUrl', 'connectionString', '*.connectionString', 'password', '*.password',
   'headers.authorization', '*.headers.authorization', 'headers.cookie', '*.headers.cookie', 'headers', '*.headers',
+  'authorization', '*.authorization', 'Authorization', '*.Authorization', 'cookie', '*.cookie',
+  'token', '*.token', 'accessToken', '*.accessToken', 'refreshToken', '*.refreshToken', 'apiKey', '*.apiKey', 'secret', '*.secret',
+  'sourceUrl', '*.sourceUrl', 'scratchUrl', '*.scratchUrl', 'codecKeys', '*.codecKeys',
 ];
 
 /**
- * Creates the process logger: JSON lines on stderr (stdout stays for command output),
- * secrets redacted. Level from READINESS_LOG_LEVEL, else `defaultLevel`.
+ * Values that must never reach a log line whatever field or message carries them: what `{ fromEnv }`
+ * references resolved to on this worker (header values, connection URLs). Registered by the resolver.
  */
-export function createLogger(bindings: Record<string, unknown> = {}, defaultLevel = 'info'): Logger {
+const secretValues = new Set<string>();
+
+/** Scrubs `value` from every later log line of every logger made by {@link createLogger} (values under 4 characters are not scrubbed). */
+export function registerSecretValue(value: string): void {
+  if (value.length < 4 || secretValues.has(value)) return;
+  secretValues.add(value);
+  // As it appears inside a JSON string (quotes, backslashes, control characters escaped).
+  const escaped = JSON.stringify(value).slice(1, -1);
+  if (escaped !== value) secretValues.add(escaped);
+}
+
+function scrub(line: string): string {
+  for (const v of secretValues) if (line.includes(v)) line = line.split(v).join('[redacted]');
+  return line;
+}
+
+const CHILD_WORKFLOW_PHASES: Record<string, string> = { stressWorkflow: 'stress', spikeWorkflow: 'spike' };
+
+/** The campaign phase an activity of the campaign workflow belongs to (its log lines say so). */
+function phaseOfActivity(activity: string): string | undefined {
+  if (activity === 'recordCampaignStart') return 'starting';
+  if (activity === 'runLoadSlice' || activity === 'finalizeLoadPhase' || activity === 'checkTargetHealth') return 'baseline';
+  if (/^(?:check|prove)|^(?:sampleTelemetry|alertFiredWithin)$/.test(activity)) return 'monitoring';
+  if (activity.endsWith('Drill')) return 'backup';
+  if (activity === 'scoreChecklist' || activity === 'recordCampaignEnd') return 'scoring';
+  if (activity === 'writeCampaignReport') return 'report';
+  return undefined;
+}
+
+/**
+ * Inside an activity: the campaign id (the campaign workflow's id; a stress/spike child's id without its
+ * suffix), the phase, the activity and its attempt, each unless the logger or the call already gives it.
+ */
+function activityContext(_merge: object, _level: number, logger: Logger): object {
+  const ctx = asyncLocalStorage.getStore();
+  if (!ctx) return {};
+  const { info } = ctx;
+  const bound = logger.bindings();
+  const child = info.workflowType ? CHILD_WORKFLOW_PHASES[info.workflowType] : undefined;
+  const workflowId = info.workflowExecution?.workflowId;
+  const fields: Record<string, unknown> = {
+    campaignId: child && workflowId?.endsWith(`-${child}`) ? workflowId.slice(0, -child.length - 1) : workflowId,
+    phase: child ?? phaseOfActivity(info.activityType),
+    activity: info.activityType,
+    attempt: info.attempt,
+  };
+  for (const k of Object.keys(fields)) if (fields[k] === undefined || k in bound) delete fields[k];
+  return fields;
+}
+
+/**
+ * Creates the process logger: JSON lines on stderr (stdout stays for command output), secrets redacted
+ * (fields by {@link REDACT_PATHS}, values by {@link registerSecretValue}), and inside an activity each
+ * line carries the campaign id, phase, activity and attempt. Level from READINESS_LOG_LEVEL, else `defaultLevel`.
+ */
+export function createLogger(bindings: Record<string, unknown> = {}, defaultLevel = 'info', destination: DestinationStream = pino.destination(2)): Logger {
   return pino(
-    { level: process.env.READINESS_LOG_LEVEL ?? defaultLevel, base: { app: 'readiness', ...bindings }, redact: { paths: REDACT_PATHS, censor: '[redacted]' } },
-    pino.destination(2),
+    {
+      level: process.env.READINESS_LOG_LEVEL ?? defaultLevel, base: { app: 'readiness', ...bindings }, redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      mixin: activityContext,
+      hooks: { streamWrite: (line) => (secretValues.size ? scrub(line) : line) },
+    },
+    destination,
   );
 }
 

@@ -1,8 +1,10 @@
 /**
  * No Docker engine runs here, so the compose stack is checked statically against the code: the
  * services exist, ports agree, every environment variable the worker is given is one the code reads,
- * and the search attributes registered are the ones the workflow upserts.
+ * and the search attributes registered are the ones the workflow upserts; the example Prometheus and
+ * Alertmanager configuration is checked by the real promtool / amtool.
  */
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
@@ -23,7 +25,7 @@ const source = sourceFiles(path.join(ROOT, 'src')).map((f) => readFileSync(f, 'u
 
 describe('docker-compose.yml', () => {
   test('when parsed, then it has the production-like services', () => {
-    expect(Object.keys(services).sort()).toEqual(['results-db', 'temporal', 'temporal-db', 'temporal-setup', 'temporal-ui', 'worker']);
+    expect(Object.keys(services).sort()).toEqual(['alertmanager', 'codec-server', 'prometheus', 'results-db', 'temporal', 'temporal-db', 'temporal-setup', 'temporal-ui', 'worker']);
     expect(services.worker.build).toBe('.');
     expect(services.worker.command).toEqual(['worker']);
   });
@@ -62,5 +64,35 @@ describe('docker-compose.yml', () => {
     expect(dockerfile).toContain('ENTRYPOINT ["node", "bin/readiness.js"]');
     expect(dockerfile).toContain('CMD ["worker"]');
     expect(dockerfile).toMatch(/FROM node:20/);
+  });
+
+  test('when the codec server runs, then the UI\'s origin is its CORS origin, its port is published, and it shares the worker\'s keys', () => {
+    const codec = services['codec-server'] as typeof services.worker & { profiles?: string[] };
+    expect(codec.profiles).toEqual(['encryption']);
+    const cmd = codec.command!;
+    const flag = (name: string) => cmd[cmd.indexOf(name) + 1];
+    expect(flag('--cors-origin')).toBe(services['temporal-ui'].environment!.TEMPORAL_CORS_ORIGINS);
+    expect(codec.ports).toContain(`127.0.0.1:${flag('--port')}:${flag('--port')}`);
+    expect(codec.environment!.READINESS_CODEC_KEYS).toBe(services.worker.environment!.READINESS_CODEC_KEYS);
+    expect(source).toContain("'--cors-origin <origin>'");
+  });
+
+  test('when Prometheus is configured, then it scrapes the worker\'s metrics port, loads its rules and alerts the Alertmanager service', () => {
+    const prom = parse(readFileSync(path.join(ROOT, 'deploy', 'prometheus.yml'), 'utf8'));
+    const port = services.worker.environment!.READINESS_METRICS_ADDRESS.split(':').pop();
+    const targets = prom.scrape_configs.flatMap((j: { static_configs: Array<{ targets: string[] }> }) => j.static_configs.flatMap((c) => c.targets));
+    expect(targets).toContain(`worker:${port}`);
+    expect(prom.alerting.alertmanagers[0].static_configs[0].targets).toEqual(['alertmanager:9093']);
+    expect(services.alertmanager.ports).toContain('127.0.0.1:9093:9093');
+  });
+
+  test('when promtool checks the example configuration and rules, then they are valid (Debian\'s prometheus package)', () => {
+    const cfg = spawnSync('promtool', ['check', 'config', path.join(ROOT, 'deploy', 'prometheus.yml')], { encoding: 'utf8' });
+    expect(cfg.error).toBeUndefined();
+    expect(`${cfg.stdout}${cfg.stderr}`).toContain('SUCCESS');
+    expect(cfg.status).toBe(0);
+    const am = spawnSync('amtool', ['check-config', path.join(ROOT, 'deploy', 'alertmanager.yml')], { encoding: 'utf8' });
+    expect(am.error).toBeUndefined();
+    expect(am.status).toBe(0);
   });
 });

@@ -10,6 +10,7 @@ import { parseDurationMs } from '../../core/duration';
 import { postgresDrill } from '../../backup/postgres';
 import { redisDrill } from '../../backup/redis';
 import { serviceRecoveryDrill } from '../../backup/service';
+import { toolMetrics } from '../../infra/metrics';
 import type { ActivityDeps } from '..';
 import { envValue } from '../target/headers';
 
@@ -26,15 +27,15 @@ export function createBackupActivities(deps: ActivityDeps) {
       let step = 'start';
       const beat = setInterval(() => ctx.heartbeat({ step }), 1_000);
       try {
-        const r = await postgresDrill({
+        const r = await toolMetrics.drill('postgres', postgresDrill({
           sourceUrl, scratchUrl, scratchDatabase, marker: input.campaignId, jobs: cfg.jobs,
           maxRestoreMs: parseDurationMs(cfg.maxRestoreTime) ?? 0, rpoTargetMs: parseDurationMs(cfg.rpoTarget) ?? 0,
           backupDirectory: cfg.backupDirectory, keep: cfg.keep, signal: ctx.cancellationSignal,
           progress: (s) => {
             step = s;
           },
-        });
-        deps.logger.info({ status: r.status, timings: r.timings, rtoS: r.rtoS, rpoS: r.rpoS }, 'postgres drill');
+        }));
+        deps.logger.info({ campaignId: input.campaignId, phase: 'backup', step: 'postgres', status: r.status, timings: r.timings, rtoS: r.rtoS, rpoS: r.rpoS }, 'postgres drill');
         return r;
       } finally {
         clearInterval(beat);
@@ -44,16 +45,16 @@ export function createBackupActivities(deps: ActivityDeps) {
     async redisBackupDrill(input: { backup: BackupConfig }): Promise<DrillResult> {
       const cfg = input.backup.redis!;
       const ctx = Context.current();
-      return redisDrill({ url: fromEnv(cfg.connection, 'backup.redis.connection'), role: cfg.role, timeoutMs: parseDurationMs(cfg.timeout) ?? 60_000, heartbeat: () => ctx.heartbeat() });
+      return toolMetrics.drill('redis', redisDrill({ url: fromEnv(cfg.connection, 'backup.redis.connection'), role: cfg.role, timeoutMs: parseDurationMs(cfg.timeout) ?? 60_000, heartbeat: () => ctx.heartbeat() }));
     },
 
     async serviceRecoveryDrill(input: { backup: BackupConfig; index: number }): Promise<DrillResult> {
       const cfg = input.backup.serviceRecovery[input.index]!;
       const ctx = Context.current();
-      return serviceRecoveryDrill({
+      return toolMetrics.drill('service_recovery', serviceRecoveryDrill({
         name: cfg.name, command: cfg.command, healthUrl: cfg.healthUrl, maxRecoveryMs: parseDurationMs(cfg.maxRecoveryTime) ?? 120_000,
         allowedCommands: deps.allowedCommands ?? [], heartbeat: () => ctx.heartbeat(), signal: ctx.cancellationSignal,
-      });
+      }));
     },
   };
 }

@@ -8,6 +8,7 @@ import { decodeHistogram, encodeHistogram, Metrics, newHistogram, type EncodedMe
 import { runLoad, type GeneratorHealth } from '../../engine/run';
 import { summarizePhase, thresholdParts } from '../../engine/summary';
 import type { Logger } from '../../infra/logger';
+import { loadPhaseOf, toolMetrics } from '../../infra/metrics';
 import type { ResultsStore, SliceRecord } from '../../infra/results-store';
 import { assertTargetAllowed } from '../target/allow';
 import { resolveHeaders } from '../target/headers';
@@ -110,7 +111,7 @@ export function createLoadActivities(deps: LoadDeps) {
     async runLoadSlice(input: LoadSliceInput): Promise<LoadSliceSummary> {
       const ctx = Context.current();
       const { campaignId, phase, slice } = input;
-      const log = deps.logger.child({ campaignId, phase: 'baseline', step: phase.name, slice, attempt: ctx.info.attempt });
+      const log = deps.logger.child({ campaignId, phase: loadPhaseOf(phase.name), step: phase.name, slice, attempt: ctx.info.attempt });
       const origin = assertTargetAllowed(input.target.baseUrl, deps.allowedHosts);
       const fullPlan = planFromPhase(phase, input.scenario);
       const peakRate = Math.max(fullPlan.rate, ...fullPlan.stages.map((s) => s.target));
@@ -198,6 +199,7 @@ export function createLoadActivities(deps: LoadDeps) {
       });
       const totals = (() => { const m = new Metrics(); m.merge(state.metrics); return m.totals(); })();
       log.info({ requests: totals.requests, errors: totals.errors, elapsedMs: Math.round(state.elapsedMs) }, 'load slice finished');
+      toolMetrics.loadRequests(phase.name, totals);
       if (aborted) throw new CancelledFailure('load slice cancelled; partial measurements stored');
       return { slice, requests: totals.requests, errors: totals.errors, elapsedMs: Math.round(state.elapsedMs), aborted };
     },

@@ -12,6 +12,7 @@ import { proveDelivery, alertmanagerChecks } from '../../monitoring/alertmanager
 import { at, probe, promData } from '../../monitoring/http';
 import { prometheusChecks } from '../../monitoring/prometheus';
 import { grafanaChecks, lokiChecks, metricsEndpointChecks } from '../../monitoring/services';
+import { toolMetrics } from '../../infra/metrics';
 import type { ActivityDeps } from '..';
 import { resolveHeaders } from '../target/headers';
 
@@ -21,15 +22,15 @@ export function createMonitoringActivities(deps: ActivityDeps) {
   return {
     async checkPrometheus(input: { monitoring: MonitoringConfig }): Promise<CheckResult[]> {
       const p = input.monitoring.prometheus!;
-      return prometheusChecks({
+      return toolMetrics.checks('prometheus', await prometheusChecks({
         url: p.url, headers: resolveHeaders(p.headers, 'monitoring.prometheus.headers'), requiredJobs: p.requiredJobs,
         minRetentionMs: parseDurationMs(p.minRetention) ?? 0, requireRunbooks: p.requireRunbooks, timeoutMs: timeoutOf(input.monitoring),
-      });
+      }));
     },
 
     async checkAlertmanager(input: { monitoring: MonitoringConfig }): Promise<CheckResult[]> {
       const a = input.monitoring.alertmanager!;
-      return alertmanagerChecks({ url: a.url, headers: resolveHeaders(a.headers, 'monitoring.alertmanager.headers'), timeoutMs: timeoutOf(input.monitoring) });
+      return toolMetrics.checks('alertmanager', await alertmanagerChecks({ url: a.url, headers: resolveHeaders(a.headers, 'monitoring.alertmanager.headers'), timeoutMs: timeoutOf(input.monitoring) }));
     },
 
     /** The delivery proof: a test alert posted and received on the probe webhook (heartbeats while waiting). */
@@ -42,26 +43,26 @@ export function createMonitoringActivities(deps: ActivityDeps) {
         listen: a.probe.listen, waitMs: parseDurationMs(a.probe.timeout) ?? 60_000, heartbeat: () => ctx.heartbeat(),
       });
       deps.logger.info({ check: result.id, status: result.status, observed: result.evidence.observed }, 'alert delivery probe');
-      return result;
+      return toolMetrics.checks('alert_delivery', result);
     },
 
     async checkMetricsEndpoints(input: { monitoring: MonitoringConfig }): Promise<CheckResult[]> {
       const m = input.monitoring;
-      return metricsEndpointChecks(
+      return toolMetrics.checks('metrics_endpoints', await metricsEndpointChecks(
         m.metricsEndpoints.map((e, i) => ({ name: e.name, url: e.url, headers: resolveHeaders(e.headers, `monitoring.metricsEndpoints[${i}].headers`), requiredMetrics: e.requiredMetrics })),
         m.prometheus ? { url: m.prometheus.url, headers: resolveHeaders(m.prometheus.headers, 'monitoring.prometheus.headers') } : undefined,
         timeoutOf(m),
-      );
+      ));
     },
 
     async checkGrafana(input: { monitoring: MonitoringConfig }): Promise<CheckResult[]> {
       const g = input.monitoring.grafana!;
-      return grafanaChecks(g.url, resolveHeaders(g.headers, 'monitoring.grafana.headers'), timeoutOf(input.monitoring));
+      return toolMetrics.checks('grafana', await grafanaChecks(g.url, resolveHeaders(g.headers, 'monitoring.grafana.headers'), timeoutOf(input.monitoring)));
     },
 
     async checkLoki(input: { monitoring: MonitoringConfig }): Promise<CheckResult[]> {
       const l = input.monitoring.loki!;
-      return lokiChecks({ url: l.url, headers: resolveHeaders(l.headers, 'monitoring.loki.headers'), query: l.query, sinceMs: parseDurationMs(l.since) ?? 3_600_000, timeoutMs: timeoutOf(input.monitoring) });
+      return toolMetrics.checks('loki', await lokiChecks({ url: l.url, headers: resolveHeaders(l.headers, 'monitoring.loki.headers'), query: l.query, sinceMs: parseDurationMs(l.since) ?? 3_600_000, timeoutMs: timeoutOf(input.monitoring) }));
     },
 
     /** Stress telemetry: each PromQL query's value at the end of a step (the sum when it returns several series). */

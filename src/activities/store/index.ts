@@ -3,6 +3,7 @@ import type { Campaign } from '../../config/schema';
 import type { PhaseName, PhaseOutcome, Verdict } from '../../core/types';
 import type { Logger } from '../../infra/logger';
 import type { ResultsStore } from '../../infra/results-store';
+import { toolMetrics } from '../../infra/metrics';
 import { loadReport, writeReportFiles } from '../report/write-report';
 import { blockerLine } from '../../core/checklist';
 import type { CategoryScore } from '../../core/checklist-types';
@@ -23,12 +24,14 @@ export function createStoreActivities(deps: StoreDeps) {
     async recordCampaignStart(args: { campaignId: string; campaign: Campaign; configHash: string; startedAt: string }): Promise<void> {
       await deps.store.upsertCampaign(args);
       deps.logger.info({ campaignId: args.campaignId, name: args.campaign.name }, 'campaign recorded');
+      toolMetrics.campaignStarted();
     },
 
     /** Records the verdict and per-phase outcomes. */
     async recordCampaignEnd(args: { campaignId: string; verdict: Verdict; phases: Record<PhaseName, PhaseOutcome>; finishedAt: string }): Promise<void> {
       await deps.store.finishCampaign(args);
       deps.logger.info({ campaignId: args.campaignId, decision: args.verdict.decision, scorePct: args.verdict.scorePct }, 'campaign finished');
+      toolMetrics.campaignFinished(args.verdict.decision, args.phases);
     },
 
     /**
@@ -40,6 +43,7 @@ export function createStoreActivities(deps: StoreDeps) {
       if (!evaluation) throw ApplicationFailure.nonRetryable(`campaign ${args.campaignId} is not in the results store`, 'ConfigError');
       await deps.store.upsertPhaseResult(args.campaignId, 'checklist', evaluation);
       deps.logger.info({ campaignId: args.campaignId, decision: evaluation.decision, scorePct: evaluation.scorePct, missing: evaluation.missing.length }, 'checklist scored');
+      await toolMetrics.phaseDurations(args.phases, args.phaseEndedAt);
       return {
         verdict: {
           decision: evaluation.decision, scorePct: evaluation.scorePct, reasons: evaluation.reasons,

@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { HeaderValue } from '../../config/schema';
+import { registerSecretValue } from '../../infra/logger';
 
 /**
  * Resolves configured headers on the worker: literals as given, `{ fromEnv }` from the worker's
@@ -21,5 +22,6 @@ export function resolveHeaders(headers: Record<string, HeaderValue> | undefined,
 export function envValue(name: string, field: string, env: NodeJS.ProcessEnv = process.env): string {
   const v = env[name];
   if (v === undefined || v === '') throw ApplicationFailure.nonRetryable(`${field}: environment variable ${name} is not set on the worker`, 'ConfigError');
+  registerSecretValue(v);
   return v;
 }

@@ -10,7 +10,8 @@ import { untilSignal } from './dev';
 /**
  * `readiness worker`: a worker only, for real deployments. Reads TEMPORAL_ADDRESS,
  * TEMPORAL_NAMESPACE, READINESS_TASK_QUEUE (default `readiness`), DATABASE_URL, READINESS_REPORT_DIR, READINESS_ALLOWED_HOSTS and the caps
- * READINESS_MAX_USERS / READINESS_MAX_RATE; applies pending migrations; stops gracefully on
+ * READINESS_MAX_USERS / READINESS_MAX_RATE, READINESS_METRICS_ADDRESS (Prometheus `/metrics`, see
+ * infra/temporal-runtime.ts); applies pending migrations; stops gracefully on
  * SIGINT/SIGTERM. With `--load` it serves only the load task queue (a load generator).
  */
 export async function workerCommand(flags: { load?: boolean } = {}): Promise<void> {
