@@ -36,6 +36,9 @@ export async function startCampaign(client: Client, campaign: Campaign, opts: { 
         { key: SA_PHASE, value: 'starting' },
       ],
       memo: { campaign: campaign.name, owner: campaign.owner ?? '', configHash: hash },
+      // Shown by the Web UI as the workflow's summary and details (user metadata, not part of the input).
+      staticSummary: `readiness campaign ${campaign.name} → ${campaign.target.baseUrl}`,
+      staticDetails: `- **Campaign:** ${campaign.name}\n- **Owner:** ${campaign.owner ?? 'not set'}\n- **Config hash:** \`${hash}\``,
     });
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) throw new CampaignAlreadyRunningError(campaignId);

@@ -13,6 +13,7 @@ import {
   executeChild,
   getExternalWorkflowHandle,
   log,
+  setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -60,6 +61,7 @@ export async function readinessCampaignWorkflow(input: CampaignInput): Promise<C
     progress.checklist!.missing = missingManualItems(checklistItems, attestations, waivers, Date.now());
     progress.checklist!.attested = [...new Set(attestations.map((a) => a.itemId))];
     progress.checklist!.waived = [...new Set(waivers.filter((w) => Date.parse(w.expires) > Date.now()).map((w) => w.itemId))];
+    setCurrentDetails(currentDetails(progress));
   };
   const itemOf = (itemId: string) => {
     if (progress.checklist!.scoredAt) throw new Error(`campaign ${campaignId} is closed: its checklist was scored at ${progress.checklist!.scoredAt}`);
@@ -139,6 +141,7 @@ export async function readinessCampaignWorkflow(input: CampaignInput): Promise<C
       progress.phase = phase;
       progress.step = `waiting for approval until ${g.until}${g.approvers ? ` (approvers: ${g.approvers.join(', ')})` : ''}`;
       upsertSearchAttributes([{ key: SA_PHASE, value: `approval:${phase}` }]);
+      setCurrentDetails(currentDetails(progress));
       await condition(() => g.state !== 'waiting' || !!aborted, timeoutMs);
     }
     if (aborted) return {};
@@ -161,6 +164,7 @@ export async function readinessCampaignWorkflow(input: CampaignInput): Promise<C
     if (aborted) return;
     aborted = req;
     progress.abortedBy = req.by;
+    setCurrentDetails(currentDetails(progress));
     log.warn('campaign aborted', { by: req.by, reason: req.reason });
     loadScope?.cancel();
     // A running phase child stops its current step and returns what it measured.
@@ -175,6 +179,7 @@ export async function readinessCampaignWorkflow(input: CampaignInput): Promise<C
     progress.stepStartedAt = undefined;
     progress.stepDurationMs = undefined;
     upsertSearchAttributes([{ key: SA_PHASE, value: phase }]);
+    setCurrentDetails(currentDetails(progress));
   };
   const settle = (phase: PhaseName, outcome: PhaseOutcome) => {
     phases[phase] = outcome;
@@ -223,6 +228,7 @@ export async function readinessCampaignWorkflow(input: CampaignInput): Promise<C
   if (!aborted && !gate.skip && deadlineMs > 0 && progress.checklist.missing.length) {
     progress.checklist.waitingUntil = new Date(Date.now() + deadlineMs).toISOString();
     progress.step = `waiting for ${progress.checklist.missing.length} manual item(s) until ${progress.checklist.waitingUntil}`;
+    setCurrentDetails(currentDetails(progress));
     await condition(() => !!aborted || missingManualItems(checklistItems, attestations, waivers, Date.now()).length === 0, deadlineMs);
     progress.checklist.waitingUntil = undefined;
   }
@@ -258,6 +264,7 @@ export async function readinessCampaignWorkflow(input: CampaignInput): Promise<C
     { key: SA_SCORE, value: verdict.scorePct },
   ]);
   progress.phase = 'done';
+  setCurrentDetails(currentDetails(progress, verdict));
   await condition(allHandlersFinished);
   return { campaignId, decision: verdict.decision, scorePct: verdict.scorePct, verdict, phases: outcomes, reportDir, startedAt, finishedAt };
 
@@ -266,6 +273,7 @@ export async function readinessCampaignWorkflow(input: CampaignInput): Promise<C
   async function runChild(phase: 'stress' | 'spike'): Promise<StressResult | SpikeResult | { error: string }> {
     childId = `${campaignId}-${phase}`;
     progress.step = `child workflow ${childId}`;
+    setCurrentDetails(currentDetails(progress));
     try {
       const args = [{ campaignId, campaign }] as [{ campaignId: string; campaign: typeof campaign }];
       return phase === 'stress'
@@ -299,6 +307,7 @@ export async function readinessCampaignWorkflow(input: CampaignInput): Promise<C
       progress.stepIndex = index;
       progress.stepStartedAt = new Date(Date.now() + SYNC_START_MS).toISOString();
       progress.stepDurationMs = parseDurationMs(phase.duration) ?? 0;
+      setCurrentDetails(currentDetails(progress));
       const step = await runLoadStep({ campaignId, phase, campaign, thresholds: baseline.thresholds, onScope: (s) => (loadScope = s) });
       if (step.kind === 'error') return { status: 'error', reason: `phase ${step.reason}` };
       const cancelled = step.kind === 'cancelled';
@@ -320,6 +329,23 @@ export async function readinessCampaignWorkflow(input: CampaignInput): Promise<C
     }
     return { status: 'pass', reason: `${results.length} phases within thresholds` };
   }
+}
+
+/**
+ * The "current details" the Web UI shows for a campaign (Temporal markdown, via the built-in metadata
+ * query; not a command, so replay-safe): phase, step, what it waits for, and at the end the decision.
+ */
+export function currentDetails(p: CampaignProgress, verdict?: { decision: string; scorePct: number; blockers?: string[] }): string {
+  const lines = [`**Phase:** ${p.phase}`];
+  if (p.step) lines.push(`**Step:** ${p.step}${p.stepCount ? ` (${(p.stepIndex ?? 0) + 1}/${p.stepCount})` : ''}`);
+  const missing = p.phase === 'checklist' ? p.checklist?.missing ?? [] : [];
+  if (missing.length) lines.push(`**Manual items missing:** ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ` and ${missing.length - 3} more` : ''}`);
+  if (p.abortedBy) lines.push(`**Aborted by:** ${p.abortedBy}`);
+  if (verdict) {
+    lines.push(`**Decision:** ${verdict.decision}, score ${verdict.scorePct}%${verdict.blockers?.length ? ` (${verdict.blockers.length} blockers)` : ''}`);
+    lines.push(`**Phases:** ${PHASES.map((ph) => `${ph} ${p.phases[ph].status}`).join(', ')}`);
+  }
+  return lines.map((l) => `- ${l}`).join('\n');
 }
 
 function notConfigured(phase: PhaseName): PhaseOutcome {

@@ -42,6 +42,7 @@ export default async function globalSetup(): Promise<void> {
 
   process.env.READINESS_TEST_DIR = dir;
   process.env.READINESS_TEST_TEMPORAL_ADDRESS = temporal.address;
+  process.env.READINESS_TEST_TEMPORAL_UI = temporal.uiUrl;
   process.env.READINESS_TEST_TEMPORAL_CLI = cli.path;
   process.env.READINESS_TEST_DATABASE_URL = pg.url;
   (globalThis as Record<string, unknown>).__readinessStack = { temporal, pg, dir };
