@@ -2,6 +2,7 @@
  * The readiness worker: the campaign task queue (workflow + activities) and the load task queue
  * (load generators). `createReadinessWorker` is used by `readiness worker`, `dev`, `demo` and the tests.
  */
+import type { TemporalSecurity } from './infra/temporal-connection';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { PayloadCodec } from '@temporalio/common';
@@ -16,6 +17,8 @@ import { ResultsStore } from './infra/results-store';
 
 /** Options of {@link createReadinessWorker}. */
 export interface ReadinessWorkerOptions {
+  /** TLS / API key for a remote cluster (`readiness worker` reads them from the environment); none for a local dev server. */
+  security?: TemporalSecurity;
   address: string;
   namespace: string;
   databaseUrl: string;
@@ -58,7 +61,7 @@ export async function createReadinessWorker(opts: ReadinessWorkerOptions): Promi
   const codec = opts.codec ?? codecFromEnv(process.env);
   const pool = createPool(opts.databaseUrl);
   const store = new ResultsStore(pool);
-  const connection = await NativeConnection.connect({ address: opts.address });
+  const connection = await NativeConnection.connect({ address: opts.address, ...(opts.security ?? {}) });
   const taskQueue = opts.taskQueue ?? TASK_QUEUE;
   const activities = createActivities({
     logger: opts.logger, store, reportRoot: opts.reportRoot,

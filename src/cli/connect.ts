@@ -3,6 +3,7 @@ import { InfrastructureError, UnknownCampaignError } from '../core/errors';
 import { EXIT } from '../core/exit-codes';
 import { CodecKeyError, dataConverterFromEnv } from '../infra/codec';
 import { resolveEndpoints, type Endpoints } from '../infra/dev-state';
+import { temporalSecurityFromEnv } from '../infra/temporal-connection';
 import { CliExit } from './errors';
 
 /** Connection flags shared by every command that talks to Temporal. */
@@ -19,9 +20,10 @@ export interface ConnectionFlags {
 export async function withClient<T>(flags: ConnectionFlags, fn: (client: Client, endpoints: Endpoints) => Promise<T>): Promise<T> {
   const endpoints = resolveEndpoints(flags);
   const dataConverter = cliDataConverter();
+  const security = temporalSecurityFromEnv(process.env);
   let connection: Connection;
   try {
-    connection = await Connection.connect({ address: endpoints.address, connectTimeout: 5_000 });
+    connection = await Connection.connect({ address: endpoints.address, connectTimeout: 5_000, ...security });
   } catch (err) {
     throw new InfrastructureError(`cannot reach the Temporal server at ${endpoints.address} (${(err as Error).message}); start one with \`readiness dev\` or set TEMPORAL_ADDRESS`);
   }

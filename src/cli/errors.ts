@@ -1,5 +1,5 @@
 import { CommanderError } from 'commander';
-import { CampaignAlreadyRunningError, ConfigError, InfrastructureError, UnknownCampaignError } from '../core/errors';
+import { CampaignAlreadyRunningError, ConfigError, EnvironmentError, InfrastructureError, UnknownCampaignError } from '../core/errors';
 import { EXIT } from '../core/exit-codes';
 
 /** Thrown by commands to end with a specific exit code after printing `message` to stderr. */
@@ -21,7 +21,7 @@ export function reportFailure(err: unknown): number {
     process.stderr.write(`${err.message}\n`);
     return EXIT.INVALID_INPUT;
   }
-  if (err instanceof UnknownCampaignError || err instanceof CampaignAlreadyRunningError) {
+  if (err instanceof UnknownCampaignError || err instanceof CampaignAlreadyRunningError || err instanceof EnvironmentError) {
     process.stderr.write(`error: ${err.message}\n`);
     return EXIT.INVALID_INPUT;
   }

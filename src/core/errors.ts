@@ -13,6 +13,14 @@ export class ConfigError extends Error {
   }
 }
 
+/** Thrown when an environment variable has an invalid value; names the variable and the problem (exit 2). */
+export class EnvironmentError extends Error {
+  constructor(public readonly variable: string, problem: string) {
+    super(`${variable}: ${problem}`);
+    this.name = 'EnvironmentError';
+  }
+}
+
 /** Thrown when a required component (Temporal CLI, PostgreSQL, a port) cannot be provided; says what was tried. */
 export class InfrastructureError extends Error {
   constructor(message: string, public readonly tried: string[] = []) {
