@@ -35,7 +35,7 @@ baseline:
 }
 
 describe('readiness CLI', () => {
-  test.each(['dev', 'worker', 'validate', 'start', 'status', 'report', 'abort', 'attest', 'waive', 'rescore', 'history', 'schedule', 'demo'])('when `%s --help` runs, then it prints usage and exits 0', async (cmd) => {
+  test.each(['dev', 'worker', 'validate', 'start', 'status', 'report', 'abort', 'attest', 'waive', 'approve', 'reject', 'codec-server', 'rescore', 'history', 'schedule', 'demo'])('when `%s --help` runs, then it prints usage and exits 0', async (cmd) => {
     const r = await runCli([cmd, '--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`Usage: readiness ${cmd}`);

@@ -141,6 +141,19 @@ test('when a campaign is scheduled, then list and describe show it, pause and re
     const status = await cli(['status', triggered.workflowId]);
     expect(status.code).toBe(0);
     expect(status.stdout).toContain(`${triggered.workflowId}: COMPLETED GO (score 100%)`);
+
+    // The next run is its own campaign (its workflow id is its campaign id), compared with this one.
+    const second = JSON.parse((await cli(['schedule', 'trigger', id, '--json'])).stdout) as { workflowId: string };
+    expect(second.workflowId).not.toBe(triggered.workflowId);
+    await waitFor('the second run to complete', async () => {
+      const r = (await describe(id)).recentRuns.find((x) => x.workflowId === second.workflowId);
+      return r && r.status !== 'RUNNING' ? r : undefined;
+    }, 90_000);
+    const report = JSON.parse((await cli(['report', second.workflowId, '--format', 'json'])).stdout);
+    expect(report.campaign.id).toBe(second.workflowId);
+    expect(report.comparison.previous).toMatchObject({ id: triggered.workflowId, decision: 'GO', scorePct: 100 });
+    const first = JSON.parse((await cli(['report', triggered.workflowId, '--format', 'json'])).stdout);
+    expect(first.campaign.id).toBe(triggered.workflowId);
   } finally {
     if (worker) await stopWorker(worker);
   }
