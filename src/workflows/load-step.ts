@@ -37,7 +37,9 @@ export async function runLoadStep(args: LoadStepArgs): Promise<LoadStepOutcome> 
     startToCloseTimeout: durationMs + SYNC_START_MS + 5 * 60_000,
     heartbeatTimeout: parseDurationMs(campaign.settings.heartbeatTimeout) ?? 20_000,
     cancellationType: 'WAIT_CANCELLATION_COMPLETED',
-    retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes: ['ConfigError', 'HostNotAllowed', 'LoadCapExceeded'] },
+    // Ten attempts (about 2.5 min of backoff): a retry after the load finished only stores (the checkpoint says
+    // done), so a results-database outage of a minute or two costs no load and loses no measurement.
+    retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes: ['ConfigError', 'HostNotAllowed', 'LoadCapExceeded'] },
   });
   const scope = new CancellationScope();
   args.onScope(scope);

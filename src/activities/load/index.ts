@@ -46,7 +46,15 @@ export interface SliceCheckpoint {
   stoppedEarly?: boolean;
   /** True once the load has finished and only storing is left. */
   done: boolean;
+  /**
+   * Timeline seconds not yet stored because the results database was unreachable (kept in the checkpoint,
+   * at most an hour of them, so a retry stores them instead of running the load again).
+   */
+  pendingWindows?: EncodedWindow[];
 }
+
+/** At most this many unstored timeline seconds are carried in a checkpoint (an hour; a few hundred KB). */
+const MAX_PENDING_WINDOWS = 3_600;
 
 /** What a slice returns to the workflow: small; the measurements themselves are in Postgres. */
 export interface LoadSliceSummary {
@@ -148,10 +156,11 @@ export function createLoadActivities(deps: LoadDeps) {
         if (late > 1000) state.notes = [...state.notes, `generator ${slice} started ${Math.round(late)} ms after the shared start`];
         if (skewed) state.notes = [...state.notes, `generator ${slice}: shared start ${Math.round((input.startAtMs - now) / 1000)} s ahead of this host's clock (clock skew); started at once`];
         const beat = setInterval(() => ctx.heartbeat(state), 1_000);
-        // Timeline writes go one after another; a failure is kept and rethrown once the load has ended (an
-        // unawaited rejection would take the whole worker down).
+        // Timeline writes go one after another. Seconds that cannot be stored (the results database is down)
+        // are kept and retried after the load; never rethrown mid-load (an unawaited rejection would take the
+        // whole worker down, and failing the slice would run its load again).
         let writes = Promise.resolve();
-        let writeError: unknown;
+        const unwritten: EncodedWindow[] = [];
         const abortOn = input.thresholds.map(thresholdParts).filter((t) => t.abortOnFail && !t.endpoint);
         const recent: EncodedWindow[] = [];
         const stop = new AbortController();
@@ -164,7 +173,8 @@ export function createLoadActivities(deps: LoadDeps) {
               secondOffset: Math.ceil((resumedFromMs + late) / 1000), resume: state.metrics, signal: stop.signal,
               onWindows: (windows) => {
                 writes = writes.then(() => deps.store.upsertTimeline(campaignId, phase.name, slice, windows)).catch((err: unknown) => {
-                  writeError ??= err;
+                  if (!unwritten.length) log.warn({ err: (err as Error).message }, 'timeline write failed; keeping the seconds to store them later');
+                  unwritten.push(...windows);
                 });
                 recent.push(...windows);
                 recent.splice(0, Math.max(0, recent.length - ABORT_WINDOW_S));
@@ -186,11 +196,20 @@ export function createLoadActivities(deps: LoadDeps) {
             };
           } else state = { ...state, done: true };
           await writes;
-          if (writeError) throw writeError;
+          if (unwritten.length) state = { ...state, pendingWindows: unwritten.slice(-MAX_PENDING_WINDOWS) };
         } finally {
           clearInterval(beat);
           ctx.cancellationSignal.removeEventListener('abort', onCancel);
         }
+        // The load is over: from here a retry only stores (the checkpoint says done).
+        ctx.heartbeat(state);
+      }
+
+      if (state.pendingWindows?.length) {
+        // Throws while the database is still down: the activity is retried and tries again from here.
+        await deps.store.upsertTimeline(campaignId, phase.name, slice, state.pendingWindows);
+        log.info({ seconds: state.pendingWindows.length }, 'stored timeline seconds kept during a database outage');
+        state = { ...state, pendingWindows: [] };
         ctx.heartbeat(state);
       }
 
