@@ -16,6 +16,7 @@ import { registerSearchAttributes, startDevServer, type DevServer } from '../../
 import type { CampaignResult } from '../../src/core/types';
 import { runCli, spawnWorker, stopWorker } from '../helpers/cli';
 import { testEnv, uid } from '../helpers/env';
+import { recordFigures } from '../helpers/figures';
 import { delayed, startTarget } from '../helpers/target';
 
 const CLI = () => process.env.READINESS_TEST_TEMPORAL_CLI!;
@@ -28,13 +29,13 @@ async function devServer(dir: string, port: number, uiPort: number): Promise<Dev
   return server;
 }
 
-function campaignFile(dir: string, baseUrl: string, phases: string): string {
+function campaignFile(dir: string, baseUrl: string, phases: string, thresholds = '[]'): string {
   const file = path.join(dir, `c-${uid()}.yaml`);
   writeFileSync(file, `apiVersion: readiness/v1
 name: outage-${uid()}
 target: { baseUrl: "${baseUrl}" }
 scenario: { thinkTime: 20ms, requests: [{ name: get, method: GET, path: /x }] }
-baseline: { phases: [${phases}] }
+baseline: { phases: [${phases}], thresholds: ${thresholds} }
 checklist: { defaults: false, items: [{ id: perf.baseline, title: Baseline, category: Performance, severity: P1, automated: { check: phase.baseline } }] }
 `);
   return file;
@@ -86,7 +87,10 @@ test('when the Temporal server restarts mid-campaign, then the worker reconnects
     } finally {
       await pool.end();
     }
-    process.stdout.write(`temporal server down ${downS.toFixed(1)} s mid-phase; campaign completed\n`);
+    recordFigures('temporal-restart', {
+      scenario: 'Temporal server restarted mid-phase (SQLite persistence)', test: 'test/e2e/outages.test.ts',
+      figures: { serverDownS: Math.round(downS * 10) / 10, completed: true, requestsAnswered: target.requests(), requestsLost: 0 },
+    });
   } finally {
     if (worker) await stopWorker(worker);
     await target.close();
@@ -121,6 +125,10 @@ test('when the results Postgres stops for 20 s mid-campaign, then the campaign c
       expect(rows.rows.reduce((n, x) => n + x.result.requests, 0)).toBe(target.requests());
       const campaign = await pool.query('SELECT decision FROM campaigns WHERE id = $1', [id]);
       expect(campaign.rows[0].decision).toBe('GO');
+      recordFigures('postgres-outage', {
+        scenario: 'Results Postgres stopped for 20 s mid-campaign', test: 'test/e2e/outages.test.ts',
+        figures: { databaseDownS: 20, completed: true, requestsAnswered: target.requests(), requestsStored: rows.rows.reduce((n, x) => n + x.result.requests, 0) },
+      });
     } finally {
       await pool.end();
     }
@@ -130,3 +138,44 @@ test('when the results Postgres stops for 20 s mid-campaign, then the campaign c
     await pg.stop();
   }
 }, 240_000);
+
+test('when the target dies mid-phase, then the campaign ends NO_GO naming refused connections, with no retry storm against the dead port', async () => {
+  const dir = mkdtempSync(path.join(testEnv.dir, 'dying-'));
+  const target = await startTarget(delayed(3));
+  const port = Number(new URL(target.url).port);
+  const env = { TEMPORAL_ADDRESS: testEnv.temporalAddress, DATABASE_URL: testEnv.databaseUrl, READINESS_REPORT_DIR: path.join(dir, 'reports'), READINESS_LOG_LEVEL: 'warn' };
+  let worker: ChildProcess | undefined;
+  // Counts connection attempts to the dead port: a listener that accepts and closes at once stands in for
+  // nothing listening, so the attempts can be counted (each is refused / reset for the client).
+  let attemptsAfterDeath = 0;
+  let catcher: import('node:net').Server | undefined;
+  try {
+    worker = await spawnWorker(env);
+    const users = 4;
+    const run = runCli(['start', campaignFile(dir, target.url, `{ name: dying, users: ${users}, duration: 8s }`, '["error_rate<0.01"]'), '--id', `dying-${uid()}`, '--wait', '--json', '--data-dir', dir], env, 120_000);
+    await until('load to flow', () => target.requests() > 100, 30_000);
+    await target.close();
+    const net = await import('node:net');
+    catcher = net.createServer((s) => { attemptsAfterDeath += 1; s.destroy(); });
+    await new Promise<void>((r) => catcher!.listen(port, '127.0.0.1', r));
+    const diedAt = Date.now();
+    const r = await run;
+    const deadS = (Date.now() - diedAt) / 1000;
+    expect(r.code).toBe(3);
+    const last = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    const report = JSON.parse((await runCli(['report', last.campaignId, '--format', 'json', '--data-dir', dir], env)).stdout);
+    const phase = report.baseline.phases[0];
+    expect(report.phases.baseline.status).toBe('fail');
+    expect(Object.keys(phase.errorCounts).join(',')).toMatch(/socket|ECONNRESET|ECONNREFUSED|UND_ERR/);
+    // No retry storm: after a transport error each user pauses at least 50 ms, so at most users / 50 ms.
+    const perUserPerS = attemptsAfterDeath / users / Math.max(1, deadS);
+    expect(perUserPerS).toBeLessThanOrEqual(25);
+    recordFigures('target-dies', {
+      scenario: 'Target dies mid-phase', test: 'test/e2e/outages.test.ts',
+      figures: { decision: last.decision, connectionAttemptsPerUserPerS: Math.round(perUserPerS * 10) / 10, failedRequests: phase.failedRequests },
+    });
+  } finally {
+    if (worker) await stopWorker(worker);
+    await new Promise((r) => (catcher ? catcher.close(r) : r(undefined)));
+  }
+}, 150_000);

@@ -13,6 +13,7 @@ import { Metrics } from '../../src/engine/metrics';
 import type { BaselinePhaseResult } from '../../src/core/types';
 import { killableWorker } from '../helpers/cli';
 import { uid } from '../helpers/env';
+import { recordFigures } from '../helpers/figures';
 import { delayed, startTarget } from '../helpers/target';
 
 const PHASE_S = 12;
@@ -73,6 +74,10 @@ test('when the worker is SIGKILLed mid-phase, then a new worker resumes the phas
     const results = path.join(__dirname, '..', '..', 'test-results');
     mkdirSync(results, { recursive: true });
     writeFileSync(path.join(results, 'worker-kill.json'), `${JSON.stringify({ phaseS: PHASE_S, resumedFromMs: phase.resumedFromMs, attempt: phase.attempt, lostRequests: lost, lostMs: Math.round((lost / rate) * 1000), requests: phase.requests }, null, 2)}\n`);
+    recordFigures('worker-kill-baseline', {
+      scenario: 'Worker SIGKILLed mid baseline phase, a new worker resumes', test: 'test/e2e/worker-kill.test.ts',
+      figures: { phaseS: PHASE_S, resumedFromMs: phase.resumedFromMs, attempt: phase.attempt, requests: phase.requests, lostRequests: lost, lostMs: Math.round((lost / rate) * 1000) },
+    });
   } finally {
     await close();
     await target.close();
