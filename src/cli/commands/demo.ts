@@ -44,7 +44,7 @@ export async function demoCommand(flags: DevFlags & { scale: number; json?: bool
       const result = await followCampaign(handle);
       process.stdout.write(`verdict: ${result.decision} (score ${result.scorePct}%)\n`);
       for (const b of result.verdict.blockers) process.stdout.write(`  blocker: ${b}\n`);
-      process.stdout.write(`report: ${path.join(result.reportDir, 'report.md')}\n        ${path.join(result.reportDir, 'report.json')}\n`);
+      process.stdout.write(`report: ${path.join(result.reportDir, 'report.md')}\n        ${path.join(result.reportDir, 'report.json')}\n        ${path.join(result.reportDir, 'report.html')}\n`);
       if (flags.json) {
         process.stdout.write(`${JSON.stringify({ campaignId: result.campaignId, workflowId: handle.workflowId, decision: result.decision, scorePct: result.scorePct, reportDir: result.reportDir })}\n`);
       }
