@@ -10,7 +10,7 @@ import {
   CancellationScope,
   condition,
   allHandlersFinished,
-  executeChild,
+  startChild,
   getExternalWorkflowHandle,
   log,
   setCurrentDetails,
@@ -276,9 +276,12 @@ export async function readinessCampaignWorkflow(input: CampaignInput): Promise<C
     setCurrentDetails(currentDetails(progress));
     try {
       const args = [{ campaignId, campaign }] as [{ campaignId: string; campaign: typeof campaign }];
-      return phase === 'stress'
-        ? await executeChild(stressWorkflow, { workflowId: childId, args })
-        : await executeChild(spikeWorkflow, { workflowId: childId, args });
+      const child = phase === 'stress'
+        ? await startChild(stressWorkflow, { workflowId: childId, args })
+        : await startChild(spikeWorkflow, { workflowId: childId, args });
+      // An abort that arrived while the child was being started could not reach it: forward it now.
+      if (aborted) await child.signal(abortSignal, aborted).catch(() => undefined);
+      return await child.result();
     } catch (err) {
       if (err instanceof ChildWorkflowFailure) return { error: err.cause?.message ?? err.message };
       throw err;
