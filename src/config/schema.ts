@@ -18,7 +18,8 @@ const duration = (what: string) =>
   });
 
 const positiveDuration = (what: string) =>
-  duration(what).refine((s) => (parseDurationMs(s) ?? 0) > 0, { message: `${what} must be greater than zero` });
+  // An unparseable value already has its problem; only a parseable zero is "not greater than zero".
+  duration(what).refine((s) => (parseDurationMs(s) ?? 1) > 0, { message: `${what} must be greater than zero` });
 
 const threshold = z.string().superRefine((s, ctx) => {
   const parsed = parseThreshold(s);
