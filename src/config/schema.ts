@@ -5,6 +5,7 @@ import { parseCapturePath, placeholders } from '../core/scenario';
 import { isTimeZone, parseClock, windowLengthMinutes } from '../core/window';
 import { parseExpr, resolveChecklist } from '../core/checklist';
 import { CATEGORIES, SEVERITIES } from '../core/checklist-types';
+import { PHASES } from '../core/types';
 
 /**
  * The campaign file schema (`apiVersion: readiness/v1`). Objects are strict: an unknown key is an
@@ -327,11 +328,8 @@ const checklistSchema = z.strictObject({
   for (const p of resolveChecklist(c).problems) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
 });
 
-/** Phases a gate can stand before (the campaign's order). */
-export const GATED_PHASES = ['baseline', 'stress', 'spike', 'monitoring', 'backup', 'checklist'] as const;
-
 const gateSchema = z.strictObject({
-  before: z.enum(GATED_PHASES, { message: `before must be one of ${GATED_PHASES.join(', ')}` }),
+  before: z.enum(PHASES, { message: `before must be one of ${PHASES.join(', ')}` }),
   approval: z.literal('required', { message: 'approval must be "required"' }).default('required'),
   /** Who may approve or reject; anyone when absent. */
   approvers: z.array(z.string().trim().min(1, 'an approver needs a name')).min(1, 'approvers, when given, needs at least one name').optional(),

@@ -38,3 +38,16 @@ export function campaignWorkflowId(name: string, now: Date): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   return `readiness-${slug}-${stamp}`;
 }
+
+/** The default schedule id of a campaign: `readiness-<name>`. */
+export function defaultScheduleId(campaignName: string): string {
+  return `readiness-${campaignName}`;
+}
+
+/**
+ * The workflow id prefix of a schedule's runs. Temporal appends the scheduled time to it
+ * (`readiness-<name>-scheduled-2026-01-05T06:00:00Z`), so each run has its own readable id.
+ */
+export function scheduledWorkflowIdPrefix(scheduleId: string): string {
+  return `${scheduleId}-scheduled`;
+}

@@ -22,7 +22,7 @@ import { loadCampaignFile } from '../../config/load';
 import { resolveChecklist } from '../../core/checklist';
 import { formatDurationMs, parseDurationMs } from '../../core/duration';
 import { EXIT } from '../../core/exit-codes';
-import { CAMPAIGN_WORKFLOW, SA_PHASE, SA_SCORE, SA_TARGET, SA_VERDICT, TASK_QUEUE } from '../../core/names';
+import { CAMPAIGN_WORKFLOW, defaultScheduleId, SA_PHASE, SA_SCORE, SA_TARGET, SA_VERDICT, scheduledWorkflowIdPrefix, TASK_QUEUE } from '../../core/names';
 import type { CampaignInput, CampaignResult } from '../../core/types';
 import type { readinessCampaignWorkflow } from '../../workflows';
 import { configHash } from '../campaign-runner';
@@ -55,19 +55,6 @@ interface ScheduleMemo {
   cron: string;
   timezone: string;
   source: string;
-}
-
-/** The default schedule id of a campaign: `readiness-<name>`. */
-export function defaultScheduleId(campaignName: string): string {
-  return `readiness-${campaignName}`;
-}
-
-/**
- * The workflow id prefix of a schedule's runs. Temporal appends the scheduled time to it
- * (`readiness-<name>-scheduled-2026-01-05T06:00:00Z`), so each run has its own readable id.
- */
-export function scheduledWorkflowIdPrefix(scheduleId: string): string {
-  return `${scheduleId}-scheduled`;
 }
 
 /**
