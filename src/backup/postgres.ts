@@ -26,6 +26,37 @@ export interface PostgresDrillOptions {
   signal?: AbortSignal;
   /** Called between steps (and with the step's name) so the activity can heartbeat. */
   progress?: (step: string) => void;
+  /** Called once the archive is dumped, proven readable and the source measured: what a retry may resume from. */
+  checkpoint?: (c: DrillCheckpoint) => void;
+  /** A previous attempt's checkpoint (a worker crash): its archive is reused when still on this machine. */
+  resume?: DrillCheckpoint;
+}
+
+/**
+ * The drill's resumable state after the dump: the archive on the worker's disk and the source's proofs at the
+ * dump's snapshot. A retry on the same machine restores that archive instead of dumping again; the restore
+ * itself always runs whole (its time is the RTO, so a half-done restore is never continued).
+ */
+export interface DrillCheckpoint {
+  archive: string;
+  archiveBytes: number;
+  archiveEntries: number;
+  server: string;
+  dumpS: number;
+  sourceProofMs: number;
+  sourceProofs: [string, { rows: number; hash: string }][];
+  /** When the checkpoint was taken (ISO): work after it is what a crash loses. */
+  at: string;
+}
+
+/** The checkpoint's archive, if it is still there, unchanged. */
+function usableArchive(c: DrillCheckpoint | undefined): DrillCheckpoint | undefined {
+  if (!c) return undefined;
+  try {
+    return statSync(c.archive).size === c.archiveBytes ? c : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** libpq environment for a URL, so no password ever appears on a command line; parts the URL lacks are left to the worker's environment. */
@@ -99,41 +130,58 @@ export async function postgresDrill(o: PostgresDrillOptions): Promise<DrillResul
   const nameProblem = scratchNameProblem(o.scratchDatabase, sameServer ? sourceName : '');
   if (nameProblem) return { ...result, status: 'error', findings: [{ severity: 'P1', message: nameProblem }] };
 
-  const work = mkdtempSync(path.join(tmpdir(), 'readiness-drill-'));
-  const archive = path.join(work, 'source.dump');
+  const resumed = usableArchive(o.resume);
+  const work = resumed ? path.dirname(resumed.archive) : mkdtempSync(path.join(tmpdir(), 'readiness-drill-'));
+  const archive = resumed ? resumed.archive : path.join(work, 'source.dump');
   const source = new Client({ connectionString: o.sourceUrl, application_name: 'readiness-drill (read only)' });
   let created = false;
+  let sourceProofs: Map<string, { rows: number; hash: string }>;
+  let sourceProofMs: number;
+  const pgRestore = findPostgresClient('pg_restore');
   try {
-    o.progress?.('snapshot');
-    await source.connect();
-    await source.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    const snapshot = (await source.query<{ id: string }>('SELECT pg_export_snapshot() AS id')).rows[0]!.id;
-    result.evidence!.server = (await source.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]!.v;
+    if (resumed) {
+      // A retry after a crash: the earlier attempt's archive and its snapshot's proofs stand.
+      result.timings!.dumpS = resumed.dumpS;
+      Object.assign(result.evidence!, { server: resumed.server, archiveBytes: resumed.archiveBytes, archiveEntries: resumed.archiveEntries, resumedFrom: 'restore', checkpointAt: resumed.at });
+      sourceProofs = new Map(resumed.sourceProofs);
+      sourceProofMs = resumed.sourceProofMs;
+    } else {
+      if (o.resume) result.evidence!.resumedFrom = 'start (the earlier attempt\'s archive is not on this machine)';
+      o.progress?.('snapshot');
+      await source.connect();
+      await source.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const snapshot = (await source.query<{ id: string }>('SELECT pg_export_snapshot() AS id')).rows[0]!.id;
+      result.evidence!.server = (await source.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]!.v;
 
-    // Dump from the snapshot while this transaction holds it; prove the source at that same snapshot.
-    o.progress?.('dump');
-    let t = Date.now();
-    const dump = await run(findPostgresClient('pg_dump'), ['-Fc', `--snapshot=${snapshot}`, '-f', archive], { env: { ...process.env, ...libpqEnv(o.sourceUrl) }, signal: o.signal });
-    result.timings!.dumpS = seconds(Date.now() - t);
-    if (dump.code !== 0) {
-      findings.push({ severity: 'P1', message: `pg_dump failed: ${dump.stderr.trim().split('\n').slice(-2).join(' ')}` });
-      return finish();
-    }
-    result.evidence!.archiveBytes = statSync(archive).size;
-    o.progress?.('source proof');
-    t = Date.now();
-    const sourceProofs = await tableProofs(source);
-    const sourceProofMs = Date.now() - t;
-    await source.query('COMMIT');
+      // Dump from the snapshot while this transaction holds it; prove the source at that same snapshot.
+      o.progress?.('dump');
+      const t = Date.now();
+      const dump = await run(findPostgresClient('pg_dump'), ['-Fc', `--snapshot=${snapshot}`, '-f', archive], { env: { ...process.env, ...libpqEnv(o.sourceUrl) }, signal: o.signal });
+      result.timings!.dumpS = seconds(Date.now() - t);
+      stopIfCancelled();
+      if (dump.code !== 0) {
+        findings.push({ severity: 'P1', message: `pg_dump failed: ${dump.stderr.trim().split('\n').slice(-2).join(' ')}` });
+        return finish();
+      }
+      result.evidence!.archiveBytes = statSync(archive).size;
+      o.progress?.('source proof');
+      const tp = Date.now();
+      sourceProofs = await tableProofs(source);
+      sourceProofMs = Date.now() - tp;
+      await source.query('COMMIT');
 
-    // The archive must be readable on its own.
-    const pgRestore = findPostgresClient('pg_restore');
-    const list = await run(pgRestore, ['--list', archive], { signal: o.signal });
-    const entries = list.stdout.split('\n').filter((l) => l && !l.startsWith(';')).length;
-    result.evidence!.archiveEntries = entries;
-    if (list.code !== 0) {
-      findings.push({ severity: 'P1', message: `the archive is not readable (pg_restore --list): ${list.stderr.trim().slice(0, 300)}` });
-      return finish();
+      // The archive must be readable on its own.
+      const list = await run(pgRestore, ['--list', archive], { signal: o.signal });
+      const entries = list.stdout.split('\n').filter((l) => l && !l.startsWith(';')).length;
+      result.evidence!.archiveEntries = entries;
+      if (list.code !== 0) {
+        findings.push({ severity: 'P1', message: `the archive is not readable (pg_restore --list): ${list.stderr.trim().slice(0, 300)}` });
+        return finish();
+      }
+      o.checkpoint?.({
+        archive, archiveBytes: result.evidence!.archiveBytes as number, archiveEntries: entries, server: result.evidence!.server as string,
+        dumpS: result.timings!.dumpS, sourceProofMs, sourceProofs: [...sourceProofs], at: new Date().toISOString(),
+      });
     }
 
     // A scratch database of our own: a leftover of ours from a crashed attempt is dropped; anyone else's is refused.
@@ -161,6 +209,7 @@ export async function postgresDrill(o: PostgresDrillOptions): Promise<DrillResul
       env: { ...process.env, ...libpqEnv(scratchUrl, o.scratchDatabase) }, signal: o.signal,
     });
     result.timings!.restoreS = seconds(Date.now() - restoreStart);
+    stopIfCancelled();
     const scratch = new Client({ connectionString: scratchUrl });
     await scratch.connect();
     try {
@@ -171,14 +220,14 @@ export async function postgresDrill(o: PostgresDrillOptions): Promise<DrillResul
         findings.push({ severity: 'P1', message: `restore failed${table ? ` on table ${table}` : ''}: ${restore.stderr.trim().split('\n').filter((l) => /error|ERROR|DETAIL/.test(l)).slice(0, 3).join(' ').slice(0, 400)}` });
       }
       o.progress?.('verify');
-      t = Date.now();
+      const t = Date.now();
       const restoredProofs = await tableProofs(scratch);
       result.timings!.verifyS = seconds(sourceProofMs + Date.now() - t);
       result.tables = compareTables(sourceProofs, restoredProofs);
     } finally {
       await scratch.end();
     }
-    const bad = result.tables.filter((x) => !x.match);
+    const bad = result.tables!.filter((x) => !x.match);
     for (const b of bad) {
       findings.push({ severity: 'P1', message: `table ${b.name}: ${b.restoredRows === null ? 'missing after restore' : `${b.restoredRows} of ${b.sourceRows} rows restored${b.restoredRows === b.sourceRows ? ', content differs' : ''}`}` });
     }
@@ -199,6 +248,11 @@ export async function postgresDrill(o: PostgresDrillOptions): Promise<DrillResul
     } else if (created) {
       result.evidence!.scratch = `${o.scratchDatabase}: kept`;
     }
+  }
+
+  /** A cancelled drill (the campaign aborted) stops after the step whose process was killed; cleanup still runs. */
+  function stopIfCancelled(): void {
+    if (o.signal?.aborted) throw new Error('cancelled: the campaign was aborted');
   }
 
   function finish(status?: DrillResult['status']): DrillResult {

@@ -9,7 +9,6 @@ export interface RedisDrillOptions {
   url: string;
   role: 'cache' | 'store';
   timeoutMs: number;
-  heartbeat?: () => void;
 }
 
 function info(text: string): Record<string, string> {
@@ -53,7 +52,6 @@ export async function redisDrill(o: RedisDrillOptions): Promise<DrillResult> {
     const deadline = started + o.timeoutMs;
     let done = false;
     while (Date.now() < deadline) {
-      o.heartbeat?.();
       const now = info(await redis.info('persistence'));
       if ((await redis.lastsave()) !== lastBefore && now.rdb_bgsave_in_progress === '0') {
         done = true;

@@ -15,7 +15,6 @@ export interface ServiceDrillOptions {
   maxRecoveryMs: number;
   /** Programs the worker may run (READINESS_ALLOWED_COMMANDS): names or absolute paths. */
   allowedCommands: string[];
-  heartbeat?: () => void;
   signal?: AbortSignal;
 }
 
@@ -51,7 +50,6 @@ export async function serviceRecoveryDrill(o: ServiceDrillOptions): Promise<Dril
   let sawDown = false;
   let recoveredAt: number | undefined;
   while (Date.now() < deadline && !o.signal?.aborted) {
-    o.heartbeat?.();
     if (await healthy(o.healthUrl)) {
       if (sawDown || Date.now() - started > 1_000) {
         recoveredAt = Date.now();

@@ -4,10 +4,10 @@
  * and restarted. A broken backup must never produce a passing drill.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
-import { postgresDrill, tableProofs } from '../../src/backup/postgres';
+import { postgresDrill, tableProofs, type DrillCheckpoint } from '../../src/backup/postgres';
 import { redisDrill } from '../../src/backup/redis';
 import { serviceRecoveryDrill } from '../../src/backup/service';
 import { startRedis } from '../../src/infra/monitoring-stack';
@@ -173,6 +173,45 @@ describe('PostgreSQL drill', () => {
     expect(r.status).not.toBe('fail');
     expect(r.tables!.every((t) => t.match)).toBe(true);
     expect(await databases()).not.toContain(scratch);
+  });
+
+  test('when a retry gets the checkpoint of an attempt that had dumped, then it restores that archive (no second dump) and proves it against the first snapshot', async () => {
+    const db = await sourceDb(2_000);
+    let checkpoint: DrillCheckpoint | undefined;
+    const keepDir = mkdtempSync(path.join(dir, 'kept-'));
+    const first = await drill(db, {
+      checkpoint: (c) => {
+        // The worker "crashes" here: the archive survives on disk (a SIGKILL runs no cleanup).
+        const archive = path.join(keepDir, 'source.dump');
+        copyFileSync(c.archive, archive);
+        checkpoint = { ...c, archive };
+      },
+    });
+    expect(first.status).toBe('warn');
+    expect(checkpoint!.sourceProofs.map(([name, p]) => [name, p.rows])).toEqual([['public.customers', 200], ['public.orders', 2_000]]);
+    // Rows written after the first attempt's snapshot are not in its archive, and must not count against it.
+    const c = new Client({ connectionString: withDb(db) });
+    await c.connect();
+    await c.query('INSERT INTO orders (customer_id, total) SELECT 1, 1 FROM generate_series(1, 50)');
+    await c.end();
+    const steps: string[] = [];
+    const resumed = await drill(db, { resume: checkpoint, progress: (s) => steps.push(s) });
+    expect(steps).not.toContain('dump');
+    expect(resumed.evidence!.resumedFrom).toBe('restore');
+    expect(resumed.timings!.dumpS).toBe(checkpoint!.dumpS);
+    expect(resumed.tables).toEqual([
+      { name: 'public.customers', sourceRows: 200, restoredRows: 200, match: true },
+      { name: 'public.orders', sourceRows: 2_000, restoredRows: 2_000, match: true },
+    ]);
+    expect(resumed.rtoS).toBeGreaterThan(0);
+    expect(existsSync(keepDir)).toBe(false); // the resumed attempt cleans up the archive it took over
+    expect(await databases()).not.toContain(`readiness_drill_${db}`);
+
+    // On another machine (the archive is gone), the retry starts over and says so.
+    const elsewhere = await drill(db, { resume: { ...checkpoint!, archive: path.join(dir, 'gone', 'source.dump') } });
+    expect(elsewhere.evidence!.resumedFrom).toMatch(/^start/);
+    expect(elsewhere.tables!.find((t) => t.name === 'public.orders')!.sourceRows).toBe(2_050);
+    expect(elsewhere.tables!.every((t) => t.match)).toBe(true);
   });
 
   test('when the scratch name is the source, an existing database, or another drill\'s scratch, then nothing is created or dropped', async () => {

@@ -1,18 +1,38 @@
 /**
  * Backup drill activities. Connection URLs are read from the worker's environment by name; the drill's
- * long steps heartbeat; a retried Postgres drill (worker crash) first drops the scratch database its
- * previous attempt left, then starts over. Cancellation kills the running pg_dump / pg_restore.
+ * long steps heartbeat; a retried Postgres drill (worker crash) drops the scratch database its previous
+ * attempt left and, when that attempt's archive is still on this machine, restores it instead of dumping again. Cancellation kills the running pg_dump / pg_restore.
  */
 import { Context } from '@temporalio/activity';
 import type { BackupConfig } from '../../config/schema';
 import type { DrillResult } from '../../core/backup';
 import { parseDurationMs } from '../../core/duration';
-import { postgresDrill } from '../../backup/postgres';
+import { postgresDrill, type DrillCheckpoint } from '../../backup/postgres';
 import { redisDrill } from '../../backup/redis';
 import { serviceRecoveryDrill } from '../../backup/service';
 import { toolMetrics } from '../../infra/metrics';
 import type { ActivityDeps } from '..';
 import { envValue } from '../target/headers';
+
+/** The Postgres drill's heartbeat: the step it is in, and once the dump is done, what a retry resumes from. */
+export interface PostgresDrillBeat {
+  step: string;
+  resume?: DrillCheckpoint;
+}
+
+/**
+ * Heartbeats every second while `work` runs, also through a slow step (a kill command, a BGSAVE): the heartbeat
+ * timeout (settings.heartbeatTimeout) is there to notice a dead worker, not a slow drill.
+ */
+async function beating<T>(work: () => Promise<T>): Promise<T> {
+  const ctx = Context.current();
+  const timer = setInterval(() => ctx.heartbeat(), 1_000);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
+}
 
 const fromEnv = (ref: { fromEnv: string }, field: string) => envValue(ref.fromEnv, field);
 
@@ -24,37 +44,42 @@ export function createBackupActivities(deps: ActivityDeps) {
       const sourceUrl = fromEnv(cfg.connection, 'backup.postgres.connection');
       const scratchUrl = cfg.scratchConnection ? fromEnv(cfg.scratchConnection, 'backup.postgres.scratchConnection') : undefined;
       const scratchDatabase = cfg.scratchDatabase ?? `readiness_drill_${input.campaignId.toLowerCase().replace(/[^a-z0-9]+/g, '_').slice(-40)}`;
-      let step = 'start';
-      const beat = setInterval(() => ctx.heartbeat({ step }), 1_000);
+      const prior = (ctx.info.heartbeatDetails as PostgresDrillBeat | undefined)?.resume;
+      const beat: PostgresDrillBeat = { step: 'start', resume: prior };
+      const timer = setInterval(() => ctx.heartbeat(beat), 1_000);
       try {
         const r = await toolMetrics.drill('postgres', postgresDrill({
           sourceUrl, scratchUrl, scratchDatabase, marker: input.campaignId, jobs: cfg.jobs,
           maxRestoreMs: parseDurationMs(cfg.maxRestoreTime) ?? 0, rpoTargetMs: parseDurationMs(cfg.rpoTarget) ?? 0,
           backupDirectory: cfg.backupDirectory, keep: cfg.keep, signal: ctx.cancellationSignal,
           progress: (s) => {
-            step = s;
+            beat.step = s;
+          },
+          resume: prior,
+          checkpoint: (c) => {
+            beat.resume = c;
+            ctx.heartbeat(beat);
           },
         }));
         deps.logger.info({ campaignId: input.campaignId, phase: 'backup', step: 'postgres', status: r.status, timings: r.timings, rtoS: r.rtoS, rpoS: r.rpoS }, 'postgres drill');
         return r;
       } finally {
-        clearInterval(beat);
+        clearInterval(timer);
       }
     },
 
     async redisBackupDrill(input: { backup: BackupConfig }): Promise<DrillResult> {
       const cfg = input.backup.redis!;
-      const ctx = Context.current();
-      return toolMetrics.drill('redis', redisDrill({ url: fromEnv(cfg.connection, 'backup.redis.connection'), role: cfg.role, timeoutMs: parseDurationMs(cfg.timeout) ?? 60_000, heartbeat: () => ctx.heartbeat() }));
+      return beating(() => toolMetrics.drill('redis', redisDrill({ url: fromEnv(cfg.connection, 'backup.redis.connection'), role: cfg.role, timeoutMs: parseDurationMs(cfg.timeout) ?? 60_000 })));
     },
 
     async serviceRecoveryDrill(input: { backup: BackupConfig; index: number }): Promise<DrillResult> {
       const cfg = input.backup.serviceRecovery[input.index]!;
       const ctx = Context.current();
-      return toolMetrics.drill('service_recovery', serviceRecoveryDrill({
+      return beating(() => toolMetrics.drill('service_recovery', serviceRecoveryDrill({
         name: cfg.name, command: cfg.command, healthUrl: cfg.healthUrl, maxRecoveryMs: parseDurationMs(cfg.maxRecoveryTime) ?? 120_000,
-        allowedCommands: deps.allowedCommands ?? [], heartbeat: () => ctx.heartbeat(), signal: ctx.cancellationSignal,
-      }));
+        allowedCommands: deps.allowedCommands ?? [], signal: ctx.cancellationSignal,
+      })));
     },
   };
 }
