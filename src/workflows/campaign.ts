@@ -27,7 +27,7 @@ import { probe, store } from './proxies';
 import { runLoadStep, SYNC_START_MS } from './load-step';
 import {
   abortSignal, approveUpdate, attestUpdate, progressQuery, rejectUpdate, waiveUpdate,
-  type AbortRequest, type ApproveRequest, type AttestRequest, type RejectRequest, type WaiveRequest,
+  abortedOutcome, type AbortControl, type AbortRequest, type ApproveRequest, type AttestRequest, type RejectRequest, type WaiveRequest,
 } from './messages';
 import { runBackup } from './backup';
 import { runMonitoring } from './monitoring';
@@ -46,7 +46,16 @@ export async function readinessCampaignWorkflow(input: CampaignInput): Promise<C
   const phases = Object.fromEntries(PHASES.map((p) => [p, { status: 'pending' }])) as CampaignProgress['phases'];
   const progress: CampaignProgress = { campaignId, name: campaign.name, phase: 'starting', phases, startedAt };
   let aborted: AbortRequest | undefined;
+  /** The scope of whatever phase work is running (a load slice, a drill, a probe): an abort cancels it. */
   let loadScope: CancellationScope | undefined;
+  const abortControl: AbortControl = {
+    run: (call) => {
+      const scope = new CancellationScope();
+      loadScope = scope;
+      return scope.run(call);
+    },
+    aborted: () => aborted,
+  };
   let childId: string | undefined;
 
   // The checklist: resolved from the campaign file (deterministic); attestations and waivers arrive as
@@ -212,12 +221,12 @@ export async function readinessCampaignWorkflow(input: CampaignInput): Promise<C
   enter('monitoring');
   settle('monitoring', gate.skip ? gate.skip : aborted
     ? abortedOutcome(aborted)
-    : (await runMonitoring(campaignId, campaign, stressResult && 'alertChecks' in stressResult ? stressResult.alertChecks ?? [] : [])).outcome);
+    : (await runMonitoring(campaignId, campaign, stressResult && 'alertChecks' in stressResult ? stressResult.alertChecks ?? [] : [], abortControl)).outcome);
 
   // 5. Backup drills: restore for real and prove the data; Redis persistence; service recovery.
   gate = await passGate('backup');
   enter('backup');
-  settle('backup', gate.skip ? gate.skip : aborted ? abortedOutcome(aborted) : await runBackup(campaignId, campaign));
+  settle('backup', gate.skip ? gate.skip : aborted ? abortedOutcome(aborted) : await runBackup(campaignId, campaign, abortControl));
 
   // 6. The checklist: wait (durably, up to the attestation deadline) for people to attest or waive the
   // manual items, then score every item. (A gate before it that skips leaves the manual items missing.)
@@ -378,10 +387,6 @@ function spikeOutcome(r: SpikeResult | { error: string }): PhaseOutcome {
   if (r.crashed) return { status: 'fail', reason: `target failed its health check after a spike to ${r.users} users (P1)` };
   if (!r.recovered) return { status: 'fail', reason: `did not recover within ${r.withinS} s after a spike to ${r.users} users (P1); ${r.errorsDuringSpike} errors during the spike` };
   return { status: 'pass', reason: `recovered in ${r.recoveryTimeS} s after a spike to ${r.users} users; ${r.errorsDuringSpike} errors during the spike` };
-}
-
-function abortedOutcome(req: AbortRequest, detail?: string): PhaseOutcome {
-  return { status: 'aborted', reason: `aborted by ${req.by}${detail ? `; ${detail}` : ''}` };
 }
 
 function round(v: number): number {

@@ -1,5 +1,5 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { CampaignProgress } from '../core/types';
+import type { CampaignProgress, PhaseOutcome } from '../core/types';
 
 /** Query: where the campaign is (phase, step, per-phase status). Answered from workflow state. */
 export const progressQuery = defineQuery<CampaignProgress>('progress');
@@ -79,3 +79,18 @@ export const approveUpdate = defineUpdate<GateUpdateResult, [ApproveRequest]>('a
 
 /** Update: reject the gate before a phase: the campaign stops there and ends NO_GO. Same validation, and a reason is required. */
 export const rejectUpdate = defineUpdate<GateUpdateResult, [RejectRequest]>('reject');
+
+/**
+ * How a phase that runs its own activities (monitoring, backup) lets an abort stop them: `run` executes a call in
+ * a cancellation scope the campaign's abort handler cancels; `aborted` says whether (and by whom) it was aborted.
+ */
+export interface AbortControl {
+  run<T>(call: () => Promise<T>): Promise<T>;
+  aborted(): AbortRequest | undefined;
+}
+
+/** A phase stopped by an abort (or a rejection, or an aborting gate timeout). */
+export function abortedOutcome(req: AbortRequest, detail?: string): PhaseOutcome {
+  return { status: 'aborted', reason: `aborted by ${req.by}${detail ? `; ${detail}` : ''}` };
+}
+

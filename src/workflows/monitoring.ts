@@ -7,6 +7,7 @@ import type { Campaign } from '../config/schema';
 import { parseDurationMs } from '../core/duration';
 import { check, maturityLevel, monitoringOutcome, type CheckResult, type MonitoringResult } from '../core/monitoring';
 import type { PhaseOutcome } from '../core/types';
+import { abortedOutcome, type AbortControl } from './messages';
 import { failureAsResult, store, type Activities } from './proxies';
 
 /** Probes of monitoring systems: quick, a few tries (an unreachable system is a result, not a retry). */
@@ -15,7 +16,7 @@ const monitor = proxyActivities<Activities>({
   retry: { initialInterval: '2s', maximumAttempts: 3, nonRetryableErrorTypes: ['ConfigError'] },
 });
 
-export async function runMonitoring(campaignId: string, campaign: Campaign, fromStress: CheckResult[]): Promise<{ outcome: PhaseOutcome; result?: MonitoringResult }> {
+export async function runMonitoring(campaignId: string, campaign: Campaign, fromStress: CheckResult[], control?: AbortControl): Promise<{ outcome: PhaseOutcome; result?: MonitoringResult }> {
   const m = campaign.monitoring;
   if (!m) return { outcome: { status: 'not_run', reason: 'no monitoring section in the campaign file (counts against readiness)' } };
   const input = { monitoring: m };
@@ -28,9 +29,13 @@ export async function runMonitoring(campaignId: string, campaign: Campaign, from
     })
     : undefined;
   // A probe activity that fails for good (e.g. a header's environment variable unset) is an error check.
-  const probe = (id: string, title: string, run: () => Promise<CheckResult[]>) => failureAsResult(run, (reason) => [
-    check(id, title, 'P1', 'error', { endpoint: '', observed: `could not run: ${reason}`, expected: 'the probe to run' }, 'Fix the worker configuration named above.'),
-  ]);
+  // An abort cancels the probes still running (the campaign moves on at once; a probe's HTTP timeout bounds the rest).
+  const probe = (id: string, title: string, run: () => Promise<CheckResult[]>) => failureAsResult(() => (control ? control.run(run) : run()), (reason) => {
+    const stop = control?.aborted();
+    return [stop
+      ? check(id, title, 'P1', 'not_evaluable', { endpoint: '', observed: `aborted by ${stop.by} before the probe finished`, expected: 'the probe to run' }, 'Run the campaign again.')
+      : check(id, title, 'P1', 'error', { endpoint: '', observed: `could not run: ${reason}`, expected: 'the probe to run' }, 'Fix the worker configuration named above.')];
+  });
   const parts = await Promise.all([
     m.prometheus ? probe('prometheus.ready', 'Prometheus is up and ready', () => monitor.checkPrometheus(input)) : [],
     a ? probe('alertmanager.ready', 'Alertmanager is up and ready', () => monitor.checkAlertmanager(input)) : [],
@@ -49,5 +54,7 @@ export async function runMonitoring(campaignId: string, campaign: Campaign, from
   const judged = monitoringOutcome(checks, maturity);
   const result: MonitoringResult = { checks, maturity, blockers: judged.blockers };
   await store.recordPhaseResult({ campaignId, phase: 'monitoring', result });
+  const stop = control?.aborted();
+  if (stop) return { outcome: abortedOutcome(stop, 'monitoring probes cancelled'), result };
   return { outcome: { status: judged.status, reason: judged.reason }, result };
 }
