@@ -84,6 +84,10 @@ export async function createReadinessWorker(opts: ReadinessWorkerOptions): Promi
       ...common,
       taskQueue,
       activities,
+      // After a worker dies, the server keeps sending a campaign's next workflow task to the dead worker's sticky
+      // queue until this passes (SDK default 10 s: measured as ~10 s added per SIGKILL). Campaign histories are
+      // small, so a miss costs a cheap replay on another worker.
+      stickyQueueScheduleToStartTimeout: '3s',
       ...(existsSync(PREBUILT_BUNDLE) ? { workflowBundle: { codePath: PREBUILT_BUNDLE } } : { workflowsPath: require.resolve('./workflows') }),
     }));
   }
