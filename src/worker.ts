@@ -26,6 +26,9 @@ export interface ReadinessWorkerOptions {
   logger: Logger;
   taskQueue?: string;
   allowedHosts?: string[];
+  /** Caps per load generator; default READINESS_MAX_USERS / READINESS_MAX_RATE, else 20,000 users and 50,000 req/s. */
+  maxUsers?: number;
+  maxRate?: number;
   /** Programs backup.serviceRecovery may run; default READINESS_ALLOWED_COMMANDS (comma-separated), else none. */
   allowedCommands?: string[];
   /**
@@ -66,7 +69,7 @@ export async function createReadinessWorker(opts: ReadinessWorkerOptions): Promi
   const activities = createActivities({
     logger: opts.logger, store, reportRoot: opts.reportRoot,
     allowedHosts: opts.allowedHosts ?? parseAllowedHosts(process.env.READINESS_ALLOWED_HOSTS),
-    maxUsers: numberEnv('READINESS_MAX_USERS'), maxRate: numberEnv('READINESS_MAX_RATE'),
+    maxUsers: opts.maxUsers ?? numberEnv('READINESS_MAX_USERS'), maxRate: opts.maxRate ?? numberEnv('READINESS_MAX_RATE'),
     allowedCommands: opts.allowedCommands ?? (process.env.READINESS_ALLOWED_COMMANDS ?? '').split(',').map((c) => c.trim()).filter(Boolean),
   });
   const common = {

@@ -6,6 +6,7 @@
  */
 import {
   ActivityFailure,
+  ApplicationFailure,
   ChildWorkflowFailure,
   CancellationScope,
   condition,
@@ -18,6 +19,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import { validateCampaign } from '../config/validate';
 import { parseDurationMs } from '../core/duration';
 import { SA_PHASE, SA_SCORE, SA_TARGET, SA_VERDICT } from '../core/names';
 import { PHASES, type BaselinePhaseResult, type CampaignInput, type CampaignProgress, type CampaignResult, type GateProgress, type PhaseName, type PhaseOutcome } from '../core/types';
@@ -37,7 +39,18 @@ const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}
 
 /** Runs one readiness campaign to a verdict and a report. */
 export async function readinessCampaignWorkflow(input: CampaignInput): Promise<CampaignResult> {
-  const { campaign } = input;
+  // The CLI validated the file; a campaign started any other way (an SDK client, `temporal workflow start`, a
+  // hand-made schedule) is validated here, and fails at once, naming every problem, before anything runs.
+  // (Validation is idempotent on its own output, so campaigns the CLI started replay unchanged.)
+  const checked = validateCampaign(input?.campaign);
+  if (!checked.ok) {
+    throw ApplicationFailure.nonRetryable(
+      `invalid campaign input: ${checked.problems.slice(0, 20).map((p) => `${p.path}: ${p.message}`).join('; ')}${checked.problems.length > 20 ? `; and ${checked.problems.length - 20} more` : ''}`,
+      'InvalidCampaign',
+    );
+  }
+  const campaign = checked.campaign;
+  if (typeof input.campaignId !== 'string' || !input.campaignId) throw ApplicationFailure.nonRetryable('invalid campaign input: campaignId must be a non-empty string', 'InvalidCampaign');
   // A scheduled run's workflow id is the schedule's prefix (input.campaignId) plus its scheduled time: each
   // run is its own campaign, stored and compared on its own.
   const runId = workflowInfo().workflowId;

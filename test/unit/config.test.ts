@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { parseCampaignYaml, loadCampaignFile } from '../../src/config/load';
+import { parseCampaignYaml, loadCampaignFile, validateCampaign } from '../../src/config/load';
 import { demoCampaign } from '../../src/config/defaults';
 import { yamlProblems } from '../helpers/config';
 
@@ -94,5 +94,22 @@ describe('campaign validation', () => {
     await expect(loadCampaignFile(path.join(dir, 'c.yaml'))).resolves.toMatchObject({ name: 'checkout' });
     await expect(loadCampaignFile(path.join(__dirname, '..', '..', 'examples', 'campaign.yaml'))).resolves.toMatchObject({ apiVersion: 'readiness/v1' });
     expect(demoCampaign('http://127.0.0.1:1', 0.1).baseline?.phases.map((p) => p.duration)).toEqual(['1s', '2s', '2s', '3s']);
+  });
+});
+
+describe('validation inside the workflow', () => {
+  // The campaign workflow validates its input again; for the campaigns the CLI started to replay unchanged,
+  // validating a validated campaign must give it back exactly.
+  test('when a validated campaign is validated again, then it comes back unchanged (the workflow\'s check is idempotent)', async () => {
+    const campaigns = [
+      parseCampaignYaml(VALID),
+      await loadCampaignFile(path.join(__dirname, '..', '..', 'examples', 'campaign.yaml')),
+      demoCampaign('http://127.0.0.1:1', 0.1),
+      demoCampaign('http://127.0.0.1:1', 1, { databaseEnv: 'DEMO_DB' }),
+    ];
+    for (const c of campaigns) {
+      const again = validateCampaign(JSON.parse(JSON.stringify(c)));
+      expect(again).toEqual({ ok: true, campaign: c });
+    }
   });
 });

@@ -1,0 +1,34 @@
+/**
+ * Campaign validation without any I/O: used by the CLI (after YAML parsing) and by the campaign workflow
+ * itself, so a campaign started directly (an SDK client, \`temporal workflow start\`) gets the same checks.
+ */
+import type { z } from 'zod';
+import type { ConfigProblem } from '../core/errors';
+import { campaignSchema, crossFieldProblems, type Campaign } from './schema';
+
+function issuePath(path: readonly PropertyKey[]): string {
+  return path.length ? path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[') : '(root)';
+}
+
+/** Flattens zod issues into `path: message` problems, one per unknown key. */
+export function zodProblems(error: z.ZodError): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  for (const issue of error.issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) problems.push({ path: issuePath([...issue.path, key]), message: 'unknown field' });
+    } else if (issue.code === 'invalid_union' && 'errors' in issue && Array.isArray(issue.errors)) {
+      problems.push({ path: issuePath(issue.path), message: issue.message === 'Invalid input' ? 'value does not match any allowed form' : issue.message });
+    } else {
+      problems.push({ path: issuePath(issue.path), message: issue.message });
+    }
+  }
+  return problems;
+}
+
+/** Validates an already-parsed object; returns the campaign or every problem found. */
+export function validateCampaign(raw: unknown): { ok: true; campaign: Campaign } | { ok: false; problems: ConfigProblem[] } {
+  const result = campaignSchema.safeParse(raw);
+  const problems = [...(result.success ? [] : zodProblems(result.error)), ...crossFieldProblems(raw)];
+  return result.success && !problems.length ? { ok: true, campaign: result.data } : { ok: false, problems };
+}
+
