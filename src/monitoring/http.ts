@@ -5,8 +5,15 @@ export type Probe =
   | { ok: true; status: number; body: string; contentType: string; ms: number }
   | { ok: false; error: string; ms: number };
 
+/**
+ * The most a probe reads of one answer. Big enough for a large Prometheus rules or targets listing or a busy
+ * /metrics page; a hostile or broken endpoint streaming without end is cut off here, so a worker's memory stays
+ * bounded whatever it probes.
+ */
+export const MAX_PROBE_BYTES = 32 * 1024 * 1024;
+
 /** GET (or POST JSON) one URL with a timeout; never throws for network problems. */
-export async function probe(url: string, opts: { headers?: Record<string, string>; timeoutMs: number; method?: 'GET' | 'POST'; json?: unknown }): Promise<Probe> {
+export async function probe(url: string, opts: { headers?: Record<string, string>; timeoutMs: number; method?: 'GET' | 'POST'; json?: unknown; maxBytes?: number }): Promise<Probe> {
   const started = performance.now();
   try {
     const res = await request(url, {
@@ -16,7 +23,23 @@ export async function probe(url: string, opts: { headers?: Record<string, string
       headersTimeout: opts.timeoutMs, bodyTimeout: opts.timeoutMs,
       signal: AbortSignal.timeout(opts.timeoutMs),
     });
-    const body = await res.body.text();
+    const limit = opts.maxBytes ?? MAX_PROBE_BYTES;
+    const declared = Number(res.headers['content-length'] ?? 0);
+    if (declared > limit) {
+      res.body.destroy();
+      return { ok: false, error: `answer too large: content-length ${declared} bytes, over the ${limit}-byte limit`, ms: performance.now() - started };
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of res.body) {
+      size += (chunk as Buffer).length;
+      if (size > limit) {
+        res.body.destroy();
+        return { ok: false, error: `answer too large: over the ${limit}-byte limit`, ms: performance.now() - started };
+      }
+      chunks.push(chunk as Buffer);
+    }
+    const body = Buffer.concat(chunks).toString('utf8');
     return { ok: true, status: res.statusCode, body, contentType: String(res.headers['content-type'] ?? ''), ms: performance.now() - started };
   } catch (err) {
     const e = err as Error & { code?: string; cause?: { code?: string } };
