@@ -3,7 +3,7 @@
  * exit 2 and every expected problem, and nothing is started; commands against unknown or finished
  * campaigns exit 2 with a clear message. Real processes, the shared Temporal dev server.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
@@ -118,6 +118,16 @@ baseline:
   ])('when `%s` targets a finished campaign, then it exits 2 saying why', async (cmd, args, message) => {
     const r = await runCli([cmd, id, ...args, '--data-dir', dir], env);
     expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 2, stderr: expect.stringContaining(`campaign "${id}" ${message}`) });
+  });
+
+  test('when `report --out` points outside the allowed places, then it exits 2 naming --out and writes nothing; inside, the report is written', async () => {
+    const outside = path.join(dir, 'outside', 'report.md');
+    const refused = await runCli(['report', id, '--out', outside, '--data-dir', dir], env);
+    expect({ code: refused.code, stderr: refused.stderr }).toEqual({ code: 2, stderr: expect.stringContaining(`error: --out ${outside}: is outside the places reports may be written`) });
+    expect(existsSync(outside)).toBe(false);
+    const allowed = await runCli(['report', id, '--out', outside, '--data-dir', dir], { ...env, READINESS_OUT_DIRS: path.dirname(outside) });
+    expect(allowed.code).toBe(0);
+    expect(readFileSync(outside, 'utf8')).toContain(id);
   });
 
   test('when `status` reads the finished campaign, then it still answers (reads are allowed)', async () => {

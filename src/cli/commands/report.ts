@@ -1,5 +1,3 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { loadReport, renderReport } from '../../activities/report/write-report';
 import { UnknownCampaignError } from '../../core/errors';
 import { EXIT } from '../../core/exit-codes';
@@ -7,10 +5,14 @@ import { createPool } from '../../infra/db';
 import { resolveEndpoints } from '../../infra/dev-state';
 import { ResultsStore } from '../../infra/results-store';
 import { CliExit } from '../errors';
+import { outPathProblem, writeOut } from '../out-path';
 
 /** `readiness report <id>`: regenerates the report from the results store, to stdout or a file. */
 export async function reportCommand(campaignId: string, flags: { format: string; out?: string; dataDir?: string }): Promise<void> {
   if (flags.format !== 'md' && flags.format !== 'json' && flags.format !== 'html') throw new CliExit(EXIT.INVALID_INPUT, `error: --format must be md, json or html, not "${flags.format}"`);
+  // Checked before anything else runs: a refused path touches nothing.
+  const outProblem = flags.out !== undefined ? outPathProblem(flags.out) : undefined;
+  if (outProblem) throw new CliExit(EXIT.INVALID_INPUT, `error: --out ${flags.out}: ${outProblem}`);
   const { databaseUrl } = resolveEndpoints({ dataDir: flags.dataDir });
   if (!databaseUrl) throw new CliExit(EXIT.COULD_NOT_RUN, 'error: no results database: set DATABASE_URL or run `readiness dev` in this directory');
   const pool = createPool(databaseUrl, 1);
@@ -19,8 +21,7 @@ export async function reportCommand(campaignId: string, flags: { format: string;
     if (!report) throw new UnknownCampaignError(campaignId);
     const text = renderReport(report, flags.format);
     if (flags.out) {
-      await mkdir(path.dirname(path.resolve(flags.out)), { recursive: true });
-      await writeFile(flags.out, text);
+      await writeOut(flags.out, text);
       process.stderr.write(`wrote ${flags.out}\n`);
     } else process.stdout.write(text);
   } finally {
