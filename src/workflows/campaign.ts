@@ -14,8 +14,10 @@ import {
   startChild,
   getExternalWorkflowHandle,
   log,
+  patched,
   setCurrentDetails,
   setHandler,
+  sleep,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -36,6 +38,10 @@ import { runMonitoring } from './monitoring';
 import { spikeWorkflow, stressWorkflow, type SpikeResult, type StressResult } from './stress';
 
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** Health probes of the target before baseline load, and the pause between them. */
+const HEALTH_TRIES = 3;
+const HEALTH_RETRY_MS = 5_000;
 
 /** Runs one readiness campaign to a verdict and a report. */
 export async function readinessCampaignWorkflow(input: CampaignInput): Promise<CampaignResult> {
@@ -317,8 +323,15 @@ export async function readinessCampaignWorkflow(input: CampaignInput): Promise<C
     if (!baseline) return { status: 'not_run', reason: 'no baseline section in the campaign file' };
 
     try {
-      const health = await probe.checkTargetHealth({ target: campaign.target });
-      if (!health.ok) return { status: 'error', reason: `target unreachable: ${health.error}` };
+      // A target restarting just now is not down: three probes, 5 s apart, before it counts as unreachable.
+      // (Patched: campaigns that started before this change replay with their single probe.)
+      const tries = patched('health-probe-retries') ? HEALTH_TRIES : 1;
+      let health = await probe.checkTargetHealth({ target: campaign.target });
+      for (let i = 1; i < tries && !health.ok && !aborted; i++) {
+        await sleep(HEALTH_RETRY_MS);
+        health = await probe.checkTargetHealth({ target: campaign.target });
+      }
+      if (!health.ok) return { status: 'error', reason: `target unreachable${tries > 1 ? ` (${tries} probes, ${HEALTH_RETRY_MS / 1000} s apart)` : ''}: ${health.error}` };
     } catch (err) {
       if (err instanceof ActivityFailure) return { status: 'error', reason: err.cause?.message ?? err.message };
       throw err;

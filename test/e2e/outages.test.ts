@@ -183,3 +183,36 @@ test('when the target dies mid-phase, then the campaign ends NO_GO naming refuse
     await new Promise((r) => (catcher ? catcher.close(r) : r(undefined)));
   }
 }, 150_000);
+
+test('when the target refuses every connection from the start, then the campaign ends NO_GO saying it is unreachable, after a few attempts and no load', async () => {
+  const dir = mkdtempSync(path.join(testEnv.dir, 'unreachable-'));
+  const env = { TEMPORAL_ADDRESS: testEnv.temporalAddress, DATABASE_URL: testEnv.databaseUrl, READINESS_REPORT_DIR: path.join(dir, 'reports'), READINESS_LOG_LEVEL: 'warn' };
+  // Accepts and closes every connection at once, counting them: a target that is down, whose attempts can be counted.
+  let attempts = 0;
+  const net = await import('node:net');
+  const catcher = net.createServer((s) => { attempts += 1; s.destroy(); });
+  await new Promise<void>((r) => catcher.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(catcher.address() as import('node:net').AddressInfo).port}`;
+  let worker: ChildProcess | undefined;
+  try {
+    worker = await spawnWorker(env);
+    const started = Date.now();
+    const r = await runCli(['start', campaignFile(dir, url, '{ name: never, users: 20, duration: 30s }'), '--id', `unreachable-${uid()}`, '--wait', '--json', '--data-dir', dir], env, 120_000);
+    const verdictS = (Date.now() - started) / 1000;
+    expect(r.code).toBe(3);
+    const last = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    expect(last.decision).toBe('NO_GO');
+    const report = JSON.parse((await runCli(['report', last.campaignId, '--format', 'json', '--data-dir', dir], env)).stdout);
+    expect(report.phases.baseline).toEqual({ status: 'error', reason: expect.stringMatching(/^target unreachable \(3 probes, 5 s apart\): .*: (the target closed the connection without answering \(UND_ERR_SOCKET\)|connection reset by the target \(ECONNRESET\))$/) });
+    // Three health probes 5 s apart, not 20 users hammering a dead port for 30 s.
+    expect(attempts).toBe(3);
+    expect(verdictS).toBeLessThan(30);
+    recordFigures('target-unreachable', {
+      scenario: 'Target refuses every connection from the start', test: 'test/e2e/outages.test.ts',
+      figures: { decision: last.decision, connectionAttempts: attempts, secondsToVerdict: Math.round(verdictS * 10) / 10, probes: 3 },
+    });
+  } finally {
+    if (worker) await stopWorker(worker);
+    await new Promise((r) => catcher.close(r));
+  }
+}, 150_000);

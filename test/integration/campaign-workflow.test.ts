@@ -114,7 +114,7 @@ describe('readinessCampaignWorkflow', () => {
     const started = Date.now();
     const handle = await startCampaign(client, campaign(url), { taskQueue });
     const result = await handle.result();
-    expect(result.phases.baseline).toEqual({ status: 'error', reason: expect.stringMatching(/^target unreachable: .*ECONNREFUSED/) });
+    expect(result.phases.baseline).toEqual({ status: 'error', reason: expect.stringMatching(/^target unreachable \(3 probes, 5 s apart\): http:.*: connection refused \(ECONNREFUSED\)$/) });
     expect(result.decision).toBe('NO_GO');
     expect(Date.now() - started).toBeLessThan(20_000);
     expect((await pool.query('SELECT count(*)::int AS n FROM baseline_results WHERE campaign_id = $1', [handle.workflowId])).rows[0].n).toBe(0);

@@ -35,9 +35,27 @@ export function createTargetActivities(deps: TargetDeps) {
         deps.logger.info({ url: url.toString(), status: res.statusCode, latencyMs }, 'target health');
         return ok ? { ok, status: res.statusCode, latencyMs } : { ok, status: res.statusCode, latencyMs, error: `${url} answered HTTP ${res.statusCode}` };
       } catch (err) {
-        const e = err as NodeJS.ErrnoException;
-        return { ok: false, error: `${url}: ${e.code ?? e.message}` };
+        return { ok: false, error: `${url}: ${describeTransportError(err as NodeJS.ErrnoException)}` };
       }
     },
   };
 }
+
+const TRANSPORT_ERRORS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset by the target',
+  UND_ERR_SOCKET: 'the target closed the connection without answering',
+  UND_ERR_HEADERS_TIMEOUT: 'no answer within 5 s',
+  UND_ERR_CONNECT_TIMEOUT: 'could not connect within the timeout',
+  ENOTFOUND: 'host name not found (DNS)',
+  EAI_AGAIN: 'host name lookup failed (DNS, temporary)',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+};
+
+/** A transport error in words a release manager reads, with the code kept for whoever searches for it. */
+export function describeTransportError(e: NodeJS.ErrnoException): string {
+  const code = e.code ?? (e.cause as NodeJS.ErrnoException | undefined)?.code;
+  return code ? `${TRANSPORT_ERRORS[code] ?? 'transport error'} (${code})` : e.message;
+}
+
