@@ -9,6 +9,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { CAMPAIGN_WORKFLOW } from '../../src/core/names';
 import type { CampaignResult } from '../../src/core/types';
 import { testPool, uid } from '../helpers/env';
+import { recordFigures } from '../helpers/figures';
 import { delayed, startTarget } from '../helpers/target';
 import { startInProcessWorker } from '../helpers/worker';
 
@@ -17,12 +18,20 @@ let client: Client;
 let stopWorker: () => Promise<void>;
 const pool = testPool();
 const CAP_USERS = 20;
+/** What each entry point did with input that must be refused, for docs/reliability.md. */
+const refused: Record<string, string> = {};
 
 beforeAll(async () => {
   ({ taskQueue, client, stop: stopWorker } = await startInProcessWorker('entry', { maxUsers: CAP_USERS }));
 });
 
 afterAll(async () => {
+  if (Object.keys(refused).length === 4) {
+    recordFigures('entry-points', {
+      scenario: 'Invalid input, a host off the allowlist and users over the cap, started without the CLI (SDK, hand-made schedule)',
+      test: 'test/integration/entry-points.test.ts', figures: refused,
+    });
+  }
   await stopWorker();
   await pool.end();
 });
@@ -51,6 +60,7 @@ test('when a campaign is started directly with invalid input, then the workflow 
   const history = await handle.fetchHistory();
   expect(history.events!.some((e) => e.activityTaskScheduledEventAttributes)).toBe(false);
   expect((await pool.query('SELECT 1 FROM campaigns WHERE id = $1', [handle.workflowId])).rowCount).toBe(0);
+  refused.directInvalid = 'InvalidCampaign, 0 activities';
 });
 
 test('when a campaign started directly targets a host off the worker\'s allowlist, then no request is sent and it ends NO_GO saying why', async () => {
@@ -59,6 +69,7 @@ test('when a campaign started directly targets a host off the worker\'s allowlis
   expect(result.decision).toBe('NO_GO');
   expect(result.phases.baseline.status).toBe('error');
   expect(result.phases.baseline.reason).toMatch(/target host "192\.0\.2\.10" is not on this worker's allowlist/);
+  refused.directOffAllowlist = 'NO_GO, 0 requests';
 });
 
 test('when a campaign started directly asks for more users than the worker allows, then baseline and stress refuse before any load', async () => {
@@ -80,6 +91,7 @@ test('when a campaign started directly asks for more users than the worker allow
     expect(result.phases.stress.reason).toContain(`exceeds this worker's caps (${CAP_USERS} users`);
     // Only the health probe of the base URL reached the target; no load request (path /x) was sent.
     expect(paths.filter((p) => p === '/x')).toEqual([]);
+    refused.directOverCaps = `baseline and stress refused, ${paths.filter((p) => p === '/x').length} load requests`;
   } finally {
     await target.close();
   }
@@ -108,6 +120,7 @@ test('when a hand-made Schedule starts a campaign against a host off the allowli
     const result = (await client.workflow.getHandle(runId).result()) as CampaignResult;
     expect(result.decision).toBe('NO_GO');
     expect(result.phases.baseline.reason).toMatch(/target host "192\.0\.2\.11" is not on this worker's allowlist/);
+    refused.scheduleOffAllowlist = 'NO_GO, 0 requests';
   } finally {
     await handle.delete();
   }

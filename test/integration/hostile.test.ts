@@ -116,6 +116,10 @@ test('when a recovery command carries shell metacharacters, then they reach the 
     expect(joined.status).toBe('error');
     expect(joined.findings[0]!.message).toMatch(/is not on this worker's READINESS_ALLOWED_COMMANDS/);
     expect(existsSync(marker)).toBe(false);
+    recordFigures('hostile-shell-metacharacters', {
+      scenario: 'Shell metacharacters in a recovery command (argv only)', test: 'test/integration/hostile.test.ts',
+      figures: { argumentsTried: 5, wholeCommandLineTried: 1, shellCommandsRun: 0 },
+    });
   } finally {
     await health.close();
   }
