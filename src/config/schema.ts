@@ -36,7 +36,7 @@ export const fromEnvSchema = z.strictObject({
 
 const SECRET_HEADER = /authorization|cookie|token|secret|api[-_]?key|password/i;
 
-const headersSchema = z.record(z.string().regex(/^[A-Za-z0-9-]+$/, 'invalid header name'), z.union([z.string(), fromEnvSchema]))
+const headersSchema = z.record(z.string().regex(/^[A-Za-z0-9-]+$/, 'invalid header name: letters, digits and "-" only'), z.union([z.string(), fromEnvSchema]))
   .superRefine((headers, ctx) => {
     for (const [name, value] of Object.entries(headers)) {
       if (typeof value === 'string' && SECRET_HEADER.test(name)) {

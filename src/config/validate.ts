@@ -18,6 +18,12 @@ export function zodProblems(error: z.ZodError): ConfigProblem[] {
       for (const key of issue.keys) problems.push({ path: issuePath([...issue.path, key]), message: 'unknown field' });
     } else if (issue.code === 'invalid_union' && 'errors' in issue && Array.isArray(issue.errors)) {
       problems.push({ path: issuePath(issue.path), message: issue.message === 'Invalid input' ? 'value does not match any allowed form' : issue.message });
+    } else if (issue.code === 'invalid_key' && 'issues' in issue && Array.isArray(issue.issues) && issue.issues.length) {
+      // A bad record key (a header or variable name): say which key and why, not zod's "Invalid key in record".
+      const key = String(issue.path.at(-1));
+      problems.push({ path: issuePath(issue.path), message: `${(issue.issues as Array<{ message: string }>).map((i) => i.message).join('; ')} ("${key}")` });
+    } else if (issue.code === 'invalid_type' && /received undefined$/.test(issue.message)) {
+      problems.push({ path: issuePath(issue.path), message: `required (${issue.expected === 'object' ? 'a section' : `a ${issue.expected}`})` });
     } else {
       problems.push({ path: issuePath(issue.path), message: issue.message });
     }
