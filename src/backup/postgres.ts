@@ -4,7 +4,7 @@
  * only ever read (one REPEATABLE READ READ ONLY transaction); the scratch database is created, marked as
  * ours, and dropped at the end, also on failure or cancellation.
  */
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -30,6 +30,17 @@ export interface PostgresDrillOptions {
   checkpoint?: (c: DrillCheckpoint) => void;
   /** A previous attempt's checkpoint (a worker crash): its archive is reused when still on this machine. */
   resume?: DrillCheckpoint;
+  /**
+   * Why `signal` fired, when it did: `abort` (the campaign was aborted: clean up everything, report an error
+   * drill), `shutdown` (this worker is stopping: drop the scratch database, keep the archive for the retry, throw),
+   * `superseded` (the server gave up on this attempt, another may be running: touch nothing, throw).
+   */
+  cancelKind?: () => 'abort' | 'shutdown' | 'superseded';
+}
+
+/** Thrown when a drill stops because its worker is stopping or its attempt was superseded: the activity is retried. */
+export class DrillInterrupted extends Error {
+  override name = 'DrillInterrupted';
 }
 
 /**
@@ -45,15 +56,37 @@ export interface DrillCheckpoint {
   dumpS: number;
   sourceProofMs: number;
   sourceProofs: [string, { rows: number; hash: string }][];
+  /** Which source the archive is of (host, port, database, user; never a password). */
+  source: string;
   /** When the checkpoint was taken (ISO): work after it is what a crash loses. */
   at: string;
 }
 
-/** The checkpoint's archive, if it is still there, unchanged. */
-function usableArchive(c: DrillCheckpoint | undefined): DrillCheckpoint | undefined {
-  if (!c) return undefined;
+/** A checkpoint carries table proofs; past this many tables there is none (heartbeat details must stay small). */
+const MAX_CHECKPOINT_TABLES = 2_000;
+const WORK_PREFIX = 'readiness-drill-';
+
+/** host:port/database as user: which source an archive was dumped from. */
+function sourceFingerprint(url: string): string {
+  const env = libpqEnv(url);
+  return `${env.PGHOST}:${env.PGPORT}/${env.PGDATABASE} as ${env.PGUSER ?? ''}`;
+}
+
+/**
+ * The checkpoint's archive, claimed for this attempt, if it can be trusted: a `source.dump` directly in a drill
+ * work directory under this machine's temp dir (heartbeat details are input; nothing else is ever read or
+ * deleted), of the same size, dumped from the same source. The directory is renamed to claim it, so an earlier
+ * attempt that is somehow still alive cannot delete it under the retry. Undefined: start over.
+ */
+function claimArchive(c: DrillCheckpoint | undefined, sourceUrl: string): DrillCheckpoint | undefined {
+  if (!c || typeof c.archive !== 'string' || c.source !== sourceFingerprint(sourceUrl)) return undefined;
   try {
-    return statSync(c.archive).size === c.archiveBytes ? c : undefined;
+    const dir = realpathSync(path.dirname(c.archive));
+    if (path.dirname(dir) !== realpathSync(tmpdir()) || !path.basename(dir).startsWith(WORK_PREFIX) || path.basename(c.archive) !== 'source.dump') return undefined;
+    if (statSync(path.join(dir, 'source.dump')).size !== c.archiveBytes) return undefined;
+    const claimed = `${dir}-r${process.pid}${Date.now() % 100_000}`;
+    renameSync(dir, claimed);
+    return { ...c, archive: path.join(claimed, 'source.dump') };
   } catch {
     return undefined;
   }
@@ -130,8 +163,8 @@ export async function postgresDrill(o: PostgresDrillOptions): Promise<DrillResul
   const nameProblem = scratchNameProblem(o.scratchDatabase, sameServer ? sourceName : '');
   if (nameProblem) return { ...result, status: 'error', findings: [{ severity: 'P1', message: nameProblem }] };
 
-  const resumed = usableArchive(o.resume);
-  const work = resumed ? path.dirname(resumed.archive) : mkdtempSync(path.join(tmpdir(), 'readiness-drill-'));
+  const resumed = claimArchive(o.resume, o.sourceUrl);
+  const work = resumed ? path.dirname(resumed.archive) : mkdtempSync(path.join(tmpdir(), WORK_PREFIX));
   const archive = resumed ? resumed.archive : path.join(work, 'source.dump');
   const source = new Client({ connectionString: o.sourceUrl, application_name: 'readiness-drill (read only)' });
   let created = false;
@@ -169,19 +202,23 @@ export async function postgresDrill(o: PostgresDrillOptions): Promise<DrillResul
       sourceProofs = await tableProofs(source);
       sourceProofMs = Date.now() - tp;
       await source.query('COMMIT');
+      stopIfCancelled();
 
       // The archive must be readable on its own.
       const list = await run(pgRestore, ['--list', archive], { signal: o.signal });
+      stopIfCancelled();
       const entries = list.stdout.split('\n').filter((l) => l && !l.startsWith(';')).length;
       result.evidence!.archiveEntries = entries;
       if (list.code !== 0) {
         findings.push({ severity: 'P1', message: `the archive is not readable (pg_restore --list): ${list.stderr.trim().slice(0, 300)}` });
         return finish();
       }
-      o.checkpoint?.({
-        archive, archiveBytes: result.evidence!.archiveBytes as number, archiveEntries: entries, server: result.evidence!.server as string,
-        dumpS: result.timings!.dumpS, sourceProofMs, sourceProofs: [...sourceProofs], at: new Date().toISOString(),
-      });
+      if (sourceProofs.size <= MAX_CHECKPOINT_TABLES) {
+        o.checkpoint?.({
+          archive, archiveBytes: result.evidence!.archiveBytes as number, archiveEntries: entries, server: result.evidence!.server as string,
+          dumpS: result.timings!.dumpS, sourceProofMs, sourceProofs: [...sourceProofs], source: sourceFingerprint(o.sourceUrl), at: new Date().toISOString(),
+        });
+      }
     }
 
     // A scratch database of our own: a leftover of ours from a crashed attempt is dropped; anyone else's is refused.
@@ -237,12 +274,15 @@ export async function postgresDrill(o: PostgresDrillOptions): Promise<DrillResul
     await freshness();
     return finish();
   } catch (err) {
+    if (interruption()) throw new DrillInterrupted(`drill interrupted (${interruption()}); the retry resumes from its checkpoint: ${(err as Error).message}`);
     findings.push({ severity: 'P1', message: `drill did not complete: ${(err as Error).message}` });
     return finish('error');
   } finally {
     await source.end().catch(() => undefined);
-    rmSync(work, { recursive: true, force: true });
-    if (created && !o.keep) {
+    const kind = interruption();
+    // Stopping or superseded: the archive stays for the retry; superseded: the scratch database may be the retry's.
+    if (!kind) rmSync(work, { recursive: true, force: true });
+    if (created && !o.keep && kind !== 'superseded') {
       const dropped = await dropScratch(scratchAdmin, o.scratchDatabase, o.marker).catch((e: Error) => `failed: ${e.message}`);
       result.evidence!.scratch = `${o.scratchDatabase}: ${dropped}`;
     } else if (created) {
@@ -250,9 +290,16 @@ export async function postgresDrill(o: PostgresDrillOptions): Promise<DrillResul
     }
   }
 
-  /** A cancelled drill (the campaign aborted) stops after the step whose process was killed; cleanup still runs. */
+  /** A cancelled drill stops after the step whose process was killed; cleanup follows `interruption()`. */
   function stopIfCancelled(): void {
-    if (o.signal?.aborted) throw new Error('cancelled: the campaign was aborted');
+    if (o.signal?.aborted) throw new Error(interruption() ? `cancelled: ${interruption()}` : 'cancelled: the campaign was aborted');
+  }
+
+  /** Set when the drill was cancelled for a reason other than an abort: it must be retried, not reported. */
+  function interruption(): 'shutdown' | 'superseded' | undefined {
+    if (!o.signal?.aborted) return undefined;
+    const kind = o.cancelKind?.() ?? 'abort';
+    return kind === 'abort' ? undefined : kind;
   }
 
   function finish(status?: DrillResult['status']): DrillResult {

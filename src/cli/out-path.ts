@@ -15,7 +15,10 @@ export function allowedOutRoots(env: NodeJS.ProcessEnv = process.env, cwd = proc
   return [...new Set(roots.map(real))];
 }
 
-/** A path through its symlinks: the deepest existing ancestor resolved, the rest appended. */
+/**
+ * A path through its symlinks: the deepest existing ancestor resolved, the rest appended. A component that
+ * exists but cannot be resolved (a broken symlink, a loop, no permission) throws: it could later lead anywhere.
+ */
 function real(p: string): string {
   const rest: string[] = [];
   let at = path.resolve(p);
@@ -23,6 +26,7 @@ function real(p: string): string {
     try {
       return path.join(realpathSync(at), ...rest.reverse());
     } catch {
+      if (exists(at)) throw new Error(`${at} cannot be resolved (a broken symbolic link, a loop or no permission)`);
       const parent = path.dirname(at);
       if (parent === at) return path.resolve(p);
       rest.push(path.basename(at));
@@ -31,15 +35,31 @@ function real(p: string): string {
   }
 }
 
-const inside = (p: string, root: string) => p === root || p.startsWith(root.endsWith(path.sep) ? root : root + path.sep);
+function exists(p: string): boolean {
+  try {
+    lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Strictly inside: a file may be written under a root, never at the root's own path. */
+const inside = (p: string, root: string) => p.startsWith(root.endsWith(path.sep) ? root : root + path.sep);
 
 /** Why `out` may not be written (a sentence naming the problem), or undefined when it may. */
 export function outPathProblem(out: string, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string | undefined {
   if (!out.trim()) return 'is empty';
   const target = path.resolve(cwd, out);
-  const roots = allowedOutRoots(env, cwd);
-  const resolvedParent = real(path.dirname(target));
-  const resolved = path.join(resolvedParent, path.basename(target));
+  let roots: string[];
+  let resolved: string;
+  try {
+    roots = allowedOutRoots(env, cwd);
+    resolved = path.join(real(path.dirname(target)), path.basename(target));
+  } catch (err) {
+    return `is not a safe place to write: ${(err as Error).message}`;
+  }
+  if (roots.includes(resolved)) return 'is a directory: name a file inside it';
   if (!roots.some((r) => inside(resolved, r))) {
     return `is outside the places reports may be written (${roots.join(', ')}); add its directory to READINESS_OUT_DIRS to allow it`;
   }

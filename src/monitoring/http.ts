@@ -42,8 +42,10 @@ export async function probe(url: string, opts: { headers?: Record<string, string
     const body = Buffer.concat(chunks).toString('utf8');
     return { ok: true, status: res.statusCode, body, contentType: String(res.headers['content-type'] ?? ''), ms: performance.now() - started };
   } catch (err) {
-    const e = err as Error & { code?: string; cause?: { code?: string } };
-    return { ok: false, error: e.cause?.code ?? e.code ?? e.message, ms: performance.now() - started };
+    const e = err as Error & { code?: string | number; cause?: { code?: string } };
+    // AbortSignal.timeout fires a DOMException whose numeric code (23) says nothing.
+    if (e.name === 'TimeoutError' || e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT') return { ok: false, error: `no answer within ${opts.timeoutMs} ms`, ms: performance.now() - started };
+    return { ok: false, error: String(e.cause?.code ?? e.code ?? e.message), ms: performance.now() - started };
   }
 }
 

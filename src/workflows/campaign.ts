@@ -47,8 +47,9 @@ const HEALTH_RETRY_MS = 5_000;
 export async function readinessCampaignWorkflow(input: CampaignInput): Promise<CampaignResult> {
   // The CLI validated the file; a campaign started any other way (an SDK client, `temporal workflow start`, a
   // hand-made schedule) is validated here, and fails at once, naming every problem, before anything runs.
-  // (Validation is idempotent on its own output, so campaigns the CLI started replay unchanged.)
-  const checked = validateCampaign(input?.campaign);
+  // Validation is idempotent on its own output, so the campaign the workflow uses is the one the CLI sent.
+  // (Patched: a campaign started before this check replays without it.)
+  const checked = patched('validate-campaign-input') ? validateCampaign(input?.campaign) : { ok: true as const, campaign: input.campaign };
   if (!checked.ok) {
     throw ApplicationFailure.nonRetryable(
       `invalid campaign input: ${checked.problems.slice(0, 20).map((p) => `${p.path}: ${p.message}`).join('; ')}${checked.problems.length > 20 ? `; and ${checked.problems.length - 20} more` : ''}`,
@@ -65,16 +66,24 @@ export async function readinessCampaignWorkflow(input: CampaignInput): Promise<C
   const phases = Object.fromEntries(PHASES.map((p) => [p, { status: 'pending' }])) as CampaignProgress['phases'];
   const progress: CampaignProgress = { campaignId, name: campaign.name, phase: 'starting', phases, startedAt };
   let aborted: AbortRequest | undefined;
-  /** The scope of whatever phase work is running (a load slice, a drill, a probe): an abort cancels it. */
+  /** The scope of the load step running now: an abort cancels it. */
   let loadScope: CancellationScope | undefined;
+  /** Scopes of drills and probes running now (monitoring runs its probes side by side): an abort cancels each. */
+  const phaseScopes = new Set<CancellationScope>();
   const abortControl: AbortControl = {
-    run: (call) => {
+    run: async (call) => {
       const scope = new CancellationScope();
-      loadScope = scope;
-      return scope.run(call);
+      phaseScopes.add(scope);
+      try {
+        return await scope.run(call);
+      } finally {
+        phaseScopes.delete(scope);
+      }
     },
     aborted: () => aborted,
   };
+  // Campaigns that were running before aborts stopped drills and probes replay without it (no cancel commands).
+  const phaseAbortControl = () => (patched('abort-stops-drills-and-probes') ? abortControl : undefined);
   let childId: string | undefined;
 
   // The checklist: resolved from the campaign file (deterministic); attestations and waivers arrive as
@@ -195,6 +204,7 @@ export async function readinessCampaignWorkflow(input: CampaignInput): Promise<C
     setCurrentDetails(currentDetails(progress));
     log.warn('campaign aborted', { by: req.by, reason: req.reason });
     loadScope?.cancel();
+    for (const scope of phaseScopes) scope.cancel();
     // A running phase child stops its current step and returns what it measured.
     if (childId) getExternalWorkflowHandle(childId).signal(abortSignal, req).catch(() => undefined);
   });
@@ -240,12 +250,12 @@ export async function readinessCampaignWorkflow(input: CampaignInput): Promise<C
   enter('monitoring');
   settle('monitoring', gate.skip ? gate.skip : aborted
     ? abortedOutcome(aborted)
-    : (await runMonitoring(campaignId, campaign, stressResult && 'alertChecks' in stressResult ? stressResult.alertChecks ?? [] : [], abortControl)).outcome);
+    : (await runMonitoring(campaignId, campaign, stressResult && 'alertChecks' in stressResult ? stressResult.alertChecks ?? [] : [], phaseAbortControl())).outcome);
 
   // 5. Backup drills: restore for real and prove the data; Redis persistence; service recovery.
   gate = await passGate('backup');
   enter('backup');
-  settle('backup', gate.skip ? gate.skip : aborted ? abortedOutcome(aborted) : await runBackup(campaignId, campaign, abortControl));
+  settle('backup', gate.skip ? gate.skip : aborted ? abortedOutcome(aborted) : await runBackup(campaignId, campaign, phaseAbortControl()));
 
   // 6. The checklist: wait (durably, up to the attestation deadline) for people to attest or waive the
   // manual items, then score every item. (A gate before it that skips leaves the manual items missing.)

@@ -104,7 +104,7 @@ describe('readiness CLI', () => {
         expect(json.code).toBe(0);
         expect(JSON.parse(json.stdout)).toMatchObject({ schemaVersion: 2, campaign: { id }, verdict: { decision: 'NO_GO' } });
         const out = path.join(dir, 'out', 'r.md');
-        const md = await runCli(['report', id, '--out', out, '--data-dir', dir], env);
+        const md = await runCli(['report', id, '--out', out, '--data-dir', dir], { ...env, READINESS_OUT_DIRS: path.dirname(out) });
         expect(md.code).toBe(0);
         expect(readFileSync(out, 'utf8')).toContain('| smoke | 3 |');
 

@@ -10,7 +10,6 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { Client as PgClient } from 'pg';
 import { startCampaign } from '../../src/cli/campaign-runner';
 import { validateCampaign } from '../../src/config/load';
 import type { PostgresDrillBeat } from '../../src/activities/backup';
@@ -20,6 +19,7 @@ import type { StressResult } from '../../src/core/stress';
 import type { BaselinePhaseResult } from '../../src/core/types';
 import { spawnWorker, stopWorker } from '../helpers/cli';
 import { testEnv, testPool, uid } from '../helpers/env';
+import { slowRestoreDb, withDb } from '../helpers/slow-restore';
 import { recordFigures } from '../helpers/figures';
 import { delayed, startTarget } from '../helpers/target';
 
@@ -29,28 +29,6 @@ const pool = testPool();
 afterAll(async () => {
   await pool.end();
 });
-
-const withDb = (db: string) => {
-  const u = new URL(testEnv.databaseUrl);
-  u.pathname = `/${db}`;
-  return u.toString();
-};
-
-/** A source database big enough that its restore takes a few seconds: the kill must land inside it. */
-async function sourceDb(rows: number): Promise<string> {
-  const name = `kill3_${uid()}`;
-  const admin = new PgClient({ connectionString: withDb('postgres') });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const c = new PgClient({ connectionString: withDb(name) });
-  await c.connect();
-  await c.query(`CREATE TABLE orders (id bigserial PRIMARY KEY, total numeric(10,2) NOT NULL, note text);
-    INSERT INTO orders (total, note) SELECT g * 1.25, md5(g::text) FROM generate_series(1, ${rows}) g;
-    CREATE INDEX orders_note ON orders (note);`);
-  await c.end();
-  return name;
-}
 
 type Pending = { details?: unknown; lastHeartbeatMs?: number; attempt: number };
 
@@ -80,7 +58,8 @@ async function until<T>(what: string, probe: () => Promise<T | undefined | false
 
 test('when the worker is SIGKILLed in baseline, mid stress step and mid backup drill, then the verdict equals an undisturbed run and each kill lost about one heartbeat of work', async () => {
   const target = await startTarget(delayed(5));
-  const db = await sourceDb(600_000);
+  // Its restore takes about 4 s on any machine (a CHECK that sleeps 1 ms per row): the kill lands inside it.
+  const db = await slowRestoreDb('kill3', 4_000);
   const env = {
     TEMPORAL_ADDRESS: testEnv.temporalAddress, DATABASE_URL: testEnv.databaseUrl,
     READINESS_REPORT_DIR: mkdtempSync(path.join(testEnv.dir, 'kill3-')), KILL3_SOURCE_URL: withDb(db),
@@ -161,7 +140,7 @@ test('when the worker is SIGKILLed in baseline, mid stress step and mid backup d
       const beat = (await pending(client, id))?.details as PostgresDrillBeat | undefined;
       return restoring && beat?.resume ? beat.resume : undefined;
     }, 180_000);
-    // At once: the restore is short, and the kill must land inside it.
+    // At once after seeing pg_restore at work and the checkpoint on the server.
     await killNow('backup drill (during pg_restore)', id, 0, () => Date.parse(drillBeat.at));
 
     const result = await handle.result();
@@ -196,7 +175,7 @@ test('when the worker is SIGKILLed in baseline, mid stress step and mid backup d
     const drill = backup.drills.find((d) => d.id === 'postgres')!;
     expect(drill.evidence!.resumedFrom).toBe('restore');
     expect(drill.tables!.every((t) => t.match)).toBe(true);
-    expect(drill.tables!.find((t) => t.name === 'public.orders')!.restoredRows).toBe(600_000);
+    expect(drill.tables!.find((t) => t.name === 'public.orders')!.restoredRows).toBe(4_000);
     expect((await pool.query('SELECT datname FROM pg_database WHERE datname = $1', [scratch])).rows).toEqual([]);
     expect(drill.evidence!.scratch).toBe(`${scratch}: dropped`);
 

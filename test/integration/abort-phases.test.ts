@@ -9,12 +9,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import { Client as PgClient } from 'pg';
 import { startCampaign } from '../../src/cli/campaign-runner';
 import { validateCampaign } from '../../src/config/load';
 import type { BackupResult } from '../../src/core/backup';
 import { PHASES, type CampaignProgress, type PhaseName } from '../../src/core/types';
-import { testEnv, testPool, uid } from '../helpers/env';
+import { testPool, uid } from '../helpers/env';
+import { slowRestoreDb, withDb } from '../helpers/slow-restore';
 import { recordFigures } from '../helpers/figures';
 import { delayed, startTarget } from '../helpers/target';
 import { startInProcessWorker } from '../helpers/worker';
@@ -28,12 +28,6 @@ let hangingHits = 0;
 let sourceDb: string;
 const pool = testPool();
 
-const withDb = (db: string) => {
-  const u = new URL(testEnv.databaseUrl);
-  u.pathname = `/${db}`;
-  return u.toString();
-};
-
 beforeAll(async () => {
   ({ taskQueue, client, stop: stopWorker } = await startInProcessWorker('abort'));
   // A "Prometheus" that accepts requests and never answers: the monitoring phase is busy until its probe times out.
@@ -42,18 +36,8 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => hanging.listen(0, '127.0.0.1', r));
   hangingUrl = `http://127.0.0.1:${(hanging.address() as AddressInfo).port}`;
-  // A source database whose restore takes a few seconds, so the abort lands inside pg_restore.
-  sourceDb = `abort_${uid()}`;
-  const admin = new PgClient({ connectionString: withDb('postgres') });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${sourceDb}`);
-  await admin.end();
-  const c = new PgClient({ connectionString: withDb(sourceDb) });
-  await c.connect();
-  await c.query(`CREATE TABLE orders (id bigserial PRIMARY KEY, total numeric(10,2) NOT NULL, note text);
-    INSERT INTO orders (total, note) SELECT g * 1.25, md5(g::text) FROM generate_series(1, 600000) g;
-    CREATE INDEX orders_note ON orders (note);`);
-  await c.end();
+  // A source database whose restore takes seconds on any machine, so the abort surely lands inside pg_restore.
+  sourceDb = await slowRestoreDb('abort', 4_000);
   process.env.ABORT_SOURCE_URL = withDb(sourceDb);
 }, 120_000);
 
@@ -159,7 +143,11 @@ async function abortDuring(phase: PhaseName): Promise<Case> {
 
 test('when a campaign is aborted in any phase, then it ends cleanly within seconds, NO_GO, load stops, the scratch database is dropped and the report says what ran', async () => {
   const phases: PhaseName[] = ['baseline', 'stress', 'spike', 'monitoring', 'backup'];
-  const cases = await Promise.all(phases.map((p) => abortDuring(p)));
+  // allSettled: every campaign is waited for, even when one case fails (nothing left running after the test).
+  const settled = await Promise.allSettled(phases.map((p) => abortDuring(p)));
+  const failed = settled.flatMap((r, i) => (r.status === 'rejected' ? [`${phases[i]}: ${(r.reason as Error).message}`] : []));
+  expect(failed).toEqual([]);
+  const cases = settled.map((r) => (r as PromiseFulfilledResult<Case>).value);
   recordFigures('abort-each-phase', {
     scenario: 'Campaign aborted during each phase (five campaigns side by side)',
     test: 'test/integration/abort-phases.test.ts',

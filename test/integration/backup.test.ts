@@ -4,7 +4,8 @@
  * and restarted. A broken backup must never produce a passing drill.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { postgresDrill, tableProofs, type DrillCheckpoint } from '../../src/backup/postgres';
@@ -178,7 +179,7 @@ describe('PostgreSQL drill', () => {
   test('when a retry gets the checkpoint of an attempt that had dumped, then it restores that archive (no second dump) and proves it against the first snapshot', async () => {
     const db = await sourceDb(2_000);
     let checkpoint: DrillCheckpoint | undefined;
-    const keepDir = mkdtempSync(path.join(dir, 'kept-'));
+    const keepDir = mkdtempSync(path.join(tmpdir(), 'readiness-drill-'));
     const first = await drill(db, {
       checkpoint: (c) => {
         // The worker "crashes" here: the archive survives on disk (a SIGKILL runs no cleanup).
@@ -204,7 +205,20 @@ describe('PostgreSQL drill', () => {
       { name: 'public.orders', sourceRows: 2_000, restoredRows: 2_000, match: true },
     ]);
     expect(resumed.rtoS).toBeGreaterThan(0);
-    expect(existsSync(keepDir)).toBe(false); // the resumed attempt cleans up the archive it took over
+    expect(existsSync(keepDir)).toBe(false); // the resumed attempt claimed the archive's directory and cleaned it up
+
+    // A checkpoint is input: an archive outside a drill work directory, or of another source, is never used (or deleted).
+    const elsewhereDir = mkdtempSync(path.join(dir, 'not-a-drill-'));
+    const foreign = path.join(elsewhereDir, 'source.dump');
+    copyFileSync(path.join(__dirname, '..', '..', 'package.json'), foreign);
+    const untrusted = await drill(db, { resume: { ...checkpoint!, archive: foreign, archiveBytes: readFileSync(foreign).length } });
+    expect(untrusted.evidence!.resumedFrom).toMatch(/^start/);
+    expect(existsSync(foreign)).toBe(true);
+    const otherSourceDir = mkdtempSync(path.join(tmpdir(), 'readiness-drill-'));
+    copyFileSync(path.join(__dirname, '..', '..', 'package.json'), path.join(otherSourceDir, 'source.dump'));
+    const otherSource = await drill(db, { resume: { ...checkpoint!, archive: path.join(otherSourceDir, 'source.dump'), archiveBytes: readFileSync(path.join(otherSourceDir, 'source.dump')).length, source: 'elsewhere:5432/other as someone' } });
+    expect(otherSource.evidence!.resumedFrom).toMatch(/^start/);
+    rmSync(otherSourceDir, { recursive: true, force: true });
     expect(await databases()).not.toContain(`readiness_drill_${db}`);
 
     // On another machine (the archive is gone), the retry starts over and says so.

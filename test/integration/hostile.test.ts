@@ -85,6 +85,7 @@ test('when a monitoring endpoint streams without end or announces a huge body, t
   const target = await startTarget((req, res) => {
     if (req.url === '/declared') res.writeHead(200, { 'content-length': String(10 * MAX_PROBE_BYTES) }).write('x');
     else if (req.url === '/small') res.writeHead(200).end('small answer');
+    else if (req.url === '/hang') return;
     else stream.handler(req, res);
   });
   try {
@@ -93,6 +94,7 @@ test('when a monitoring endpoint streams without end or announces a huge body, t
     expect(growthMb).toBeLessThan(MAX_PROBE_BYTES / 1e6 + 100);
     const declared = await probe(`${target.url}/declared`, { timeoutMs: 30_000 });
     expect(declared).toMatchObject({ ok: false, error: `answer too large: content-length ${10 * MAX_PROBE_BYTES} bytes, over the ${MAX_PROBE_BYTES}-byte limit` });
+    expect(await probe(`${target.url}/hang`, { timeoutMs: 300 })).toMatchObject({ ok: false, error: 'no answer within 300 ms' });
     // Under the limit, an answer still comes through whole.
     expect(await probe(`${target.url}/small`, { timeoutMs: 5_000 })).toMatchObject({ ok: true, status: 200, body: 'small answer' });
   } finally {

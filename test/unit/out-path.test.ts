@@ -34,6 +34,10 @@ describe('report --out: where a report may be written', () => {
     expect(outPathProblem('adir', env, cwd)).toBe('exists and is not a regular file (a directory)');
     expect(outPathProblem('/dev/null', { READINESS_OUT_DIRS: '/dev' }, cwd)).toBe('exists and is not a regular file (a special file)');
     expect(outPathProblem('  ', env, cwd)).toBe('is empty');
+    expect(outPathProblem('.', env, cwd)).toBe('is a directory: name a file inside it');
+    // A broken symlink on the way could later be pointed anywhere: refused.
+    symlinkSync(path.join(base, 'nowhere'), path.join(cwd, 'dangling'));
+    expect(outPathProblem('dangling/r.md', env, cwd)).toMatch(/^is not a safe place to write: .*dangling cannot be resolved \(a broken symbolic link, a loop or no permission\)$/);
   });
 
   test('when a report is written, then it replaces the file whole and leaves no temporary file', async () => {

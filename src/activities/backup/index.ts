@@ -56,6 +56,11 @@ export function createBackupActivities(deps: ActivityDeps) {
             beat.step = s;
           },
           resume: prior,
+          // A campaign abort cleans up; a stopping worker or a superseded attempt leaves the archive to the retry.
+          cancelKind: () => {
+            const d = ctx.cancellationDetails;
+            return d?.workerShutdown ? 'shutdown' : d && (d.timedOut || d.notFound || d.reset || d.paused) ? 'superseded' : 'abort';
+          },
           checkpoint: (c) => {
             beat.resume = c;
             ctx.heartbeat(beat);
