@@ -9,6 +9,7 @@ import type { ChildProcess } from 'node:child_process';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { runCli, spawnWorker, stopWorker } from '../helpers/cli';
 import { testEnv, uid } from '../helpers/env';
+import { recordFigures } from '../helpers/figures';
 import { delayed, startTarget } from '../helpers/target';
 
 const CORPUS = path.join(__dirname, '..', 'fixtures', 'invalid');
@@ -31,10 +32,19 @@ beforeAll(async () => {
   connection = await Connection.connect({ address: testEnv.temporalAddress });
   client = new Client({ connection });
 });
-afterAll(async () => { await connection?.close(); });
+/** What this file tried and how it ended, for docs/reliability.md. */
+const tally = { files: 0, commandsRefusedExit2: 0, startsCheckedNoWorkflow: 0, unknownIdCommands: 0, finishedCampaignCommands: 0, outPathsRefused: 0, outPathsWritten: 0 };
+afterAll(async () => {
+  await connection?.close();
+  recordFigures('bad-input-cli', {
+    scenario: 'Invalid files through `validate` and `start`, commands against unknown and finished campaigns, `report --out` outside the allowed places', test: 'test/e2e/bad-input-cli.test.ts',
+    figures: tally,
+  });
+});
 
 async function notStarted(workflowId: string): Promise<void> {
   await expect(client.workflow.getHandle(workflowId).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+  tally.startsCheckedNoWorkflow += 1;
 }
 
 describe('invalid campaign files through the CLI', () => {
@@ -67,7 +77,10 @@ describe('invalid campaign files through the CLI', () => {
         pageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
       } while (pageToken);
       expect(ids.filter((w) => w.includes(`-${name}-`))).toEqual([]);
+      tally.startsCheckedNoWorkflow += 1;
     }
+    tally.files += 1;
+    tally.commandsRefusedExit2 += 3;
   });
 });
 
@@ -80,6 +93,8 @@ describe('commands against an unknown campaign id', () => {
   ])('when `%s` names an unknown id, then it exits 2 with "no campaign with id"', async (cmd, args) => {
     const r = await runCli([cmd, ...args, '--data-dir', dir], env);
     expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 2, stderr: expect.stringContaining(`no campaign with id "${missing}"`) });
+    tally.unknownIdCommands += 1;
+    tally.commandsRefusedExit2 += 1;
   });
 });
 
@@ -118,6 +133,8 @@ baseline:
   ])('when `%s` targets a finished campaign, then it exits 2 saying why', async (cmd, args, message) => {
     const r = await runCli([cmd, id, ...args, '--data-dir', dir], env);
     expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 2, stderr: expect.stringContaining(`campaign "${id}" ${message}`) });
+    tally.finishedCampaignCommands += 1;
+    tally.commandsRefusedExit2 += 1;
   });
 
   test('when `report --out` points outside the allowed places, then it exits 2 naming --out and writes nothing; inside, the report is written', async () => {
@@ -125,9 +142,12 @@ baseline:
     const refused = await runCli(['report', id, '--out', outside, '--data-dir', dir], env);
     expect({ code: refused.code, stderr: refused.stderr }).toEqual({ code: 2, stderr: expect.stringContaining(`error: --out ${outside}: is outside the places reports may be written`) });
     expect(existsSync(outside)).toBe(false);
+    tally.outPathsRefused += 1;
+    tally.commandsRefusedExit2 += 1;
     const allowed = await runCli(['report', id, '--out', outside, '--data-dir', dir], { ...env, READINESS_OUT_DIRS: path.dirname(outside) });
     expect(allowed.code).toBe(0);
     expect(readFileSync(outside, 'utf8')).toContain(id);
+    tally.outPathsWritten += 1;
   });
 
   test('when `status` reads the finished campaign, then it still answers (reads are allowed)', async () => {

@@ -10,6 +10,7 @@ import fc from 'fast-check';
 import { parse } from 'yaml';
 import { loadCampaignFile, MAX_CAMPAIGN_BYTES, parseCampaignYaml, validateCampaign } from '../../src/config/load';
 import { ConfigError } from '../../src/core/errors';
+import { scratchNameProblem } from '../../src/core/backup';
 import { MINIMAL_YAML } from '../helpers/config';
 
 const CORPUS = path.join(__dirname, '..', 'fixtures', 'invalid');
@@ -205,5 +206,48 @@ describe('fuzzing the validator', () => {
         expect(err.problems.length).toBeGreaterThan(0);
       }
     }), { numRuns: 500 });
+  });
+});
+
+describe('hostile scratch database names', () => {
+  // Refused twice: by the campaign validator (before any workflow starts) and by the drill itself before
+  // it creates or drops anything (a workflow started without the CLI still meets the second).
+  const ODD = [
+    'Drill-DB; drop', 'drill"; DROP DATABASE shop; --', "x'; drop table users; --", '$(rm -rf /)', '`id`', 'drill\nname', 'drill name',
+    '../x', 'ünïcode', 'DRILL', '1drill', '', ' ', 'a'.repeat(64), 'drill\u0000', 'drill;', 'drill--', 'pg_catalog.x',
+  ];
+  const SYSTEM = ['postgres', 'template0', 'template1'];
+  const counts = { tried: 0, refusedByValidator: 0, refusedByDrill: 0 };
+  afterAll(() => {
+    recordFigures('hostile-scratch-names', {
+      scenario: 'Odd scratch database names (quotes, semicolons, shell syntax, unicode, too long, system or source database)', test: 'test/unit/bad-input.test.ts',
+      figures: { namesTried: counts.tried, refusedByValidator: counts.refusedByValidator, refusedByDrill: counts.refusedByDrill },
+    });
+  });
+
+  const fileWith = (name: string) => `${MINIMAL_YAML}backup:\n  postgres: { connection: { fromEnv: DB_URL }, scratchDatabase: ${JSON.stringify(name)} }\n`;
+
+  test.each(ODD)('when the scratch database is %j, then the validator and the drill both refuse it', (name) => {
+    counts.tried += 1;
+    const { problems } = refuse(fileWith(name));
+    expect(problems).toContain('backup.postgres.scratchDatabase: scratchDatabase must be a lowercase identifier (letters, digits, _; max 63)');
+    counts.refusedByValidator += 1;
+    expect(scratchNameProblem(name, 'shop')).toMatch(/is not a plain lowercase identifier$/);
+    counts.refusedByDrill += 1;
+  });
+
+  test('when the scratch database is the source or a system database, then the drill refuses it by name', () => {
+    for (const name of [...SYSTEM, 'shop']) {
+      counts.tried += 1;
+      expect(scratchNameProblem(name, 'shop')).toMatch(name === 'shop' ? /is the source database: refusing$/ : /is a system database: refusing$/);
+      counts.refusedByDrill += 1;
+    }
+  });
+
+  test('when any string is offered as a scratch name, then the drill accepts exactly the plain identifiers that are neither source nor system', () => {
+    fc.assert(fc.property(fc.oneof(fc.string({ maxLength: 70 }), fc.stringMatching(/^[a-z_][a-z0-9_]{0,70}$/)), (name) => {
+      const plain = /^[a-z_][a-z0-9_]{0,62}$/.test(name) && !['shop', ...SYSTEM].includes(name);
+      expect(scratchNameProblem(name, 'shop') === undefined).toBe(plain);
+    }), { numRuns: 1000 });
   });
 });

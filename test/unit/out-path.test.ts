@@ -1,7 +1,24 @@
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { outPathProblem, writeOut } from '../../src/cli/out-path';
+import { outPathProblem as problemOf, writeOut } from '../../src/cli/out-path';
+import { recordFigures } from '../helpers/figures';
+
+/** Paths tried and refused, for docs/reliability.md. */
+const counts = { pathsTried: 0, refused: 0, allowed: 0 };
+function outPathProblem(...args: Parameters<typeof problemOf>): ReturnType<typeof problemOf> {
+  const problem = problemOf(...args);
+  counts.pathsTried += 1;
+  if (problem === undefined) counts.allowed += 1;
+  else counts.refused += 1;
+  return problem;
+}
+afterAll(() => {
+  recordFigures('hostile-out-paths', {
+    scenario: '`report --out` paths: absolute or ../ outside the allowed places, symlinked directories, symlinks, directories, devices, broken links',
+    test: 'test/unit/out-path.test.ts', figures: counts,
+  });
+});
 
 describe('report --out: where a report may be written', () => {
   const base = mkdtempSync(path.join(tmpdir(), 'outpath-'));
