@@ -5,6 +5,7 @@ import { parseCapturePath, placeholders } from '../core/scenario';
 import { isTimeZone, parseClock, windowLengthMinutes } from '../core/window';
 import { parseExpr, resolveChecklist } from '../core/checklist';
 import { CATEGORIES, SEVERITIES } from '../core/checklist-types';
+import { SCRATCH_DB_NAME } from '../core/backup';
 import { PHASES } from '../core/types';
 
 /**
@@ -234,8 +235,6 @@ const monitoringSchema = z.strictObject({
   })).default([]),
 });
 
-const DB_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
-
 /** Backup and recovery drills. Connections are environment references: their values never enter the workflow. */
 const backupSchema = z.strictObject({
   postgres: z.strictObject({
@@ -244,7 +243,7 @@ const backupSchema = z.strictObject({
     /** Where the scratch database is created (default: the source's server); a URL from the environment. */
     scratchConnection: fromEnvSchema.optional(),
     /** The scratch database name (default readiness_drill_<id>); never the source's name. */
-    scratchDatabase: z.string().regex(DB_NAME, 'scratchDatabase must be a lowercase identifier (letters, digits, _; max 63)').optional(),
+    scratchDatabase: z.string().regex(SCRATCH_DB_NAME, 'scratchDatabase must be a lowercase identifier (letters, digits, _; max 63)').optional(),
     /** Parallel restore jobs (pg_restore -j). */
     jobs: z.number().int().min(1).max(16).default(2),
     /** RTO target: restore start until the first validation query answers. */

@@ -67,9 +67,12 @@ export function backupOutcome(drills: DrillResult[]): { status: 'pass' | 'fail';
   return failed ? { status: 'fail', reason: summary, blockers } : { status: 'pass', reason: summary, blockers };
 }
 
+/** A scratch database name: a plain lowercase Postgres identifier (the campaign schema and the drill share it). */
+export const SCRATCH_DB_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
 /** Whether a scratch database name is safe: an identifier, and not the source's own name. */
 export function scratchNameProblem(name: string, sourceName: string): string | undefined {
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) return `scratch database "${name}" is not a plain lowercase identifier`;
+  if (!SCRATCH_DB_NAME.test(name)) return `scratch database "${name}" is not a plain lowercase identifier`;
   if (name === sourceName) return `scratch database "${name}" is the source database: refusing`;
   if (['postgres', 'template0', 'template1'].includes(name)) return `scratch database "${name}" is a system database: refusing`;
   return undefined;
