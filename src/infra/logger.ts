@@ -67,6 +67,32 @@ function activityContext(_merge: object, _level: number, logger: Logger): object
   return fields;
 }
 
+const LEVEL_WORDS: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warning', 50: 'error', 60: 'fatal' };
+const QUIET_FIELDS = new Set(['level', 'time', 'pid', 'hostname', 'app', 'cmd', 'msg', 'sdk']);
+
+/** One pino JSON line as a human line: `readiness demo: warning: message (key=value, ...)`. */
+export function humanLogLine(json: string, prefix: string): string {
+  let entry: Record<string, unknown>;
+  try {
+    entry = JSON.parse(json) as Record<string, unknown>;
+  } catch {
+    return `${prefix}: ${json.trimEnd()}\n`;
+  }
+  const level = LEVEL_WORDS[entry.level as number] ?? String(entry.level);
+  const fields = Object.entries(entry)
+    .filter(([k]) => !QUIET_FIELDS.has(k))
+    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : k === 'err' && v && typeof v === 'object' && 'message' in v ? String((v as { message: unknown }).message) : JSON.stringify(v)}`);
+  return `${prefix}: ${level}: ${String(entry.msg ?? '')}${fields.length ? ` (${fields.join(', ')})` : ''}\n`;
+}
+
+/**
+ * A pino destination for interactive commands (`dev`, `demo`): each log line (already redacted and scrubbed)
+ * is written to stderr as a human line ({@link humanLogLine}), never as raw JSON.
+ */
+export function humanLogDestination(prefix: string, write: (line: string) => unknown = (l) => process.stderr.write(l)): DestinationStream {
+  return { write: (line: string) => write(humanLogLine(line, prefix)) };
+}
+
 /**
  * Creates the process logger: JSON lines on stderr (stdout stays for command output), secrets redacted
  * (fields by {@link REDACT_PATHS}, values by {@link registerSecretValue}), and inside an activity each

@@ -7,6 +7,7 @@ import type { Logger } from './logger';
 import { cacheBinDir } from './paths';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './postgres';
 import { freePort } from './process';
+import { logProgress, type Progress } from './progress';
 import { registerSearchAttributes, resolveTemporalCli, startDevServer, type DevServer } from './temporal-cli';
 import { writeDevState } from './dev-state';
 
@@ -20,6 +21,8 @@ export interface StackOptions {
   withWorker: boolean;
   allowInstall?: boolean;
   namespace?: string;
+  /** Where first-run steps (Temporal CLI build, PostgreSQL init, migrations) are announced; default the logger. */
+  progress?: Progress;
 }
 
 /** Everything `dev` runs: Temporal dev server, results Postgres (unless DATABASE_URL), a worker. */
@@ -46,13 +49,14 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   const dataDir = path.resolve(opts.dataDir);
   mkdirSync(dataDir, { recursive: true });
   const namespace = opts.namespace ?? 'default';
+  const progress = opts.progress ?? logProgress(opts.logger);
   const cleanup: Array<() => Promise<void>> = [];
   const stopAll = async () => {
     for (const fn of cleanup.reverse()) await fn().catch((err) => opts.logger.warn({ err }, 'stop failed'));
     cleanup.length = 0;
   };
   try {
-    const cli = await resolveTemporalCli({ cacheDir: cacheBinDir(), logger: opts.logger });
+    const cli = await resolveTemporalCli({ cacheDir: cacheBinDir(), logger: opts.logger, progress });
     opts.logger.info({ path: cli.path, source: cli.source }, 'temporal CLI');
     const temporal = await startDevServer({
       binary: cli.path, dbFile: path.join(dataDir, 'temporal.db'), port: opts.port || (await freePort()),
@@ -71,13 +75,13 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     let databaseUrl = process.env.DATABASE_URL;
     if (!databaseUrl) {
       postgres = await startEmbeddedPostgres({
-        dir: path.join(dataDir, 'postgres'), port: await freePort(), logger: opts.logger,
+        dir: path.join(dataDir, 'postgres'), port: await freePort(), logger: opts.logger, progress,
         allowInstall: opts.allowInstall ?? process.env.READINESS_ALLOW_APT === '1',
       });
       cleanup.push(() => postgres!.stop());
       databaseUrl = postgres.url;
     }
-    const applied = await migrate(databaseUrl, opts.logger);
+    const applied = await migrate(databaseUrl, opts.logger, progress);
     if (applied.length) opts.logger.info({ applied }, 'migrations applied');
 
     const reportRoot = path.join(dataDir, 'reports');

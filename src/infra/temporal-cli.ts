@@ -7,9 +7,11 @@ import { SEARCH_ATTRIBUTES } from '../core/names';
 import { InfrastructureError } from '../core/errors';
 import type { Logger } from './logger';
 import { run, stopProcess, waitFor } from './process';
+import { logProgress, silentProgress, type Progress } from './progress';
 
 /** The Temporal CLI version built with `go install` when nothing else is available. */
-export const TEMPORAL_CLI_GO_PACKAGE = 'github.com/temporalio/cli/cmd/temporal@v1.5.1';
+export const TEMPORAL_CLI_VERSION = 'v1.5.1';
+export const TEMPORAL_CLI_GO_PACKAGE = `github.com/temporalio/cli/cmd/temporal@${TEMPORAL_CLI_VERSION}`;
 
 function isExecutable(file: string): boolean {
   try {
@@ -43,6 +45,8 @@ export interface ResolveOptions {
   allowDownload?: boolean;
   /** Try `go install` into the cache (takes minutes the first time). Default true. */
   allowGoInstall?: boolean;
+  /** Where the slow steps (the SDK's download, the `go install`) are announced; default: the logger, if any. */
+  progress?: Progress;
 }
 
 /**
@@ -52,6 +56,7 @@ export interface ResolveOptions {
  */
 export async function resolveTemporalCli(opts: ResolveOptions): Promise<{ path: string; source: string }> {
   const env = opts.env ?? process.env;
+  const progress = opts.progress ?? (opts.logger ? logProgress(opts.logger) : silentProgress);
   const tried: string[] = [];
   if (env.TEMPORAL_CLI) {
     if (isExecutable(env.TEMPORAL_CLI)) return { path: env.TEMPORAL_CLI, source: 'TEMPORAL_CLI' };
@@ -69,7 +74,7 @@ export async function resolveTemporalCli(opts: ResolveOptions): Promise<{ path: 
   tried.push(`repo-local cache ${opts.cacheDir}: empty`);
 
   if (opts.allowDownload !== false) {
-    const downloaded = await sdkDownload(opts.cacheDir, opts.logger).catch((err: Error) => {
+    const downloaded = await progress.step("trying the Temporal SDK's dev-server download", 'seconds; gives up after 60 s without internet', () => sdkDownload(opts.cacheDir)).catch((err: Error) => {
       tried.push(`the SDK's download: ${err.message.split('\n')[0]}`);
       return undefined;
     });
@@ -81,10 +86,14 @@ export async function resolveTemporalCli(opts: ResolveOptions): Promise<{ path: 
     if (!go) tried.push('go install: `go` not on PATH');
     else {
       mkdirSync(opts.cacheDir, { recursive: true });
-      opts.logger?.info({ pkg: TEMPORAL_CLI_GO_PACKAGE, cacheDir: opts.cacheDir }, 'building the Temporal CLI with go install (first run only; takes a few minutes)');
-      const res = await run(go, ['install', TEMPORAL_CLI_GO_PACKAGE], { env: { ...env, GOBIN: opts.cacheDir } });
-      if (res.code === 0 && isExecutable(cached)) return { path: cached, source: 'go install' };
-      tried.push(`go install ${TEMPORAL_CLI_GO_PACKAGE}: exit ${res.code}: ${res.stderr.trim().split('\n').slice(-2).join(' ')}`);
+      const built = await progress.step(`building the Temporal CLI ${TEMPORAL_CLI_VERSION} from the Go module proxy into ${opts.cacheDir}, once`, '5-10 min', async () => {
+        const res = await run(go, ['install', TEMPORAL_CLI_GO_PACKAGE], { env: { ...env, GOBIN: opts.cacheDir } });
+        if (res.code !== 0 || !isExecutable(cached)) throw new Error(`exit ${res.code}: ${res.stderr.trim().split('\n').slice(-2).join(' ')}`);
+      }).then(() => true, (err: Error) => {
+        tried.push(`go install ${TEMPORAL_CLI_GO_PACKAGE}: ${err.message}`);
+        return false;
+      });
+      if (built) return { path: cached, source: 'go install' };
     }
   } else tried.push('go install: disabled');
 
@@ -92,7 +101,7 @@ export async function resolveTemporalCli(opts: ResolveOptions): Promise<{ path: 
 }
 
 /** Lets the SDK download its pinned dev server into the cache, then returns the file it wrote. */
-async function sdkDownload(cacheDir: string, logger?: Logger): Promise<string | undefined> {
+async function sdkDownload(cacheDir: string): Promise<string | undefined> {
   let testing: typeof import('@temporalio/testing');
   try {
     testing = await import('@temporalio/testing');
@@ -100,7 +109,6 @@ async function sdkDownload(cacheDir: string, logger?: Logger): Promise<string | 
     throw new Error('@temporalio/testing is not installed');
   }
   mkdirSync(cacheDir, { recursive: true });
-  logger?.info({ cacheDir }, "trying the Temporal SDK's dev-server download");
   const env = await Promise.race([
     testing.TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'cached-download', downloadDir: cacheDir }, ui: false } }),
     new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timed out after 60 s')), 60_000).unref()),

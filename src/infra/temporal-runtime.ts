@@ -6,6 +6,12 @@ import { enableToolMetrics, TOOL_HISTOGRAM_BUCKETS } from './metrics';
 let installed = false;
 
 /**
+ * SDK messages that say what the design intends, logged at debug instead of their level: the load worker
+ * serves activities only, so it never polls for workflow tasks.
+ */
+const EXPECTED_SDK_MESSAGES = new Set(['No workflows registered, not polling for workflow tasks']);
+
+/**
  * Routes the Temporal SDK's own logs to pino and, when READINESS_METRICS_ADDRESS (`IP:port`) is set,
  * serves Prometheus metrics on `http://<address>/metrics`: the SDK's runtime metrics (`temporal_*`)
  * and the tool's own (`readiness_*`, see metrics.ts) through the same exporter. Must run before anything
@@ -20,7 +26,7 @@ export function installTemporalRuntime(logger: Logger, level: LogLevel = 'WARN')
   try {
     runtime = Runtime.install({
       logger: new DefaultLogger(level, (entry) => {
-        const fn = entry.level === 'ERROR' ? 'error' : entry.level === 'WARN' ? 'warn' : entry.level === 'INFO' ? 'info' : 'debug';
+        const fn = EXPECTED_SDK_MESSAGES.has(entry.message) ? 'debug' : entry.level === 'ERROR' ? 'error' : entry.level === 'WARN' ? 'warn' : entry.level === 'INFO' ? 'info' : 'debug';
         logger[fn]({ sdk: true, ...entry.meta }, entry.message);
       }),
       ...(bindAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress, histogramBucketOverrides: TOOL_HISTOGRAM_BUCKETS } } } } : {}),

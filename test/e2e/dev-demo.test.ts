@@ -11,6 +11,9 @@ import { freePort, isPortFree } from '../../src/infra/process';
 import { testEnv } from '../helpers/env';
 import { launchChromium, openReport } from '../helpers/browser';
 
+/** Lines of a console output that are raw JSON log lines. */
+const jsonLines = (out: string) => out.split('\n').filter((l) => l.trim().startsWith('{'));
+
 function runDev(dataDir: string, port: number, uiPort: number) {
   const child = spawn(process.execPath, [CLI, 'dev', '--data-dir', dataDir, '--port', String(port), '--ui-port', String(uiPort)], {
     env: { ...process.env, DATABASE_URL: '' }, stdio: ['ignore', 'pipe', 'pipe'],
@@ -45,6 +48,11 @@ describe('readiness dev', () => {
       dev.child.kill('SIGINT');
       expect(await dev.exited).toBe(0);
       expect(dev.output()).toContain('readiness dev stopped');
+      expect(jsonLines(dev.output())).toEqual([]);
+      // The first round initialises the results cluster and migrates it, and says so; the second has nothing to do.
+      if (round === 0) expect(dev.output()).toMatch(/readiness dev: initialising the PostgreSQL cluster in .*: done in [\d.]+ s/);
+      if (round === 0) expect(dev.output()).toMatch(/readiness dev: applying \d+ database migrations: done in [\d.]+ s/);
+      if (round === 1) expect(dev.output()).not.toContain('initialising');
       expect(await isPortFree(port)).toBe(true);
       expect(existsSync(path.join(dataDir, 'dev.json'))).toBe(false);
     }
@@ -68,6 +76,9 @@ describe('readiness demo', () => {
     expect(pg.tables.length).toBeGreaterThan(3);
     expect(pg.tables.every((t: { match: boolean }) => t.match)).toBe(true);
     expect(r.stdout).toContain('verdict: NO_GO');
+    // A console for people: no raw JSON log line on stderr, the load worker's expected "no workflows" warning among them.
+    expect(jsonLines(r.stderr)).toEqual([]);
+    expect(r.stderr).not.toContain('No workflows registered');
 
     // The seed-shaped report.md: executive summary, blockers with remediation, category scores, checklist.
     const md = readFileSync(path.join(last.reportDir, 'report.md'), 'utf8');

@@ -4,7 +4,8 @@ import { demoCampaign } from '../../config/defaults';
 import { InfrastructureError } from '../../core/errors';
 import { dataConverterFromEnv } from '../../infra/codec';
 import { workflowUrl } from '../../infra/dev-state';
-import { createLogger } from '../../infra/logger';
+import { createLogger, humanLogDestination } from '../../infra/logger';
+import { consoleProgress } from '../../infra/progress';
 import { freePort, stopProcess, waitFor } from '../../infra/process';
 import { startStack } from '../../infra/stack';
 import { installTemporalRuntime } from '../../infra/temporal-runtime';
@@ -19,9 +20,11 @@ import type { DevFlags } from './dev';
  * verdict and the report's location, and stops everything. Exit 0 once a verdict is reached.
  */
 export async function demoCommand(flags: DevFlags & { scale: number; json?: boolean }): Promise<void> {
-  const logger = createLogger({ cmd: 'demo' }, 'warn');
+  // Human lines on the console, never raw JSON; slow first-run steps announced as they run.
+  const logger = createLogger({ cmd: 'demo' }, 'warn', humanLogDestination('readiness demo'));
+  const progress = consoleProgress('readiness demo');
   installTemporalRuntime(logger);
-  const stack = await startStack({ dataDir: flags.dataDir, port: flags.port, uiPort: flags.uiPort, logger, withWorker: true, allowInstall: flags.installPostgres });
+  const stack = await startStack({ dataDir: flags.dataDir, port: flags.port, uiPort: flags.uiPort, logger, progress, withWorker: true, allowInstall: flags.installPostgres });
   const targetPort = await freePort();
   const target = spawn(process.execPath, [path.join(__dirname, '..', '..', 'demo', 'target-server.js')], {
     env: { ...process.env, DEMO_DATABASE_URL: stack.databaseUrl, DEMO_PORT: String(targetPort) },

@@ -1,4 +1,5 @@
-import { createLogger } from '../../infra/logger';
+import { createLogger, humanLogDestination } from '../../infra/logger';
+import { consoleProgress } from '../../infra/progress';
 import { startStack } from '../../infra/stack';
 import { installTemporalRuntime } from '../../infra/temporal-runtime';
 
@@ -24,9 +25,11 @@ export function untilSignal(): Promise<NodeJS.Signals> {
  * and a worker, in the foreground until SIGINT/SIGTERM.
  */
 export async function devCommand(flags: DevFlags): Promise<void> {
-  const logger = createLogger({ cmd: 'dev' }, 'warn');
+  // Human lines on the console, never raw JSON; slow first-run steps announced as they run.
+  const logger = createLogger({ cmd: 'dev' }, 'warn', humanLogDestination('readiness dev'));
+  const progress = consoleProgress('readiness dev');
   installTemporalRuntime(logger);
-  const stack = await startStack({ dataDir: flags.dataDir, port: flags.port, uiPort: flags.uiPort, logger, withWorker: true, allowInstall: flags.installPostgres });
+  const stack = await startStack({ dataDir: flags.dataDir, port: flags.port, uiPort: flags.uiPort, logger, progress, withWorker: true, allowInstall: flags.installPostgres });
   process.stdout.write(`readiness dev ready: Temporal ${stack.address} (namespace ${stack.namespace}), Web UI ${stack.uiUrl}, reports in ${stack.reportRoot}\n`);
   const sig = await Promise.race([untilSignal(), stack.workerRun!.then(() => 'worker stopped' as const)]);
   logger.info({ reason: sig }, 'stopping');
