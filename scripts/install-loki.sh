@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# Builds Grafana Loki (the real log aggregation server) into .cache/bin/loki from the Go module proxy.
+# Builds Grafana Loki (the real log aggregation server) into .cache/bin/loki (or READINESS_CACHE_DIR) from the Go module proxy.
 # Debian's "loki" package is an unrelated program, and `go install` refuses Loki's module because its
 # go.mod has replace directives, so this builds it from a throwaway main module that carries the same
 # replaces. Needs Go >= 1.24. Idempotent; the first build takes several minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 version="${LOKI_VERSION:-v3.5.0}"
-out="$PWD/.cache/bin/loki"
+bin="${READINESS_CACHE_DIR:-$PWD/.cache/bin}"
+out="$bin/loki"
 if [ -x "$out" ]; then exit 0; fi
-mkdir -p .cache/bin
+mkdir -p "$bin"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cd "$work"

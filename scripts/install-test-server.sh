@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Java Temporal test server (the time-skipping server) into .cache/temporal-test-server and
-# a launcher at .cache/bin/temporal-test-server that `exec`s java, so stopping the launcher stops the JVM.
-# Needs Java 17+ and Maven (Maven Central reachable). Idempotent.
+# a launcher at .cache/bin/temporal-test-server (or READINESS_CACHE_DIR) that `exec`s java, so stopping the
+# launcher stops the JVM. Needs Java 17+ and Maven (Maven Central reachable). Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root="$PWD/.cache/temporal-test-server"
-launcher="$PWD/.cache/bin/temporal-test-server"
+bin="${READINESS_CACHE_DIR:-$PWD/.cache/bin}"
+root="$(dirname "$bin")/temporal-test-server"
+launcher="$bin/temporal-test-server"
 if [ -x "$launcher" ] && [ -d "$root/lib" ]; then exit 0; fi
-mkdir -p "$root" .cache/bin
+mkdir -p "$root" "$bin"
 mvn -q -B -f tools/temporal-test-server/pom.xml dependency:copy-dependencies -DoutputDirectory="$root/lib"
 cat > "$launcher" <<LAUNCHER
 #!/bin/sh
