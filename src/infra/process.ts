@@ -1,17 +1,48 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
-/** Finds a free TCP port on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** The kernel's ephemeral port range (Linux), from which outgoing connections take their local ports. */
+function ephemeralPortRange(): [number, number] {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (Number.isInteger(low) && Number.isInteger(high)) return [low!, high!];
+  } catch {
+    // Not Linux: the IANA dynamic range.
+  }
+  return [49152, 65535];
+}
+
+function listenOnce(port: number): Promise<number | undefined> {
+  return new Promise((resolve) => {
     const srv = createServer();
     srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
+    srv.once('error', () => resolve(undefined));
+    srv.listen(port, '127.0.0.1', () => {
       const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
+      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : undefined));
     });
   });
+}
+
+/**
+ * Finds a free TCP port on 127.0.0.1 for a server that is started later (often another program, given the
+ * port in its configuration). It is picked below the kernel's ephemeral range, so an outgoing connection of
+ * any process cannot take it in the meantime (a port from `listen(0)` is in that range, and was seen taken
+ * by another program's outgoing connection before the server bound it); port 0 only as a last resort.
+ */
+export async function freePort(): Promise<number> {
+  const [low] = ephemeralPortRange();
+  const floor = 10_000;
+  if (low - floor > 1_000) {
+    for (let i = 0; i < 50; i++) {
+      const port = await listenOnce(floor + Math.floor(Math.random() * (low - floor)));
+      if (port) return port;
+    }
+  }
+  const port = await listenOnce(0);
+  if (!port) throw new Error('no free port on 127.0.0.1');
+  return port;
 }
 
 /** True when something accepts TCP connections on 127.0.0.1:port. */
