@@ -6,6 +6,7 @@
  * `readiness rescore` recomputes it from the store.
  */
 import { parseDurationMs } from './duration';
+import { globMatch } from './glob';
 import {
   CATEGORIES,
   type Attestation, type Binding, type Blocker, type Category, type CategoryScore, type ChecklistItem, type EvaluatedItem,
@@ -142,8 +143,10 @@ const TERM = /^\s*([A-Za-z_][\w]*(?:\.[A-Za-z_][\w]*|\[[\w.-]+\])*)\s*(<=|>=|==|
 
 /** Parses an expression, or returns the problem (for the config validator). */
 export function parseExpr(text: string): Expr | { error: string } {
-  // Split on `and` / `&&` outside quoted strings.
+  // Split on `and` / `&&` between whitespace, outside quoted strings, in one pass (each whitespace run is
+  // looked at once: the text comes from a campaign file).
   const parts: string[] = [];
+  const space = (i: number) => i < text.length && /\s/.test(text[i]!);
   let quote = '';
   let start = 0;
   for (let i = 0; i < text.length; i++) {
@@ -152,12 +155,22 @@ export function parseExpr(text: string): Expr | { error: string } {
       if (ch === quote) quote = '';
       continue;
     }
-    if (ch === "'" || ch === '"') quote = ch;
-    const m = /^\s+(?:and|&&)\s+/.exec(text.slice(i));
-    if (m && /\s/.test(ch)) {
+    if (ch === "'" || ch === '"') {
+      quote = ch;
+      continue;
+    }
+    if (!space(i)) continue;
+    let j = i;
+    while (space(j)) j++;
+    const word = text.startsWith('and', j) ? 3 : text.startsWith('&&', j) ? 2 : 0;
+    if (word && space(j + word)) {
+      let k = j + word;
+      while (space(k)) k++;
       parts.push(text.slice(start, i));
-      i += m[0].length - 1;
-      start = i + 1;
+      start = k;
+      i = k - 1;
+    } else {
+      i = j - 1;
     }
   }
   parts.push(text.slice(start));
@@ -281,8 +294,7 @@ const WORST: ItemStatus[] = ['error', 'fail', 'not_evaluable', 'not_run', 'stale
 /** The evidence an id or glob (`prometheus.rules_*`) points at; several matches: the worst status wins. */
 function lookup(evidence: Map<string, EvidenceEntry>, pattern: string): EvidenceEntry | undefined {
   if (!pattern.includes('*')) return evidence.get(pattern);
-  const re = new RegExp(`^${pattern.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
-  const hits = [...evidence.values()].filter((e) => re.test(e.id));
+  const hits = [...evidence.values()].filter((e) => globMatch(pattern, e.id));
   if (!hits.length) return undefined;
   hits.sort((a, b) => WORST.indexOf(a.status) - WORST.indexOf(b.status));
   const worst = hits[0]!;

@@ -153,36 +153,3 @@ export function monitoringOutcome(checks: CheckResult[], maturity: Maturity): { 
     blockers: underTarget ? [...blockers, `${level}: missing ${maturity.gaps.join(', ')}`] : blockers,
   };
 }
-
-/**
- * Minimal validation of the Prometheus text exposition format: every line is a comment (HELP/TYPE or
- * other), blank, or `name{labels} value [timestamp]`. Returns the metric family names and the problems.
- */
-export function parseExposition(text: string): { names: Set<string>; samples: number; problems: string[] } {
-  const names = new Set<string>();
-  const problems: string[] = [];
-  let samples = 0;
-  const lines = text.split('\n');
-  const sample = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*"\s*,?\s*)*\})?\s+(\S+)(\s+-?\d+)?\s*$/;
-  const typeLine = /^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram|summary|untyped)\s*$/;
-  lines.forEach((line, i) => {
-    if (line.trim() === '') return;
-    if (line.startsWith('#')) {
-      if (line.startsWith('# TYPE ')) {
-        const t = typeLine.exec(line);
-        if (t) names.add(t[1]!);
-        else if (problems.length < 5) problems.push(`line ${i + 1}: malformed TYPE line`);
-      }
-      return;
-    }
-    const m = sample.exec(line);
-    if (!m || !/^(?:[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|Inf|NaN))$/.test(m[3]!)) {
-      if (problems.length < 5) problems.push(`line ${i + 1}: not a sample: ${line.slice(0, 80)}`);
-      return;
-    }
-    samples++;
-    names.add(m[1]!.replace(/_(bucket|sum|count|total|created)$/, '')).add(m[1]!);
-  });
-  if (samples === 0 && problems.length === 0) problems.push('no samples');
-  return { names, samples, problems };
-}

@@ -8,12 +8,68 @@ export type Random = () => number;
 /** Values captured from earlier responses of one virtual user (its session). */
 export type Session = Record<string, string | number>;
 
-const PLACEHOLDER = /\{\{\s*([^}\s]+)\s*\}\}/g;
-const WHOLE_PLACEHOLDER = /^\{\{\s*([^}\s]+)\s*\}\}$/;
+/** One `{{ name }}` in a text: where it starts and ends (exclusive), and the name. */
+interface Placeholder {
+  start: number;
+  end: number;
+  name: string;
+}
+
+/** JavaScript's `\s` at `text[i]`: ASCII whitespace by code, anything else by the (one-character) regular expression. */
+const isSpaceAt = (text: string, i: number) => {
+  const code = text.charCodeAt(i);
+  return code < 128 ? code === 32 || (code >= 9 && code <= 13) : /\s/.test(text[i]!);
+};
+
+/**
+ * The `{{ name }}` placeholders of a text (a name is a run of characters other than `}` and whitespace, with
+ * optional whitespace around it), in one pass: a campaign file controls the text, and the regular expression
+ * this replaces was quadratic on a run of `{`. When a candidate at `{{` fails, no start inside its name run can
+ * succeed (their names end at the same character), so the scan resumes after that run.
+ */
+function scanPlaceholders(text: string): Placeholder[] {
+  const out: Placeholder[] = [];
+  let i = text.indexOf('{{');
+  while (i !== -1) {
+    const n = text.length;
+    let j = i + 2;
+    while (j < n && isSpaceAt(text, j)) j++;
+    const nameStart = j;
+    while (j < n && text.charCodeAt(j) !== 125 && !isSpaceAt(text, j)) j++; // 125: '}'
+    const nameEnd = j;
+    while (j < n && isSpaceAt(text, j)) j++;
+    if (nameEnd > nameStart && text.startsWith('}}', j)) {
+      out.push({ start: i, end: j + 2, name: text.slice(nameStart, nameEnd) });
+      i = text.indexOf('{{', j + 2);
+    } else {
+      i = text.indexOf('{{', Math.max(i + 1, nameEnd));
+    }
+  }
+  return out;
+}
 
 /** Names of the `{{vars}}` a text uses. */
 export function placeholders(text: string): string[] {
-  return [...text.matchAll(PLACEHOLDER)].map((m) => m[1]);
+  return scanPlaceholders(text).map((p) => p.name);
+}
+
+/** Replaces each placeholder (found by `scan`) by `value(name)`. */
+function replacePlaceholders(text: string, value: (name: string) => string, scan = scanPlaceholders): string {
+  const found = scan(text);
+  if (!found.length) return text;
+  let out = '';
+  let at = 0;
+  for (const p of found) {
+    out += text.slice(at, p.start) + value(p.name);
+    at = p.end;
+  }
+  return out + text.slice(at);
+}
+
+/** The name when the whole text is one placeholder (`"{{id}}"`: the JSON value keeps the variable's type). */
+function wholePlaceholder(text: string, scan = scanPlaceholders): string | undefined {
+  const found = scan(text);
+  return found.length === 1 && found[0]!.start === 0 && found[0]!.end === text.length ? found[0]!.name : undefined;
 }
 
 /** Every `{{var}}` a request uses, in its path, JSON body and header values. */
@@ -102,16 +158,23 @@ export function compileScenario(scenario: Scenario): CompiledScenario {
   let acc = 0;
   for (const r of scenario.requests) cumulative.push((acc += r.weight));
 
+  // The texts of a scenario are few and fixed: each is scanned once, not at every request.
+  const scanned = new Map<string, Placeholder[]>();
+  const scan = (text: string) => {
+    let found = scanned.get(text);
+    if (!found) scanned.set(text, (found = scanPlaceholders(text)));
+    return found;
+  };
   const value = (name: string, random: Random, session: Session) => (name in session ? session[name] : gen[name]?.(random) ?? '');
   const renderText = (text: string, random: Random, session: Session, encode: boolean) =>
-    text.replace(PLACEHOLDER, (_, name: string) => {
+    replacePlaceholders(text, (name) => {
       const v = String(value(name, random, session));
       return encode ? encodeURIComponent(v) : v;
-    });
+    }, scan);
   const renderJson = (v: unknown, random: Random, session: Session): unknown => {
     if (typeof v === 'string') {
-      const whole = WHOLE_PLACEHOLDER.exec(v);
-      return whole ? value(whole[1], random, session) : renderText(v, random, session, false);
+      const whole = wholePlaceholder(v, scan);
+      return whole !== undefined ? value(whole, random, session) : renderText(v, random, session, false);
     }
     if (Array.isArray(v)) return v.map((x) => renderJson(x, random, session));
     if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, renderJson(x, random, session)]));

@@ -2,7 +2,9 @@
  * Service-side checks: /metrics endpoints (reachable, valid text format, required metrics, scraped by
  * Prometheus), Grafana health, Loki readiness and a log query that must return recent lines.
  */
-import { check, parseExposition, type CheckResult } from '../core/monitoring';
+import type { EgressGuard } from '../core/egress';
+import { parseExposition } from '../core/exposition';
+import { check, type CheckResult } from '../core/monitoring';
 import { activeTargets } from './prometheus';
 import { at, jsonOf, probe } from './http';
 
@@ -24,12 +26,12 @@ const sameEndpoint = (a: string, b: string) => {
   }
 };
 
-export async function metricsEndpointChecks(endpoints: MetricsEndpointOptions[], prometheus: { url: string; headers: Record<string, string> } | undefined, timeoutMs: number): Promise<CheckResult[]> {
+export async function metricsEndpointChecks(endpoints: MetricsEndpointOptions[], prometheus: { url: string; headers: Record<string, string> } | undefined, timeoutMs: number, egress: EgressGuard): Promise<CheckResult[]> {
   const out: CheckResult[] = [];
-  const targets = prometheus ? await activeTargets(prometheus.url, prometheus.headers, timeoutMs) : undefined;
+  const targets = prometheus ? await activeTargets(prometheus.url, prometheus.headers, timeoutMs, egress) : undefined;
   for (const e of endpoints) {
     const id = `metrics.${e.name}`;
-    const p = await probe(e.url, { headers: e.headers, timeoutMs });
+    const p = await probe(e.url, { headers: e.headers, timeoutMs, egress });
     const reachable = p.ok && p.status === 200;
     out.push(check(`${id}.reachable`, `${e.name}: /metrics answers`, 'P1', reachable ? 'pass' : p.ok ? 'fail' : 'error',
       { endpoint: e.url, observed: p.ok ? `HTTP ${p.status}` : p.error, expected: 'HTTP 200' },
@@ -63,9 +65,9 @@ export async function metricsEndpointChecks(endpoints: MetricsEndpointOptions[],
   return out;
 }
 
-export async function grafanaChecks(url: string, headers: Record<string, string>, timeoutMs: number): Promise<CheckResult[]> {
+export async function grafanaChecks(url: string, headers: Record<string, string>, timeoutMs: number, egress: EgressGuard): Promise<CheckResult[]> {
   const endpoint = at(url, '/api/health');
-  const p = await probe(endpoint, { headers, timeoutMs });
+  const p = await probe(endpoint, { headers, timeoutMs, egress });
   let health: { database?: string; version?: string } | undefined;
   try {
     health = p.ok ? (JSON.parse(p.body) as { database?: string; version?: string }) : undefined;
@@ -78,9 +80,9 @@ export async function grafanaChecks(url: string, headers: Record<string, string>
     'Fix Grafana (or monitoring.grafana.url): /api/health must answer with database "ok".')];
 }
 
-export async function lokiChecks(o: { url: string; headers: Record<string, string>; query?: string; sinceMs: number; timeoutMs: number }): Promise<CheckResult[]> {
+export async function lokiChecks(o: { url: string; headers: Record<string, string>; query?: string; sinceMs: number; timeoutMs: number; egress: EgressGuard }): Promise<CheckResult[]> {
   const out: CheckResult[] = [];
-  const ready = await probe(at(o.url, '/ready'), { headers: o.headers, timeoutMs: o.timeoutMs });
+  const ready = await probe(at(o.url, '/ready'), { headers: o.headers, timeoutMs: o.timeoutMs, egress: o.egress });
   const readyOk = ready.ok && ready.status === 200;
   out.push(check('loki.ready', 'Loki (log aggregation) is ready', 'P2', readyOk ? 'pass' : 'error',
     { endpoint: at(o.url, '/ready'), observed: ready.ok ? `HTTP ${ready.status}: ${ready.body.trim().slice(0, 100)}` : ready.error, expected: 'HTTP 200 ready' },
@@ -91,9 +93,8 @@ export async function lokiChecks(o: { url: string; headers: Record<string, strin
     return out;
   }
   const end = Date.now();
-  const qs = new URLSearchParams({ query: o.query, start: String((end - o.sinceMs) * 1e6), end: String(end * 1e6), limit: '5', direction: 'backward' });
-  const endpoint = at(o.url, `/loki/api/v1/query_range?${qs}`);
-  const p = await probe(endpoint, { headers: o.headers, timeoutMs: o.timeoutMs });
+  const endpoint = at(o.url, '/loki/api/v1/query_range', { query: o.query, start: String((end - o.sinceMs) * 1e6), end: String(end * 1e6), limit: '5', direction: 'backward' });
+  const p = await probe(endpoint, { headers: o.headers, timeoutMs: o.timeoutMs, egress: o.egress });
   const data = jsonOf<{ data?: { result?: Array<{ stream: Record<string, string>; values: Array<[string, string]> }> } }>(p);
   const lines = (data?.data?.result ?? []).flatMap((r) => r.values);
   const newest = lines.reduce((m, [ts]) => Math.max(m, Number(BigInt(ts) / 1_000_000n)), 0);

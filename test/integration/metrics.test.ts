@@ -14,31 +14,21 @@ import { Client, Connection } from '@temporalio/client';
 import { startCampaign } from '../../src/cli/campaign-runner';
 import { validateCampaign } from '../../src/config/load';
 import type { BackupResult } from '../../src/core/backup';
-import { parseExposition, type MonitoringResult } from '../../src/core/monitoring';
+import { parseExposition, type Sample } from '../../src/core/exposition';
+import type { MonitoringResult } from '../../src/core/monitoring';
 import type { BaselinePhaseResult } from '../../src/core/types';
-import { createLogger, registerSecretValue } from '../../src/infra/logger';
+import { createLogger } from '../../src/infra/logger';
+import { registerSecretValue } from '../../src/infra/secrets';
 import { freePort } from '../../src/infra/process';
 import { spawnWorker, stopWorker } from '../helpers/cli';
 import { testEnv, testPool, uid } from '../helpers/env';
 import { startTarget } from '../helpers/target';
 
-const SECRET_ENV = 'READINESS_METRICS_IT_TOKEN';
+const SECRET_ENV = 'METRICS_IT_TOKEN';
 const SECRET = `Bearer it-${uid()}-s3cr3t`;
 
-type Sample = { name: string; labels: Record<string, string>; value: number };
-
-/** The samples of a text exposition (parseExposition validates the format; this reads the values). */
-function samples(text: string): Sample[] {
-  const out: Sample[] = [];
-  for (const line of text.split('\n')) {
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)/.exec(line);
-    if (!m || line.startsWith('#')) continue;
-    const labels: Record<string, string> = {};
-    for (const l of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]!] = l[2]!.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
-    out.push({ name: m[1]!, labels, value: Number(m[3]) });
-  }
-  return out;
-}
+/** The samples of a text exposition. */
+const samples = (text: string): Sample[] => parseExposition(text, () => true).kept;
 
 /** Sum of the samples named `name` whose labels include `match`. */
 const sum = (all: Sample[], name: string, match: Record<string, string> = {}) =>
@@ -58,7 +48,7 @@ describe('worker metrics and logs', () => {
     worker = await spawnWorker({
       TEMPORAL_ADDRESS: testEnv.temporalAddress, DATABASE_URL: testEnv.databaseUrl, READINESS_REPORT_DIR: mkdtempSync(path.join(testEnv.dir, 'metrics-')),
       READINESS_TASK_QUEUE: taskQueue, READINESS_METRICS_ADDRESS: new URL(metricsUrl).host, READINESS_ALLOWED_HOSTS: 'loopback',
-      READINESS_ALLOWED_COMMANDS: 'true', [SECRET_ENV]: SECRET,
+      READINESS_RECOVERY_COMMANDS: JSON.stringify({ noop: ['/bin/true'] }), READINESS_SECRET_ENV: SECRET_ENV, [SECRET_ENV]: SECRET,
     });
     connection = await Connection.connect({ address: testEnv.temporalAddress });
     client = new Client({ connection });
@@ -83,7 +73,7 @@ describe('worker metrics and logs', () => {
         scenario: { thinkTime: '10ms', requestTimeout: '1s', requests: [{ name: 'get', method: 'GET', path: '/thing' }] },
         baseline: { phases: [{ name: 'smoke', users: 4, duration: '2s' }], thresholds: ['p(95)<500'] },
         monitoring: { metricsEndpoints: [{ name: 'worker', url: metricsUrl, requiredMetrics: ['temporal_worker_start'] }] },
-        backup: { serviceRecovery: [{ name: 'target', command: ['true'], healthUrl: `${target.url}/health`, maxRecoveryTime: '10s' }] },
+        backup: { serviceRecovery: [{ name: 'target', command: 'noop', healthUrl: `${target.url}/health`, maxRecoveryTime: '10s' }] },
         settings: { heartbeatTimeout: '5s' },
       });
       if (!r.ok) throw new Error(JSON.stringify(r.problems));

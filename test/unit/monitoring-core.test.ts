@@ -1,6 +1,7 @@
 import { parseCampaignYaml } from '../../src/config/load';
 import { MINIMAL_YAML, yamlProblems } from '../helpers/config';
-import { check, isBroadSilence, maturityLevel, monitoringOutcome, parseExposition, parsePromDuration, retentionTimeMs, type CheckResult } from '../../src/core/monitoring';
+import { parseExposition } from '../../src/core/exposition';
+import { check, isBroadSilence, maturityLevel, monitoringOutcome, parsePromDuration, retentionTimeMs, type CheckResult } from '../../src/core/monitoring';
 
 const c = (id: string, status: CheckResult['status'], severity: CheckResult['severity'] = 'P1') =>
   check(id, id, severity, status, { endpoint: 'x', observed: 'o', expected: 'e' }, 'fix it');
