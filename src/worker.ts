@@ -8,12 +8,13 @@ import path from 'node:path';
 import type { PayloadCodec } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from './activities';
-import { parseAllowedHosts } from './core/allowlist';
 import { loadTaskQueue, TASK_QUEUE } from './core/names';
 import { codecFromEnv } from './infra/codec';
 import { createPool } from './infra/db';
 import type { Logger } from './infra/logger';
 import { ResultsStore } from './infra/results-store';
+import { SecretResolver } from './infra/secrets';
+import { workerTrustFromEnv } from './infra/worker-config';
 
 /** Options of {@link createReadinessWorker}. */
 export interface ReadinessWorkerOptions {
@@ -25,12 +26,19 @@ export interface ReadinessWorkerOptions {
   reportRoot: string;
   logger: Logger;
   taskQueue?: string;
+  /** Hosts targets may be on; default READINESS_ALLOWED_HOSTS (loopback only when unset). */
   allowedHosts?: string[];
+  /** Hosts monitoring and backup systems may be on; default READINESS_ALLOWED_SYSTEM_HOSTS, else `allowedHosts`. */
+  allowedSystemHosts?: string[];
+  /** Variables campaigns may name in `{ fromEnv }`; default READINESS_SECRET_ENV (none). */
+  secretEnv?: string[];
+  /** Recovery commands campaigns may name; default READINESS_RECOVERY_COMMANDS (none). */
+  recoveryCommands?: Record<string, string[]>;
+  /** Directories backupDirectory may lie under; default READINESS_BACKUP_ROOTS (none). */
+  backupRoots?: string[];
   /** Caps per load generator; default READINESS_MAX_USERS / READINESS_MAX_RATE, else 20,000 users and 50,000 req/s. */
   maxUsers?: number;
   maxRate?: number;
-  /** Programs backup.serviceRecovery may run; default READINESS_ALLOWED_COMMANDS (comma-separated), else none. */
-  allowedCommands?: string[];
   /**
    * `all` (default): campaign and load queues; `load`: only the load queue (a load generator);
    * `campaign`: only the campaign queue (load comes from separate `--load` generators).
@@ -60,17 +68,22 @@ const PREBUILT_BUNDLE = path.join(__dirname, 'workflow-bundle.js');
  * workflow code (prebuilt bundle when available, else bundled from source).
  */
 export async function createReadinessWorker(opts: ReadinessWorkerOptions): Promise<ReadinessWorker> {
-  // Before any connection: malformed READINESS_CODEC_KEYS fails here, and nothing runs unencrypted.
+  // Before any connection: malformed READINESS_CODEC_KEYS fails here, and nothing runs unencrypted; so does a
+  // malformed trust setting (allowlists, secrets, recovery commands, backup roots).
   const codec = opts.codec ?? codecFromEnv(process.env);
+  const trust = workerTrustFromEnv(process.env);
+  const targets = opts.allowedHosts ?? trust.egress.targets;
   const pool = createPool(opts.databaseUrl);
   const store = new ResultsStore(pool);
   const connection = await NativeConnection.connect({ address: opts.address, ...(opts.security ?? {}) });
   const taskQueue = opts.taskQueue ?? TASK_QUEUE;
   const activities = createActivities({
     logger: opts.logger, store, reportRoot: opts.reportRoot,
-    allowedHosts: opts.allowedHosts ?? parseAllowedHosts(process.env.READINESS_ALLOWED_HOSTS),
+    egress: { targets, systems: opts.allowedSystemHosts ?? (process.env.READINESS_ALLOWED_SYSTEM_HOSTS?.trim() ? trust.egress.systems : targets) },
+    secrets: new SecretResolver(opts.secretEnv ?? trust.secretEnv),
     maxUsers: opts.maxUsers ?? numberEnv('READINESS_MAX_USERS'), maxRate: opts.maxRate ?? numberEnv('READINESS_MAX_RATE'),
-    allowedCommands: opts.allowedCommands ?? (process.env.READINESS_ALLOWED_COMMANDS ?? '').split(',').map((c) => c.trim()).filter(Boolean),
+    recoveryCommands: opts.recoveryCommands ?? trust.recoveryCommands,
+    backupRoots: opts.backupRoots ?? trust.backupRoots,
   });
   const common = {
     connection,

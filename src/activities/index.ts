@@ -1,5 +1,7 @@
+import type { EgressPolicy } from '../core/egress';
 import type { Logger } from '../infra/logger';
 import type { ResultsStore } from '../infra/results-store';
+import { scrubError, scrubSecretsDeep, type SecretResolver } from '../infra/secrets';
 import { createBackupActivities } from './backup';
 import { createLoadActivities } from './load';
 import { createMonitoringActivities } from './monitoring';
@@ -12,11 +14,34 @@ export interface ActivityDeps {
   logger: Logger;
   store: ResultsStore;
   reportRoot: string;
-  allowedHosts: string[];
+  /** Which hosts every connection may go to (READINESS_ALLOWED_HOSTS, READINESS_ALLOWED_SYSTEM_HOSTS). */
+  egress: EgressPolicy;
+  /** `{ fromEnv }` references: declared names only (READINESS_SECRET_ENV). */
+  secrets: SecretResolver;
   maxUsers?: number;
   maxRate?: number;
-  /** Programs the service recovery drill may run (READINESS_ALLOWED_COMMANDS). */
-  allowedCommands?: string[];
+  /** The service recovery commands a campaign may name, each a whole argv (READINESS_RECOVERY_COMMANDS). */
+  recoveryCommands?: Record<string, string[]>;
+  /** Directories under which backup.postgres.backupDirectory may lie (READINESS_BACKUP_ROOTS). */
+  backupRoots?: string[];
+}
+
+/**
+ * Wraps each activity so that what it returns, and the message of what it throws, holds no secret value this
+ * worker resolved: an endpoint that echoes a header back cannot put the secret into history, results or reports.
+ */
+function scrubbed<T extends Record<string, (...args: never[]) => Promise<unknown>>>(activities: T): T {
+  const out: Record<string, (...args: never[]) => Promise<unknown>> = {};
+  for (const [name, fn] of Object.entries(activities)) {
+    out[name] = async (...args) => {
+      try {
+        return scrubSecretsDeep(await fn(...args));
+      } catch (err) {
+        throw scrubError(err);
+      }
+    };
+  }
+  return out as T;
 }
 
 /**
@@ -24,12 +49,12 @@ export interface ActivityDeps {
  * `ReturnType<typeof createActivities>`, so names and signatures are checked at compile time.
  */
 export function createActivities(deps: ActivityDeps) {
-  return {
+  return scrubbed({
     ...createStoreActivities(deps),
     ...createTargetActivities(deps),
     ...createLoadActivities(deps),
     ...createStressActivities(deps),
     ...createMonitoringActivities(deps),
     ...createBackupActivities(deps),
-  };
+  });
 }

@@ -8,7 +8,7 @@ import { mkdtempSync, readdirSync, realpathSync, renameSync, rmSync, statSync } 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
-import { compareTables, scratchNameProblem, statusFromFindings, tableInRestoreError, type DrillResult, type Finding } from '../core/backup';
+import { compareTables, qualifiedTableName, scratchNameProblem, statusFromFindings, tableInRestoreError, type DrillResult, type Finding } from '../core/backup';
 import { findPostgresClient } from '../infra/postgres';
 import { run } from '../infra/process';
 
@@ -127,7 +127,7 @@ export async function tableProofs(client: Client): Promise<Map<string, { rows: n
   for (const t of (await client.query<{ schema: string; name: string }>(TABLES_SQL)).rows) {
     const q = `${client.escapeIdentifier(t.schema)}.${client.escapeIdentifier(t.name)}`;
     const r = await client.query<{ rows: string; hash: string }>(`SELECT count(*) AS rows, coalesce(sum(('x' || substr(md5(x::text), 1, 16))::bit(64)::bigint::numeric), 0)::text AS hash FROM ${q} x`);
-    out.set(`${t.schema}.${t.name}`, { rows: Number(r.rows[0]!.rows), hash: r.rows[0]!.hash });
+    out.set(qualifiedTableName(t.schema, t.name), { rows: Number(r.rows[0]!.rows), hash: r.rows[0]!.hash });
   }
   return out;
 }

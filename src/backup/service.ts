@@ -1,44 +1,48 @@
 /**
- * The service recovery drill: run the configured kill/restart command (an argv array, no shell, the
- * program on the worker's allowlist), then poll the health URL until it answers 2xx; the recovery time
- * is from the command's end until then.
+ * The service recovery drill: run a kill/restart command the operator declared on the worker (a whole argv,
+ * absolute program path, no shell; the campaign names it), then poll the health URL until it answers 2xx;
+ * the recovery time is from the command's end until then.
  */
-import path from 'node:path';
 import { statusFromFindings, type DrillResult, type Finding } from '../core/backup';
+import type { EgressGuard } from '../core/egress';
 import { run } from '../infra/process';
 import { probe } from '../monitoring/http';
 
 export interface ServiceDrillOptions {
   name: string;
-  command: string[];
+  /** The name of a declared command (a key of `commands`). */
+  command: string;
   healthUrl: string;
   maxRecoveryMs: number;
-  /** Programs the worker may run (READINESS_ALLOWED_COMMANDS): names or absolute paths. */
-  allowedCommands: string[];
+  /** The commands the worker may run (READINESS_RECOVERY_COMMANDS): name -> argv, argv[0] an absolute path. */
+  commands: Record<string, string[]>;
+  /** The egress policy the health URL is checked against. */
+  egress: EgressGuard;
   signal?: AbortSignal;
 }
 
-/** Whether argv[0] is on the allowlist (by absolute path, or by name for a bare program name). */
-export function commandAllowed(program: string, allowed: string[]): boolean {
-  return allowed.some((a) => a === program || (!program.includes('/') && path.basename(a) === program));
-}
-
-async function healthy(url: string): Promise<boolean> {
-  const p = await probe(url, { timeoutMs: 2_000 });
-  return p.ok && p.status >= 200 && p.status < 300;
-}
+/** The most of a recovery command's stdout and stderr kept (each); the rest is discarded as it arrives. */
+export const MAX_COMMAND_OUTPUT_BYTES = 64 * 1024;
 
 export async function serviceRecoveryDrill(o: ServiceDrillOptions): Promise<DrillResult> {
   const findings: Finding[] = [];
   const result: DrillResult = { id: `service.${o.name}`, title: `${o.name}: recovery after a kill`, status: 'pass', timings: {}, targets: { maxRecoveryS: o.maxRecoveryMs / 1000 }, findings, evidence: { command: o.command, healthUrl: o.healthUrl } };
-  const [program, ...args] = o.command;
-  if (!commandAllowed(program!, o.allowedCommands)) {
-    return { ...result, status: 'error', findings: [{ severity: 'P1', message: `"${program}" is not on this worker's READINESS_ALLOWED_COMMANDS (${o.allowedCommands.join(', ') || 'empty'}): not run` }] };
+  const argv = typeof o.command === 'string' && Object.hasOwn(o.commands, o.command) ? o.commands[o.command] : undefined;
+  if (!argv) {
+    const declared = Object.keys(o.commands);
+    return { ...result, status: 'error', findings: [{ severity: 'P1', message: `"${String(o.command)}" is not a recovery command declared on this worker in READINESS_RECOVERY_COMMANDS (${declared.length ? declared.join(', ') : 'none declared'}): nothing was run` }] };
   }
-  if (!(await healthy(o.healthUrl))) {
+  const healthy = async () => {
+    const p = await probe(o.healthUrl, { timeoutMs: 2_000, egress: o.egress, statusOnly: true });
+    return { ok: p.ok && p.status >= 200 && p.status < 300, refused: !p.ok && p.error.startsWith('refused: ') ? p.error : undefined };
+  };
+  const before = await healthy();
+  if (before.refused) return { ...result, status: 'error', findings: [{ severity: 'P1', message: `healthUrl ${o.healthUrl}: ${before.refused}; nothing was run` }] };
+  if (!before.ok) {
     return { ...result, status: 'error', findings: [{ severity: 'P1', message: `${o.healthUrl} is not healthy before the drill: not killing an already broken service` }] };
   }
-  const ran = await run(program!, args, { timeout: 60_000, signal: o.signal });
+  const [program, ...args] = argv;
+  const ran = await run(program!, args, { timeout: 60_000, signal: o.signal, maxOutputBytes: MAX_COMMAND_OUTPUT_BYTES });
   result.evidence!.commandExit = ran.code;
   if (ran.code !== 0) {
     findings.push({ severity: 'P1', message: `the command exited ${ran.code}: ${ran.stderr.trim().slice(0, 200)}` });
@@ -50,7 +54,7 @@ export async function serviceRecoveryDrill(o: ServiceDrillOptions): Promise<Dril
   let sawDown = false;
   let recoveredAt: number | undefined;
   while (Date.now() < deadline && !o.signal?.aborted) {
-    if (await healthy(o.healthUrl)) {
+    if ((await healthy()).ok) {
       if (sawDown || Date.now() - started > 1_000) {
         recoveredAt = Date.now();
         break;

@@ -3,7 +3,9 @@ import { createHash } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { Campaign } from '../config/schema';
 import { CampaignAlreadyRunningError } from '../core/errors';
-import { CAMPAIGN_WORKFLOW, campaignWorkflowId, SA_PHASE, SA_TARGET, TASK_QUEUE } from '../core/names';
+import { EXIT } from '../core/exit-codes';
+import { CAMPAIGN_WORKFLOW, campaignWorkflowId, chosenIdProblem, SA_PHASE, SA_TARGET, TASK_QUEUE } from '../core/names';
+import { CliExit } from './errors';
 import type { CampaignInput, CampaignProgress, CampaignResult } from '../core/types';
 import type { readinessCampaignWorkflow } from '../workflows';
 
@@ -22,6 +24,8 @@ export function configHash(campaign: Campaign): string {
  */
 export async function startCampaign(client: Client, campaign: Campaign, opts: { id?: string; now?: Date; taskQueue?: string } = {}): Promise<WorkflowHandle<typeof readinessCampaignWorkflow>> {
   const campaignId = opts.id ?? campaignWorkflowId(campaign.name, opts.now ?? new Date());
+  const idProblem = chosenIdProblem(campaignId);
+  if (idProblem) throw new CliExit(EXIT.INVALID_INPUT, `error: --id ${idProblem}`);
   const hash = configHash(campaign);
   const input: CampaignInput = { campaignId, campaign, configHash: hash, checklist: resolveChecklist(campaign.checklist).items };
   try {

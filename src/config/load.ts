@@ -1,6 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
-import { ConfigError } from '../core/errors';
+import { ConfigError, type ConfigProblem } from '../core/errors';
+import { fromEnvReferences, parseSecretEnv, secretEnvRefusal } from '../core/secrets';
 import type { Campaign } from './schema';
 import { validateCampaign } from './validate';
 
@@ -32,7 +33,24 @@ export function parseCampaignYaml(text: string, file?: string): Campaign {
   return result.campaign;
 }
 
-/** Reads and validates a campaign file; throws ConfigError listing every problem. */
+/**
+ * Problems of `{ fromEnv }` references a worker would refuse, when this process knows the worker's declared list:
+ * READINESS_SECRET_ENV set here (run `validate` / `start` with the worker's value to find them before starting).
+ * Unset, nothing is checked here; the worker always checks.
+ */
+export function undeclaredSecretProblems(campaign: Campaign, env: NodeJS.ProcessEnv = process.env): ConfigProblem[] {
+  if (env.READINESS_SECRET_ENV === undefined) return [];
+  const declared = parseSecretEnv(env.READINESS_SECRET_ENV);
+  return fromEnvReferences(campaign).flatMap(({ path, name }) => {
+    const refusal = secretEnvRefusal(name, declared);
+    return refusal ? [{ path, message: refusal }] : [];
+  });
+}
+
+/**
+ * Reads and validates a campaign file, and its `{ fromEnv }` names against READINESS_SECRET_ENV when that is set
+ * here ({@link undeclaredSecretProblems}); throws ConfigError listing every problem.
+ */
 export async function loadCampaignFile(file: string): Promise<Campaign> {
   let size: number;
   try {
@@ -43,5 +61,8 @@ export async function loadCampaignFile(file: string): Promise<Campaign> {
   if (size > MAX_CAMPAIGN_BYTES) {
     throw new ConfigError([{ path: '(file)', message: `file is larger than ${MAX_CAMPAIGN_BYTES} bytes` }], file);
   }
-  return parseCampaignYaml(await readFile(file, 'utf8'), file);
+  const campaign = parseCampaignYaml(await readFile(file, 'utf8'), file);
+  const undeclared = undeclaredSecretProblems(campaign);
+  if (undeclared.length) throw new ConfigError(undeclared, file);
+  return campaign;
 }

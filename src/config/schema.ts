@@ -7,6 +7,8 @@ import { parseExpr, resolveChecklist } from '../core/checklist';
 import { CATEGORIES, SEVERITIES } from '../core/checklist-types';
 import { SCRATCH_DB_NAME } from '../core/backup';
 import { PHASES } from '../core/types';
+import { baseUrlProblems, pathProblems } from '../core/egress';
+import { isReservedEnvName } from '../core/secrets';
 
 /**
  * The campaign file schema (`apiVersion: readiness/v1`). Objects are strict: an unknown key is an
@@ -32,7 +34,8 @@ const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
 
 /** A value taken from the worker's environment at run time; the value itself never enters the workflow. */
 export const fromEnvSchema = z.strictObject({
-  fromEnv: z.string().regex(ENV_NAME, 'must be an environment variable name such as API_TOKEN'),
+  fromEnv: z.string().regex(ENV_NAME, 'must be an environment variable name such as API_TOKEN')
+    .refine((n) => !isReservedEnvName(n), { message: "names the worker's own configuration (DATABASE_URL, TEMPORAL_*, READINESS_*), which a campaign can never read" }),
 });
 
 const SECRET_HEADER = /authorization|cookie|token|secret|api[-_]?key|password/i;
@@ -56,10 +59,16 @@ const varSchema = z.union([
 
 const httpStatus = z.number().int().min(100).max(599);
 
+/** A path appended to a base URL: it must keep the request on the base's host (no `//host`, no `\`). */
+const appendedPath = (what: string) => z.string().superRefine((p, ctx) => {
+  const q = p.indexOf('?');
+  for (const problem of pathProblems(q === -1 ? p : p.slice(0, q))) ctx.addIssue({ code: 'custom', message: `${what} ${problem}` });
+});
+
 const requestSchema = z.strictObject({
   name: name('request name'),
   method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD']),
-  path: z.string().startsWith('/', 'path must start with "/"'),
+  path: appendedPath('path'),
   weight: z.number().int().min(1).max(1000).default(1),
   json: z.unknown().optional(),
   headers: headersSchema.optional(),
@@ -173,7 +182,13 @@ const spikeSchema = z.strictObject({
   }
 });
 
-const httpUrl = (what: string) => z.url({ protocol: /^https?$/, message: `${what} must be an http:// or https:// URL` });
+/**
+ * A configured base URL: http(s), without credentials (they go in headers, from the environment), a query or a
+ * fragment (the tool appends its own paths to it).
+ */
+const httpUrl = (what: string) => z.url({ protocol: /^https?$/, message: `${what} must be an http:// or https:// URL` }).superRefine((u, ctx) => {
+  for (const problem of baseUrlProblems(u)) if (!problem.startsWith('must be an http')) ctx.addIssue({ code: 'custom', message: `${what} ${problem}` });
+});
 
 /** A Prometheus metric name, e.g. http_requests_total. */
 const metricName = z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, 'invalid metric name');
@@ -204,8 +219,8 @@ const monitoringSchema = z.strictObject({
      * not evaluable (never a pass), and maturity cannot reach level 2.
      */
     probe: z.union([z.literal(false), z.strictObject({
-      listen: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'listen must be host:port, e.g. 127.0.0.1:9099'),
-      timeout: positiveDuration('timeout').default('60s'),
+      listen: z.string().regex(/^[^\s:/@]+:\d{1,5}$/, 'listen must be host:port, e.g. 127.0.0.1:9099'),
+      timeout: positiveDuration('timeout').refine((t) => (parseDurationMs(t) ?? 0) <= 600_000, { message: 'timeout must be at most 10m: the worker listens no longer than that' }).default('60s'),
     })]).default(false),
   }).optional(),
   /** Service /metrics endpoints that must answer in Prometheus text format and be scraped. */
@@ -265,8 +280,12 @@ const backupSchema = z.strictObject({
   }).optional(),
   serviceRecovery: z.array(z.strictObject({
     name: name('service name'),
-    /** The kill/restart command as an argv array, run without a shell; argv[0] must be on the worker's READINESS_ALLOWED_COMMANDS. */
-    command: z.array(z.string().min(1)).min(1, 'command needs at least the program'),
+    /**
+     * The kill/restart command, by name: one the operator declared whole (argv) on the worker in
+     * READINESS_RECOVERY_COMMANDS. A campaign file never says what program runs.
+     */
+    command: z.string({ error: 'command must name a recovery command declared on the worker (READINESS_RECOVERY_COMMANDS), e.g. restart-api; argv arrays are no longer accepted in campaign files' })
+      .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'command must be the name of a recovery command declared on the worker (READINESS_RECOVERY_COMMANDS): lowercase letters, digits, "-" or "_"'),
     /** Polled until it answers 2xx. */
     healthUrl: httpUrl('healthUrl'),
     maxRecoveryTime: positiveDuration('maxRecoveryTime').default('2m'),
@@ -359,8 +378,8 @@ export const campaignSchema = z.strictObject({
   name: name('name'),
   owner: z.string().max(200).optional(),
   target: z.strictObject({
-    baseUrl: z.url({ protocol: /^https?$/, message: 'baseUrl must be an http:// or https:// URL' }),
-    healthPath: z.string().startsWith('/', 'healthPath must start with "/"').default('/health'),
+    baseUrl: httpUrl('baseUrl').refine((u) => URL.canParse(u) && new URL(u).pathname === '/', { message: 'baseUrl must not have a path: request paths and healthPath are absolute paths on its host' }),
+    healthPath: appendedPath('healthPath').default('/health'),
     headers: headersSchema.optional(),
   }),
   scenario: z.strictObject({

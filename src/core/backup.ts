@@ -67,6 +67,19 @@ export function backupOutcome(drills: DrillResult[]): { status: 'pass' | 'fail';
   return failed ? { status: 'fail', reason: summary, blockers } : { status: 'pass', reason: summary, blockers };
 }
 
+/** An identifier as Postgres' quote_ident writes it: bare when plain lowercase, else double-quoted. */
+function quoteIdent(name: string): string {
+  return /^[a-z_][a-z0-9_$]*$/.test(name) ? name : `"${name.replace(/"/g, '""')}"`;
+}
+
+/**
+ * A table's name for proofs and reports: `schema.table`, each part quoted when it is not a plain identifier, so
+ * two tables never share a name (`"a.b".c` and `a."b.c"` differ; unquoted, both read `a.b.c`).
+ */
+export function qualifiedTableName(schema: string, table: string): string {
+  return `${quoteIdent(schema)}.${quoteIdent(table)}`;
+}
+
 /** A scratch database name: a plain lowercase Postgres identifier (the campaign schema and the drill share it). */
 export const SCRATCH_DB_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 

@@ -1,3 +1,18 @@
+/**
+ * The `type` of every ApplicationFailure the project throws, in one place: retry policies name these in
+ * `nonRetryableErrorTypes`, so a typo must fail to compile, not turn a permanent failure into retries.
+ */
+export const FAILURE = {
+  /** A campaign's configuration cannot work on this worker (an unset or undeclared variable, ...). */
+  CONFIG: 'ConfigError',
+  /** A connection to a host off the worker's allowlist was refused before it was made. */
+  HOST_NOT_ALLOWED: 'HostNotAllowed',
+  /** A phase asked for more users or req/s than the worker's caps. */
+  LOAD_CAP: 'LoadCapExceeded',
+  /** The campaign workflow's input is not a valid campaign. */
+  INVALID_CAMPAIGN: 'InvalidCampaign',
+} as const;
+
 /** One problem in a campaign file, as `path: message`. */
 export interface ConfigProblem {
   path: string;

@@ -29,6 +29,19 @@ export const SEARCH_ATTRIBUTES = [
   { name: SA_TARGET.name, type: 'Keyword' },
 ] as const;
 
+/** A campaign or schedule id someone chooses (`--id`, a direct start): letters, digits, `.`, `_`, `-`. */
+export const CHOSEN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
+
+/**
+ * Why a chosen campaign or schedule id is refused, or undefined: it names a report directory and a workflow,
+ * so it must be a plain name (see {@link CHOSEN_ID}) without `..`.
+ */
+export function chosenIdProblem(id: string): string | undefined {
+  if (!CHOSEN_ID.test(id)) return `"${id.slice(0, 80)}" is not a valid id: 1-200 characters of letters, digits, ".", "_" or "-", starting with a letter or digit`;
+  if (id.includes('..')) return `"${id.slice(0, 80)}" is not a valid id: it must not contain ".."`;
+  return undefined;
+}
+
 /**
  * Builds a readable, unique campaign workflow id: `readiness-<name>-<yyyymmddThhmmssZ>`.
  * The timestamp keeps reruns of the same campaign apart in the Web UI.

@@ -1,5 +1,6 @@
 import { asyncLocalStorage } from '@temporalio/activity';
 import pino, { type DestinationStream, type Logger } from 'pino';
+import { scrubSecrets } from './secrets';
 
 /**
  * Paths pino removes from every log line: anything that could carry a secret (top level and one level
@@ -12,26 +13,6 @@ export const REDACT_PATHS = [
   'token', '*.token', 'accessToken', '*.accessToken', 'refreshToken', '*.refreshToken', 'apiKey', '*.apiKey', 'secret', '*.secret',
   'sourceUrl', '*.sourceUrl', 'scratchUrl', '*.scratchUrl', 'codecKeys', '*.codecKeys',
 ];
-
-/**
- * Values that must never reach a log line whatever field or message carries them: what `{ fromEnv }`
- * references resolved to on this worker (header values, connection URLs). Registered by the resolver.
- */
-const secretValues = new Set<string>();
-
-/** Scrubs `value` from every later log line of every logger made by {@link createLogger} (values under 4 characters are not scrubbed). */
-export function registerSecretValue(value: string): void {
-  if (value.length < 4 || secretValues.has(value)) return;
-  secretValues.add(value);
-  // As it appears inside a JSON string (quotes, backslashes, control characters escaped).
-  const escaped = JSON.stringify(value).slice(1, -1);
-  if (escaped !== value) secretValues.add(escaped);
-}
-
-function scrub(line: string): string {
-  for (const v of secretValues) if (line.includes(v)) line = line.split(v).join('[redacted]');
-  return line;
-}
 
 const CHILD_WORKFLOW_PHASES: Record<string, string> = { stressWorkflow: 'stress', spikeWorkflow: 'spike' };
 
@@ -95,7 +76,7 @@ export function humanLogDestination(prefix: string, write: (line: string) => unk
 
 /**
  * Creates the process logger: JSON lines on stderr (stdout stays for command output), secrets redacted
- * (fields by {@link REDACT_PATHS}, values by {@link registerSecretValue}), and inside an activity each
+ * (fields by {@link REDACT_PATHS}, values by `registerSecretValue` of infra/secrets), and inside an activity each
  * line carries the campaign id, phase, activity and attempt. Level from READINESS_LOG_LEVEL, else `defaultLevel`.
  */
 export function createLogger(bindings: Record<string, unknown> = {}, defaultLevel = 'info', destination: DestinationStream = pino.destination(2)): Logger {
@@ -103,7 +84,7 @@ export function createLogger(bindings: Record<string, unknown> = {}, defaultLeve
     {
       level: process.env.READINESS_LOG_LEVEL ?? defaultLevel, base: { app: 'readiness', ...bindings }, redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       mixin: activityContext,
-      hooks: { streamWrite: (line) => (secretValues.size ? scrub(line) : line) },
+      hooks: { streamWrite: scrubSecrets },
     },
     destination,
   );

@@ -54,14 +54,22 @@ export function isPortFree(port: number): Promise<boolean> {
   });
 }
 
-/** Runs a command to completion (no shell); resolves with its exit code and output. */
-export function run(cmd: string, args: string[], opts: SpawnOptions = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+/** Options of {@link run}: spawn options, and how much of each output stream to keep. */
+export type RunOptions = SpawnOptions & {
+  /** Keep at most this many bytes of stdout and of stderr (the rest is read and discarded). Default: all. */
+  maxOutputBytes?: number;
+};
+
+/** Runs a command to completion (no shell); resolves with its exit code and (up to `maxOutputBytes` of) its output. */
+export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { maxOutputBytes = Infinity, ...spawnOptions } = opts;
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, { ...opts, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { ...spawnOptions, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout?.on('data', (d) => (stdout += d));
-    child.stderr?.on('data', (d) => (stderr += d));
+    const keep = (have: string, chunk: Buffer) => (have.length >= maxOutputBytes ? have : have + chunk.toString('utf8', 0, Math.min(chunk.length, maxOutputBytes - have.length)));
+    child.stdout?.on('data', (d: Buffer) => (stdout = keep(stdout, d)));
+    child.stderr?.on('data', (d: Buffer) => (stderr = keep(stderr, d)));
     child.on('error', (err) => resolve({ code: -1, stdout, stderr: stderr + String(err) }));
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
   });

@@ -10,6 +10,7 @@ import { freePort } from './process';
 import { logProgress, type Progress } from './progress';
 import { registerSearchAttributes, resolveTemporalCli, startDevServer, type DevServer } from './temporal-cli';
 import { writeDevState } from './dev-state';
+import { parseSecretEnv } from '../core/secrets';
 
 /** Options of {@link startStack}. */
 export interface StackOptions {
@@ -21,6 +22,8 @@ export interface StackOptions {
   withWorker: boolean;
   allowInstall?: boolean;
   namespace?: string;
+  /** Extra variables the in-process worker lets campaigns read (besides READINESS_SECRET_ENV). */
+  secretEnv?: string[];
   /** Where first-run steps (Temporal CLI build, PostgreSQL init, migrations) are announced; default the logger. */
   progress?: Progress;
 }
@@ -88,7 +91,10 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     let worker: ReadinessWorker | undefined;
     let workerRun: Promise<void> | undefined;
     if (opts.withWorker) {
-      worker = await createReadinessWorker({ address: temporal.address, namespace, databaseUrl, reportRoot, logger: opts.logger });
+      worker = await createReadinessWorker({
+        address: temporal.address, namespace, databaseUrl, reportRoot, logger: opts.logger,
+        ...(opts.secretEnv ? { secretEnv: [...parseSecretEnv(process.env.READINESS_SECRET_ENV), ...opts.secretEnv] } : {}),
+      });
       workerRun = worker.run();
       const w = worker;
       cleanup.push(async () => {

@@ -6,6 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { parse as parseYaml } from 'yaml';
+import type { EgressGuard } from '../core/egress';
+import { parseExposition } from '../core/exposition';
 import { check, isBroadSilence, type CheckResult, type SilenceMatcher } from '../core/monitoring';
 import { at, jsonOf, probe } from './http';
 
@@ -13,6 +15,8 @@ export interface AlertmanagerCheckOptions {
   url: string;
   headers: Record<string, string>;
   timeoutMs: number;
+  /** The egress policy for monitoring systems: the Alertmanager's host, and the address the probe webhook listens on. */
+  egress: EgressGuard;
 }
 
 /** The label that marks the delivery probe's test alert. */
@@ -25,7 +29,7 @@ interface AmConfig {
 
 /** The Alertmanager's running configuration (from /api/v2/status), parsed. */
 async function runningConfig(o: AlertmanagerCheckOptions): Promise<AmConfig | undefined> {
-  const status = jsonOf<{ config?: { original?: string } }>(await probe(at(o.url, '/api/v2/status'), { headers: o.headers, timeoutMs: o.timeoutMs }));
+  const status = jsonOf<{ config?: { original?: string } }>(await probe(at(o.url, '/api/v2/status'), { headers: o.headers, timeoutMs: o.timeoutMs, egress: o.egress }));
   try {
     return status?.config?.original ? (parseYaml(status.config.original) as AmConfig) : undefined;
   } catch {
@@ -37,7 +41,7 @@ const integrationsOf = (r: Record<string, unknown>) => Object.keys(r).filter((k)
 
 export async function alertmanagerChecks(o: AlertmanagerCheckOptions): Promise<CheckResult[]> {
   const out: CheckResult[] = [];
-  const ready = await probe(at(o.url, '/-/ready'), { headers: o.headers, timeoutMs: o.timeoutMs });
+  const ready = await probe(at(o.url, '/-/ready'), { headers: o.headers, timeoutMs: o.timeoutMs, egress: o.egress });
   const readyOk = ready.ok && ready.status === 200;
   out.push(check('alertmanager.ready', 'Alertmanager is up and ready', 'P1', readyOk ? 'pass' : 'error',
     { endpoint: at(o.url, '/-/ready'), observed: ready.ok ? `HTTP ${ready.status}` : ready.error, expected: 'HTTP 200' },
@@ -52,7 +56,7 @@ export async function alertmanagerChecks(o: AlertmanagerCheckOptions): Promise<C
     'Configure a receiver with a real integration (email, Slack, PagerDuty, webhook) and route alerts to it.'));
 
   const silences = jsonOf<Array<{ id: string; matchers: SilenceMatcher[]; status: { state: string }; createdBy: string; comment: string; endsAt: string }>>(
-    await probe(at(o.url, '/api/v2/silences'), { headers: o.headers, timeoutMs: o.timeoutMs }));
+    await probe(at(o.url, '/api/v2/silences'), { headers: o.headers, timeoutMs: o.timeoutMs, egress: o.egress }));
   const active = (silences ?? []).filter((s) => s.status.state === 'active');
   const broad = active.filter((s) => isBroadSilence(s.matchers));
   const describe = (s: (typeof active)[number]) => ({ id: s.id, matchers: s.matchers.map((m) => `${m.name}${m.isEqual === false ? '!' : ''}${m.isRegex ? '=~' : '='}"${m.value}"`).join(','), createdBy: s.createdBy, endsAt: s.endsAt, comment: s.comment });
@@ -62,15 +66,21 @@ export async function alertmanagerChecks(o: AlertmanagerCheckOptions): Promise<C
   return out;
 }
 
+const SENT = 'alertmanager_notifications_total';
+const FAILED = 'alertmanager_notifications_failed_total';
+
 /** Sum of the Alertmanager's notification counters by integration (from its own /metrics). */
 async function notificationCounters(o: AlertmanagerCheckOptions): Promise<Record<string, { sent: number; failed: number }> | undefined> {
-  const p = await probe(at(o.url, '/metrics'), { headers: o.headers, timeoutMs: o.timeoutMs });
+  const p = await probe(at(o.url, '/metrics'), { headers: o.headers, timeoutMs: o.timeoutMs, egress: o.egress });
   if (!p.ok || p.status !== 200) return undefined;
   const out: Record<string, { sent: number; failed: number }> = {};
-  for (const m of p.body.matchAll(/^alertmanager_notifications(_failed)?_total\{[^}]*integration="([^"]+)"[^}]*\}\s+(\S+)/gm)) {
-    const entry = (out[m[2]!] ??= { sent: 0, failed: 0 });
-    if (m[1]) entry.failed += Number(m[3]);
-    else entry.sent += Number(m[3]);
+  const { kept } = parseExposition(p.body, (name) => name === SENT || name === FAILED);
+  for (const s of kept) {
+    const integration = s.labels.integration;
+    if (!integration) continue;
+    const entry = (out[integration] ??= { sent: 0, failed: 0 });
+    if (s.name === FAILED) entry.failed += s.value;
+    else entry.sent += s.value;
   }
   return out;
 }
@@ -135,6 +145,14 @@ export async function proveDelivery(o: AlertmanagerCheckOptions & { listen: stri
   const id = randomUUID();
   const labels = { alertname: 'ReadinessDeliveryProbe', [PROBE_LABEL]: id, severity: 'none' };
   const annotations = { summary: 'Delivery probe of a readiness campaign; resolves itself. Safe to ignore.' };
+  // The worker listens only where it may connect: loopback or an allowed address, never any interface.
+  const listenUrl = new URL(`http://${o.listen}/`);
+  const refused = listenUrl.hostname === '0.0.0.0' || listenUrl.hostname === '[::]' ? 'a wildcard address listens on every interface' : o.egress(listenUrl);
+  if (refused) {
+    return check('alertmanager.delivery', 'A test alert is really delivered', 'P1', 'error',
+      { endpoint: `http://${o.listen}/`, observed: `not listening on ${o.listen}: ${refused}`, expected: 'the probe webhook listening on loopback or an allowed address' },
+      'Set monitoring.alertmanager.probe.listen to a loopback address (or one allowed on the worker) and route the probe label there.');
+  }
   const config = await runningConfig(o);
   const route = probeRouteExists(config, o.listen);
   const got: Received = {};
@@ -152,7 +170,7 @@ export async function proveDelivery(o: AlertmanagerCheckOptions & { listen: stri
   const before = route ? undefined : await notificationCounters(o);
   const started = Date.now();
   try {
-    const posted = await probe(endpoint, { method: 'POST', headers: o.headers, timeoutMs: o.timeoutMs, json: [{ labels, annotations, startsAt: new Date(started).toISOString() }] });
+    const posted = await probe(endpoint, { method: 'POST', headers: o.headers, timeoutMs: o.timeoutMs, egress: o.egress, json: [{ labels, annotations, startsAt: new Date(started).toISOString() }] });
     if (!posted.ok || posted.status >= 300) {
       return check('alertmanager.delivery', 'A test alert is really delivered', 'P1', 'fail',
         { endpoint, observed: posted.ok ? `HTTP ${posted.status}: ${posted.body.slice(0, 200)}` : posted.error, expected: 'the test alert accepted' },
@@ -167,7 +185,7 @@ export async function proveDelivery(o: AlertmanagerCheckOptions & { listen: stri
           setTimeout(r, Math.min(1_000, Math.max(0, deadline - Date.now())));
         });
       }
-      const routed = jsonOf<Array<{ receivers: Array<{ name: string }> }>>(await probe(`${endpoint}?filter=${encodeURIComponent(`${PROBE_LABEL}="${id}"`)}`, { headers: o.headers, timeoutMs: o.timeoutMs }));
+      const routed = jsonOf<Array<{ receivers: Array<{ name: string }> }>>(await probe(`${endpoint}?filter=${encodeURIComponent(`${PROBE_LABEL}="${id}"`)}`, { headers: o.headers, timeoutMs: o.timeoutMs, egress: o.egress }));
       const receivers = routed?.[0]?.receivers.map((r) => r.name) ?? [];
       if (got.firingAt === undefined) {
         return check('alertmanager.delivery', 'A test alert is really delivered', 'P1', 'fail',
@@ -201,7 +219,7 @@ export async function proveDelivery(o: AlertmanagerCheckOptions & { listen: stri
         : `No notification was sent for the test alert within ${Math.round(o.waitMs / 1000)} s: check the routes and receivers; add a route for ${PROBE_LABEL} to http://${o.listen}/ for a full proof.`);
   } finally {
     // Resolve the test alert so it leaves no trace in the Alertmanager.
-    await probe(endpoint, { method: 'POST', headers: o.headers, timeoutMs: o.timeoutMs, json: [{ labels, annotations, startsAt: new Date(started).toISOString(), endsAt: new Date().toISOString() }] });
+    await probe(endpoint, { method: 'POST', headers: o.headers, timeoutMs: o.timeoutMs, egress: o.egress, json: [{ labels, annotations, startsAt: new Date(started).toISOString(), endsAt: new Date().toISOString() }] });
     if (server) await new Promise<void>((r) => server!.close(() => r()));
   }
 }

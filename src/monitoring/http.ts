@@ -1,4 +1,5 @@
 import { request } from 'undici';
+import { buildUrl, type EgressGuard } from '../core/egress';
 
 /** What one probe saw: a status and body, or the transport error that stopped it. */
 export type Probe =
@@ -12,17 +13,49 @@ export type Probe =
  */
 export const MAX_PROBE_BYTES = 32 * 1024 * 1024;
 
-/** GET (or POST JSON) one URL with a timeout; never throws for network problems. */
-export async function probe(url: string, opts: { headers?: Record<string, string>; timeoutMs: number; method?: 'GET' | 'POST'; json?: unknown; maxBytes?: number }): Promise<Probe> {
+/** Options of {@link probe}. */
+export interface ProbeOptions {
+  /** The worker's egress policy for this kind of system: a refused host is never connected to. */
+  egress: EgressGuard;
+  headers?: Record<string, string>;
+  timeoutMs: number;
+  method?: 'GET' | 'POST';
+  json?: unknown;
+  /** Read at most this much of the answer (default {@link MAX_PROBE_BYTES}). */
+  maxBytes?: number;
+  /** Only the status matters: read at most 64 KiB of the body, discard it, and answer with an empty body. */
+  statusOnly?: boolean;
+}
+
+/** What a status-only probe reads of a body at most (then the connection is closed). */
+export const STATUS_ONLY_BYTES = 64 * 1024;
+
+/**
+ * GET (or POST JSON) one URL with a timeout; never throws for network problems. A host the egress policy
+ * refuses is an answer too (`ok: false`, the refusal as the error), given before any byte is sent.
+ */
+export async function probe(url: string | URL, opts: ProbeOptions): Promise<Probe> {
   const started = performance.now();
+  let target: URL;
   try {
-    const res = await request(url, {
+    target = new URL(url);
+  } catch {
+    return { ok: false, error: `not a URL: ${String(url).slice(0, 200)}`, ms: 0 };
+  }
+  const refused = opts.egress(target);
+  if (refused) return { ok: false, error: `refused: ${refused}`, ms: 0 };
+  try {
+    const res = await request(target, {
       method: opts.method ?? 'GET',
       headers: { ...(opts.json !== undefined ? { 'content-type': 'application/json' } : {}), ...opts.headers },
       body: opts.json !== undefined ? JSON.stringify(opts.json) : undefined,
       headersTimeout: opts.timeoutMs, bodyTimeout: opts.timeoutMs,
       signal: AbortSignal.timeout(opts.timeoutMs),
     });
+    if (opts.statusOnly) {
+      await res.body.dump({ limit: STATUS_ONLY_BYTES }).catch(() => undefined);
+      return { ok: true, status: res.statusCode, body: '', contentType: String(res.headers['content-type'] ?? ''), ms: performance.now() - started };
+    }
     const limit = opts.maxBytes ?? MAX_PROBE_BYTES;
     const declared = Number(res.headers['content-length'] ?? 0);
     if (declared > limit) {
@@ -72,5 +105,8 @@ export function jsonOf<T>(p: Probe): T | undefined {
   }
 }
 
-/** Joins a base URL and an API path ("http://h:9090/prom" + "/api/v1/targets"). */
-export const at = (base: string, apiPath: string) => `${base.replace(/\/+$/, '')}${apiPath}`;
+/**
+ * Joins a base URL and an API path ("http://h:9090/prom" + "/api/v1/targets"), keeping the base's origin
+ * (buildUrl: a path can never name another host; throws UrlError for a base with a query, fragment or credentials).
+ */
+export const at = (base: string, apiPath: string, query?: Record<string, string>) => buildUrl(base, apiPath, query).href;

@@ -3,6 +3,7 @@
  * discovered, retention, runbooks. Each reads the real HTTP API; nothing unreachable ever passes.
  */
 import { parse as parseYaml } from 'yaml';
+import type { EgressGuard } from '../core/egress';
 import { check, retentionTimeMs, type CheckResult } from '../core/monitoring';
 import { formatDurationMs } from '../core/duration';
 import { at, probe, promData } from './http';
@@ -27,6 +28,8 @@ interface PromRule {
 export interface PrometheusCheckOptions {
   url: string;
   headers: Record<string, string>;
+  /** The egress policy for monitoring systems (Prometheus itself and the runbook links it lists). */
+  egress: EgressGuard;
   requiredJobs: string[];
   minRetentionMs: number;
   requireRunbooks: boolean;
@@ -34,13 +37,13 @@ export interface PrometheusCheckOptions {
 }
 
 /** Active targets of a Prometheus, or the problem reading them. */
-export async function activeTargets(url: string, headers: Record<string, string>, timeoutMs: number): Promise<{ data: PromTarget[] } | { problem: string }> {
-  const r = promData<{ activeTargets: PromTarget[] }>(await probe(at(url, '/api/v1/targets?state=active'), { headers, timeoutMs }));
+export async function activeTargets(url: string, headers: Record<string, string>, timeoutMs: number, egress: EgressGuard): Promise<{ data: PromTarget[] } | { problem: string }> {
+  const r = promData<{ activeTargets: PromTarget[] }>(await probe(at(url, '/api/v1/targets?state=active'), { headers, timeoutMs, egress }));
   return 'data' in r ? { data: r.data.activeTargets } : r;
 }
 
 export async function prometheusChecks(o: PrometheusCheckOptions): Promise<CheckResult[]> {
-  const get = (p: string) => probe(at(o.url, p), { headers: o.headers, timeoutMs: o.timeoutMs });
+  const get = (p: string) => probe(at(o.url, p), { headers: o.headers, timeoutMs: o.timeoutMs, egress: o.egress });
   const out: CheckResult[] = [];
 
   const ready = await get('/-/ready');
@@ -59,7 +62,7 @@ export async function prometheusChecks(o: PrometheusCheckOptions): Promise<Check
   }
 
   // Targets and required jobs.
-  const targets = await activeTargets(o.url, o.headers, o.timeoutMs);
+  const targets = await activeTargets(o.url, o.headers, o.timeoutMs, o.egress);
   const targetsEndpoint = at(o.url, '/api/v1/targets?state=active');
   if ('problem' in targets) {
     out.push(check('prometheus.targets_up', 'Every scrape target is up', 'P1', 'error', { endpoint: targetsEndpoint, observed: targets.problem, expected: 'a target list' }, 'Check Prometheus API access.'));
@@ -128,17 +131,44 @@ export async function prometheusChecks(o: PrometheusCheckOptions): Promise<Check
   return out;
 }
 
-/** Every alerting rule carries a runbook_url, and every distinct URL answers (HTTP < 400). */
+/** Runbook links probed per check at most (the rest are listed as not probed), and how many at a time. */
+export const RUNBOOK_BUDGET = { urls: 50, parallel: 4 };
+
+/**
+ * Every alerting rule carries a runbook_url, and every distinct URL answers (HTTP < 400). The links come from
+ * Prometheus, so they are hostile input: each goes through the egress policy (a refused host is reported, never
+ * connected to), at most {@link RUNBOOK_BUDGET} of them, and only their status is read (at most 64 KiB each).
+ */
 async function runbookCheck(alerting: Array<PromRule & { group: string }>, o: PrometheusCheckOptions, endpoint: string): Promise<CheckResult> {
   const missing = alerting.filter((r) => !r.annotations?.runbook_url).map((r) => r.name);
-  const urls = [...new Set(alerting.map((r) => r.annotations?.runbook_url).filter((u): u is string => !!u))];
+  const urls = [...new Set(alerting.map((r) => r.annotations?.runbook_url).filter((u): u is string => !!u))].sort();
+  const probed = urls.slice(0, RUNBOOK_BUDGET.urls);
+  const notProbed = urls.slice(RUNBOOK_BUDGET.urls);
   const dead: Array<{ url: string; observed: string }> = [];
-  await Promise.all(urls.map(async (url) => {
-    const p = /^https?:\/\//.test(url) ? await probe(url, { timeoutMs: o.timeoutMs }) : { ok: false as const, error: 'not an http(s) URL', ms: 0 };
-    if (!p.ok || p.status >= 400) dead.push({ url, observed: p.ok ? `HTTP ${p.status}` : p.error });
+  const refused: Array<{ url: string; observed: string }> = [];
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(RUNBOOK_BUDGET.parallel, probed.length) }, async () => {
+    while (next < probed.length) {
+      const url = probed[next++]!;
+      const p = /^https?:\/\//.test(url) ? await probe(url, { timeoutMs: o.timeoutMs, egress: o.egress, statusOnly: true }) : { ok: false as const, error: 'not an http(s) URL', ms: 0 };
+      if (!p.ok && p.error.startsWith('refused: ')) refused.push({ url, observed: p.error });
+      else if (!p.ok || p.status >= 400) dead.push({ url, observed: p.ok ? `HTTP ${p.status}` : p.error });
+    }
   }));
-  const status = missing.length || dead.length ? 'fail' : 'pass';
+  const byUrl = (a: { url: string }, b: { url: string }) => a.url.localeCompare(b.url);
+  const status = missing.length || dead.length ? 'fail' : refused.length || notProbed.length ? 'error' : 'pass';
   return check('prometheus.runbooks', 'Alert rules link runbooks that exist', 'P1', status, {
-    endpoint, observed: { alertingRules: alerting.length, withoutRunbookUrl: missing, unreachableRunbooks: dead.sort((a, b) => a.url.localeCompare(b.url)) }, expected: 'a runbook_url annotation on every alerting rule, each answering',
-  }, [missing.length ? `Add runbook_url annotations to: ${missing.join(', ')}.` : '', dead.length ? `Write (or fix the links to) the runbooks: ${dead.map((d) => d.url).join(', ')}.` : ''].filter(Boolean).join(' '));
+    endpoint,
+    observed: {
+      alertingRules: alerting.length, withoutRunbookUrl: missing, unreachableRunbooks: dead.sort(byUrl),
+      ...(refused.length ? { refusedRunbooks: refused.sort(byUrl) } : {}),
+      ...(notProbed.length ? { notProbed: { count: notProbed.length, reason: `over the budget of ${RUNBOOK_BUDGET.urls} runbook URLs per check` } } : {}),
+    },
+    expected: 'a runbook_url annotation on every alerting rule, each answering',
+  }, [
+    missing.length ? `Add runbook_url annotations to: ${missing.join(', ')}.` : '',
+    dead.length ? `Write (or fix the links to) the runbooks: ${dead.map((d) => d.url).join(', ')}.` : '',
+    refused.length ? `The worker may not reach the runbook hosts of ${refused.map((d) => d.url).join(', ')}: allow them in READINESS_ALLOWED_SYSTEM_HOSTS (or host the runbooks where the worker may look).` : '',
+    notProbed.length ? `${notProbed.length} runbook URLs were not checked (at most ${RUNBOOK_BUDGET.urls} per check).` : '',
+  ].filter(Boolean).join(' '));
 }

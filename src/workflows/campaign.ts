@@ -23,7 +23,8 @@ import {
 } from '@temporalio/workflow';
 import { validateCampaign } from '../config/validate';
 import { parseDurationMs } from '../core/duration';
-import { SA_PHASE, SA_SCORE, SA_TARGET, SA_VERDICT } from '../core/names';
+import { FAILURE } from '../core/errors';
+import { chosenIdProblem, SA_PHASE, SA_SCORE, SA_TARGET, SA_VERDICT } from '../core/names';
 import { PHASES, type BaselinePhaseResult, type CampaignInput, type CampaignProgress, type CampaignResult, type GateProgress, type PhaseName, type PhaseOutcome } from '../core/types';
 import { missingManualItems, resolveChecklist } from '../core/checklist';
 import type { Attestation, Waiver } from '../core/checklist-types';
@@ -53,11 +54,14 @@ export async function readinessCampaignWorkflow(input: CampaignInput): Promise<C
   if (!checked.ok) {
     throw ApplicationFailure.nonRetryable(
       `invalid campaign input: ${checked.problems.slice(0, 20).map((p) => `${p.path}: ${p.message}`).join('; ')}${checked.problems.length > 20 ? `; and ${checked.problems.length - 20} more` : ''}`,
-      'InvalidCampaign',
+      FAILURE.INVALID_CAMPAIGN,
     );
   }
   const campaign = checked.campaign;
-  if (typeof input.campaignId !== 'string' || !input.campaignId) throw ApplicationFailure.nonRetryable('invalid campaign input: campaignId must be a non-empty string', 'InvalidCampaign');
+  if (typeof input.campaignId !== 'string' || !input.campaignId) throw ApplicationFailure.nonRetryable('invalid campaign input: campaignId must be a non-empty string', FAILURE.INVALID_CAMPAIGN);
+  // The id names the report directory: a direct start with `../x` is refused like a bad --id. (Patched.)
+  const idProblem = patched('validate-campaign-id') ? chosenIdProblem(input.campaignId) : undefined;
+  if (idProblem) throw ApplicationFailure.nonRetryable(`invalid campaign input: campaignId ${idProblem}`, FAILURE.INVALID_CAMPAIGN);
   // A scheduled run's workflow id is the schedule's prefix (input.campaignId) plus its scheduled time: each
   // run is its own campaign, stored and compared on its own.
   const runId = workflowInfo().workflowId;

@@ -62,7 +62,7 @@ test('when the worker is SIGKILLed in baseline, mid stress step and mid backup d
   const db = await slowRestoreDb('kill3', 4_000);
   const env = {
     TEMPORAL_ADDRESS: testEnv.temporalAddress, DATABASE_URL: testEnv.databaseUrl,
-    READINESS_REPORT_DIR: mkdtempSync(path.join(testEnv.dir, 'kill3-')), KILL3_SOURCE_URL: withDb(db),
+    READINESS_REPORT_DIR: mkdtempSync(path.join(testEnv.dir, 'kill3-')), KILL3_SOURCE_URL: withDb(db), READINESS_SECRET_ENV: 'KILL3_SOURCE_URL',
   };
   const connection = await Connection.connect({ address: testEnv.temporalAddress });
   const client = new Client({ connection });

@@ -5,7 +5,6 @@
  * histories (campaign and child), the worker's logs, the report files, and the campaign's rows in the results
  * database. The secrets were really used (the target and the monitoring endpoint received them).
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { Client as PgClient } from 'pg';
@@ -15,15 +14,7 @@ import { spawnWorker, stopWorker } from '../helpers/cli';
 import { testEnv, testPool, uid } from '../helpers/env';
 import { recordFigures } from '../helpers/figures';
 import { startTarget } from '../helpers/target';
-
-/** Every string and byte array in a value, as text (payload bytes decoded as UTF-8). */
-function textOf(v: unknown, out: string[] = []): string[] {
-  if (typeof v === 'string') out.push(v);
-  else if (v instanceof Uint8Array) out.push(Buffer.from(v).toString('utf8'));
-  else if (Array.isArray(v)) v.forEach((x) => textOf(x, out));
-  else if (v && typeof v === 'object') Object.values(v).forEach((x) => textOf(x, out));
-  return out;
-}
+import { campaignPlaces, secretsFound } from '../helpers/scan';
 
 test('when a campaign runs with secrets from the environment, then no secret value is in any history, log, report or result row', async () => {
   const tag = uid();
@@ -60,6 +51,7 @@ test('when a campaign runs with secrets from the environment, then no secret val
     TEMPORAL_ADDRESS: testEnv.temporalAddress, DATABASE_URL: testEnv.databaseUrl, READINESS_LOG_LEVEL: 'debug',
     READINESS_REPORT_DIR: path.join(testEnv.dir, `secrets-${tag}`),
     SECRET_TARGET_TOKEN: `Bearer ${secrets.target}`, SECRET_MON_TOKEN: `Bearer ${secrets.monitoring}`, SECRET_SOURCE_URL: src.toString(),
+    READINESS_SECRET_ENV: 'SECRET_TARGET_TOKEN,SECRET_MON_TOKEN,SECRET_SOURCE_URL',
   };
   const worker = await spawnWorker(env);
   const connection = await Connection.connect({ address: testEnv.temporalAddress });
@@ -84,24 +76,9 @@ test('when a campaign runs with secrets from the environment, then no secret val
     expect(result.phases.backup.reason ?? '').not.toMatch(/could not run|authentication/);
 
     // Where the campaign left something.
-    const places: Array<[string, string]> = [];
-    const ids = [handle.workflowId];
-    const main = await handle.fetchHistory();
-    for (const e of main.events ?? []) {
-      const child = e.childWorkflowExecutionStartedEventAttributes?.workflowExecution?.workflowId;
-      if (child) ids.push(child);
-    }
-    for (const id of ids) places.push([`history ${id}`, textOf(await client.workflow.getHandle(id).fetchHistory()).join('\n')]);
-    places.push(['worker logs', worker.logs()]);
-    for (const f of readdirSync(result.reportDir)) places.push([`report ${f}`, readFileSync(path.join(result.reportDir, f), 'utf8')]);
-    for (const table of ['campaigns', 'baseline_results', 'phase_results', 'load_slices']) {
-      const col = table === 'campaigns' ? 'id' : 'campaign_id';
-      const rows = await pool.query<{ row: string }>(`SELECT t::text AS row FROM ${table} t WHERE ${col} = $1`, [handle.workflowId]);
-      places.push([`results ${table}`, rows.rows.map((x) => x.row).join('\n')]);
-    }
+    const places = await campaignPlaces({ client, workflowId: handle.workflowId, logs: worker.logs(), reportDir: result.reportDir, pool });
     expect(places.find(([where]) => where === 'worker logs')![1].length).toBeGreaterThan(1_000);
-    const found = places.flatMap(([where, text]) => Object.entries(secrets).flatMap(([name, value]) =>
-      [value, Buffer.from(value).toString('base64')].some((v) => text.includes(v)) ? [`${name} in ${where}`] : []));
+    const found = secretsFound(places, secrets);
     expect(found).toEqual([]);
     // The references travel; their values never do.
     expect(places.find(([where]) => where.startsWith('history'))![1]).toContain('SECRET_SOURCE_URL');

@@ -29,7 +29,7 @@ let sourceDb: string;
 const pool = testPool();
 
 beforeAll(async () => {
-  ({ taskQueue, client, stop: stopWorker } = await startInProcessWorker('abort'));
+  ({ taskQueue, client, stop: stopWorker } = await startInProcessWorker('abort', { secretEnv: ['ABORT_SOURCE_URL'] }));
   // A "Prometheus" that accepts requests and never answers: the monitoring phase is busy until its probe times out.
   hanging = createServer(() => {
     hangingHits++;

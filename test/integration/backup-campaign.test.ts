@@ -20,7 +20,7 @@ let redis: Component;
 const pool = testPool();
 
 beforeAll(async () => {
-  ({ taskQueue, client, stop: stopWorker } = await startInProcessWorker('backupcampaign'));
+  ({ taskQueue, client, stop: stopWorker } = await startInProcessWorker('backupcampaign', { secretEnv: ['DRILL_SOURCE_URL', 'DRILL_REDIS_URL', 'DRILL_MISSING_URL'], backupRoots: [testEnv.dir] }));
   redis = await startRedis(mkdtempSync(path.join(testEnv.dir, 'redis-')), 'aof');
 });
 

@@ -12,6 +12,9 @@ import { postgresDrill, tableProofs, type DrillCheckpoint } from '../../src/back
 import { redisDrill } from '../../src/backup/redis';
 import { serviceRecoveryDrill } from '../../src/backup/service';
 import { startRedis } from '../../src/infra/monitoring-stack';
+import { egressGuard } from '../../src/core/egress';
+
+const loopbackOnly = egressGuard({ targets: ['loopback'], systems: ['loopback'] }, 'system');
 import { freePort, stopProcess, waitFor } from '../../src/infra/process';
 import { testEnv, uid } from '../helpers/env';
 
@@ -301,7 +304,7 @@ describe('service recovery drill', () => {
 
   test('when the killed service comes back within its limit, then the recovery time is measured and the drill passes', async () => {
     await supervised(0.5);
-    const r = await serviceRecoveryDrill({ name: 'api', command: ['pkill', '-F', pidFile], healthUrl: `http://127.0.0.1:${port}/health`, maxRecoveryMs: 10_000, allowedCommands: ['pkill'] });
+    const r = await serviceRecoveryDrill({ name: 'api', command: 'kill-api', healthUrl: `http://127.0.0.1:${port}/health`, maxRecoveryMs: 10_000, commands: { 'kill-api': ['/usr/bin/pkill', '-F', pidFile] }, egress: loopbackOnly });
     expect(r.status).toBe('pass');
     expect(r.evidence!.sawDown).toBe(true);
     expect(r.timings!.recoveryS).toBeGreaterThanOrEqual(0.4);
@@ -310,18 +313,29 @@ describe('service recovery drill', () => {
 
   test('when recovery takes longer than its limit, then the drill fails with the measured time', async () => {
     await supervised(2.5);
-    const r = await serviceRecoveryDrill({ name: 'api', command: ['pkill', '-F', pidFile], healthUrl: `http://127.0.0.1:${port}/health`, maxRecoveryMs: 1_000, allowedCommands: ['/usr/bin/pkill'] });
+    const r = await serviceRecoveryDrill({ name: 'api', command: 'kill-api', healthUrl: `http://127.0.0.1:${port}/health`, maxRecoveryMs: 1_000, commands: { 'kill-api': ['/usr/bin/pkill', '-F', pidFile] }, egress: loopbackOnly });
     expect(r.status).toBe('fail');
     expect(r.timings!.recoveryS).toBeGreaterThan(2);
     expect(r.findings[0]!.message).toMatch(/^recovered in [\d.]+ s, over maxRecoveryTime 1 s$/);
   });
 
-  test('when the command is not on the worker\'s allowlist, then it is not run and the service is untouched', async () => {
+  test('when the campaign names a command the worker did not declare, then nothing is run and the service is untouched', async () => {
     await supervised(0.5);
     const pid = readFileSync(pidFile, 'utf8');
-    const r = await serviceRecoveryDrill({ name: 'api', command: ['pkill', '-F', pidFile], healthUrl: `http://127.0.0.1:${port}/health`, maxRecoveryMs: 10_000, allowedCommands: ['systemctl'] });
+    for (const command of ['kill-api', 'constructor', '__proto__']) {
+      const r = await serviceRecoveryDrill({ name: 'api', command, healthUrl: `http://127.0.0.1:${port}/health`, maxRecoveryMs: 10_000, commands: { 'restart-db': ['/usr/bin/systemctl', 'restart', 'db'] }, egress: loopbackOnly });
+      expect(r.status).toBe('error');
+      expect(r.findings[0]!.message).toBe(`"${command}" is not a recovery command declared on this worker in READINESS_RECOVERY_COMMANDS (restart-db): nothing was run`);
+    }
+    expect(readFileSync(pidFile, 'utf8')).toBe(pid);
+  });
+
+  test('when the health URL is off the allowlist, then nothing is run and no request is sent', async () => {
+    await supervised(0.5);
+    const pid = readFileSync(pidFile, 'utf8');
+    const r = await serviceRecoveryDrill({ name: 'api', command: 'kill-api', healthUrl: `http://127.0.0.1:${port}/health`, maxRecoveryMs: 10_000, commands: { 'kill-api': ['/usr/bin/pkill', '-F', pidFile] }, egress: egressGuard({ targets: ['loopback'], systems: ['monitoring.internal'] }, 'system') });
     expect(r.status).toBe('error');
-    expect(r.findings[0]!.message).toMatch(/"pkill" is not on this worker's READINESS_ALLOWED_COMMANDS/);
+    expect(r.findings[0]!.message).toMatch(/host "127\.0\.0\.1" is not on this worker's allowlist for monitoring and backup systems \(monitoring\.internal\).*READINESS_ALLOWED_SYSTEM_HOSTS.*nothing was run/);
     expect(readFileSync(pidFile, 'utf8')).toBe(pid);
   });
 });

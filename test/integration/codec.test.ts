@@ -78,7 +78,7 @@ beforeAll(async () => {
   // The production logger's redaction, at debug level, into a buffer.
   const logger = pino({ level: 'debug', redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, capture);
   // The helper's client has no codec: it is the "plain" reader of raw history.
-  ({ taskQueue, client: plainClient, stop: stopWorker } = await startInProcessWorker('codec-test', { codec, logger }));
+  ({ taskQueue, client: plainClient, stop: stopWorker } = await startInProcessWorker('codec-test', { codec, logger, secretEnv: [SECRET_ENV] }));
   codecConnection = await Connection.connect({ address: testEnv.temporalAddress });
   codecClient = new Client({ connection: codecConnection, dataConverter: { payloadCodecs: [codec] } });
 });

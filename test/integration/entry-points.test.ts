@@ -68,7 +68,7 @@ test('when a campaign started directly targets a host off the worker\'s allowlis
   const result = (await handle.result()) as CampaignResult;
   expect(result.decision).toBe('NO_GO');
   expect(result.phases.baseline.status).toBe('error');
-  expect(result.phases.baseline.reason).toMatch(/target host "192\.0\.2\.10" is not on this worker's allowlist/);
+  expect(result.phases.baseline.reason).toMatch(/host "192\.0\.2\.10" is not on this worker's allowlist/);
   refused.directOffAllowlist = 'NO_GO, 0 requests';
 });
 
@@ -119,7 +119,7 @@ test('when a hand-made Schedule starts a campaign against a host off the allowli
     }
     const result = (await client.workflow.getHandle(runId).result()) as CampaignResult;
     expect(result.decision).toBe('NO_GO');
-    expect(result.phases.baseline.reason).toMatch(/target host "192\.0\.2\.11" is not on this worker's allowlist/);
+    expect(result.phases.baseline.reason).toMatch(/host "192\.0\.2\.11" is not on this worker's allowlist/);
     refused.scheduleOffAllowlist = 'NO_GO, 0 requests';
   } finally {
     await handle.delete();

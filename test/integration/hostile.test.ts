@@ -14,6 +14,9 @@ import { MAX_PROBE_BYTES, probe } from '../../src/monitoring/http';
 import { testEnv } from '../helpers/env';
 import { recordFigures } from '../helpers/figures';
 import { startTarget } from '../helpers/target';
+import { egressGuard } from '../../src/core/egress';
+
+const loopbackOnly = egressGuard({ targets: ['loopback'], systems: ['loopback'] }, 'system');
 
 /** Answers 200 and then streams 64 KiB chunks until the client goes away; counts the bytes it sent. */
 function endless() {
@@ -89,14 +92,14 @@ test('when a monitoring endpoint streams without end or announces a huge body, t
     else stream.handler(req, res);
   });
   try {
-    const { value: cut, growthMb } = await peakGrowthMb(() => probe(`${target.url}/metrics`, { timeoutMs: 30_000 }));
+    const { value: cut, growthMb } = await peakGrowthMb(() => probe(`${target.url}/metrics`, { timeoutMs: 30_000, egress: loopbackOnly }));
     expect(cut).toMatchObject({ ok: false, error: `answer too large: over the ${MAX_PROBE_BYTES}-byte limit` });
     expect(growthMb).toBeLessThan(MAX_PROBE_BYTES / 1e6 + 100);
-    const declared = await probe(`${target.url}/declared`, { timeoutMs: 30_000 });
+    const declared = await probe(`${target.url}/declared`, { timeoutMs: 30_000, egress: loopbackOnly });
     expect(declared).toMatchObject({ ok: false, error: `answer too large: content-length ${10 * MAX_PROBE_BYTES} bytes, over the ${MAX_PROBE_BYTES}-byte limit` });
-    expect(await probe(`${target.url}/hang`, { timeoutMs: 300 })).toMatchObject({ ok: false, error: 'no answer within 300 ms' });
+    expect(await probe(`${target.url}/hang`, { timeoutMs: 300, egress: loopbackOnly })).toMatchObject({ ok: false, error: 'no answer within 300 ms' });
     // Under the limit, an answer still comes through whole.
-    expect(await probe(`${target.url}/small`, { timeoutMs: 5_000 })).toMatchObject({ ok: true, status: 200, body: 'small answer' });
+    expect(await probe(`${target.url}/small`, { timeoutMs: 5_000, egress: loopbackOnly })).toMatchObject({ ok: true, status: 200, body: 'small answer' });
   } finally {
     await target.close();
   }
@@ -108,15 +111,15 @@ test('when a recovery command carries shell metacharacters, then they reach the 
   const health = await startTarget((_req, res) => res.writeHead(200).end('ok'));
   try {
     for (const arg of [`x; touch ${marker}`, `$(touch ${marker})`, `\`touch ${marker}\``, `x && touch ${marker}`, `x | touch ${marker}`]) {
-      const r = await serviceRecoveryDrill({ name: 'api', command: ['/bin/echo', arg], healthUrl: `${health.url}/health`, maxRecoveryMs: 1_000, allowedCommands: ['/bin/echo'] });
+      const r = await serviceRecoveryDrill({ name: 'api', command: 'echo', healthUrl: `${health.url}/health`, maxRecoveryMs: 1_000, commands: { echo: ['/bin/echo', arg] }, egress: loopbackOnly });
       // echo printed its argument and exited 0; the service never went down, which the drill reports.
       expect(r.evidence!.commandExit).toBe(0);
       expect(existsSync(marker)).toBe(false);
     }
-    // A whole command line in one string is one program name, which is not on the allowlist: nothing runs.
-    const joined = await serviceRecoveryDrill({ name: 'api', command: [`/bin/echo x; touch ${marker}`], healthUrl: `${health.url}/health`, maxRecoveryMs: 1_000, allowedCommands: ['/bin/echo'] });
+    // A whole command line as the campaign's command is not a declared name: nothing runs.
+    const joined = await serviceRecoveryDrill({ name: 'api', command: `/bin/echo x; touch ${marker}`, healthUrl: `${health.url}/health`, maxRecoveryMs: 1_000, commands: { echo: ['/bin/echo', 'x'] }, egress: loopbackOnly });
     expect(joined.status).toBe('error');
-    expect(joined.findings[0]!.message).toMatch(/is not on this worker's READINESS_ALLOWED_COMMANDS/);
+    expect(joined.findings[0]!.message).toMatch(/is not a recovery command declared on this worker in READINESS_RECOVERY_COMMANDS/);
     expect(existsSync(marker)).toBe(false);
     recordFigures('hostile-shell-metacharacters', {
       scenario: 'Shell metacharacters in a recovery command (argv only)', test: 'test/integration/hostile.test.ts',

@@ -43,7 +43,7 @@ const RULES = (runbookBase: string) => `groups:
 `;
 
 beforeAll(async () => {
-  ({ taskQueue, client, stop: stopWorker } = await startInProcessWorker('moncampaign'));
+  ({ taskQueue, client, stop: stopWorker } = await startInProcessWorker('moncampaign', { secretEnv: ['MON_MISSING_TOKEN'] }));
   const dir = mkdtempSync(path.join(testEnv.dir, 'moncampaign-'));
   probeListen = `127.0.0.1:${await freePort()}`;
   const sink = await webhookSink();

@@ -16,9 +16,12 @@ import { alertmanagerChecks, proveDelivery } from '../../src/monitoring/alertman
 import { prometheusChecks } from '../../src/monitoring/prometheus';
 import { grafanaChecks, lokiChecks, metricsEndpointChecks } from '../../src/monitoring/services';
 import { testEnv } from '../helpers/env';
+import { egressGuard } from '../../src/core/egress';
 import { grafanaStandIn, metricsService, runbookSite, scraped, webhookSink, type Stub } from '../helpers/monitoring';
 
 const DAY = 86_400_000;
+/** Every system here is on loopback, which the worker's default policy allows. */
+const egress = egressGuard({ targets: ['loopback'], systems: ['loopback'] }, 'system');
 const T = 5_000;
 let dir: string;
 const stops: Array<() => Promise<void>> = [];
@@ -46,7 +49,7 @@ const byId = (checks: CheckResult[], id: string) => {
   if (!c) throw new Error(`no check ${id} in ${checks.map((x) => x.id).join(', ')}`);
   return c;
 };
-const promOpts = (url: string, extra: Partial<Parameters<typeof prometheusChecks>[0]> = {}) => ({ url, headers: {}, requiredJobs: ['node', 'postgres', 'api'], minRetentionMs: 15 * DAY, requireRunbooks: true, timeoutMs: T, ...extra });
+const promOpts = (url: string, extra: Partial<Parameters<typeof prometheusChecks>[0]> = {}) => ({ url, headers: {}, requiredJobs: ['node', 'postgres', 'api'], minRetentionMs: 15 * DAY, requireRunbooks: true, timeoutMs: T, egress, ...extra });
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(testEnv.dir, 'monitoring-'));
@@ -75,11 +78,11 @@ describe('monitoring checks on a real stack', () => {
     stops.push(grafana.close);
     const checks = [
       ...(await prometheusChecks(promOpts(prom.url))),
-      ...(await alertmanagerChecks({ url: am.url, headers: {}, timeoutMs: T })),
-      await proveDelivery({ url: am.url, headers: {}, timeoutMs: T, listen: probeListen, waitMs: 30_000 }),
-      ...(await metricsEndpointChecks([{ name: 'api', url: `${api.url}/metrics`, headers: {}, requiredMetrics: ['http_requests_total'] }, { name: 'node', url: `${nodeExp.url}/metrics`, headers: {}, requiredMetrics: ['node_cpu_seconds_total'] }], { url: prom.url, headers: {} }, T)),
-      ...(await grafanaChecks(grafana.url, {}, T)),
-      ...(await lokiChecks({ url: loki.url, headers: {}, query: '{job="api"}', sinceMs: 3_600_000, timeoutMs: T })),
+      ...(await alertmanagerChecks({ url: am.url, headers: {}, timeoutMs: T, egress })),
+      await proveDelivery({ url: am.url, headers: {}, timeoutMs: T, egress, listen: probeListen, waitMs: 30_000 }),
+      ...(await metricsEndpointChecks([{ name: 'api', url: `${api.url}/metrics`, headers: {}, requiredMetrics: ['http_requests_total'] }, { name: 'node', url: `${nodeExp.url}/metrics`, headers: {}, requiredMetrics: ['node_cpu_seconds_total'] }], { url: prom.url, headers: {} }, T, egress)),
+      ...(await grafanaChecks(grafana.url, {}, T, egress)),
+      ...(await lokiChecks({ url: loki.url, headers: {}, query: '{job="api"}', sinceMs: 3_600_000, timeoutMs: T, egress })),
     ];
     expect(checks.filter((c) => c.status !== 'pass').map((c) => `${c.id}: ${c.status} ${JSON.stringify(c.evidence.observed)}`)).toEqual([]);
     expect(checks.map((c) => c.id)).toEqual(expect.arrayContaining([
@@ -169,7 +172,7 @@ describe('monitoring checks on a real stack', () => {
   test('when the Alertmanager has no route to the probe webhook, then delivery falls back to its counters and says the proof is partial', async () => {
     const a = await startAlertmanager({ dir, defaultWebhook: sink.address });
     try {
-      const c = await proveDelivery({ url: a.url, headers: {}, timeoutMs: T, listen: probeListen, waitMs: 20_000 });
+      const c = await proveDelivery({ url: a.url, headers: {}, timeoutMs: T, egress, listen: probeListen, waitMs: 20_000 });
       expect(c).toMatchObject({ id: 'alertmanager.delivery.partial', status: 'warn' });
       expect((c.evidence.observed as { notificationsDuringProbe: Record<string, { sent: number }> }).notificationsDuringProbe.webhook.sent).toBeGreaterThan(0);
       expect(c.remediation).toMatch(/partial|receipt is not proven/);
@@ -187,7 +190,7 @@ describe('monitoring checks on a real stack', () => {
       });
       expect(res.statusCode).toBe(200);
       await res.body.dump();
-      const checks = await alertmanagerChecks({ url: a.url, headers: {}, timeoutMs: T });
+      const checks = await alertmanagerChecks({ url: a.url, headers: {}, timeoutMs: T, egress });
       expect(byId(checks, 'alertmanager.receivers')).toMatchObject({ status: 'fail', evidence: { observed: [{ name: 'default', integrations: [] }] } });
       const s = byId(checks, 'alertmanager.silences');
       expect(s.status).toBe('fail');
@@ -205,7 +208,7 @@ describe('monitoring checks on a real stack', () => {
         { name: 'nometrics', url: `${runbooks.url}/metrics`, headers: {}, requiredMetrics: [] },
         { name: 'bad', url: `${bad.url}/metrics`, headers: {}, requiredMetrics: ['http_requests_total'] },
         { name: 'unscraped', url: `${unscraped.url}/metrics`, headers: {}, requiredMetrics: ['http_requests_total', 'http_request_duration_seconds'] },
-      ], { url: prom.url, headers: {} }, T);
+      ], { url: prom.url, headers: {} }, T, egress);
       expect(byId(checks, 'metrics.nometrics.reachable')).toMatchObject({ status: 'fail', evidence: { observed: 'HTTP 404' } });
       expect(byId(checks, 'metrics.nometrics.scraped').status).toBe('not_evaluable');
       expect(byId(checks, 'metrics.bad.format').status).toBe('fail');
@@ -220,12 +223,12 @@ describe('monitoring checks on a real stack', () => {
   });
 
   test('when Loki has no recent lines for the selector, then recent_logs fails; a failing Grafana stand-in fails its health check', async () => {
-    const checks = await lokiChecks({ url: loki.url, headers: {}, query: '{job="nothing-ships-here"}', sinceMs: 3_600_000, timeoutMs: T });
+    const checks = await lokiChecks({ url: loki.url, headers: {}, query: '{job="nothing-ships-here"}', sinceMs: 3_600_000, timeoutMs: T, egress });
     expect(byId(checks, 'loki.ready').status).toBe('pass');
     expect(byId(checks, 'loki.recent_logs')).toMatchObject({ status: 'fail', evidence: { observed: { lines: 0 } } });
     const g = await grafanaStandIn('failing');
     try {
-      expect((await grafanaChecks(g.url, {}, T))[0]).toMatchObject({ id: 'grafana.health', status: 'fail', evidence: { observed: { database: 'failing' } } });
+      expect((await grafanaChecks(g.url, {}, T, egress))[0]).toMatchObject({ id: 'grafana.health', status: 'fail', evidence: { observed: { database: 'failing' } } });
     } finally {
       await g.close();
     }
@@ -235,11 +238,11 @@ describe('monitoring checks on a real stack', () => {
     const nowhere = `http://127.0.0.1:${await freePort()}`;
     const checks = [
       ...(await prometheusChecks(promOpts(nowhere))),
-      ...(await alertmanagerChecks({ url: nowhere, headers: {}, timeoutMs: T })),
-      await proveDelivery({ url: nowhere, headers: {}, timeoutMs: T, listen: probeListen, waitMs: 2_000 }),
-      ...(await metricsEndpointChecks([{ name: 'api', url: `${nowhere}/metrics`, headers: {}, requiredMetrics: [] }], { url: nowhere, headers: {} }, T)),
-      ...(await grafanaChecks(nowhere, {}, T)),
-      ...(await lokiChecks({ url: nowhere, headers: {}, query: '{job="api"}', sinceMs: 60_000, timeoutMs: T })),
+      ...(await alertmanagerChecks({ url: nowhere, headers: {}, timeoutMs: T, egress })),
+      await proveDelivery({ url: nowhere, headers: {}, timeoutMs: T, egress, listen: probeListen, waitMs: 2_000 }),
+      ...(await metricsEndpointChecks([{ name: 'api', url: `${nowhere}/metrics`, headers: {}, requiredMetrics: [] }], { url: nowhere, headers: {} }, T, egress)),
+      ...(await grafanaChecks(nowhere, {}, T, egress)),
+      ...(await lokiChecks({ url: nowhere, headers: {}, query: '{job="api"}', sinceMs: 60_000, timeoutMs: T, egress })),
     ];
     expect(checks.filter((c) => c.status === 'pass')).toEqual([]);
     for (const id of ['prometheus.ready', 'alertmanager.ready', 'metrics.api.reachable', 'grafana.health', 'loki.ready']) {

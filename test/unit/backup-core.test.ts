@@ -1,6 +1,5 @@
-import { backupOutcome, compareTables, scratchNameProblem, statusFromFindings, tableInRestoreError } from '../../src/core/backup';
+import { backupOutcome, compareTables, qualifiedTableName, scratchNameProblem, statusFromFindings, tableInRestoreError } from '../../src/core/backup';
 import { MINIMAL_YAML, yamlProblems } from '../helpers/config';
-import { commandAllowed } from '../../src/backup/service';
 import { libpqEnv } from '../../src/backup/postgres';
 
 describe('backup judgements', () => {
@@ -38,11 +37,11 @@ describe('backup judgements', () => {
     expect(tableInRestoreError('pg_restore: error: could not connect')).toBeUndefined();
   });
 
-  test('when a command is checked against the allowlist, then only listed programs pass', () => {
-    expect(commandAllowed('systemctl', ['systemctl'])).toBe(true);
-    expect(commandAllowed('systemctl', ['/usr/bin/systemctl'])).toBe(true);
-    expect(commandAllowed('/tmp/systemctl', ['systemctl'])).toBe(false);
-    expect(commandAllowed('rm', [])).toBe(false);
+  test('when tables are named for proofs, then plain names stay bare and no two tables share a name', () => {
+    expect(qualifiedTableName('public', 'items')).toBe('public.items');
+    expect(qualifiedTableName('a.b', 'c')).toBe('"a.b".c');
+    expect(qualifiedTableName('a', 'b.c')).toBe('a."b.c"');
+    expect(qualifiedTableName('Sales', 'x"y')).toBe('"Sales"."x""y"');
   });
 
   test('when a URL is turned into libpq variables, then the password goes to PGPASSWORD, never argv', () => {
@@ -59,7 +58,7 @@ describe('backup section validation', () => {
     ['backup: { postgres: { connection: { fromEnv: DB_URL }, scratchDatabase: "Prod DB" } }', 'backup.postgres.scratchDatabase: scratchDatabase must be a lowercase identifier'],
     ['backup: { postgres: { connection: { fromEnv: DB_URL }, backupDirectory: backups } }', 'backup.postgres.backupDirectory: backupDirectory must be an absolute path'],
     ['backup: { redis: { connection: { fromEnv: REDIS_URL }, role: queue } }', 'backup.redis.role:'],
-    ['backup: { serviceRecovery: [{ name: api, command: [], healthUrl: http://127.0.0.1:1/health }] }', 'backup.serviceRecovery[0].command: command needs at least the program'],
+    ['backup: { serviceRecovery: [{ name: api, command: [], healthUrl: http://127.0.0.1:1/health }] }', 'backup.serviceRecovery[0].command: command must name a recovery command declared on the worker (READINESS_RECOVERY_COMMANDS), e.g. restart-api; argv arrays are no longer accepted in campaign files'],
     ['backup: { serviceRecovery: [{ name: api, command: "systemctl restart api", healthUrl: http://127.0.0.1:1/health }] }', 'backup.serviceRecovery[0].command:'],
   ])('when the file has %s, then validation names the field', (extra, expected) => {
     expect(problems(`${extra}\n`).join('\n')).toContain(expected);

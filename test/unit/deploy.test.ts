@@ -32,7 +32,8 @@ describe('docker-compose.yml', () => {
 
   test('when the worker environment is read, then every variable is one the code actually reads', () => {
     for (const key of Object.keys(services.worker.environment ?? {})) {
-      expect(source).toContain(`process.env.${key}`);
+      // Read as process.env.X, or as env.X by a function given the process's environment.
+      expect(source).toMatch(new RegExp(`\\benv\\.${key}\\b`));
     }
   });
 

@@ -3,16 +3,19 @@
  * long steps heartbeat; a retried Postgres drill (worker crash) drops the scratch database its previous
  * attempt left and, when that attempt's archive is still on this machine, restores it instead of dumping again. Cancellation kills the running pg_dump / pg_restore.
  */
+import { realpathSync } from 'node:fs';
+import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import type { BackupConfig } from '../../config/schema';
 import type { DrillResult } from '../../core/backup';
 import { parseDurationMs } from '../../core/duration';
+import { egressGuard } from '../../core/egress';
 import { postgresDrill, type DrillCheckpoint } from '../../backup/postgres';
 import { redisDrill } from '../../backup/redis';
 import { serviceRecoveryDrill } from '../../backup/service';
 import { toolMetrics } from '../../infra/metrics';
 import type { ActivityDeps } from '..';
-import { envValue } from '../target/headers';
+import { connectionRefusal } from '../egress';
 
 /** The Postgres drill's heartbeat: the step it is in, and once the dump is done, what a retry resumes from. */
 export interface PostgresDrillBeat {
@@ -34,15 +37,46 @@ async function beating<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-const fromEnv = (ref: { fromEnv: string }, field: string) => envValue(ref.fromEnv, field);
+/** A drill that did not run, and why (a refused host, a directory outside the declared roots, ...). */
+const notRun = (id: string, title: string, message: string): DrillResult => ({ id, title, status: 'error', findings: [{ severity: 'P1', message }] });
+
+/** True when `dir` (symlinks resolved) lies inside one of `roots`. */
+function insideRoots(dir: string, roots: string[]): boolean {
+  let real: string;
+  try {
+    real = realpathSync(dir);
+  } catch {
+    real = path.resolve(dir);
+  }
+  return roots.some((root) => {
+    let r: string;
+    try {
+      r = realpathSync(root);
+    } catch {
+      return false;
+    }
+    return real === r || real.startsWith(r.endsWith(path.sep) ? r : `${r}${path.sep}`);
+  });
+}
 
 export function createBackupActivities(deps: ActivityDeps) {
+  const fromEnv = (ref: { fromEnv: string }, field: string) => deps.secrets.resolve(ref.fromEnv, field);
   return {
     async postgresBackupDrill(input: { campaignId: string; backup: BackupConfig }): Promise<DrillResult> {
       const cfg = input.backup.postgres!;
       const ctx = Context.current();
       const sourceUrl = fromEnv(cfg.connection, 'backup.postgres.connection');
       const scratchUrl = cfg.scratchConnection ? fromEnv(cfg.scratchConnection, 'backup.postgres.scratchConnection') : undefined;
+      const title = 'PostgreSQL restore drill';
+      // Before anything connects: both servers must be allowed, and the backup directory under a declared root.
+      for (const [field, url] of [['backup.postgres.connection', sourceUrl], ['backup.postgres.scratchConnection', scratchUrl]] as const) {
+        const refused = url === undefined ? undefined : connectionRefusal(url, deps.egress);
+        if (refused) return notRun('postgres', title, `${field}: ${refused}`);
+      }
+      const roots = deps.backupRoots ?? [];
+      if (cfg.backupDirectory && !insideRoots(cfg.backupDirectory, roots)) {
+        return notRun('postgres', title, `backup.postgres.backupDirectory ${cfg.backupDirectory} is not under a directory this worker allows in READINESS_BACKUP_ROOTS (${roots.length ? roots.join(', ') : 'none declared'}): nothing was read`);
+      }
       const scratchDatabase = cfg.scratchDatabase ?? `readiness_drill_${input.campaignId.toLowerCase().replace(/[^a-z0-9]+/g, '_').slice(-40)}`;
       const prior = (ctx.info.heartbeatDetails as PostgresDrillBeat | undefined)?.resume;
       const beat: PostgresDrillBeat = { step: 'start', resume: prior };
@@ -75,7 +109,10 @@ export function createBackupActivities(deps: ActivityDeps) {
 
     async redisBackupDrill(input: { backup: BackupConfig }): Promise<DrillResult> {
       const cfg = input.backup.redis!;
-      return beating(() => toolMetrics.drill('redis', redisDrill({ url: fromEnv(cfg.connection, 'backup.redis.connection'), role: cfg.role, timeoutMs: parseDurationMs(cfg.timeout) ?? 60_000 })));
+      const url = fromEnv(cfg.connection, 'backup.redis.connection');
+      const refused = connectionRefusal(url, deps.egress);
+      if (refused) return notRun('redis', 'Redis persistence drill', `backup.redis.connection: ${refused}`);
+      return beating(() => toolMetrics.drill('redis', redisDrill({ url, role: cfg.role, timeoutMs: parseDurationMs(cfg.timeout) ?? 60_000 })));
     },
 
     async serviceRecoveryDrill(input: { backup: BackupConfig; index: number }): Promise<DrillResult> {
@@ -83,7 +120,7 @@ export function createBackupActivities(deps: ActivityDeps) {
       const ctx = Context.current();
       return beating(() => toolMetrics.drill('service_recovery', serviceRecoveryDrill({
         name: cfg.name, command: cfg.command, healthUrl: cfg.healthUrl, maxRecoveryMs: parseDurationMs(cfg.maxRecoveryTime) ?? 120_000,
-        allowedCommands: deps.allowedCommands ?? [], signal: ctx.cancellationSignal,
+        commands: deps.recoveryCommands ?? {}, egress: egressGuard(deps.egress, 'system'), signal: ctx.cancellationSignal,
       })));
     },
   };

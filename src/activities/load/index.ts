@@ -10,14 +10,17 @@ import { summarizePhase, thresholdParts } from '../../engine/summary';
 import type { Logger } from '../../infra/logger';
 import { loadPhaseOf, toolMetrics } from '../../infra/metrics';
 import type { ResultsStore, SliceRecord } from '../../infra/results-store';
-import { assertTargetAllowed } from '../target/allow';
-import { resolveHeaders } from '../target/headers';
+import type { EgressPolicy } from '../../core/egress';
+import { FAILURE } from '../../core/errors';
+import type { SecretResolver } from '../../infra/secrets';
+import { allowedUrl } from '../egress';
 
 /** Dependencies of the load activities. */
 export interface LoadDeps {
   logger: Logger;
   store: ResultsStore;
-  allowedHosts: string[];
+  egress: EgressPolicy;
+  secrets: SecretResolver;
   /** Worker caps: a slice asking for more users or req/s than this is refused (non-retryable). */
   maxUsers?: number;
   maxRate?: number;
@@ -120,17 +123,17 @@ export function createLoadActivities(deps: LoadDeps) {
       const ctx = Context.current();
       const { campaignId, phase, slice } = input;
       const log = deps.logger.child({ campaignId, phase: loadPhaseOf(phase.name), step: phase.name, slice, attempt: ctx.info.attempt });
-      const origin = assertTargetAllowed(input.target.baseUrl, deps.allowedHosts);
+      const origin = allowedUrl(input.target.baseUrl, '', 'target', deps.egress, 'target.baseUrl');
       const fullPlan = planFromPhase(phase, input.scenario);
       const peakRate = Math.max(fullPlan.rate, ...fullPlan.stages.map((s) => s.target));
       if (fullPlan.users > maxUsers * input.slices || peakRate > maxRate * input.slices) {
-        throw ApplicationFailure.nonRetryable(`phase ${phase.name}: ${fullPlan.users} users / ${peakRate} req/s exceeds this worker's caps (${maxUsers} users, ${maxRate} req/s per generator)`, 'LoadCapExceeded');
+        throw ApplicationFailure.nonRetryable(`phase ${phase.name}: ${fullPlan.users} users / ${peakRate} req/s exceeds this worker's caps (${maxUsers} users, ${maxRate} req/s per generator)`, FAILURE.LOAD_CAP);
       }
-      const headers = resolveHeaders(input.target.headers, 'target.headers');
+      const headers = deps.secrets.headers(input.target.headers, 'target.headers');
       // Request-level `{ fromEnv }` headers are resolved here too; the values stay in this process.
       const scenario = {
         ...input.scenario,
-        requests: input.scenario.requests.map((r, i) => (r.headers ? { ...r, headers: resolveHeaders(r.headers, `scenario.requests[${i}].headers`) } : r)),
+        requests: input.scenario.requests.map((r, i) => (r.headers ? { ...r, headers: deps.secrets.headers(r.headers, `scenario.requests[${i}].headers`) } : r)),
       };
       const plan = splitPlan(fullPlan, input.slices)[slice];
 

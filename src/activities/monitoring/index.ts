@@ -6,6 +6,7 @@
 import { Context } from '@temporalio/activity';
 import type { MonitoringConfig } from '../../config/schema';
 import { parseDurationMs } from '../../core/duration';
+import { egressGuard } from '../../core/egress';
 import type { CheckResult } from '../../core/monitoring';
 import type { TelemetrySample } from '../../core/stress';
 import { proveDelivery, alertmanagerChecks } from '../../monitoring/alertmanager';
@@ -14,23 +15,25 @@ import { prometheusChecks } from '../../monitoring/prometheus';
 import { grafanaChecks, lokiChecks, metricsEndpointChecks } from '../../monitoring/services';
 import { toolMetrics } from '../../infra/metrics';
 import type { ActivityDeps } from '..';
-import { resolveHeaders } from '../target/headers';
 
 const timeoutOf = (m: MonitoringConfig) => parseDurationMs(m.timeout) ?? 10_000;
 
 export function createMonitoringActivities(deps: ActivityDeps) {
+  // Every system the campaign names is reached through the egress policy for monitoring and backup systems.
+  const egress = egressGuard(deps.egress, 'system');
+  const headers = (h: Parameters<typeof deps.secrets.headers>[0], field: string) => deps.secrets.headers(h, field);
   return {
     async checkPrometheus(input: { monitoring: MonitoringConfig }): Promise<CheckResult[]> {
       const p = input.monitoring.prometheus!;
       return toolMetrics.checks('prometheus', await prometheusChecks({
-        url: p.url, headers: resolveHeaders(p.headers, 'monitoring.prometheus.headers'), requiredJobs: p.requiredJobs,
+        url: p.url, headers: headers(p.headers, 'monitoring.prometheus.headers'), egress, requiredJobs: p.requiredJobs,
         minRetentionMs: parseDurationMs(p.minRetention) ?? 0, requireRunbooks: p.requireRunbooks, timeoutMs: timeoutOf(input.monitoring),
       }));
     },
 
     async checkAlertmanager(input: { monitoring: MonitoringConfig }): Promise<CheckResult[]> {
       const a = input.monitoring.alertmanager!;
-      return toolMetrics.checks('alertmanager', await alertmanagerChecks({ url: a.url, headers: resolveHeaders(a.headers, 'monitoring.alertmanager.headers'), timeoutMs: timeoutOf(input.monitoring) }));
+      return toolMetrics.checks('alertmanager', await alertmanagerChecks({ url: a.url, headers: headers(a.headers, 'monitoring.alertmanager.headers'), timeoutMs: timeoutOf(input.monitoring), egress }));
     },
 
     /** The delivery proof: a test alert posted and received on the probe webhook (heartbeats while waiting). */
@@ -39,7 +42,7 @@ export function createMonitoringActivities(deps: ActivityDeps) {
       if (a.probe === false) throw new Error('proveAlertDelivery needs monitoring.alertmanager.probe');
       const ctx = Context.current();
       const result = await proveDelivery({
-        url: a.url, headers: resolveHeaders(a.headers, 'monitoring.alertmanager.headers'), timeoutMs: timeoutOf(input.monitoring),
+        url: a.url, headers: headers(a.headers, 'monitoring.alertmanager.headers'), timeoutMs: timeoutOf(input.monitoring), egress,
         listen: a.probe.listen, waitMs: parseDurationMs(a.probe.timeout) ?? 60_000, heartbeat: () => ctx.heartbeat(),
       });
       deps.logger.info({ check: result.id, status: result.status, observed: result.evidence.observed }, 'alert delivery probe');
@@ -49,29 +52,30 @@ export function createMonitoringActivities(deps: ActivityDeps) {
     async checkMetricsEndpoints(input: { monitoring: MonitoringConfig }): Promise<CheckResult[]> {
       const m = input.monitoring;
       return toolMetrics.checks('metrics_endpoints', await metricsEndpointChecks(
-        m.metricsEndpoints.map((e, i) => ({ name: e.name, url: e.url, headers: resolveHeaders(e.headers, `monitoring.metricsEndpoints[${i}].headers`), requiredMetrics: e.requiredMetrics })),
-        m.prometheus ? { url: m.prometheus.url, headers: resolveHeaders(m.prometheus.headers, 'monitoring.prometheus.headers') } : undefined,
+        m.metricsEndpoints.map((e, i) => ({ name: e.name, url: e.url, headers: headers(e.headers, `monitoring.metricsEndpoints[${i}].headers`), requiredMetrics: e.requiredMetrics })),
+        m.prometheus ? { url: m.prometheus.url, headers: headers(m.prometheus.headers, 'monitoring.prometheus.headers') } : undefined,
         timeoutOf(m),
+        egress,
       ));
     },
 
     async checkGrafana(input: { monitoring: MonitoringConfig }): Promise<CheckResult[]> {
       const g = input.monitoring.grafana!;
-      return toolMetrics.checks('grafana', await grafanaChecks(g.url, resolveHeaders(g.headers, 'monitoring.grafana.headers'), timeoutOf(input.monitoring)));
+      return toolMetrics.checks('grafana', await grafanaChecks(g.url, headers(g.headers, 'monitoring.grafana.headers'), timeoutOf(input.monitoring), egress));
     },
 
     async checkLoki(input: { monitoring: MonitoringConfig }): Promise<CheckResult[]> {
       const l = input.monitoring.loki!;
-      return toolMetrics.checks('loki', await lokiChecks({ url: l.url, headers: resolveHeaders(l.headers, 'monitoring.loki.headers'), query: l.query, sinceMs: parseDurationMs(l.since) ?? 3_600_000, timeoutMs: timeoutOf(input.monitoring) }));
+      return toolMetrics.checks('loki', await lokiChecks({ url: l.url, headers: headers(l.headers, 'monitoring.loki.headers'), query: l.query, sinceMs: parseDurationMs(l.since) ?? 3_600_000, timeoutMs: timeoutOf(input.monitoring), egress }));
     },
 
     /** Stress telemetry: each PromQL query's value at the end of a step (the sum when it returns several series). */
     async sampleTelemetry(input: { monitoring: MonitoringConfig; queries: Array<{ name: string; query: string; max?: number }>; atMs?: number }): Promise<TelemetrySample[]> {
       const p = input.monitoring.prometheus!;
-      const headers = resolveHeaders(p.headers, 'monitoring.prometheus.headers');
+      const h = headers(p.headers, 'monitoring.prometheus.headers');
       return Promise.all(input.queries.map(async (q) => {
         const r = promData<{ resultType: string; result: Array<{ value: [number, string] }> | [number, string] }>(
-          await probe(at(p.url, `/api/v1/query?${new URLSearchParams({ query: q.query, ...(input.atMs ? { time: String(Math.min(input.atMs, Date.now()) / 1000) } : {}) })}`), { headers, timeoutMs: timeoutOf(input.monitoring) }));
+          await probe(at(p.url, '/api/v1/query', { query: q.query, ...(input.atMs ? { time: String(Math.min(input.atMs, Date.now()) / 1000) } : {}) }), { headers: h, timeoutMs: timeoutOf(input.monitoring), egress }));
         if ('problem' in r) return { name: q.name, query: q.query, value: null, error: r.problem };
         const values = r.data.resultType === 'scalar' ? [Number((r.data.result as [number, string])[1])] : (r.data.result as Array<{ value: [number, string] }>).map((s) => Number(s.value[1]));
         const value = values.length ? values.reduce((a, b) => a + b, 0) : null;
@@ -86,11 +90,11 @@ export function createMonitoringActivities(deps: ActivityDeps) {
      */
     async alertFiredWithin(input: { monitoring: MonitoringConfig; alert: string; fromMs: number; withinMs: number }): Promise<{ firstSeenMs: number | null; states: string[]; error?: string }> {
       const p = input.monitoring.prometheus!;
-      const headers = resolveHeaders(p.headers, 'monitoring.prometheus.headers');
+      const h = headers(p.headers, 'monitoring.prometheus.headers');
       const end = Math.min(Date.now(), input.fromMs + input.withinMs);
-      const qs = new URLSearchParams({ query: `ALERTS{alertname="${input.alert}"}`, start: String(input.fromMs / 1000), end: String(end / 1000), step: '1' });
+      const qs = { query: `ALERTS{alertname="${input.alert}"}`, start: String(input.fromMs / 1000), end: String(end / 1000), step: '1' };
       const r = promData<{ result: Array<{ metric: Record<string, string>; values: Array<[number, string]> }> }>(
-        await probe(at(p.url, `/api/v1/query_range?${qs}`), { headers, timeoutMs: timeoutOf(input.monitoring) }));
+        await probe(at(p.url, '/api/v1/query_range', qs), { headers: h, timeoutMs: timeoutOf(input.monitoring), egress }));
       if ('problem' in r) return { firstSeenMs: null, states: [], error: r.problem };
       const seen = r.data.result.flatMap((s) => s.values.map(([t]) => ({ t: t * 1000, state: s.metric.alertstate ?? '' })));
       return { firstSeenMs: seen.length ? Math.min(...seen.map((x) => x.t)) : null, states: [...new Set(seen.map((x) => x.state))].sort() };

@@ -28,9 +28,23 @@ export async function loadReport(store: ResultsStore, campaignId: string, now: D
   return buildReport(source, generatedAt);
 }
 
+/**
+ * The report directory of a campaign: `<reportRoot>/<campaignId>`, refused (throws) unless the id is one plain path
+ * segment, so no id (`../x`, `a/b`, an absolute path) can put a report outside the root. A scheduled run's id
+ * (the schedule's id plus the scheduled time, with `:`) is one segment too.
+ */
+export function reportDirFor(reportRoot: string, campaignId: string): string {
+  const root = path.resolve(reportRoot);
+  const dir = path.resolve(root, campaignId);
+  if (!campaignId || campaignId.startsWith('.') || /[/\\\0]/.test(campaignId) || path.dirname(dir) !== root) {
+    throw new Error(`campaign id "${campaignId.slice(0, 80)}" cannot name a report directory under ${root}`);
+  }
+  return dir;
+}
+
 /** Writes every report format into `<reportRoot>/<campaignId>/`, each file atomically (temp + rename). */
 export async function writeReportFiles(reportRoot: string, report: ReportJson): Promise<{ reportDir: string; files: string[] }> {
-  const reportDir = path.join(reportRoot, report.campaign.id);
+  const reportDir = reportDirFor(reportRoot, report.campaign.id);
   await mkdir(reportDir, { recursive: true });
   const files: string[] = [];
   for (const [format, file] of Object.entries(REPORT_FILES) as Array<[keyof typeof REPORT_FILES, string]>) {

@@ -1,13 +1,15 @@
 import { request } from 'undici';
 import type { Campaign } from '../../config/schema';
+import type { EgressPolicy } from '../../core/egress';
 import type { Logger } from '../../infra/logger';
-import { assertTargetAllowed } from './allow';
-import { resolveHeaders } from './headers';
+import type { SecretResolver } from '../../infra/secrets';
+import { allowedUrl } from '../egress';
 
 /** Dependencies of the target activities. */
 export interface TargetDeps {
   logger: Logger;
-  allowedHosts: string[];
+  egress: EgressPolicy;
+  secrets: SecretResolver;
 }
 
 /** Result of a health probe. */
@@ -23,9 +25,9 @@ export function createTargetActivities(deps: TargetDeps) {
   return {
     /** Probes the target's health endpoint once; unreachable or non-2xx is `ok: false`, never an exception. */
     async checkTargetHealth({ target }: { target: Campaign['target'] }): Promise<HealthResult> {
-      const base = assertTargetAllowed(target.baseUrl, deps.allowedHosts);
-      const url = new URL(target.healthPath, base);
-      const headers = resolveHeaders(target.headers, 'target.headers');
+      // healthPath is appended to baseUrl's path by the one URL builder: it can never name another host.
+      const url = allowedUrl(target.baseUrl, target.healthPath, 'target', deps.egress, 'target.baseUrl');
+      const headers = deps.secrets.headers(target.headers, 'target.headers');
       const started = performance.now();
       try {
         const res = await request(url, { headers, headersTimeout: 5_000, bodyTimeout: 5_000 });

@@ -14,6 +14,9 @@ import { request } from 'undici';
 import { followCampaign, startCampaign } from '../campaign-runner';
 import type { DevFlags } from './dev';
 
+/** The variable the demo's restore drill reads its database from (declared for the demo's own worker only). */
+const DEMO_DATABASE_ENV = 'DEMO_DATABASE_URL';
+
 /**
  * `readiness demo`: the whole product on embedded defaults. Starts what `dev` starts plus the bundled
  * demo target (a pool-limited API over Postgres), runs the compressed demo campaign, prints the
@@ -24,7 +27,7 @@ export async function demoCommand(flags: DevFlags & { scale: number; json?: bool
   const logger = createLogger({ cmd: 'demo' }, 'warn', humanLogDestination('readiness demo'));
   const progress = consoleProgress('readiness demo');
   installTemporalRuntime(logger);
-  const stack = await startStack({ dataDir: flags.dataDir, port: flags.port, uiPort: flags.uiPort, logger, progress, withWorker: true, allowInstall: flags.installPostgres });
+  const stack = await startStack({ dataDir: flags.dataDir, port: flags.port, uiPort: flags.uiPort, logger, progress, withWorker: true, allowInstall: flags.installPostgres, secretEnv: [DEMO_DATABASE_ENV] });
   const targetPort = await freePort();
   const target = spawn(process.execPath, [path.join(__dirname, '..', '..', 'demo', 'target-server.js')], {
     env: { ...process.env, DEMO_DATABASE_URL: stack.databaseUrl, DEMO_PORT: String(targetPort) },
@@ -41,8 +44,8 @@ export async function demoCommand(flags: DevFlags & { scale: number; json?: bool
       // Same READINESS_CODEC_KEYS as the stack's worker (none: plaintext).
       const client = new Client({ connection, namespace: stack.namespace, dataConverter: dataConverterFromEnv(process.env) });
       // The in-process worker reads the demo database's URL from its environment: only the name travels.
-      process.env.READINESS_DEMO_DATABASE_URL = stack.databaseUrl;
-      const handle = await startCampaign(client, demoCampaign(baseUrl, flags.scale, { databaseEnv: 'READINESS_DEMO_DATABASE_URL' }));
+      process.env[DEMO_DATABASE_ENV] = stack.databaseUrl;
+      const handle = await startCampaign(client, demoCampaign(baseUrl, flags.scale, { databaseEnv: DEMO_DATABASE_ENV }));
       process.stderr.write(`started campaign ${handle.workflowId}\nWeb UI: ${workflowUrl(stack.uiUrl, stack.namespace, handle.workflowId)}\n`);
       const result = await followCampaign(handle);
       process.stdout.write(`verdict: ${result.decision} (score ${result.scorePct}%)\n`);

@@ -22,7 +22,7 @@ import { loadCampaignFile } from '../../config/load';
 import { resolveChecklist } from '../../core/checklist';
 import { formatDurationMs, parseDurationMs } from '../../core/duration';
 import { EXIT } from '../../core/exit-codes';
-import { CAMPAIGN_WORKFLOW, defaultScheduleId, SA_PHASE, SA_SCORE, SA_TARGET, SA_VERDICT, scheduledWorkflowIdPrefix, TASK_QUEUE } from '../../core/names';
+import { CAMPAIGN_WORKFLOW, chosenIdProblem, defaultScheduleId, SA_PHASE, SA_SCORE, SA_TARGET, SA_VERDICT, scheduledWorkflowIdPrefix, TASK_QUEUE } from '../../core/names';
 import type { CampaignInput, CampaignResult } from '../../core/types';
 import type { readinessCampaignWorkflow } from '../../workflows';
 import { configHash } from '../campaign-runner';
@@ -166,6 +166,8 @@ export async function scheduleCreateCommand(file: string, flags: ScheduleCreateF
   const timezone = canonicalTimezone(flags.timezone ?? 'UTC');
   const catchupWindowMs = parseCatchupWindow(flags.catchupWindow ?? DEFAULT_CATCHUP_WINDOW);
   const scheduleId = flags.id ?? defaultScheduleId(campaign.name);
+  const idProblem = chosenIdProblem(scheduleId);
+  if (idProblem) throw new CliExit(EXIT.INVALID_INPUT, `error: --id ${idProblem}`);
   const options = buildScheduleOptions(campaign, { scheduleId, cron, timezone, catchupWindowMs, source: path.resolve(file) });
   await withClient(flags, async (client, endpoints) => {
     let handle: ScheduleHandle;
