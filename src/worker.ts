@@ -110,7 +110,7 @@ export async function createReadinessWorker(opts: ReadinessWorkerOptions): Promi
   if (opts.mode !== 'campaign') workers.push(await Worker.create({
     ...common,
     taskQueue: loadTaskQueue(taskQueue),
-    activities: { runLoadSlice: activities.runLoadSlice },
+    activities: { runLoadSlice: activities.runLoadSlice, runContinuousLoad: activities.runContinuousLoad },
     // One generator per process at a time: a generator owns the machine's cores while it runs.
     maxConcurrentActivityTaskExecutions: 1,
   }));

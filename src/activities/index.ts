@@ -4,6 +4,7 @@ import type { ResultsStore } from '../infra/results-store';
 import { scrubError, scrubSecretsDeep, type SecretResolver } from '../infra/secrets';
 import { createBackupActivities } from './backup';
 import { createLoadActivities } from './load';
+import { createContinuousLoadActivities } from './load/continuous';
 import { createMonitoringActivities } from './monitoring';
 import { createStoreActivities } from './store';
 import { createStressActivities } from './stress';
@@ -53,6 +54,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createStoreActivities(deps),
     ...createTargetActivities(deps),
     ...createLoadActivities(deps),
+    ...createContinuousLoadActivities(deps),
     ...createStressActivities(deps),
     ...createMonitoringActivities(deps),
     ...createBackupActivities(deps),

@@ -90,7 +90,11 @@ const phaseSchema = z.strictObject({
   /** closed: N users with think time (the seed's "N users"); open: a fixed arrival rate. */
   model: z.enum(['closed', 'open']).default('closed'),
   users: z.number().int().min(1, 'users must be at least 1').max(100_000, 'users must be at most 100000').optional(),
-  rampUp: duration('rampUp').default('0s'),
+  /**
+   * Closed model: users start evenly over this time. Default: a tenth of the duration, at most 5 s (no herd of
+   * users all sending their first request in the same millisecond); `0s` starts them all at once.
+   */
+  rampUp: duration('rampUp').optional(),
   rate: z.number().min(0, 'rate must be >= 0').max(1_000_000, 'rate must be at most 1000000').optional(),
   stages: z.array(stageSchema).optional(),
   maxInFlight: z.number().int().min(1).max(1_000_000).optional(),
@@ -138,6 +142,23 @@ const stressSchema = z.strictObject({
   stopWhen: z.array(stopCriterion).min(1, 'stopWhen needs at least one criterion').default(['error_rate>0.01', 'p(95)>1000']),
   /** The start of each step that is not judged (connections warming, queues filling). */
   warmup: duration('warmup').default('0s'),
+  /**
+   * Continuous ramp: how long the users (or the rate) added for a step take to arrive, while the step before's
+   * keep running. Not judged. Default: a tenth of stepDuration, at most 5 s.
+   */
+  ramp: duration('ramp').optional(),
+  /**
+   * Recovery after load reduction: after the last step, the load goes back to the first passing level; latency
+   * and errors must come back within `tolerance` of that level's own figures, for `windows` windows of `window`,
+   * within `within`.
+   */
+  recovery: z.strictObject({
+    /** Default: three steps' time, at least 15 s, at most 1 min. */
+    within: positiveDuration('within').optional(),
+    windows: z.number().int().min(1).max(100).default(3),
+    window: positiveDuration('window').default('2s'),
+    tolerance: z.number().min(0).max(10).default(0.2),
+  }).default({ windows: 3, window: '2s', tolerance: 0.2 }),
   /** Steps only start inside this daily window, and only when they can finish before it closes. */
   window: windowSchema.optional(),
   /**
@@ -152,6 +173,7 @@ const stressSchema = z.strictObject({
 }).superRefine((s, ctx) => {
   if (s.maxUsers < s.startUsers) ctx.addIssue({ code: 'custom', path: ['maxUsers'], message: 'maxUsers must be >= startUsers' });
   if ((parseDurationMs(s.warmup) ?? 0) >= (parseDurationMs(s.stepDuration) ?? 0)) ctx.addIssue({ code: 'custom', path: ['warmup'], message: 'warmup must be shorter than stepDuration' });
+  if (s.ramp !== undefined && (parseDurationMs(s.ramp) ?? 0) > (parseDurationMs(s.stepDuration) ?? 0)) ctx.addIssue({ code: 'custom', path: ['ramp'], message: 'ramp must not be longer than stepDuration' });
   const stepMs = (parseDurationMs(s.warmup) ?? 0) + (parseDurationMs(s.stepDuration) ?? 0);
   if (s.window && parseClock(s.window.start) !== undefined && parseClock(s.window.end) !== undefined && s.window.start !== s.window.end && windowLengthMinutes(s.window) * 60_000 < stepMs) {
     ctx.addIssue({ code: 'custom', path: ['window'], message: `the window (${windowLengthMinutes(s.window)} min) is shorter than one step (warmup + stepDuration): no step could ever run` });
@@ -294,16 +316,16 @@ const backupSchema = z.strictObject({
 
 /** The hand-run campaign's baseline: smoke 10, normal 50, peak 200, endurance 100 users. */
 export const DEFAULT_BASELINE_PHASES = [
-  { name: 'smoke', model: 'closed' as const, users: 10, rampUp: '0s', duration: '1m', generators: 1 },
-  { name: 'normal', model: 'closed' as const, users: 50, rampUp: '0s', duration: '5m', generators: 1 },
-  { name: 'peak', model: 'closed' as const, users: 200, rampUp: '0s', duration: '5m', generators: 1 },
-  { name: 'endurance', model: 'closed' as const, users: 100, rampUp: '0s', duration: '30m', generators: 1 },
+  { name: 'smoke', model: 'closed' as const, users: 10, duration: '1m', generators: 1 },
+  { name: 'normal', model: 'closed' as const, users: 50, duration: '5m', generators: 1 },
+  { name: 'peak', model: 'closed' as const, users: 200, duration: '5m', generators: 1 },
+  { name: 'endurance', model: 'closed' as const, users: 100, duration: '30m', generators: 1 },
 ];
 
 /** The campaign file, as validated. */
 const ITEM_ID = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 /** What evidence ids start with (README: "Evidence ids"); a check naming anything else is a typo. */
-const EVIDENCE_PREFIXES = ['phase.', 'baseline.', 'prometheus.', 'alertmanager.', 'metrics.', 'grafana.', 'loki.', 'alerts_under_load.', 'monitoring.maturity', 'backup.'];
+const EVIDENCE_PREFIXES = ['phase.', 'baseline.', 'stress.', 'prometheus.', 'alertmanager.', 'metrics.', 'grafana.', 'loki.', 'alerts_under_load.', 'monitoring.maturity', 'backup.'];
 
 const bindingSchema = z.union([
   z.strictObject({

@@ -13,6 +13,8 @@ import {
   type ChecklistEvaluation, type ItemEvidence, type ItemStatus, type Severity, type VerdictPolicy, type Waiver,
 } from './checklist-types';
 import type { Decision } from './types';
+import type { Degradation } from './degradation';
+import type { RecoveryAfterLoad } from './stress';
 
 /** Default verdict policy: GO from 90 %, CONDITIONAL_GO from 75 %, no P1 blocker allowed. */
 export const DEFAULT_POLICY: VerdictPolicy = { goAt: 90, conditionalAt: 75, maxP1Blockers: 0 };
@@ -33,6 +35,10 @@ export const DEFAULT_CHECKLIST: readonly ChecklistItem[] = ([
   auto('perf.baseline', 'Baseline load phases within thresholds', 'Performance', 'P1', { check: 'phase.baseline' }, 'Investigate the failed thresholds per endpoint (report: baseline).', 3),
   auto('perf.breaking-point', 'Capacity ceiling and breaking point measured under progressive stress', 'Performance', 'P1', { check: 'phase.stress' }, 'Run the stress phase to a breaking point and size capacity from the ceiling.', 3),
   auto('perf.spike-recovery', 'Recovers from a traffic spike within the allowed time', 'Performance', 'P1', { check: 'phase.spike' }, 'Add rate limiting / autoscaling so the service recovers after a spike.', 2),
+  auto('perf.graceful-degradation', 'Degrades gracefully past capacity: stays up and sheds the excess with answers, not dropped connections or hangs', 'Performance', 'P1', { check: 'stress.degradation' }, 'Shed load the service cannot take with fast 429/503 answers (a bounded queue, admission control, a rate limiter) instead of letting connections time out or reset.', 2),
+  auto('perf.recovery-after-load', 'Recovers automatically after load reduction (no leak)', 'Performance', 'P1', { check: 'stress.recovery_after_load' }, 'Find what stays saturated after the load goes down (connection pool, queue, memory) and release it: a leak or a retry storm keeps the service degraded.', 2),
+  auto('perf.informative-errors', 'Error answers under overload are informative (no empty bodies, HTML pages or stack traces)', 'Performance', 'P2', { check: 'stress.informative_errors' }, 'Answer overload with a short machine-readable error (and Retry-After), never an internal stack trace.'),
+  auto('perf.fail-fast', 'Fails fast under overload (failed requests do not hang)', 'Performance', 'P2', { check: 'stress.fail_fast' }, 'Bound the waits (pool acquire, queue, upstream timeouts) below the client timeout so overload fails fast.'),
   // Monitoring: the monitoring checks.
   auto('mon.prometheus-targets', 'Prometheus scraping all service endpoints', 'Monitoring', 'P1', { check: 'prometheus.targets_up' }, 'Bring the down targets up or remove them from the scrape config.'),
   auto('mon.alert-rules', 'Alert rules configured, loaded and healthy', 'Monitoring', 'P1', { check: 'prometheus.rules_*' }, 'Load the rule files (rule_files) and fix unhealthy rules.'),
@@ -246,7 +252,8 @@ export interface EvidenceReport {
   campaign: { startedAt: string };
   phases: Record<string, { status: string; reason?: string }>;
   baseline: { phases: Array<{ name: string; assessment: string; notes: string[]; thresholds: Array<{ ok: boolean; threshold: string; observed: number }> }> };
-  spike?: { recovered: boolean; recoveryTimeS: number | null; crashed: boolean };
+  spike?: { recovered: boolean; recoveryTimeS: number | null; crashed: boolean; degradation?: Degradation };
+  stress?: { degradation?: Degradation; recoveryAfterLoad?: RecoveryAfterLoad };
   monitoring?: { checks: Array<{ id: string; status: string; evidence: { observed: unknown; expected: unknown; collectedAt: string }; remediation: string }>; maturity: { level: number; targetLevel: number; label: string } };
   backup?: { drills: Array<{ id: string; status: string; findings: Array<{ message?: string } | string>; rtoS?: number | null; rpoS?: number | null }> };
 }
@@ -280,6 +287,28 @@ export function collectEvidence(report: EvidenceReport, phaseEndedAt: Partial<Re
   if (report.monitoring) {
     const m = report.monitoring.maturity;
     add({ id: 'monitoring.maturity', status: m.level >= m.targetLevel ? 'pass' : 'fail', observed: `level ${m.level} (${m.label})`, expected: `level ${m.targetLevel} or higher`, collectedAt: when('monitoring') });
+  }
+  // How the target degrades (stress steps past the breaking point, the spike) and recovers after load reduction.
+  const judged = [report.stress?.degradation && { where: 'stress', d: report.stress.degradation, phase: 'stress' }, report.spike?.degradation && { where: 'spike', d: report.spike.degradation, phase: 'spike' }]
+    .filter((x): x is { where: string; d: Degradation; phase: string } => !!x);
+  const verdict = (id: string, expected: string, pick: (d: Degradation) => boolean | null, detail: (d: Degradation) => string) => {
+    if (!judged.length) return;
+    const parts = judged.map((j) => ({ ...j, v: pick(j.d) }));
+    const status: ItemStatus = parts.some((p) => p.v === false) ? 'fail' : parts.some((p) => p.v === true) ? 'pass' : 'not_evaluable';
+    add({ id, status, observed: parts.map((p) => `${p.where}: ${p.v === null ? 'nothing failed to judge' : detail(p.d)}`).join('; '), expected, collectedAt: when(parts[parts.length - 1]!.phase) });
+  };
+  const classes = (d: Degradation) => `${d.failures} failures: ${d.errorClasses.fastRejections} fast rejections (${d.errorClasses.withRetryAfter} with Retry-After), ${d.errorClasses.timeouts} timeouts, ${d.errorClasses.transport} transport errors, ${d.errorClasses.otherServerErrors} other 5xx${d.healthAfter ? `; healthy right after: ${d.healthAfter.ok ? 'yes' : 'no'}` : ''}`;
+  verdict('stress.degradation', 'healthy right after, and at most 10 % of failures unanswered (timeouts, transport errors)', (d) => d.graceful, (d) => `${d.graceful ? 'graceful' : 'not graceful'}, ${classes(d)}`);
+  verdict('stress.fail_fast', 'failed requests no slower at p95 than 2x the successful ones (at least 250 ms)', (d) => d.failFast, (d) => `failed p95 ${d.failedP95Ms} ms, successful p95 ${d.okP95Ms ?? '-'} ms`);
+  verdict('stress.informative_errors', 'no stack trace, at most half of the sampled error bodies empty or HTML', (d) => d.informativeErrors,
+    (d) => `${d.samples.length} sampled bodies: ${d.samples.filter((x) => x.flags.includes('stack_trace')).length} stack traces, ${d.samples.filter((x) => x.flags.includes('empty')).length} empty, ${d.samples.filter((x) => x.flags.includes('html')).length} HTML`);
+  const rec = report.stress?.recoveryAfterLoad;
+  if (rec) {
+    add({
+      id: 'stress.recovery_after_load', status: rec.recovered === null ? 'not_evaluable' : rec.recovered ? 'pass' : 'fail',
+      observed: rec.recovered ? `recovered in ${rec.timeS} s at ${rec.level}` : rec.finding ?? 'not measured',
+      expected: `p95 and errors back within tolerance of ${rec.level}'s own figures (p95 ${rec.reference.p95Ms} ms) within ${rec.withinS} s`, collectedAt: when('stress'),
+    });
   }
   for (const d of report.backup?.drills ?? []) {
     const findings = d.findings.map((f) => (typeof f === 'string' ? f : f.message ?? JSON.stringify(f)));

@@ -35,6 +35,15 @@ export interface LoadPlan {
   maxBodyBytes: number;
 }
 
+/**
+ * The ramp a phase or stress step gets when it names none: a tenth of its duration, between 1 s and 5 s, and never
+ * more than half of it (whole 100 ms). A second is what a thundering herd needs to become a stream.
+ */
+export function defaultRampMs(durationMs: number): number {
+  const tenth = Math.floor(durationMs / 1000) * 100;
+  return Math.min(Math.floor(durationMs / 200) * 100, Math.max(1_000, Math.min(5_000, tenth)));
+}
+
 /** Builds the plan of a baseline phase (durations parsed; open-model defaults applied). */
 export function planFromPhase(phase: BaselinePhase, scenario: Campaign['scenario']): LoadPlan {
   const ms = (text: string | undefined, fallback: number) => (text === undefined ? fallback : parseDurationMs(text) ?? fallback);
@@ -46,7 +55,7 @@ export function planFromPhase(phase: BaselinePhase, scenario: Campaign['scenario
     model: phase.model,
     durationMs: ms(phase.duration, 0),
     users: phase.users ?? 0,
-    rampUpMs: ms(phase.rampUp, 0),
+    rampUpMs: phase.rampUp === undefined ? defaultRampMs(ms(phase.duration, 0)) : ms(phase.rampUp, 0),
     thinkTimeMs: ms(scenario.thinkTime, 0),
     rate,
     stages,
@@ -101,6 +110,19 @@ export function splitPlan(plan: LoadPlan, parts: number): LoadPlan[] {
     stages: plan.stages.map((s) => ({ ...s, target: s.target / parts })),
     maxInFlight: inflight[i],
   }));
+}
+
+/**
+ * Moves the open model's rate to `rate` over `rampMs`, starting `atMs` after the start (a continuous ramp's next
+ * level): the rate holds where it is until then (a stage at the current rate), then ramps. A change that comes
+ * while an earlier ramp is still going starts when that ramp ends. Mutates and returns `plan`.
+ */
+export function appendRateChange<P extends Pick<LoadPlan, 'rate' | 'stages'>>(plan: P, atMs: number, rate: number, rampMs: number): P {
+  const scheduled = plan.stages.reduce((a, s) => a + s.durationMs, 0);
+  const current = rateAt(plan, Math.max(atMs, scheduled));
+  if (atMs > scheduled) plan.stages.push({ target: current, durationMs: atMs - scheduled });
+  plan.stages.push({ target: rate, durationMs: Math.max(1, rampMs) });
+  return plan;
 }
 
 /** The open model's intended arrival rate (req/s) at `tMs` after the start. */

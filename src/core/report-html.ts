@@ -16,7 +16,7 @@ export type ChartConfig = ChartConfiguration<'line' | 'bar', Array<Point | numbe
 
 /** One chart of the page: the id of its canvas and its configuration. */
 export interface HtmlChart {
-  id: 'chart-capacity' | 'chart-timeline' | 'chart-stress-steps' | 'chart-categories';
+  id: 'chart-capacity' | 'chart-timeline' | 'chart-stress-timeline' | 'chart-stress-steps' | 'chart-categories';
   config: ChartConfig;
 }
 
@@ -30,6 +30,7 @@ export interface RenderHtmlOptions {
 }
 
 type StressReport = NonNullable<ReportJson['stress']>;
+type Degradation = NonNullable<StressReport['degradation']>;
 type BaselinePhase = ReportJson['baseline']['phases'][number];
 
 const COLOR = {
@@ -215,6 +216,46 @@ function stressStepsChart(st: StressReport): HtmlChart | undefined {
 }
 
 /**
+ * The continuous ramp per second: the load level asked for (stepped), requests and errors per second (left
+ * axis), P95 (right axis), each stage a shaded band (red from the breaking point on), the recovery stage last.
+ * Undefined for a step-by-step run (no timeline).
+ */
+function stressTimelineChart(st: StressReport): HtmlChart | undefined {
+  const tl = st.timeline;
+  if (!tl?.points.length || !tl.stages.length) return undefined;
+  const raw = tl.points.map((p) => ({ ...p, p50Ms: null, p99Ms: null }));
+  // Per-second points get their silent seconds filled in; a long ramp's bucketed points are drawn as they are.
+  const points = raw.length > 1 && raw[1].second - raw[0].second > 1 ? raw : denseTimeline(raw);
+  const first = points[0].second;
+  const last = points[points.length - 1].second;
+  const stages = [...tl.stages].sort((a, b) => a.fromSecond - b.fromSecond);
+  const level: Point[] = [];
+  stages.forEach((g) => level.push({ x: g.fromSecond - first, y: g.level }));
+  level.push({ x: last - first + 1, y: stages[stages.length - 1].level });
+  const bands: ChartConfig['data']['datasets'] = stages.map((g, i) => {
+    const end = (stages[i + 1]?.fromSecond ?? last + 1) - first;
+    const tint = g.status === 'fail' ? '220, 38, 38' : g.status === 'recovery' ? '13, 148, 136' : g.status === 'invalid' ? '156, 163, 175' : '22, 163, 74';
+    const what = g.status === 'recovery' ? 'recovery' : g.status === 'fail' ? (st.breakingPoint?.users === g.level ? 'breaking point' : 'fail') : g.status ?? 'stage';
+    return { type: 'line' as const, label: `${g.level} ${st.model === 'closed' ? 'users' : 'req/s'}: ${what}`, data: [{ x: g.fromSecond - first, y: 1 }, { x: end, y: 1 }], yAxisID: 'band', fill: 'origin', borderWidth: 1, pointRadius: 0, borderColor: `rgba(${tint}, 0.5)`, backgroundColor: `rgba(${tint}, 0.08)`, order: 1 };
+  });
+  const options = baseOptions();
+  options.scales = {
+    x: { type: 'linear', min: 0, max: last - first + 1, ticks: { includeBounds: false }, title: { display: true, text: 'Seconds since the stress load started' } },
+    y: { type: 'linear', position: 'left', beginAtZero: true, title: { display: true, text: `per second / load level (${levelUnit(st)})` } },
+    y1: { type: 'linear', position: 'right', beginAtZero: true, title: { display: true, text: 'P95 latency (ms)' }, grid: { drawOnChartArea: false } },
+    band: { type: 'linear', display: false, min: 0, max: 1 },
+  };
+  const datasets: ChartConfig['data']['datasets'] = [
+    { type: 'line', label: `Load level (${levelUnit(st)})`, data: level, yAxisID: 'y', stepped: 'before', borderColor: COLOR.teal, backgroundColor: COLOR.teal, borderWidth: 1.5, pointRadius: 0, borderDash: [4, 3] },
+    { type: 'line', label: 'Requests/s', data: points.map((p) => ({ x: p.second - first, y: p.requests })), yAxisID: 'y', borderColor: COLOR.blue, backgroundColor: COLOR.blue, borderWidth: 1.5, pointRadius: 0 },
+    { type: 'line', label: 'Errors/s', data: points.map((p) => ({ x: p.second - first, y: p.errors })), yAxisID: 'y', borderColor: COLOR.red, backgroundColor: COLOR.red, borderWidth: 1.5, pointRadius: 0 },
+    { type: 'line', label: 'P95 latency (ms)', data: points.map((p) => ({ x: p.second - first, y: p.p95Ms === null ? null : round(p.p95Ms) })), yAxisID: 'y1', borderColor: COLOR.orange, backgroundColor: COLOR.orange, borderWidth: 1.5, pointRadius: 0, spanGaps: false },
+    ...bands,
+  ];
+  return { id: 'chart-stress-timeline', config: { type: 'line', data: { datasets }, options } };
+}
+
+/**
  * Category scores as bars (green at or above GO, amber at or above CONDITIONAL, red below, grey when not
  * scored, drawn at 0 and labelled n/a), with the policy's GO and CONDITIONAL lines when a policy is known.
  * Undefined when there are no categories.
@@ -249,6 +290,7 @@ export function reportCharts(report: ReportJson): HtmlChart[] {
   return [
     st && capacityChart(st),
     baselineTimelineChart(report.baseline.phases),
+    st && stressTimelineChart(st),
     st && stressStepsChart(st),
     report.categories && categoriesChart(report.categories, report.checklist?.policy),
   ].filter((c): c is HtmlChart => c !== undefined);
@@ -312,7 +354,8 @@ function capacityHtml(report: ReportJson, charts: HtmlChart[]): string {
     ceiling ? `Capacity ceiling: ${ceiling.users} ${u}, ${ceiling.goodputRps} successful req/s, P95 ${fmtMs(ceiling.p95Ms)}.` : 'Capacity ceiling: no step passed.',
     `Throughput ceiling: ${st.maxThroughputRps} successful req/s (highest of any step).`,
     ...(st.throughputPlateau ? [`Throughput plateau: about ${st.throughputPlateau.throughputRps} req/s from ${st.throughputPlateau.fromUsers} ${u} on.`] : []),
-    `Stop when: ${st.stopWhen.join(' or ') || '(no criterion)'}. Load used: ${st.loadMinutes} ${u}-minutes.`,
+    `Stop when: ${st.stopWhen.join(' or ') || '(no criterion)'}. Load used: ${st.loadMinutes} ${u}-minutes${st.ramp === 'continuous' ? ', one continuous ramp' : ''}.`,
+    ...(st.startAboveCapacity ? [`The start level was above capacity: the search went down (halving, then up by the step size) to find the ceiling.`] : []),
     ...(st.error ? [`Error: ${st.error}`] : []),
   ];
   const steps = [...st.steps].sort((a, b) => a.index - b.index).map((s) => [
@@ -323,12 +366,44 @@ function capacityHtml(report: ReportJson, charts: HtmlChart[]): string {
     + chartFigure(charts, 'chart-capacity', 'Capacity curve', `Throughput and goodput (left) and P95 latency (right) per ${st.model === 'closed' ? 'concurrent-user' : 'offered-rate'} level; the red marker is the breaking point, the teal one the capacity ceiling.`)
     + `<ul class="facts-list">${facts.map((f) => `<li>${escapeHtml(f)}</li>`).join('')}</ul>`
     + (steps.length ? table(['Step', levelUnit(st), 'Status', 'Throughput', 'Goodput', 'Error rate', 'P95', 'Failed on / note'], steps) : '<p class="muted">No stress step ran.</p>')
+    + degradationHtml('How it degrades past the breaking point', st.degradation)
+    + recoveryAfterLoadHtml(st)
     + '</section>';
 }
 
+/** The degradation verdict as facts, a table of error classes and the sampled error bodies (escaped). */
+function degradationHtml(title: string, d: Degradation | undefined): string {
+  if (!d) return '';
+  const v = (x: boolean | null, good: string) => (x === null ? `${good}: n/a` : x ? good : `not ${good}`);
+  const c = d.errorClasses;
+  const facts = [
+    `Verdict: ${v(d.graceful, 'graceful')}; ${d.failFast === null ? 'fail-fast: n/a' : d.failFast ? 'fails fast' : 'failures hang'}; ${v(d.informativeErrors, 'informative errors')} (judged on ${d.judged.join(', ')}).`,
+    `Failed requests P95 ${d.failedP95Ms === null ? 'n/a' : fmtMs(d.failedP95Ms)}, successful P95 ${d.okP95Ms === null ? 'n/a' : fmtMs(d.okP95Ms)}.`,
+    ...(d.healthAfter ? [`Health right after: ${d.healthAfter.ok ? 'healthy' : `not healthy (${d.healthAfter.error ?? `HTTP ${d.healthAfter.status}`})`}.`] : []),
+    ...d.findings,
+  ];
+  return `<h3>${escapeHtml(title)}</h3><ul class="facts-list">${facts.map((f) => `<li>${escapeHtml(f)}</li>`).join('')}</ul>`
+    + table(['Fast rejections (429/503)', 'with Retry-After', 'Timeouts', 'Transport errors', 'Other 5xx', 'Other'], [[c.fastRejections, c.withRetryAfter, c.timeouts, c.transport, c.otherServerErrors, c.other]])
+    + (d.samples.length ? table(['Endpoint', 'Status', 'Content type', 'Body (start)', 'Flags'], d.samples.slice(0, 8).map((x) => [x.endpoint, x.status, x.contentType || '-', x.body.slice(0, 200) || '(empty)', x.flags.join(', ') || '-'])) : '');
+}
+
+/** Recovery after load reduction: recovered or not, the time, the gauges. */
+function recoveryAfterLoadHtml(st: StressReport): string {
+  const r = st.recoveryAfterLoad;
+  if (!r) return '';
+  const u = st.model === 'closed' ? 'users' : 'req/s';
+  const facts = [
+    r.recovered === true ? `Recovered in ${r.timeS} s back at ${r.level} ${u} (P95 ${fmtMs(r.reference.p95Ms)} and ${fmtPct(r.reference.errorRate)} errors at that level; limit ${r.withinS} s).`
+      : r.recovered === false ? `Did not recover (P1): ${r.finding}.` : `Not measured at ${r.level} ${u}.`,
+    ...(r.gauges ?? []).map((g) => `${g.name}: ${g.before ?? 'n/a'} before the stress, ${g.after ?? 'n/a'} after the recovery${g.returned === false ? ' (did not return)' : ''}.`),
+  ];
+  return `<h3>Recovery after load reduction</h3><ul class="facts-list">${facts.map((f) => `<li>${escapeHtml(f)}</li>`).join('')}</ul>`;
+}
+
 function timelinesHtml(report: ReportJson, charts: HtmlChart[]): string {
-  const stressNote = report.stress ? ' The stress phase records no per-second timeline: its steps are in the next chart.' : '';
+  const stressNote = report.stress && !report.stress.timeline ? ' This stress run ran step by step (a run window): it has no per-second timeline; its steps are in the chart below.' : '';
   const figures = chartFigure(charts, 'chart-timeline', 'Baseline load, per second', `Requests and errors per second and P95 latency of the baseline phases, back to back in run order; the shaded bands name the phases.${stressNote}`)
+    + chartFigure(charts, 'chart-stress-timeline', 'Stress: the continuous ramp, per second', 'The load level asked for (dashed), requests and errors per second and P95 latency while the stress load ran without stopping; each band is a step (green pass, red fail: the first red band is the breaking point), the teal band the recovery at the first passing level.')
     + chartFigure(charts, 'chart-stress-steps', 'Stress steps: error rate per step', 'Each stress step\'s error rate on its judged window (green pass, red fail, grey invalid) and the load level it held.');
   return `<section id="timelines"><h2>Timelines</h2>${figures || '<p class="muted">No per-second timeline and no stress step recorded.</p>'}</section>`;
 }

@@ -51,6 +51,17 @@ export const reportSchema = z.strictObject({
     breakingPoint: z.looseObject({ users: z.number(), criterion: z.string() }).optional(),
     capacityCeiling: z.looseObject({ users: z.number(), goodputRps: z.number() }).optional(),
     maxThroughputRps: z.number(),
+    /** The first step already failed: the search went down to find the ceiling. */
+    startAboveCapacity: z.boolean().optional(),
+    /** How the target failed past the breaking point: graceful is null when nothing failed to judge. */
+    degradation: z.looseObject({
+      graceful: z.boolean().nullable(),
+      errorClasses: z.strictObject({ fastRejections: z.number(), withRetryAfter: z.number(), timeouts: z.number(), transport: z.number(), otherServerErrors: z.number(), other: z.number() }),
+      failFast: z.boolean().nullable(),
+      informativeErrors: z.boolean().nullable(),
+    }).optional(),
+    /** Back at the first passing level after the stress: recovered (null: not measured) and in how many seconds. */
+    recoveryAfterLoad: z.looseObject({ level: z.number(), recovered: z.boolean().nullable(), timeS: z.number().nullable(), withinS: z.number() }).optional(),
   }).optional(),
   spike: z.looseObject({ users: z.number(), recovered: z.boolean(), recoveryTimeS: z.number().nullable() }).optional(),
   monitoring: z.looseObject({

@@ -3,6 +3,7 @@ import { PHASES } from './types';
 import type { BackupResult } from './backup';
 import { MATURITY_LABELS, type CheckResult, type MonitoringResult } from './monitoring';
 import type { SpikeResult, StressResult, WindowWait } from './stress';
+import type { Degradation } from './degradation';
 import type { Attestation, Blocker, CategoryScore, ChecklistEvaluation, Comparison, EvaluatedItem, VerdictPolicy, Waiver } from './checklist-types';
 
 /** Version of report.json's shape; bumped on any incompatible change. */
@@ -204,6 +205,29 @@ export function renderMarkdown(report: ReportJson): string {
   return lines.join('\n');
 }
 
+/** The degradation verdict: classes of failure, fail-fast, informative errors, sampled bodies. */
+function degradationLines(title: string, d: Degradation | undefined): string[] {
+  if (!d) return [];
+  const yes = (v: boolean | null, good: string, bad: string) => (v === null ? 'n/a' : v ? `✅ ${good}` : `❌ **${bad}**`);
+  const c = d.errorClasses;
+  const lines = ['', `### ${title}`, ''];
+  lines.push(`- Verdict: ${yes(d.graceful, 'graceful', 'not graceful')} · ${yes(d.failFast, 'fails fast', 'failures hang')} · ${yes(d.informativeErrors, 'informative errors', 'uninformative errors')} (judged on ${d.judged.join(', ')}).`);
+  lines.push('', '| Class | Count |', '|---|---|',
+    `| Fast rejections (429/503) | ${c.fastRejections} (${c.withRetryAfter} with Retry-After) |`, `| Timeouts | ${c.timeouts} |`,
+    `| Transport errors (reset, refused, closed) | ${c.transport} |`, `| Other 5xx | ${c.otherServerErrors} |`, `| Other | ${c.other} |`, '');
+  lines.push(`- Failed requests: P95 ${d.failedP95Ms === null ? 'n/a' : ms(d.failedP95Ms)}; successful ones: P95 ${d.okP95Ms === null ? 'n/a' : ms(d.okP95Ms)}.`);
+  if (d.healthAfter) lines.push(`- Health right after: ${d.healthAfter.ok ? 'healthy' : `**not healthy** (${d.healthAfter.error ?? `HTTP ${d.healthAfter.status}`})`}.`);
+  for (const f of d.findings) lines.push(`- ${f}.`);
+  if (d.samples.length) {
+    lines.push('', '| Endpoint | Status | Content type | Body (start) | Flags |', '|---|---|---|---|---|');
+    for (const x of d.samples.slice(0, 8)) {
+      const body = x.body.replace(/\s+/g, ' ').slice(0, 80).replace(/\|/g, '\\|').replace(/`/g, "'");
+      lines.push(`| ${x.endpoint} | ${x.status} | ${x.contentType || '-'} | ${body ? `\`${body}\`` : '(empty)'} | ${x.flags.join(', ') || '-'} |`);
+    }
+  }
+  return lines;
+}
+
 function stressMarkdown(st: NonNullable<ReportJson['stress']>): string[] {
   const unit = st.model === 'closed' ? 'Users' : 'Req/s (offered)';
   const lines = ['## Capacity (progressive stress)', '', `Stop when: ${st.stopWhen.map((c) => `\`${c}\``).join(' or ')}, judged on each step's own window.`, ''];
@@ -228,8 +252,19 @@ function stressMarkdown(st: NonNullable<ReportJson['stress']>): string[] {
   if (st.capacityCeiling) lines.push(`- **Capacity ceiling:** ${st.capacityCeiling.users} ${u}, ${st.capacityCeiling.goodputRps} successful req/s, P95 ${ms(st.capacityCeiling.p95Ms)}.`);
   lines.push(`- **Throughput ceiling:** ${st.maxThroughputRps} successful req/s (highest of any step).`);
   if (st.throughputPlateau) lines.push(`- **Throughput plateau:** about ${st.throughputPlateau.throughputRps} req/s from ${st.throughputPlateau.fromUsers} ${u} on, whatever the load.`);
-  lines.push(`- Load used: ${st.loadMinutes} ${u}-minutes.`);
+  lines.push(`- Load used: ${st.loadMinutes} ${u}-minutes${st.ramp === 'continuous' ? ', one continuous ramp (each step\'s users added to the running load)' : ''}.`);
+  if (st.startAboveCapacity) lines.push(`- **The start level (${st.steps.find((s) => s.status !== 'invalid')?.level} ${u}) was above capacity:** the search went down (halving, then up by the step size) to find the ceiling.`);
+  if (st.summary.stoppedBecause === 'no_capacity') lines.push('- **No capacity:** even the lowest level of the downward search failed.');
   lines.push(...waitLines(st.waits));
+  lines.push(...degradationLines('How it degrades past the breaking point', st.degradation));
+  const r = st.recoveryAfterLoad;
+  if (r) {
+    lines.push('', '### Recovery after load reduction', '');
+    lines.push(r.recovered === true
+      ? `- ✅ Back at ${r.level} ${u}, P95 and errors returned to that level's own figures (P95 ${ms(r.reference.p95Ms)}, ${pct(r.reference.errorRate)} errors) in **${r.timeS} s** (limit ${r.withinS} s).`
+      : r.recovered === false ? `- ❌ **Did not recover** (P1): ${r.finding}.` : `- Not measured at ${r.level} ${u} (no data).`);
+    for (const g of r.gauges ?? []) lines.push(`- ${g.name}: ${g.before ?? 'n/a'} before the stress, ${g.after ?? 'n/a'} after the recovery${g.returned === false ? ' (**did not return**)' : ''}.`);
+  }
   const z = st.zones;
   const zones = [
     z.green ? `🟢 Green: up to ${z.green.upToUsers} ${u}` : undefined,
@@ -258,6 +293,7 @@ function spikeMarkdown(sp: SpikeResult): string[] {
   lines.push(sp.recovered ? `- ✅ Recovered in **${sp.recoveryTimeS} s** (target: within ${sp.withinS} s).` : `- ❌ **Did not recover within ${sp.withinS} s** (P1).`);
   lines.push(`- Errors during the spike: ${sp.errorsDuringSpike.toLocaleString('en-US')}.`);
   lines.push(`- Target ${sp.crashed ? '**failed its health check** after the spike' : 'stayed healthy (health check passed after the spike)'}.`);
+  lines.push(...degradationLines('How it degrades under the spike', sp.degradation));
   lines.push(...waitLines(sp.waits));
   lines.push('');
   return lines;

@@ -5,6 +5,7 @@
  */
 import { evaluateThresholds, isThreshold, parseThreshold, type Comparator } from './thresholds';
 import type { CheckResult } from './monitoring';
+import type { Degradation } from './degradation';
 import type { EndpointResult, ErrorBreakdown, LatencySummaryMs } from './types';
 
 /** A stop criterion such as `error_rate>0.01` or `p(95)>1000`: the step fails when it holds. */
@@ -93,19 +94,40 @@ export interface StressPlanLimits {
 }
 
 /** What to do after the steps so far: run another level, or stop and why. */
-export type StressDecision = { next: number; rerun: boolean; probe?: boolean } | { stop: 'breaking_point' | 'max_reached' | 'generator_invalid' };
+export type StressDecision = { next: number; rerun: boolean; probe?: boolean } | { stop: 'breaking_point' | 'max_reached' | 'generator_invalid' | 'no_capacity' };
 
-/** Decides the next step of the linear ramp from the judged steps so far. */
+/**
+ * Decides the next step of the linear ramp from the judged steps so far. When the start level already fails
+ * (the start was above capacity), the search goes down: halve until a level passes, then step up again by the
+ * step size until a level fails, so there is a ceiling whenever the target can serve any load. The breaking
+ * point is always within one step of the ceiling.
+ */
 export function nextStressStep(steps: StepResult[], limits: StressPlanLimits): StressDecision {
   if (!steps.length) return { next: limits.start, rerun: false };
   const last = steps[steps.length - 1];
-  if (last.status === 'fail') return { stop: 'breaking_point' };
   if (last.status === 'invalid') {
     const tries = steps.filter((s) => s.level === last.level && s.status === 'invalid').length;
     return tries <= limits.invalidRetries ? { next: last.level, rerun: true } : { stop: 'generator_invalid' };
   }
+  const judged = steps.filter((s) => s.status !== 'invalid');
+  const fails = judged.filter((s) => s.status === 'fail').map((s) => s.level);
+  const lowFail = fails.length ? Math.min(...fails) : undefined;
+  const passed = judged.some((s) => s.status === 'pass' && (lowFail === undefined || s.level < lowFail));
+  if (last.status === 'fail') {
+    if (passed) return { stop: 'breaking_point' };
+    // Nothing passed yet: halve.
+    const next = Math.floor(last.level / 2);
+    return next < 1 ? { stop: 'no_capacity' } : { next, rerun: false };
+  }
   const next = last.level + limits.step;
+  // Coming back up after a downward search: the failing level above is within a step.
+  if (lowFail !== undefined && next >= lowFail) return { stop: 'breaking_point' };
   return next > limits.max ? { stop: 'max_reached' } : { next, rerun: false };
+}
+
+/** Whether the first judged step failed: the ramp started above the target's capacity. */
+export function startedAboveCapacity(steps: StepResult[]): boolean {
+  return steps.find((s) => s.status !== 'invalid')?.status === 'fail';
 }
 
 /** Limits of the adaptive search. */
@@ -144,7 +166,7 @@ export function nextAdaptiveStep(steps: StepResult[], limits: AdaptiveLimits): S
   if (highPass === undefined) {
     // Even the lowest level failed: bisect down towards zero until the resolution, then stop there.
     const next = Math.floor(lowFail / 2);
-    return next < 1 || next === last.level ? { stop: 'breaking_point' } : { next, rerun: false, probe: true };
+    return next < 1 || next === last.level ? { stop: 'no_capacity' } : { next, rerun: false, probe: true };
   }
   if ((lowFail - highPass) / highPass > limits.resolution) {
     const mid = Math.round((highPass + lowFail) / 2);
@@ -164,7 +186,8 @@ export interface StressSummary {
   maxThroughputRps: number;
   /** Set when throughput stopped growing with load: the level where it flattened and the ceiling it held. */
   throughputPlateau?: { fromUsers: number; throughputRps: number };
-  stoppedBecause: 'breaking_point' | 'max_reached' | 'generator_invalid' | 'aborted';
+  /** no_capacity: even a level of 1 failed (the downward search found nothing the target can serve). */
+  stoppedBecause: 'breaking_point' | 'max_reached' | 'generator_invalid' | 'no_capacity' | 'aborted';
   /** Sum over steps of level x step minutes: what the search cost the target. */
   loadMinutes: number;
 }
@@ -268,7 +291,67 @@ export interface StressResult {
   waits?: WindowWait[];
   /** Alert accuracy under load (`monitoring.alertsUnderLoad`), as monitoring checks. */
   alertChecks?: CheckResult[];
+  /** The first step already failed: the ramp started above capacity and searched down (continuous ramp). */
+  startAboveCapacity?: boolean;
+  /** How the target failed past the breaking point (continuous ramp). */
+  degradation?: Degradation;
+  /** Whether latency and errors came back after the load went down to the first passing level (continuous ramp). */
+  recoveryAfterLoad?: RecoveryAfterLoad;
+  /** The continuous ramp's per-second timeline and its stages (absent for step-by-step runs). */
+  timeline?: StressTimeline;
+  /** continuous: one running load whose level the workflow moves; steps: a separate load per step (run windows). */
+  ramp?: 'continuous' | 'steps';
   error?: string;
+}
+
+/** The stress phase's per-second timeline: seconds since the load started, and where each stage began. */
+export interface StressTimeline {
+  points: Array<{ second: number; requests: number; errors: number; p95Ms: number | null }>;
+  stages: Array<{ name: string; level: number; fromSecond: number; status?: StepResult['status'] | 'recovery' }>;
+}
+
+/** Recovery after load reduction: back at the first passing level, do latency and errors return to that level's own figures? */
+export interface RecoveryAfterLoad {
+  level: number;
+  /** Null when it could not be measured (no passing level, aborted, no data). */
+  recovered: boolean | null;
+  /** Seconds from the load going down until the first of the good windows. */
+  timeS: number | null;
+  withinS: number;
+  reference: { p95Ms: number; errorRate: number };
+  /** With stress.telemetry: each gauge with a max before the stress and after the recovery. */
+  gauges?: Array<{ name: string; before: number | null; after: number | null; returned: boolean | null }>;
+  /** Set when it did not recover, or a gauge stayed up: "possible leak". */
+  finding?: string;
+}
+
+/**
+ * Judges recovery after load reduction from the recovery stage's windows (seconds since the load went down)
+ * against the reference level's own figures; gauges (telemetry with a `max`) must return to within 10 % of
+ * their max of the value they had before the stress.
+ */
+export function judgeRecoveryAfterLoad(
+  post: RecoveryWindow[], reference: RecoveryAfterLoad['reference'], level: number,
+  opts: { windows: number; tolerance: number; withinS: number },
+  gauges: Array<{ name: string; max?: number; before: number | null; after: number | null }> = [],
+): RecoveryAfterLoad {
+  const t = recoveryTime(post, reference, opts);
+  const judgedGauges = gauges.filter((g) => g.max !== undefined).map((g) => ({
+    name: g.name, before: g.before, after: g.after,
+    returned: g.before === null || g.after === null ? null : g.after <= g.before + 0.1 * g.max!,
+  }));
+  const stuck = judgedGauges.filter((g) => g.returned === false);
+  const recovered = post.some((w) => w.requests > 0) ? t !== undefined && stuck.length === 0 : null;
+  const finding = recovered === false
+    ? t === undefined
+      ? `did not recover within ${opts.withinS} s at ${level}: latency or errors stayed above that level's own figures (possible leak)`
+      : `${stuck.map((g) => `${g.name} stayed at ${g.after} (before the stress: ${g.before})`).join('; ')}: possible leak`
+    : undefined;
+  return {
+    level, recovered, timeS: t ?? null, withinS: opts.withinS, reference,
+    ...(judgedGauges.length ? { gauges: judgedGauges } : {}),
+    ...(finding ? { finding } : {}),
+  };
 }
 
 /** Result of the spike phase, as stored and reported. */
@@ -282,6 +365,8 @@ export interface SpikeResult {
   recoveryTimeS: number | null;
   withinS: number;
   crashed: boolean;
+  /** How the target failed under the spike (when anything failed). */
+  degradation?: Degradation;
   aborted?: boolean;
   /** Pauses until the run window opened. */
   waits?: WindowWait[];

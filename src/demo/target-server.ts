@@ -27,9 +27,9 @@ export async function startDemoTarget(opts: DemoTargetOptions): Promise<{ port: 
   await pool.query(`INSERT INTO demo_target.items (name) SELECT 'item ' || g FROM generate_series(1, 500) g WHERE NOT EXISTS (SELECT 1 FROM demo_target.items)`);
   const workS = (opts.queryMs ?? 10) / 1000;
 
-  const send = (res: ServerResponse, status: number, body: unknown) => {
+  const send = (res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}) => {
     const text = JSON.stringify(body);
-    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...extra });
     res.end(text);
   };
   const readBody = (req: IncomingMessage) => new Promise<string>((resolve) => {
@@ -61,7 +61,8 @@ export async function startDemoTarget(opts: DemoTargetOptions): Promise<{ port: 
     } catch (err) {
       const msg = (err as Error).message;
       // Pool exhaustion: the connection wait timed out.
-      if (/timeout/i.test(msg)) return send(res, 503, { error: 'database pool exhausted' });
+      // Shed the excess fast and say when to come back, as a service that degrades gracefully does.
+      if (/timeout/i.test(msg)) return send(res, 503, { error: 'database pool exhausted', retryAfterS: 1 }, { 'retry-after': '1' });
       return send(res, 500, { error: 'internal error' });
     }
   });

@@ -63,7 +63,25 @@ export interface EndpointCounters {
   statusCounts: Record<string, number>;
   /** Failures without an HTTP error status: `timeout`, `ECONNREFUSED`, `expect_body`, `body_too_large`, ... */
   errorKinds: Record<string, number>;
+  /** 429 and 503 answers that carried a Retry-After header (a rejection that says when to come back). */
+  retryAfter?: number;
 }
+
+/** The start of one error answer's body, as the target sent it (bounded; secrets are scrubbed before storing). */
+export interface ErrorSample {
+  endpoint: string;
+  status: number;
+  contentType: string;
+  /** At most {@link ERROR_SAMPLE_BYTES} of the body, as UTF-8. */
+  body: string;
+  /** The body's whole length in bytes, when it was longer than the sample. */
+  bytes: number;
+}
+
+/** How much of an error body is kept, how many samples per endpoint and status, and in all. */
+export const ERROR_SAMPLE_BYTES = 512;
+export const ERROR_SAMPLES_PER_KEY = 3;
+export const MAX_ERROR_SAMPLES = 30;
 
 /** Measurements as they cross thread, process and heartbeat boundaries: encoded histograms and counters. */
 export interface EncodedMetrics<H = string> {
@@ -74,6 +92,8 @@ export interface EncodedMetrics<H = string> {
   endpoints: Record<string, EndpointCounters>;
   iterations: number;
   dropped: number;
+  /** Error answers' bodies, bounded (absent in older checkpoints). */
+  samples?: ErrorSample[];
 }
 
 const clampUs = (us: number) => Math.max(1, Math.min(Math.round(us), MAX_US));
@@ -88,6 +108,26 @@ export class Metrics {
   readonly endpoints: Record<string, EndpointCounters> = {};
   iterations = 0;
   dropped = 0;
+  readonly samples: ErrorSample[] = [];
+
+  /** Whether a sample of this endpoint's `status` answer is still wanted (bounded per key and in all). */
+  wantsSample(endpoint: string, status: number): boolean {
+    if (this.samples.length >= MAX_ERROR_SAMPLES) return false;
+    let n = 0;
+    for (const s of this.samples) if (s.endpoint === endpoint && s.status === status && ++n >= ERROR_SAMPLES_PER_KEY) return false;
+    return true;
+  }
+
+  /** Keeps an error answer's sample while there is room. */
+  addSample(s: ErrorSample): void {
+    if (this.wantsSample(s.endpoint, s.status)) this.samples.push(s);
+  }
+
+  /** Counts a 429 or 503 answer that said when to retry. */
+  recordRetryAfter(endpoint: string): void {
+    const c = this.counters(endpoint);
+    c.retryAfter = (c.retryAfter ?? 0) + 1;
+  }
 
   private histFor(map: Map<string, hdr.Histogram>, key: string): hdr.Histogram {
     let h = map.get(key);
@@ -142,9 +182,11 @@ export class Metrics {
       c.errors += src.errors;
       for (const [k, v] of Object.entries(src.statusCounts)) c.statusCounts[k] = (c.statusCounts[k] ?? 0) + v;
       for (const [k, v] of Object.entries(src.errorKinds)) c.errorKinds[k] = (c.errorKinds[k] ?? 0) + v;
+      if (src.retryAfter) c.retryAfter = (c.retryAfter ?? 0) + src.retryAfter;
     }
     this.iterations += m.iterations;
     this.dropped += m.dropped;
+    for (const s of m.samples ?? []) this.addSample(s);
   }
 
   /** Encodes everything recorded. */
@@ -159,7 +201,10 @@ export class Metrics {
 
   private encodeWith<H>(codec: HistogramCodec<H>): EncodedMetrics<H> {
     const enc = (map: Map<string, hdr.Histogram>) => Object.fromEntries([...map].filter(([, h]) => h.totalCount > 0).map(([k, h]) => [k, codec.encode(h)]));
-    return { histograms: enc(this.hist), uncorrected: enc(this.uncorrected), endpoints: structuredClone(this.endpoints), iterations: this.iterations, dropped: this.dropped };
+    return {
+      histograms: enc(this.hist), uncorrected: enc(this.uncorrected), endpoints: structuredClone(this.endpoints), iterations: this.iterations, dropped: this.dropped,
+      ...(this.samples.length ? { samples: this.samples.map((s) => ({ ...s })) } : {}),
+    };
   }
 
   /** Clears everything (threads send deltas: encode, then reset). */
@@ -169,6 +214,7 @@ export class Metrics {
     for (const k of Object.keys(this.endpoints)) delete this.endpoints[k];
     this.iterations = 0;
     this.dropped = 0;
+    this.samples.length = 0;
   }
 
   /**
@@ -185,6 +231,16 @@ export class Metrics {
       const [name, cls] = k.split('|');
       if (cls !== 'err' && (!endpoint || name === endpoint)) out.add(h);
     }
+    return out;
+  }
+
+  /**
+   * Latency histogram over the given status classes (`4xx`, `5xx`, `err` for requests without an answer), all
+   * endpoints: e.g. how long the failed requests took, to tell failing fast from hanging.
+   */
+  latencyOf(classes: string[]): hdr.Histogram {
+    const out = newHistogram();
+    for (const [k, h] of this.hist) if (classes.includes(k.split('|')[1]!)) out.add(h);
     return out;
   }
 

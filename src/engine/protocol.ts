@@ -35,6 +35,8 @@ export interface IntervalHealth {
 /** Thread -> coordinator: measurements since the previous message. */
 export interface ThreadTick {
   type: 'tick' | 'done';
+  /** The thread's current second: every window before it is complete (sent now or before). */
+  through: number;
   metrics: EncodedMetrics<SparseHistogram>;
   windows: EncodedWindow<SparseHistogram>[];
   health: IntervalHealth;
@@ -49,4 +51,17 @@ export interface ThreadReady {
  * Coordinator -> thread: `start` once every thread is ready, with the epoch ms at which second 0 of the run
  * begins (the same for every thread and generator); `stop` to end the run early.
  */
-export type ThreadCommand = { type: 'start'; startAtMs: number } | { type: 'stop' };
+export type ThreadCommand = { type: 'start'; startAtMs: number } | { type: 'stop' } | ThreadLevel;
+
+/**
+ * Coordinator -> thread: from `atMs` (epoch ms), run `level` (this thread's share: users in the closed model,
+ * arrivals per second in the open one). Users added start spread over `rampMs` from `atMs`; users removed stop
+ * after their request in flight; the open model's rate moves linearly over `rampMs`. A continuous ramp (stress,
+ * spike) sends one per step to the threads it keeps running.
+ */
+export interface ThreadLevel {
+  type: 'level';
+  atMs: number;
+  level: number;
+  rampMs: number;
+}

@@ -11,7 +11,7 @@ import { PACKAGE_ROOT } from '../infra/paths';
 import type { Campaign } from '../config/schema';
 import { splitCount, splitPlan, type LoadPlan } from '../core/load-plan';
 import { Metrics, Timeline, type EncodedMetrics, type EncodedWindow } from './metrics';
-import type { IntervalHealth, ThreadCommand, ThreadInit, ThreadReady, ThreadTick } from './protocol';
+import type { IntervalHealth, ThreadCommand, ThreadInit, ThreadLevel, ThreadReady, ThreadTick } from './protocol';
 
 /** Generator health over a whole run. */
 export interface GeneratorHealth {
@@ -55,6 +55,20 @@ export interface LoadRunOptions {
   onWindows?: (windows: EncodedWindow[]) => void;
   /** Called after each merged tick. */
   onTick?: (metrics: Metrics) => void;
+  /** Called with each thread's own tick (its deltas since the previous one), e.g. to keep measurements per stage. */
+  onThreadTick?: (tick: ThreadTick) => void;
+  /**
+   * Receives, once the threads are started, the function that moves the run to another level: a continuous ramp
+   * (stress, spike) keeps one run going and changes its level, instead of starting a new run per step.
+   */
+  onControl?: (setLevel: (change: LevelChange) => void) => void;
+}
+
+/** A level change of a running load: from `atMs` (epoch ms), `level` users (closed) or req/s (open) over `rampMs`. */
+export interface LevelChange {
+  atMs: number;
+  level: number;
+  rampMs: number;
 }
 
 /** What a run measured. */
@@ -120,10 +134,11 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadRunResult> {
 
   const absorb = (i: number, tick: ThreadTick) => {
     metrics.mergeSparse(tick.metrics);
-    for (const w of tick.windows) {
-      timeline.mergeSparse(w);
-      lastSecond.set(i, Math.max(lastSecond.get(i) ?? -1, w.second));
-    }
+    opts.onThreadTick?.(tick);
+    for (const w of tick.windows) timeline.mergeSparse(w);
+    // Everything before the thread's current second is complete, also for a thread with nothing to report
+    // (no users of its own, or no answer in a second): it never holds a second back.
+    lastSecond.set(i, Math.max(lastSecond.get(i) ?? -1, tick.through - 1));
     const h: IntervalHealth = tick.health;
     health.eldP99 = Math.max(health.eldP99, h.eldP99Ms);
     health.lagP99 = Math.max(health.lagP99, h.lagP99Ms);
@@ -145,6 +160,11 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadRunResult> {
     startAtMs = Math.max(opts.startAtMs ?? 0, Date.now() + 20 + warmupMs);
     for (const w of workers) w.postMessage({ type: 'start', startAtMs } satisfies ThreadCommand);
     opts.onStart?.(startAtMs);
+    opts.onControl?.((change) => {
+      // Each thread gets its share: whole users (closed), an exact fraction of the rate (open).
+      const shares = plan.model === 'closed' ? splitCount(change.level, workers.length) : workers.map(() => change.level / workers.length);
+      workers.forEach((w, i) => w.postMessage({ type: 'level', atMs: change.atMs, level: shares[i]!, rampMs: change.rampMs } satisfies ThreadLevel));
+    });
   };
 
   const startedAt = Date.now();

@@ -7,11 +7,11 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parentPort, workerData } from 'node:worker_threads';
 import { buildConnector, Client, type Dispatcher } from 'undici';
-import { intendedIterations, rateAt } from '../core/load-plan';
+import { appendRateChange, intendedIterations, rateAt } from '../core/load-plan';
 import type { ScenarioRequest } from '../config/schema';
 import { compileScenario, extract, isExpectedStatus, type RenderedRequest, type Session } from '../core/scenario';
-import { Metrics, newHistogram, Timeline } from './metrics';
-import type { ThreadCommand, ThreadInit, ThreadTick } from './protocol';
+import { ERROR_SAMPLE_BYTES, Metrics, newHistogram, Timeline } from './metrics';
+import type { ThreadCommand, ThreadInit, ThreadLevel, ThreadTick } from './protocol';
 
 const init = workerData as ThreadInit;
 /**
@@ -145,6 +145,10 @@ class Exchange {
   private status = 0;
   private size = 0;
   private chunks: Buffer[] | undefined;
+  /** The start of an error answer's body, kept as a sample (see Metrics.wantsSample). */
+  private sample: Buffer[] | undefined;
+  private sampleSize = 0;
+  private contentType = '';
   private abort: ((err: Error) => void) | undefined;
   /** When the request was sent: written to an open connection, or dispatched when it had to open one. */
   private sentMs = 0;
@@ -180,6 +184,7 @@ class Exchange {
     this.status = 0;
     this.size = 0;
     this.chunks = this.keepBody ? [] : undefined;
+    this.sample = undefined;
     this.abort = undefined;
     this.intendedMs = intendedMs;
     this.active = true;
@@ -200,8 +205,23 @@ class Exchange {
     if (this.conn!.lastConnectMs < this.sentMs) this.sentMs = nowMs();
   }
 
-  onHeaders(statusCode: number): boolean {
-    if (this.active) this.status = statusCode;
+  onHeaders(statusCode: number, headers: Buffer[] | undefined): boolean {
+    if (!this.active) return true;
+    this.status = statusCode;
+    if (statusCode >= 400 && headers) {
+      // Error answers: whether a rejection says when to retry, and (while wanted) the start of the body.
+      let contentType = '';
+      for (let i = 0; i + 1 < headers.length; i += 2) {
+        const name = headers[i]!;
+        if (name.length === 11 && (statusCode === 429 || statusCode === 503) && name.toString('latin1').toLowerCase() === 'retry-after') metrics.recordRetryAfter(this.request.name);
+        else if (name.length === 12 && name.toString('latin1').toLowerCase() === 'content-type') contentType = headers[i + 1]!.toString('latin1');
+      }
+      if (metrics.wantsSample(this.request.name, statusCode)) {
+        this.sample = [];
+        this.sampleSize = 0;
+        this.contentType = contentType;
+      }
+    }
     return true;
   }
 
@@ -213,6 +233,10 @@ class Exchange {
       return true;
     }
     this.chunks?.push(chunk);
+    if (this.sample && this.sampleSize < ERROR_SAMPLE_BYTES) {
+      this.sample.push(chunk.subarray(0, ERROR_SAMPLE_BYTES - this.sampleSize));
+      this.sampleSize += Math.min(chunk.length, ERROR_SAMPLE_BYTES - this.sampleSize);
+    }
     return true;
   }
 
@@ -234,6 +258,10 @@ class Exchange {
     const { request } = this;
     let status: number | undefined = this.status;
     let ok: boolean;
+    if (this.sample && !err) {
+      metrics.addSample({ endpoint: request.name, status, contentType: this.contentType, body: Buffer.concat(this.sample).toString('utf8'), bytes: this.size });
+    }
+    this.sample = undefined;
     let errorKind: string | undefined;
     if (err === undefined) {
       ok = isExpectedStatus(request, status);
@@ -277,12 +305,37 @@ class Exchange {
   }
 }
 
-/** Closed model: each user sends, waits for the response, thinks, repeats. */
+/** Level changes that arrive before or while the model runs (a continuous ramp); applied by the model. */
+let applyLevel: ((cmd: ThreadLevel) => void) | undefined;
+const pendingLevels: ThreadLevel[] = [];
+/** Wakes a model that waits for its end (a stop came, or the end passed). */
+let wakeModel: (() => void) | undefined;
+
+/**
+ * Closed model: each user sends, waits for the response, thinks, repeats. User `i` runs while `i` is below the
+ * thread's current level: a `level` command starts the users it adds (spread over its ramp) and retires the
+ * ones it removes after their request in flight, so a continuous ramp keeps the users already running.
+ */
 function runClosed(): Promise<void> {
   return new Promise<void>((resolve) => {
-    let running = plan.users;
-    if (running === 0) return resolve();
-    const startUser = () => {
+    let running = 0;
+    let target = plan.users;
+    const alive: boolean[] = [];
+    const timers = new Set<NodeJS.Timeout>();
+    const over = () => stopped || nowMs() >= endAtMs;
+    const finished = () => {
+      if (running === 0 && over()) {
+        for (const t of timers) clearTimeout(t);
+        resolve();
+      }
+    };
+    wakeModel = finished;
+    const endTimer = setTimeout(finished, Math.max(0, endAtMs - nowMs()) + 1);
+    timers.add(endTimer);
+    const startUser = (index: number) => {
+      if (alive[index] || over() || index >= target) return;
+      alive[index] = true;
+      running += 1;
       // The user's think timer, re-armed (refresh) rather than made anew for every request: with thousands
       // of users, a timer per request lives long enough to be promoted and piles up in the old generation.
       let thinkTimer: NodeJS.Timeout | undefined;
@@ -302,8 +355,10 @@ function runClosed(): Promise<void> {
         else next();
       });
       const next = () => {
-        if (stopped || nowMs() >= endAtMs) {
-          if (--running === 0) resolve();
+        if (over() || index >= target) {
+          alive[index] = false;
+          running -= 1;
+          finished();
           return;
         }
         if (init.warmupMs === 0 || nowMs() >= startAtMs) metrics.iterations += 1;
@@ -311,13 +366,40 @@ function runClosed(): Promise<void> {
       };
       next();
     };
+    const startAt = (index: number, atMs: number) => {
+      const wait = atMs - nowMs();
+      if (wait <= 0) return startUser(index);
+      const t = setTimeout(() => {
+        timers.delete(t);
+        startUser(index);
+      }, wait);
+      timers.add(t);
+    };
     for (let i = 0; i < plan.users; i++) {
       const globalIndex = init.firstUser + i;
       const startDelay = plan.rampUpMs > 0 ? Math.max(0, (globalIndex / Math.max(1, init.totalUsers)) * plan.rampUpMs - (plan.rampOffsetMs ?? 0)) : 0;
-      const wait = sendFromMs + startDelay - nowMs();
-      if (wait > 0) setTimeout(startUser, wait);
-      else startUser();
+      startAt(i, sendFromMs + startDelay);
     }
+    applyLevel = (cmd) => {
+      const apply = () => {
+        target = cmd.level;
+        // The users added (and any retired ones that are back) start spread evenly over the ramp.
+        const adding: number[] = [];
+        for (let i = 0; i < target; i++) if (!alive[i]) adding.push(i);
+        adding.forEach((index, m) => startAt(index, nowMs() + (adding.length > 1 ? (m / adding.length) * cmd.rampMs : 0)));
+      };
+      const wait = cmd.atMs - nowMs();
+      if (wait <= 0) apply();
+      else {
+        const t = setTimeout(() => {
+          timers.delete(t);
+          apply();
+        }, wait);
+        timers.add(t);
+      }
+    };
+    for (const cmd of pendingLevels.splice(0)) applyLevel(cmd);
+    finished();
   });
 }
 
@@ -403,6 +485,9 @@ async function runOpen(): Promise<void> {
     if (timer) clearTimeout(timer);
     if (inFlight === 0) resolveDone();
   };
+  // A continuous ramp's next level: the rate holds, then moves over the ramp (appended to the plan's stages).
+  applyLevel = (cmd) => appendRateChange(plan, Math.max(0, cmd.atMs - t0), cmd.level, cmd.rampMs);
+  for (const cmd of pendingLevels.splice(0)) applyLevel(cmd);
   const wait = t0 - nowMs();
   if (wait > 0) await sleep(wait);
   pump();
@@ -421,6 +506,7 @@ function tick(type: ThreadTick['type']): void {
   const currentSecond = init.secondOffset + Math.floor((nowMs() - startAtMs) / 1000);
   const msg: ThreadTick = {
     type,
+    through: currentSecond,
     metrics: metrics.encodeSparse(),
     windows: type === 'done' ? timeline.drainSparse() : timeline.drainSparse(currentSecond),
     health: {
@@ -452,8 +538,13 @@ parentPort!.on('message', (cmd: ThreadCommand) => {
     sendFromMs = startAtMs - init.warmupMs;
     onStart?.();
   }
+  if (cmd.type === 'level') {
+    if (applyLevel) applyLevel(cmd);
+    else pendingLevels.push(cmd);
+  }
   if (cmd.type === 'stop' && !stopped) {
     stopped = true;
+    queueMicrotask(() => wakeModel?.());
     if (Number.isNaN(startAtMs)) {
       // Stopped before it started: end at once.
       startAtMs = endAtMs = sendFromMs = nowMs();

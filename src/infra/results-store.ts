@@ -31,6 +31,22 @@ export interface SliceRecord {
   notes: string[];
 }
 
+/** One stage of a continuous ramp, as the workflow asks for it and the load applies it. */
+export interface StageCommand {
+  stage: number;
+  /** The stage's name: its measurements are stored as a load_slices row under it. */
+  name: string;
+  level: number;
+  rampMs: number;
+  warmupMs: number;
+  /** How long the stage is judged after its ramp and warm-up. */
+  holdMs: number;
+  stop: boolean;
+  /** When the load applied it (epoch ms) and the timeline second of that moment. */
+  appliedAtMs?: number;
+  fromSecond?: number;
+}
+
 /**
  * The results store: campaigns and their raw phase results in Postgres. Every write is an upsert
  * keyed by the natural id, so a retried activity never duplicates a row.
@@ -120,6 +136,36 @@ export class ResultsStore {
     return [...(await this.timelineWindows(campaignId, phase))].map(([second, w]) => ({
       second, requests: w.requests, errors: w.errors, p50Ms: ms(w.hist, 50), p95Ms: ms(w.hist, 95), p99Ms: ms(w.hist, 99),
     }));
+  }
+
+  /** Records the next stage of a continuous ramp (a level, or the stop), for the running load to apply (idempotent). */
+  async putStage(campaignId: string, phase: string, st: StageCommand): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO stress_levels (campaign_id, phase, stage, name, level, ramp_ms, warmup_ms, hold_ms, stop)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+       ON CONFLICT (campaign_id, phase, stage) DO NOTHING`,
+      [campaignId, phase, st.stage, st.name, st.level, Math.round(st.rampMs), Math.round(st.warmupMs), Math.round(st.holdMs), st.stop],
+    );
+  }
+
+  /** The stages of a continuous ramp after `afterStage`, in order. */
+  async stagesAfter(campaignId: string, phase: string, afterStage: number): Promise<StageCommand[]> {
+    const r = await this.pool.query(
+      `SELECT * FROM stress_levels WHERE campaign_id = $1 AND phase = $2 AND stage > $3 ORDER BY stage`,
+      [campaignId, phase, afterStage],
+    );
+    return r.rows.map((row) => ({
+      stage: row.stage, name: row.name, level: Number(row.level), rampMs: row.ramp_ms, warmupMs: row.warmup_ms, holdMs: row.hold_ms, stop: row.stop,
+      ...(row.applied_at_ms !== null ? { appliedAtMs: Number(row.applied_at_ms), fromSecond: row.from_second } : {}),
+    }));
+  }
+
+  /** Records when the running load applied a stage, and the timeline second it began in (first application wins). */
+  async markStageApplied(campaignId: string, phase: string, stage: number, appliedAtMs: number, fromSecond: number): Promise<void> {
+    await this.pool.query(
+      `UPDATE stress_levels SET applied_at_ms = $4, from_second = $5 WHERE campaign_id = $1 AND phase = $2 AND stage = $3`,
+      [campaignId, phase, stage, Math.round(appliedAtMs), fromSecond],
+    );
   }
 
   /** Stores the result document of a phase run as a child workflow (idempotent). */

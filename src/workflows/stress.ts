@@ -3,14 +3,17 @@
  * The step loop lives here (deterministic, one activity per step, visible in history); whether a step
  * failed and what comes next are pure functions in core/stress.ts, judged on each step's own window.
  */
-import { CancellationScope, condition, allHandlersFinished, proxyActivities, setHandler } from '@temporalio/workflow';
-import type { MeasuredStep } from '../activities/stress';
+import { ActivityFailure, CancellationScope, condition, allHandlersFinished, isCancellation, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { MeasuredStage, MeasuredStep } from '../activities/stress';
+import { judgeDegradation, type DegradationInput } from '../core/degradation';
+import { defaultRampMs } from '../core/load-plan';
+import { loadTaskQueue } from '../core/names';
 import type { BaselinePhase, Campaign, MonitoringConfig } from '../config/schema';
 import { check, type CheckResult } from '../core/monitoring';
 import { formatDurationMs, parseDurationMs } from '../core/duration';
 import {
-  judgeStep, nextAdaptiveStep, nextStressStep, operatingZones, recoveryTime, summarizeStress,
-  type SpikeResult, type StepResult, type StressResult, type StressSummary, type WindowWait,
+  judgeRecoveryAfterLoad, judgeStep, nextAdaptiveStep, nextStressStep, operatingZones, recoveryTime, startedAboveCapacity, summarizeStress,
+  type RecoveryAfterLoad, type SpikeResult, type StepResult, type StressResult, type StressSummary, type TelemetrySample, type WindowWait,
 } from '../core/stress';
 import { windowDecision, windowLengthMinutes, type RunWindow } from '../core/window';
 import { probe, store, type Activities } from './proxies';
@@ -35,11 +38,14 @@ function childState() {
   return state;
 }
 
-function stepPhase(name: string, model: 'closed' | 'open', level: number, durationMs: number, generators = 1): BaselinePhase {
+function stepPhase(name: string, model: 'closed' | 'open', level: number, durationMs: number, rampUp = '0s', generators = 1): BaselinePhase {
   return model === 'closed'
-    ? { name, model, users: level, rampUp: '0s', duration: formatDurationMs(durationMs), generators }
-    : { name, model, rate: level, rampUp: '0s', duration: formatDurationMs(durationMs), generators };
+    ? { name, model, users: level, rampUp, duration: formatDurationMs(durationMs), generators }
+    : { name, model, rate: level, rampUp, duration: formatDurationMs(durationMs), generators };
 }
+
+/** The spike's deliberate jump: all its users arrive within its first second, not in one instant. */
+const SPIKE_RAMP = '1s';
 
 export type { SpikeResult, StressResult };
 
@@ -100,8 +106,16 @@ async function alertAccuracy(monitoring: MonitoringConfig, steps: StepResult[], 
 /** Progressive stress: raise the load step by step until a stop criterion holds on a step's own window. */
 export async function stressWorkflow(input: ChildPhaseInput): Promise<StressResult> {
   const cfg = input.campaign.stress!;
-  const monitoring = input.campaign.monitoring;
   const state = childState();
+  // A run window pauses between steps with nothing running: those keep a separate load per step.
+  if (!cfg.window && patched('continuous-stress')) return continuousStress(input, state);
+  return steppedStress(input, state);
+}
+
+/** The step-by-step stress of run windows (and of histories recorded before the continuous ramp). */
+async function steppedStress(input: ChildPhaseInput, state: ReturnType<typeof childState>): Promise<StressResult> {
+  const cfg = input.campaign.stress!;
+  const monitoring = input.campaign.monitoring;
   const stepMs = parseDurationMs(cfg.stepDuration) ?? 0;
   const warmupMs = parseDurationMs(cfg.warmup) ?? 0;
   const steps: StepResult[] = [];
@@ -167,8 +181,189 @@ export async function stressWorkflow(input: ChildPhaseInput): Promise<StressResu
     ...(waits.length ? { waits } : {}),
     ...(alertChecks.length ? { alertChecks } : {}),
     ...(error ? { error } : {}),
+    ...(startedAboveCapacity(steps) ? { startAboveCapacity: true } : {}),
   };
   await store.recordPhaseResult({ campaignId: input.campaignId, phase: 'stress', result });
+  await condition(allHandlersFinished);
+  return result;
+}
+
+/** How the continuous ramp's stage measurement and bookkeeping are called. */
+const stageStore = proxyActivities<Activities>({
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '30 seconds',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes: ['ConfigError'] },
+});
+
+/** One try (what an aborted step stored, if anything). */
+const stageOnce = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', heartbeatTimeout: '30 seconds', retry: { maximumAttempts: 1 } });
+
+/** The timeline name of the continuous ramp (its stages are stored under their own names). */
+const STRESS_PHASE = 'stress';
+
+/**
+ * The continuous ramp: one long-running load activity on the load task queue keeps the load going; for each
+ * step the workflow writes the next level (the running load applies it within a quarter of a second, the added
+ * users spread over `ramp`), waits for the stage's judged window to be stored, measures and judges it, and
+ * decides the next. After the stop: the target's health right away (degradation), then the first passing level
+ * again until `recovery.within` (recovery after load reduction), then the stop.
+ */
+async function continuousStress(input: ChildPhaseInput, state: ReturnType<typeof childState>): Promise<StressResult> {
+  const cfg = input.campaign.stress!;
+  const monitoring = input.campaign.monitoring;
+  const { campaignId } = input;
+  const stepMs = parseDurationMs(cfg.stepDuration) ?? 0;
+  const warmupMs = parseDurationMs(cfg.warmup) ?? 0;
+  const rampMs = cfg.ramp !== undefined ? parseDurationMs(cfg.ramp) ?? 0 : defaultRampMs(stepMs);
+  const withinMs = cfg.recovery.within !== undefined ? parseDurationMs(cfg.recovery.within) ?? 60_000 : Math.min(60_000, Math.max(15_000, 3 * stepMs));
+  const windowS = Math.max(1, Math.round((parseDurationMs(cfg.recovery.window) ?? 2_000) / 1000));
+  const steps: StepResult[] = [];
+  const measured = new Map<number, MeasuredStage>();
+  let stopped: StressSummary['stoppedBecause'] | undefined;
+  let error: string | undefined;
+  const gauges = cfg.telemetry.filter((t) => t.max !== undefined);
+  const sample = (atMs?: number) => gauges.length && monitoring
+    ? monitorProbe.sampleTelemetry({ monitoring, queries: gauges, ...(atMs ? { atMs } : {}) }).catch(() => [] as TelemetrySample[])
+    : Promise.resolve([] as TelemetrySample[]);
+  const before = await sample();
+
+  // A bound on how long the load may run: every possible stage, the recovery, and slack.
+  const maxStages = (cfg.mode === 'adaptive' ? 40 : Math.ceil(cfg.maxUsers / cfg.stepUsers) + 2) + 20;
+  const maxDurationMs = maxStages * (rampMs + warmupMs + stepMs + 15_000) + withinMs + 5 * 60_000;
+  const load = proxyActivities<Activities>({
+    taskQueue: loadTaskQueue(workflowInfo().taskQueue),
+    scheduleToStartTimeout: '10 minutes',
+    startToCloseTimeout: maxDurationMs + 5 * 60_000,
+    heartbeatTimeout: parseDurationMs(input.campaign.settings.heartbeatTimeout) ?? 20_000,
+    cancellationType: 'WAIT_CANCELLATION_COMPLETED',
+    retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes: ['ConfigError', 'HostNotAllowed', 'LoadCapExceeded'] },
+  });
+  const scope = new CancellationScope();
+  state.scope = scope;
+  let ended: { error?: string } | undefined;
+  const running = scope.run(() => load.runContinuousLoad({
+    campaignId, phase: STRESS_PHASE, model: cfg.model, maxLevel: cfg.maxUsers, maxDurationMs, target: input.campaign.target, scenario: input.campaign.scenario,
+  })).then(
+    () => { ended = {}; },
+    (err: unknown) => { ended = isCancellation(err) ? {} : { error: err instanceof ActivityFailure ? err.cause?.message ?? err.message : String(err) }; },
+  );
+
+  let stage = 0;
+  const put = (name: string, level: number, ramp: number, warmup: number, hold: number, stop = false) =>
+    stageStore.putStressStage({ campaignId, phase: STRESS_PHASE, stage: { stage: stage++, name, level, rampMs: ramp, warmupMs: warmup, holdMs: hold, stop } });
+  /** Waits until `done()` or the load ended or an abort; true when `done()`. */
+  const until = async (done: () => boolean, timeoutMs?: number) => {
+    const stop = () => done() || !!ended || !!state.aborted;
+    if (timeoutMs === undefined) await condition(stop);
+    else await condition(stop, timeoutMs);
+    return done();
+  };
+
+  for (let index = 0; !stopped; index++) {
+    const decision = cfg.mode === 'adaptive'
+      ? nextAdaptiveStep(steps, { start: cfg.startUsers, max: cfg.maxUsers, resolution: cfg.resolution, invalidRetries: 1 })
+      : nextStressStep(steps, { start: cfg.startUsers, step: cfg.stepUsers, max: cfg.maxUsers, invalidRetries: 1 });
+    if ('stop' in decision) {
+      stopped = decision.stop;
+      break;
+    }
+    if (state.aborted || ended) break;
+    const level = decision.next;
+    const name = `stress-${String(index + 1).padStart(2, '0')}-${level}`;
+    const holdMs = 'probe' in decision && decision.probe ? Math.max(1_000, Math.round(stepMs / 2 / 1000) * 1000) : stepMs;
+    state.step = `step ${index + 1}: ${level} ${cfg.model === 'closed' ? 'users' : 'req/s'} (continuous ramp)`;
+    await put(name, level, rampMs, warmupMs, holdMs);
+    const startedAt = Date.now();
+    let m: MeasuredStage | undefined;
+    let failed: string | undefined;
+    const measuring = new CancellationScope();
+    const done = measuring.run(() => stageStore.measureStressStage({ campaignId, name, model: cfg.model, scenario: input.campaign.scenario, level, waitMs: rampMs + warmupMs + holdMs + 90_000 }))
+      .then((v) => { m = v; }, (err: Error) => { failed = isCancellation(err) ? undefined : err instanceof ActivityFailure ? err.cause?.message ?? err.message : err.message; });
+    if (!(await until(() => !!m || !!failed))) {
+      measuring.cancel();
+      await done;
+      if (state.aborted) {
+        // What the aborted step measured until the load stopped is kept (stored by the cancelled load activity).
+        await running;
+        m = await stageOnce.measureStressStage({ campaignId, name, model: cfg.model, scenario: input.campaign.scenario, level, waitMs: 2_000 }).catch(() => undefined);
+        if (m) {
+          const { endpoints: _e, endpointErrors, generator: _g, degradation: _d, ...measurement } = m as MeasuredStage;
+          steps.push({ ...measurement, index, durationS: (Date.now() - startedAt) / 1000, startedAt: new Date(startedAt).toISOString(), endpointErrors, ...judgeStep(measurement, cfg.stopWhen) });
+        }
+      }
+      break;
+    }
+    if (!m) {
+      error = `${name}: ${failed}`;
+      stopped = 'generator_invalid';
+      break;
+    }
+    const got: MeasuredStage = m;
+    measured.set(index, got);
+    const telemetry = cfg.telemetry.length && monitoring
+      ? await monitorProbe.sampleTelemetry({ monitoring, queries: cfg.telemetry, atMs: Date.now() - 500 }).catch(() => undefined)
+      : undefined;
+    const { endpoints: _e, endpointErrors, generator: _g, degradation: _d, ...measurement } = got;
+    steps.push({ ...measurement, index, durationS: holdMs / 1000, startedAt: new Date(startedAt).toISOString(), endpointErrors, ...(telemetry ? { telemetry } : {}), ...judgeStep(measurement, cfg.stopWhen) });
+  }
+  if (state.aborted) stopped = 'aborted';
+  if (!stopped && ended) {
+    error = ended.error ?? 'the continuous load ended before the stress run did';
+    stopped = 'generator_invalid';
+  }
+
+  // Degradation: the steps past the breaking point, and the target's health right after them.
+  const failing = steps.filter((s) => s.status === 'fail');
+  const firstPass = steps.find((s) => s.status === 'pass');
+  const healthAfter = failing.length && !state.aborted
+    ? await probe.checkTargetHealth({ target: input.campaign.target }).catch((err: Error) => ({ ok: false, error: err.message }))
+    : undefined;
+  let recoveryStage: number | undefined;
+  let after: TelemetrySample[] = [];
+  if (failing.length && firstPass && !state.aborted && !ended) {
+    state.step = `recovery after load reduction: ${firstPass.level} ${cfg.model === 'closed' ? 'users' : 'req/s'}, up to ${formatDurationMs(withinMs)}`;
+    recoveryStage = stage;
+    // Users removed stop after their request in flight: the load goes down at once (a ramp of 1 s for the open model).
+    await put(`stress-recovery-${firstPass.level}`, firstPass.level, 1_000, 0, withinMs);
+    await until(() => false, withinMs + 1_000);
+    after = await sample();
+  }
+  await put('stop', 0, 0, 0, 0, true);
+  await until(() => !!ended, 60_000);
+  if (!ended) scope.cancel();
+  await running;
+
+  const { timeline, recovery } = await store.loadStressTimeline({ campaignId, phase: STRESS_PHASE, recoveryStage, windowS });
+  const statusOf = new Map(steps.map((s) => [`stress-${String(s.index + 1).padStart(2, '0')}-${s.level}`, s.status]));
+  timeline.stages = timeline.stages.map((t) => ({ ...t, status: t.name.startsWith('stress-recovery-') ? 'recovery' as const : statusOf.get(t.name) }));
+  const recoveryAfterLoad: RecoveryAfterLoad | undefined = recoveryStage !== undefined && firstPass
+    ? judgeRecoveryAfterLoad(recovery, { p95Ms: firstPass.latencyMs.p95, errorRate: firstPass.errorRate }, firstPass.level,
+      { windows: cfg.recovery.windows, tolerance: cfg.recovery.tolerance, withinS: withinMs / 1000 },
+      gauges.map((g) => ({ name: g.name, max: g.max, before: before.find((b) => b.name === g.name)?.value ?? null, after: after.find((b) => b.name === g.name)?.value ?? null })))
+    : undefined;
+  const inputs: DegradationInput[] = failing.map((s) => ({ source: `stress step ${s.level}`, ...measured.get(s.index)!.degradation }));
+  const degradation = inputs.length ? judgeDegradation(inputs, healthAfter ? { ok: healthAfter.ok, ...('status' in healthAfter && healthAfter.status !== undefined ? { status: healthAfter.status } : {}), ...(healthAfter.error ? { error: healthAfter.error } : {}) } : null) : undefined;
+
+  const alertChecks = monitoring?.alertsUnderLoad.length ? await alertAccuracy(monitoring, steps, rampMs + warmupMs) : [];
+  const summary = summarizeStress(steps, stopped ?? 'aborted', (warmupMs + stepMs) / 1000);
+  const breaking = steps.find((s) => s.status === 'fail');
+  const result: StressResult = {
+    model: cfg.model,
+    ramp: 'continuous',
+    steps: steps.map((s) => ({ ...s, endpointErrors: s.endpointErrors ?? [] })),
+    summary,
+    zones: operatingZones(steps),
+    endpointsAtBreakingPoint: breaking ? measured.get(breaking.index)?.endpoints ?? [] : [],
+    stopWhen: cfg.stopWhen,
+    startAboveCapacity: startedAboveCapacity(steps),
+    ...(degradation ? { degradation } : {}),
+    ...(recoveryAfterLoad ? { recoveryAfterLoad } : {}),
+    timeline,
+    ...(alertChecks.length ? { alertChecks } : {}),
+    ...(error ? { error } : {}),
+  };
+  state.scope = undefined;
+  await store.recordPhaseResult({ campaignId, phase: 'stress', result });
   await condition(allHandlersFinished);
   return result;
 }
@@ -190,8 +385,8 @@ export async function spikeWorkflow(input: ChildPhaseInput): Promise<SpikeResult
     await condition(allHandlersFinished);
     return result;
   };
-  const step = async (name: string, users: number, durationMs: number, startInMs?: number) => {
-    const phase = stepPhase(name, model, users, durationMs);
+  const step = async (name: string, users: number, durationMs: number, startInMs?: number, rampUp?: string) => {
+    const phase = stepPhase(name, model, users, durationMs, rampUp ?? formatDurationMs(defaultRampMs(durationMs)));
     const run = await runLoadStep({ campaignId: input.campaignId, phase, campaign: input.campaign, thresholds: [], startInMs, onScope: (s) => (state.scope = s) });
     if (run.kind !== 'done') return { run, phase };
     const m = await store.measureLoadStep({ campaignId: input.campaignId, phaseName: name, phase, scenario: input.campaign.scenario, level: users, warmupS: 0 });
@@ -213,7 +408,7 @@ export async function spikeWorkflow(input: ChildPhaseInput): Promise<SpikeResult
   if (state.aborted) return finish();
 
   state.step = `spike: ${cfg.users} users`;
-  const spike = await step('spike-2-spike', cfg.users, parseDurationMs(cfg.duration) ?? 0, 200);
+  const spike = await step('spike-2-spike', cfg.users, parseDurationMs(cfg.duration) ?? 0, 200, SPIKE_RAMP);
   if (!spike.m) {
     if (spike.run.kind === 'error') result.error = spike.run.reason;
     return finish();
@@ -223,11 +418,14 @@ export async function spikeWorkflow(input: ChildPhaseInput): Promise<SpikeResult
   if (state.aborted) return finish();
 
   // Did the spike take the target down? Probe health right after it.
-  const health = await probe.checkTargetHealth({ target: input.campaign.target }).catch(() => ({ ok: false }));
+  const health = await probe.checkTargetHealth({ target: input.campaign.target }).catch((err: Error) => ({ ok: false, error: err.message, status: undefined }));
   result.crashed = !health.ok;
+  if (spike.m.degradation && (spike.m.errors > 0 || !health.ok)) {
+    result.degradation = judgeDegradation([{ source: 'spike', ...spike.m.degradation }], { ok: health.ok, ...(health.status !== undefined ? { status: health.status } : {}), ...(health.error ? { error: health.error } : {}) });
+  }
 
   state.step = `recovery: ${cfg.baselineUsers} users, up to ${cfg.recovery.within}`;
-  const after = await step('spike-3-recovery', cfg.baselineUsers, withinMs, 200);
+  const after = await step('spike-3-recovery', cfg.baselineUsers, withinMs, 200, SPIKE_RAMP);
   if (after.run.kind !== 'done') {
     if (after.run.kind === 'error') result.error = after.run.reason;
     return finish();

@@ -1,7 +1,8 @@
 /**
- * Durability of the stress run: SIGKILL the worker in the middle of a stress step, start a new one,
- * and prove the stress result is whole: every level once, in order, none lost or doubled, and the killed
- * step resumed from its checkpoint.
+ * Durability of the continuous ramp: SIGKILL the worker in the middle of a stress step (the load activity
+ * running the whole ramp dies with it), start a new one, and prove the stress result is whole: every level
+ * once, in order, none lost or doubled, the killed step judged once, from the restarted load, and the
+ * timeline going on after the restart.
  */
 import { startCampaign } from '../../src/cli/campaign-runner';
 import { validateCampaign } from '../../src/config/load';
@@ -10,7 +11,7 @@ import { killableWorker } from '../helpers/cli';
 import { uid } from '../helpers/env';
 import { startCapacityServer } from '../helpers/target';
 
-test('when the worker is SIGKILLed mid-step, then the stress result has every step exactly once and the step resumed', async () => {
+test('when the worker is SIGKILLed mid-ramp, then the stress result has every step exactly once, judged on load that ran, and the ramp resumed', async () => {
   const target = await startCapacityServer(4, 10, 100);
   const { client, pool, kill, startAnother, close } = await killableWorker('stress-kill');
   try {
@@ -22,25 +23,37 @@ test('when the worker is SIGKILLed mid-step, then the stress result has every st
     });
     if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
     const handle = await startCampaign(client, parsed.campaign);
-    const stepTwo = `stress-02-20`;
-    // Kill once step 2 has run for a few seconds.
+    // Kill once step 2 (stage 1) has been applied for 3 s.
     const deadline = Date.now() + 60_000;
-    while ((await pool.query(`SELECT count(*)::int AS n FROM load_timeline WHERE campaign_id = $1 AND phase_name = $2`, [handle.workflowId, stepTwo])).rows[0].n < 4) {
+    for (;;) {
+      const r = await pool.query(`SELECT applied_at_ms FROM stress_levels WHERE campaign_id = $1 AND phase = 'stress' AND stage = 1`, [handle.workflowId]);
+      if (r.rows[0]?.applied_at_ms && Date.now() - Number(r.rows[0].applied_at_ms) > 3_000) break;
       if (Date.now() > deadline) throw new Error('step 2 never ran');
-      await new Promise((r) => setTimeout(r, 200));
+      await new Promise((res) => setTimeout(res, 200));
     }
+    const killedAt = Date.now();
     await kill();
     await startAnother();
     const result = await handle.result();
     expect(result.phases.stress.status).toBe('pass');
     const st = (await pool.query('SELECT result FROM phase_results WHERE campaign_id = $1 AND phase = $2', [handle.workflowId, 'stress'])).rows[0].result as StressResult;
-    expect(st.steps.map((s) => s.level)).toEqual([10, 20, 30].slice(0, st.steps.length));
-    expect(st.steps.length).toBeGreaterThanOrEqual(2);
-    const slices = await pool.query(`SELECT phase_name, attempt, resumed_from_ms FROM load_slices WHERE campaign_id = $1 ORDER BY phase_name`, [handle.workflowId]);
-    expect(slices.rows.map((r) => r.phase_name)).toEqual(st.steps.map((s, i) => `stress-0${i + 1}-${s.level}`));
-    const killed = slices.rows.find((r) => r.phase_name === stepTwo)!;
+    expect(st.ramp).toBe('continuous');
+    expect(st.steps.map((s) => s.level)).toEqual([10, 20, 30]);
+    expect(st.summary.stoppedBecause).toBe('max_reached');
+    const slices = await pool.query(`SELECT phase_name, attempt, notes, recorded_at FROM load_slices WHERE campaign_id = $1 ORDER BY phase_name`, [handle.workflowId]);
+    expect(slices.rows.map((r) => r.phase_name)).toEqual(['stress-01-10', 'stress-02-20', 'stress-03-30']);
+    const killed = slices.rows.find((r) => r.phase_name === 'stress-02-20')!;
+    // Judged from the restarted load only: stored by the second attempt, after the kill, and saying so.
     expect(killed.attempt).toBeGreaterThanOrEqual(2);
-    expect(killed.resumed_from_ms).toBeGreaterThanOrEqual(3_000);
+    expect(new Date(killed.recorded_at).getTime()).toBeGreaterThan(killedAt);
+    expect(killed.notes.join(' ')).toMatch(/generator restarted \(attempt \d\)/);
+    expect(st.steps[1].requests).toBeGreaterThan(0);
+    // The ramp's timeline goes on after the restart, and every stage is marked on it once.
+    const stages = await pool.query(`SELECT stage, name, stop FROM stress_levels WHERE campaign_id = $1 ORDER BY stage`, [handle.workflowId]);
+    expect(stages.rows.map((r) => r.name)).toEqual(['stress-01-10', 'stress-02-20', 'stress-03-30', 'stop']);
+    expect(st.timeline!.stages.map((s) => s.name)).toEqual(['stress-01-10', 'stress-02-20', 'stress-03-30']);
+    const lastSecond = Math.max(...st.timeline!.points.map((p) => p.second));
+    expect(lastSecond).toBeGreaterThan(st.timeline!.stages[2].fromSecond);
   } finally {
     await close();
     await target.close();

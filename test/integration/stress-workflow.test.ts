@@ -71,6 +71,50 @@ describe('stress and spike', () => {
     }
   });
 
+  // The issue's fixture: a pool of 10 connections x 50 ms (200 req/s) with a 600 ms acquire timeout, users thinking
+  // 1 s. A closed-model user waits at most 600 ms, so the truth is about capacity x (1 s + 50 ms + 600 ms) users.
+  const poolCampaign = (url: string, startUsers: number) => campaign(url, {
+    scenario: { thinkTime: '1s', requestTimeout: '5s', requests: [{ name: 'get', method: 'GET', path: '/x' }] },
+    stress: { startUsers, stepUsers: 50, stepDuration: '5s', maxUsers: 800, recovery: { within: '12s', window: '2s', windows: 2, tolerance: 0.5 } },
+  });
+  test.each([
+    ['below capacity (200 users)', 200],
+    ['above capacity (700 users)', 700],
+  ])('when the continuous ramp starts %s on a pool-limited target, then the breaking point and the ceiling are within one step of the truth, with a degradation verdict and a recovery time', async (_what, start) => {
+    const target = await startCapacityServer(10, 50, 600);
+    try {
+      const handle = await startCampaign(client, poolCampaign(target.url, start), { taskQueue });
+      const result = await handle.result();
+      const st = await stored<StressResult>(handle.workflowId, 'stress');
+      const truthUsers = (await target.capacity()) * 1.65;
+      expect(result.phases.stress.status).toBe('pass');
+      expect(st.ramp).toBe('continuous');
+      const bp = st.summary.breakingPoint!;
+      const ceiling = st.summary.capacityCeiling!;
+      expect(bp.users - ceiling.users).toBeLessThanOrEqual(50);
+      expect(ceiling.users).toBeGreaterThanOrEqual(truthUsers - 50);
+      expect(bp.users).toBeLessThanOrEqual(truthUsers + 50);
+      expect(st.startAboveCapacity).toBe(start > truthUsers);
+      // No level judged twice; the passing steps have no error at all (no herd at any step's start).
+      expect(new Set(st.steps.map((s) => s.level)).size).toBe(st.steps.length);
+      for (const s of st.steps.filter((x) => x.status === 'pass')) expect(s.errorRate).toBeLessThan(0.01);
+      // The pool answers 503 fast when the acquire times out: graceful, each failure a fast rejection.
+      expect(st.degradation!.graceful).toBe(true);
+      expect(st.degradation!.errorClasses.fastRejections).toBeGreaterThan(0);
+      expect(st.degradation!.errorClasses.timeouts + st.degradation!.errorClasses.transport).toBe(0);
+      expect(st.degradation!.healthAfter).toMatchObject({ ok: true });
+      expect(st.recoveryAfterLoad).toMatchObject({ level: st.steps.find((s) => s.status === 'pass')!.level, recovered: true });
+      expect(st.recoveryAfterLoad!.timeS).toBeLessThanOrEqual(12);
+      // The timeline: every stage on it, the load never stopped between stages (no empty second once started).
+      const stages = st.timeline!.stages;
+      expect(stages.map((x) => x.level)).toEqual([...st.steps.map((s) => s.level), st.recoveryAfterLoad!.level]);
+      const seconds = st.timeline!.points.filter((p) => p.second >= stages[0].fromSecond + 1 && p.second < stages[stages.length - 1].fromSecond);
+      expect(seconds.every((p) => p.requests > 0)).toBe(true);
+    } finally {
+      await target.close();
+    }
+  });
+
   test('when users rise on a pool-limited target, then throughput plateaus at its capacity and the run stops at the first failing step', async () => {
     const target = await startCapacityServer(4, 10, 100);
     try {
@@ -130,9 +174,9 @@ describe('stress and spike', () => {
     try {
       const c = campaign(target.url, { stress: { startUsers: 5, stepUsers: 5, stepDuration: '60s', maxUsers: 50 } });
       const handle = await startCampaign(client, c, { taskQueue });
-      // Wait until the first step has generated load for a while.
+      // Wait until the first step has been judged for a while (past its 5 s ramp: a tenth of the step).
       const deadline = Date.now() + 30_000;
-      while ((await pool.query(`SELECT count(*)::int AS n FROM load_timeline WHERE campaign_id = $1`, [handle.workflowId])).rows[0].n < 3) {
+      while ((await pool.query(`SELECT count(*)::int AS n FROM load_timeline WHERE campaign_id = $1`, [handle.workflowId])).rows[0].n < 8) {
         if (Date.now() > deadline) throw new Error('stress never started');
         await new Promise((r) => setTimeout(r, 250));
       }
@@ -147,6 +191,8 @@ describe('stress and spike', () => {
       expect(st.summary.stoppedBecause).toBe('aborted');
       expect(st.steps).toHaveLength(1);
       expect(st.steps[0].requests).toBeGreaterThan(0);
+      const kept = await pool.query(`SELECT notes FROM load_slices WHERE campaign_id = $1`, [handle.workflowId]);
+      expect(kept.rows[0].notes.join(' ')).toMatch(/cancelled after \d+ s of its 60 s \(abort\)/);
     } finally {
       await target.close();
     }

@@ -12,7 +12,7 @@ import { loadPhaseOf, toolMetrics } from '../../infra/metrics';
 import type { ResultsStore, SliceRecord } from '../../infra/results-store';
 import type { EgressPolicy } from '../../core/egress';
 import { FAILURE } from '../../core/errors';
-import type { SecretResolver } from '../../infra/secrets';
+import { scrubSecretsDeep, type SecretResolver } from '../../infra/secrets';
 import { allowedUrl } from '../egress';
 
 /** Dependencies of the load activities. */
@@ -74,10 +74,10 @@ const ABORT_WINDOW_S = 10;
 const MAX_START_WAIT_MS = 60_000;
 
 /** Generator health before anything ran. */
-const NO_HEALTH: GeneratorHealth = { threads: 0, eventLoopDelayP99Ms: 0, eluMean: 0, schedulerLagP99Ms: 0 };
+export const NO_HEALTH: GeneratorHealth = { threads: 0, eventLoopDelayP99Ms: 0, eluMean: 0, schedulerLagP99Ms: 0 };
 
 /** Combines the health of several runs (attempts or generators): worst delays, mean utilisation. Runs that measured nothing (no threads) do not count. */
-function mergeHealth(all: GeneratorHealth[]): GeneratorHealth {
+export function mergeHealth(all: GeneratorHealth[]): GeneratorHealth {
   const list = all.filter((h) => h.threads > 0);
   if (!list.length) return NO_HEALTH;
   return {
@@ -108,6 +108,22 @@ export function mergeSlices(slices: SliceRecord[]): { metrics: Metrics; health: 
   };
 }
 
+/** The target's and the requests' headers with their `{ fromEnv }` secrets resolved; the values stay in this process. */
+export function resolveHeaders(secrets: SecretResolver, target: Campaign['target'], scenario: Campaign['scenario']): { headers: Record<string, string>; scenario: Campaign['scenario'] } {
+  return {
+    headers: secrets.headers(target.headers, 'target.headers'),
+    scenario: {
+      ...scenario,
+      requests: scenario.requests.map((r, i) => (r.headers ? { ...r, headers: secrets.headers(r.headers, `scenario.requests[${i}].headers`) } : r)),
+    },
+  };
+}
+
+/** Encoded metrics as they may be stored: sampled error bodies scrubbed of every known secret. */
+export function storable(metrics: EncodedMetrics): EncodedMetrics {
+  return metrics.samples?.length ? { ...metrics, samples: scrubSecretsDeep(metrics.samples) } : metrics;
+}
+
 /** Builds the load activities. */
 export function createLoadActivities(deps: LoadDeps) {
   const maxUsers = deps.maxUsers ?? 20_000;
@@ -129,12 +145,7 @@ export function createLoadActivities(deps: LoadDeps) {
       if (fullPlan.users > maxUsers * input.slices || peakRate > maxRate * input.slices) {
         throw ApplicationFailure.nonRetryable(`phase ${phase.name}: ${fullPlan.users} users / ${peakRate} req/s exceeds this worker's caps (${maxUsers} users, ${maxRate} req/s per generator)`, FAILURE.LOAD_CAP);
       }
-      const headers = deps.secrets.headers(input.target.headers, 'target.headers');
-      // Request-level `{ fromEnv }` headers are resolved here too; the values stay in this process.
-      const scenario = {
-        ...input.scenario,
-        requests: input.scenario.requests.map((r, i) => (r.headers ? { ...r, headers: deps.secrets.headers(r.headers, `scenario.requests[${i}].headers`) } : r)),
-      };
+      const { headers, scenario } = resolveHeaders(deps.secrets, input.target, input.scenario);
       const plan = splitPlan(fullPlan, input.slices)[slice];
 
       const checkpoint = ctx.info.heartbeatDetails as SliceCheckpoint | undefined;
@@ -217,7 +228,7 @@ export function createLoadActivities(deps: LoadDeps) {
       }
 
       await deps.store.upsertSlice(campaignId, phase.name, {
-        slice, metrics: state.metrics, health: state.health, elapsedMs: state.elapsedMs, resumedFromMs, attempt: ctx.info.attempt, aborted, stoppedEarly: !!state.stoppedEarly, notes: state.notes,
+        slice, metrics: storable(state.metrics), health: state.health, elapsedMs: state.elapsedMs, resumedFromMs, attempt: ctx.info.attempt, aborted, stoppedEarly: !!state.stoppedEarly, notes: state.notes,
       });
       const totals = (() => { const m = new Metrics(); m.merge(state.metrics); return m.totals(); })();
       log.info({ requests: totals.requests, errors: totals.errors, elapsedMs: Math.round(state.elapsedMs) }, 'load slice finished');

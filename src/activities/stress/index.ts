@@ -1,12 +1,15 @@
 import type { BaselinePhase, Campaign } from '../../config/schema';
 import { parseDurationMs } from '../../core/duration';
 import { planFromPhase } from '../../core/load-plan';
-import type { RecoveryWindow, StepMeasurement } from '../../core/stress';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { DegradationInput } from '../../core/degradation';
+import type { RecoveryWindow, StepMeasurement, StressTimeline } from '../../core/stress';
 import type { EndpointResult, ErrorBreakdown } from '../../core/types';
-import { newHistogram } from '../../engine/metrics';
+import { newHistogram, type Metrics } from '../../engine/metrics';
 import { latencySummary, summarizePhase } from '../../engine/summary';
 import type { Logger } from '../../infra/logger';
-import type { ResultsStore } from '../../infra/results-store';
+import type { MergedWindow, ResultsStore, StageCommand } from '../../infra/results-store';
 import { mergeSlices } from '../load';
 
 /** Dependencies of the stress activities. */
@@ -20,11 +23,100 @@ export interface MeasuredStep extends StepMeasurement {
   endpoints: EndpointResult[];
   endpointErrors: ErrorBreakdown[];
   generator: { eventLoopDelayP99Ms: number; eluMean: number };
+  /** What the step's failures say about degradation. */
+  degradation?: Omit<DegradationInput, 'source'>;
 }
 
-/** Builds the activities of the stress and spike phases (load itself runs through `runLoadSlice`). */
+/** A measured stage of the continuous ramp: the step, and what its failures say about degradation. */
+export interface MeasuredStage extends MeasuredStep {
+  degradation: Omit<DegradationInput, 'source'>;
+}
+
+/** The degradation figures of measured load: failure latency, successful latency, Retry-After count, samples. */
+export function degradationOf(metrics: Metrics, endpoints: EndpointResult[]): Omit<DegradationInput, 'source'> {
+  const p95 = (h: ReturnType<typeof newHistogram>) => (h.totalCount ? Math.round(h.getValueAtPercentile(95)) / 1000 : null);
+  return {
+    endpoints,
+    retryAfter: Object.values(metrics.endpoints).reduce((a, c) => a + (c.retryAfter ?? 0), 0),
+    failedP95Ms: p95(metrics.latencyOf(['4xx', '5xx', 'err'])),
+    okP95Ms: p95(metrics.latencyOf(['1xx', '2xx', '3xx'])),
+    samples: metrics.samples.map((x) => ({ ...x })),
+  };
+}
+
+/** The stress timeline's resolution bound: a longer ramp is bucketed into wider points. */
+const MAX_TIMELINE_POINTS = 1_200;
+
+/** How often a stage measurement looks for the stage's stored record (ms). */
+const STAGE_POLL_MS = 500;
+
+/** Builds the activities of the stress and spike phases (load itself runs through `runLoadSlice` and `runContinuousLoad`). */
 export function createStressActivities(deps: StressDeps) {
   return {
+    /**
+     * Measures one stage of the continuous ramp once the running load has stored it (waits up to `waitMs`,
+     * heartbeating; then fails, retryably): the stage's judged window (after its ramp and warm-up) only.
+     */
+    async measureStressStage(input: { campaignId: string; name: string; model: 'closed' | 'open'; scenario: Campaign['scenario']; level: number; waitMs: number }): Promise<MeasuredStage> {
+      const ctx = Context.current();
+      const until = Date.now() + input.waitMs;
+      let slices = await deps.store.loadSlices(input.campaignId, input.name);
+      while (!slices.length) {
+        if (Date.now() > until) throw ApplicationFailure.retryable(`stage ${input.name}: the running load has not stored it yet`, 'StageNotReady');
+        await ctx.sleep(STAGE_POLL_MS);
+        ctx.heartbeat();
+        slices = await deps.store.loadSlices(input.campaignId, input.name);
+      }
+      const merged = mergeSlices(slices);
+      const phase: BaselinePhase = input.model === 'closed'
+        ? { name: input.name, model: 'closed', users: Math.max(1, Math.round(input.level)), rampUp: '0s', duration: `${merged.elapsedMs}ms`, generators: 1 }
+        : { name: input.name, model: 'open', rate: input.level, rampUp: '0s', duration: `${merged.elapsedMs}ms`, generators: 1 };
+      const whole = summarizePhase({
+        name: input.name, plan: planFromPhase(phase, input.scenario), metrics: merged.metrics, elapsedMs: merged.elapsedMs,
+        health: merged.health, generators: 1, thresholds: [], aborted: false, resumedFromMs: 0, attempt: merged.attempt, notes: merged.notes,
+      });
+      const seconds = Math.max(0.001, merged.elapsedMs / 1000);
+      const goodput = whole.requests - whole.errors;
+      return {
+        level: input.level, requests: whole.requests, errors: whole.errors,
+        throughputRps: Math.round((whole.requests / seconds) * 10) / 10, goodputRps: Math.round((goodput / seconds) * 10) / 10,
+        errorRate: whole.errorRate, latencyMs: whole.latencyMs,
+        invalid: whole.assessment === 'invalid', ...(whole.assessment === 'invalid' ? { invalidReason: whole.notes.join('; ') } : {}),
+        endpoints: whole.endpoints, endpointErrors: whole.errorBreakdown,
+        generator: { eventLoopDelayP99Ms: whole.generator.eventLoopDelayP99Ms, eluMean: whole.generator.eluMean },
+        degradation: degradationOf(merged.metrics, whole.endpoints),
+      };
+    },
+
+    /** Records the next stage of a continuous ramp for the running load (idempotent per stage). */
+    async putStressStage(input: { campaignId: string; phase: string; stage: StageCommand }): Promise<void> {
+      await deps.store.putStage(input.campaignId, input.phase, input.stage);
+    },
+
+    /**
+     * The continuous ramp's timeline and stages: per-second points for the report's chart, and the recovery
+     * stage's windows (seconds since it was applied, grouped by `windowS`).
+     */
+    async loadStressTimeline(input: { campaignId: string; phase: string; recoveryStage?: number; windowS: number }): Promise<{ timeline: StressTimeline; recovery: RecoveryWindow[] }> {
+      const stages = await deps.store.stagesAfter(input.campaignId, input.phase, -1);
+      const windows = await deps.store.timelineWindows(input.campaignId, input.phase);
+      // At most MAX_TIMELINE_POINTS points (a day-long ramp is bucketed: per-second averages, the bucket's p95), so
+      // the result stays small in history.
+      const seconds = [...windows.keys()];
+      const span = seconds.length ? Math.max(...seconds) - Math.min(...seconds) + 1 : 0;
+      const width = Math.max(1, Math.ceil(span / MAX_TIMELINE_POINTS));
+      const points = windowsOf(windows, width).map((w) => ({
+        second: w.startS, requests: Math.round((w.requests / width) * 10) / 10, errors: Math.round((w.errors / width) * 10) / 10, p95Ms: w.p95Ms,
+      }));
+      const rec = stages.find((st) => st.stage === input.recoveryStage);
+      const from = rec?.fromSecond;
+      const recovery = from === undefined ? [] : windowsOf(new Map([...windows].filter(([second]) => second >= from).map(([second, w]) => [second - from, w])), input.windowS);
+      return {
+        timeline: { points, stages: stages.filter((st) => !st.stop && st.fromSecond !== undefined && st.fromSecond !== null).map((st) => ({ name: st.name, level: st.level, fromSecond: st.fromSecond! })) },
+        recovery,
+      };
+    },
+
     /**
      * Measures one load step from the store: latency, error rate and throughput on the step's own
      * window after `warmupS` (never cumulative), the endpoint table, and whether the generator kept up.
@@ -57,25 +149,13 @@ export function createStressActivities(deps: StressDeps) {
         invalid: whole.assessment === 'invalid', ...(whole.assessment === 'invalid' ? { invalidReason: whole.notes.join('; ') } : {}),
         endpoints: whole.endpoints, endpointErrors: whole.errorBreakdown,
         generator: { eventLoopDelayP99Ms: whole.generator.eventLoopDelayP99Ms, eluMean: whole.generator.eluMean },
+        degradation: degradationOf(merged.metrics, whole.endpoints),
       };
     },
 
     /** Groups a load step's timeline into windows of `windowS` seconds (for spike recovery). */
     async loadRecoveryWindows(input: { campaignId: string; phaseName: string; windowS: number }): Promise<RecoveryWindow[]> {
-      const windows = await deps.store.timelineWindows(input.campaignId, input.phaseName);
-      const buckets = new Map<number, { requests: number; errors: number; hist: ReturnType<typeof newHistogram> }>();
-      for (const [second, w] of windows) {
-        const k = Math.floor(second / input.windowS);
-        const b = buckets.get(k) ?? { requests: 0, errors: 0, hist: newHistogram() };
-        b.requests += w.requests;
-        b.errors += w.errors;
-        b.hist.add(w.hist);
-        buckets.set(k, b);
-      }
-      return [...buckets].sort(([a], [b]) => a - b).map(([k, b]) => ({
-        startS: k * input.windowS, requests: b.requests, errors: b.errors,
-        p95Ms: b.hist.totalCount ? Math.round(b.hist.getValueAtPercentile(95)) / 1000 : null,
-      }));
+      return windowsOf(await deps.store.timelineWindows(input.campaignId, input.phaseName), input.windowS);
     },
 
     /** Stores the result document of a stress or spike phase (idempotent). */
@@ -84,4 +164,21 @@ export function createStressActivities(deps: StressDeps) {
       deps.logger.info({ campaignId: input.campaignId, phase: input.phase }, 'phase result recorded');
     },
   };
+}
+
+/** Groups per-second windows into windows of `windowS` seconds (histograms merged). */
+function windowsOf(windows: Map<number, MergedWindow>, windowS: number): RecoveryWindow[] {
+  const buckets = new Map<number, { requests: number; errors: number; hist: ReturnType<typeof newHistogram> }>();
+  for (const [second, w] of windows) {
+    const k = Math.floor(second / windowS);
+    const b = buckets.get(k) ?? { requests: 0, errors: 0, hist: newHistogram() };
+    b.requests += w.requests;
+    b.errors += w.errors;
+    b.hist.add(w.hist);
+    buckets.set(k, b);
+  }
+  return [...buckets].sort(([a], [b]) => a - b).map(([k, b]) => ({
+    startS: k * windowS, requests: b.requests, errors: b.errors,
+    p95Ms: b.hist.totalCount ? Math.round(b.hist.getValueAtPercentile(95)) / 1000 : null,
+  }));
 }
