@@ -25,7 +25,7 @@ const isSpaceAt = (text: string, i: number) => {
  * The `{{ name }}` placeholders of a text (a name is a run of characters other than `}` and whitespace, with
  * optional whitespace around it), in one pass: a campaign file controls the text, and the regular expression
  * this replaces was quadratic on a run of `{`. When a candidate at `{{` fails, no start inside its name run can
- * succeed (their names end at the same character), so the scan resumes after that run.
+ * succeed (their names end at the same character) but the one at its last two characters, so the scan resumes there.
  */
 function scanPlaceholders(text: string): Placeholder[] {
   const out: Placeholder[] = [];
@@ -42,7 +42,9 @@ function scanPlaceholders(text: string): Placeholder[] {
       out.push({ start: i, end: j + 2, name: text.slice(nameStart, nameEnd) });
       i = text.indexOf('{{', j + 2);
     } else {
-      i = text.indexOf('{{', Math.max(i + 1, nameEnd));
+      // A start inside the name run ends its name at the same character and fails the same way, except one whose
+      // `{{` are the run's last two characters (its name is the next run): resume there.
+      i = text.indexOf('{{', Math.max(i + 1, nameEnd - 2));
     }
   }
   return out;
