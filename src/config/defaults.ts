@@ -32,8 +32,9 @@ export function demoCampaign(baseUrl: string, scale = 1, opts: { databaseEnv?: s
       ],
       thresholds: ['p(95)<500', 'error_rate<0.01'],
     },
-    // The hand-run campaign's progressive stress (200 users +100 every 2 m), scaled to the demo target.
-    stress: { startUsers: 20, stepUsers: 20, stepDuration: d('6s'), maxUsers: 200, stopWhen: ['error_rate>0.01', 'p(95)>1000'] },
+    // The hand-run campaign's progressive stress (200 users +100 every 2 m), scaled to the demo target: one
+    // continuous ramp, several passing steps, a breaking point, then the recovery at the first passing level.
+    stress: { startUsers: 10, stepUsers: 10, stepDuration: d('6s'), maxUsers: 200, stopWhen: ['error_rate>0.01', 'p(95)>1000'], recovery: { within: d('15s') } },
     spike: { users: 150, duration: d('10s'), baselineUsers: 10, baselineDuration: d('10s'), recovery: { within: d('20s'), windows: 2, window: '1s', tolerance: 0.5 } },
     // The restore drill on the demo target's own database (named by an environment variable, as in production).
     ...(opts.databaseEnv ? { backup: { postgres: { connection: { fromEnv: opts.databaseEnv }, maxRestoreTime: '5m', rpoTarget: '24h' } } } : {}),

@@ -299,7 +299,7 @@ export function collectEvidence(report: EvidenceReport, phaseEndedAt: Partial<Re
   };
   const classes = (d: Degradation) => `${d.failures} failures: ${d.errorClasses.fastRejections} fast rejections (${d.errorClasses.withRetryAfter} with Retry-After), ${d.errorClasses.timeouts} timeouts, ${d.errorClasses.transport} transport errors, ${d.errorClasses.otherServerErrors} other 5xx${d.healthAfter ? `; healthy right after: ${d.healthAfter.ok ? 'yes' : 'no'}` : ''}`;
   verdict('stress.degradation', 'healthy right after, and at most 10 % of failures unanswered (timeouts, transport errors)', (d) => d.graceful, (d) => `${d.graceful ? 'graceful' : 'not graceful'}, ${classes(d)}`);
-  verdict('stress.fail_fast', 'failed requests no slower at p95 than 2x the successful ones (at least 250 ms)', (d) => d.failFast, (d) => `failed p95 ${d.failedP95Ms} ms, successful p95 ${d.okP95Ms ?? '-'} ms`);
+  verdict('stress.fail_fast', 'failed requests no slower at p95 than 2x the successful ones (at least 250 ms)', (d) => d.failFast, (d) => `failed p95 ${Math.round((d.failedP95Ms ?? 0) * 10) / 10} ms, successful p95 ${d.okP95Ms === null ? '-' : Math.round(d.okP95Ms * 10) / 10} ms`);
   verdict('stress.informative_errors', 'no stack trace, at most half of the sampled error bodies empty or HTML', (d) => d.informativeErrors,
     (d) => `${d.samples.length} sampled bodies: ${d.samples.filter((x) => x.flags.includes('stack_trace')).length} stack traces, ${d.samples.filter((x) => x.flags.includes('empty')).length} empty, ${d.samples.filter((x) => x.flags.includes('html')).length} HTML`);
   const rec = report.stress?.recoveryAfterLoad;

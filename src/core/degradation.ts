@@ -74,7 +74,7 @@ export interface Degradation {
 }
 
 /** Transport failure kinds (the generator's names for socket-level errors). */
-const TRANSPORT = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'socket', 'ECONNABORTED', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CLOSED', 'other_side_closed']);
+const TRANSPORT = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'socket', 'ECONNABORTED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CLOSED', 'other_side_closed', 'aborted']);
 /** Failed requests are "fast" up to this multiple of the successful p95, or this floor (ms). */
 export const FAIL_FAST_FACTOR = 2;
 export const FAIL_FAST_FLOOR_MS = 250;
@@ -109,7 +109,7 @@ export function classifyErrors(inputs: DegradationInput[]): ErrorClasses {
     c.withRetryAfter += input.retryAfter;
     for (const e of input.endpoints) {
       for (const [kind, n] of Object.entries(e.errorKinds)) {
-        if (kind === 'timeout') c.timeouts += n;
+        if (kind === 'timeout' || kind === 'ETIMEDOUT') c.timeouts += n;
         else if (TRANSPORT.has(kind) || kind.startsWith('ECONN') || kind.startsWith('UND_ERR_')) c.transport += n;
         else c.other += n;
       }
@@ -168,6 +168,20 @@ export function judgeDegradation(inputs: DegradationInput[], healthAfter: Degrad
     if (blank * 2 > samples.length) findings.push(`${blank} of ${samples.length} sampled error bodies are empty or HTML pages: a client learns nothing from them`);
   }
   return { graceful, errorClasses, failures, failFast, failedP95Ms, okP95Ms, informativeErrors, samples, healthAfter, judged: inputs.map((i) => i.source), findings };
+}
+
+/** The samples with identical status, content type and body folded into one, with the endpoints they came from. */
+export function distinctSamples(samples: FlaggedSample[]): Array<FlaggedSample & { endpoints: string[]; count: number }> {
+  const out = new Map<string, FlaggedSample & { endpoints: string[]; count: number }>();
+  for (const x of samples) {
+    const key = `${x.status}\u0000${x.contentType}\u0000${x.body}`;
+    const seen = out.get(key);
+    if (seen) {
+      seen.count += 1;
+      if (!seen.endpoints.includes(x.endpoint)) seen.endpoints.push(x.endpoint);
+    } else out.set(key, { ...x, endpoints: [x.endpoint], count: 1 });
+  }
+  return [...out.values()];
 }
 
 function pct(part: number, whole: number): string {

@@ -4,6 +4,7 @@
  * the charts travel as plain-data Chart.js configurations in a `<script type="application/json">` element,
  * and every text put into markup is escaped.
  */
+import { distinctSamples } from './degradation';
 import type { ChartConfiguration } from 'chart.js';
 import type { ReportJson } from './report';
 import { isThreshold, parseThreshold } from './thresholds';
@@ -384,7 +385,7 @@ function degradationHtml(title: string, d: Degradation | undefined): string {
   ];
   return `<h3>${escapeHtml(title)}</h3><ul class="facts-list">${facts.map((f) => `<li>${escapeHtml(f)}</li>`).join('')}</ul>`
     + table(['Fast rejections (429/503)', 'with Retry-After', 'Timeouts', 'Transport errors', 'Other 5xx', 'Other'], [[c.fastRejections, c.withRetryAfter, c.timeouts, c.transport, c.otherServerErrors, c.other]])
-    + (d.samples.length ? table(['Endpoint', 'Status', 'Content type', 'Body (start)', 'Flags'], d.samples.slice(0, 8).map((x) => [x.endpoint, x.status, x.contentType || '-', x.body.slice(0, 200) || '(empty)', x.flags.join(', ') || '-'])) : '');
+    + (d.samples.length ? table(['Endpoints', 'Status', 'Content type', 'Body (start)', 'Samples', 'Flags'], distinctSamples(d.samples).slice(0, 8).map((x) => [x.endpoints.join(', '), x.status, x.contentType || '-', x.body.slice(0, 200) || '(empty)', x.count, x.flags.join(', ') || '-'])) : '');
 }
 
 /** Recovery after load reduction: recovered or not, the time, the gauges. */

@@ -3,7 +3,7 @@ import { PHASES } from './types';
 import type { BackupResult } from './backup';
 import { MATURITY_LABELS, type CheckResult, type MonitoringResult } from './monitoring';
 import type { SpikeResult, StressResult, WindowWait } from './stress';
-import type { Degradation } from './degradation';
+import { distinctSamples, type Degradation } from './degradation';
 import type { Attestation, Blocker, CategoryScore, ChecklistEvaluation, Comparison, EvaluatedItem, VerdictPolicy, Waiver } from './checklist-types';
 
 /** Version of report.json's shape; bumped on any incompatible change. */
@@ -219,10 +219,11 @@ function degradationLines(title: string, d: Degradation | undefined): string[] {
   if (d.healthAfter) lines.push(`- Health right after: ${d.healthAfter.ok ? 'healthy' : `**not healthy** (${d.healthAfter.error ?? `HTTP ${d.healthAfter.status}`})`}.`);
   for (const f of d.findings) lines.push(`- ${f}.`);
   if (d.samples.length) {
-    lines.push('', '| Endpoint | Status | Content type | Body (start) | Flags |', '|---|---|---|---|---|');
-    for (const x of d.samples.slice(0, 8)) {
+    lines.push('', 'Sampled error bodies (identical ones folded):', '', '| Endpoints | Status | Content type | Body (start) | Samples | Flags |', '|---|---|---|---|---|---|');
+    for (const x of distinctSamples(d.samples).slice(0, 8)) {
       const body = x.body.replace(/\s+/g, ' ').slice(0, 80).replace(/\|/g, '\\|').replace(/`/g, "'");
-      lines.push(`| ${x.endpoint} | ${x.status} | ${x.contentType || '-'} | ${body ? `\`${body}\`` : '(empty)'} | ${x.flags.join(', ') || '-'} |`);
+      const type = x.contentType.replace(/[|`<>\r\n]/g, ' ').slice(0, 60);
+      lines.push(`| ${x.endpoints.join(', ')} | ${x.status} | ${type ? `\`${type}\`` : '-'} | ${body ? `\`${body}\`` : '(empty)'} | ${x.count} | ${x.flags.join(', ') || '-'} |`);
     }
   }
   return lines;

@@ -91,6 +91,8 @@ export interface StressPlanLimits {
   max: number;
   /** How many times an invalid step is re-run before the run stops. */
   invalidRetries: number;
+  /** Search down when the first step fails (default true; false: stop there, as histories before it did). */
+  downward?: boolean;
 }
 
 /** What to do after the steps so far: run another level, or stop and why. */
@@ -114,7 +116,7 @@ export function nextStressStep(steps: StepResult[], limits: StressPlanLimits): S
   const lowFail = fails.length ? Math.min(...fails) : undefined;
   const passed = judged.some((s) => s.status === 'pass' && (lowFail === undefined || s.level < lowFail));
   if (last.status === 'fail') {
-    if (passed) return { stop: 'breaking_point' };
+    if (passed || limits.downward === false) return { stop: 'breaking_point' };
     // Nothing passed yet: halve.
     const next = Math.floor(last.level / 2);
     return next < 1 ? { stop: 'no_capacity' } : { next, rerun: false };

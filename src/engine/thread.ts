@@ -258,7 +258,8 @@ class Exchange {
     const { request } = this;
     let status: number | undefined = this.status;
     let ok: boolean;
-    if (this.sample && !err) {
+    // Only failures are sampled (an expected 404 is an answer, not an error).
+    if (this.sample && !err && !isExpectedStatus(request, status)) {
       metrics.addSample({ endpoint: request.name, status, contentType: this.contentType, body: Buffer.concat(this.sample).toString('utf8'), bytes: this.size });
     }
     this.sample = undefined;
@@ -332,10 +333,16 @@ function runClosed(): Promise<void> {
     wakeModel = finished;
     const endTimer = setTimeout(finished, Math.max(0, endAtMs - nowMs()) + 1);
     timers.add(endTimer);
+    // One loop per user index, made once: a user retired and started again (a ramp down, then up) reuses its
+    // exchange (exchanges are never dropped from the timeout sweep's list).
+    const loops: Array<(() => void) | undefined> = [];
     const startUser = (index: number) => {
       if (alive[index] || over() || index >= target) return;
       alive[index] = true;
       running += 1;
+      (loops[index] ??= userLoop(index))();
+    };
+    const userLoop = (index: number) => {
       // The user's think timer, re-armed (refresh) rather than made anew for every request: with thousands
       // of users, a timer per request lives long enough to be promoted and piles up in the old generation.
       let thinkTimer: NodeJS.Timeout | undefined;
@@ -364,7 +371,7 @@ function runClosed(): Promise<void> {
         if (init.warmupMs === 0 || nowMs() >= startAtMs) metrics.iterations += 1;
         exchange.send();
       };
-      next();
+      return next;
     };
     const startAt = (index: number, atMs: number) => {
       const wait = atMs - nowMs();

@@ -163,7 +163,7 @@ export class ResultsStore {
   /** Records when the running load applied a stage, and the timeline second it began in (first application wins). */
   async markStageApplied(campaignId: string, phase: string, stage: number, appliedAtMs: number, fromSecond: number): Promise<void> {
     await this.pool.query(
-      `UPDATE stress_levels SET applied_at_ms = $4, from_second = $5 WHERE campaign_id = $1 AND phase = $2 AND stage = $3`,
+      `UPDATE stress_levels SET applied_at_ms = $4, from_second = $5 WHERE campaign_id = $1 AND phase = $2 AND stage = $3 AND applied_at_ms IS NULL`,
       [campaignId, phase, stage, Math.round(appliedAtMs), fromSecond],
     );
   }

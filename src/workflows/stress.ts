@@ -124,10 +124,13 @@ async function steppedStress(input: ChildPhaseInput, state: ReturnType<typeof ch
   let stopped: StressSummary['stoppedBecause'] | undefined;
   let error: string | undefined;
 
+  // Histories from before the downward search stopped at a failing first step.
+  let downward: boolean | undefined;
   for (let index = 0; !stopped; index++) {
+    if (cfg.mode === 'linear' && steps.length && !steps.some((s) => s.status === 'pass') && steps[steps.length - 1]!.status === 'fail') downward ??= patched('stress-downward-search');
     const decision = cfg.mode === 'adaptive'
       ? nextAdaptiveStep(steps, { start: cfg.startUsers, max: cfg.maxUsers, resolution: cfg.resolution, invalidRetries: 1 })
-      : nextStressStep(steps, { start: cfg.startUsers, step: cfg.stepUsers, max: cfg.maxUsers, invalidRetries: 1 });
+      : nextStressStep(steps, { start: cfg.startUsers, step: cfg.stepUsers, max: cfg.maxUsers, invalidRetries: 1, downward: downward ?? true });
     if ('stop' in decision) {
       stopped = decision.stop;
       break;
@@ -287,6 +290,7 @@ async function continuousStress(input: ChildPhaseInput, state: ReturnType<typeof
         await running;
         m = await stageOnce.measureStressStage({ campaignId, name, model: cfg.model, scenario: input.campaign.scenario, level, waitMs: 2_000 }).catch(() => undefined);
         if (m) {
+          measured.set(index, m);
           const { endpoints: _e, endpointErrors, generator: _g, degradation: _d, ...measurement } = m as MeasuredStage;
           steps.push({ ...measurement, index, durationS: (Date.now() - startedAt) / 1000, startedAt: new Date(startedAt).toISOString(), endpointErrors, ...judgeStep(measurement, cfg.stopWhen) });
         }
@@ -315,23 +319,28 @@ async function continuousStress(input: ChildPhaseInput, state: ReturnType<typeof
   // Degradation: the steps past the breaking point, and the target's health right after them.
   const failing = steps.filter((s) => s.status === 'fail');
   const firstPass = steps.find((s) => s.status === 'pass');
-  const healthAfter = failing.length && !state.aborted
-    ? await probe.checkTargetHealth({ target: input.campaign.target }).catch((err: Error) => ({ ok: false, error: err.message }))
-    : undefined;
+  const health = () => probe.checkTargetHealth({ target: input.campaign.target }).catch((err: Error) => ({ ok: false, error: err.message, status: undefined }));
+  let healthAfter: Awaited<ReturnType<typeof health>> | undefined;
   let recoveryStage: number | undefined;
-  let after: TelemetrySample[] = [];
   if (failing.length && firstPass && !state.aborted && !ended) {
     state.step = `recovery after load reduction: ${firstPass.level} ${cfg.model === 'closed' ? 'users' : 'req/s'}, up to ${formatDurationMs(withinMs)}`;
     recoveryStage = stage;
     // Users removed stop after their request in flight: the load goes down at once (a ramp of 1 s for the open model).
     await put(`stress-recovery-${firstPass.level}`, firstPass.level, 1_000, 0, withinMs);
-    await until(() => false, withinMs + 1_000);
-    after = await sample();
+    // Health right after the overload: once the load is down (the poll applies it within a quarter second).
+    await until(() => false, 1_500);
+    healthAfter = await health();
+    await until(() => false, withinMs - 500);
+    // Cut short (abort, the load failed): not enough to judge the recovery.
+    if (state.aborted || ended) recoveryStage = undefined;
   }
   await put('stop', 0, 0, 0, 0, true);
   await until(() => !!ended, 60_000);
   if (!ended) scope.cancel();
   await running;
+  if (failing.length && !healthAfter && !state.aborted) healthAfter = await health();
+  // Gauges after the stress, with no load running, as they were sampled before it.
+  const after = recoveryStage !== undefined ? await sample() : [];
 
   const { timeline, recovery } = await store.loadStressTimeline({ campaignId, phase: STRESS_PHASE, recoveryStage, windowS });
   const statusOf = new Map(steps.map((s) => [`stress-${String(s.index + 1).padStart(2, '0')}-${s.level}`, s.status]));

@@ -10,6 +10,7 @@ import type { StressResult } from '../../src/core/stress';
 import { killableWorker } from '../helpers/cli';
 import { uid } from '../helpers/env';
 import { startCapacityServer } from '../helpers/target';
+import { recordFigures } from '../helpers/figures';
 
 test('when the worker is SIGKILLed mid-ramp, then the stress result has every step exactly once, judged on load that ran, and the ramp resumed', async () => {
   const target = await startCapacityServer(4, 10, 100);
@@ -54,6 +55,11 @@ test('when the worker is SIGKILLed mid-ramp, then the stress result has every st
     expect(st.timeline!.stages.map((s) => s.name)).toEqual(['stress-01-10', 'stress-02-20', 'stress-03-30']);
     const lastSecond = Math.max(...st.timeline!.points.map((p) => p.second));
     expect(lastSecond).toBeGreaterThan(st.timeline!.stages[2].fromSecond);
+    recordFigures('stress-kill', {
+      scenario: 'SIGKILL of the worker 3 s into step 2 of a continuous stress ramp (10, 20, 30 users, 8 s steps)',
+      test: 'test/e2e/stress-kill.test.ts',
+      figures: { stepsJudged: st.steps.length, stepsJudgedTwice: st.steps.length - new Set(st.steps.map((s) => s.level)).size, killedStepAttempt: killed.attempt, killedStepRequests: st.steps[1].requests },
+    });
   } finally {
     await close();
     await target.close();

@@ -12,10 +12,11 @@ import { renderReportHtml } from '../../src/activities/report/html';
 import type { ChecklistEvaluation, Comparison, EvaluatedItem } from '../../src/core/checklist-types';
 import { buildReport, type ReportJson, type ReportSource } from '../../src/core/report';
 import type { StressResult } from '../../src/core/stress';
+import { judgeDegradation } from '../../src/core/degradation';
 import type { BaselinePhaseResult, TimelinePoint } from '../../src/core/types';
 
 const SCREENSHOT = path.join(__dirname, '..', '..', 'test-results', 'report-html.png');
-const CHART_IDS = ['chart-capacity', 'chart-timeline', 'chart-categories'];
+const CHART_IDS = ['chart-capacity', 'chart-timeline', 'chart-stress-timeline', 'chart-categories'];
 
 /** A deterministic wobble in [-1, 1] (no Math.random: the screenshot should not change between runs). */
 const wobble = (i: number) => Math.sin(i * 1.7) * 0.6 + Math.sin(i * 0.31) * 0.4;
@@ -54,8 +55,25 @@ function stress(): StressResult {
     startedAt: new Date(Date.UTC(2026, 10, 22, 10, 20 + index * 2, 30)).toISOString(),
     ...(status === 'fail' ? { failed: { criterion: 'error_rate>0.05', observed: errorRate, threshold: 0.05 } } : {}),
   }));
+  // The continuous ramp's timeline: 20 s per step, then 20 s of recovery at the first passing level.
+  const stages = [...rows.map(([level, , , , status], i) => ({ name: `stress-0${i + 1}-${level}`, level, fromSecond: i * 20, status })), { name: 'stress-recovery-50', level: 50, fromSecond: 120, status: 'recovery' as const }];
+  const points = Array.from({ length: 140 }, (_, second) => {
+    const [, rps, errorRate, p95] = rows[Math.min(5, Math.floor(second / 20))]!;
+    const back = second >= 120;
+    return { second, requests: back ? 240 : rps, errors: back ? 0 : Math.round(rps * errorRate), p95Ms: back ? 45 : p95 };
+  });
+  const degradation = judgeDegradation([{
+    source: 'stress step 300', retryAfter: 400, failedP95Ms: 12, okP95Ms: 1650,
+    endpoints: [{ name: 'checkout', requests: 10_000, errors: 1_100, errorRate: 0.11, statusCounts: { 200: 8_900, 503: 1_000, 500: 100 }, errorKinds: {}, latencyMs: { p50: 1, p95: 1, p99: 1, max: 1, avg: 1 } }],
+    samples: [
+      { endpoint: 'checkout', status: 503, contentType: 'application/json', body: '{"error":"overloaded"}', bytes: 22 },
+      { endpoint: 'checkout', status: 500, contentType: 'text/html', body: '<html><script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2"></html>', bytes: 90 },
+    ],
+  }], { ok: true, status: 200 });
   return {
-    model: 'closed', steps, stopWhen: ['error_rate>0.05', 'p(95)>2000'], zones: { green: { upToUsers: 100 }, yellow: { fromUsers: 150, upToUsers: 250 }, red: { fromUsers: 300 } },
+    model: 'closed', ramp: 'continuous', timeline: { points, stages }, degradation, startAboveCapacity: false,
+    recoveryAfterLoad: { level: 50, recovered: true, timeS: 4, withinS: 60, reference: { p95Ms: 45, errorRate: 0 } },
+    steps, stopWhen: ['error_rate>0.05', 'p(95)>2000'], zones: { green: { upToUsers: 100 }, yellow: { fromUsers: 150, upToUsers: 250 }, red: { fromUsers: 300 } },
     endpointsAtBreakingPoint: [],
     summary: {
       capacityCeiling: { users: 250, throughputRps: 930, goodputRps: 911.4, p95Ms: 820 }, breakingPoint: { users: 300, criterion: 'error_rate>0.05', observed: 0.11, threshold: 0.05 },
@@ -155,6 +173,9 @@ describe('report.html in headless Chromium', () => {
       expect(c.painted / (c.width * c.height)).toBeGreaterThan(0.01);
     }
     expect(breakingPointDrawn).toBe(true);
+    // An error body the target sent is shown as text, never run.
+    expect(await page.evaluate('window.__pwned')).toBeUndefined();
+    expect(await page.evaluate(`document.querySelector('#capacity').textContent.includes('<script>window.__pwned = 1</script>')`)).toBe(true);
     await page.close();
   }, 60_000);
 });

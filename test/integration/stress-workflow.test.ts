@@ -11,6 +11,7 @@ import type { SpikeResult, StressResult } from '../../src/core/stress';
 import { testPool, uid } from '../helpers/env';
 import { startCapacityServer } from '../helpers/target';
 import { startInProcessWorker } from '../helpers/worker';
+import { recordFigures } from '../helpers/figures';
 
 let taskQueue: string;
 let client: Client;
@@ -110,6 +111,15 @@ describe('stress and spike', () => {
       expect(stages.map((x) => x.level)).toEqual([...st.steps.map((s) => s.level), st.recoveryAfterLoad!.level]);
       const seconds = st.timeline!.points.filter((p) => p.second >= stages[0].fromSecond + 1 && p.second < stages[stages.length - 1].fromSecond);
       expect(seconds.every((p) => p.requests > 0)).toBe(true);
+      recordFigures(`stress-truth-${start > truthUsers ? 'above' : 'below'}`, {
+        scenario: `Continuous ramp from ${start} users (+50 per 5 s step) on a pool of 10 x 50 ms with a 600 ms acquire timeout, 1 s think time`,
+        test: 'test/integration/stress-workflow.test.ts',
+        figures: {
+          truthUsers: Math.round(truthUsers), ceilingUsers: ceiling.users, breakingPointUsers: bp.users, ceilingGoodputRps: ceiling.goodputRps,
+          steps: st.steps.map((s) => `${s.level}${s.status === 'pass' ? '' : ' fail'}`).join(', '), startAboveCapacity: !!st.startAboveCapacity,
+          graceful: st.degradation!.graceful!, fastRejections: st.degradation!.errorClasses.fastRejections, recoveredInS: st.recoveryAfterLoad!.timeS!,
+        },
+      });
     } finally {
       await target.close();
     }

@@ -98,6 +98,7 @@ export function createContinuousLoadActivities(deps: LoadDeps) {
       const threads = defaultThreads(input.model === 'closed' ? { ...plan, users: input.maxLevel } : { ...plan, rate: input.maxLevel });
 
       let setLevel: ((c: LevelChange) => void) | undefined;
+      let lastLevel: number | undefined;
       let open: OpenStage | undefined;
       let runStartedAtMs = 0;
       // Timeline seconds count from the first attempt's start; a resumed attempt continues the count.
@@ -109,19 +110,22 @@ export function createContinuousLoadActivities(deps: LoadDeps) {
       const unwritten: EncodedWindow[] = [];
       const secondOf = (ms: number) => secondOffset + Math.floor((ms - runStartedAtMs) / 1000);
 
+      // Stages being stored: `closed` (in the checkpoint) only lists those whose write succeeded.
+      const closing = new Set<number>();
       const closeStage = (st: OpenStage, atMs: number) => {
-        if (state.closed.includes(st.cmd.stage)) return;
-        state.closed = [...state.closed, st.cmd.stage];
+        if (state.closed.includes(st.cmd.stage) || closing.has(st.cmd.stage)) return;
+        closing.add(st.cmd.stage);
         const health: GeneratorHealth = { threads, eventLoopDelayP99Ms: st.health.eld, eluMean: st.health.eluN ? st.health.eluSum / st.health.eluN : 0, schedulerLagP99Ms: st.health.lag };
         const rec = {
           slice: 0, metrics: storable(st.metrics.encode()), health, elapsedMs: Math.max(1, Math.min(atMs, st.judgedToMs) - st.judgedFromMs),
           resumedFromMs: 0, attempt: ctx.info.attempt, aborted: false, stoppedEarly: false, notes: st.notes,
         };
-        writes = writes.then(() => deps.store.upsertSlice(campaignId, st.cmd.name, rec)).catch((err: unknown) => {
-          // The stage is lost for this attempt; a retry (the activity fails at the end) measures it again.
-          state.closed = state.closed.filter((s) => s !== st.cmd.stage);
+        writes = writes.then(() => deps.store.upsertSlice(campaignId, st.cmd.name, rec)).then(() => {
+          state.closed = [...state.closed, st.cmd.stage];
+        }, (err: unknown) => {
+          // Not stored: a retry (the activity fails at the end) measures the stage again.
           failure ??= err;
-        });
+        }).finally(() => closing.delete(st.cmd.stage));
       };
 
       const apply = (cmd: StageCommand, resumed: boolean) => {
@@ -134,7 +138,11 @@ export function createContinuousLoadActivities(deps: LoadDeps) {
         }
         setLevel?.({ atMs: at, level: cmd.level, rampMs: cmd.rampMs });
         state.applied = cmd.stage;
-        const judgedFromMs = at + cmd.rampMs + cmd.warmupMs;
+        // Going down, requests sent at the higher level still complete (or time out) for up to the request
+        // timeout: the lower level is judged once they are over.
+        const settleMs = lastLevel !== undefined && cmd.level < lastLevel ? Math.max(cmd.rampMs, plan.requestTimeoutMs) : cmd.rampMs;
+        lastLevel = cmd.level;
+        const judgedFromMs = at + settleMs + cmd.warmupMs;
         open = {
           cmd, judgedFromMs, judgedToMs: judgedFromMs + cmd.holdMs, metrics: new Metrics(),
           health: { eld: 0, lag: 0, eluSum: 0, eluN: 0 },
@@ -179,13 +187,26 @@ export function createContinuousLoadActivities(deps: LoadDeps) {
             setLevel = fn;
             // Resuming: the current stage's level again (the population was lost with the old process).
             void (async () => {
-              const all = await deps.store.stagesAfter(campaignId, phase, -1).catch(() => [] as StageCommand[]);
-              const upTo = all.filter((c) => c.stage <= state.applied);
-              const current = upTo[upTo.length - 1];
-              if (current) apply(current, true);
+              if (checkpoint) {
+                // The store, not the checkpoint (heartbeats are throttled), says which stage was applied last and
+                // which stages are stored: a stored stage is never judged again.
+                const all = await deps.store.stagesAfter(campaignId, phase, -1);
+                const applied = all.filter((c) => c.appliedAtMs !== undefined && !c.stop);
+                const stored = await Promise.all(applied.map(async (c) => ((await deps.store.loadSlices(campaignId, c.name)).length ? c.stage : -1)));
+                state.closed = stored.filter((n) => n >= 0);
+                const current = applied[applied.length - 1];
+                if (current) {
+                  state.applied = current.stage;
+                  apply(current, true);
+                }
+              }
               poller = setInterval(() => void poll(), POLL_MS);
               void poll();
-            })();
+            })().catch((err: unknown) => {
+              // Cannot tell where the ramp was: fail this attempt (retried) rather than run the wrong level.
+              failure ??= err;
+              stop.abort();
+            });
           },
           onThreadTick: (tick) => {
             const st = open;

@@ -169,7 +169,8 @@ export function createLoadActivities(deps: LoadDeps) {
         const remaining = rest.durationMs;
         if (late > 1000) state.notes = [...state.notes, `generator ${slice} started ${Math.round(late)} ms after the shared start`];
         if (skewed) state.notes = [...state.notes, `generator ${slice}: shared start ${Math.round((input.startAtMs - now) / 1000)} s ahead of this host's clock (clock skew); started at once`];
-        const beat = setInterval(() => ctx.heartbeat(state), 1_000);
+        // Heartbeats carry the measurements so far, sampled error bodies scrubbed (details end up in history).
+        const beat = setInterval(() => ctx.heartbeat({ ...state, metrics: storable(state.metrics) }), 1_000);
         // Timeline writes go one after another. Seconds that cannot be stored (the results database is down)
         // are kept and retried after the load; never rethrown mid-load (an unawaited rejection would take the
         // whole worker down, and failing the slice would run its load again).
@@ -216,7 +217,7 @@ export function createLoadActivities(deps: LoadDeps) {
           ctx.cancellationSignal.removeEventListener('abort', onCancel);
         }
         // The load is over: from here a retry only stores (the checkpoint says done).
-        ctx.heartbeat(state);
+        ctx.heartbeat({ ...state, metrics: storable(state.metrics) });
       }
 
       if (state.pendingWindows?.length) {
@@ -224,7 +225,7 @@ export function createLoadActivities(deps: LoadDeps) {
         await deps.store.upsertTimeline(campaignId, phase.name, slice, state.pendingWindows);
         log.info({ seconds: state.pendingWindows.length }, 'stored timeline seconds kept during a database outage');
         state = { ...state, pendingWindows: [] };
-        ctx.heartbeat(state);
+        ctx.heartbeat({ ...state, metrics: storable(state.metrics) });
       }
 
       await deps.store.upsertSlice(campaignId, phase.name, {
