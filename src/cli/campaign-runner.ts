@@ -8,6 +8,7 @@ import { CAMPAIGN_WORKFLOW, campaignWorkflowId, chosenIdProblem, SA_PHASE, SA_TA
 import { CliExit } from './errors';
 import type { CampaignInput, CampaignProgress, CampaignResult } from '../core/types';
 import type { readinessCampaignWorkflow } from '../workflows';
+import { progressQuery } from '../workflows/messages';
 
 /** A stable hash of a validated campaign (what ran, for the memo and the report). */
 export function configHash(campaign: Campaign): string {
@@ -19,6 +20,26 @@ export function configHash(campaign: Campaign): string {
 }
 
 /**
+ * What every campaign workflow starts with, from `readiness start` or a Schedule: the input, the task queue, the
+ * search attributes, the memo, and the Web UI's summary and details (user metadata, not part of the input).
+ */
+export function campaignStartOptions(campaign: Campaign, campaignId: string, taskQueue?: string) {
+  const hash = configHash(campaign);
+  const input: CampaignInput = { campaignId, campaign, configHash: hash, checklist: resolveChecklist(campaign.checklist).items };
+  return {
+    taskQueue: taskQueue ?? TASK_QUEUE,
+    args: [input] as [CampaignInput],
+    typedSearchAttributes: [
+      { key: SA_TARGET, value: campaign.target.baseUrl },
+      { key: SA_PHASE, value: 'starting' },
+    ],
+    memo: { campaign: campaign.name, owner: campaign.owner ?? '', configHash: hash },
+    staticSummary: `readiness campaign ${campaign.name} → ${campaign.target.baseUrl}`,
+    staticDetails: `- **Campaign:** ${campaign.name}\n- **Owner:** ${campaign.owner ?? 'not set'}\n- **Config hash:** \`${hash}\``,
+  };
+}
+
+/**
  * Starts a campaign workflow. Ids are single-use: an id that is running or was used before is
  * refused with CampaignAlreadyRunningError, and nothing is started.
  */
@@ -26,23 +47,12 @@ export async function startCampaign(client: Client, campaign: Campaign, opts: { 
   const campaignId = opts.id ?? campaignWorkflowId(campaign.name, opts.now ?? new Date());
   const idProblem = chosenIdProblem(campaignId);
   if (idProblem) throw new CliExit(EXIT.INVALID_INPUT, `error: --id ${idProblem}`);
-  const hash = configHash(campaign);
-  const input: CampaignInput = { campaignId, campaign, configHash: hash, checklist: resolveChecklist(campaign.checklist).items };
   try {
     return await client.workflow.start<typeof readinessCampaignWorkflow>(CAMPAIGN_WORKFLOW, {
-      taskQueue: opts.taskQueue ?? TASK_QUEUE,
+      ...campaignStartOptions(campaign, campaignId, opts.taskQueue),
       workflowId: campaignId,
-      args: [input],
       workflowIdConflictPolicy: 'FAIL',
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      typedSearchAttributes: [
-        { key: SA_TARGET, value: campaign.target.baseUrl },
-        { key: SA_PHASE, value: 'starting' },
-      ],
-      memo: { campaign: campaign.name, owner: campaign.owner ?? '', configHash: hash },
-      // Shown by the Web UI as the workflow's summary and details (user metadata, not part of the input).
-      staticSummary: `readiness campaign ${campaign.name} → ${campaign.target.baseUrl}`,
-      staticDetails: `- **Campaign:** ${campaign.name}\n- **Owner:** ${campaign.owner ?? 'not set'}\n- **Config hash:** \`${hash}\``,
     });
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) throw new CampaignAlreadyRunningError(campaignId);
@@ -72,7 +82,7 @@ export async function followCampaign(handle: WorkflowHandle<typeof readinessCamp
   void resultP.finally(() => (done = true)).catch(() => undefined);
   let last = '';
   while (!done) {
-    const progress = await handle.query<CampaignProgress>('progress').catch(() => undefined);
+    const progress = await handle.query(progressQuery).catch(() => undefined);
     if (progress) {
       const line = formatProgress(progress, new Date());
       if (out.isTTY) out.write(`\r\x1b[2K${line}`);

@@ -11,7 +11,16 @@ export const FAILURE = {
   LOAD_CAP: 'LoadCapExceeded',
   /** The campaign workflow's input is not a valid campaign. */
   INVALID_CAMPAIGN: 'InvalidCampaign',
+  /** A campaign (its evaluation, its report source) is not in the results store: nothing to retry for. */
+  NOT_IN_STORE: 'NotInResultsStore',
+  /** A continuous ramp's stage is not stored yet by the running load (retryable: it comes). */
+  STAGE_NOT_READY: 'StageNotReady',
 } as const;
+
+/** Failures no retry can fix, for `nonRetryableErrorTypes`. */
+export const PERMANENT = [FAILURE.CONFIG, FAILURE.NOT_IN_STORE] as const;
+/** What a load activity must not retry either: a refused host, a cap the worker will not raise. */
+export const PERMANENT_LOAD = [...PERMANENT, FAILURE.HOST_NOT_ALLOWED, FAILURE.LOAD_CAP] as const;
 
 /** One problem in a campaign file, as `path: message`. */
 export interface ConfigProblem {

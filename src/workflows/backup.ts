@@ -11,6 +11,7 @@ import { parseDurationMs } from '../core/duration';
 import type { PhaseOutcome } from '../core/types';
 import { abortedOutcome, type AbortControl } from './messages';
 import { failureAsResult, store, type Activities } from './proxies';
+import { PERMANENT } from '../core/errors';
 
 export async function runBackup(campaignId: string, campaign: Campaign, control?: AbortControl): Promise<PhaseOutcome> {
   const b = campaign.backup;
@@ -35,7 +36,7 @@ export async function runBackup(campaignId: string, campaign: Campaign, control?
       startToCloseTimeout: (parseDurationMs(b.postgres.maxRestoreTime) ?? 1_800_000) * 4 + 600_000,
       heartbeatTimeout,
       cancellationType,
-      retry: { initialInterval: '5s', maximumAttempts: 3, nonRetryableErrorTypes: ['ConfigError'] },
+      retry: { initialInterval: '5s', maximumAttempts: 3, nonRetryableErrorTypes: [...PERMANENT] },
     });
     await attempt('postgres', 'PostgreSQL backup and restore drill', () => pg.postgresBackupDrill({ campaignId, backup: b }));
   }
@@ -43,7 +44,7 @@ export async function runBackup(campaignId: string, campaign: Campaign, control?
     startToCloseTimeout: '10 minutes',
     heartbeatTimeout,
     cancellationType,
-    retry: { initialInterval: '2s', maximumAttempts: 2, nonRetryableErrorTypes: ['ConfigError'] },
+    retry: { initialInterval: '2s', maximumAttempts: 2, nonRetryableErrorTypes: [...PERMANENT] },
   });
   if (b.redis) await attempt('redis', 'Redis persistence drill', () => quick.redisBackupDrill({ backup: b }));
   for (let index = 0; index < b.serviceRecovery.length; index++) {

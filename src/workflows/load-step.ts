@@ -7,6 +7,7 @@ import type { BaselinePhase, Campaign, ThresholdEntry } from '../config/schema';
 import { parseDurationMs } from '../core/duration';
 import { loadTaskQueue } from '../core/names';
 import type { Activities } from './proxies';
+import { PERMANENT_LOAD } from '../core/errors';
 
 /** How far ahead of scheduling the generators of a phase start together (ms). */
 export const SYNC_START_MS = 2_000;
@@ -39,7 +40,7 @@ export async function runLoadStep(args: LoadStepArgs): Promise<LoadStepOutcome> 
     cancellationType: 'WAIT_CANCELLATION_COMPLETED',
     // Ten attempts (about 2.5 min of backoff): a retry after the load finished only stores (the checkpoint says
     // done), so a results-database outage of a minute or two costs no load and loses no measurement.
-    retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes: ['ConfigError', 'HostNotAllowed', 'LoadCapExceeded'] },
+    retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes: [...PERMANENT_LOAD] },
   });
   const scope = new CancellationScope();
   args.onScope(scope);

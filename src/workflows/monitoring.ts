@@ -9,11 +9,12 @@ import { check, maturityLevel, monitoringOutcome, type CheckResult, type Monitor
 import type { PhaseOutcome } from '../core/types';
 import { abortedOutcome, type AbortControl } from './messages';
 import { failureAsResult, store, type Activities } from './proxies';
+import { PERMANENT } from '../core/errors';
 
 /** Probes of monitoring systems: quick, a few tries (an unreachable system is a result, not a retry). */
 const monitor = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '2s', maximumAttempts: 3, nonRetryableErrorTypes: ['ConfigError'] },
+  retry: { initialInterval: '2s', maximumAttempts: 3, nonRetryableErrorTypes: [...PERMANENT] },
 });
 
 export async function runMonitoring(campaignId: string, campaign: Campaign, fromStress: CheckResult[], control?: AbortControl): Promise<{ outcome: PhaseOutcome; result?: MonitoringResult }> {
@@ -25,7 +26,7 @@ export async function runMonitoring(campaignId: string, campaign: Campaign, from
     ? proxyActivities<Activities>({
       startToCloseTimeout: (parseDurationMs(a.probe.timeout) ?? 60_000) + 60_000,
       heartbeatTimeout: '30 seconds',
-      retry: { initialInterval: '2s', maximumAttempts: 2, nonRetryableErrorTypes: ['ConfigError'] },
+      retry: { initialInterval: '2s', maximumAttempts: 2, nonRetryableErrorTypes: [...PERMANENT] },
     })
     : undefined;
   // A probe activity that fails for good (e.g. a header's environment variable unset) is an error check.

@@ -19,6 +19,7 @@ import { windowDecision, windowLengthMinutes, type RunWindow } from '../core/win
 import { probe, store, type Activities } from './proxies';
 import { runLoadStep, SYNC_START_MS } from './load-step';
 import { abortSignal, stepQuery, type AbortRequest } from './messages';
+import { PERMANENT, PERMANENT_LOAD } from '../core/errors';
 
 /** Input of the stress and spike workflows. */
 export interface ChildPhaseInput {
@@ -71,7 +72,7 @@ async function waitForWindow(state: ReturnType<typeof childState>, w: RunWindow 
 /** PromQL reads for telemetry and alert accuracy: quick, a few tries; a failure never stops the stress run. */
 const monitorProbe = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
-  retry: { initialInterval: '1s', maximumAttempts: 3, nonRetryableErrorTypes: ['ConfigError'] },
+  retry: { initialInterval: '1s', maximumAttempts: 3, nonRetryableErrorTypes: [...PERMANENT] },
 });
 
 /**
@@ -195,7 +196,7 @@ async function steppedStress(input: ChildPhaseInput, state: ReturnType<typeof ch
 const stageStore = proxyActivities<Activities>({
   startToCloseTimeout: '30 minutes',
   heartbeatTimeout: '30 seconds',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes: ['ConfigError'] },
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes: [...PERMANENT] },
 });
 
 /** One try (what an aborted step stored, if anything). */
@@ -239,7 +240,7 @@ async function continuousStress(input: ChildPhaseInput, state: ReturnType<typeof
     startToCloseTimeout: maxDurationMs + 5 * 60_000,
     heartbeatTimeout: parseDurationMs(input.campaign.settings.heartbeatTimeout) ?? 20_000,
     cancellationType: 'WAIT_CANCELLATION_COMPLETED',
-    retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes: ['ConfigError', 'HostNotAllowed', 'LoadCapExceeded'] },
+    retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes: [...PERMANENT_LOAD] },
   });
   const scope = new CancellationScope();
   state.scope = scope;

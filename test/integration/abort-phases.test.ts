@@ -12,6 +12,7 @@ import type { Client } from '@temporalio/client';
 import { startCampaign } from '../../src/cli/campaign-runner';
 import { validateCampaign } from '../../src/config/load';
 import type { BackupResult } from '../../src/core/backup';
+import type { StressResult } from '../../src/core/stress';
 import { PHASES, type CampaignProgress, type PhaseName } from '../../src/core/types';
 import { testPool, uid } from '../helpers/env';
 import { slowRestoreDb, withDb } from '../helpers/slow-restore';
@@ -129,8 +130,14 @@ async function abortDuring(phase: PhaseName): Promise<Case> {
       expect(result.phases.backup.reason).toBe('aborted by carol; 0 of 1 drills completed');
     }
     if (phase === 'stress') {
+      // The continuous ramp stopped as aborted; a step cut inside its judged window is stored marked aborted
+      // (one cut in its ramp has nothing judged to store), never as a whole step.
+      const st = (await pool.query(`SELECT result FROM phase_results WHERE campaign_id = $1 AND phase = 'stress'`, [id])).rows[0].result as StressResult;
+      expect(st.summary.stoppedBecause).toBe('aborted');
       const steps = await pool.query(`SELECT phase_name, aborted FROM load_slices WHERE campaign_id = $1 AND phase_name LIKE 'stress-%' ORDER BY phase_name`, [id]);
-      expect(steps.rows.at(-1).aborted).toBe(true);
+      const applied = await pool.query(`SELECT name FROM stress_levels WHERE campaign_id = $1 AND applied_at_ms IS NOT NULL AND NOT stop ORDER BY stage`, [id]);
+      const current = applied.rows.at(-1)!.name as string;
+      expect(steps.rows.filter((r) => r.aborted).map((r) => r.phase_name)).toEqual(steps.rows.some((r) => r.phase_name === current) ? [current] : []);
     }
     expect(abortToEndMs).toBeLessThan(15_000);
     const loadStoppedMs = loadPhase ? lastChange - abortedAt : null;

@@ -28,3 +28,16 @@ describe('workflow import rule', () => {
     expect(await ruleHits("import { request } from 'undici';\nexport const r = request;\n", 'src/activities/probe.ts')).toHaveLength(0);
   });
 });
+
+describe('failure type names', () => {
+  test('when a failure type is named in src, then it is through FAILURE (core/errors.ts), never a bare string a typo could turn into retries', async () => {
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const { FAILURE } = await import('../../src/core/errors');
+    const files = (readdirSync(path.join(ROOT, 'src'), { recursive: true }) as string[]).filter((f) => f.endsWith('.ts') && f !== path.join('core', 'errors.ts'));
+    const bare = files.flatMap((f) => {
+      const text = readFileSync(path.join(ROOT, 'src', f), 'utf8');
+      return Object.values(FAILURE).filter((name) => text.includes(`'${name}'`) || text.includes(`"${name}"`)).map((name) => `${f}: '${name}'`);
+    });
+    expect(bare).toEqual([]);
+  });
+});

@@ -112,13 +112,13 @@ export function createContinuousLoadActivities(deps: LoadDeps) {
 
       // Stages being stored: `closed` (in the checkpoint) only lists those whose write succeeded.
       const closing = new Set<number>();
-      const closeStage = (st: OpenStage, atMs: number) => {
+      const closeStage = (st: OpenStage, atMs: number, aborted = false) => {
         if (state.closed.includes(st.cmd.stage) || closing.has(st.cmd.stage)) return;
         closing.add(st.cmd.stage);
         const health: GeneratorHealth = { threads, eventLoopDelayP99Ms: st.health.eld, eluMean: st.health.eluN ? st.health.eluSum / st.health.eluN : 0, schedulerLagP99Ms: st.health.lag };
         const rec = {
           slice: 0, metrics: storable(st.metrics.encode()), health, elapsedMs: Math.max(1, Math.min(atMs, st.judgedToMs) - st.judgedFromMs),
-          resumedFromMs: 0, attempt: ctx.info.attempt, aborted: false, stoppedEarly: false, notes: st.notes,
+          resumedFromMs: 0, attempt: ctx.info.attempt, aborted, stoppedEarly: false, notes: st.notes,
         };
         writes = writes.then(() => deps.store.upsertSlice(campaignId, st.cmd.name, rec)).then(() => {
           state.closed = [...state.closed, st.cmd.stage];
@@ -233,7 +233,7 @@ export function createContinuousLoadActivities(deps: LoadDeps) {
           if (end >= open.judgedToMs) closeStage(open, end);
           else if (!stopped && ctx.cancellationSignal.aborted && end > open.judgedFromMs) {
             open.notes.push(`cancelled after ${Math.round((end - open.judgedFromMs) / 1000)} s of its ${Math.round(open.cmd.holdMs / 1000)} s (abort)`);
-            closeStage(open, end);
+            closeStage(open, end, true);
           }
         }
         await writes;

@@ -5,11 +5,12 @@ import { planFromPhase, shiftPlan, splitPlan } from '../../core/load-plan';
 import { evaluateThresholds, isThreshold, parseThreshold } from '../../core/thresholds';
 import type { BaselinePhaseResult } from '../../core/types';
 import { decodeHistogram, encodeHistogram, Metrics, newHistogram, type EncodedMetrics, type EncodedWindow } from '../../engine/metrics';
+import { mergeHealth, mergeSlices, NO_HEALTH } from '../../engine/merge';
 import { runLoad, type GeneratorHealth } from '../../engine/run';
 import { summarizePhase, thresholdParts } from '../../engine/summary';
 import type { Logger } from '../../infra/logger';
 import { loadPhaseOf, toolMetrics } from '../../infra/metrics';
-import type { ResultsStore, SliceRecord } from '../../infra/results-store';
+import type { ResultsStore } from '../../infra/results-store';
 import type { EgressPolicy } from '../../core/egress';
 import { FAILURE } from '../../core/errors';
 import { scrubSecretsDeep, type SecretResolver } from '../../infra/secrets';
@@ -72,41 +73,6 @@ export interface LoadSliceSummary {
 const ABORT_WINDOW_S = 10;
 /** A shared start further ahead than this (ms) is clock skew, not a start time: see runLoadSlice. */
 const MAX_START_WAIT_MS = 60_000;
-
-/** Generator health before anything ran. */
-export const NO_HEALTH: GeneratorHealth = { threads: 0, eventLoopDelayP99Ms: 0, eluMean: 0, schedulerLagP99Ms: 0 };
-
-/** Combines the health of several runs (attempts or generators): worst delays, mean utilisation. Runs that measured nothing (no threads) do not count. */
-export function mergeHealth(all: GeneratorHealth[]): GeneratorHealth {
-  const list = all.filter((h) => h.threads > 0);
-  if (!list.length) return NO_HEALTH;
-  return {
-    threads: Math.max(...list.map((h) => h.threads)),
-    eventLoopDelayP99Ms: Math.max(...list.map((h) => h.eventLoopDelayP99Ms)),
-    eluMean: list.reduce((a, h) => a + h.eluMean, 0) / list.length,
-    schedulerLagP99Ms: Math.max(...list.map((h) => h.schedulerLagP99Ms)),
-    cpuShare: Math.max(...list.map((h) => h.cpuShare ?? 0)),
-  };
-}
-
-/**
- * Merges the stored slices of a phase or step: histograms and counters merged (never averaged), health
- * combined, the longest elapsed time and the highest attempt. Used by finalizing and by stress steps.
- */
-export function mergeSlices(slices: SliceRecord[]): { metrics: Metrics; health: GeneratorHealth; elapsedMs: number; resumedFromMs: number; attempt: number; aborted: boolean; stoppedEarly: boolean; notes: string[] } {
-  const metrics = new Metrics();
-  for (const s of slices) metrics.merge(s.metrics);
-  return {
-    metrics,
-    health: mergeHealth(slices.map((s) => s.health)),
-    elapsedMs: Math.max(0, ...slices.map((s) => s.elapsedMs)),
-    resumedFromMs: Math.max(0, ...slices.map((s) => s.resumedFromMs)),
-    attempt: Math.max(1, ...slices.map((s) => s.attempt)),
-    aborted: slices.some((s) => s.aborted),
-    stoppedEarly: slices.some((s) => s.stoppedEarly),
-    notes: slices.flatMap((s) => s.notes),
-  };
-}
 
 /** The target's and the requests' headers with their `{ fromEnv }` secrets resolved; the values stay in this process. */
 export function resolveHeaders(secrets: SecretResolver, target: Campaign['target'], scenario: Campaign['scenario']): { headers: Record<string, string>; scenario: Campaign['scenario'] } {

@@ -8,6 +8,7 @@ import { loadReport, writeReportFiles } from '../report/write-report';
 import { blockerLine } from '../../core/checklist';
 import type { CategoryScore } from '../../core/checklist-types';
 import { scoreFromStore, type ScoreInput } from '../checklist/score';
+import { FAILURE } from '../../core/errors';
 
 /** Dependencies of the bookkeeping activities. */
 export interface StoreDeps {
@@ -28,6 +29,12 @@ export function createStoreActivities(deps: StoreDeps) {
     },
 
     /** Records the verdict and per-phase outcomes. */
+    /** Stores the result document of a phase run as a child workflow or its own activities (idempotent). */
+    async recordPhaseResult(input: { campaignId: string; phase: 'stress' | 'spike' | 'monitoring' | 'backup'; result: unknown }): Promise<void> {
+      await deps.store.upsertPhaseResult(input.campaignId, input.phase, input.result);
+      deps.logger.info({ campaignId: input.campaignId, phase: input.phase }, 'phase result recorded');
+    },
+
     async recordCampaignEnd(args: { campaignId: string; verdict: Verdict; phases: Record<PhaseName, PhaseOutcome>; finishedAt: string }): Promise<void> {
       await deps.store.finishCampaign(args);
       deps.logger.info({ campaignId: args.campaignId, decision: args.verdict.decision, scorePct: args.verdict.scorePct }, 'campaign finished');
@@ -40,7 +47,7 @@ export function createStoreActivities(deps: StoreDeps) {
      */
     async scoreChecklist(args: ScoreInput): Promise<{ verdict: Verdict; categories: CategoryScore[]; missing: string[] }> {
       const evaluation = await scoreFromStore(deps.store, args);
-      if (!evaluation) throw ApplicationFailure.nonRetryable(`campaign ${args.campaignId} is not in the results store`, 'ConfigError');
+      if (!evaluation) throw ApplicationFailure.nonRetryable(`campaign ${args.campaignId} is not in the results store`, FAILURE.NOT_IN_STORE);
       await deps.store.upsertPhaseResult(args.campaignId, 'checklist', evaluation);
       deps.logger.info({ campaignId: args.campaignId, decision: evaluation.decision, scorePct: evaluation.scorePct, missing: evaluation.missing.length }, 'checklist scored');
       await toolMetrics.phaseDurations(args.phases, args.phaseEndedAt);
@@ -57,7 +64,7 @@ export function createStoreActivities(deps: StoreDeps) {
     /** Regenerates report.json and report.md from the store into the campaign's report directory. */
     async writeCampaignReport({ campaignId }: { campaignId: string }): Promise<{ reportDir: string; files: string[] }> {
       const report = await loadReport(deps.store, campaignId, new Date());
-      if (!report) throw ApplicationFailure.nonRetryable(`campaign ${campaignId} is not in the results store`, 'ConfigError');
+      if (!report) throw ApplicationFailure.nonRetryable(`campaign ${campaignId} is not in the results store`, FAILURE.NOT_IN_STORE);
       return writeReportFiles(deps.reportRoot, report);
     },
   };

@@ -10,7 +10,8 @@ import { newHistogram, type Metrics } from '../../engine/metrics';
 import { latencySummary, summarizePhase } from '../../engine/summary';
 import type { Logger } from '../../infra/logger';
 import type { MergedWindow, ResultsStore, StageCommand } from '../../infra/results-store';
-import { mergeSlices } from '../load';
+import { mergeSlices } from '../../engine/merge';
+import { FAILURE } from '../../core/errors';
 
 /** Dependencies of the stress activities. */
 export interface StressDeps {
@@ -62,7 +63,7 @@ export function createStressActivities(deps: StressDeps) {
       const until = Date.now() + input.waitMs;
       let slices = await deps.store.loadSlices(input.campaignId, input.name);
       while (!slices.length) {
-        if (Date.now() > until) throw ApplicationFailure.retryable(`stage ${input.name}: the running load has not stored it yet`, 'StageNotReady');
+        if (Date.now() > until) throw ApplicationFailure.retryable(`stage ${input.name}: the running load has not stored it yet`, FAILURE.STAGE_NOT_READY);
         await ctx.sleep(STAGE_POLL_MS);
         ctx.heartbeat();
         slices = await deps.store.loadSlices(input.campaignId, input.name);
@@ -156,12 +157,6 @@ export function createStressActivities(deps: StressDeps) {
     /** Groups a load step's timeline into windows of `windowS` seconds (for spike recovery). */
     async loadRecoveryWindows(input: { campaignId: string; phaseName: string; windowS: number }): Promise<RecoveryWindow[]> {
       return windowsOf(await deps.store.timelineWindows(input.campaignId, input.phaseName), input.windowS);
-    },
-
-    /** Stores the result document of a stress or spike phase (idempotent). */
-    async recordPhaseResult(input: { campaignId: string; phase: 'stress' | 'spike' | 'monitoring' | 'backup'; result: unknown }): Promise<void> {
-      await deps.store.upsertPhaseResult(input.campaignId, input.phase, input.result);
-      deps.logger.info({ campaignId: input.campaignId, phase: input.phase }, 'phase result recorded');
     },
   };
 }

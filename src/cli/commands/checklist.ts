@@ -3,7 +3,7 @@
  * the workflow), `rescore` (recompute the verdict from the stored evidence and check it matches) and
  * `history` (past campaigns of a target).
  */
-import { WorkflowUpdateFailedError } from '@temporalio/client';
+import type { UpdateDefinition } from '@temporalio/common';
 import { scoreFromStore } from '../../activities/checklist/score';
 import type { ChecklistEvaluation } from '../../core/checklist-types';
 import { UnknownCampaignError } from '../../core/errors';
@@ -11,22 +11,14 @@ import { EXIT } from '../../core/exit-codes';
 import { createPool } from '../../infra/db';
 import { resolveEndpoints } from '../../infra/dev-state';
 import { ResultsStore } from '../../infra/results-store';
-import type { AttestRequest, ChecklistUpdateResult, WaiveRequest } from '../../workflows/messages';
-import { describeCampaign, withClient, type ConnectionFlags } from '../connect';
+import { attestUpdate, waiveUpdate, type ChecklistUpdateResult } from '../../workflows/messages';
+import type { ConnectionFlags } from '../connect';
+import { updateRunningCampaign } from '../update';
 import { CliExit } from '../errors';
 
-async function update(flags: ConnectionFlags, campaignId: string, name: 'attest' | 'waive', req: AttestRequest | WaiveRequest): Promise<ChecklistUpdateResult> {
-  return withClient(flags, async (client) => {
-    const desc = await describeCampaign(client, campaignId);
-    if (desc.status.name !== 'RUNNING') throw new CliExit(EXIT.INVALID_INPUT, `error: campaign "${campaignId}" is closed (${desc.status.name}): attestations and waivers are taken only while it runs, until its checklist is scored`);
-    try {
-      return await client.workflow.getHandle(campaignId).executeUpdate<ChecklistUpdateResult, [AttestRequest | WaiveRequest]>(name, { args: [req] });
-    } catch (err) {
-      // The workflow's validator rejected it: its message says why (unknown item, closed, expired waiver...).
-      if (err instanceof WorkflowUpdateFailedError) throw new CliExit(EXIT.INVALID_INPUT, `error: ${name} rejected: ${err.cause?.message ?? err.message}`);
-      throw err;
-    }
-  });
+function update<A>(flags: ConnectionFlags, campaignId: string, def: UpdateDefinition<ChecklistUpdateResult, [A]>, req: A): Promise<ChecklistUpdateResult> {
+  // The workflow's validator says why it refuses one (unknown item, closed, expired waiver...).
+  return updateRunningCampaign(flags, campaignId, def, req, (status) => `campaign "${campaignId}" is closed (${status}): attestations and waivers are taken only while it runs, until its checklist is scored`);
 }
 
 const printMissing = (r: ChecklistUpdateResult) =>
@@ -34,7 +26,7 @@ const printMissing = (r: ChecklistUpdateResult) =>
 
 /** `readiness attest <campaignId> <itemId> --by NAME [--evidence URL] [--note TEXT]`. */
 export async function attestCommand(campaignId: string, itemId: string, flags: ConnectionFlags & { by: string; evidence?: string; note?: string }): Promise<void> {
-  const r = await update(flags, campaignId, 'attest', { itemId, by: flags.by, ...(flags.evidence ? { evidence: flags.evidence } : {}), ...(flags.note ? { note: flags.note } : {}) });
+  const r = await update(flags, campaignId, attestUpdate, { itemId, by: flags.by, ...(flags.evidence ? { evidence: flags.evidence } : {}), ...(flags.note ? { note: flags.note } : {}) });
   process.stdout.write(`attested ${itemId} on ${campaignId} by ${flags.by}\n`);
   printMissing(r);
 }
@@ -43,7 +35,7 @@ export async function attestCommand(campaignId: string, itemId: string, flags: C
 export async function waiveCommand(campaignId: string, itemId: string, flags: ConnectionFlags & { by: string; reason: string; expires: string }): Promise<void> {
   const expires = parseExpiry(flags.expires);
   if (!expires) throw new CliExit(EXIT.INVALID_INPUT, `error: --expires "${flags.expires}" is not a date (ISO 8601: 2026-12-31 means through that day, UTC; or an instant such as 2026-12-31T18:00:00+01:00)`);
-  const r = await update(flags, campaignId, 'waive', { itemId, by: flags.by, reason: flags.reason, expires });
+  const r = await update(flags, campaignId, waiveUpdate, { itemId, by: flags.by, reason: flags.reason, expires });
   process.stdout.write(`waived ${itemId} on ${campaignId} by ${flags.by} until ${expires}\n`);
   printMissing(r);
 }

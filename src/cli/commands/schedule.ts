@@ -19,13 +19,12 @@ import {
 } from '@temporalio/client';
 import type { Campaign } from '../../config/schema';
 import { loadCampaignFile } from '../../config/load';
-import { resolveChecklist } from '../../core/checklist';
 import { formatDurationMs, parseDurationMs } from '../../core/duration';
 import { EXIT } from '../../core/exit-codes';
-import { CAMPAIGN_WORKFLOW, chosenIdProblem, defaultScheduleId, SA_PHASE, SA_SCORE, SA_TARGET, SA_VERDICT, scheduledWorkflowIdPrefix, TASK_QUEUE } from '../../core/names';
-import type { CampaignInput, CampaignResult } from '../../core/types';
+import { CAMPAIGN_WORKFLOW, chosenIdProblem, defaultScheduleId, SA_PHASE, SA_SCORE, SA_VERDICT, scheduledWorkflowIdPrefix } from '../../core/names';
+import type { CampaignResult } from '../../core/types';
 import type { readinessCampaignWorkflow } from '../../workflows';
-import { configHash } from '../campaign-runner';
+import { campaignStartOptions } from '../campaign-runner';
 import { withClient, type ConnectionFlags } from '../connect';
 import { CliExit } from '../errors';
 
@@ -99,25 +98,14 @@ export function parseCatchupWindow(text: string): number {
  * The checklist is resolved now, so every run of the schedule scores the same items.
  */
 export function buildScheduleOptions(campaign: Campaign, opts: { scheduleId: string; cron: string; timezone: string; catchupWindowMs: number; source: string; taskQueue?: string }): ScheduleOptions<ScheduleOptionsStartWorkflowAction<typeof readinessCampaignWorkflow>> {
-  const hash = configHash(campaign);
   const workflowId = scheduledWorkflowIdPrefix(opts.scheduleId);
-  const input: CampaignInput = { campaignId: workflowId, campaign, configHash: hash, checklist: resolveChecklist(campaign.checklist).items };
-  const memo: ScheduleMemo = { campaign: campaign.name, owner: campaign.owner ?? '', configHash: hash, cron: opts.cron, timezone: opts.timezone, source: opts.source };
+  const start = campaignStartOptions(campaign, workflowId, opts.taskQueue);
+  const memo: ScheduleMemo = { ...start.memo, cron: opts.cron, timezone: opts.timezone, source: opts.source };
   return {
     scheduleId: opts.scheduleId,
     spec: { cronExpressions: [opts.cron], timezone: opts.timezone },
-    action: {
-      type: 'startWorkflow',
-      workflowType: CAMPAIGN_WORKFLOW,
-      taskQueue: opts.taskQueue ?? TASK_QUEUE,
-      workflowId,
-      args: [input],
-      typedSearchAttributes: [
-        { key: SA_TARGET, value: campaign.target.baseUrl },
-        { key: SA_PHASE, value: 'starting' },
-      ],
-      memo: { campaign: campaign.name, owner: campaign.owner ?? '', configHash: hash },
-    },
+    // The same input, search attributes, memo, summary and details as `readiness start`.
+    action: { type: 'startWorkflow', workflowType: CAMPAIGN_WORKFLOW, workflowId, ...start },
     policies: { overlap: 'SKIP', catchupWindow: opts.catchupWindowMs },
     memo: { ...memo },
   };

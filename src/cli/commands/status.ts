@@ -1,7 +1,8 @@
-import type { CampaignProgress, CampaignResult } from '../../core/types';
+import type { CampaignResult } from '../../core/types';
 import { PHASES } from '../../core/types';
 import { formatProgress } from '../campaign-runner';
 import { describeCampaign, withClient, type ConnectionFlags } from '../connect';
+import { progressQuery } from '../../workflows/messages';
 
 /** `readiness status <id>`: live progress of a running campaign (query), or the result of a finished one. */
 export async function statusCommand(campaignId: string, flags: ConnectionFlags & { json?: boolean }): Promise<void> {
@@ -10,7 +11,7 @@ export async function statusCommand(campaignId: string, flags: ConnectionFlags &
     const handle = client.workflow.getHandle(campaignId);
     const state = desc.status.name;
     if (state === 'RUNNING') {
-      const progress = await handle.query<CampaignProgress>('progress');
+      const progress = await handle.query(progressQuery);
       if (flags.json) return void process.stdout.write(`${JSON.stringify({ campaignId, state, progress })}\n`);
       process.stdout.write(`${campaignId}: RUNNING since ${desc.startTime.toISOString()}\n${formatProgress(progress, new Date())}\n`);
       for (const name of PHASES) {
