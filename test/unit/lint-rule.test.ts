@@ -16,12 +16,25 @@ describe('workflow import rule', () => {
   test.each([
     "import { readFileSync } from 'node:fs';", "import fs from 'fs';", "import { request } from 'undici';", "import { Pool } from 'pg';",
     "import pino from 'pino';", "import { createPool } from '../infra/db';", "import { createActivities } from '../activities';",
+    "import Redis from 'ioredis';", "import { Context } from '@temporalio/activity';", "import { Client } from '@temporalio/client';",
+    "import { Worker } from '@temporalio/worker';", "import { runLoad } from '../engine/run';", "import { probe } from '../monitoring/http';",
+    "import { pgDump } from '../backup/postgres';", "import { startCampaign } from '../cli/campaign-runner';",
   ])('when a workflow file has %s, then lint refuses it', async (line) => {
     expect(await ruleHits(`${line}\nexport const x = 1;\n`, 'src/workflows/probe.ts')).toHaveLength(1);
   });
 
   test('when a workflow file only imports types from activities, then lint accepts it', async () => {
     expect(await ruleHits("import type { createActivities } from '../activities';\nexport type A = typeof createActivities;\n", 'src/workflows/probe.ts')).toHaveLength(0);
+  });
+
+  test('when a workflow file imports pure core code, then lint accepts it', async () => {
+    expect(await ruleHits("import { check } from '../core/monitoring';\nimport { judgeStep } from '../core/stress';\nexport const x = [check, judgeStep];\n", 'src/workflows/probe.ts')).toHaveLength(0);
+  });
+
+  test.each([
+    "import { readFileSync } from 'node:fs';", "import { request } from 'undici';", "import { createPool } from '../infra/db';", "import { runLoad } from '../engine/run';",
+  ])('when a core file has %s, then lint refuses it (core is pure)', async (line) => {
+    expect(await ruleHits(`${line}\nexport const x = 1;\n`, 'src/core/probe.ts')).toHaveLength(1);
   });
 
   test('when an activity imports undici, then lint accepts it', async () => {
