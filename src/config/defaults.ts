@@ -1,6 +1,6 @@
 import { formatDurationMs, parseDurationMs } from '../core/duration';
 import { validateCampaign } from './load';
-import type { Campaign, CampaignInput } from './schema';
+import type { Campaign, CampaignFileInput } from './schema';
 
 /**
  * The demo campaign: the hand-run campaign's smoke / normal / peak / endurance phases, progressive stress
@@ -8,7 +8,7 @@ import type { Campaign, CampaignInput } from './schema';
  */
 export function demoCampaign(baseUrl: string, scale = 1, opts: { databaseEnv?: string } = {}): Campaign {
   const d = (text: string) => formatDurationMs(Math.max(1000, Math.round((parseDurationMs(text) ?? 0) * scale / 1000) * 1000));
-  const input: CampaignInput = {
+  const input: CampaignFileInput = {
     apiVersion: 'readiness/v1',
     name: 'demo',
     owner: 'readiness demo',

@@ -429,17 +429,13 @@ export const campaignSchema = z.strictObject({
 /** A validated campaign (defaults applied). This is what the workflow receives. */
 export type Campaign = z.output<typeof campaignSchema>;
 /** A campaign as written in a file (defaults not yet applied). */
-export type CampaignInput = z.input<typeof campaignSchema>;
+export type CampaignFileInput = z.input<typeof campaignSchema>;
 /** One request of the scenario. */
 export type ScenarioRequest = Campaign['scenario']['requests'][number];
 /** One baseline phase. */
 export type BaselinePhase = NonNullable<Campaign['baseline']>['phases'][number];
 /** One threshold entry: an expression, or an expression scoped to an endpoint and/or aborting on failure. */
 export type ThresholdEntry = NonNullable<Campaign['baseline']>['thresholds'][number];
-/** The progressive stress section. */
-export type StressConfig = NonNullable<Campaign['stress']>;
-/** The spike section. */
-export type SpikeConfig = NonNullable<Campaign['spike']>;
 /** The monitoring section. */
 export type MonitoringConfig = NonNullable<Campaign['monitoring']>;
 /** The backup section. */

@@ -8,11 +8,6 @@ import type { CheckResult } from './monitoring';
 import type { Degradation } from './degradation';
 import type { EndpointResult, ErrorBreakdown, LatencySummaryMs } from './types';
 
-/** A stop criterion such as `error_rate>0.01` or `p(95)>1000`: the step fails when it holds. */
-export interface StopCriterion {
-  source: string;
-}
-
 /** What one stress step measured on its judged window (after warm-up). */
 export interface StepMeasurement {
   level: number;

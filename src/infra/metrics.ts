@@ -52,19 +52,10 @@ export function enableToolMetrics(meter: MetricMeter): void {
   };
 }
 
-/** Back to no-ops (tests). */
-export function disableToolMetrics(): void {
-  on = undefined;
-}
-
-/** Whether the tool's metrics are being recorded in this process. */
-export function toolMetricsEnabled(): boolean {
-  return on !== undefined;
-}
-
 /** The campaign phase a load step belongs to, from its name (stress and spike steps are named by their child workflows). */
 export function loadPhaseOf(stepName: string): 'baseline' | 'stress' | 'spike' {
-  if (/^stress-\d+-\d+$/.test(stepName)) return 'stress';
+  // The continuous ramp runs as `stress`; its stages are `stress-NN-LEVEL` and `stress-recovery-LEVEL`.
+  if (stepName === 'stress' || /^stress-(?:\d+|recovery)-\d+$/.test(stepName)) return 'stress';
   if (/^spike-[123]-(?:baseline|spike|recovery)$/.test(stepName)) return 'spike';
   return 'baseline';
 }

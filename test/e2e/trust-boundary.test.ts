@@ -12,7 +12,7 @@ import path from 'node:path';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { startCampaign } from '../../src/cli/campaign-runner';
 import { validateCampaign } from '../../src/config/load';
-import type { CampaignInput as FileInput } from '../../src/config/schema';
+import type { CampaignFileInput as FileInput } from '../../src/config/schema';
 import { egressGuard } from '../../src/core/egress';
 import { CAMPAIGN_WORKFLOW } from '../../src/core/names';
 import { freePort } from '../../src/infra/process';

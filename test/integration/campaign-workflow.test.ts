@@ -9,7 +9,7 @@ import type { Client } from '@temporalio/client';
 import { startCampaign } from '../../src/cli/campaign-runner';
 import { demoCampaign } from '../../src/config/defaults';
 import { validateCampaign } from '../../src/config/load';
-import type { Campaign, CampaignInput } from '../../src/config/schema';
+import type { Campaign, CampaignFileInput } from '../../src/config/schema';
 import { SA_PHASE, SA_SCORE, SA_TARGET, SA_VERDICT } from '../../src/core/names';
 import type { CampaignProgress } from '../../src/core/types';
 import { startDemoTarget } from '../../src/demo/target-server';
@@ -22,7 +22,7 @@ let client: Client;
 let stopWorker: () => Promise<void>;
 const pool = testPool();
 
-function campaign(baseUrl: string, over: Partial<CampaignInput> = {}): Campaign {
+function campaign(baseUrl: string, over: Partial<CampaignFileInput> = {}): Campaign {
   const r = validateCampaign({
     apiVersion: 'readiness/v1',
     name: `wf-${uid()}`,
