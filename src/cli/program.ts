@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { exitCodeHelp } from '../core/exit-codes';
 import { DEFAULT_DATA_DIR, PACKAGE_ROOT } from '../infra/paths';
 import { abortCommand } from './commands/abort';
 import { attestCommand, historyCommand, rescoreCommand, waiveCommand } from './commands/checklist';
@@ -27,13 +28,7 @@ function positive(value: string): number {
   return n;
 }
 
-const EXIT_HELP = `
-Exit codes:
-  0  GO (or the command succeeded)
-  1  could not run (infrastructure or internal error)
-  2  invalid input (campaign file, arguments, unknown or reused campaign id)
-  3  NO_GO
-  4  CONDITIONAL_GO`;
+const EXIT_HELP = exitCodeHelp();
 
 function connectionOptions(cmd: Command): Command {
   return cmd

@@ -100,3 +100,12 @@ describe('names and scenario', () => {
     expect(isExpectedStatus({ name: 'x', method: 'GET', path: '/', weight: 1, ...(status === undefined ? {} : { expect: { status } }) }, code)).toBe(ok);
   });
 });
+
+describe('exit codes in the help', () => {
+  test('when the help is printed, then its exit-code table is generated from EXIT, one line per code in order', async () => {
+    const { EXIT, exitCodeHelp } = await import('../../src/core/exit-codes');
+    const help = exitCodeHelp();
+    expect(help).toBe('\nExit codes:\n  0  GO (or the command succeeded)\n  1  could not run (infrastructure or internal error)\n  2  invalid input (campaign file, arguments, unknown or reused campaign id)\n  3  NO_GO\n  4  CONDITIONAL_GO');
+    expect(help.split('\n').slice(2).map((l) => Number(l.trim().split(' ')[0]))).toEqual(Object.values(EXIT).sort());
+  });
+});
