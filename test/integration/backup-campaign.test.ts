@@ -9,7 +9,7 @@ import { Client as PgClient } from 'pg';
 import { startCampaign } from '../../src/cli/campaign-runner';
 import { validateCampaign } from '../../src/config/load';
 import type { BackupResult } from '../../src/core/backup';
-import { startRedis, type Component } from '../../src/infra/monitoring-stack';
+import { startRedis, type Component } from '../helpers/monitoring-stack';
 import { testEnv, testPool, uid } from '../helpers/env';
 import { startInProcessWorker } from '../helpers/worker';
 

@@ -11,7 +11,7 @@ import { Client } from 'pg';
 import { postgresDrill, tableProofs, type DrillCheckpoint } from '../../src/backup/postgres';
 import { redisDrill } from '../../src/backup/redis';
 import { serviceRecoveryDrill } from '../../src/backup/service';
-import { startRedis } from '../../src/infra/monitoring-stack';
+import { startRedis } from '../helpers/monitoring-stack';
 import { egressGuard } from '../../src/core/egress';
 
 const loopbackOnly = egressGuard({ targets: ['loopback'], systems: ['loopback'] }, 'system');

@@ -11,7 +11,7 @@ import { startCampaign } from '../../src/cli/campaign-runner';
 import { validateCampaign } from '../../src/config/load';
 import type { MonitoringResult } from '../../src/core/monitoring';
 import type { StressResult } from '../../src/core/stress';
-import { pushLogs, startAlertmanager, startLoki, startPrometheus, type Component } from '../../src/infra/monitoring-stack';
+import { pushLogs, startAlertmanager, startLoki, startPrometheus, type Component } from '../helpers/monitoring-stack';
 import { freePort } from '../../src/infra/process';
 import { testEnv, testPool, uid } from '../helpers/env';
 import { grafanaStandIn, runbookSite, scraped, webhookSink, type Stub } from '../helpers/monitoring';

@@ -10,7 +10,7 @@ import { request } from 'undici';
 import { maturityLevel, monitoringOutcome, type CheckResult } from '../../src/core/monitoring';
 import {
   pushLogs, startAlertmanager, startLoki, startNodeExporter, startPostgresExporter, startPrometheus, type Component,
-} from '../../src/infra/monitoring-stack';
+} from '../helpers/monitoring-stack';
 import { freePort } from '../../src/infra/process';
 import { alertmanagerChecks, proveDelivery } from '../../src/monitoring/alertmanager';
 import { prometheusChecks } from '../../src/monitoring/prometheus';

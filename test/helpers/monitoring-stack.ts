@@ -9,8 +9,8 @@ import { createWriteStream, existsSync, mkdirSync, writeFileSync } from 'node:fs
 import path from 'node:path';
 import { request } from 'undici';
 import { stringify } from 'yaml';
-import { cacheBinDir } from './paths';
-import { freePort, stopProcess, waitFor } from './process';
+import { cacheBinDir } from '../../src/infra/paths';
+import { freePort, stopProcess, waitFor } from '../../src/infra/process';
 
 /** A started component. */
 export interface Component {
