@@ -92,9 +92,12 @@ describe('stress and spike', () => {
       expect(st.ramp).toBe('continuous');
       const bp = st.summary.breakingPoint!;
       const ceiling = st.summary.capacityCeiling!;
+      // Within one step of the truth. The truth is an estimate (it leaves out the spread of waits around the
+      // acquire timeout), good to about 5 %: a level that close to it may pass or fail.
       expect(bp.users - ceiling.users).toBeLessThanOrEqual(50);
-      expect(ceiling.users).toBeGreaterThanOrEqual(truthUsers - 50);
-      expect(bp.users).toBeLessThanOrEqual(truthUsers + 50);
+      expect(ceiling.users).toBeGreaterThanOrEqual(truthUsers * 0.95 - 50);
+      expect(bp.users).toBeLessThanOrEqual(truthUsers * 1.05 + 50);
+      expect(bp.users).toBeGreaterThan(truthUsers * 0.95 - 50);
       expect(st.startAboveCapacity).toBe(start > truthUsers);
       // No level judged twice; the passing steps have no error at all (no herd at any step's start).
       expect(new Set(st.steps.map((s) => s.level)).size).toBe(st.steps.length);
