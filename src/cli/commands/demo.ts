@@ -7,7 +7,7 @@ import { workflowUrl } from '../../infra/dev-state';
 import { createLogger, humanLogDestination } from '../../infra/logger';
 import { consoleProgress } from '../../infra/progress';
 import { freePort, stopProcess, waitFor } from '../../infra/process';
-import { startStack } from '../../infra/stack';
+import { startStack } from '../dev-stack';
 import { installTemporalRuntime } from '../../infra/temporal-runtime';
 import { Client, Connection } from '@temporalio/client';
 import { request } from 'undici';

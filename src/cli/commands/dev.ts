@@ -1,6 +1,6 @@
 import { createLogger, humanLogDestination } from '../../infra/logger';
 import { consoleProgress } from '../../infra/progress';
-import { startStack } from '../../infra/stack';
+import { startStack } from '../dev-stack';
 import { installTemporalRuntime } from '../../infra/temporal-runtime';
 
 /** Flags of `readiness dev`. */

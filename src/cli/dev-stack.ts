@@ -2,14 +2,14 @@ import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { createReadinessWorker, type ReadinessWorker } from '../worker';
-import { migrate } from './db';
-import type { Logger } from './logger';
-import { cacheBinDir } from './paths';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from './postgres';
-import { freePort } from './process';
-import { logProgress, type Progress } from './progress';
-import { registerSearchAttributes, resolveTemporalCli, startDevServer, type DevServer } from './temporal-cli';
-import { writeDevState } from './dev-state';
+import { migrate } from '../infra/db';
+import type { Logger } from '../infra/logger';
+import { cacheBinDir } from '../infra/paths';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../infra/postgres';
+import { freePort } from '../infra/process';
+import { logProgress, type Progress } from '../infra/progress';
+import { registerSearchAttributes, resolveTemporalCli, startDevServer, type DevServer } from '../infra/temporal-cli';
+import { writeDevState } from '../infra/dev-state';
 import { parseSecretEnv } from '../core/secrets';
 
 /** Options of {@link startStack}. */
