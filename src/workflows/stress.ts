@@ -50,6 +50,18 @@ const SPIKE_RAMP = '1s';
 
 export type { SpikeResult, StressResult };
 
+/** A stress step's name, also the name its measurements are stored under: `stress-02-250`. */
+const stepName = (index: number, level: number) => `stress-${String(index + 1).padStart(2, '0')}-${level}`;
+
+/** A measured step, judged: the step's own figures (the endpoint table and the generator's stay out). */
+function judged(m: MeasuredStep, stopWhen: string[], at: { index: number; durationS: number; startedAtMs: number; telemetry?: TelemetrySample[] }): StepResult {
+  const { endpoints: _e, endpointErrors, generator: _g, degradation: _d, ...measurement } = m;
+  return {
+    ...measurement, index: at.index, durationS: at.durationS, startedAt: new Date(at.startedAtMs).toISOString(), endpointErrors,
+    ...(at.telemetry ? { telemetry: at.telemetry } : {}), ...judgeStep(measurement, stopWhen),
+  };
+}
+
 /**
  * Sleeps durably (a workflow timer, nothing running) until `needMs` of load fits inside the run window;
  * an abort ends the wait. Returns the wait, if there was one, for the result.
@@ -141,7 +153,7 @@ async function steppedStress(input: ChildPhaseInput, state: ReturnType<typeof ch
       break;
     }
     const level = decision.next;
-    const phaseName = `stress-${String(index + 1).padStart(2, '0')}-${level}`;
+    const phaseName = stepName(index, level);
     // Probes of the adaptive search run half a step (never shorter than the warm-up plus 1 s).
     const runMs = warmupMs + ('probe' in decision && decision.probe ? Math.max(1_000, Math.round(stepMs / 2 / 1000) * 1000) : stepMs);
     const waited = await waitForWindow(state, cfg.window, runMs + SYNC_START_MS + 5_000, `step ${index + 1}`);
@@ -167,8 +179,7 @@ async function steppedStress(input: ChildPhaseInput, state: ReturnType<typeof ch
     const telemetry = cfg.telemetry.length && monitoring
       ? await monitorProbe.sampleTelemetry({ monitoring, queries: cfg.telemetry, atMs: loadStart + runMs - 500 }).catch(() => undefined)
       : undefined;
-    const { endpoints: _e, endpointErrors, generator: _g, ...measurement } = m;
-    steps.push({ ...measurement, index, durationS: runMs / 1000, startedAt: new Date(loadStart).toISOString(), endpointErrors, ...(telemetry ? { telemetry } : {}), ...judgeStep(measurement, cfg.stopWhen) });
+    steps.push(judged(m, cfg.stopWhen, { index, durationS: runMs / 1000, startedAtMs: loadStart, ...(telemetry ? { telemetry } : {}) }));
     if (run.kind === 'cancelled') stopped = 'aborted';
   }
 
@@ -273,7 +284,7 @@ async function continuousStress(input: ChildPhaseInput, state: ReturnType<typeof
     }
     if (state.aborted || ended) break;
     const level = decision.next;
-    const name = `stress-${String(index + 1).padStart(2, '0')}-${level}`;
+    const name = stepName(index, level);
     const holdMs = 'probe' in decision && decision.probe ? Math.max(1_000, Math.round(stepMs / 2 / 1000) * 1000) : stepMs;
     state.step = `step ${index + 1}: ${level} ${cfg.model === 'closed' ? 'users' : 'req/s'} (continuous ramp)`;
     await put(name, level, rampMs, warmupMs, holdMs);
@@ -292,8 +303,7 @@ async function continuousStress(input: ChildPhaseInput, state: ReturnType<typeof
         m = await stageOnce.measureStressStage({ campaignId, name, model: cfg.model, scenario: input.campaign.scenario, level, waitMs: 2_000 }).catch(() => undefined);
         if (m) {
           measured.set(index, m);
-          const { endpoints: _e, endpointErrors, generator: _g, degradation: _d, ...measurement } = m as MeasuredStage;
-          steps.push({ ...measurement, index, durationS: (Date.now() - startedAt) / 1000, startedAt: new Date(startedAt).toISOString(), endpointErrors, ...judgeStep(measurement, cfg.stopWhen) });
+          steps.push(judged(m, cfg.stopWhen, { index, durationS: (Date.now() - startedAt) / 1000, startedAtMs: startedAt }));
         }
       }
       break;
@@ -308,8 +318,7 @@ async function continuousStress(input: ChildPhaseInput, state: ReturnType<typeof
     const telemetry = cfg.telemetry.length && monitoring
       ? await monitorProbe.sampleTelemetry({ monitoring, queries: cfg.telemetry, atMs: Date.now() - 500 }).catch(() => undefined)
       : undefined;
-    const { endpoints: _e, endpointErrors, generator: _g, degradation: _d, ...measurement } = got;
-    steps.push({ ...measurement, index, durationS: holdMs / 1000, startedAt: new Date(startedAt).toISOString(), endpointErrors, ...(telemetry ? { telemetry } : {}), ...judgeStep(measurement, cfg.stopWhen) });
+    steps.push(judged(got, cfg.stopWhen, { index, durationS: holdMs / 1000, startedAtMs: startedAt, ...(telemetry ? { telemetry } : {}) }));
   }
   if (state.aborted) stopped = 'aborted';
   if (!stopped && ended) {
@@ -344,7 +353,7 @@ async function continuousStress(input: ChildPhaseInput, state: ReturnType<typeof
   const after = recoveryStage !== undefined ? await sample() : [];
 
   const { timeline, recovery } = await store.loadStressTimeline({ campaignId, phase: STRESS_PHASE, recoveryStage, windowS });
-  const statusOf = new Map(steps.map((s) => [`stress-${String(s.index + 1).padStart(2, '0')}-${s.level}`, s.status]));
+  const statusOf = new Map(steps.map((s) => [stepName(s.index, s.level), s.status]));
   timeline.stages = timeline.stages.map((t) => ({ ...t, status: t.name.startsWith('stress-recovery-') ? 'recovery' as const : statusOf.get(t.name) }));
   const recoveryAfterLoad: RecoveryAfterLoad | undefined = recoveryStage !== undefined && firstPass
     ? judgeRecoveryAfterLoad(recovery, { p95Ms: firstPass.latencyMs.p95, errorRate: firstPass.errorRate }, firstPass.level,

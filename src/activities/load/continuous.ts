@@ -18,7 +18,7 @@ import { defaultThreads, runLoad, type GeneratorHealth, type LevelChange } from 
 import { loadPhaseOf, toolMetrics } from '../../infra/metrics';
 import type { StageCommand } from '../../infra/results-store';
 import { allowedUrl } from '../egress';
-import { resolveHeaders, storable, type LoadDeps } from './index';
+import { loadCaps, resolveHeaders, storable, type LoadDeps } from './index';
 
 /** Input of the continuous ramp of one phase. */
 export interface ContinuousLoadInput {
@@ -66,8 +66,7 @@ interface OpenStage {
 
 /** Builds the continuous-ramp activity. */
 export function createContinuousLoadActivities(deps: LoadDeps) {
-  const maxUsers = deps.maxUsers ?? 20_000;
-  const maxRate = deps.maxRate ?? 50_000;
+  const { maxUsers, maxRate } = loadCaps(deps);
   return {
     async runContinuousLoad(input: ContinuousLoadInput): Promise<ContinuousLoadSummary> {
       const ctx = Context.current();

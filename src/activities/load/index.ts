@@ -90,10 +90,14 @@ export function storable(metrics: EncodedMetrics): EncodedMetrics {
   return metrics.samples?.length ? { ...metrics, samples: scrubSecretsDeep(metrics.samples) } : metrics;
 }
 
+/** The worker's caps per generator (READINESS_MAX_USERS / READINESS_MAX_RATE), with their defaults. */
+export function loadCaps(deps: Pick<LoadDeps, 'maxUsers' | 'maxRate'>): { maxUsers: number; maxRate: number } {
+  return { maxUsers: deps.maxUsers ?? 20_000, maxRate: deps.maxRate ?? 50_000 };
+}
+
 /** Builds the load activities. */
 export function createLoadActivities(deps: LoadDeps) {
-  const maxUsers = deps.maxUsers ?? 20_000;
-  const maxRate = deps.maxRate ?? 50_000;
+  const { maxUsers, maxRate } = loadCaps(deps);
 
   return {
     /**
