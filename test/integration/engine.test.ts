@@ -34,21 +34,22 @@ describe('load engine', () => {
     // measured error next to autocannon's.
     const target = await startDelayServer(20);
     try {
-      let best: { p50: number; p99: number } | undefined;
-      for (let attempt = 0; attempt < 3 && !(best && best.p50 < 2 && best.p99 < 8); attempt++) {
+      const within = (e: { p50: number; p99: number }) => e.p50 < 2 && e.p99 < 8;
+      let err = { p50: Infinity, p99: Infinity };
+      for (let attempt = 0; attempt < 3 && !within(err); attempt++) {
         await target.stats();
         const { summary } = await run(target.url, GET, { users: 20, duration: '4s' });
         const truth = await target.stats();
         expect(summary.requests).toBe(truth.count);
         expect(summary.errors).toBe(0);
         expect(summary.latencyMs.p50).toBeGreaterThanOrEqual(20);
-        const err = { p50: summary.latencyMs.p50 - truth.p50Ms, p99: summary.latencyMs.p99 - truth.p99Ms };
+        err = { p50: summary.latencyMs.p50 - truth.p50Ms, p99: summary.latencyMs.p99 - truth.p99Ms };
         // Never less than what the server applied: the client cannot see a response before it is sent.
         expect(err.p50).toBeGreaterThanOrEqual(0);
-        if (!best || err.p50 + err.p99 < best.p50 + best.p99) best = err;
       }
-      expect(best!.p50).toBeLessThan(2);
-      expect(best!.p99).toBeLessThan(8);
+      // One run within both bars (p50 error < 2 ms, p99 error < 8 ms); else the last run's figures are shown.
+      expect(err.p50).toBeLessThan(2);
+      expect(err.p99).toBeLessThan(8);
     } finally {
       await target.close();
     }
@@ -204,10 +205,9 @@ describe('load engine', () => {
       // second on a loaded box, and what is judged is how load stops, not how fast it starts.
       let abortedAt = 0;
       const watch = setInterval(() => {
-        if (target.requests() > 0 && !abortedAt) {
-          abortedAt = Date.now() + 1_000;
-          setTimeout(() => ac.abort(), 1_000);
-        }
+        if (target.requests() === 0) return;
+        clearInterval(watch);
+        setTimeout(() => { abortedAt = Date.now(); ac.abort(); }, 1_000);
       }, 10);
       const r = await runLoad({ plan: planFromPhase(phase, c.scenario), scenario: c.scenario, origin: target.url, headers: {}, signal: ac.signal }).finally(() => clearInterval(watch));
       expect(abortedAt).toBeGreaterThan(0);
