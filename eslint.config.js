@@ -31,8 +31,8 @@ module.exports = tseslint.config(
         paths: banned.map((name) => ({ name, message: 'Workflow code must be deterministic: no Node built-ins or I/O libraries. Do it in an activity.', allowTypeImports: true })),
         patterns: [{
           // Everything outside core/, config/ and the workflows themselves does I/O or runs load.
-          group: ['**/infra', '**/infra/**', '**/activities', '**/activities/**', '../engine', '../engine/**', '../backup', '../backup/**', '../monitoring', '../monitoring/**', '../cli', '../cli/**', '../demo', '../demo/**', '../bench', '../bench/**'],
-          message: 'Workflows may only `import type` from activities, engine, backup, monitoring and the CLI, and never import infra/.', allowTypeImports: true,
+          group: ['**/infra', '**/infra/**', '**/activities', '**/activities/**', '../engine', '../engine/**', '../backup', '../backup/**', '../monitoring', '../monitoring/**', '../cli', '../cli/**', '../demo', '../demo/**', '../bench', '../bench/**', '../report', '../report/**'],
+          message: 'Workflows may only `import type` from activities, engine, backup, monitoring, report and the CLI, and never import infra/.', allowTypeImports: true,
         }],
       }],
     },
@@ -43,8 +43,16 @@ module.exports = tseslint.config(
     rules: {
       'no-restricted-imports': ['error', {
         paths: banned.map((name) => ({ name, message: 'core/ is pure: no Node built-ins or I/O libraries. Do it in infra/ or an activity.', allowTypeImports: true })),
-        patterns: [{ group: ['../infra', '../infra/**', '../activities', '../activities/**', '../engine', '../engine/**', '../cli', '../cli/**'], message: 'core/ imports only core/ and config/ (types from elsewhere).', allowTypeImports: true }],
+        patterns: [{ group: ['../infra', '../infra/**', '../activities', '../activities/**', '../engine', '../engine/**', '../cli', '../cli/**', '../report', '../report/**', '../backup', '../backup/**', '../monitoring', '../monitoring/**'], message: 'core/ imports only core/ (types from elsewhere).', allowTypeImports: true },
+          { group: ['../config', '../config/**'], message: 'core/ is below config/: config imports core, so core never imports config, not even a type (no cycle).' }],
       }],
+      // Decisions take `now` as an argument: core reads no clock and draws no random number.
+      'no-restricted-syntax': ['error',
+        { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'core/ reads no clock: pass `now` in.' },
+        { selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']", message: 'core/ reads no clock: pass `now` in.' },
+        { selector: "CallExpression[callee.object.name='performance'][callee.property.name='now']", message: 'core/ reads no clock: pass `now` in.' },
+        { selector: "CallExpression[callee.object.name='Math'][callee.property.name='random']", message: 'core/ draws no random number: pass it in.' },
+      ],
     },
   },
 );

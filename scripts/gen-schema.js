@@ -4,8 +4,8 @@ const { z } = require('zod');
 const { writeFileSync, mkdirSync } = require('node:fs');
 const path = require('node:path');
 const { campaignSchema } = require('../dist/config/schema');
-const { reportSchema } = require('../dist/core/report-schema');
-const { REPORT_SCHEMA_VERSION } = require('../dist/core/report');
+const { reportSchema } = require('../dist/report/schema');
+const { REPORT_SCHEMA_VERSION } = require('../dist/report/model');
 
 function write(file, schema, id, title) {
   schema.$id = id;

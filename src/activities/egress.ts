@@ -4,7 +4,7 @@
  * (their refusals are check results); load, health and drills get these, whose refusals are permanent failures.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { buildUrl, connectionHost, egressRefusal, UrlError, type EgressPolicy, type EgressPurpose } from '../core/egress';
+import { buildUrl, connectionHosts, egressRefusal, UrlError, type EgressPolicy, type EgressPurpose } from '../core/egress';
 import { FAILURE } from '../core/errors';
 
 /**
@@ -26,7 +26,7 @@ export function allowedUrl(base: string, path: string, purpose: EgressPurpose, p
 
 /** Why a database or Redis connection string may not be used (its host refused, or no host found), or undefined. */
 export function connectionRefusal(connection: string, policy: EgressPolicy): string | undefined {
-  const host = connectionHost(connection);
-  if (host === undefined) return 'the connection string is not a URL (postgres://... or redis://...)';
-  return egressRefusal(host, 'system', policy);
+  const hosts = connectionHosts(connection);
+  if (hosts === undefined) return 'the connection string is not a URL (postgres://... or redis://...)';
+  return hosts.map((host) => egressRefusal(host, 'system', policy)).find((refused) => refused !== undefined);
 }

@@ -1,7 +1,5 @@
-import type { EgressPolicy } from '../core/egress';
-import type { Logger } from '../infra/logger';
-import type { ResultsStore } from '../infra/results-store';
-import { scrubError, scrubSecretsDeep, type SecretResolver } from '../infra/secrets';
+import { scrubError, scrubSecretsDeep } from '../infra/secrets';
+import type { ActivityDeps } from './deps';
 import { createBackupActivities } from './backup';
 import { createLoadActivities } from './load';
 import { createContinuousLoadActivities } from './load/continuous';
@@ -10,22 +8,6 @@ import { createStoreActivities } from './store';
 import { createStressActivities } from './stress';
 import { createTargetActivities } from './target';
 
-/** Everything the activities need, built once per worker. */
-export interface ActivityDeps {
-  logger: Logger;
-  store: ResultsStore;
-  reportRoot: string;
-  /** Which hosts every connection may go to (READINESS_ALLOWED_HOSTS, READINESS_ALLOWED_SYSTEM_HOSTS). */
-  egress: EgressPolicy;
-  /** `{ fromEnv }` references: declared names only (READINESS_SECRET_ENV). */
-  secrets: SecretResolver;
-  maxUsers?: number;
-  maxRate?: number;
-  /** The service recovery commands a campaign may name, each a whole argv (READINESS_RECOVERY_COMMANDS). */
-  recoveryCommands?: Record<string, string[]>;
-  /** Directories under which backup.postgres.backupDirectory may lie (READINESS_BACKUP_ROOTS). */
-  backupRoots?: string[];
-}
 
 /**
  * Wraps each activity so that what it returns, and the message of what it throws, holds no secret value this
@@ -60,3 +42,5 @@ export function createActivities(deps: ActivityDeps) {
     ...createBackupActivities(deps),
   });
 }
+
+export type { ActivityDeps };

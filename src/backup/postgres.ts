@@ -39,7 +39,7 @@ export interface PostgresDrillOptions {
 }
 
 /** Thrown when a drill stops because its worker is stopping or its attempt was superseded: the activity is retried. */
-export class DrillInterrupted extends Error {
+class DrillInterrupted extends Error {
   override name = 'DrillInterrupted';
 }
 
@@ -135,7 +135,7 @@ export async function tableProofs(client: Client): Promise<Map<string, { rows: n
 const markOf = (marker: string) => `readiness drill scratch ${marker}`;
 
 /** Drops a scratch database, but only one this drill created (its comment is exactly this drill's mark). */
-export async function dropScratch(adminUrl: string, name: string, marker: string): Promise<'dropped' | 'absent' | 'not_ours'> {
+async function dropScratch(adminUrl: string, name: string, marker: string): Promise<'dropped' | 'absent' | 'not_ours'> {
   const admin = new Client({ connectionString: withDatabase(adminUrl, 'postgres') });
   await admin.connect();
   try {

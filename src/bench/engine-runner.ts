@@ -6,7 +6,7 @@
  * statistics are reset (GET /__stats) when the measurement starts.
  */
 import { readFileSync } from 'node:fs';
-import type { LoadPlan } from '../core/load-plan';
+import type { LoadPlan } from '../config/load-plan';
 import { request } from 'undici';
 import { runLoad } from '../engine/run';
 

@@ -6,12 +6,13 @@ import { CampaignAlreadyRunningError } from '../core/errors';
 import { EXIT } from '../core/exit-codes';
 import { CAMPAIGN_WORKFLOW, campaignWorkflowId, chosenIdProblem, SA_PHASE, SA_TARGET, TASK_QUEUE } from '../core/names';
 import { CliExit } from './errors';
-import type { CampaignInput, CampaignProgress, CampaignResult } from '../core/types';
+import type { CampaignInput } from '../config/input';
+import type { CampaignProgress, CampaignResult } from '../core/types';
 import type { readinessCampaignWorkflow } from '../workflows';
 import { progressQuery } from '../workflows/messages';
 
 /** A stable hash of a validated campaign (what ran, for the memo and the report). */
-export function configHash(campaign: Campaign): string {
+function configHash(campaign: Campaign): string {
   const canonical = (v: unknown): unknown =>
     Array.isArray(v) ? v.map(canonical)
       : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v as object).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]))

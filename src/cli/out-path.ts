@@ -10,7 +10,7 @@ import { mkdir, open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 
 /** The directories output may go to, each resolved through its symlinks. */
-export function allowedOutRoots(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string[] {
+function allowedOutRoots(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string[] {
   const roots = [cwd, path.resolve(cwd, env.READINESS_REPORT_DIR ?? 'reports'), ...(env.READINESS_OUT_DIRS ?? '').split(path.delimiter).filter(Boolean).map((d) => path.resolve(cwd, d))];
   return [...new Set(roots.map(real))];
 }

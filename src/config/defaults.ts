@@ -7,7 +7,7 @@ import type { Campaign, CampaignFileInput } from './schema';
  * and a spike, compressed to seconds and scaled to the bundled demo target. `scale` multiplies every duration (tests use < 1).
  */
 export function demoCampaign(baseUrl: string, scale = 1, opts: { databaseEnv?: string } = {}): Campaign {
-  const d = (text: string) => formatDurationMs(Math.max(1000, Math.round((parseDurationMs(text) ?? 0) * scale / 1000) * 1000));
+  const d = (text: string, minMs = 1000) => formatDurationMs(Math.max(minMs, Math.round((parseDurationMs(text) ?? 0) * scale / 1000) * 1000));
   const input: CampaignFileInput = {
     apiVersion: 'readiness/v1',
     name: 'demo',
@@ -34,7 +34,9 @@ export function demoCampaign(baseUrl: string, scale = 1, opts: { databaseEnv?: s
     },
     // The hand-run campaign's progressive stress (200 users +100 every 2 m), scaled to the demo target: one
     // continuous ramp, several passing steps, a breaking point, then the recovery at the first passing level.
-    stress: { startUsers: 10, stepUsers: 10, stepDuration: d('6s'), maxUsers: 200, stopWhen: ['error_rate>0.01', 'p(95)>1000'], recovery: { within: d('15s') } },
+    stress: { startUsers: 10, stepUsers: 10, stepDuration: d('6s'), maxUsers: 200, stopWhen: ['error_rate>0.01', 'p(95)>1000'],
+      // Back at the first passing level: two good 1 s windows in a row within 15 s (never less than 4 s when scaled down).
+      recovery: { within: d('15s', 4000), windows: 2, window: '1s', tolerance: 0.5 } },
     spike: { users: 150, duration: d('10s'), baselineUsers: 10, baselineDuration: d('10s'), recovery: { within: d('20s'), windows: 2, window: '1s', tolerance: 0.5 } },
     // The restore drill on the demo target's own database (named by an environment variable, as in production).
     ...(opts.databaseEnv ? { backup: { postgres: { connection: { fromEnv: opts.databaseEnv }, maxRestoreTime: '5m', rpoTarget: '24h' } } } : {}),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parseDurationMs } from '../core/duration';
 import { isThreshold, parseThreshold } from '../core/thresholds';
-import { parseCapturePath, placeholders } from '../core/scenario';
+import { parseCapturePath, placeholders } from '../core/template';
 import { isTimeZone, parseClock, windowLengthMinutes } from '../core/window';
 import { parseExpr, resolveChecklist } from '../core/checklist';
 import { CATEGORIES, SEVERITIES } from '../core/checklist-types';
@@ -33,7 +33,7 @@ const threshold = z.string().superRefine((s, ctx) => {
 const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
 
 /** A value taken from the worker's environment at run time; the value itself never enters the workflow. */
-export const fromEnvSchema = z.strictObject({
+const fromEnvSchema = z.strictObject({
   fromEnv: z.string().regex(ENV_NAME, 'must be an environment variable name such as API_TOKEN')
     .refine((n) => !isReservedEnvName(n), { message: "names the worker's own configuration (DATABASE_URL, TEMPORAL_*, READINESS_*), which a campaign can never read" }),
 });
@@ -128,6 +128,16 @@ const windowSchema = z.strictObject({
   timezone: z.string().refine(isTimeZone, { message: 'unknown time zone: expected an IANA name such as Europe/Berlin or UTC' }),
 }).refine((w) => w.start !== w.end, { path: ['end'], message: 'end must differ from start (a window of zero or 24 hours)' });
 
+/** A recovery needs `windows` good windows of `window` in a row: `within` shorter than that could never see one. */
+function recoveryFits(r: { within?: string; windows: number; window: string }, ctx: z.RefinementCtx): void {
+  if (r.within === undefined) return;
+  const withinMs = parseDurationMs(r.within) ?? 0;
+  const neededMs = r.windows * (parseDurationMs(r.window) ?? 0);
+  if (neededMs > withinMs) {
+    ctx.addIssue({ code: 'custom', path: ['recovery', 'within'], message: `recovery.within (${r.within}) is shorter than windows x window (${r.windows} x ${r.window}): a recovery could never be seen` });
+  }
+}
+
 const stressSchema = z.strictObject({
   /** linear: start, +step, ... until a step fails; adaptive: double until failure, then bisect. */
   mode: z.enum(['linear', 'adaptive']).default('linear'),
@@ -144,7 +154,8 @@ const stressSchema = z.strictObject({
   warmup: duration('warmup').default('0s'),
   /**
    * Continuous ramp: how long the users (or the rate) added for a step take to arrive, while the step before's
-   * keep running. Not judged. Default: a tenth of stepDuration, at most 5 s.
+   * keep running; with a run window (each step starts from no load), how long all of a step's users take to arrive.
+   * Not judged. Default: a tenth of stepDuration, 1-5 s.
    */
   ramp: duration('ramp').optional(),
   /**
@@ -171,6 +182,7 @@ const stressSchema = z.strictObject({
     max: z.number().positive().optional(),
   })).default([]),
 }).superRefine((s, ctx) => {
+  recoveryFits(s.recovery, ctx);
   if (s.maxUsers < s.startUsers) ctx.addIssue({ code: 'custom', path: ['maxUsers'], message: 'maxUsers must be >= startUsers' });
   if ((parseDurationMs(s.warmup) ?? 0) >= (parseDurationMs(s.stepDuration) ?? 0)) ctx.addIssue({ code: 'custom', path: ['warmup'], message: 'warmup must be shorter than stepDuration' });
   if (s.ramp !== undefined && (parseDurationMs(s.ramp) ?? 0) > (parseDurationMs(s.stepDuration) ?? 0)) ctx.addIssue({ code: 'custom', path: ['ramp'], message: 'ramp must not be longer than stepDuration' });
@@ -198,6 +210,7 @@ const spikeSchema = z.strictObject({
   /** The whole spike test (baseline, spike, recovery) only starts inside this window and must fit in it. */
   window: windowSchema.optional(),
 }).superRefine((s, ctx) => {
+  recoveryFits(s.recovery, ctx);
   const totalMs = (parseDurationMs(s.baselineDuration) ?? 0) + (parseDurationMs(s.duration) ?? 0) + (parseDurationMs(s.recovery.within) ?? 0);
   if (s.window && parseClock(s.window.start) !== undefined && parseClock(s.window.end) !== undefined && s.window.start !== s.window.end && windowLengthMinutes(s.window) * 60_000 < totalMs) {
     ctx.addIssue({ code: 'custom', path: ['window'], message: `the window (${windowLengthMinutes(s.window)} min) is shorter than the spike test (baselineDuration + duration + recovery.within)` });
@@ -315,7 +328,7 @@ const backupSchema = z.strictObject({
 });
 
 /** The hand-run campaign's baseline: smoke 10, normal 50, peak 200, endurance 100 users. */
-export const DEFAULT_BASELINE_PHASES = [
+const DEFAULT_BASELINE_PHASES = [
   { name: 'smoke', model: 'closed' as const, users: 10, duration: '1m', generators: 1 },
   { name: 'normal', model: 'closed' as const, users: 50, duration: '5m', generators: 1 },
   { name: 'peak', model: 'closed' as const, users: 200, duration: '5m', generators: 1 },

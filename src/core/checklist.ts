@@ -17,7 +17,7 @@ import type { Degradation } from './degradation';
 import type { RecoveryAfterLoad } from './stress';
 
 /** Default verdict policy: GO from 90 %, CONDITIONAL_GO from 75 %, no P1 blocker allowed. */
-export const DEFAULT_POLICY: VerdictPolicy = { goAt: 90, conditionalAt: 75, maxP1Blockers: 0 };
+const DEFAULT_POLICY: VerdictPolicy = { goAt: 90, conditionalAt: 75, maxP1Blockers: 0 };
 
 type Def = Omit<ChecklistItem, 'weight'> & { weight?: number };
 const auto = (id: string, title: string, category: Category, severity: Severity, binding: Binding, remediation: string, weight = 1): Def =>

@@ -6,7 +6,7 @@
 import type { Comparison, EvaluatedItem, ItemStatus, MetricChange } from './checklist-types';
 
 /** A change worse than this (percent) is a regression. */
-export const REGRESSION_PCT = 5;
+const REGRESSION_PCT = 5;
 
 /** The parts of report.json a comparison reads. */
 export interface ComparableReport {

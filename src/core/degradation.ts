@@ -76,10 +76,10 @@ export interface Degradation {
 /** Transport failure kinds (the generator's names for socket-level errors). */
 const TRANSPORT = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'socket', 'ECONNABORTED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CLOSED', 'other_side_closed', 'aborted']);
 /** Failed requests are "fast" up to this multiple of the successful p95, or this floor (ms). */
-export const FAIL_FAST_FACTOR = 2;
-export const FAIL_FAST_FLOOR_MS = 250;
+const FAIL_FAST_FACTOR = 2;
+const FAIL_FAST_FLOOR_MS = 250;
 /** At most this share of the failures may be transport errors or timeouts for degradation to be graceful. */
-export const MAX_UNANSWERED_SHARE = 0.1;
+const MAX_UNANSWERED_SHARE = 0.1;
 
 const STACK_TRACE = [
   /\n\s+at [\w.<>$]+ \(.*:\d+:\d+\)/, // Node.js / JavaScript

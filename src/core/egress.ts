@@ -18,13 +18,13 @@ export interface EgressPolicy {
 }
 
 /** The variable an operator changes to allow a host, per purpose. */
-export const EGRESS_VARIABLE: Record<EgressPurpose, string> = { target: 'READINESS_ALLOWED_HOSTS', system: 'READINESS_ALLOWED_SYSTEM_HOSTS' };
+const EGRESS_VARIABLE: Record<EgressPurpose, string> = { target: 'READINESS_ALLOWED_HOSTS', system: 'READINESS_ALLOWED_SYSTEM_HOSTS' };
 
 /**
  * The default allowlist: `loopback` only. This is a load generator, and pointing it at the wrong host is an
  * incident. Entries: exact host names or IPs, `*.suffix` wildcards, and `loopback` (127.0.0.0/8, ::1, localhost).
  */
-export const DEFAULT_ALLOWED_HOSTS = ['loopback'];
+const DEFAULT_ALLOWED_HOSTS = ['loopback'];
 
 /** Parses one allowlist variable (comma separated); empty or unset gives `fallback`. */
 export function parseAllowedHosts(value: string | undefined, fallback: string[] = DEFAULT_ALLOWED_HOSTS): string[] {
@@ -149,15 +149,19 @@ export function redactUserinfo(text: string): string {
 }
 
 /**
- * The host a connection string names (`postgres://u:p@db:5432/x`, `redis://:p@cache:6379/0`), for the egress
- * check of backup drills; a `?host=/var/run/...` socket directory is reported as `localhost` (a socket is local).
+ * Every host a connection string could connect to (`postgres://u:p@db:5432/x`, `redis://:p@cache:6379/0`), for the
+ * egress check of backup drills. Drivers read the host from different places (pg lets `?host=` override the URL's
+ * host; ioredis takes the URL's host and uses `?host=` only without one), so both are returned and each must be
+ * allowed; a socket path (`?host=/var/run/...`) is `localhost` (a socket is local). Undefined when not a URL.
  */
-export function connectionHost(connection: string): string | undefined {
+export function connectionHosts(connection: string): string[] | undefined {
   try {
     const u = new URL(connection);
-    const socket = u.searchParams.get('host');
-    if (socket !== null) return socket.startsWith('/') ? 'localhost' : socket.toLowerCase();
-    return u.hostname ? decodeURIComponent(u.hostname).toLowerCase() : 'localhost';
+    const hosts = new Set<string>();
+    if (u.hostname) hosts.add(decodeURIComponent(u.hostname).toLowerCase());
+    for (const param of u.searchParams.getAll('host')) hosts.add(param.startsWith('/') ? 'localhost' : param.toLowerCase());
+    if (!hosts.size) hosts.add('localhost');
+    return [...hosts];
   } catch {
     return undefined;
   }

@@ -16,7 +16,7 @@ export const EXIT = {
 } as const;
 
 /** What each exit code means, as `readiness --help` prints it (one line per code, in order). */
-export const EXIT_MEANING: Record<keyof typeof EXIT, string> = {
+const EXIT_MEANING: Record<keyof typeof EXIT, string> = {
   GO: 'GO (or the command succeeded)',
   COULD_NOT_RUN: 'could not run (infrastructure or internal error)',
   INVALID_INPUT: 'invalid input (campaign file, arguments, unknown or reused campaign id)',

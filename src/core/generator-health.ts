@@ -4,7 +4,7 @@
  */
 
 /** Limits past which a run is invalid. */
-export const GENERATOR_LIMITS = {
+const GENERATOR_LIMITS = {
   /** Event-loop delay p99 of a load thread in any second (ms). */
   eventLoopDelayP99Ms: 250,
   /** Open model: scheduling lag p99 with capacity available (ms). */

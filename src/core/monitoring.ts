@@ -20,12 +20,20 @@ export interface CheckResult {
   remediation: string;
 }
 
-/** Builds a check result (category fixed, evidence collected now; workflow time inside a workflow). */
-export function check(
+/** What builds a check result: id, title, severity, status, evidence (collected now), remediation. */
+export type CheckBuilder = (
   id: string, title: string, severity: Severity, status: CheckStatus,
   evidence: { endpoint: string; observed: unknown; expected: unknown }, remediation: string,
-): CheckResult {
-  return { id, title, category: 'Monitoring', severity, status, evidence: { ...evidence, collectedAt: new Date().toISOString() }, remediation: status === 'pass' ? '' : remediation };
+) => CheckResult;
+
+/**
+ * A check builder whose evidence is stamped with `now()`: the wall clock in a probe, workflow time in a
+ * workflow (core reads no clock itself). The category is fixed; a passing check carries no remediation.
+ */
+export function checksAt(now: () => Date): CheckBuilder {
+  return (id, title, severity, status, evidence, remediation) => ({
+    id, title, category: 'Monitoring', severity, status, evidence: { ...evidence, collectedAt: now().toISOString() }, remediation: status === 'pass' ? '' : remediation,
+  });
 }
 
 const PROM_UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000, y: 31_536_000_000 };

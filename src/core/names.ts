@@ -30,7 +30,7 @@ export const SEARCH_ATTRIBUTES = [
 ] as const;
 
 /** A campaign or schedule id someone chooses (`--id`, a direct start): letters, digits, `.`, `_`, `-`. */
-export const CHOSEN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
+const CHOSEN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
 
 /**
  * Why a chosen campaign or schedule id is refused, or undefined: it names a report directory and a workflow,

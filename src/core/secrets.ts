@@ -37,7 +37,7 @@ export function fromEnvReferences(value: unknown, at = ''): Array<{ path: string
 }
 
 /** The placeholder that replaces a secret. */
-export const REDACTED = '[redacted]';
+const REDACTED = '[redacted]';
 
 /** The forms in which a secret value can appear in text that quotes it: as is, JSON-escaped, URL-encoded, base64. */
 export function secretForms(value: string): string[] {

@@ -1,6 +1,4 @@
-import type { Campaign } from '../config/schema';
 import type { ThresholdResult } from './thresholds';
-import type { ChecklistItem } from './checklist-types';
 
 /** The phases of a campaign, in runbook order. */
 export const PHASES = ['baseline', 'stress', 'spike', 'monitoring', 'backup', 'checklist'] as const;
@@ -110,19 +108,6 @@ export interface Verdict {
   scorePct: number;
   blockers: string[];
   reasons: string[];
-}
-
-/** What the campaign workflow is started with. Secrets appear only as `{ fromEnv }` references. */
-export interface CampaignInput {
-  campaignId: string;
-  campaign: Campaign;
-  configHash: string;
-  /**
-   * The checklist resolved from the campaign file and the built-in items when the campaign was started,
-   * so a later release's built-in checklist changes neither a running campaign (replay) nor its rescore.
-   * Resolved by the workflow from the campaign file when absent.
-   */
-  checklist?: ChecklistItem[];
 }
 
 /** Live progress, answered by the workflow's `progress` query. */

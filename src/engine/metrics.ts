@@ -1,5 +1,5 @@
 import * as hdr from 'hdr-histogram-js';
-import { statusClass } from '../core/load-plan';
+import { statusClass } from '../config/load-plan';
 
 /** Highest latency tracked: one hour in microseconds. */
 const MAX_US = 3_600_000_000;
@@ -80,8 +80,8 @@ export interface ErrorSample {
 
 /** How much of an error body is kept, how many samples per endpoint and status, and in all. */
 export const ERROR_SAMPLE_BYTES = 512;
-export const ERROR_SAMPLES_PER_KEY = 3;
-export const MAX_ERROR_SAMPLES = 30;
+const ERROR_SAMPLES_PER_KEY = 3;
+const MAX_ERROR_SAMPLES = 30;
 
 /** Measurements as they cross thread, process and heartbeat boundaries: encoded histograms and counters. */
 export interface EncodedMetrics<H = string> {

@@ -1,5 +1,5 @@
 import type { Campaign } from '../config/schema';
-import type { LoadPlan } from '../core/load-plan';
+import type { LoadPlan } from '../config/load-plan';
 import type { EncodedMetrics, EncodedWindow, SparseHistogram } from './metrics';
 
 /** What a load thread is started with (worker_threads workerData). Headers are already resolved. */

@@ -9,7 +9,7 @@ import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { PACKAGE_ROOT } from '../infra/paths';
 import type { Campaign } from '../config/schema';
-import { splitCount, splitPlan, type LoadPlan } from '../core/load-plan';
+import { splitCount, splitPlan, type LoadPlan } from '../config/load-plan';
 import { Metrics, Timeline, type EncodedMetrics, type EncodedWindow } from './metrics';
 import type { IntervalHealth, ThreadCommand, ThreadInit, ThreadLevel, ThreadReady, ThreadTick } from './protocol';
 

@@ -1,7 +1,7 @@
 import type * as hdr from 'hdr-histogram-js';
 import type { ThresholdEntry } from '../config/schema';
 import { assessGenerator } from '../core/generator-health';
-import { intendedIterations, type LoadPlan } from '../core/load-plan';
+import { intendedIterations, type LoadPlan } from '../config/load-plan';
 import { evaluateThresholds, isThreshold, parseThreshold, type ThresholdResult } from '../core/thresholds';
 import type { BaselinePhaseResult, EndpointResult, ErrorBreakdown, LatencySummaryMs } from '../core/types';
 import type { Metrics } from './metrics';
@@ -23,7 +23,7 @@ export function thresholdParts(t: ThresholdEntry): { expr: string; endpoint?: st
 }
 
 /** Evaluates thresholds on a phase's own merged data, each on its endpoint's data when scoped. */
-export function evaluatePhaseThresholds(entries: ThresholdEntry[], metrics: Metrics, durationS: number): ThresholdResult[] {
+function evaluatePhaseThresholds(entries: ThresholdEntry[], metrics: Metrics, durationS: number): ThresholdResult[] {
   return entries.flatMap((entry) => {
     const { expr, endpoint } = thresholdParts(entry);
     const parsed = parseThreshold(expr);

@@ -7,9 +7,10 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parentPort, workerData } from 'node:worker_threads';
 import { buildConnector, Client, type Dispatcher } from 'undici';
-import { appendRateChange, intendedIterations, rateAt } from '../core/load-plan';
+import { appendRateChange, intendedIterations, rateAt } from '../config/load-plan';
 import type { ScenarioRequest } from '../config/schema';
-import { compileScenario, extract, isExpectedStatus, type RenderedRequest, type Session } from '../core/scenario';
+import { compileScenario, isExpectedStatus, type RenderedRequest, type Session } from '../config/scenario';
+import { extract } from '../core/template';
 import { ERROR_SAMPLE_BYTES, Metrics, newHistogram, Timeline } from './metrics';
 import type { ThreadCommand, ThreadInit, ThreadLevel, ThreadTick } from './protocol';
 

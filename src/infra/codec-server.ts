@@ -36,7 +36,7 @@ export interface JsonPayload {
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
 
 /** Converts a proto3 JSON payload to the SDK's Payload. */
-export function payloadFromJson(p: JsonPayload): Payload {
+function payloadFromJson(p: JsonPayload): Payload {
   return {
     metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')])),
     data: Buffer.from(p.data ?? '', 'base64'),

@@ -18,7 +18,7 @@ export function writeDevState(dataDir: string, state: DevState): void {
 }
 
 /** Reads dev.json from a data dir, if a stack is (or was) running there. */
-export function readDevState(dataDir = DEFAULT_DATA_DIR): DevState | undefined {
+function readDevState(dataDir = DEFAULT_DATA_DIR): DevState | undefined {
   try {
     return JSON.parse(readFileSync(path.join(dataDir, 'dev.json'), 'utf8')) as DevState;
   } catch {

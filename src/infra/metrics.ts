@@ -8,7 +8,7 @@ import { Context } from '@temporalio/activity';
 import type { MetricCounter, MetricHistogram, MetricMeter } from '@temporalio/common';
 
 /** The tool's metric names (no prefix is added: the SDK's `temporal_` prefix applies to its own only). */
-export const TOOL_METRICS = {
+const TOOL_METRICS = {
   campaignsStarted: 'readiness_campaigns_started_total',
   campaignsFinished: 'readiness_campaigns_finished_total',
   phaseOutcomes: 'readiness_phase_outcomes_total',

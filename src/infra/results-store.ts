@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import type { Campaign } from '../config/schema';
-import type { ReportSource } from '../core/report';
+import type { ReportSource } from '../report/model';
 import type { BackupResult } from '../core/backup';
 import type { ChecklistEvaluation } from '../core/checklist-types';
 import type { MonitoringResult } from '../core/monitoring';

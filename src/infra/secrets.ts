@@ -34,17 +34,27 @@ export function scrubSecretsDeep<T>(value: T): T {
 }
 
 /**
- * An error without any registered secret in its message: the same error when there was none, else an
- * ApplicationFailure of the same type and retryability (a plain Error becomes one of type `Error`).
+ * An error without any registered secret in its message, stack, details or causes: the same error when there was
+ * none, else an ApplicationFailure of the same type and retryability (a plain Error becomes one of type `Error`)
+ * whose causes are scrubbed the same way (the SDK sends the whole cause chain, stacks included, to the server).
  */
 export function scrubError(err: unknown): unknown {
-  if (!(err instanceof Error) || !forms.length) return err;
+  if (!(err instanceof Error) || !forms.length || !carriesSecret(err, 0)) return err;
+  const cause = err.cause instanceof Error ? (scrubError(err.cause) as Error) : undefined;
   const message = scrubSecrets(err.message);
-  const details = err instanceof ApplicationFailure ? scrubSecretsDeep(err.details) : undefined;
-  if (message === err.message && details === (err as ApplicationFailure).details) return err;
-  if (err instanceof ApplicationFailure) return ApplicationFailure.create({ message, type: err.type ?? undefined, nonRetryable: err.nonRetryable ?? undefined, details: details as unknown[] | undefined });
-  if (err.name === 'CancelledFailure' || err.name === 'AbortError') return err;
-  return ApplicationFailure.create({ message, type: err.name || 'Error' });
+  if (err instanceof ApplicationFailure) {
+    return ApplicationFailure.create({ message, type: err.type ?? undefined, nonRetryable: err.nonRetryable ?? undefined, details: scrubSecretsDeep(err.details) as unknown[] | undefined, cause });
+  }
+  return ApplicationFailure.create({ message, type: err.name || 'Error', cause });
+}
+
+/** Whether a registered secret appears anywhere in an error or its causes (at most 8 deep). */
+function carriesSecret(err: Error, depth: number): boolean {
+  if (depth > 8) return false;
+  const changed = (text: string | undefined) => text !== undefined && scrubSecrets(text) !== text;
+  return changed(err.message) || changed(err.stack)
+    || (err instanceof ApplicationFailure && scrubSecretsDeep(err.details) !== err.details)
+    || (err.cause instanceof Error && carriesSecret(err.cause, depth + 1));
 }
 
 /** Resolves `{ fromEnv }` references for campaigns: declared names only, values registered for scrubbing. */

@@ -10,8 +10,8 @@ import { run, stopProcess, waitFor } from './process';
 import { logProgress, silentProgress, type Progress } from './progress';
 
 /** The Temporal CLI version built with `go install` when nothing else is available. */
-export const TEMPORAL_CLI_VERSION = 'v1.5.1';
-export const TEMPORAL_CLI_GO_PACKAGE = `github.com/temporalio/cli/cmd/temporal@${TEMPORAL_CLI_VERSION}`;
+const TEMPORAL_CLI_VERSION = 'v1.5.1';
+const TEMPORAL_CLI_GO_PACKAGE = `github.com/temporalio/cli/cmd/temporal@${TEMPORAL_CLI_VERSION}`;
 
 function isExecutable(file: string): boolean {
   try {

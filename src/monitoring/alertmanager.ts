@@ -8,8 +8,11 @@ import { createServer, type Server } from 'node:http';
 import { parse as parseYaml } from 'yaml';
 import type { EgressGuard } from '../core/egress';
 import { parseExposition } from '../core/exposition';
-import { check, isBroadSilence, type CheckResult, type SilenceMatcher } from '../core/monitoring';
+import { checksAt, isBroadSilence, type CheckResult, type SilenceMatcher } from '../core/monitoring';
 import { at, jsonOf, probe } from './http';
+
+/** Check results stamped with the wall clock. */
+const check = checksAt(() => new Date());
 
 export interface AlertmanagerCheckOptions {
   url: string;
@@ -20,7 +23,7 @@ export interface AlertmanagerCheckOptions {
 }
 
 /** The label that marks the delivery probe's test alert. */
-export const PROBE_LABEL = 'readiness_probe';
+const PROBE_LABEL = 'readiness_probe';
 
 interface AmConfig {
   route?: unknown;
@@ -135,12 +138,17 @@ function probeRouteExists(config: AmConfig | undefined, hostPort: string): strin
   return undefined;
 }
 
+/** The longest the delivery proof listens for the test alert: 10 minutes (the schema's bound on probe.timeout). */
+const MAX_PROBE_WAIT_MS = 600_000;
+
 /**
  * The delivery proof. With a probe route: post a test alert, wait for it on the webhook, measure the
  * latency, resolve it. Without one: post it, watch the Alertmanager's own notification counters, and say
  * the proof is partial. `heartbeat` is called while waiting.
  */
-export async function proveDelivery(o: AlertmanagerCheckOptions & { listen: string; waitMs: number; heartbeat?: () => void }): Promise<CheckResult> {
+export async function proveDelivery(opts: AlertmanagerCheckOptions & { listen: string; waitMs: number; heartbeat?: () => void }): Promise<CheckResult> {
+  // The worker listens no longer than MAX_PROBE_WAIT_MS, whatever it was asked (a direct start skips the schema).
+  const o = { ...opts, waitMs: Math.min(opts.waitMs, MAX_PROBE_WAIT_MS) };
   const endpoint = at(o.url, '/api/v2/alerts');
   const id = randomUUID();
   const labels = { alertname: 'ReadinessDeliveryProbe', [PROBE_LABEL]: id, severity: 'none' };

@@ -28,7 +28,7 @@ export interface ProbeOptions {
 }
 
 /** What a status-only probe reads of a body at most (then the connection is closed). */
-export const STATUS_ONLY_BYTES = 64 * 1024;
+const STATUS_ONLY_BYTES = 64 * 1024;
 
 /**
  * GET (or POST JSON) one URL with a timeout; never throws for network problems. A host the egress policy

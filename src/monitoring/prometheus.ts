@@ -4,9 +4,12 @@
  */
 import { parse as parseYaml } from 'yaml';
 import type { EgressGuard } from '../core/egress';
-import { check, retentionTimeMs, type CheckResult } from '../core/monitoring';
+import { checksAt, retentionTimeMs, type CheckResult } from '../core/monitoring';
 import { formatDurationMs } from '../core/duration';
 import { at, probe, promData } from './http';
+
+/** Check results stamped with the wall clock. */
+const check = checksAt(() => new Date());
 
 /** An active target as /api/v1/targets lists it. */
 export interface PromTarget {

@@ -4,9 +4,12 @@
  */
 import type { EgressGuard } from '../core/egress';
 import { parseExposition } from '../core/exposition';
-import { check, type CheckResult } from '../core/monitoring';
+import { checksAt, type CheckResult } from '../core/monitoring';
 import { activeTargets } from './prometheus';
 import { at, jsonOf, probe } from './http';
+
+/** Check results stamped with the wall clock. */
+const check = checksAt(() => new Date());
 
 export interface MetricsEndpointOptions {
   name: string;

@@ -5,21 +5,21 @@
  * not yet started are skipped, and what ran is stored.
  */
 import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow';
-import type { Campaign } from '../config/schema';
+import type { BackupConfig, Campaign } from '../config/schema';
 import { backupOutcome, type BackupResult, type DrillResult } from '../core/backup';
 import { parseDurationMs } from '../core/duration';
 import type { PhaseOutcome } from '../core/types';
-import { abortedOutcome, type AbortControl } from './messages';
+import { abortedOutcome } from '../core/outcomes';
+import type { AbortControl } from './messages';
 import { failureAsResult, store, type Activities } from './proxies';
 import { PERMANENT } from '../core/errors';
 
-export async function runBackup(campaignId: string, campaign: Campaign, control?: AbortControl): Promise<PhaseOutcome> {
-  const b = campaign.backup;
-  if (!b) return { status: 'not_run', reason: 'no backup section in the campaign file (counts against readiness)' };
+/** Runs the backup phase of a campaign whose file has a backup section; stores its result. */
+export async function runBackup(campaignId: string, b: BackupConfig, settings: Campaign['settings'], control?: AbortControl): Promise<PhaseOutcome> {
   const drills: DrillResult[] = [];
   const planned = (b.postgres ? 1 : 0) + (b.redis ? 1 : 0) + b.serviceRecovery.length;
   // Heartbeats come every second; a crashed worker's drill is retried once this much passes without one.
-  const heartbeatTimeout = parseDurationMs(campaign.settings.heartbeatTimeout) ?? 20_000;
+  const heartbeatTimeout = parseDurationMs(settings.heartbeatTimeout) ?? 20_000;
   // On an abort, wait for the drill to clean up before the campaign moves on.
   const cancellationType = ActivityCancellationType.WAIT_CANCELLATION_COMPLETED;
 

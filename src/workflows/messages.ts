@@ -1,5 +1,5 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { CampaignProgress, PhaseOutcome } from '../core/types';
+import type { CampaignProgress } from '../core/types';
 
 /** Query: where the campaign is (phase, step, per-phase status). Answered from workflow state. */
 export const progressQuery = defineQuery<CampaignProgress>('progress');
@@ -88,9 +88,3 @@ export interface AbortControl {
   run<T>(call: () => Promise<T>): Promise<T>;
   aborted(): AbortRequest | undefined;
 }
-
-/** A phase stopped by an abort (or a rejection, or an aborting gate timeout). */
-export function abortedOutcome(req: AbortRequest, detail?: string): PhaseOutcome {
-  return { status: 'aborted', reason: `aborted by ${req.by}${detail ? `; ${detail}` : ''}` };
-}
-

@@ -3,13 +3,17 @@
  * alert-accuracy checks the stress run made) are judged into a maturity level and the phase outcome.
  */
 import { proxyActivities } from '@temporalio/workflow';
-import type { Campaign } from '../config/schema';
+import type { MonitoringConfig } from '../config/schema';
 import { parseDurationMs } from '../core/duration';
-import { check, maturityLevel, monitoringOutcome, type CheckResult, type MonitoringResult } from '../core/monitoring';
+import { checksAt, maturityLevel, monitoringOutcome, type CheckResult, type MonitoringResult } from '../core/monitoring';
 import type { PhaseOutcome } from '../core/types';
-import { abortedOutcome, type AbortControl } from './messages';
+import { abortedOutcome } from '../core/outcomes';
+import type { AbortControl } from './messages';
 import { failureAsResult, store, type Activities } from './proxies';
 import { PERMANENT } from '../core/errors';
+
+/** Check results stamped with workflow time (deterministic). */
+const check = checksAt(() => new Date());
 
 /** Probes of monitoring systems: quick, a few tries (an unreachable system is a result, not a retry). */
 const monitor = proxyActivities<Activities>({
@@ -17,9 +21,8 @@ const monitor = proxyActivities<Activities>({
   retry: { initialInterval: '2s', maximumAttempts: 3, nonRetryableErrorTypes: [...PERMANENT] },
 });
 
-export async function runMonitoring(campaignId: string, campaign: Campaign, fromStress: CheckResult[], control?: AbortControl): Promise<{ outcome: PhaseOutcome; result?: MonitoringResult }> {
-  const m = campaign.monitoring;
-  if (!m) return { outcome: { status: 'not_run', reason: 'no monitoring section in the campaign file (counts against readiness)' } };
+/** Runs the monitoring phase of a campaign whose file has a monitoring section; stores its result. */
+export async function runMonitoring(campaignId: string, m: MonitoringConfig, fromStress: CheckResult[], control?: AbortControl): Promise<{ outcome: PhaseOutcome; result: MonitoringResult }> {
   const input = { monitoring: m };
   const a = m.alertmanager;
   const delivery = a && a.probe !== false

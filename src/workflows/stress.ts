@@ -6,10 +6,10 @@
 import { ActivityFailure, CancellationScope, condition, allHandlersFinished, isCancellation, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { MeasuredStage, MeasuredStep } from '../activities/stress';
 import { judgeDegradation, type DegradationInput } from '../core/degradation';
-import { defaultRampMs } from '../core/load-plan';
+import { defaultRampMs } from '../config/load-plan';
 import { loadTaskQueue } from '../core/names';
 import type { BaselinePhase, Campaign, MonitoringConfig } from '../config/schema';
-import { check, type CheckResult } from '../core/monitoring';
+import { checksAt, type CheckResult } from '../core/monitoring';
 import { formatDurationMs, parseDurationMs } from '../core/duration';
 import {
   judgeRecoveryAfterLoad, judgeStep, nextAdaptiveStep, nextStressStep, operatingZones, recoveryTime, startedAboveCapacity, summarizeStress,
@@ -20,6 +20,9 @@ import { probe, store, type Activities } from './proxies';
 import { runLoadStep, SYNC_START_MS } from './load-step';
 import { abortSignal, stepQuery, type AbortRequest } from './messages';
 import { PERMANENT, PERMANENT_LOAD } from '../core/errors';
+
+/** Check results stamped with workflow time (deterministic). */
+const check = checksAt(() => new Date());
 
 /** Input of the stress and spike workflows. */
 export interface ChildPhaseInput {
@@ -131,6 +134,10 @@ async function steppedStress(input: ChildPhaseInput, state: ReturnType<typeof ch
   const monitoring = input.campaign.monitoring;
   const stepMs = parseDurationMs(cfg.stepDuration) ?? 0;
   const warmupMs = parseDurationMs(cfg.warmup) ?? 0;
+  // Each step of a run window starts from no load: its users arrive over a ramp (as the continuous ramp's added
+  // users do), kept out of the judged window, so a step does not open with a thundering herd. (Patched: histories
+  // recorded before started every user at once.)
+  const rampMs = cfg.window && patched('stepped-stress-ramp') ? (cfg.ramp !== undefined ? (parseDurationMs(cfg.ramp) ?? 0) : defaultRampMs(stepMs)) : 0;
   const steps: StepResult[] = [];
   const measured = new Map<number, MeasuredStep>();
   const waits: WindowWait[] = [];
@@ -155,7 +162,7 @@ async function steppedStress(input: ChildPhaseInput, state: ReturnType<typeof ch
     const level = decision.next;
     const phaseName = stepName(index, level);
     // Probes of the adaptive search run half a step (never shorter than the warm-up plus 1 s).
-    const runMs = warmupMs + ('probe' in decision && decision.probe ? Math.max(1_000, Math.round(stepMs / 2 / 1000) * 1000) : stepMs);
+    const runMs = rampMs + warmupMs + ('probe' in decision && decision.probe ? Math.max(1_000, Math.round(stepMs / 2 / 1000) * 1000) : stepMs);
     const waited = await waitForWindow(state, cfg.window, runMs + SYNC_START_MS + 5_000, `step ${index + 1}`);
     if (waited) waits.push(waited);
     if (state.aborted) {
@@ -164,14 +171,14 @@ async function steppedStress(input: ChildPhaseInput, state: ReturnType<typeof ch
     }
     state.step = `step ${index + 1}: ${level} ${cfg.model === 'closed' ? 'users' : 'req/s'}`;
     const startedAt = new Date(Date.now()).toISOString();
-    const phase = stepPhase(phaseName, cfg.model, level, runMs);
+    const phase = stepPhase(phaseName, cfg.model, level, runMs, formatDurationMs(rampMs));
     const run = await runLoadStep({ campaignId: input.campaignId, phase, campaign: input.campaign, thresholds: [], onScope: (s) => (state.scope = s) });
     if (run.kind === 'error') {
       error = run.reason;
       stopped = 'generator_invalid';
       break;
     }
-    const m = await store.measureLoadStep({ campaignId: input.campaignId, phaseName, phase, scenario: input.campaign.scenario, level, warmupS: Math.ceil(warmupMs / 1000) });
+    const m = await store.measureLoadStep({ campaignId: input.campaignId, phaseName, phase, scenario: input.campaign.scenario, level, warmupS: Math.ceil((rampMs + warmupMs) / 1000) });
     measured.set(index, m);
     // What the target says about itself at the end of the step (pool in use, queue depth, ...).
     // Sampled just before the step's load ended, so it shows the target under that load.
@@ -184,7 +191,7 @@ async function steppedStress(input: ChildPhaseInput, state: ReturnType<typeof ch
   }
 
   const alertChecks = monitoring?.alertsUnderLoad.length ? await alertAccuracy(monitoring, steps, warmupMs) : [];
-  const summary = summarizeStress(steps, stopped ?? 'aborted', (warmupMs + stepMs) / 1000);
+  const summary = summarizeStress(steps, stopped ?? 'aborted', (rampMs + warmupMs + stepMs) / 1000);
   const breaking = steps.find((s) => s.status === 'fail');
   const result: StressResult = {
     model: cfg.model,

@@ -7,7 +7,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import { reportSchema } from '../../src/core/report-schema';
+import { reportSchema } from '../../src/report/schema';
 import { runCli, spawnWorker, stopWorker } from '../helpers/cli';
 import { testEnv, uid } from '../helpers/env';
 import { startTarget } from '../helpers/target';

@@ -76,6 +76,14 @@ describe('readiness demo', () => {
     expect(pg.tables.length).toBeGreaterThan(3);
     expect(pg.tables.every((t: { match: boolean }) => t.match)).toBe(true);
     expect(r.stdout).toContain('verdict: NO_GO');
+    // The stress phase shows what it is for: several passing steps, a breaking point, a ceiling below it, how the
+    // target degraded past it and how long it took to recover once the load went down.
+    const st = report.stress;
+    expect(st.ramp).toBe('continuous');
+    expect(st.steps.filter((x: { status: string }) => x.status === 'pass').length).toBeGreaterThanOrEqual(2);
+    expect(st.breakingPoint.users).toBeGreaterThan(st.capacityCeiling.users);
+    expect(typeof st.degradation.graceful).toBe('boolean');
+    expect(st.recoveryAfterLoad).toMatchObject({ recovered: true, timeS: expect.any(Number) });
     // A console for people: no raw JSON log line on stderr, the load worker's expected "no workflows" warning among them.
     expect(jsonLines(r.stderr)).toEqual([]);
     expect(r.stderr).not.toContain('No workflows registered');
@@ -92,12 +100,10 @@ describe('readiness demo', () => {
       const page = await openReport(browser, path.join(last.reportDir, 'report.html'), path.join(__dirname, '..', '..', 'test-results', 'demo-report.png'));
       expect(page.problems).toEqual([]);
       expect(page.requests).toEqual([page.url]);
-      expect(page.canvases.map((c) => c.id)).toEqual(expect.arrayContaining(['chart-capacity', 'chart-timeline', 'chart-categories']));
+      expect(page.canvases.map((c) => c.id)).toEqual(expect.arrayContaining(['chart-capacity', 'chart-timeline', 'chart-stress-timeline', 'chart-categories']));
       expect(page.rendered).toBe(page.canvases.length);
       for (const c of page.canvases) expect({ id: c.id, drawn: c.differsFromBlank && c.painted > 0 }).toEqual({ id: c.id, drawn: true });
-      if (report.stress.breakingPoint) {
-        expect(await page.evaluate(`Chart.getChart('chart-capacity').data.datasets.some((d) => d.label.startsWith('Breaking point'))`)).toBe(true);
-      }
+      expect(await page.evaluate(`Chart.getChart('chart-capacity').data.datasets.some((d) => d.label.startsWith('Breaking point'))`)).toBe(true);
     } finally {
       await browser.close();
     }

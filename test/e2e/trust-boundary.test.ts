@@ -69,6 +69,14 @@ test('when campaigns try every trick to reach a host off the allowlist and to ec
     return res.writeHead(500).end(echo(req.headers));
   });
 
+  // An Alertmanager and a Loki that are ready, then answer every other request with the secret header they got.
+  let systemEchoes = 0;
+  const echoSystem = await startTarget((req, res) => {
+    if (req.url === '/-/ready' || req.url === '/ready') return res.writeHead(200).end('ready');
+    if (String(req.headers.authorization ?? '').includes(secrets.token)) systemEchoes++;
+    res.writeHead(500, { 'content-type': 'text/plain' }).end(`authorization: ${String(req.headers.authorization)}`);
+  });
+
   const taskQueue = `trust-${tag}`;
   const env = {
     TEMPORAL_ADDRESS: testEnv.temporalAddress, DATABASE_URL: testEnv.databaseUrl, READINESS_LOG_LEVEL: 'debug', READINESS_TASK_QUEUE: taskQueue,
@@ -108,6 +116,10 @@ test('when campaigns try every trick to reach a host off the allowlist and to ec
         postgres: { connection: { fromEnv: 'TRUST_PG_URL' } }, redis: { connection: { fromEnv: 'TRUST_REDIS_URL' } },
         serviceRecovery: [{ name: 'api', command: 'noop', healthUrl: `http://${c}/health` }],
       },
+    }));
+    // 1b. The Alertmanager (its test alert's POST included) and Loki behind echoes of the secret header.
+    const echoes = await run(base('echoes', {
+      monitoring: { alertmanager: { url: echoSystem.url, headers: auth, probe: { listen: `127.0.0.1:${await freePort()}`, timeout: '2s' } }, loki: { url: echoSystem.url, headers: auth, query: '{job="api"}' } },
     }));
     // 2. A variable the worker holds but never declared for campaigns.
     const undeclared = await run(base('undeclared', { target: { baseUrl: target.url, headers: { Authorization: { fromEnv: 'WORKER_SECRET' } } } }));
@@ -162,13 +174,18 @@ test('when campaigns try every trick to reach a host off the allowlist and to ec
     // The echoes reached the worker (the secrets were sent to the allowed echo endpoints), but were scrubbed.
     expect(target.requests()).toBeGreaterThan(10);
     expect(observed('metrics.echo.format')).toContain('[redacted]');
-    const places = (await Promise.all([tricks, undeclared, offList].map(({ handle, result }) => campaignPlaces({ client, workflowId: handle.workflowId, logs: '', reportDir: result.reportDir, pool })))).flat();
+    expect(systemEchoes).toBeGreaterThan(0);
+    const echoReport = JSON.parse(await (await import('node:fs/promises')).readFile(path.join(echoes.result.reportDir, 'report.json'), 'utf8'));
+    const echoed = (echoReport.monitoring.checks as Array<{ id: string; evidence: { observed: unknown } }>).filter((x) => JSON.stringify(x.evidence.observed).includes('authorization: '));
+    expect(echoed.map((x) => x.id)).toEqual(expect.arrayContaining(['loki.recent_logs', 'alertmanager.delivery']));
+    for (const x of echoed) expect(JSON.stringify(x.evidence.observed)).toContain('authorization: [redacted]');
+    const places = (await Promise.all([tricks, echoes, undeclared, offList].map(({ handle, result }) => campaignPlaces({ client, workflowId: handle.workflowId, logs: '', reportDir: result.reportDir, pool })))).flat();
     places.push(['worker logs', worker.logs()]);
     const found = secretsFound(places, secrets);
     expect(found).toEqual([]);
 
     const tried = [
-      'alertmanager.url on the canary', 'a metrics endpoint on the canary', 'loki.url as a decimal IP', 'backup.postgres host', 'backup.redis host',
+      'alertmanager.url on the canary', 'a metrics endpoint on the canary', 'Alertmanager and Loki echoing the secret header', 'loki.url as a decimal IP', 'backup.postgres host', 'backup.redis host',
       'serviceRecovery healthUrl', ...runbooks.map((u) => `runbook ${u}`), 'an undeclared fromEnv', 'target.baseUrl as a decimal IP', ...direct.map(([what]) => what),
     ];
     recordFigures('trust-boundary', {
@@ -183,7 +200,7 @@ test('when campaigns try every trick to reach a host off the allowlist and to ec
     await stopWorker(worker);
     await connection.close();
     await pool.end();
-    await Promise.all([target.close(), prometheus.close(), can.close()]);
+    await Promise.all([target.close(), prometheus.close(), echoSystem.close(), can.close()]);
   }
 }, 240_000);
 

@@ -2,7 +2,7 @@
  * The campaign workflow on a real Temporal dev server, with a real worker, real Postgres and real
  * HTTP targets on loopback.
  */
-import { reportSchema } from '../../src/core/report-schema';
+import { reportSchema } from '../../src/report/schema';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';

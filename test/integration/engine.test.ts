@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { validateCampaign } from '../../src/config/load';
 import type { BaselinePhase, Campaign } from '../../src/config/schema';
-import { planFromPhase, splitPlan } from '../../src/core/load-plan';
+import { planFromPhase, splitPlan } from '../../src/config/load-plan';
 import { Metrics } from '../../src/engine/metrics';
 import { runLoad } from '../../src/engine/run';
 import { latencySummary, summarizePhase } from '../../src/engine/summary';

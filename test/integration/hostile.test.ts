@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { validateCampaign } from '../../src/config/load';
-import { planFromPhase } from '../../src/core/load-plan';
+import { planFromPhase } from '../../src/config/load-plan';
 import { serviceRecoveryDrill } from '../../src/backup/service';
 import { runLoad } from '../../src/engine/run';
 import { MAX_PROBE_BYTES, probe } from '../../src/monitoring/http';

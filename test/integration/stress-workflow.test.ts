@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { startCampaign } from '../../src/cli/campaign-runner';
 import { validateCampaign } from '../../src/config/load';
+import { reportSchema } from '../../src/report/schema';
 import type { SpikeResult, StressResult } from '../../src/core/stress';
 import { testPool, uid } from '../helpers/env';
 import { startCapacityServer } from '../helpers/target';
@@ -99,9 +100,14 @@ describe('stress and spike', () => {
       expect(bp.users).toBeLessThanOrEqual(truthUsers * 1.05 + 50);
       expect(bp.users).toBeGreaterThan(truthUsers * 0.95 - 50);
       expect(st.startAboveCapacity).toBe(start > truthUsers);
-      // No level judged twice; the passing steps have no error at all (no herd at any step's start).
+      // No level judged twice. The steps clearly below the truth have (almost) no error: a herd at a step's start
+      // fails about 2 % of its requests. A passing step within the truth's margin may sit at the criterion itself
+      // (CI: 325 users passed at exactly 1.00 % against an estimated truth of 328).
       expect(new Set(st.steps.map((s) => s.level)).size).toBe(st.steps.length);
-      for (const s of st.steps.filter((x) => x.status === 'pass')) expect(s.errorRate).toBeLessThan(0.01);
+      const clearlyBelow = st.steps.filter((x) => x.level <= truthUsers * 0.95 - 50);
+      expect(clearlyBelow.length).toBeGreaterThan(0);
+      for (const s of clearlyBelow) expect({ level: s.level, status: s.status, errorRate: s.errorRate < 0.001 }).toEqual({ level: s.level, status: 'pass', errorRate: true });
+      for (const s of st.steps.filter((x) => x.status === 'pass')) expect(s.errorRate).toBeLessThanOrEqual(0.01);
       // The pool answers 503 fast when the acquire times out: graceful, each failure a fast rejection.
       expect(st.degradation!.graceful).toBe(true);
       expect(st.degradation!.errorClasses.fastRejections).toBeGreaterThan(0);
@@ -109,6 +115,17 @@ describe('stress and spike', () => {
       expect(st.degradation!.healthAfter).toMatchObject({ ok: true });
       expect(st.recoveryAfterLoad).toMatchObject({ level: st.steps.find((s) => s.status === 'pass')!.level, recovered: true });
       expect(st.recoveryAfterLoad!.timeS).toBeLessThanOrEqual(12);
+      // report.json carries the interface in the published schema: startAboveCapacity, degradation, recoveryAfterLoad.
+      const reportJson = JSON.parse(readFileSync(path.join(result.reportDir, 'report.json'), 'utf8'));
+      expect(reportSchema.safeParse(reportJson).error).toBeUndefined();
+      expect({ startAboveCapacity: !!reportJson.stress.startAboveCapacity, graceful: reportJson.stress.degradation.graceful, recovered: reportJson.stress.recoveryAfterLoad.recovered })
+        .toEqual({ startAboveCapacity: start > truthUsers, graceful: true, recovered: true });
+      expect(reportJson.stress.recoveryAfterLoad.timeS).toBe(st.recoveryAfterLoad!.timeS);
+      expect(reportJson.stress.breakingPoint.users).toBe(bp.users);
+      expect(reportJson.stress.capacityCeiling.users).toBe(ceiling.users);
+      const scored = Object.fromEntries((reportJson.checklist.items as Array<{ id: string; status: string }>).map((i) => [i.id, i.status]));
+      expect([scored['perf.graceful-degradation'], scored['perf.recovery-after-load']]).toEqual(['pass', 'pass']);
+      for (const id of ['perf.fail-fast', 'perf.informative-errors']) expect(['pass', 'fail']).toContain(scored[id]);
       // The timeline: every stage on it, the load never stopped between stages (no empty second once started).
       const stages = st.timeline!.stages;
       expect(stages.map((x) => x.level)).toEqual([...st.steps.map((s) => s.level), st.recoveryAfterLoad!.level]);

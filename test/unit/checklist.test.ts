@@ -5,6 +5,8 @@ import type { Category, ChecklistItem, EvaluatedItem, ItemStatus, Severity, Verd
 import { CATEGORIES } from '../../src/core/checklist-types';
 import { compareCampaigns, type ComparableReport } from '../../src/core/compare';
 import { MINIMAL_YAML, yamlProblems } from '../helpers/config';
+import type { Degradation, FlaggedSample } from '../../src/core/degradation';
+import type { RecoveryAfterLoad } from '../../src/core/stress';
 
 const POLICY: VerdictPolicy = { goAt: 90, conditionalAt: 75, maxP1Blockers: 0 };
 
@@ -277,5 +279,46 @@ describe('comparison with the previous campaign', () => {
     const c = compareCampaigns(report('c1'), cur);
     expect(c.metrics.map((m) => m.metric)).toEqual(['backup.postgres.rtoS']);
     expect(c.findings).toEqual([]);
+  });
+});
+
+describe('the stress items: graceful degradation, recovery after load reduction, informative errors, fail-fast', () => {
+  const ITEMS = ['perf.graceful-degradation', 'perf.recovery-after-load', 'perf.informative-errors', 'perf.fail-fast'] as const;
+  const items = DEFAULT_CHECKLIST.filter((i) => (ITEMS as readonly string[]).includes(i.id));
+  const sample = (body: string, flags: FlaggedSample['flags']): FlaggedSample => ({ endpoint: 'get', status: 503, contentType: 'text/plain', body, bytes: body.length, flags });
+  const degradation = (over: Partial<Degradation>): Degradation => ({
+    graceful: true, failures: 100, failFast: true, failedP95Ms: 12, okP95Ms: 40, informativeErrors: true, samples: [sample('{"error":"busy"}', [])], healthAfter: { ok: true, status: 200 }, judged: ['stress step 350'], findings: [],
+    errorClasses: { fastRejections: 100, withRetryAfter: 100, timeouts: 0, transport: 0, otherServerErrors: 0, other: 0 },
+    ...over,
+  });
+  const recovery = (over: Partial<RecoveryAfterLoad>): RecoveryAfterLoad => ({ level: 300, recovered: true, timeS: 2, withinS: 15, reference: { p95Ms: 40, errorRate: 0 }, ...over });
+  const statuses = (stress: EvidenceReport['stress']) => Object.fromEntries(
+    evaluateItems({ items, report: { ...EVIDENCE, stress }, attestations: [], waivers: [], scoredAt: '2026-11-02T12:00:00.000Z' }).map((e) => [e.id, e.status]),
+  );
+
+  test('the four items are in the built-in checklist with their severities', () => {
+    expect(items.map((i) => [i.id, i.severity])).toEqual([['perf.graceful-degradation', 'P1'], ['perf.recovery-after-load', 'P1'], ['perf.informative-errors', 'P2'], ['perf.fail-fast', 'P2']]);
+  });
+
+  test.each<[string, EvidenceReport['stress'], Record<(typeof ITEMS)[number], ItemStatus>]>([
+    ['a target that sheds load fast with informative 503s and recovers', { degradation: degradation({}), recoveryAfterLoad: recovery({}) },
+      { 'perf.graceful-degradation': 'pass', 'perf.recovery-after-load': 'pass', 'perf.informative-errors': 'pass', 'perf.fail-fast': 'pass' }],
+    ['a target that hangs, answers with stack traces and leaks', {
+      degradation: degradation({ graceful: false, failFast: false, informativeErrors: false, samples: [sample('Error: pool\n    at acquire (pool.js:1:2)', ['stack_trace'])] }),
+      recoveryAfterLoad: recovery({ recovered: false, timeS: null, finding: 'did not recover within 15 s: possible leak' }),
+    }, { 'perf.graceful-degradation': 'fail', 'perf.recovery-after-load': 'fail', 'perf.informative-errors': 'fail', 'perf.fail-fast': 'fail' }],
+    ['a stress that never failed a request (nothing to judge) and a recovery not measured', {
+      degradation: degradation({ graceful: null, failFast: null, informativeErrors: null, failures: 0, samples: [] }), recoveryAfterLoad: recovery({ recovered: null, timeS: null }),
+    }, { 'perf.graceful-degradation': 'not_evaluable', 'perf.recovery-after-load': 'not_evaluable', 'perf.informative-errors': 'not_evaluable', 'perf.fail-fast': 'not_evaluable' }],
+    ['no stress phase at all', undefined,
+      { 'perf.graceful-degradation': 'not_run', 'perf.recovery-after-load': 'not_run', 'perf.informative-errors': 'not_run', 'perf.fail-fast': 'not_run' }],
+  ])('when %s, then the items are scored fail-closed', (_what, stress, expected) => {
+    expect(statuses(stress)).toEqual(expected);
+  });
+
+  test('when the spike degraded badly although the stress was graceful, then the degradation item fails (the worst one counts)', () => {
+    const report = { ...EVIDENCE, stress: { degradation: degradation({}) }, spike: { recovered: true, recoveryTimeS: 3, crashed: false, degradation: degradation({ graceful: false }) } };
+    const [item] = evaluateItems({ items: items.slice(0, 1), report, attestations: [], waivers: [], scoredAt: '2026-11-02T12:00:00.000Z' });
+    expect(item!.status).toBe('fail');
   });
 });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseCampaignYaml, loadCampaignFile, validateCampaign } from '../../src/config/load';
 import { demoCampaign } from '../../src/config/defaults';
-import { yamlProblems } from '../helpers/config';
+import { MINIMAL_YAML, yamlProblems } from '../helpers/config';
 
 const VALID = `
 apiVersion: readiness/v1
@@ -82,6 +82,14 @@ describe('campaign validation', () => {
     const problems = problemsOf(text);
     expect(problems.length).toBeGreaterThan(0);
     expect(problems[0]).toMatch(pattern);
+  });
+
+  test.each([
+    ['stress', 'stress: { recovery: { within: 3s, windows: 3, window: 2s } }', 'stress.recovery.within: recovery.within (3s) is shorter than windows x window (3 x 2s): a recovery could never be seen'],
+    ['spike', 'spike: { users: 50, duration: 5s, recovery: { within: 9s, windows: 2, window: 5s } }', 'spike.recovery.within: recovery.within (9s) is shorter than windows x window (2 x 5s): a recovery could never be seen'],
+  ])('when the %s recovery cannot fit its good windows in its time, then validation says so', (_what, section, problem) => {
+    expect(yamlProblems(`${MINIMAL_YAML}${section}\n`)).toEqual([problem]);
+    expect(yamlProblems(`${MINIMAL_YAML}${section.replace(/within: \d+s/, 'within: 1m')}\n`)).toEqual([]);
   });
 
   test('when the file does not exist, then the problem says it cannot be read', async () => {

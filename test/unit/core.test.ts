@@ -2,7 +2,7 @@ import { formatDurationMs, parseDurationMs } from '../../src/core/duration';
 import { evaluateThresholds, isThreshold, parseThreshold, type Threshold, type ThresholdSample } from '../../src/core/thresholds';
 import { isHostAllowed, parseAllowedHosts } from '../../src/core/egress';
 import { campaignWorkflowId } from '../../src/core/names';
-import { compileScenario, isExpectedStatus } from '../../src/core/scenario';
+import { compileScenario, isExpectedStatus } from '../../src/config/scenario';
 import { exitCodeForDecision } from '../../src/core/exit-codes';
 
 describe('durations', () => {

@@ -1,8 +1,10 @@
 import { assessGenerator } from '../../src/core/generator-health';
-import { intendedIterations, planFromPhase, rateAt, shiftPlan, splitCount, splitPlan, statusClass, type LoadPlan } from '../../src/core/load-plan';
-import { compileScenario, extract, parseCapturePath } from '../../src/core/scenario';
+import { intendedIterations, planFromPhase, rateAt, shiftPlan, splitCount, splitPlan, statusClass, type LoadPlan } from '../../src/config/load-plan';
+import { compileScenario } from '../../src/config/scenario';
+import { extract, parseCapturePath } from '../../src/core/template';
 import { parseCampaignYaml, validateCampaign } from '../../src/config/load';
-import { buildReport, renderMarkdown } from '../../src/core/report';
+import { buildReport } from '../../src/report/model';
+import { renderMarkdown } from '../../src/report/markdown';
 import { addSparse, Metrics, newHistogram, Timeline, toSparse } from '../../src/engine/metrics';
 import { summarizePhase } from '../../src/engine/summary';
 

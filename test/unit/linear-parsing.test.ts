@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { parseExposition } from '../../src/core/exposition';
 import { globMatch } from '../../src/core/glob';
-import { placeholders } from '../../src/core/scenario';
+import { placeholders } from '../../src/core/template';
 import { parseExpr } from '../../src/core/checklist';
 import { parseCampaignYaml } from '../../src/config/load';
 import { ConfigError } from '../../src/core/errors';

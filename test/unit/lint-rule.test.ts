@@ -12,6 +12,11 @@ async function ruleHits(code: string, file: string): Promise<string[]> {
   return result.messages.filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message);
 }
 
+async function clockHits(code: string, file: string): Promise<string[]> {
+  const [result] = await eslint.lintText(code, { filePath: path.join(ROOT, file) });
+  return result.messages.filter((m) => m.ruleId === 'no-restricted-syntax').map((m) => m.message);
+}
+
 describe('workflow import rule', () => {
   test.each([
     "import { readFileSync } from 'node:fs';", "import fs from 'fs';", "import { request } from 'undici';", "import { Pool } from 'pg';",
@@ -35,6 +40,25 @@ describe('workflow import rule', () => {
     "import { readFileSync } from 'node:fs';", "import { request } from 'undici';", "import { createPool } from '../infra/db';", "import { runLoad } from '../engine/run';",
   ])('when a core file has %s, then lint refuses it (core is pure)', async (line) => {
     expect(await ruleHits(`${line}\nexport const x = 1;\n`, 'src/core/probe.ts')).toHaveLength(1);
+  });
+
+  test.each([
+    "import { buildReport } from '../report/model';", "import { probe } from '../monitoring/http';", "import type { Campaign } from '../config/schema';",
+  ])('when a core file has %s, then lint refuses it (core imports only core; config imports core, never the other way)', async (line) => {
+    expect(await ruleHits(`${line}\nexport const x = 1;\n`, 'src/core/probe.ts')).toHaveLength(1);
+  });
+
+  test('when a workflow file imports the report module, then lint refuses it', async () => {
+    expect(await ruleHits("import { renderMarkdown } from '../report/markdown';\nexport const x = renderMarkdown;\n", 'src/workflows/probe.ts')).toHaveLength(1);
+  });
+
+  test.each(['new Date()', 'Date.now()', 'performance.now()', 'Math.random()'])('when a core file calls %s, then lint refuses it (core reads no clock)', async (call) => {
+    expect(await clockHits(`export const x = () => ${call};\n`, 'src/core/probe.ts')).toHaveLength(1);
+  });
+
+  test('when a core file builds a date from a value it was given, or an activity reads the clock, then lint accepts it', async () => {
+    expect(await clockHits('export const x = (ms: number) => new Date(ms);\n', 'src/core/probe.ts')).toHaveLength(0);
+    expect(await clockHits('export const x = () => new Date();\n', 'src/activities/probe.ts')).toHaveLength(0);
   });
 
   test('when an activity imports undici, then lint accepts it', async () => {

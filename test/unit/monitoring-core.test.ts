@@ -1,10 +1,10 @@
 import { parseCampaignYaml } from '../../src/config/load';
 import { MINIMAL_YAML, yamlProblems } from '../helpers/config';
 import { parseExposition } from '../../src/core/exposition';
-import { check, isBroadSilence, maturityLevel, monitoringOutcome, parsePromDuration, retentionTimeMs, type CheckResult } from '../../src/core/monitoring';
+import { checksAt, isBroadSilence, maturityLevel, monitoringOutcome, parsePromDuration, retentionTimeMs, type CheckResult } from '../../src/core/monitoring';
 
 const c = (id: string, status: CheckResult['status'], severity: CheckResult['severity'] = 'P1') =>
-  check(id, id, severity, status, { endpoint: 'x', observed: 'o', expected: 'e' }, 'fix it');
+  checksAt(() => new Date(0))(id, id, severity, status, { endpoint: 'x', observed: 'o', expected: 'e' }, 'fix it');
 
 describe('monitoring judgements', () => {
   test.each([

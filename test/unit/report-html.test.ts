@@ -1,5 +1,5 @@
-import { buildReport, type ReportJson, type ReportSource } from '../../src/core/report';
-import { escapeHtml, renderHtml, reportCharts, scriptSafeJson } from '../../src/core/report-html';
+import { buildReport, type ReportJson, type ReportSource } from '../../src/report/model';
+import { escapeHtml, renderHtml, reportCharts, scriptSafeJson } from '../../src/report/html';
 import type { BaselinePhaseResult, PhaseName, PhaseOutcome, TimelinePoint } from '../../src/core/types';
 import type { StressResult } from '../../src/core/stress';
 import type { CategoryScore, EvaluatedItem } from '../../src/core/checklist-types';

@@ -3,7 +3,7 @@
  * classification of failures past the breaking point, error-body flags, and recovery after load reduction.
  */
 import { classifyErrors, flagSample, judgeDegradation, type DegradationInput } from '../../src/core/degradation';
-import { defaultRampMs } from '../../src/core/load-plan';
+import { defaultRampMs } from '../../src/config/load-plan';
 import { judgeRecoveryAfterLoad, nextAdaptiveStep, nextStressStep, startedAboveCapacity, summarizeStress, type StepResult } from '../../src/core/stress';
 import type { EndpointResult } from '../../src/core/types';
 

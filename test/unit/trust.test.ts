@@ -3,11 +3,20 @@
  * secrets, scrubbing, and the worker's trust settings.
  */
 import fc from 'fast-check';
-import { baseUrlProblems, buildUrl, connectionHost, egressPolicyFromEnv, egressRefusal, pathProblems, redactUserinfo, UrlError } from '../../src/core/egress';
+import { baseUrlProblems, buildUrl, connectionHosts, egressPolicyFromEnv, egressRefusal, pathProblems, redactUserinfo, UrlError } from '../../src/core/egress';
 import { EnvironmentError } from '../../src/core/errors';
 import { chosenIdProblem } from '../../src/core/names';
 import { isReservedEnvName, scrubValue, secretEnvRefusal, secretForms } from '../../src/core/secrets';
-import { reportDirFor } from '../../src/activities/report/write-report';
+import { reportDirFor } from '../../src/report/write';
+import { connectionRefusal } from '../../src/activities/egress';
+import { registerSecretValue, scrubError } from '../../src/infra/secrets';
+import { ApplicationFailure } from '@temporalio/common';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { insideRoots } from '../../src/activities/backup';
+import { MAX_COMMAND_OUTPUT_BYTES } from '../../src/backup/service';
+import { run } from '../../src/infra/process';
 import { parseBackupRoots, parseRecoveryCommands, workerTrustFromEnv } from '../../src/infra/worker-config';
 import { yamlProblems, MINIMAL_YAML } from '../helpers/config';
 import { parseCampaignYaml, undeclaredSecretProblems } from '../../src/config/load';
@@ -80,10 +89,19 @@ describe('the egress policy', () => {
   });
 
   test.each([
-    ['postgres://u:p@db.internal:5432/orders', 'db.internal'], ['postgresql:///orders?host=/var/run/postgresql', 'localhost'],
-    ['redis://:pw@127.0.0.3:6379/0', '127.0.0.3'], ['postgres://u@[::1]/x', '[::1]'], ['not a url', undefined],
-  ])('when a connection string is %s, then its host is %s', (url, host) => {
-    expect(connectionHost(url)).toBe(host);
+    ['postgres://u:p@db.internal:5432/orders', ['db.internal']], ['postgresql:///orders?host=/var/run/postgresql', ['localhost']],
+    ['redis://:pw@127.0.0.3:6379/0', ['127.0.0.3']], ['postgres://u@[::1]/x', ['[::1]']], ['not a url', undefined],
+    // pg connects to ?host=, ioredis to the URL's host: both are checked.
+    ['redis://127.0.0.3:6379/0?host=127.0.0.1', ['127.0.0.3', '127.0.0.1']], ['postgres://127.0.0.1/x?host=db.internal', ['127.0.0.1', 'db.internal']],
+  ])('when a connection string is %s, then the hosts it could reach are %s', (url, hosts) => {
+    expect(connectionHosts(url)).toEqual(hosts);
+  });
+
+  test('when one of the hosts a connection string could reach is off the allowlist, then the drill is refused', () => {
+    const policy = { targets: ['loopback'], systems: ['127.0.0.1'] };
+    expect(connectionRefusal('redis://127.0.0.3:6379/0?host=127.0.0.1', policy)).toMatch(/127\.0\.0\.3/);
+    expect(connectionRefusal('postgres://127.0.0.1/x?host=127.0.0.3', policy)).toMatch(/127\.0\.0\.3/);
+    expect(connectionRefusal('postgres://127.0.0.1/x', policy)).toBeUndefined();
   });
 });
 
@@ -138,6 +156,21 @@ describe('declared secrets', () => {
     const clean = { a: 'nothing here', b: [1, 2] };
     expect(scrubValue(clean, forms)).toBe(clean);
   });
+
+  test('when an activity error carries a secret only in its cause, then the error and its whole cause chain are scrubbed (stacks included)', () => {
+    const secret = 'cause-only-s3cret-value';
+    registerSecretValue(secret);
+    const inner = new Error(`upstream said ${secret}`);
+    const outer = new Error('the probe failed', { cause: new Error('a wrapper', { cause: inner }) });
+    const scrubbedErr = scrubError(outer) as ApplicationFailure;
+    expect(scrubbedErr).toBeInstanceOf(ApplicationFailure);
+    const chain: string[] = [];
+    for (let e: unknown = scrubbedErr; e instanceof Error; e = e.cause) chain.push(e.message, e.stack ?? '');
+    expect(chain.join('\n')).not.toContain(secret);
+    expect(chain.join('\n')).toContain('upstream said [redacted]');
+    const clean = new Error('nothing secret', { cause: new Error('still nothing') });
+    expect(scrubError(clean)).toBe(clean);
+  });
 });
 
 describe('the CLI\'s early check of declared secrets', () => {
@@ -178,6 +211,37 @@ describe('the worker\'s trust settings', () => {
   test('when READINESS_BACKUP_ROOTS lists directories, then only absolute ones are accepted', () => {
     expect(parseBackupRoots('/var/backups:/srv/dumps/')).toEqual(['/var/backups', '/srv/dumps']);
     expect(() => parseBackupRoots('backups')).toThrow(/READINESS_BACKUP_ROOTS: "backups" is not an absolute path/);
+  });
+
+  test('when a backupDirectory is checked against the roots, then only a directory really inside one passes (symlinks and ".." resolved)', () => {
+    const base = mkdtempSync(path.join(tmpdir(), 'roots-'));
+    const root = path.join(base, 'backups');
+    const outside = path.join(base, 'elsewhere');
+    mkdirSync(path.join(root, 'orders'), { recursive: true });
+    mkdirSync(outside);
+    symlinkSync(outside, path.join(root, 'escape'));
+    try {
+      expect(insideRoots(path.join(root, 'orders'), [root])).toBe(true);
+      expect(insideRoots(root, [root])).toBe(true);
+      expect(insideRoots(path.join(root, 'new-dir'), [root])).toBe(true);
+      expect(insideRoots(outside, [root])).toBe(false);
+      expect(insideRoots(path.join(root, 'escape'), [root])).toBe(false);
+      expect(insideRoots(path.join(root, 'escape', 'not-yet', 'created'), [root])).toBe(false);
+      expect(insideRoots(path.join(root, '..', 'elsewhere'), [root])).toBe(false);
+      expect(insideRoots(`${root}-sibling`, [root])).toBe(false);
+      expect(insideRoots(path.join(root, 'orders'), [])).toBe(false);
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
+  });
+
+  test('when a recovery command writes far more than the cap, then the worker keeps at most the cap of each stream and the command still completes', async () => {
+    const ran = await run('/bin/sh', ['-c', 'head -c 5000000 /dev/zero | tr "\\0" x; head -c 3000000 /dev/zero | tr "\\0" y >&2; exit 3'], { maxOutputBytes: MAX_COMMAND_OUTPUT_BYTES });
+    expect(ran.code).toBe(3);
+    expect(Buffer.byteLength(ran.stdout)).toBeLessThanOrEqual(MAX_COMMAND_OUTPUT_BYTES);
+    expect(Buffer.byteLength(ran.stderr)).toBeLessThanOrEqual(MAX_COMMAND_OUTPUT_BYTES);
+    expect(ran.stdout.length).toBeGreaterThan(0);
+    expect(ran.stderr.length).toBeGreaterThan(0);
   });
 });
 

@@ -14,7 +14,7 @@ import { postgresDrill, type DrillCheckpoint } from '../../backup/postgres';
 import { redisDrill } from '../../backup/redis';
 import { serviceRecoveryDrill } from '../../backup/service';
 import { toolMetrics } from '../../infra/metrics';
-import type { ActivityDeps } from '..';
+import type { ActivityDeps } from '../deps';
 import { connectionRefusal } from '../egress';
 
 /** The Postgres drill's heartbeat: the step it is in, and once the dump is done, what a retry resumes from. */
@@ -40,14 +40,27 @@ async function beating<T>(work: () => Promise<T>): Promise<T> {
 /** A drill that did not run, and why (a refused host, a directory outside the declared roots, ...). */
 const notRun = (id: string, title: string, message: string): DrillResult => ({ id, title, status: 'error', findings: [{ severity: 'P1', message }] });
 
-/** True when `dir` (symlinks resolved) lies inside one of `roots`. */
-function insideRoots(dir: string, roots: string[]): boolean {
-  let real: string;
-  try {
-    real = realpathSync(dir);
-  } catch {
-    real = path.resolve(dir);
+/**
+ * `dir` with every symlink resolved, also when it does not exist yet: its nearest existing ancestor resolved, the
+ * rest appended (so `root/escape/new`, with `escape` a symlink out of the root, resolves outside it).
+ */
+function resolvedPath(dir: string): string {
+  const missing: string[] = [];
+  for (let p = path.resolve(dir); ; ) {
+    try {
+      return path.join(realpathSync(p), ...missing.reverse());
+    } catch {
+      const parent = path.dirname(p);
+      if (parent === p) return path.resolve(dir);
+      missing.push(path.basename(p));
+      p = parent;
+    }
   }
+}
+
+/** True when `dir` (symlinks resolved, also below a directory that does not exist yet) lies inside one of `roots`. */
+export function insideRoots(dir: string, roots: string[]): boolean {
+  const real = resolvedPath(dir);
   return roots.some((root) => {
     let r: string;
     try {

@@ -11,7 +11,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { Campaign } from '../../config/schema';
 import { FAILURE } from '../../core/errors';
-import { planFromPhase } from '../../core/load-plan';
+import { planFromPhase } from '../../config/load-plan';
 import { Metrics, type EncodedWindow } from '../../engine/metrics';
 import type { IntervalHealth } from '../../engine/protocol';
 import { defaultThreads, runLoad, type GeneratorHealth, type LevelChange } from '../../engine/run';

@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { BaselinePhase, Campaign, ThresholdEntry } from '../../config/schema';
-import { planFromPhase, shiftPlan, splitPlan } from '../../core/load-plan';
+import { planFromPhase, shiftPlan, splitPlan } from '../../config/load-plan';
 import { evaluateThresholds, isThreshold, parseThreshold } from '../../core/thresholds';
 import type { BaselinePhaseResult } from '../../core/types';
 import { decodeHistogram, encodeHistogram, Metrics, newHistogram, type EncodedMetrics, type EncodedWindow } from '../../engine/metrics';

@@ -14,7 +14,7 @@ import { at, probe, promData } from '../../monitoring/http';
 import { prometheusChecks } from '../../monitoring/prometheus';
 import { grafanaChecks, lokiChecks, metricsEndpointChecks } from '../../monitoring/services';
 import { toolMetrics } from '../../infra/metrics';
-import type { ActivityDeps } from '..';
+import type { ActivityDeps } from '../deps';
 
 const timeoutOf = (m: MonitoringConfig) => parseDurationMs(m.timeout) ?? 10_000;
 

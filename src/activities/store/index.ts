@@ -4,10 +4,10 @@ import type { PhaseName, PhaseOutcome, Verdict } from '../../core/types';
 import type { Logger } from '../../infra/logger';
 import type { ResultsStore } from '../../infra/results-store';
 import { toolMetrics } from '../../infra/metrics';
-import { loadReport, writeReportFiles } from '../report/write-report';
+import { loadReport, writeReportFiles } from '../../report/write';
 import { blockerLine } from '../../core/checklist';
 import type { CategoryScore } from '../../core/checklist-types';
-import { scoreFromStore, type ScoreInput } from '../checklist/score';
+import { scoreFromStore, type ScoreInput } from '../../report/score';
 import { FAILURE } from '../../core/errors';
 
 /** Dependencies of the bookkeeping activities. */

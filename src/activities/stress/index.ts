@@ -1,6 +1,6 @@
 import type { BaselinePhase, Campaign } from '../../config/schema';
 import { parseDurationMs } from '../../core/duration';
-import { planFromPhase } from '../../core/load-plan';
+import { planFromPhase } from '../../config/load-plan';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { DegradationInput } from '../../core/degradation';
@@ -34,7 +34,7 @@ export interface MeasuredStage extends MeasuredStep {
 }
 
 /** The degradation figures of measured load: failure latency, successful latency, Retry-After count, samples. */
-export function degradationOf(metrics: Metrics, endpoints: EndpointResult[]): Omit<DegradationInput, 'source'> {
+function degradationOf(metrics: Metrics, endpoints: EndpointResult[]): Omit<DegradationInput, 'source'> {
   const p95 = (h: ReturnType<typeof newHistogram>) => (h.totalCount ? Math.round(h.getValueAtPercentile(95)) / 1000 : null);
   return {
     endpoints,

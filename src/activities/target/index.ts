@@ -56,7 +56,7 @@ const TRANSPORT_ERRORS: Record<string, string> = {
 };
 
 /** A transport error in words a release manager reads, with the code kept for whoever searches for it. */
-export function describeTransportError(e: NodeJS.ErrnoException): string {
+function describeTransportError(e: NodeJS.ErrnoException): string {
   const code = e.code ?? (e.cause as NodeJS.ErrnoException | undefined)?.code;
   return code ? `${TRANSPORT_ERRORS[code] ?? 'transport error'} (${code})` : e.message;
 }

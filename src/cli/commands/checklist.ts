@@ -4,7 +4,7 @@
  * `history` (past campaigns of a target).
  */
 import type { UpdateDefinition } from '@temporalio/common';
-import { scoreFromStore } from '../../activities/checklist/score';
+import { scoreFromStore } from '../../report/score';
 import type { ChecklistEvaluation } from '../../core/checklist-types';
 import { UnknownCampaignError } from '../../core/errors';
 import { EXIT } from '../../core/exit-codes';

@@ -1,4 +1,4 @@
-import { loadReport, renderReport } from '../../activities/report/write-report';
+import { loadReport, renderReport } from '../../report/write';
 import { UnknownCampaignError } from '../../core/errors';
 import { EXIT } from '../../core/exit-codes';
 import { createPool } from '../../infra/db';

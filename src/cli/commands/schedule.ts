@@ -29,7 +29,7 @@ import { withClient, type ConnectionFlags } from '../connect';
 import { CliExit } from '../errors';
 
 /** Catch-up window used when `--catchup-window` is not given: a run missed by more than this is skipped. */
-export const DEFAULT_CATCHUP_WINDOW = '1h';
+const DEFAULT_CATCHUP_WINDOW = '1h';
 
 /** The shortest catch-up window Temporal honours (the server raises anything smaller to 10 s). */
 const MIN_CATCHUP_WINDOW_MS = 10_000;
@@ -60,7 +60,7 @@ interface ScheduleMemo {
  * Checks an IANA time zone with Intl and returns its canonical spelling (`europe/paris` -> `Europe/Paris`:
  * the server's zone lookup is case-sensitive). Throws CliExit (exit 2) for anything Intl does not know.
  */
-export function canonicalTimezone(tz: string): string {
+function canonicalTimezone(tz: string): string {
   try {
     return new Intl.DateTimeFormat('en-US', { timeZone: tz }).resolvedOptions().timeZone;
   } catch {
@@ -72,7 +72,7 @@ export function canonicalTimezone(tz: string): string {
  * First-line checks of a cron string; the server parses it fully at creation and its complaint is
  * reported the same way. The zone goes in --timezone, never in the string (`CRON_TZ=` / `TZ=`).
  */
-export function checkCron(cron: string): string {
+function checkCron(cron: string): string {
   const text = cron.trim();
   if (!text) throw new CliExit(EXIT.INVALID_INPUT, 'error: --cron is empty; give a cron string such as "0 6 * * MON"');
   if (/^(CRON_)?TZ=/i.test(text)) throw new CliExit(EXIT.INVALID_INPUT, `error: --cron "${cron}" names a time zone; put it in --timezone instead`);
@@ -84,7 +84,7 @@ export function checkCron(cron: string): string {
 }
 
 /** Parses `--catchup-window` (a campaign duration such as `1h`, at least 10s) into milliseconds. */
-export function parseCatchupWindow(text: string): number {
+function parseCatchupWindow(text: string): number {
   const ms = parseDurationMs(text);
   if (ms === undefined || ms < MIN_CATCHUP_WINDOW_MS) {
     throw new CliExit(EXIT.INVALID_INPUT, `error: --catchup-window "${text}" must be a duration of at least 10s (e.g. 30m, 1h, 1d)`);
@@ -115,7 +115,7 @@ export function buildScheduleOptions(campaign: Campaign, opts: { scheduleId: str
  * Formats an instant as ISO 8601 local time with its offset in `timeZone`
  * (`2026-01-05T06:00:00+01:00`), so run times read as the schedule's wall clock.
  */
-export function formatInZone(date: Date, timeZone: string): string {
+function formatInZone(date: Date, timeZone: string): string {
   const parts = Object.fromEntries(new Intl.DateTimeFormat('en-US', {
     timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
   }).formatToParts(date).map((p) => [p.type, p.value]));

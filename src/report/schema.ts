@@ -5,9 +5,9 @@
  * fields are required and whose further fields may grow within a schema version.
  */
 import { z } from 'zod';
-import { CATEGORIES, ITEM_STATUSES, SEVERITIES } from './checklist-types';
-import { REPORT_SCHEMA_VERSION } from './report';
-import { PHASES } from './types';
+import { CATEGORIES, ITEM_STATUSES, SEVERITIES } from '../core/checklist-types';
+import { REPORT_SCHEMA_VERSION } from './model';
+import { PHASES } from '../core/types';
 
 const iso = z.iso.datetime({ offset: true });
 const category = z.enum(CATEGORIES);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { ReportJson } from '../../core/report';
-import { renderHtml } from '../../core/report-html';
+import type { ReportJson } from './model';
+import { renderHtml } from './html';
 
 /** The Chart.js browser bundle (UMD, sets `window.Chart`), next to the package's CommonJS entry in `dist/`. */
 const CHART_JS_BUNDLE = 'chart.umd.min.js';
@@ -13,7 +13,7 @@ let cached: string | undefined;
  * `require.resolve` (the package's export map hides `dist/`, so its entry point's directory is used).
  * Read once and cached: every report.html inlines the same bundle.
  */
-export function chartJsSource(): string {
+function chartJsSource(): string {
   cached ??= readFileSync(path.join(path.dirname(require.resolve('chart.js')), CHART_JS_BUNDLE), 'utf8');
   return cached;
 }

@@ -1,5 +1,5 @@
-import type { BaselinePhase, Campaign } from '../config/schema';
-import { parseDurationMs } from './duration';
+import type { BaselinePhase, Campaign } from './schema';
+import { parseDurationMs } from '../core/duration';
 /**
  * Load plans: what one generator (one thread, one slice) must do, as plain data. Splitting a plan across
  * threads or generators is explicit and exact (users and rate are divided, never averaged).

@@ -1,12 +1,13 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { compareCampaigns } from '../../core/compare';
-import { renderReportHtml } from './html';
-import { buildReport, renderMarkdown, type ReportJson } from '../../core/report';
-import type { ResultsStore } from '../../infra/results-store';
+import { compareCampaigns } from '../core/compare';
+import { renderReportHtml } from './chart-bundle';
+import { renderMarkdown } from './markdown';
+import { buildReport, type ReportJson } from './model';
+import type { ResultsStore } from '../infra/results-store';
 
 /** The report formats and their file names. */
-export const REPORT_FILES = { json: 'report.json', md: 'report.md', html: 'report.html' } as const;
+const REPORT_FILES = { json: 'report.json', md: 'report.md', html: 'report.html' } as const;
 
 /** Renders a report in one format. */
 export function renderReport(report: ReportJson, format: keyof typeof REPORT_FILES): string {

@@ -1,14 +1,14 @@
 /**
  * report.html: the report as one self-contained page (decision, blocking reasons, charts and tables) that
- * opens offline from file://. Pure: the Chart.js bundle is passed in (activities/report/html.ts reads it),
+ * opens offline from file://. Pure: the Chart.js bundle is passed in (chart-bundle.ts reads it),
  * the charts travel as plain-data Chart.js configurations in a `<script type="application/json">` element,
  * and every text put into markup is escaped.
  */
-import { distinctSamples } from './degradation';
+import { distinctSamples } from '../core/degradation';
 import type { ChartConfiguration } from 'chart.js';
-import type { ReportJson } from './report';
-import { isThreshold, parseThreshold } from './thresholds';
-import { PHASES, type TimelinePoint } from './types';
+import type { ReportJson } from './model';
+import { isThreshold, parseThreshold } from '../core/thresholds';
+import { PHASES, type TimelinePoint } from '../core/types';
 
 type Point = { x: number; y: number | null };
 

@@ -4,11 +4,11 @@
  * The campaign workflow's scoring activity and `readiness rescore` both call it with the same inputs
  * (rescore reads them back from the stored evaluation), so a rescore recomputes what the campaign decided.
  */
-import { evaluateChecklist, policyOf } from '../../core/checklist';
-import type { Attestation, ChecklistEvaluation, ChecklistItem, Waiver } from '../../core/checklist-types';
-import { buildReport } from '../../core/report';
-import type { PhaseName, PhaseOutcome } from '../../core/types';
-import type { ResultsStore } from '../../infra/results-store';
+import { evaluateChecklist, policyOf } from '../core/checklist';
+import type { Attestation, ChecklistEvaluation, ChecklistItem, Waiver } from '../core/checklist-types';
+import { buildReport } from './model';
+import type { PhaseName, PhaseOutcome } from '../core/types';
+import type { ResultsStore } from '../infra/results-store';
 
 /** What a checklist is scored from, besides the stored evidence. */
 export interface ScoreInput {

@@ -1,0 +1,115 @@
+import type { BaselinePhaseResult, ErrorBreakdown, PhaseName, PhaseOutcome, TimelinePoint, Verdict } from '../core/types';
+import type { BackupResult } from '../core/backup';
+import type { MonitoringResult } from '../core/monitoring';
+import type { SpikeResult, StressResult } from '../core/stress';
+import type { Attestation, Blocker, CategoryScore, ChecklistEvaluation, Comparison, EvaluatedItem, VerdictPolicy, Waiver } from '../core/checklist-types';
+
+/** Version of report.json's shape; bumped on any incompatible change. */
+export const REPORT_SCHEMA_VERSION = 2;
+
+/** What a report is built from: the stored campaign record and its phase results. */
+export interface ReportSource {
+  campaign: {
+    id: string;
+    name: string;
+    owner?: string;
+    target: string;
+    configHash: string;
+    startedAt: string;
+    finishedAt?: string;
+  };
+  verdict?: Verdict;
+  phases: Record<PhaseName, PhaseOutcome>;
+  baseline: { thresholds: string[]; phases: BaselinePhaseResult[]; timelines?: Record<string, TimelinePoint[]> };
+  stress?: StressResult;
+  spike?: SpikeResult;
+  monitoring?: MonitoringResult;
+  backup?: BackupResult;
+  /** The scored checklist (absent until the checklist phase ran). */
+  checklist?: ChecklistEvaluation;
+  /** The comparison with the previous campaign of the same target (absent for the first one). */
+  comparison?: Comparison;
+}
+
+/** report.json, version 1. */
+export interface ReportJson {
+  schemaVersion: number;
+  generatedAt: string;
+  campaign: ReportSource['campaign'];
+  verdict: Verdict | { decision: 'PENDING'; scorePct: null; blockers: string[]; reasons: string[] };
+  baseline: {
+    thresholds: string[];
+    phases: Array<Omit<BaselinePhaseResult, 'resumedFromMs' | 'attempt' | 'errorBreakdown' | 'errors'> & {
+      /** Requests that failed (error status, unexpected status, transport error). */
+      failedRequests: number;
+      resumed: boolean;
+      /** The error breakdown: endpoint x HTTP status or failure kind, most frequent first. */
+      errors: ErrorBreakdown[];
+      timeline: TimelinePoint[];
+    }>;
+  };
+  /** Progressive stress: steps, capacity ceiling, breaking point, plateau, zones; absent when not run. */
+  stress?: StressResult & { capacityCeiling?: StressResult['summary']['capacityCeiling']; breakingPoint?: StressResult['summary']['breakingPoint']; maxThroughputRps: number; throughputPlateau?: StressResult['summary']['throughputPlateau']; loadMinutes: number };
+  /** Spike and recovery; absent when not run. */
+  spike?: SpikeResult;
+  /** Monitoring checks with evidence, the maturity level and the blocking checks; absent when not run. */
+  monitoring?: MonitoringResult;
+  /** Backup drills with timings, RTO/RPO against targets, per-table proofs and findings; absent when not run. */
+  backup?: BackupResult;
+  /** Category scores (earned / max points per category); absent until the checklist was scored. */
+  categories?: CategoryScore[];
+  /** Every checklist item with its status, evidence, attestation or waiver; the blocking P0/P1 items. */
+  checklist?: {
+    scoredAt: string;
+    policy: VerdictPolicy;
+    items: EvaluatedItem[];
+    blockers: Blocker[];
+    missing: string[];
+    attestations: Attestation[];
+    waivers: Waiver[];
+    /** Who aborted the campaign, and why: NO_GO whatever the score. */
+    aborted?: string;
+  };
+  /** What changed since the previous campaign of the same target; absent for the first one. */
+  comparison?: Comparison;
+  phases: Record<PhaseName, PhaseOutcome>;
+}
+
+/** Builds report.json from stored results. Pure: `generatedAt` is passed in. */
+export function buildReport(source: ReportSource, generatedAt: string): ReportJson {
+  return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    generatedAt,
+    campaign: source.campaign,
+    verdict: source.verdict ?? { decision: 'PENDING', scorePct: null, blockers: [], reasons: ['campaign has not finished'] },
+    baseline: {
+      thresholds: source.baseline.thresholds,
+      phases: source.baseline.phases.map(({ resumedFromMs, attempt: _attempt, errorBreakdown, errors, ...rest }) => ({
+        ...rest, failedRequests: errors, resumed: resumedFromMs > 0, errors: errorBreakdown ?? [], timeline: source.baseline.timelines?.[rest.name] ?? [],
+      })),
+    },
+    ...(source.stress ? {
+      stress: {
+        ...source.stress,
+        ...(source.stress.summary.capacityCeiling ? { capacityCeiling: source.stress.summary.capacityCeiling } : {}),
+        ...(source.stress.summary.breakingPoint ? { breakingPoint: source.stress.summary.breakingPoint } : {}),
+        maxThroughputRps: source.stress.summary.maxThroughputRps,
+        ...(source.stress.summary.throughputPlateau ? { throughputPlateau: source.stress.summary.throughputPlateau } : {}),
+        loadMinutes: source.stress.summary.loadMinutes,
+      },
+    } : {}),
+    ...(source.spike ? { spike: source.spike } : {}),
+    ...(source.monitoring ? { monitoring: source.monitoring } : {}),
+    ...(source.backup ? { backup: source.backup } : {}),
+    ...(source.checklist ? {
+      categories: source.checklist.categories,
+      checklist: {
+        scoredAt: source.checklist.scoredAt, policy: source.checklist.policy, items: source.checklist.items, blockers: source.checklist.blockers,
+        missing: source.checklist.missing, attestations: source.checklist.attestations, waivers: source.checklist.waivers,
+        ...(source.checklist.aborted ? { aborted: source.checklist.aborted } : {}),
+      },
+    } : {}),
+    ...(source.comparison ? { comparison: source.comparison } : {}),
+    phases: source.phases,
+  };
+}
