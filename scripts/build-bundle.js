@@ -3,7 +3,10 @@ const { bundleWorkflowCode } = require('@temporalio/worker');
 const { writeFileSync } = require('node:fs');
 const path = require('node:path');
 
-bundleWorkflowCode({ workflowsPath: require.resolve('../dist/workflows'), logger: { info() {}, warn: console.warn, error: console.error, debug() {}, trace() {}, log() {} } })
+bundleWorkflowCode({
+  workflowsPath: require.resolve('../dist/workflows'),
+  logger: { info() {}, warn: console.warn, error: console.error, debug() {}, trace() {}, log() {} },
+})
   .then(({ code }) => {
     writeFileSync(path.join(__dirname, '..', 'dist', 'workflow-bundle.js'), code);
   })

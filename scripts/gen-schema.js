@@ -15,7 +15,15 @@ function write(file, schema, id, title) {
   writeFileSync(out, `${JSON.stringify(schema, null, 2)}\n`);
 }
 
-write('campaign.schema.json', z.toJSONSchema(campaignSchema, { io: 'input', unrepresentable: 'any' }),
-  'https://readiness.dev/schema/campaign.schema.json', 'readiness campaign (apiVersion readiness/v1)');
-write('report.schema.json', z.toJSONSchema(reportSchema, { io: 'output', unrepresentable: 'any' }),
-  `https://readiness.dev/schema/report.v${REPORT_SCHEMA_VERSION}.schema.json`, `readiness report.json (schemaVersion ${REPORT_SCHEMA_VERSION})`);
+write(
+  'campaign.schema.json',
+  z.toJSONSchema(campaignSchema, { io: 'input', unrepresentable: 'any' }),
+  'https://readiness.dev/schema/campaign.schema.json',
+  'readiness campaign (apiVersion readiness/v1)',
+);
+write(
+  'report.schema.json',
+  z.toJSONSchema(reportSchema, { io: 'output', unrepresentable: 'any' }),
+  `https://readiness.dev/schema/report.v${REPORT_SCHEMA_VERSION}.schema.json`,
+  `readiness report.json (schemaVersion ${REPORT_SCHEMA_VERSION})`,
+);

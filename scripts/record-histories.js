@@ -13,21 +13,39 @@ const { cacheBinDir } = require('../dist/infra/paths');
 async function main() {
   const root = path.join(__dirname, '..');
   const dataDir = mkdtempSync(path.join(tmpdir(), 'readiness-record-'));
-  const demo = spawnSync(process.execPath, [path.join(root, 'bin', 'readiness.js'), 'demo', '--scale', '0.1', '--json', '--data-dir', dataDir], {
-    env: { ...process.env, DATABASE_URL: '' }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const demo = spawnSync(
+    process.execPath,
+    [path.join(root, 'bin', 'readiness.js'), 'demo', '--scale', '0.1', '--json', '--data-dir', dataDir],
+    {
+      env: { ...process.env, DATABASE_URL: '' },
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   if (demo.status !== 0) throw new Error(`demo exited ${demo.status}`);
   const { campaignId } = JSON.parse(demo.stdout.trim().split('\n').pop());
   const cli = await resolveTemporalCli({ cacheDir: cacheBinDir(), allowDownload: false });
   const server = await startDevServer({
-    binary: cli.path, dbFile: path.join(dataDir, 'temporal.db'), port: await freePort(), uiPort: await freePort(), logFile: path.join(dataDir, 'record.log'),
+    binary: cli.path,
+    dbFile: path.join(dataDir, 'temporal.db'),
+    port: await freePort(),
+    uiPort: await freePort(),
+    logFile: path.join(dataDir, 'record.log'),
   });
   try {
     const out = path.join(root, 'test', 'fixtures', 'histories');
     mkdirSync(out, { recursive: true });
-    for (const [name, workflowId] of [['demo-campaign', campaignId], ['demo-stress', `${campaignId}-stress`], ['demo-spike', `${campaignId}-spike`]]) {
+    for (const [name, workflowId] of [
+      ['demo-campaign', campaignId],
+      ['demo-stress', `${campaignId}-stress`],
+      ['demo-spike', `${campaignId}-spike`],
+    ]) {
       // The CLI's JSON is what historyFromJSON (and the Web UI's download) reads.
-      const show = spawnSync(cli.path, ['workflow', 'show', '--workflow-id', workflowId, '--address', server.address, '--output', 'json'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+      const show = spawnSync(
+        cli.path,
+        ['workflow', 'show', '--workflow-id', workflowId, '--address', server.address, '--output', 'json'],
+        { encoding: 'utf8', maxBuffer: 64 << 20 },
+      );
       if (show.status !== 0) throw new Error(`temporal workflow show ${workflowId}: ${show.stderr}`);
       const history = JSON.parse(show.stdout);
       writeFileSync(path.join(out, `${name}.json`), `${JSON.stringify({ workflowId, ...history })}\n`);

@@ -6,14 +6,20 @@ const path = require('node:path');
 const root = path.join(__dirname, '..');
 const dir = path.join(root, 'test-results', 'reliability');
 const entries = existsSync(dir)
-  ? readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((f) => ({ name: f.replace(/\.json$/, ''), ...JSON.parse(readFileSync(path.join(dir, f), 'utf8')) }))
+  ? readdirSync(dir)
+      .filter((f) => f.endsWith('.json'))
+      .sort()
+      .map((f) => ({ name: f.replace(/\.json$/, ''), ...JSON.parse(readFileSync(path.join(dir, f), 'utf8')) }))
   : [];
 if (!entries.length) {
   console.error(`no figures in ${dir}: run the reliability tests first (npm run reliability)`);
   process.exit(1);
 }
 const fmt = (v) => (typeof v === 'number' ? v.toLocaleString('en-US') : String(v));
-const row = (e) => `| ${e.scenario} | ${Object.entries(e.figures).map(([k, v]) => `${k}: ${fmt(v)}`).join('; ')} | \`${e.test}\` | ${e.measuredAt.slice(0, 10)} |`;
+const row = (e) =>
+  `| ${e.scenario} | ${Object.entries(e.figures)
+    .map(([k, v]) => `${k}: ${fmt(v)}`)
+    .join('; ')} | \`${e.test}\` | ${e.measuredAt.slice(0, 10)} |`;
 // The trust boundary's own table: what a hostile campaign file tried, and what got through.
 const TRUST = ['trust-boundary', 'pathological-input', 'secret-scan'];
 const trust = TRUST.map((n) => entries.find((e) => e.name === n)).filter(Boolean);
@@ -28,23 +34,25 @@ const lines = [
   '|---|---|---|---|',
   ...entries.filter((e) => !TRUST.includes(e.name)).map(row),
   '',
-  ...(trust.length ? [
-    '## Trust boundary',
-    '',
-    'A shared worker holding secrets runs campaign files from many people (README, "Trust boundary").',
-    '',
-    '| Measure | Figure |',
-    '|---|---|',
-    `| Tricks tried to reach a host off the allowlist (a canary on 127.0.0.3) | ${fmt(fig('trust-boundary', 'tricksTried') ?? 'not measured')} |`,
-    `| Connections that reached a host off the allowlist | ${fmt(fig('trust-boundary', 'requestsToHostsOffAllowlist') ?? 'not measured')} |`,
-    `| Secrets found in histories, logs, reports, evidence and result rows | ${fmt((fig('trust-boundary', 'secretsFound') ?? 0) + (fig('secret-scan', 'found') ?? 0))} (in ${fmt((fig('trust-boundary', 'placesScanned') ?? 0) + (fig('secret-scan', 'placesScanned') ?? 0))} places) |`,
-    `| Slowest pathological input (bound ${fmt(fig('pathological-input', 'boundMs') ?? 50)} ms) | ${fmt(fig('pathological-input', 'slowestMs') ?? 'not measured')} ms: ${fig('pathological-input', 'slowestInput') ?? ''} |`,
-    '',
-    '| Scenario | Figures | Test | Measured |',
-    '|---|---|---|---|',
-    ...trust.map(row),
-    '',
-  ] : []),
+  ...(trust.length
+    ? [
+        '## Trust boundary',
+        '',
+        'A shared worker holding secrets runs campaign files from many people (README, "Trust boundary").',
+        '',
+        '| Measure | Figure |',
+        '|---|---|',
+        `| Tricks tried to reach a host off the allowlist (a canary on 127.0.0.3) | ${fmt(fig('trust-boundary', 'tricksTried') ?? 'not measured')} |`,
+        `| Connections that reached a host off the allowlist | ${fmt(fig('trust-boundary', 'requestsToHostsOffAllowlist') ?? 'not measured')} |`,
+        `| Secrets found in histories, logs, reports, evidence and result rows | ${fmt((fig('trust-boundary', 'secretsFound') ?? 0) + (fig('secret-scan', 'found') ?? 0))} (in ${fmt((fig('trust-boundary', 'placesScanned') ?? 0) + (fig('secret-scan', 'placesScanned') ?? 0))} places) |`,
+        `| Slowest pathological input (bound ${fmt(fig('pathological-input', 'boundMs') ?? 50)} ms) | ${fmt(fig('pathological-input', 'slowestMs') ?? 'not measured')} ms: ${fig('pathological-input', 'slowestInput') ?? ''} |`,
+        '',
+        '| Scenario | Figures | Test | Measured |',
+        '|---|---|---|---|',
+        ...trust.map(row),
+        '',
+      ]
+    : []),
 ];
 mkdirSync(path.join(root, 'docs'), { recursive: true });
 writeFileSync(path.join(root, 'docs', 'reliability.md'), `${lines.join('\n')}\n`);

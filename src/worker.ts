@@ -78,10 +78,18 @@ export async function createReadinessWorker(opts: ReadinessWorkerOptions): Promi
   const connection = await NativeConnection.connect({ address: opts.address, ...(opts.security ?? {}) });
   const taskQueue = opts.taskQueue ?? TASK_QUEUE;
   const activities = createActivities({
-    logger: opts.logger, store, reportRoot: opts.reportRoot,
-    egress: { targets, systems: opts.allowedSystemHosts ?? (process.env.READINESS_ALLOWED_SYSTEM_HOSTS?.trim() ? trust.egress.systems : targets) },
+    logger: opts.logger,
+    store,
+    reportRoot: opts.reportRoot,
+    egress: {
+      targets,
+      systems:
+        opts.allowedSystemHosts ??
+        (process.env.READINESS_ALLOWED_SYSTEM_HOSTS?.trim() ? trust.egress.systems : targets),
+    },
     secrets: new SecretResolver(opts.secretEnv ?? trust.secretEnv),
-    maxUsers: opts.maxUsers ?? numberEnv('READINESS_MAX_USERS'), maxRate: opts.maxRate ?? numberEnv('READINESS_MAX_RATE'),
+    maxUsers: opts.maxUsers ?? numberEnv('READINESS_MAX_USERS'),
+    maxRate: opts.maxRate ?? numberEnv('READINESS_MAX_RATE'),
     recoveryCommands: opts.recoveryCommands ?? trust.recoveryCommands,
     backupRoots: opts.backupRoots ?? trust.backupRoots,
   });
@@ -96,24 +104,31 @@ export async function createReadinessWorker(opts: ReadinessWorkerOptions): Promi
   } as const;
   const workers: Worker[] = [];
   if (opts.mode !== 'load') {
-    workers.push(await Worker.create({
-      ...common,
-      taskQueue,
-      activities,
-      // After a worker dies, the server keeps sending a campaign's next workflow task to the dead worker's sticky
-      // queue until this passes (SDK default 10 s: measured as ~10 s added per SIGKILL). Campaign histories are
-      // small, so a miss costs a cheap replay on another worker.
-      stickyQueueScheduleToStartTimeout: '3s',
-      ...(existsSync(PREBUILT_BUNDLE) ? { workflowBundle: { codePath: PREBUILT_BUNDLE } } : { workflowsPath: require.resolve('./workflows') }),
-    }));
+    workers.push(
+      await Worker.create({
+        ...common,
+        taskQueue,
+        activities,
+        // After a worker dies, the server keeps sending a campaign's next workflow task to the dead worker's sticky
+        // queue until this passes (SDK default 10 s: measured as ~10 s added per SIGKILL). Campaign histories are
+        // small, so a miss costs a cheap replay on another worker.
+        stickyQueueScheduleToStartTimeout: '3s',
+        ...(existsSync(PREBUILT_BUNDLE)
+          ? { workflowBundle: { codePath: PREBUILT_BUNDLE } }
+          : { workflowsPath: require.resolve('./workflows') }),
+      }),
+    );
   }
-  if (opts.mode !== 'campaign') workers.push(await Worker.create({
-    ...common,
-    taskQueue: loadTaskQueue(taskQueue),
-    activities: { runLoadSlice: activities.runLoadSlice, runContinuousLoad: activities.runContinuousLoad },
-    // One generator per process at a time: a generator owns the machine's cores while it runs.
-    maxConcurrentActivityTaskExecutions: 1,
-  }));
+  if (opts.mode !== 'campaign')
+    workers.push(
+      await Worker.create({
+        ...common,
+        taskQueue: loadTaskQueue(taskQueue),
+        activities: { runLoadSlice: activities.runLoadSlice, runContinuousLoad: activities.runContinuousLoad },
+        // One generator per process at a time: a generator owns the machine's cores while it runs.
+        maxConcurrentActivityTaskExecutions: 1,
+      }),
+    );
   return {
     workers,
     store,

@@ -4,14 +4,27 @@
  * (their refusals are check results); load, health and drills get these, whose refusals are permanent failures.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { buildUrl, connectionHosts, egressRefusal, UrlError, type EgressPolicy, type EgressPurpose } from '../core/egress';
+import {
+  buildUrl,
+  connectionHosts,
+  egressRefusal,
+  UrlError,
+  type EgressPolicy,
+  type EgressPurpose,
+} from '../core/egress';
 import { FAILURE } from '../core/errors';
 
 /**
  * `path` under `base` (buildUrl), allowed for `purpose`; a URL that cannot be built is a ConfigError and a refused
  * host a HostNotAllowed failure, both non-retryable and naming `field`.
  */
-export function allowedUrl(base: string, path: string, purpose: EgressPurpose, policy: EgressPolicy, field: string): URL {
+export function allowedUrl(
+  base: string,
+  path: string,
+  purpose: EgressPurpose,
+  policy: EgressPolicy,
+  field: string,
+): URL {
   let url: URL;
   try {
     url = buildUrl(base, path);

@@ -8,7 +8,6 @@ import { createStoreActivities } from './store';
 import { createStressActivities } from './stress';
 import { createTargetActivities } from './target';
 
-
 /**
  * Wraps each activity so that what it returns, and the message of what it throws, holds no secret value this
  * worker resolved: an endpoint that echoes a header back cannot put the secret into history, results or reports.

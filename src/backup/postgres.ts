@@ -8,7 +8,15 @@ import { mkdtempSync, readdirSync, realpathSync, renameSync, rmSync, statSync } 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
-import { compareTables, qualifiedTableName, scratchNameProblem, statusFromFindings, tableInRestoreError, type DrillResult, type Finding } from '../core/backup';
+import {
+  compareTables,
+  qualifiedTableName,
+  scratchNameProblem,
+  statusFromFindings,
+  tableInRestoreError,
+  type DrillResult,
+  type Finding,
+} from '../core/backup';
 import { findPostgresClient } from '../infra/postgres';
 import { run } from '../infra/process';
 
@@ -82,7 +90,12 @@ function claimArchive(c: DrillCheckpoint | undefined, sourceUrl: string): DrillC
   if (!c || typeof c.archive !== 'string' || c.source !== sourceFingerprint(sourceUrl)) return undefined;
   try {
     const dir = realpathSync(path.dirname(c.archive));
-    if (path.dirname(dir) !== realpathSync(tmpdir()) || !path.basename(dir).startsWith(WORK_PREFIX) || path.basename(c.archive) !== 'source.dump') return undefined;
+    if (
+      path.dirname(dir) !== realpathSync(tmpdir()) ||
+      !path.basename(dir).startsWith(WORK_PREFIX) ||
+      path.basename(c.archive) !== 'source.dump'
+    )
+      return undefined;
     if (statSync(path.join(dir, 'source.dump')).size !== c.archiveBytes) return undefined;
     const claimed = `${dir}-r${process.pid}${Date.now() % 100_000}`;
     renameSync(dir, claimed);
@@ -112,7 +125,6 @@ const withDatabase = (url: string, db: string) => {
   return u.toString();
 };
 
-
 const TABLES_SQL = `SELECT n.nspname AS schema, c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
   WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'
   ORDER BY 1, 2`;
@@ -126,7 +138,9 @@ export async function tableProofs(client: Client): Promise<Map<string, { rows: n
   const out = new Map<string, { rows: number; hash: string }>();
   for (const t of (await client.query<{ schema: string; name: string }>(TABLES_SQL)).rows) {
     const q = `${client.escapeIdentifier(t.schema)}.${client.escapeIdentifier(t.name)}`;
-    const r = await client.query<{ rows: string; hash: string }>(`SELECT count(*) AS rows, coalesce(sum(('x' || substr(md5(x::text), 1, 16))::bit(64)::bigint::numeric), 0)::text AS hash FROM ${q} x`);
+    const r = await client.query<{ rows: string; hash: string }>(
+      `SELECT count(*) AS rows, coalesce(sum(('x' || substr(md5(x::text), 1, 16))::bit(64)::bigint::numeric), 0)::text AS hash FROM ${q} x`,
+    );
     out.set(qualifiedTableName(t.schema, t.name), { rows: Number(r.rows[0]!.rows), hash: r.rows[0]!.hash });
   }
   return out;
@@ -139,7 +153,10 @@ async function dropScratch(adminUrl: string, name: string, marker: string): Prom
   const admin = new Client({ connectionString: withDatabase(adminUrl, 'postgres') });
   await admin.connect();
   try {
-    const r = await admin.query<{ comment: string | null }>(`SELECT shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE datname = $1`, [name]);
+    const r = await admin.query<{ comment: string | null }>(
+      `SELECT shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE datname = $1`,
+      [name],
+    );
     if (!r.rowCount) return 'absent';
     if (r.rows[0]!.comment !== markOf(marker)) return 'not_ours';
     await admin.query(`DROP DATABASE IF EXISTS ${admin.escapeIdentifier(name)} WITH (FORCE)`);
@@ -154,8 +171,15 @@ const seconds = (ms: number) => Math.round(ms / 10) / 100;
 export async function postgresDrill(o: PostgresDrillOptions): Promise<DrillResult> {
   const findings: Finding[] = [];
   const result: DrillResult = {
-    id: 'postgres', title: 'PostgreSQL backup and restore drill', status: 'pass', timings: {}, rtoS: null, rpoS: null,
-    targets: { maxRestoreS: o.maxRestoreMs / 1000, rpoTargetS: o.rpoTargetMs / 1000 }, findings, evidence: {},
+    id: 'postgres',
+    title: 'PostgreSQL backup and restore drill',
+    status: 'pass',
+    timings: {},
+    rtoS: null,
+    rpoS: null,
+    targets: { maxRestoreS: o.maxRestoreMs / 1000, rpoTargetS: o.rpoTargetMs / 1000 },
+    findings,
+    evidence: {},
   };
   const scratchAdmin = o.scratchUrl ?? o.sourceUrl;
   const sourceName = decodeURIComponent(new URL(o.sourceUrl).pathname.slice(1));
@@ -175,25 +199,39 @@ export async function postgresDrill(o: PostgresDrillOptions): Promise<DrillResul
     if (resumed) {
       // A retry after a crash: the earlier attempt's archive and its snapshot's proofs stand.
       result.timings!.dumpS = resumed.dumpS;
-      Object.assign(result.evidence!, { server: resumed.server, archiveBytes: resumed.archiveBytes, archiveEntries: resumed.archiveEntries, resumedFrom: 'restore', checkpointAt: resumed.at });
+      Object.assign(result.evidence!, {
+        server: resumed.server,
+        archiveBytes: resumed.archiveBytes,
+        archiveEntries: resumed.archiveEntries,
+        resumedFrom: 'restore',
+        checkpointAt: resumed.at,
+      });
       sourceProofs = new Map(resumed.sourceProofs);
       sourceProofMs = resumed.sourceProofMs;
     } else {
-      if (o.resume) result.evidence!.resumedFrom = 'start (the earlier attempt\'s archive is not on this machine)';
+      if (o.resume) result.evidence!.resumedFrom = "start (the earlier attempt's archive is not on this machine)";
       o.progress?.('snapshot');
       await source.connect();
       await source.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       const snapshot = (await source.query<{ id: string }>('SELECT pg_export_snapshot() AS id')).rows[0]!.id;
-      result.evidence!.server = (await source.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]!.v;
+      result.evidence!.server = (
+        await source.query<{ v: string }>("SELECT current_setting('server_version') AS v")
+      ).rows[0]!.v;
 
       // Dump from the snapshot while this transaction holds it; prove the source at that same snapshot.
       o.progress?.('dump');
       const t = Date.now();
-      const dump = await run(findPostgresClient('pg_dump'), ['-Fc', `--snapshot=${snapshot}`, '-f', archive], { env: { ...process.env, ...libpqEnv(o.sourceUrl) }, signal: o.signal });
+      const dump = await run(findPostgresClient('pg_dump'), ['-Fc', `--snapshot=${snapshot}`, '-f', archive], {
+        env: { ...process.env, ...libpqEnv(o.sourceUrl) },
+        signal: o.signal,
+      });
       result.timings!.dumpS = seconds(Date.now() - t);
       stopIfCancelled();
       if (dump.code !== 0) {
-        findings.push({ severity: 'P1', message: `pg_dump failed: ${dump.stderr.trim().split('\n').slice(-2).join(' ')}` });
+        findings.push({
+          severity: 'P1',
+          message: `pg_dump failed: ${dump.stderr.trim().split('\n').slice(-2).join(' ')}`,
+        });
         return finish();
       }
       result.evidence!.archiveBytes = statSync(archive).size;
@@ -210,13 +248,23 @@ export async function postgresDrill(o: PostgresDrillOptions): Promise<DrillResul
       const entries = list.stdout.split('\n').filter((l) => l && !l.startsWith(';')).length;
       result.evidence!.archiveEntries = entries;
       if (list.code !== 0) {
-        findings.push({ severity: 'P1', message: `the archive is not readable (pg_restore --list): ${list.stderr.trim().slice(0, 300)}` });
+        findings.push({
+          severity: 'P1',
+          message: `the archive is not readable (pg_restore --list): ${list.stderr.trim().slice(0, 300)}`,
+        });
         return finish();
       }
       if (sourceProofs.size <= MAX_CHECKPOINT_TABLES) {
         o.checkpoint?.({
-          archive, archiveBytes: result.evidence!.archiveBytes as number, archiveEntries: entries, server: result.evidence!.server as string,
-          dumpS: result.timings!.dumpS, sourceProofMs, sourceProofs: [...sourceProofs], source: sourceFingerprint(o.sourceUrl), at: new Date().toISOString(),
+          archive,
+          archiveBytes: result.evidence!.archiveBytes as number,
+          archiveEntries: entries,
+          server: result.evidence!.server as string,
+          dumpS: result.timings!.dumpS,
+          sourceProofMs,
+          sourceProofs: [...sourceProofs],
+          source: sourceFingerprint(o.sourceUrl),
+          at: new Date().toISOString(),
         });
       }
     }
@@ -225,7 +273,10 @@ export async function postgresDrill(o: PostgresDrillOptions): Promise<DrillResul
     o.progress?.('scratch');
     const leftover = await dropScratch(scratchAdmin, o.scratchDatabase, o.marker);
     if (leftover === 'not_ours') {
-      findings.push({ severity: 'P1', message: `scratch database "${o.scratchDatabase}" already exists and was not created by this drill: refusing to touch it` });
+      findings.push({
+        severity: 'P1',
+        message: `scratch database "${o.scratchDatabase}" already exists and was not created by this drill: refusing to touch it`,
+      });
       return finish();
     }
     const admin = new Client({ connectionString: withDatabase(scratchAdmin, 'postgres') });
@@ -233,7 +284,9 @@ export async function postgresDrill(o: PostgresDrillOptions): Promise<DrillResul
     try {
       await admin.query(`CREATE DATABASE ${admin.escapeIdentifier(o.scratchDatabase)} TEMPLATE template0`);
       created = true;
-      await admin.query(`COMMENT ON DATABASE ${admin.escapeIdentifier(o.scratchDatabase)} IS ${admin.escapeLiteral(markOf(o.marker))}`);
+      await admin.query(
+        `COMMENT ON DATABASE ${admin.escapeIdentifier(o.scratchDatabase)} IS ${admin.escapeLiteral(markOf(o.marker))}`,
+      );
     } finally {
       await admin.end();
     }
@@ -242,9 +295,14 @@ export async function postgresDrill(o: PostgresDrillOptions): Promise<DrillResul
     o.progress?.('restore');
     const scratchUrl = withDatabase(scratchAdmin, o.scratchDatabase);
     const restoreStart = Date.now();
-    const restore = await run(pgRestore, ['--exit-on-error', '--no-owner', '--no-privileges', `--jobs=${o.jobs}`, '-d', o.scratchDatabase, archive], {
-      env: { ...process.env, ...libpqEnv(scratchUrl, o.scratchDatabase) }, signal: o.signal,
-    });
+    const restore = await run(
+      pgRestore,
+      ['--exit-on-error', '--no-owner', '--no-privileges', `--jobs=${o.jobs}`, '-d', o.scratchDatabase, archive],
+      {
+        env: { ...process.env, ...libpqEnv(scratchUrl, o.scratchDatabase) },
+        signal: o.signal,
+      },
+    );
     result.timings!.restoreS = seconds(Date.now() - restoreStart);
     stopIfCancelled();
     const scratch = new Client({ connectionString: scratchUrl });
@@ -254,7 +312,16 @@ export async function postgresDrill(o: PostgresDrillOptions): Promise<DrillResul
       if (restore.code === 0) result.rtoS = seconds(Date.now() - restoreStart);
       if (restore.code !== 0) {
         const table = tableInRestoreError(restore.stderr);
-        findings.push({ severity: 'P1', message: `restore failed${table ? ` on table ${table}` : ''}: ${restore.stderr.trim().split('\n').filter((l) => /error|ERROR|DETAIL/.test(l)).slice(0, 3).join(' ').slice(0, 400)}` });
+        findings.push({
+          severity: 'P1',
+          message: `restore failed${table ? ` on table ${table}` : ''}: ${restore.stderr
+            .trim()
+            .split('\n')
+            .filter((l) => /error|ERROR|DETAIL/.test(l))
+            .slice(0, 3)
+            .join(' ')
+            .slice(0, 400)}`,
+        });
       }
       o.progress?.('verify');
       const t = Date.now();
@@ -266,15 +333,26 @@ export async function postgresDrill(o: PostgresDrillOptions): Promise<DrillResul
     }
     const bad = result.tables!.filter((x) => !x.match);
     for (const b of bad) {
-      findings.push({ severity: 'P1', message: `table ${b.name}: ${b.restoredRows === null ? 'missing after restore' : `${b.restoredRows} of ${b.sourceRows} rows restored${b.restoredRows === b.sourceRows ? ', content differs' : ''}`}` });
+      findings.push({
+        severity: 'P1',
+        message: `table ${b.name}: ${b.restoredRows === null ? 'missing after restore' : `${b.restoredRows} of ${b.sourceRows} rows restored${b.restoredRows === b.sourceRows ? ', content differs' : ''}`}`,
+      });
     }
-    if (result.tables.length === 0) findings.push({ severity: 'P2', message: 'the source has no user tables: nothing was proven' });
-    if (typeof result.rtoS === 'number' && result.rtoS * 1000 > o.maxRestoreMs) findings.push({ severity: 'P1', message: `RTO ${result.rtoS} s exceeds maxRestoreTime ${o.maxRestoreMs / 1000} s` });
+    if (result.tables.length === 0)
+      findings.push({ severity: 'P2', message: 'the source has no user tables: nothing was proven' });
+    if (typeof result.rtoS === 'number' && result.rtoS * 1000 > o.maxRestoreMs)
+      findings.push({
+        severity: 'P1',
+        message: `RTO ${result.rtoS} s exceeds maxRestoreTime ${o.maxRestoreMs / 1000} s`,
+      });
 
     await freshness();
     return finish();
   } catch (err) {
-    if (interruption()) throw new DrillInterrupted(`drill interrupted (${interruption()}); the retry resumes from its checkpoint: ${(err as Error).message}`);
+    if (interruption())
+      throw new DrillInterrupted(
+        `drill interrupted (${interruption()}); the retry resumes from its checkpoint: ${(err as Error).message}`,
+      );
     findings.push({ severity: 'P1', message: `drill did not complete: ${(err as Error).message}` });
     return finish('error');
   } finally {
@@ -283,7 +361,9 @@ export async function postgresDrill(o: PostgresDrillOptions): Promise<DrillResul
     // Stopping or superseded: the archive stays for the retry; superseded: the scratch database may be the retry's.
     if (!kind) rmSync(work, { recursive: true, force: true });
     if (created && !o.keep && kind !== 'superseded') {
-      const dropped = await dropScratch(scratchAdmin, o.scratchDatabase, o.marker).catch((e: Error) => `failed: ${e.message}`);
+      const dropped = await dropScratch(scratchAdmin, o.scratchDatabase, o.marker).catch(
+        (e: Error) => `failed: ${e.message}`,
+      );
       result.evidence!.scratch = `${o.scratchDatabase}: ${dropped}`;
     } else if (created) {
       result.evidence!.scratch = `${o.scratchDatabase}: kept`;
@@ -292,7 +372,8 @@ export async function postgresDrill(o: PostgresDrillOptions): Promise<DrillResul
 
   /** A cancelled drill stops after the step whose process was killed; cleanup follows `interruption()`. */
   function stopIfCancelled(): void {
-    if (o.signal?.aborted) throw new Error(interruption() ? `cancelled: ${interruption()}` : 'cancelled: the campaign was aborted');
+    if (o.signal?.aborted)
+      throw new Error(interruption() ? `cancelled: ${interruption()}` : 'cancelled: the campaign was aborted');
   }
 
   /** Set when the drill was cancelled for a reason other than an abort: it must be retried, not reported. */
@@ -323,23 +404,55 @@ export async function postgresDrill(o: PostgresDrillOptions): Promise<DrillResul
           }
         }
       } catch (err) {
-        findings.push({ severity: 'P1', message: `backup directory ${o.backupDirectory} is not readable: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+        findings.push({
+          severity: 'P1',
+          message: `backup directory ${o.backupDirectory} is not readable: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+        });
       }
       result.evidence!.backupFiles = files;
       if (files === 0) findings.push({ severity: 'P1', message: `no automated backup found in ${o.backupDirectory}` });
       else ages.push(Date.now() - newest);
     } else {
-      findings.push({ severity: 'P2', message: 'backup freshness not checked (no backupDirectory): this drill proves a dump restores, not that backups are taken' });
+      findings.push({
+        severity: 'P2',
+        message:
+          'backup freshness not checked (no backupDirectory): this drill proves a dump restores, not that backups are taken',
+      });
     }
     const c = new Client({ connectionString: o.sourceUrl });
     await c.connect();
     try {
       const mode = (await c.query<{ v: string }>("SELECT current_setting('archive_mode') AS v")).rows[0]!.v;
-      const archiver = (await c.query<{ archived_count: string; failed_count: string; last_archived_time: Date | null; last_failed_time: Date | null }>('SELECT archived_count, failed_count, last_archived_time, last_failed_time FROM pg_stat_archiver')).rows[0]!;
-      result.evidence!.walArchiving = { archiveMode: mode, archived: Number(archiver.archived_count), failed: Number(archiver.failed_count), lastArchived: archiver.last_archived_time, lastFailed: archiver.last_failed_time };
-      if (mode === 'off') findings.push({ severity: 'P2', message: 'WAL archiving is off: no point-in-time recovery; the data-loss window is the age of the last backup' });
+      const archiver = (
+        await c.query<{
+          archived_count: string;
+          failed_count: string;
+          last_archived_time: Date | null;
+          last_failed_time: Date | null;
+        }>('SELECT archived_count, failed_count, last_archived_time, last_failed_time FROM pg_stat_archiver')
+      ).rows[0]!;
+      result.evidence!.walArchiving = {
+        archiveMode: mode,
+        archived: Number(archiver.archived_count),
+        failed: Number(archiver.failed_count),
+        lastArchived: archiver.last_archived_time,
+        lastFailed: archiver.last_failed_time,
+      };
+      if (mode === 'off')
+        findings.push({
+          severity: 'P2',
+          message:
+            'WAL archiving is off: no point-in-time recovery; the data-loss window is the age of the last backup',
+        });
       else {
-        if (archiver.last_failed_time && (!archiver.last_archived_time || archiver.last_failed_time > archiver.last_archived_time)) findings.push({ severity: 'P1', message: `WAL archiving is failing (last failure ${archiver.last_failed_time.toISOString()})` });
+        if (
+          archiver.last_failed_time &&
+          (!archiver.last_archived_time || archiver.last_failed_time > archiver.last_archived_time)
+        )
+          findings.push({
+            severity: 'P1',
+            message: `WAL archiving is failing (last failure ${archiver.last_failed_time.toISOString()})`,
+          });
         if (archiver.last_archived_time) ages.push(Date.now() - archiver.last_archived_time.getTime());
       }
     } finally {
@@ -347,7 +460,11 @@ export async function postgresDrill(o: PostgresDrillOptions): Promise<DrillResul
     }
     if (ages.length) {
       result.rpoS = Math.round(Math.min(...ages) / 1000);
-      if (result.rpoS * 1000 > o.rpoTargetMs) findings.push({ severity: 'P1', message: `RPO ${result.rpoS} s: the newest backup is older than rpoTarget ${o.rpoTargetMs / 1000} s` });
+      if (result.rpoS * 1000 > o.rpoTargetMs)
+        findings.push({
+          severity: 'P1',
+          message: `RPO ${result.rpoS} s: the newest backup is older than rpoTarget ${o.rpoTargetMs / 1000} s`,
+        });
     }
   }
 }

@@ -36,16 +36,25 @@ const serve = (res: ServerResponse) => () => {
 const server = createServer((req, res) => {
   if (req.url === '/__stats') {
     const capacityRps = served ? slots / (serviceSum / served / 1000) : 0;
-    return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ capacityRps, served, rejected }));
+    return void res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ capacityRps, served, rejected }));
   }
   if (req.url === '/health') return void res.end('ok');
   if (req.url === '/metrics') {
     const lines = [
-      '# HELP http_requests_total Requests answered, by status code.', '# TYPE http_requests_total counter',
+      '# HELP http_requests_total Requests answered, by status code.',
+      '# TYPE http_requests_total counter',
       ...[...byStatus].map(([code, n]) => `http_requests_total{code="${code}"} ${n}`),
-      '# HELP capacity_slots_in_use Slots (pool connections) serving a request.', '# TYPE capacity_slots_in_use gauge', `capacity_slots_in_use ${busy}`,
-      '# HELP capacity_slots Slots in the pool.', '# TYPE capacity_slots gauge', `capacity_slots ${slots}`,
-      '# HELP capacity_queue_length Requests waiting for a slot.', '# TYPE capacity_queue_length gauge', `capacity_queue_length ${queue.length}`,
+      '# HELP capacity_slots_in_use Slots (pool connections) serving a request.',
+      '# TYPE capacity_slots_in_use gauge',
+      `capacity_slots_in_use ${busy}`,
+      '# HELP capacity_slots Slots in the pool.',
+      '# TYPE capacity_slots gauge',
+      `capacity_slots ${slots}`,
+      '# HELP capacity_queue_length Requests waiting for a slot.',
+      '# TYPE capacity_queue_length gauge',
+      `capacity_queue_length ${queue.length}`,
     ];
     return void res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(`${lines.join('\n')}\n`);
   }

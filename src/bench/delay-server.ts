@@ -8,12 +8,20 @@ import { createServer } from 'node:http';
 import * as hdr from 'hdr-histogram-js';
 
 const delayMs = Number(process.argv[2] ?? 0);
-const realized = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
+const realized = hdr.build({
+  lowestDiscernibleValue: 1,
+  highestTrackableValue: 3_600_000_000,
+  numberOfSignificantValueDigits: 3,
+});
 const body = '{"ok":true}';
 
 const server = createServer((req, res) => {
   if (req.url === '/__stats') {
-    const stats = { count: realized.totalCount, p50Ms: realized.getValueAtPercentile(50) / 1000, p99Ms: realized.getValueAtPercentile(99) / 1000 };
+    const stats = {
+      count: realized.totalCount,
+      p50Ms: realized.getValueAtPercentile(50) / 1000,
+      p99Ms: realized.getValueAtPercentile(99) / 1000,
+    };
     realized.reset();
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(stats));
     return;

@@ -16,10 +16,25 @@ function peakRssMb(): number {
 }
 
 async function main(): Promise<void> {
-  const [url, users, durationS, thinkMs, warmupS] = [process.argv[2], Number(process.argv[3]), Number(process.argv[4]), Number(process.argv[5] ?? 0), Number(process.argv[6] ?? 0)];
+  const [url, users, durationS, thinkMs, warmupS] = [
+    process.argv[2],
+    Number(process.argv[3]),
+    Number(process.argv[4]),
+    Number(process.argv[5] ?? 0),
+    Number(process.argv[6] ?? 0),
+  ];
   const plan: LoadPlan = {
-    model: 'closed', durationMs: durationS * 1000, users, rampUpMs: users > 1000 ? 2_000 : 0, thinkTimeMs: thinkMs, rate: 0, stages: [],
-    maxInFlight: users, dropAfterMs: 10_000, requestTimeoutMs: 10_000, maxBodyBytes: 1 << 20,
+    model: 'closed',
+    durationMs: durationS * 1000,
+    users,
+    rampUpMs: users > 1000 ? 2_000 : 0,
+    thinkTimeMs: thinkMs,
+    rate: 0,
+    stages: [],
+    maxInFlight: users,
+    dropAfterMs: 10_000,
+    requestTimeoutMs: 10_000,
+    maxBodyBytes: 1 << 20,
   };
   const warmupMs = warmupS * 1000;
   // The server's statistics are reset when the measurement starts, after the warm-up.
@@ -28,15 +43,36 @@ async function main(): Promise<void> {
   let cpu0 = process.cpuUsage();
   const onStart = (startAtMs: number) => {
     cpu0 = process.cpuUsage();
-    if (warmupMs > 0) setTimeout(() => void request(`${url}/__stats`).then((r) => r.body.dump()), startAtMs - Date.now());
+    if (warmupMs > 0)
+      setTimeout(() => void request(`${url}/__stats`).then((r) => r.body.dump()), startAtMs - Date.now());
   };
-  const r = await runLoad({ plan, onStart, warmupMs, scenario: { thinkTime: `${thinkMs}ms`, requestTimeout: '10s', vars: {}, requests: [{ name: 'get', method: 'GET', path: '/x', weight: 1 }] }, origin: url, headers: {} });
+  const r = await runLoad({
+    plan,
+    onStart,
+    warmupMs,
+    scenario: {
+      thinkTime: `${thinkMs}ms`,
+      requestTimeout: '10s',
+      vars: {},
+      requests: [{ name: 'get', method: 'GET', path: '/x', weight: 1 }],
+    },
+    origin: url,
+    headers: {},
+  });
   const cpu = process.cpuUsage(cpu0);
   const h = r.metrics.latency();
-  process.stdout.write(`${JSON.stringify({
-    requests: r.metrics.totals().requests, errors: r.metrics.totals().errors, durationS: r.elapsedMs / 1000, cpuUs: cpu.user + cpu.system,
-    p50Ms: h.getValueAtPercentile(50) / 1000, p99Ms: h.getValueAtPercentile(99) / 1000, rssMb: peakRssMb(), threads: r.health.threads,
-  })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({
+      requests: r.metrics.totals().requests,
+      errors: r.metrics.totals().errors,
+      durationS: r.elapsedMs / 1000,
+      cpuUs: cpu.user + cpu.system,
+      p50Ms: h.getValueAtPercentile(50) / 1000,
+      p99Ms: h.getValueAtPercentile(99) / 1000,
+      rssMb: peakRssMb(),
+      threads: r.health.threads,
+    })}\n`,
+  );
 }
 
 void main().catch((err) => {

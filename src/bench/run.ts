@@ -27,7 +27,9 @@ interface RunnerResult {
 
 const json = process.argv.includes('--json');
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
-const log = (line: string) => { if (!json) process.stdout.write(`${line}\n`); };
+const log = (line: string) => {
+  if (!json) process.stdout.write(`${line}\n`);
+};
 
 function child(file: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -38,21 +40,30 @@ function child(file: string, args: string[]): Promise<string> {
   });
 }
 
-async function server(delayMs: number): Promise<{ url: string; stats(): Promise<{ count: number; p50Ms: number; p99Ms: number }>; stop(): void }> {
-  const c = spawn(process.execPath, [path.join(__dirname, 'delay-server.js'), String(delayMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
+async function server(
+  delayMs: number,
+): Promise<{ url: string; stats(): Promise<{ count: number; p50Ms: number; p99Ms: number }>; stop(): void }> {
+  const c = spawn(process.execPath, [path.join(__dirname, 'delay-server.js'), String(delayMs)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const port = await new Promise<string>((resolve) => c.stdout.once('data', (d) => resolve(String(d).trim())));
   const url = `http://127.0.0.1:${port}`;
   return {
     url,
-    stats: async () => (await (await request(`${url}/__stats`)).body.json()) as { count: number; p50Ms: number; p99Ms: number },
+    stats: async () =>
+      (await (await request(`${url}/__stats`)).body.json()) as { count: number; p50Ms: number; p99Ms: number },
     stop: () => c.kill('SIGTERM'),
   };
 }
 
 const engine = async (url: string, users: number, s: number, thinkMs = 0, warmupS = 0) =>
-  JSON.parse(await child('engine-runner.js', [url, String(users), String(s), String(thinkMs), String(warmupS)])) as RunnerResult & { threads: number };
+  JSON.parse(
+    await child('engine-runner.js', [url, String(users), String(s), String(thinkMs), String(warmupS)]),
+  ) as RunnerResult & { threads: number };
 const anchor = async (url: string, connections: number, s: number, warmupS = 0) =>
-  JSON.parse(await child('autocannon-runner.js', [url, String(connections), String(s), String(warmupS)])) as RunnerResult;
+  JSON.parse(
+    await child('autocannon-runner.js', [url, String(connections), String(s), String(warmupS)]),
+  ) as RunnerResult;
 const pooled = (runs: RunnerResult[]) => ({
   rps: runs.reduce((n, r) => n + r.requests, 0) / runs.reduce((n, r) => n + r.durationS, 0),
   cpuUsPerReq: runs.reduce((n, r) => n + r.cpuUs, 0) / runs.reduce((n, r) => n + r.requests, 0),
@@ -60,7 +71,9 @@ const pooled = (runs: RunnerResult[]) => ({
 const r2 = (v: number) => Math.round(v * 100) / 100;
 
 async function main(): Promise<void> {
-  log(`readiness load engine vs autocannon (${seconds} s per run, loopback, ${process.env.BENCH_CONNECTIONS ?? 50} connections)`);
+  log(
+    `readiness load engine vs autocannon (${seconds} s per run, loopback, ${process.env.BENCH_CONNECTIONS ?? 50} connections)`,
+  );
   const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
 
   const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
@@ -99,13 +112,29 @@ async function main(): Promise<void> {
   idle.stop();
 
   const result = {
-    engineRps: r2(engineRps), autocannonRps: r2(autocannonRps), rpsRatio: r2(engineRps / autocannonRps),
-    engineCpuUsPerReq: r2(engineCpuUsPerReq), autocannonCpuUsPerReq: r2(autocannonCpuUsPerReq), cpuRatio: r2(engineCpuUsPerReq / autocannonCpuUsPerReq),
-    knownDelayMs, p50ErrorMs: r2(ed.p50Ms - truthE.p50Ms), p99ErrorMs: r2(ed.p99Ms - truthE.p99Ms),
-    autocannonP50ErrorMs: r2(ad.p50Ms - truthA.p50Ms), autocannonP99ErrorMs: r2(ad.p99Ms - truthA.p99Ms),
-    serverAppliedP50Ms: r2(truthE.p50Ms), serverAppliedP99Ms: r2(truthE.p99Ms),
-    vus, vusRssMb: r2(big.rssMb), vusRps: r2(big.requests / big.durationS), vusErrors: big.errors,
-    engineThreads: e.threads, seconds, connections, rounds, roundRatios, warmupS,
+    engineRps: r2(engineRps),
+    autocannonRps: r2(autocannonRps),
+    rpsRatio: r2(engineRps / autocannonRps),
+    engineCpuUsPerReq: r2(engineCpuUsPerReq),
+    autocannonCpuUsPerReq: r2(autocannonCpuUsPerReq),
+    cpuRatio: r2(engineCpuUsPerReq / autocannonCpuUsPerReq),
+    knownDelayMs,
+    p50ErrorMs: r2(ed.p50Ms - truthE.p50Ms),
+    p99ErrorMs: r2(ed.p99Ms - truthE.p99Ms),
+    autocannonP50ErrorMs: r2(ad.p50Ms - truthA.p50Ms),
+    autocannonP99ErrorMs: r2(ad.p99Ms - truthA.p99Ms),
+    serverAppliedP50Ms: r2(truthE.p50Ms),
+    serverAppliedP99Ms: r2(truthE.p99Ms),
+    vus,
+    vusRssMb: r2(big.rssMb),
+    vusRps: r2(big.requests / big.durationS),
+    vusErrors: big.errors,
+    engineThreads: e.threads,
+    seconds,
+    connections,
+    rounds,
+    roundRatios,
+    warmupS,
   };
   if (json) {
     process.stdout.write(`${JSON.stringify(result)}\n`);
@@ -115,12 +144,20 @@ async function main(): Promise<void> {
   log('| measure | readiness | autocannon | ratio | target |');
   log('|---|---|---|---|---|');
   log(`| throughput (req/s) | ${result.engineRps} | ${result.autocannonRps} | ${result.rpsRatio} | >= 1.0 |`);
-  log(`| CPU per request (µs) | ${result.engineCpuUsPerReq} | ${result.autocannonCpuUsPerReq} | ${result.cpuRatio} | <= 1.0 |`);
-  log(`| p50 error vs ${knownDelayMs} ms server (ms) | ${result.p50ErrorMs} | ${result.autocannonP50ErrorMs} | | within 1 ms |`);
-  log(`| p99 error vs ${knownDelayMs} ms server (ms) | ${result.p99ErrorMs} | ${result.autocannonP99ErrorMs} | | within 1 ms |`);
+  log(
+    `| CPU per request (µs) | ${result.engineCpuUsPerReq} | ${result.autocannonCpuUsPerReq} | ${result.cpuRatio} | <= 1.0 |`,
+  );
+  log(
+    `| p50 error vs ${knownDelayMs} ms server (ms) | ${result.p50ErrorMs} | ${result.autocannonP50ErrorMs} | | within 1 ms |`,
+  );
+  log(
+    `| p99 error vs ${knownDelayMs} ms server (ms) | ${result.p99ErrorMs} | ${result.autocannonP99ErrorMs} | | within 1 ms |`,
+  );
   log(`| ${vus} users, 1 s think: peak RSS (MB) | ${result.vusRssMb} | | | <= 300 |`);
   log('');
-  log(`errors: server applied p50 ${result.serverAppliedP50Ms} ms / p99 ${result.serverAppliedP99Ms} ms; autocannon reports whole milliseconds.`);
+  log(
+    `errors: server applied p50 ${result.serverAppliedP50Ms} ms / p99 ${result.serverAppliedP99Ms} ms; autocannon reports whole milliseconds.`,
+  );
 }
 
 void main().catch((err) => {

@@ -14,10 +14,18 @@ import { progressQuery } from '../workflows/messages';
 /** A stable hash of a validated campaign (what ran, for the memo and the report). */
 function configHash(campaign: Campaign): string {
   const canonical = (v: unknown): unknown =>
-    Array.isArray(v) ? v.map(canonical)
-      : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v as object).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]))
+    Array.isArray(v)
+      ? v.map(canonical)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.keys(v as object)
+              .sort()
+              .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
+          )
         : v;
-  return createHash('sha256').update(JSON.stringify(canonical(campaign))).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify(canonical(campaign)))
+    .digest('hex');
 }
 
 /**
@@ -26,7 +34,12 @@ function configHash(campaign: Campaign): string {
  */
 export function campaignStartOptions(campaign: Campaign, campaignId: string, taskQueue?: string) {
   const hash = configHash(campaign);
-  const input: CampaignInput = { campaignId, campaign, configHash: hash, checklist: resolveChecklist(campaign.checklist).items };
+  const input: CampaignInput = {
+    campaignId,
+    campaign,
+    configHash: hash,
+    checklist: resolveChecklist(campaign.checklist).items,
+  };
   return {
     taskQueue: taskQueue ?? TASK_QUEUE,
     args: [input] as [CampaignInput],
@@ -44,7 +57,11 @@ export function campaignStartOptions(campaign: Campaign, campaignId: string, tas
  * Starts a campaign workflow. Ids are single-use: an id that is running or was used before is
  * refused with CampaignAlreadyRunningError, and nothing is started.
  */
-export async function startCampaign(client: Client, campaign: Campaign, opts: { id?: string; now?: Date; taskQueue?: string } = {}): Promise<WorkflowHandle<typeof readinessCampaignWorkflow>> {
+export async function startCampaign(
+  client: Client,
+  campaign: Campaign,
+  opts: { id?: string; now?: Date; taskQueue?: string } = {},
+): Promise<WorkflowHandle<typeof readinessCampaignWorkflow>> {
   const campaignId = opts.id ?? campaignWorkflowId(campaign.name, opts.now ?? new Date());
   const idProblem = chosenIdProblem(campaignId);
   if (idProblem) throw new CliExit(EXIT.INVALID_INPUT, `error: --id ${idProblem}`);
@@ -77,7 +94,10 @@ export function formatProgress(p: CampaignProgress, now: Date): string {
  * Follows a running campaign until it ends, printing progress to stderr (a live line on a TTY,
  * one line per step otherwise). Returns the workflow's result.
  */
-export async function followCampaign(handle: WorkflowHandle<typeof readinessCampaignWorkflow>, out: NodeJS.WriteStream = process.stderr): Promise<CampaignResult> {
+export async function followCampaign(
+  handle: WorkflowHandle<typeof readinessCampaignWorkflow>,
+  out: NodeJS.WriteStream = process.stderr,
+): Promise<CampaignResult> {
   const resultP = handle.result();
   let done = false;
   void resultP.finally(() => (done = true)).catch(() => undefined);

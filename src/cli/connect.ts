@@ -17,7 +17,10 @@ export interface ConnectionFlags {
  * Connects a Temporal client, runs `fn`, and closes the connection. With READINESS_CODEC_KEYS set the
  * client encrypts and decrypts payloads (the workers need the same keys); malformed keys exit 2.
  */
-export async function withClient<T>(flags: ConnectionFlags, fn: (client: Client, endpoints: Endpoints) => Promise<T>): Promise<T> {
+export async function withClient<T>(
+  flags: ConnectionFlags,
+  fn: (client: Client, endpoints: Endpoints) => Promise<T>,
+): Promise<T> {
   const endpoints = resolveEndpoints(flags);
   const dataConverter = cliDataConverter();
   const security = temporalSecurityFromEnv(process.env);
@@ -25,7 +28,9 @@ export async function withClient<T>(flags: ConnectionFlags, fn: (client: Client,
   try {
     connection = await Connection.connect({ address: endpoints.address, connectTimeout: 5_000, ...security });
   } catch (err) {
-    throw new InfrastructureError(`cannot reach the Temporal server at ${endpoints.address} (${(err as Error).message}); start one with \`readiness dev\` or set TEMPORAL_ADDRESS`);
+    throw new InfrastructureError(
+      `cannot reach the Temporal server at ${endpoints.address} (${(err as Error).message}); start one with \`readiness dev\` or set TEMPORAL_ADDRESS`,
+    );
   }
   try {
     return await fn(new Client({ connection, namespace: endpoints.namespace, dataConverter }), endpoints);
@@ -48,7 +53,8 @@ export async function describeCampaign(client: Client, campaignId: string) {
   try {
     return await client.workflow.getHandle(campaignId).describe();
   } catch (err) {
-    if (err instanceof WorkflowNotFoundError || (err as { code?: number }).code === 5) throw new UnknownCampaignError(campaignId);
+    if (err instanceof WorkflowNotFoundError || (err as { code?: number }).code === 5)
+      throw new UnknownCampaignError(campaignId);
     throw err;
   }
 }

@@ -62,8 +62,13 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const cli = await resolveTemporalCli({ cacheDir: cacheBinDir(), logger: opts.logger, progress });
     opts.logger.info({ path: cli.path, source: cli.source }, 'temporal CLI');
     const temporal = await startDevServer({
-      binary: cli.path, dbFile: path.join(dataDir, 'temporal.db'), port: opts.port || (await freePort()),
-      uiPort: opts.uiPort || (await freePort()), namespace, logFile: path.join(dataDir, 'temporal.log'), logger: opts.logger,
+      binary: cli.path,
+      dbFile: path.join(dataDir, 'temporal.db'),
+      port: opts.port || (await freePort()),
+      uiPort: opts.uiPort || (await freePort()),
+      namespace,
+      logFile: path.join(dataDir, 'temporal.log'),
+      logger: opts.logger,
     });
     cleanup.push(() => temporal.stop());
     const conn = await Connection.connect({ address: temporal.address });
@@ -78,7 +83,10 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     let databaseUrl = process.env.DATABASE_URL;
     if (!databaseUrl) {
       postgres = await startEmbeddedPostgres({
-        dir: path.join(dataDir, 'postgres'), port: await freePort(), logger: opts.logger, progress,
+        dir: path.join(dataDir, 'postgres'),
+        port: await freePort(),
+        logger: opts.logger,
+        progress,
         allowInstall: opts.allowInstall ?? process.env.READINESS_ALLOW_APT === '1',
       });
       cleanup.push(() => postgres!.stop());
@@ -92,8 +100,14 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     let workerRun: Promise<void> | undefined;
     if (opts.withWorker) {
       worker = await createReadinessWorker({
-        address: temporal.address, namespace, databaseUrl, reportRoot, logger: opts.logger,
-        ...(opts.secretEnv ? { secretEnv: [...parseSecretEnv(process.env.READINESS_SECRET_ENV), ...opts.secretEnv] } : {}),
+        address: temporal.address,
+        namespace,
+        databaseUrl,
+        reportRoot,
+        logger: opts.logger,
+        ...(opts.secretEnv
+          ? { secretEnv: [...parseSecretEnv(process.env.READINESS_SECRET_ENV), ...opts.secretEnv] }
+          : {}),
       });
       workerRun = worker.run();
       const w = worker;
@@ -103,10 +117,25 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         await w.close();
       });
     }
-    writeDevState(dataDir, { address: temporal.address, namespace, uiUrl: temporal.uiUrl, databaseUrl, reportRoot, pid: process.pid });
+    writeDevState(dataDir, {
+      address: temporal.address,
+      namespace,
+      uiUrl: temporal.uiUrl,
+      databaseUrl,
+      reportRoot,
+      pid: process.pid,
+    });
     cleanup.push(async () => rmSync(path.join(dataDir, 'dev.json'), { force: true }));
     return {
-      address: temporal.address, namespace, uiUrl: temporal.uiUrl, databaseUrl, reportRoot, temporal, postgres, worker, workerRun,
+      address: temporal.address,
+      namespace,
+      uiUrl: temporal.uiUrl,
+      databaseUrl,
+      reportRoot,
+      temporal,
+      postgres,
+      worker,
+      workerRun,
       stop: stopAll,
     };
   } catch (err) {
@@ -114,4 +143,3 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     throw err;
   }
 }
-

@@ -1,10 +1,19 @@
 import { CommanderError } from 'commander';
-import { CampaignAlreadyRunningError, ConfigError, EnvironmentError, InfrastructureError, UnknownCampaignError } from '../core/errors';
+import {
+  CampaignAlreadyRunningError,
+  ConfigError,
+  EnvironmentError,
+  InfrastructureError,
+  UnknownCampaignError,
+} from '../core/errors';
 import { EXIT } from '../core/exit-codes';
 
 /** Thrown by commands to end with a specific exit code after printing `message` to stderr. */
 export class CliExit extends Error {
-  constructor(public readonly code: number, message = '') {
+  constructor(
+    public readonly code: number,
+    message = '',
+  ) {
     super(message);
     this.name = 'CliExit';
   }
@@ -21,7 +30,11 @@ export function reportFailure(err: unknown): number {
     process.stderr.write(`${err.message}\n`);
     return EXIT.INVALID_INPUT;
   }
-  if (err instanceof UnknownCampaignError || err instanceof CampaignAlreadyRunningError || err instanceof EnvironmentError) {
+  if (
+    err instanceof UnknownCampaignError ||
+    err instanceof CampaignAlreadyRunningError ||
+    err instanceof EnvironmentError
+  ) {
     process.stderr.write(`error: ${err.message}\n`);
     return EXIT.INVALID_INPUT;
   }

@@ -11,7 +11,14 @@ import path from 'node:path';
 
 /** The directories output may go to, each resolved through its symlinks. */
 function allowedOutRoots(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string[] {
-  const roots = [cwd, path.resolve(cwd, env.READINESS_REPORT_DIR ?? 'reports'), ...(env.READINESS_OUT_DIRS ?? '').split(path.delimiter).filter(Boolean).map((d) => path.resolve(cwd, d))];
+  const roots = [
+    cwd,
+    path.resolve(cwd, env.READINESS_REPORT_DIR ?? 'reports'),
+    ...(env.READINESS_OUT_DIRS ?? '')
+      .split(path.delimiter)
+      .filter(Boolean)
+      .map((d) => path.resolve(cwd, d)),
+  ];
   return [...new Set(roots.map(real))];
 }
 
@@ -48,7 +55,11 @@ function exists(p: string): boolean {
 const inside = (p: string, root: string) => p.startsWith(root.endsWith(path.sep) ? root : root + path.sep);
 
 /** Why `out` may not be written (a sentence naming the problem), or undefined when it may. */
-export function outPathProblem(out: string, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string | undefined {
+export function outPathProblem(
+  out: string,
+  env: NodeJS.ProcessEnv = process.env,
+  cwd = process.cwd(),
+): string | undefined {
   if (!out.trim()) return 'is empty';
   const target = path.resolve(cwd, out);
   let roots: string[];

@@ -10,7 +10,15 @@ import { approveCommand, rejectCommand } from './commands/gate';
 import { demoCommand } from './commands/demo';
 import { devCommand } from './commands/dev';
 import { reportCommand } from './commands/report';
-import { scheduleCreateCommand, scheduleDeleteCommand, scheduleDescribeCommand, scheduleListCommand, schedulePauseCommand, scheduleResumeCommand, scheduleTriggerCommand } from './commands/schedule';
+import {
+  scheduleCreateCommand,
+  scheduleDeleteCommand,
+  scheduleDescribeCommand,
+  scheduleListCommand,
+  schedulePauseCommand,
+  scheduleResumeCommand,
+  scheduleTriggerCommand,
+} from './commands/schedule';
 import { startCommand } from './commands/start';
 import { statusCommand } from './commands/status';
 import { validateCommand } from './commands/validate';
@@ -18,7 +26,8 @@ import { workerCommand } from './commands/worker';
 
 function port(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number (0 picks a free one)');
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidArgumentError('must be a port number (0 picks a free one)');
   return n;
 }
 
@@ -32,7 +41,10 @@ const EXIT_HELP = exitCodeHelp();
 
 function connectionOptions(cmd: Command): Command {
   return cmd
-    .option('--address <host:port>', 'Temporal frontend (default: TEMPORAL_ADDRESS, a running `readiness dev`, or 127.0.0.1:7233)')
+    .option(
+      '--address <host:port>',
+      'Temporal frontend (default: TEMPORAL_ADDRESS, a running `readiness dev`, or 127.0.0.1:7233)',
+    )
     .option('--namespace <ns>', 'Temporal namespace (default: TEMPORAL_NAMESPACE or "default")')
     .option('--data-dir <dir>', 'data directory of a running `readiness dev`', DEFAULT_DATA_DIR);
 }
@@ -46,7 +58,8 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
 
-  program.command('dev')
+  program
+    .command('dev')
     .description('run a local stack in the foreground: Temporal dev server, results Postgres, a worker')
     .option('--data-dir <dir>', 'where the Temporal db, Postgres cluster and reports live', DEFAULT_DATA_DIR)
     .option('--port <port>', 'Temporal gRPC port', port, 7233)
@@ -54,19 +67,26 @@ export function buildProgram(): Command {
     .option('--install-postgres', 'apt-get install PostgreSQL if no server binaries are found')
     .action((o) => devCommand(o));
 
-  program.command('worker')
-    .description('run a worker only (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, DATABASE_URL, READINESS_REPORT_DIR, READINESS_ALLOWED_HOSTS)')
+  program
+    .command('worker')
+    .description(
+      'run a worker only (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, DATABASE_URL, READINESS_REPORT_DIR, READINESS_ALLOWED_HOSTS)',
+    )
     .option('--load', 'serve only the load task queue: a load generator for phases with `generators: K`')
     .action((o) => workerCommand(o));
 
-  program.command('codec-server')
-    .description('serve Temporal\'s remote codec protocol with READINESS_CODEC_KEYS, so the Web UI shows decrypted payloads (exit 2 without keys)')
+  program
+    .command('codec-server')
+    .description(
+      "serve Temporal's remote codec protocol with READINESS_CODEC_KEYS, so the Web UI shows decrypted payloads (exit 2 without keys)",
+    )
     .option('--port <port>', 'HTTP port (0: a free one)', port, 8888)
     .option('--host <host>', 'interface to listen on; anyone who can reach it can decrypt', '127.0.0.1')
     .option('--cors-origin <origin>', 'the Web UI origin allowed to call it', 'http://127.0.0.1:8233')
     .action((o) => codecServerCommand(o));
 
-  program.command('validate')
+  program
+    .command('validate')
     .description('validate a campaign file; lists every problem as `path: message` (exit 2 when invalid)')
     .argument('<campaign.yaml>')
     .option('--json', 'print a JSON summary')
@@ -78,7 +98,9 @@ export function buildProgram(): Command {
     .option('--wait', 'follow progress and exit with the verdict (0 GO, 3 NO_GO, 4 CONDITIONAL_GO)')
     .option('--json', 'print one JSON object as the last line')
     .option('--id <id>', 'campaign (workflow) id; default readiness-<name>-<timestamp>')
-    .action(async (file, o) => { process.exitCode = await startCommand(file, o); });
+    .action(async (file, o) => {
+      process.exitCode = await startCommand(file, o);
+    });
 
   connectionOptions(program.command('status'))
     .description("show a campaign's progress (running) or verdict (finished)")
@@ -86,12 +108,17 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON')
     .action((id, o) => statusCommand(id, o));
 
-  program.command('report')
+  program
+    .command('report')
     .description("regenerate a campaign's report from the results store")
     .argument('<campaignId>')
     .addOption(new Option('--format <format>', 'report format').choices(['md', 'json', 'html']).default('md'))
     .option('--out <file>', 'write to a file instead of stdout')
-    .option('--data-dir <dir>', 'data directory of a running `readiness dev` (for its results database)', DEFAULT_DATA_DIR)
+    .option(
+      '--data-dir <dir>',
+      'data directory of a running `readiness dev` (for its results database)',
+      DEFAULT_DATA_DIR,
+    )
     .action((id, o) => reportCommand(id, o));
 
   connectionOptions(program.command('abort'))
@@ -111,7 +138,9 @@ export function buildProgram(): Command {
     .action((id, item, o) => attestCommand(id, item, o));
 
   connectionOptions(program.command('waive'))
-    .description('waive a checklist item of a running campaign until a date: it leaves the score and is listed as waived')
+    .description(
+      'waive a checklist item of a running campaign until a date: it leaves the score and is listed as waived',
+    )
     .argument('<campaignId>')
     .argument('<itemId>')
     .requiredOption('--by <name>', 'who waives (the approver)')
@@ -122,8 +151,11 @@ export function buildProgram(): Command {
   connectionOptions(program.command('approve'))
     .description('approve the gate before a phase of a running campaign (a workflow update; ahead of time too)')
     .argument('<campaignId>')
-    .requiredOption('--gate <phase>', 'the phase the gate stands before (baseline, stress, spike, monitoring, backup, checklist)')
-    .requiredOption('--by <name>', 'who approves (must be one of the gate\'s approvers, when it names them)')
+    .requiredOption(
+      '--gate <phase>',
+      'the phase the gate stands before (baseline, stress, spike, monitoring, backup, checklist)',
+    )
+    .requiredOption('--by <name>', "who approves (must be one of the gate's approvers, when it names them)")
     .option('--note <text>', 'a note')
     .action((id, o) => approveCommand(id, o));
 
@@ -135,23 +167,36 @@ export function buildProgram(): Command {
     .requiredOption('--reason <text>', 'why')
     .action((id, o) => rejectCommand(id, o));
 
-  program.command('rescore')
+  program
+    .command('rescore')
     .description("recompute a campaign's verdict from the stored evidence; exit 1 if it differs from the stored one")
     .argument('<campaignId>')
     .option('--json', 'print JSON')
-    .option('--data-dir <dir>', 'data directory of a running `readiness dev` (for its results database)', DEFAULT_DATA_DIR)
+    .option(
+      '--data-dir <dir>',
+      'data directory of a running `readiness dev` (for its results database)',
+      DEFAULT_DATA_DIR,
+    )
     .action((id, o) => rescoreCommand(id, o));
 
-  program.command('history')
+  program
+    .command('history')
     .description('list past campaigns of a target URL or campaign name: date, decision, score, breaking point')
     .argument('<targetOrName>')
     .option('--json', 'print JSON')
     .option('--limit <n>', 'at most this many', positive, 50)
-    .option('--data-dir <dir>', 'data directory of a running `readiness dev` (for its results database)', DEFAULT_DATA_DIR)
+    .option(
+      '--data-dir <dir>',
+      'data directory of a running `readiness dev` (for its results database)',
+      DEFAULT_DATA_DIR,
+    )
     .action((t, o) => historyCommand(t, o));
 
-  const schedule = program.command('schedule')
-    .description('re-validate a campaign on a cron schedule (Temporal Schedules): create, list, describe, pause, resume, trigger, delete');
+  const schedule = program
+    .command('schedule')
+    .description(
+      're-validate a campaign on a cron schedule (Temporal Schedules): create, list, describe, pause, resume, trigger, delete',
+    );
   connectionOptions(schedule.command('create'))
     .description('validate a campaign file and schedule it; each run is a normal campaign (overlap: skip)')
     .argument('<campaign.yaml>')
@@ -190,7 +235,8 @@ export function buildProgram(): Command {
     .argument('<scheduleId>')
     .action((id, o) => scheduleDeleteCommand(id, o));
 
-  program.command('demo')
+  program
+    .command('demo')
     .description('run the demo campaign end to end on embedded defaults (Temporal, Postgres, a demo target) and stop')
     .option('--data-dir <dir>', 'data directory', DEFAULT_DATA_DIR)
     .option('--port <port>', 'Temporal gRPC port (0: a free port)', port, 0)

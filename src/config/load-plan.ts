@@ -46,7 +46,8 @@ export function defaultRampMs(durationMs: number): number {
 
 /** Builds the plan of a baseline phase (durations parsed; open-model defaults applied). */
 export function planFromPhase(phase: BaselinePhase, scenario: Campaign['scenario']): LoadPlan {
-  const ms = (text: string | undefined, fallback: number) => (text === undefined ? fallback : parseDurationMs(text) ?? fallback);
+  const ms = (text: string | undefined, fallback: number) =>
+    text === undefined ? fallback : (parseDurationMs(text) ?? fallback);
   const requestTimeoutMs = ms(scenario.requestTimeout, 10_000);
   const rate = phase.rate ?? 0;
   const stages = (phase.stages ?? []).map((s) => ({ target: s.target, durationMs: ms(s.duration, 0) }));
@@ -84,7 +85,10 @@ export function shiftPlan(plan: LoadPlan, offsetMs: number): LoadPlan {
     }
   }
   return {
-    ...plan, durationMs: Math.max(0, plan.durationMs - offsetMs), rate: rateAt(plan, offsetMs), stages,
+    ...plan,
+    durationMs: Math.max(0, plan.durationMs - offsetMs),
+    rate: rateAt(plan, offsetMs),
+    stages,
     rampOffsetMs: (plan.rampOffsetMs ?? 0) + offsetMs,
   };
 }
@@ -117,7 +121,12 @@ export function splitPlan(plan: LoadPlan, parts: number): LoadPlan[] {
  * level): the rate holds where it is until then (a stage at the current rate), then ramps. A change that comes
  * while an earlier ramp is still going starts when that ramp ends. Mutates and returns `plan`.
  */
-export function appendRateChange<P extends Pick<LoadPlan, 'rate' | 'stages'>>(plan: P, atMs: number, rate: number, rampMs: number): P {
+export function appendRateChange<P extends Pick<LoadPlan, 'rate' | 'stages'>>(
+  plan: P,
+  atMs: number,
+  rate: number,
+  rampMs: number,
+): P {
   const scheduled = plan.stages.reduce((a, s) => a + s.durationMs, 0);
   const current = rateAt(plan, Math.max(atMs, scheduled));
   if (atMs > scheduled) plan.stages.push({ target: current, durationMs: atMs - scheduled });

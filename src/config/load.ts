@@ -17,10 +17,13 @@ export function parseCampaignYaml(text: string, file?: string): Campaign {
   }
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
   if (doc.errors.length) {
-    throw new ConfigError(doc.errors.map((e) => ({
-      path: e.linePos ? `line ${e.linePos[0].line}:${e.linePos[0].col}` : '(yaml)',
-      message: e.message.split('\n')[0],
-    })), file);
+    throw new ConfigError(
+      doc.errors.map((e) => ({
+        path: e.linePos ? `line ${e.linePos[0].line}:${e.linePos[0].col}` : '(yaml)',
+        message: e.message.split('\n')[0],
+      })),
+      file,
+    );
   }
   let raw: unknown;
   try {
@@ -56,7 +59,10 @@ export async function loadCampaignFile(file: string): Promise<Campaign> {
   try {
     size = (await stat(file)).size;
   } catch (err) {
-    throw new ConfigError([{ path: '(file)', message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` }], file);
+    throw new ConfigError(
+      [{ path: '(file)', message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` }],
+      file,
+    );
   }
   if (size > MAX_CAMPAIGN_BYTES) {
     throw new ConfigError([{ path: '(file)', message: `file is larger than ${MAX_CAMPAIGN_BYTES} bytes` }], file);

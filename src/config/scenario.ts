@@ -1,5 +1,13 @@
 import type { Campaign, ScenarioRequest } from './schema';
-import { parseCapturePath, placeholders, replacePlaceholders, scanPlaceholders, wholePlaceholder, type CapturePath, type Placeholder } from '../core/template';
+import {
+  parseCapturePath,
+  placeholders,
+  replacePlaceholders,
+  scanPlaceholders,
+  wholePlaceholder,
+  type CapturePath,
+  type Placeholder,
+} from '../core/template';
 
 type Scenario = Campaign['scenario'];
 
@@ -56,11 +64,18 @@ export function compileScenario(scenario: Scenario): CompiledScenario {
   }
   const captures = new Map<string, Array<[string, CapturePath]>>();
   for (const r of scenario.requests) {
-    const list = Object.entries(r.capture ?? {}).map(([name, p]) => [name, parseCapturePath(p) ?? []] as [string, CapturePath]);
+    const list = Object.entries(r.capture ?? {}).map(
+      ([name, p]) => [name, parseCapturePath(p) ?? []] as [string, CapturePath],
+    );
     if (list.length) captures.set(r.name, list);
   }
   // Variables that only a capture provides: a request needing one waits until its session has it.
-  const capturedOnly = new Set([...captures.values()].flat().map(([name]) => name).filter((n) => !(n in gen)));
+  const capturedOnly = new Set(
+    [...captures.values()]
+      .flat()
+      .map(([name]) => name)
+      .filter((n) => !(n in gen)),
+  );
   const needs = new Map(scenario.requests.map((r) => [r.name, requestVars(r).filter((v) => capturedOnly.has(v))]));
   const ready = (r: ScenarioRequest, s: Session) => needs.get(r.name)!.every((v) => v in s);
   const total = scenario.requests.reduce((sum, r) => sum + r.weight, 0);
@@ -75,19 +90,25 @@ export function compileScenario(scenario: Scenario): CompiledScenario {
     if (!found) scanned.set(text, (found = scanPlaceholders(text)));
     return found;
   };
-  const value = (name: string, random: Random, session: Session) => (name in session ? session[name] : gen[name]?.(random) ?? '');
+  const value = (name: string, random: Random, session: Session) =>
+    name in session ? session[name] : (gen[name]?.(random) ?? '');
   const renderText = (text: string, random: Random, session: Session, encode: boolean) =>
-    replacePlaceholders(text, (name) => {
-      const v = String(value(name, random, session));
-      return encode ? encodeURIComponent(v) : v;
-    }, scan);
+    replacePlaceholders(
+      text,
+      (name) => {
+        const v = String(value(name, random, session));
+        return encode ? encodeURIComponent(v) : v;
+      },
+      scan,
+    );
   const renderJson = (v: unknown, random: Random, session: Session): unknown => {
     if (typeof v === 'string') {
       const whole = wholePlaceholder(v, scan);
       return whole !== undefined ? value(whole, random, session) : renderText(v, random, session, false);
     }
     if (Array.isArray(v)) return v.map((x) => renderJson(x, random, session));
-    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, renderJson(x, random, session)]));
+    if (v && typeof v === 'object')
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, renderJson(x, random, session)]));
     return v;
   };
 
@@ -100,9 +121,11 @@ export function compileScenario(scenario: Scenario): CompiledScenario {
   // Requests without placeholders, body or headers render to the same thing every time: build them once.
   const fixed = new Map<string, RenderedRequest>();
   for (const r of scenario.requests) {
-    if (requestVars(r).length === 0 && r.json === undefined && !r.headers) fixed.set(r.name, Object.freeze({ request: r, path: r.path, headers: {}, fixed: true }) as RenderedRequest);
+    if (requestVars(r).length === 0 && r.json === undefined && !r.headers)
+      fixed.set(r.name, Object.freeze({ request: r, path: r.path, headers: {}, fixed: true }) as RenderedRequest);
   }
-  const single = scenario.requests.length === 1 && !needs.get(scenario.requests[0].name)!.length ? scenario.requests[0] : undefined;
+  const single =
+    scenario.requests.length === 1 && !needs.get(scenario.requests[0].name)!.length ? scenario.requests[0] : undefined;
 
   return {
     captures,
@@ -118,7 +141,8 @@ export function compileScenario(scenario: Scenario): CompiledScenario {
       const pre = fixed.get(request.name);
       if (pre) return pre;
       const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(request.headers ?? {})) if (typeof v === 'string') headers[k.toLowerCase()] = renderText(v, random, session, false);
+      for (const [k, v] of Object.entries(request.headers ?? {}))
+        if (typeof v === 'string') headers[k.toLowerCase()] = renderText(v, random, session, false);
       const out: RenderedRequest = { request, path: renderText(request.path, random, session, true), headers };
       if (request.json !== undefined) {
         out.body = JSON.stringify(renderJson(request.json, random, session));

@@ -17,9 +17,16 @@ import { isReservedEnvName } from '../core/secrets';
  */
 
 const duration = (what: string) =>
-  z.string({ error: (iss) => (iss.input === undefined ? `${what} is required` : `invalid ${what}: expected a string with a unit, e.g. 30s or 2m`) }).refine((s) => parseDurationMs(s) !== undefined, {
-    message: `invalid ${what}: expected a number and a unit, e.g. 500ms, 30s, 2m, 1h, 3d`,
-  });
+  z
+    .string({
+      error: (iss) =>
+        iss.input === undefined
+          ? `${what} is required`
+          : `invalid ${what}: expected a string with a unit, e.g. 30s or 2m`,
+    })
+    .refine((s) => parseDurationMs(s) !== undefined, {
+      message: `invalid ${what}: expected a number and a unit, e.g. 500ms, 30s, 2m, 1h, 3d`,
+    });
 
 const positiveDuration = (what: string) =>
   // An unparseable value already has its problem; only a parseable zero is "not greater than zero".
@@ -34,36 +41,57 @@ const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
 
 /** A value taken from the worker's environment at run time; the value itself never enters the workflow. */
 const fromEnvSchema = z.strictObject({
-  fromEnv: z.string().regex(ENV_NAME, 'must be an environment variable name such as API_TOKEN')
-    .refine((n) => !isReservedEnvName(n), { message: "names the worker's own configuration (DATABASE_URL, TEMPORAL_*, READINESS_*), which a campaign can never read" }),
+  fromEnv: z
+    .string()
+    .regex(ENV_NAME, 'must be an environment variable name such as API_TOKEN')
+    .refine((n) => !isReservedEnvName(n), {
+      message:
+        "names the worker's own configuration (DATABASE_URL, TEMPORAL_*, READINESS_*), which a campaign can never read",
+    }),
 });
 
 const SECRET_HEADER = /authorization|cookie|token|secret|api[-_]?key|password/i;
 
-const headersSchema = z.record(z.string().regex(/^[A-Za-z0-9-]+$/, 'invalid header name: letters, digits and "-" only'), z.union([z.string(), fromEnvSchema]))
+const headersSchema = z
+  .record(
+    z.string().regex(/^[A-Za-z0-9-]+$/, 'invalid header name: letters, digits and "-" only'),
+    z.union([z.string(), fromEnvSchema]),
+  )
   .superRefine((headers, ctx) => {
     for (const [name, value] of Object.entries(headers)) {
       if (typeof value === 'string' && SECRET_HEADER.test(name)) {
-        ctx.addIssue({ code: 'custom', path: [name], message: `header "${name}" looks secret: give it as { fromEnv: VAR_NAME }, never as a literal value` });
+        ctx.addIssue({
+          code: 'custom',
+          path: [name],
+          message: `header "${name}" looks secret: give it as { fromEnv: VAR_NAME }, never as a literal value`,
+        });
       }
     }
   });
 
 const NAME_RE = /^[a-z0-9][a-z0-9_-]{0,62}$/;
-const name = (what: string) => z.string().regex(NAME_RE, `${what} must be lowercase letters, digits, "-" or "_" (max 63 chars)`);
+const name = (what: string) =>
+  z.string().regex(NAME_RE, `${what} must be lowercase letters, digits, "-" or "_" (max 63 chars)`);
 
-const varSchema = z.union([
-  z.strictObject({ range: z.tuple([z.number().int(), z.number().int()]) }).refine((v) => v.range[0] <= v.range[1], { message: 'range must be [min, max] with min <= max' }),
-  z.strictObject({ list: z.array(z.union([z.string(), z.number()])).min(1, 'list needs at least one value') }),
-], { message: 'a variable is either { range: [min, max] } or { list: [values...] }' });
+const varSchema = z.union(
+  [
+    z
+      .strictObject({ range: z.tuple([z.number().int(), z.number().int()]) })
+      .refine((v) => v.range[0] <= v.range[1], { message: 'range must be [min, max] with min <= max' }),
+    z.strictObject({ list: z.array(z.union([z.string(), z.number()])).min(1, 'list needs at least one value') }),
+  ],
+  { message: 'a variable is either { range: [min, max] } or { list: [values...] }' },
+);
 
 const httpStatus = z.number().int().min(100).max(599);
 
 /** A path appended to a base URL: it must keep the request on the base's host (no `//host`, no `\`). */
-const appendedPath = (what: string) => z.string().superRefine((p, ctx) => {
-  const q = p.indexOf('?');
-  for (const problem of pathProblems(q === -1 ? p : p.slice(0, q))) ctx.addIssue({ code: 'custom', message: `${what} ${problem}` });
-});
+const appendedPath = (what: string) =>
+  z.string().superRefine((p, ctx) => {
+    const q = p.indexOf('?');
+    for (const problem of pathProblems(q === -1 ? p : p.slice(0, q)))
+      ctx.addIssue({ code: 'custom', message: `${what} ${problem}` });
+  });
 
 const requestSchema = z.strictObject({
   name: name('request name'),
@@ -73,11 +101,20 @@ const requestSchema = z.strictObject({
   json: z.unknown().optional(),
   headers: headersSchema.optional(),
   /** Values to capture from a JSON response into the virtual user's session, e.g. `{ goalId: id }`. */
-  capture: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'invalid variable name'), z.string().refine((p) => parseCapturePath(p) !== undefined, { message: 'invalid capture path: expected e.g. id, data.items[0].id' })).optional(),
-  expect: z.strictObject({
-    status: z.union([httpStatus, z.array(httpStatus).min(1)]).optional(),
-    bodyContains: z.string().min(1).optional(),
-  }).optional(),
+  capture: z
+    .record(
+      z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'invalid variable name'),
+      z.string().refine((p) => parseCapturePath(p) !== undefined, {
+        message: 'invalid capture path: expected e.g. id, data.items[0].id',
+      }),
+    )
+    .optional(),
+  expect: z
+    .strictObject({
+      status: z.union([httpStatus, z.array(httpStatus).min(1)]).optional(),
+      bodyContains: z.string().min(1).optional(),
+    })
+    .optional(),
 });
 
 const stageSchema = z.strictObject({
@@ -85,28 +122,42 @@ const stageSchema = z.strictObject({
   duration: positiveDuration('duration'),
 });
 
-const phaseSchema = z.strictObject({
-  name: name('phase name'),
-  /** closed: N users with think time (the seed's "N users"); open: a fixed arrival rate. */
-  model: z.enum(['closed', 'open']).default('closed'),
-  users: z.number().int().min(1, 'users must be at least 1').max(100_000, 'users must be at most 100000').optional(),
-  /**
-   * Closed model: users start evenly over this time. Default: a tenth of the duration, at most 5 s (no herd of
-   * users all sending their first request in the same millisecond); `0s` starts them all at once.
-   */
-  rampUp: duration('rampUp').optional(),
-  rate: z.number().min(0, 'rate must be >= 0').max(1_000_000, 'rate must be at most 1000000').optional(),
-  stages: z.array(stageSchema).optional(),
-  maxInFlight: z.number().int().min(1).max(1_000_000).optional(),
-  duration: positiveDuration('duration'),
-  /** Split this phase across K load generators (`readiness worker --load` processes). */
-  generators: z.number().int().min(1).max(64).default(1),
-}).superRefine((p, ctx) => {
-  if (p.model === 'closed' && p.users === undefined) ctx.addIssue({ code: 'custom', path: ['users'], message: 'users is required for the closed model' });
-  if (p.model === 'closed' && (p.rate !== undefined || p.stages !== undefined)) ctx.addIssue({ code: 'custom', path: [p.rate !== undefined ? 'rate' : 'stages'], message: 'rate and stages belong to the open model (set model: open)' });
-  if (p.model === 'open' && p.rate === undefined && !p.stages?.length) ctx.addIssue({ code: 'custom', path: ['rate'], message: 'the open model needs a rate (req/s) or stages' });
-  if (p.model === 'open' && p.users !== undefined) ctx.addIssue({ code: 'custom', path: ['users'], message: 'users belongs to the closed model; the open model uses rate and maxInFlight' });
-});
+const phaseSchema = z
+  .strictObject({
+    name: name('phase name'),
+    /** closed: N users with think time (the seed's "N users"); open: a fixed arrival rate. */
+    model: z.enum(['closed', 'open']).default('closed'),
+    users: z.number().int().min(1, 'users must be at least 1').max(100_000, 'users must be at most 100000').optional(),
+    /**
+     * Closed model: users start evenly over this time. Default: a tenth of the duration, at most 5 s (no herd of
+     * users all sending their first request in the same millisecond); `0s` starts them all at once.
+     */
+    rampUp: duration('rampUp').optional(),
+    rate: z.number().min(0, 'rate must be >= 0').max(1_000_000, 'rate must be at most 1000000').optional(),
+    stages: z.array(stageSchema).optional(),
+    maxInFlight: z.number().int().min(1).max(1_000_000).optional(),
+    duration: positiveDuration('duration'),
+    /** Split this phase across K load generators (`readiness worker --load` processes). */
+    generators: z.number().int().min(1).max(64).default(1),
+  })
+  .superRefine((p, ctx) => {
+    if (p.model === 'closed' && p.users === undefined)
+      ctx.addIssue({ code: 'custom', path: ['users'], message: 'users is required for the closed model' });
+    if (p.model === 'closed' && (p.rate !== undefined || p.stages !== undefined))
+      ctx.addIssue({
+        code: 'custom',
+        path: [p.rate !== undefined ? 'rate' : 'stages'],
+        message: 'rate and stages belong to the open model (set model: open)',
+      });
+    if (p.model === 'open' && p.rate === undefined && !p.stages?.length)
+      ctx.addIssue({ code: 'custom', path: ['rate'], message: 'the open model needs a rate (req/s) or stages' });
+    if (p.model === 'open' && p.users !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['users'],
+        message: 'users belongs to the closed model; the open model uses rate and maxInFlight',
+      });
+  });
 
 const thresholdEntry = z.union([
   threshold,
@@ -114,19 +165,32 @@ const thresholdEntry = z.union([
 ]);
 
 /** A stop criterion (`error_rate>0.01`, `p(95)>1000`): the step fails when it holds. */
-const stopCriterion = threshold.refine((s) => {
-  const t = parseThreshold(s);
-  return !isThreshold(t) || t.metric.kind !== 'percentile' || [50, 95, 99].includes(t.metric.percentile);
-}, { message: 'stop criteria use p(50), p(95) or p(99)' });
+const stopCriterion = threshold.refine(
+  (s) => {
+    const t = parseThreshold(s);
+    return !isThreshold(t) || t.metric.kind !== 'percentile' || [50, 95, 99].includes(t.metric.percentile);
+  },
+  { message: 'stop criteria use p(50), p(95) or p(99)' },
+);
 
-const clock = (what: string) => z.string().refine((s) => parseClock(s) !== undefined, { message: `invalid ${what}: expected 24-hour "HH:MM", e.g. 22:00` });
+const clock = (what: string) =>
+  z
+    .string()
+    .refine((s) => parseClock(s) !== undefined, { message: `invalid ${what}: expected 24-hour "HH:MM", e.g. 22:00` });
 
 /** A daily window (local wall-clock time in an IANA zone) that steps may run in; end < start wraps past midnight. */
-const windowSchema = z.strictObject({
-  start: clock('start'),
-  end: clock('end'),
-  timezone: z.string().refine(isTimeZone, { message: 'unknown time zone: expected an IANA name such as Europe/Berlin or UTC' }),
-}).refine((w) => w.start !== w.end, { path: ['end'], message: 'end must differ from start (a window of zero or 24 hours)' });
+const windowSchema = z
+  .strictObject({
+    start: clock('start'),
+    end: clock('end'),
+    timezone: z
+      .string()
+      .refine(isTimeZone, { message: 'unknown time zone: expected an IANA name such as Europe/Berlin or UTC' }),
+  })
+  .refine((w) => w.start !== w.end, {
+    path: ['end'],
+    message: 'end must differ from start (a window of zero or 24 hours)',
+  });
 
 /** A recovery needs `windows` good windows of `window` in a row: `within` shorter than that could never see one. */
 function recoveryFits(r: { within?: string; windows: number; window: string }, ctx: z.RefinementCtx): void {
@@ -134,96 +198,143 @@ function recoveryFits(r: { within?: string; windows: number; window: string }, c
   const withinMs = parseDurationMs(r.within) ?? 0;
   const neededMs = r.windows * (parseDurationMs(r.window) ?? 0);
   if (neededMs > withinMs) {
-    ctx.addIssue({ code: 'custom', path: ['recovery', 'within'], message: `recovery.within (${r.within}) is shorter than windows x window (${r.windows} x ${r.window}): a recovery could never be seen` });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['recovery', 'within'],
+      message: `recovery.within (${r.within}) is shorter than windows x window (${r.windows} x ${r.window}): a recovery could never be seen`,
+    });
   }
 }
 
-const stressSchema = z.strictObject({
-  /** linear: start, +step, ... until a step fails; adaptive: double until failure, then bisect. */
-  mode: z.enum(['linear', 'adaptive']).default('linear'),
-  /** Adaptive mode: stop bisecting when the passing and failing levels are within this ratio. */
-  resolution: z.number().gt(0).max(1).default(0.05),
-  /** closed: levels are users; open: levels are arrivals per second. */
-  model: z.enum(['closed', 'open']).default('closed'),
-  startUsers: z.number().int().min(1).max(100_000).default(200),
-  stepUsers: z.number().int().min(1).max(100_000).default(100),
-  stepDuration: positiveDuration('stepDuration').default('2m'),
-  maxUsers: z.number().int().min(1).max(100_000).default(2_000),
-  stopWhen: z.array(stopCriterion).min(1, 'stopWhen needs at least one criterion').default(['error_rate>0.01', 'p(95)>1000']),
-  /** The start of each step that is not judged (connections warming, queues filling). */
-  warmup: duration('warmup').default('0s'),
-  /**
-   * Continuous ramp: how long the users (or the rate) added for a step take to arrive, while the step before's
-   * keep running; with a run window (each step starts from no load), how long all of a step's users take to arrive.
-   * Not judged. Default: a tenth of stepDuration, 1-5 s.
-   */
-  ramp: duration('ramp').optional(),
-  /**
-   * Recovery after load reduction: after the last step, the load goes back to the first passing level; latency
-   * and errors must come back within `tolerance` of that level's own figures, for `windows` windows of `window`,
-   * within `within`.
-   */
-  recovery: z.strictObject({
-    /** Default: three steps' time, at least 15 s, at most 1 min. */
-    within: positiveDuration('within').optional(),
-    windows: z.number().int().min(1).max(100).default(3),
-    window: positiveDuration('window').default('2s'),
-    tolerance: z.number().min(0).max(10).default(0.2),
-  }).default({ windows: 3, window: '2s', tolerance: 0.2 }),
-  /** Steps only start inside this daily window, and only when they can finish before it closes. */
-  window: windowSchema.optional(),
-  /**
-   * Target telemetry: PromQL queries (against monitoring.prometheus) sampled at the end of each step, e.g.
-   * connections in use; with `max`, a value at or above 90 % of it is reported as saturated.
-   */
-  telemetry: z.array(z.strictObject({
-    name: name('telemetry name'),
-    query: z.string().min(1, 'query must be a PromQL expression'),
-    max: z.number().positive().optional(),
-  })).default([]),
-}).superRefine((s, ctx) => {
-  recoveryFits(s.recovery, ctx);
-  if (s.maxUsers < s.startUsers) ctx.addIssue({ code: 'custom', path: ['maxUsers'], message: 'maxUsers must be >= startUsers' });
-  if ((parseDurationMs(s.warmup) ?? 0) >= (parseDurationMs(s.stepDuration) ?? 0)) ctx.addIssue({ code: 'custom', path: ['warmup'], message: 'warmup must be shorter than stepDuration' });
-  if (s.ramp !== undefined && (parseDurationMs(s.ramp) ?? 0) > (parseDurationMs(s.stepDuration) ?? 0)) ctx.addIssue({ code: 'custom', path: ['ramp'], message: 'ramp must not be longer than stepDuration' });
-  const stepMs = (parseDurationMs(s.warmup) ?? 0) + (parseDurationMs(s.stepDuration) ?? 0);
-  if (s.window && parseClock(s.window.start) !== undefined && parseClock(s.window.end) !== undefined && s.window.start !== s.window.end && windowLengthMinutes(s.window) * 60_000 < stepMs) {
-    ctx.addIssue({ code: 'custom', path: ['window'], message: `the window (${windowLengthMinutes(s.window)} min) is shorter than one step (warmup + stepDuration): no step could ever run` });
-  }
-});
+const stressSchema = z
+  .strictObject({
+    /** linear: start, +step, ... until a step fails; adaptive: double until failure, then bisect. */
+    mode: z.enum(['linear', 'adaptive']).default('linear'),
+    /** Adaptive mode: stop bisecting when the passing and failing levels are within this ratio. */
+    resolution: z.number().gt(0).max(1).default(0.05),
+    /** closed: levels are users; open: levels are arrivals per second. */
+    model: z.enum(['closed', 'open']).default('closed'),
+    startUsers: z.number().int().min(1).max(100_000).default(200),
+    stepUsers: z.number().int().min(1).max(100_000).default(100),
+    stepDuration: positiveDuration('stepDuration').default('2m'),
+    maxUsers: z.number().int().min(1).max(100_000).default(2_000),
+    stopWhen: z
+      .array(stopCriterion)
+      .min(1, 'stopWhen needs at least one criterion')
+      .default(['error_rate>0.01', 'p(95)>1000']),
+    /** The start of each step that is not judged (connections warming, queues filling). */
+    warmup: duration('warmup').default('0s'),
+    /**
+     * Continuous ramp: how long the users (or the rate) added for a step take to arrive, while the step before's
+     * keep running; with a run window (each step starts from no load), how long all of a step's users take to arrive.
+     * Not judged. Default: a tenth of stepDuration, 1-5 s.
+     */
+    ramp: duration('ramp').optional(),
+    /**
+     * Recovery after load reduction: after the last step, the load goes back to the first passing level; latency
+     * and errors must come back within `tolerance` of that level's own figures, for `windows` windows of `window`,
+     * within `within`.
+     */
+    recovery: z
+      .strictObject({
+        /** Default: three steps' time, at least 15 s, at most 1 min. */
+        within: positiveDuration('within').optional(),
+        windows: z.number().int().min(1).max(100).default(3),
+        window: positiveDuration('window').default('2s'),
+        tolerance: z.number().min(0).max(10).default(0.2),
+      })
+      .default({ windows: 3, window: '2s', tolerance: 0.2 }),
+    /** Steps only start inside this daily window, and only when they can finish before it closes. */
+    window: windowSchema.optional(),
+    /**
+     * Target telemetry: PromQL queries (against monitoring.prometheus) sampled at the end of each step, e.g.
+     * connections in use; with `max`, a value at or above 90 % of it is reported as saturated.
+     */
+    telemetry: z
+      .array(
+        z.strictObject({
+          name: name('telemetry name'),
+          query: z.string().min(1, 'query must be a PromQL expression'),
+          max: z.number().positive().optional(),
+        }),
+      )
+      .default([]),
+  })
+  .superRefine((s, ctx) => {
+    recoveryFits(s.recovery, ctx);
+    if (s.maxUsers < s.startUsers)
+      ctx.addIssue({ code: 'custom', path: ['maxUsers'], message: 'maxUsers must be >= startUsers' });
+    if ((parseDurationMs(s.warmup) ?? 0) >= (parseDurationMs(s.stepDuration) ?? 0))
+      ctx.addIssue({ code: 'custom', path: ['warmup'], message: 'warmup must be shorter than stepDuration' });
+    if (s.ramp !== undefined && (parseDurationMs(s.ramp) ?? 0) > (parseDurationMs(s.stepDuration) ?? 0))
+      ctx.addIssue({ code: 'custom', path: ['ramp'], message: 'ramp must not be longer than stepDuration' });
+    const stepMs = (parseDurationMs(s.warmup) ?? 0) + (parseDurationMs(s.stepDuration) ?? 0);
+    if (
+      s.window &&
+      parseClock(s.window.start) !== undefined &&
+      parseClock(s.window.end) !== undefined &&
+      s.window.start !== s.window.end &&
+      windowLengthMinutes(s.window) * 60_000 < stepMs
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['window'],
+        message: `the window (${windowLengthMinutes(s.window)} min) is shorter than one step (warmup + stepDuration): no step could ever run`,
+      });
+    }
+  });
 
-const spikeSchema = z.strictObject({
-  users: z.number().int().min(1).max(100_000),
-  duration: positiveDuration('duration'),
-  /** The stable level before and after the spike. */
-  baselineUsers: z.number().int().min(1).max(100_000).default(10),
-  baselineDuration: positiveDuration('baselineDuration').default('30s'),
-  recovery: z.strictObject({
-    /** How long after the spike the target has to recover. */
-    within: positiveDuration('within').default('2m'),
-    /** Consecutive good windows that count as recovered. */
-    windows: z.number().int().min(1).max(100).default(3),
-    window: positiveDuration('window').default('5s'),
-    /** Allowed p95 increase (ratio) and error-rate increase (percentage points / 100) over the baseline. */
-    tolerance: z.number().min(0).max(10).default(0.2),
-  }).default({ within: '2m', windows: 3, window: '5s', tolerance: 0.2 }),
-  /** The whole spike test (baseline, spike, recovery) only starts inside this window and must fit in it. */
-  window: windowSchema.optional(),
-}).superRefine((s, ctx) => {
-  recoveryFits(s.recovery, ctx);
-  const totalMs = (parseDurationMs(s.baselineDuration) ?? 0) + (parseDurationMs(s.duration) ?? 0) + (parseDurationMs(s.recovery.within) ?? 0);
-  if (s.window && parseClock(s.window.start) !== undefined && parseClock(s.window.end) !== undefined && s.window.start !== s.window.end && windowLengthMinutes(s.window) * 60_000 < totalMs) {
-    ctx.addIssue({ code: 'custom', path: ['window'], message: `the window (${windowLengthMinutes(s.window)} min) is shorter than the spike test (baselineDuration + duration + recovery.within)` });
-  }
-});
+const spikeSchema = z
+  .strictObject({
+    users: z.number().int().min(1).max(100_000),
+    duration: positiveDuration('duration'),
+    /** The stable level before and after the spike. */
+    baselineUsers: z.number().int().min(1).max(100_000).default(10),
+    baselineDuration: positiveDuration('baselineDuration').default('30s'),
+    recovery: z
+      .strictObject({
+        /** How long after the spike the target has to recover. */
+        within: positiveDuration('within').default('2m'),
+        /** Consecutive good windows that count as recovered. */
+        windows: z.number().int().min(1).max(100).default(3),
+        window: positiveDuration('window').default('5s'),
+        /** Allowed p95 increase (ratio) and error-rate increase (percentage points / 100) over the baseline. */
+        tolerance: z.number().min(0).max(10).default(0.2),
+      })
+      .default({ within: '2m', windows: 3, window: '5s', tolerance: 0.2 }),
+    /** The whole spike test (baseline, spike, recovery) only starts inside this window and must fit in it. */
+    window: windowSchema.optional(),
+  })
+  .superRefine((s, ctx) => {
+    recoveryFits(s.recovery, ctx);
+    const totalMs =
+      (parseDurationMs(s.baselineDuration) ?? 0) +
+      (parseDurationMs(s.duration) ?? 0) +
+      (parseDurationMs(s.recovery.within) ?? 0);
+    if (
+      s.window &&
+      parseClock(s.window.start) !== undefined &&
+      parseClock(s.window.end) !== undefined &&
+      s.window.start !== s.window.end &&
+      windowLengthMinutes(s.window) * 60_000 < totalMs
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['window'],
+        message: `the window (${windowLengthMinutes(s.window)} min) is shorter than the spike test (baselineDuration + duration + recovery.within)`,
+      });
+    }
+  });
 
 /**
  * A configured base URL: http(s), without credentials (they go in headers, from the environment), a query or a
  * fragment (the tool appends its own paths to it).
  */
-const httpUrl = (what: string) => z.url({ protocol: /^https?$/, message: `${what} must be an http:// or https:// URL` }).superRefine((u, ctx) => {
-  for (const problem of baseUrlProblems(u)) if (!problem.startsWith('must be an http')) ctx.addIssue({ code: 'custom', message: `${what} ${problem}` });
-});
+const httpUrl = (what: string) =>
+  z.url({ protocol: /^https?$/, message: `${what} must be an http:// or https:// URL` }).superRefine((u, ctx) => {
+    for (const problem of baseUrlProblems(u))
+      if (!problem.startsWith('must be an http')) ctx.addIssue({ code: 'custom', message: `${what} ${problem}` });
+  });
 
 /** A Prometheus metric name, e.g. http_requests_total. */
 const metricName = z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, 'invalid metric name');
@@ -231,100 +342,146 @@ const metricName = z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, 'invalid metri
 /** Where a system is and, when it needs them, headers (secrets by env reference only). */
 const monitoringSchema = z.strictObject({
   /** The minimum maturity level (1..5) for the monitoring phase to pass; the hand-run campaign asked for 2. */
-  targetLevel: z.number().int().min(1).max(3, 'targetLevel must be at most 3: levels 4 and 5 are not assessed by automated checks').default(2),
+  targetLevel: z
+    .number()
+    .int()
+    .min(1)
+    .max(3, 'targetLevel must be at most 3: levels 4 and 5 are not assessed by automated checks')
+    .default(2),
   /** How long one HTTP probe of a monitoring system may take. */
   timeout: positiveDuration('timeout').default('10s'),
-  prometheus: z.strictObject({
-    url: httpUrl('prometheus.url'),
-    headers: headersSchema.optional(),
-    /** Scrape jobs that must exist with at least one target. */
-    requiredJobs: z.array(z.string().min(1)).default([]),
-    /** Effective retention must be at least this. */
-    minRetention: positiveDuration('minRetention').default('15d'),
-    /** Alerting rules must carry a runbook_url annotation, and each URL must answer. */
-    requireRunbooks: z.boolean().default(true),
-  }).optional(),
-  alertmanager: z.strictObject({
-    url: httpUrl('alertmanager.url'),
-    headers: headersSchema.optional(),
-    /**
-     * Delivery proof: the worker listens on `listen` (host:port) for the Alertmanager's webhook while it
-     * posts a test alert labelled `readiness_probe="<unique id>"`; route that label to
-     * `http://<listen>/` in the Alertmanager's config. `false` skips the proof: the delivery check is then
-     * not evaluable (never a pass), and maturity cannot reach level 2.
-     */
-    probe: z.union([z.literal(false), z.strictObject({
-      listen: z.string().regex(/^[^\s:/@]+:\d{1,5}$/, 'listen must be host:port, e.g. 127.0.0.1:9099'),
-      timeout: positiveDuration('timeout').refine((t) => (parseDurationMs(t) ?? 0) <= 600_000, { message: 'timeout must be at most 10m: the worker listens no longer than that' }).default('60s'),
-    })]).default(false),
-  }).optional(),
+  prometheus: z
+    .strictObject({
+      url: httpUrl('prometheus.url'),
+      headers: headersSchema.optional(),
+      /** Scrape jobs that must exist with at least one target. */
+      requiredJobs: z.array(z.string().min(1)).default([]),
+      /** Effective retention must be at least this. */
+      minRetention: positiveDuration('minRetention').default('15d'),
+      /** Alerting rules must carry a runbook_url annotation, and each URL must answer. */
+      requireRunbooks: z.boolean().default(true),
+    })
+    .optional(),
+  alertmanager: z
+    .strictObject({
+      url: httpUrl('alertmanager.url'),
+      headers: headersSchema.optional(),
+      /**
+       * Delivery proof: the worker listens on `listen` (host:port) for the Alertmanager's webhook while it
+       * posts a test alert labelled `readiness_probe="<unique id>"`; route that label to
+       * `http://<listen>/` in the Alertmanager's config. `false` skips the proof: the delivery check is then
+       * not evaluable (never a pass), and maturity cannot reach level 2.
+       */
+      probe: z
+        .union([
+          z.literal(false),
+          z.strictObject({
+            listen: z.string().regex(/^[^\s:/@]+:\d{1,5}$/, 'listen must be host:port, e.g. 127.0.0.1:9099'),
+            timeout: positiveDuration('timeout')
+              .refine((t) => (parseDurationMs(t) ?? 0) <= 600_000, {
+                message: 'timeout must be at most 10m: the worker listens no longer than that',
+              })
+              .default('60s'),
+          }),
+        ])
+        .default(false),
+    })
+    .optional(),
   /** Service /metrics endpoints that must answer in Prometheus text format and be scraped. */
-  metricsEndpoints: z.array(z.strictObject({
-    name: name('metrics endpoint name'),
-    url: httpUrl('url'),
-    headers: headersSchema.optional(),
-    requiredMetrics: z.array(metricName).default([]),
-  })).default([]),
+  metricsEndpoints: z
+    .array(
+      z.strictObject({
+        name: name('metrics endpoint name'),
+        url: httpUrl('url'),
+        headers: headersSchema.optional(),
+        requiredMetrics: z.array(metricName).default([]),
+      }),
+    )
+    .default([]),
   grafana: z.strictObject({ url: httpUrl('grafana.url'), headers: headersSchema.optional() }).optional(),
-  loki: z.strictObject({
-    url: httpUrl('loki.url'),
-    headers: headersSchema.optional(),
-    /** A LogQL stream selector that must return recent lines, e.g. {job="api"}. */
-    query: z.string().min(1).optional(),
-    /** How recent "recent" is. */
-    since: positiveDuration('since').default('1h'),
-  }).optional(),
+  loki: z
+    .strictObject({
+      url: httpUrl('loki.url'),
+      headers: headersSchema.optional(),
+      /** A LogQL stream selector that must return recent lines, e.g. {job="api"}. */
+      query: z.string().min(1).optional(),
+      /** How recent "recent" is. */
+      since: positiveDuration('since').default('1h'),
+    })
+    .optional(),
   /**
    * Alert accuracy under load: during the stress run, when a step breaches `when` (a stop-criterion style
    * condition on that step), the alert must reach pending or firing in Prometheus within `within`.
    */
-  alertsUnderLoad: z.array(z.strictObject({
-    alert: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'alert must be an alert rule name'),
-    when: stopCriterion,
-    within: positiveDuration('within').default('2m'),
-  })).default([]),
+  alertsUnderLoad: z
+    .array(
+      z.strictObject({
+        alert: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'alert must be an alert rule name'),
+        when: stopCriterion,
+        within: positiveDuration('within').default('2m'),
+      }),
+    )
+    .default([]),
 });
 
 /** Backup and recovery drills. Connections are environment references: their values never enter the workflow. */
 const backupSchema = z.strictObject({
-  postgres: z.strictObject({
-    /** The source database URL, from the worker's environment. The drill only reads it. */
-    connection: fromEnvSchema,
-    /** Where the scratch database is created (default: the source's server); a URL from the environment. */
-    scratchConnection: fromEnvSchema.optional(),
-    /** The scratch database name (default readiness_drill_<id>); never the source's name. */
-    scratchDatabase: z.string().regex(SCRATCH_DB_NAME, 'scratchDatabase must be a lowercase identifier (letters, digits, _; max 63)').optional(),
-    /** Parallel restore jobs (pg_restore -j). */
-    jobs: z.number().int().min(1).max(16).default(2),
-    /** RTO target: restore start until the first validation query answers. */
-    maxRestoreTime: positiveDuration('maxRestoreTime').default('30m'),
-    /** RPO target: the newest automated backup must be younger than this. */
-    rpoTarget: positiveDuration('rpoTarget').default('24h'),
-    /** Where automated backups land (a directory of dump files, checked for the newest one). */
-    backupDirectory: z.string().startsWith('/', 'backupDirectory must be an absolute path').optional(),
-    /** Keep the scratch database after the drill (for inspection). */
-    keep: z.boolean().default(false),
-  }).optional(),
-  redis: z.strictObject({
-    /** redis:// URL from the worker's environment. */
-    connection: fromEnvSchema,
-    /** cache: losing data is tolerable (RDB-only is a warning); store: data must survive (needs AOF or RDB). */
-    role: z.enum(['cache', 'store']).default('store'),
-    /** How long to wait for BGSAVE. */
-    timeout: positiveDuration('timeout').default('60s'),
-  }).optional(),
-  serviceRecovery: z.array(z.strictObject({
-    name: name('service name'),
-    /**
-     * The kill/restart command, by name: one the operator declared whole (argv) on the worker in
-     * READINESS_RECOVERY_COMMANDS. A campaign file never says what program runs.
-     */
-    command: z.string({ error: 'command must name a recovery command declared on the worker (READINESS_RECOVERY_COMMANDS), e.g. restart-api; argv arrays are no longer accepted in campaign files' })
-      .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'command must be the name of a recovery command declared on the worker (READINESS_RECOVERY_COMMANDS): lowercase letters, digits, "-" or "_"'),
-    /** Polled until it answers 2xx. */
-    healthUrl: httpUrl('healthUrl'),
-    maxRecoveryTime: positiveDuration('maxRecoveryTime').default('2m'),
-  })).default([]),
+  postgres: z
+    .strictObject({
+      /** The source database URL, from the worker's environment. The drill only reads it. */
+      connection: fromEnvSchema,
+      /** Where the scratch database is created (default: the source's server); a URL from the environment. */
+      scratchConnection: fromEnvSchema.optional(),
+      /** The scratch database name (default readiness_drill_<id>); never the source's name. */
+      scratchDatabase: z
+        .string()
+        .regex(SCRATCH_DB_NAME, 'scratchDatabase must be a lowercase identifier (letters, digits, _; max 63)')
+        .optional(),
+      /** Parallel restore jobs (pg_restore -j). */
+      jobs: z.number().int().min(1).max(16).default(2),
+      /** RTO target: restore start until the first validation query answers. */
+      maxRestoreTime: positiveDuration('maxRestoreTime').default('30m'),
+      /** RPO target: the newest automated backup must be younger than this. */
+      rpoTarget: positiveDuration('rpoTarget').default('24h'),
+      /** Where automated backups land (a directory of dump files, checked for the newest one). */
+      backupDirectory: z.string().startsWith('/', 'backupDirectory must be an absolute path').optional(),
+      /** Keep the scratch database after the drill (for inspection). */
+      keep: z.boolean().default(false),
+    })
+    .optional(),
+  redis: z
+    .strictObject({
+      /** redis:// URL from the worker's environment. */
+      connection: fromEnvSchema,
+      /** cache: losing data is tolerable (RDB-only is a warning); store: data must survive (needs AOF or RDB). */
+      role: z.enum(['cache', 'store']).default('store'),
+      /** How long to wait for BGSAVE. */
+      timeout: positiveDuration('timeout').default('60s'),
+    })
+    .optional(),
+  serviceRecovery: z
+    .array(
+      z.strictObject({
+        name: name('service name'),
+        /**
+         * The kill/restart command, by name: one the operator declared whole (argv) on the worker in
+         * READINESS_RECOVERY_COMMANDS. A campaign file never says what program runs.
+         */
+        command: z
+          .string({
+            error:
+              'command must name a recovery command declared on the worker (READINESS_RECOVERY_COMMANDS), e.g. restart-api; argv arrays are no longer accepted in campaign files',
+          })
+          .regex(
+            /^[a-z0-9][a-z0-9_-]{0,62}$/,
+            'command must be the name of a recovery command declared on the worker (READINESS_RECOVERY_COMMANDS): lowercase letters, digits, "-" or "_"',
+          ),
+        /** Polled until it answers 2xx. */
+        healthUrl: httpUrl('healthUrl'),
+        maxRecoveryTime: positiveDuration('maxRecoveryTime').default('2m'),
+      }),
+    )
+    .default([]),
 });
 
 /** The hand-run campaign's baseline: smoke 10, normal 50, peak 200, endurance 100 users. */
@@ -338,54 +495,91 @@ const DEFAULT_BASELINE_PHASES = [
 /** The campaign file, as validated. */
 const ITEM_ID = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 /** What evidence ids start with (README: "Evidence ids"); a check naming anything else is a typo. */
-const EVIDENCE_PREFIXES = ['phase.', 'baseline.', 'stress.', 'prometheus.', 'alertmanager.', 'metrics.', 'grafana.', 'loki.', 'alerts_under_load.', 'monitoring.maturity', 'backup.'];
+const EVIDENCE_PREFIXES = [
+  'phase.',
+  'baseline.',
+  'stress.',
+  'prometheus.',
+  'alertmanager.',
+  'metrics.',
+  'grafana.',
+  'loki.',
+  'alerts_under_load.',
+  'monitoring.maturity',
+  'backup.',
+];
 
-const bindingSchema = z.union([
-  z.strictObject({
-    check: z.string().regex(/^[A-Za-z0-9_.*-]+$/, 'check must be an evidence id such as phase.stress or prometheus.rules_* (letters, digits, . _ - and * as a wildcard)')
-      .refine((id) => EVIDENCE_PREFIXES.some((p) => id.startsWith(p)), { message: `check must name evidence the campaign produces: an id starting with ${EVIDENCE_PREFIXES.join(', ')}` }),
-  }),
-  z.strictObject({
-    expr: z.string().min(1).superRefine((s, ctx) => {
-      const parsed = parseExpr(s);
-      if ('error' in parsed) ctx.addIssue({ code: 'custom', message: parsed.error });
+const bindingSchema = z.union(
+  [
+    z.strictObject({
+      check: z
+        .string()
+        .regex(
+          /^[A-Za-z0-9_.*-]+$/,
+          'check must be an evidence id such as phase.stress or prometheus.rules_* (letters, digits, . _ - and * as a wildcard)',
+        )
+        .refine((id) => EVIDENCE_PREFIXES.some((p) => id.startsWith(p)), {
+          message: `check must name evidence the campaign produces: an id starting with ${EVIDENCE_PREFIXES.join(', ')}`,
+        }),
     }),
-  }),
-], { message: 'automated is either { check: <evidence id> } or { expr: <expression> }' });
+    z.strictObject({
+      expr: z
+        .string()
+        .min(1)
+        .superRefine((s, ctx) => {
+          const parsed = parseExpr(s);
+          if ('error' in parsed) ctx.addIssue({ code: 'custom', message: parsed.error });
+        }),
+    }),
+  ],
+  { message: 'automated is either { check: <evidence id> } or { expr: <expression> }' },
+);
 
-const checklistItemSchema = z.strictObject({
-  id: z.string().regex(ITEM_ID, 'item id must be lowercase letters, digits, ".", "-" or "_" (max 63 chars)'),
-  title: z.string().min(1).max(200).optional(),
-  category: z.enum(CATEGORIES, { message: `category must be one of ${CATEGORIES.join(', ')}` }).optional(),
-  severity: z.enum(SEVERITIES, { message: 'severity must be P0, P1, P2 or P3' }).optional(),
-  weight: z.number().positive('weight must be greater than zero').max(100).optional(),
-  automated: bindingSchema.optional(),
-  manual: z.literal(true, { message: 'manual must be true (omit it for automated items)' }).optional(),
-  maxEvidenceAge: positiveDuration('maxEvidenceAge').optional(),
-  remediation: z.string().max(2000).optional(),
-}).refine((i) => !(i.automated && i.manual), { message: 'an item is either automated or manual, not both' });
+const checklistItemSchema = z
+  .strictObject({
+    id: z.string().regex(ITEM_ID, 'item id must be lowercase letters, digits, ".", "-" or "_" (max 63 chars)'),
+    title: z.string().min(1).max(200).optional(),
+    category: z.enum(CATEGORIES, { message: `category must be one of ${CATEGORIES.join(', ')}` }).optional(),
+    severity: z.enum(SEVERITIES, { message: 'severity must be P0, P1, P2 or P3' }).optional(),
+    weight: z.number().positive('weight must be greater than zero').max(100).optional(),
+    automated: bindingSchema.optional(),
+    manual: z.literal(true, { message: 'manual must be true (omit it for automated items)' }).optional(),
+    maxEvidenceAge: positiveDuration('maxEvidenceAge').optional(),
+    remediation: z.string().max(2000).optional(),
+  })
+  .refine((i) => !(i.automated && i.manual), { message: 'an item is either automated or manual, not both' });
 
-const checklistSchema = z.strictObject({
-  /** Include the built-in checklist (the seed's production checklist and the phases' results). */
-  defaults: z.boolean().default(true),
-  items: z.array(checklistItemSchema).default([]),
-  drop: z.array(z.string()).default([]),
-  /** How long the campaign waits for manual items to be attested or waived (0: not at all). */
-  attestationDeadline: duration('attestationDeadline').default('0s'),
-}).superRefine((c, ctx) => {
-  const seen = new Map<string, number>();
-  c.items.forEach((item, i) => {
-    if (seen.has(item.id)) ctx.addIssue({ code: 'custom', path: ['items', i, 'id'], message: `duplicate item id "${item.id}" (also items[${seen.get(item.id)}])` });
-    seen.set(item.id, i);
+const checklistSchema = z
+  .strictObject({
+    /** Include the built-in checklist (the seed's production checklist and the phases' results). */
+    defaults: z.boolean().default(true),
+    items: z.array(checklistItemSchema).default([]),
+    drop: z.array(z.string()).default([]),
+    /** How long the campaign waits for manual items to be attested or waived (0: not at all). */
+    attestationDeadline: duration('attestationDeadline').default('0s'),
+  })
+  .superRefine((c, ctx) => {
+    const seen = new Map<string, number>();
+    c.items.forEach((item, i) => {
+      if (seen.has(item.id))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['items', i, 'id'],
+          message: `duplicate item id "${item.id}" (also items[${seen.get(item.id)}])`,
+        });
+      seen.set(item.id, i);
+    });
+    for (const p of resolveChecklist(c).problems) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
   });
-  for (const p of resolveChecklist(c).problems) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
-});
 
 const gateSchema = z.strictObject({
   before: z.enum(PHASES, { message: `before must be one of ${PHASES.join(', ')}` }),
   approval: z.literal('required', { message: 'approval must be "required"' }).default('required'),
   /** Who may approve or reject; anyone when absent. */
-  approvers: z.array(z.string().trim().min(1, 'an approver needs a name')).min(1, 'approvers, when given, needs at least one name').optional(),
+  approvers: z
+    .array(z.string().trim().min(1, 'an approver needs a name'))
+    .min(1, 'approvers, when given, needs at least one name')
+    .optional(),
   timeout: positiveDuration('timeout').default('48h'),
   /** At the timeout: skip the phase (recorded not_run) and go on, or abort the campaign (NO_GO). */
   onTimeout: z.enum(['skip', 'abort'], { message: 'onTimeout must be skip or abort' }).default('abort'),
@@ -394,26 +588,44 @@ const gateSchema = z.strictObject({
 const gatesSchema = z.array(gateSchema).superRefine((gates, ctx) => {
   const seen = new Map<string, number>();
   gates.forEach((g, i) => {
-    if (seen.has(g.before)) ctx.addIssue({ code: 'custom', path: [i, 'before'], message: `a gate before ${g.before} is already gates[${seen.get(g.before)}]` });
+    if (seen.has(g.before))
+      ctx.addIssue({
+        code: 'custom',
+        path: [i, 'before'],
+        message: `a gate before ${g.before} is already gates[${seen.get(g.before)}]`,
+      });
     seen.set(g.before, i);
   });
 });
 
-const pct = (what: string, dflt: number) => z.number().min(0, `${what} is a percentage (0-100)`).max(100, `${what} is a percentage (0-100)`).default(dflt);
+const pct = (what: string, dflt: number) =>
+  z.number().min(0, `${what} is a percentage (0-100)`).max(100, `${what} is a percentage (0-100)`).default(dflt);
 
-const verdictSchema = z.strictObject({
-  goAt: pct('goAt', 90),
-  conditionalAt: pct('conditionalAt', 75),
-  maxP1Blockers: z.number().int().min(0).default(0),
-  categoryWeights: z.partialRecord(z.enum(CATEGORIES, { message: `category must be one of ${CATEGORIES.join(', ')}` }), z.number().min(0)).optional(),
-}).refine((v) => v.conditionalAt <= v.goAt, { path: ['conditionalAt'], message: 'conditionalAt must not be above goAt' });
+const verdictSchema = z
+  .strictObject({
+    goAt: pct('goAt', 90),
+    conditionalAt: pct('conditionalAt', 75),
+    maxP1Blockers: z.number().int().min(0).default(0),
+    categoryWeights: z
+      .partialRecord(
+        z.enum(CATEGORIES, { message: `category must be one of ${CATEGORIES.join(', ')}` }),
+        z.number().min(0),
+      )
+      .optional(),
+  })
+  .refine((v) => v.conditionalAt <= v.goAt, {
+    path: ['conditionalAt'],
+    message: 'conditionalAt must not be above goAt',
+  });
 
 export const campaignSchema = z.strictObject({
   apiVersion: z.literal('readiness/v1', { message: 'apiVersion must be "readiness/v1"' }),
   name: name('name'),
   owner: z.string().max(200).optional(),
   target: z.strictObject({
-    baseUrl: httpUrl('baseUrl').refine((u) => URL.canParse(u) && new URL(u).pathname === '/', { message: 'baseUrl must not have a path: request paths and healthPath are absolute paths on its host' }),
+    baseUrl: httpUrl('baseUrl').refine((u) => URL.canParse(u) && new URL(u).pathname === '/', {
+      message: 'baseUrl must not have a path: request paths and healthPath are absolute paths on its host',
+    }),
     healthPath: appendedPath('healthPath').default('/health'),
     headers: headersSchema.optional(),
   }),
@@ -423,10 +635,12 @@ export const campaignSchema = z.strictObject({
     vars: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'invalid variable name'), varSchema).default({}),
     requests: z.array(requestSchema).min(1, 'scenario needs at least one request'),
   }),
-  baseline: z.strictObject({
-    phases: z.array(phaseSchema).min(1, 'baseline needs at least one phase').default(DEFAULT_BASELINE_PHASES),
-    thresholds: z.array(thresholdEntry).default([]),
-  }).optional(),
+  baseline: z
+    .strictObject({
+      phases: z.array(phaseSchema).min(1, 'baseline needs at least one phase').default(DEFAULT_BASELINE_PHASES),
+      thresholds: z.array(thresholdEntry).default([]),
+    })
+    .optional(),
   stress: stressSchema.optional(),
   spike: spikeSchema.optional(),
   monitoring: monitoringSchema.optional(),
@@ -434,9 +648,11 @@ export const campaignSchema = z.strictObject({
   checklist: checklistSchema.optional(),
   verdict: verdictSchema.optional(),
   gates: gatesSchema.optional(),
-  settings: z.strictObject({
-    heartbeatTimeout: positiveDuration('heartbeatTimeout').default('20s'),
-  }).default({ heartbeatTimeout: '20s' }),
+  settings: z
+    .strictObject({
+      heartbeatTimeout: positiveDuration('heartbeatTimeout').default('20s'),
+    })
+    .default({ heartbeatTimeout: '20s' }),
 });
 
 /** A validated campaign (defaults applied). This is what the workflow receives. */
@@ -457,7 +673,8 @@ export type BackupConfig = NonNullable<Campaign['backup']>;
 export type HeaderValue = string | { fromEnv: string };
 
 type Loose = Record<string, unknown>;
-const asArray = (v: unknown): Loose[] => (Array.isArray(v) ? v.filter((x): x is Loose => !!x && typeof x === 'object') : []);
+const asArray = (v: unknown): Loose[] =>
+  Array.isArray(v) ? v.filter((x): x is Loose => !!x && typeof x === 'object') : [];
 
 /**
  * Checks that need several fields at once (duplicate names, undefined `{{vars}}`). They run on the
@@ -469,19 +686,32 @@ export function crossFieldProblems(raw: unknown): Array<{ path: string; message:
   const scenario = (raw as Loose).scenario as Loose | undefined;
   const vars = scenario && typeof scenario.vars === 'object' && scenario.vars ? (scenario.vars as Loose) : {};
   const requests = asArray(scenario?.requests);
-  const captured = new Set(requests.flatMap((r) => (r.capture && typeof r.capture === 'object' ? Object.keys(r.capture) : [])));
+  const captured = new Set(
+    requests.flatMap((r) => (r.capture && typeof r.capture === 'object' ? Object.keys(r.capture) : [])),
+  );
   const seen = new Map<string, number>();
   requests.forEach((r, i) => {
     if (typeof r.name === 'string') {
-      if (seen.has(r.name)) problems.push({ path: `scenario.requests[${i}].name`, message: `duplicate request name "${r.name}" (also at index ${seen.get(r.name)})` });
+      if (seen.has(r.name))
+        problems.push({
+          path: `scenario.requests[${i}].name`,
+          message: `duplicate request name "${r.name}" (also at index ${seen.get(r.name)})`,
+        });
       else seen.set(r.name, i);
     }
-    const where: Array<[string, unknown]> = [['path', r.path], ['json', r.json]];
-    if (r.headers && typeof r.headers === 'object') for (const [k, v] of Object.entries(r.headers)) where.push([`headers.${k}`, v]);
+    const where: Array<[string, unknown]> = [
+      ['path', r.path],
+      ['json', r.json],
+    ];
+    if (r.headers && typeof r.headers === 'object')
+      for (const [k, v] of Object.entries(r.headers)) where.push([`headers.${k}`, v]);
     for (const [field, value] of where) {
       for (const v of new Set(placeholdersIn(value))) {
         if (!(v in vars) && !captured.has(v)) {
-          problems.push({ path: `scenario.requests[${i}].${field}`, message: `unknown variable "{{${v}}}": define it under scenario.vars or capture it from an earlier response` });
+          problems.push({
+            path: `scenario.requests[${i}].${field}`,
+            message: `unknown variable "{{${v}}}": define it under scenario.vars or capture it from an earlier response`,
+          });
         }
       }
     }
@@ -490,27 +720,49 @@ export function crossFieldProblems(raw: unknown): Array<{ path: string; message:
   const phases = new Map<string, number>();
   asArray(baseline?.thresholds).forEach((t, i) => {
     if (typeof t.endpoint === 'string' && !seen.has(t.endpoint)) {
-      problems.push({ path: `baseline.thresholds[${i}].endpoint`, message: `unknown endpoint "${t.endpoint}": use a request name from scenario.requests` });
+      problems.push({
+        path: `baseline.thresholds[${i}].endpoint`,
+        message: `unknown endpoint "${t.endpoint}": use a request name from scenario.requests`,
+      });
     }
   });
   asArray(baseline?.phases).forEach((p, i) => {
     if (typeof p.name !== 'string') return;
-    if (phases.has(p.name)) problems.push({ path: `baseline.phases[${i}].name`, message: `duplicate phase name "${p.name}" (also at index ${phases.get(p.name)})` });
+    if (phases.has(p.name))
+      problems.push({
+        path: `baseline.phases[${i}].name`,
+        message: `duplicate phase name "${p.name}" (also at index ${phases.get(p.name)})`,
+      });
     else phases.set(p.name, i);
   });
   const stress = (raw as Loose).stress as Loose | undefined;
   const monitoring = (raw as Loose).monitoring as Loose | undefined;
   if (asArray(stress?.telemetry).length && !(monitoring?.prometheus && typeof monitoring.prometheus === 'object')) {
-    problems.push({ path: 'stress.telemetry', message: 'telemetry queries need monitoring.prometheus.url (the Prometheus to query)' });
+    problems.push({
+      path: 'stress.telemetry',
+      message: 'telemetry queries need monitoring.prometheus.url (the Prometheus to query)',
+    });
   }
   if (asArray(monitoring?.alertsUnderLoad).length) {
-    if (!(monitoring?.prometheus && typeof monitoring.prometheus === 'object')) problems.push({ path: 'monitoring.alertsUnderLoad', message: 'alert accuracy under load needs monitoring.prometheus.url' });
-    if (!stress || typeof stress !== 'object') problems.push({ path: 'monitoring.alertsUnderLoad', message: 'alert accuracy under load is checked during the stress run: add a stress section' });
+    if (!(monitoring?.prometheus && typeof monitoring.prometheus === 'object'))
+      problems.push({
+        path: 'monitoring.alertsUnderLoad',
+        message: 'alert accuracy under load needs monitoring.prometheus.url',
+      });
+    if (!stress || typeof stress !== 'object')
+      problems.push({
+        path: 'monitoring.alertsUnderLoad',
+        message: 'alert accuracy under load is checked during the stress run: add a stress section',
+      });
     const stepMs = parseDurationMs(typeof stress?.stepDuration === 'string' ? stress.stepDuration : '2m') ?? 0;
     asArray(monitoring?.alertsUnderLoad).forEach((a, i) => {
       const within = parseDurationMs(typeof a.within === 'string' ? a.within : '2m');
       if (stress && within !== undefined && within > stepMs) {
-        problems.push({ path: `monitoring.alertsUnderLoad[${i}].within`, message: 'within must not exceed stress.stepDuration: a breach lasts one step, and the alert must fire while it lasts' });
+        problems.push({
+          path: `monitoring.alertsUnderLoad[${i}].within`,
+          message:
+            'within must not exceed stress.stepDuration: a breach lasts one step, and the alert must fire while it lasts',
+        });
       }
     });
   }

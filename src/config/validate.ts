@@ -7,7 +7,12 @@ import type { ConfigProblem } from '../core/errors';
 import { campaignSchema, crossFieldProblems, type Campaign } from './schema';
 
 function issuePath(path: readonly PropertyKey[]): string {
-  return path.length ? path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[') : '(root)';
+  return path.length
+    ? path
+        .map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))
+        .join('.')
+        .replace(/\.\[/g, '[')
+    : '(root)';
 }
 
 /** Flattens zod issues into `path: message` problems, one per unknown key. */
@@ -17,13 +22,27 @@ export function zodProblems(error: z.ZodError): ConfigProblem[] {
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) problems.push({ path: issuePath([...issue.path, key]), message: 'unknown field' });
     } else if (issue.code === 'invalid_union' && 'errors' in issue && Array.isArray(issue.errors)) {
-      problems.push({ path: issuePath(issue.path), message: issue.message === 'Invalid input' ? 'value does not match any allowed form' : issue.message });
-    } else if (issue.code === 'invalid_key' && 'issues' in issue && Array.isArray(issue.issues) && issue.issues.length) {
+      problems.push({
+        path: issuePath(issue.path),
+        message: issue.message === 'Invalid input' ? 'value does not match any allowed form' : issue.message,
+      });
+    } else if (
+      issue.code === 'invalid_key' &&
+      'issues' in issue &&
+      Array.isArray(issue.issues) &&
+      issue.issues.length
+    ) {
       // A bad record key (a header or variable name): say which key and why, not zod's "Invalid key in record".
       const key = String(issue.path.at(-1));
-      problems.push({ path: issuePath(issue.path), message: `${(issue.issues as Array<{ message: string }>).map((i) => i.message).join('; ')} ("${key}")` });
+      problems.push({
+        path: issuePath(issue.path),
+        message: `${(issue.issues as Array<{ message: string }>).map((i) => i.message).join('; ')} ("${key}")`,
+      });
     } else if (issue.code === 'invalid_type' && /received undefined$/.test(issue.message)) {
-      problems.push({ path: issuePath(issue.path), message: `required (${issue.expected === 'object' ? 'a section' : `a ${issue.expected}`})` });
+      problems.push({
+        path: issuePath(issue.path),
+        message: `required (${issue.expected === 'object' ? 'a section' : `a ${issue.expected}`})`,
+      });
     } else {
       problems.push({ path: issuePath(issue.path), message: issue.message });
     }
@@ -32,9 +51,10 @@ export function zodProblems(error: z.ZodError): ConfigProblem[] {
 }
 
 /** Validates an already-parsed object; returns the campaign or every problem found. */
-export function validateCampaign(raw: unknown): { ok: true; campaign: Campaign } | { ok: false; problems: ConfigProblem[] } {
+export function validateCampaign(
+  raw: unknown,
+): { ok: true; campaign: Campaign } | { ok: false; problems: ConfigProblem[] } {
   const result = campaignSchema.safeParse(raw);
   const problems = [...(result.success ? [] : zodProblems(result.error)), ...crossFieldProblems(raw)];
   return result.success && !problems.length ? { ok: true, campaign: result.data } : { ok: false, problems };
 }
-

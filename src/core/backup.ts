@@ -44,10 +44,17 @@ export function compareTables(
   source: Map<string, { rows: number; hash: string }>,
   restored: Map<string, { rows: number; hash: string }> | undefined,
 ): TableCheck[] {
-  return [...source].sort(([a], [b]) => a.localeCompare(b)).map(([name, s]) => {
-    const r = restored?.get(name);
-    return { name, sourceRows: s.rows, restoredRows: r ? r.rows : null, match: !!r && r.rows === s.rows && r.hash === s.hash };
-  });
+  return [...source]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, s]) => {
+      const r = restored?.get(name);
+      return {
+        name,
+        sourceRows: s.rows,
+        restoredRows: r ? r.rows : null,
+        match: !!r && r.rows === s.rows && r.hash === s.hash,
+      };
+    });
 }
 
 /** A drill's status from its findings: any P0/P1 fails it, P2/P3 make it a warning. */
@@ -58,9 +65,16 @@ export function statusFromFindings(findings: Finding[]): 'pass' | 'warn' | 'fail
 
 /** The backup phase's outcome: a failed or errored drill fails it (fail closed), with its P0/P1 findings. */
 export function backupOutcome(drills: DrillResult[]): { status: 'pass' | 'fail'; reason: string; blockers: string[] } {
-  const blockers = drills.flatMap((d) => (d.status === 'fail' || d.status === 'error'
-    ? (d.findings.filter((f) => f.severity === 'P0' || f.severity === 'P1').map((f) => `${f.severity} ${d.title}: ${f.message}`).slice(0, 5) as string[]).concat(d.status === 'error' && !d.findings.length ? [`${d.title}: could not run`] : [])
-    : []));
+  const blockers = drills.flatMap((d) =>
+    d.status === 'fail' || d.status === 'error'
+      ? (
+          d.findings
+            .filter((f) => f.severity === 'P0' || f.severity === 'P1')
+            .map((f) => `${f.severity} ${d.title}: ${f.message}`)
+            .slice(0, 5) as string[]
+        ).concat(d.status === 'error' && !d.findings.length ? [`${d.title}: could not run`] : [])
+      : [],
+  );
   const failed = drills.filter((d) => d.status === 'fail' || d.status === 'error').length;
   const rto = drills.find((d) => d.rtoS !== undefined && d.rtoS !== null)?.rtoS;
   const summary = `${drills.length - failed}/${drills.length} drills passed${rto !== undefined ? `; RTO ${rto} s` : ''}`;
@@ -87,12 +101,16 @@ export const SCRATCH_DB_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 export function scratchNameProblem(name: string, sourceName: string): string | undefined {
   if (!SCRATCH_DB_NAME.test(name)) return `scratch database "${name}" is not a plain lowercase identifier`;
   if (name === sourceName) return `scratch database "${name}" is the source database: refusing`;
-  if (['postgres', 'template0', 'template1'].includes(name)) return `scratch database "${name}" is a system database: refusing`;
+  if (['postgres', 'template0', 'template1'].includes(name))
+    return `scratch database "${name}" is a system database: refusing`;
   return undefined;
 }
 
 /** The table named in a pg_restore error ("COPY failed for table \"x\"", "relation \"x\""), if any. */
 export function tableInRestoreError(stderr: string): string | undefined {
-  const m = /COPY failed for table "([^"]+)"/.exec(stderr) ?? /for relation "([^"]+)"/.exec(stderr) ?? /TABLE DATA [^ ]+ ([^ ]+) /.exec(stderr);
+  const m =
+    /COPY failed for table "([^"]+)"/.exec(stderr) ??
+    /for relation "([^"]+)"/.exec(stderr) ??
+    /TABLE DATA [^ ]+ ([^ ]+) /.exec(stderr);
   return m?.[1];
 }

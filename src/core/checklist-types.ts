@@ -4,7 +4,15 @@
  */
 
 /** Checklist categories, as in the seed's readiness assessment. */
-export const CATEGORIES = ['Infrastructure', 'Security', 'Performance', 'Monitoring', 'Backup/Recovery', 'Documentation', 'Operations'] as const;
+export const CATEGORIES = [
+  'Infrastructure',
+  'Security',
+  'Performance',
+  'Monitoring',
+  'Backup/Recovery',
+  'Documentation',
+  'Operations',
+] as const;
 export type Category = (typeof CATEGORIES)[number];
 
 export const SEVERITIES = ['P0', 'P1', 'P2', 'P3'] as const;

@@ -13,8 +13,15 @@ export interface ComparableReport {
   campaign: { id: string; name: string; startedAt: string };
   verdict: { decision: string; scorePct: number | null };
   checklist?: { items: EvaluatedItem[] };
-  baseline: { phases: Array<{ name: string; model: string; users: number; throughputRps: number; latencyMs: { p95: number } }> };
-  stress?: { model: string; steps: Array<{ level: number }>; breakingPoint?: { users: number }; maxThroughputRps: number };
+  baseline: {
+    phases: Array<{ name: string; model: string; users: number; throughputRps: number; latencyMs: { p95: number } }>;
+  };
+  stress?: {
+    model: string;
+    steps: Array<{ level: number }>;
+    breakingPoint?: { users: number };
+    maxThroughputRps: number;
+  };
   spike?: { recoveryTimeS: number | null };
   backup?: { drills: Array<{ id: string; rtoS?: number | null }> };
 }
@@ -31,16 +38,29 @@ export function compareCampaigns(previous: ComparableReport, current: Comparable
   for (const item of current.checklist?.items ?? []) {
     const was = before.get(item.id);
     if (!was) added.push({ id: item.id, title: item.title, now: item.status });
-    else if (cleared(was.status) && !cleared(item.status)) regressed.push({ id: item.id, title: item.title, was: was.status, now: item.status });
-    else if (!cleared(was.status) && cleared(item.status)) fixed.push({ id: item.id, title: item.title, was: was.status, now: item.status });
+    else if (cleared(was.status) && !cleared(item.status))
+      regressed.push({ id: item.id, title: item.title, was: was.status, now: item.status });
+    else if (!cleared(was.status) && cleared(item.status))
+      fixed.push({ id: item.id, title: item.title, was: was.status, now: item.status });
   }
 
   const metrics: MetricChange[] = [];
   /** `higherIsWorse`: latency, recovery time, RTO; otherwise lower is worse (throughput, breaking point). */
-  const track = (metric: string, prev: number | null | undefined, cur: number | null | undefined, higherIsWorse: boolean) => {
+  const track = (
+    metric: string,
+    prev: number | null | undefined,
+    cur: number | null | undefined,
+    higherIsWorse: boolean,
+  ) => {
     if (prev == null || cur == null || !Number.isFinite(prev) || !Number.isFinite(cur) || prev === 0) return;
     const changePct = round1(((cur - prev) / prev) * 100);
-    metrics.push({ metric, previous: prev, current: cur, changePct, regression: higherIsWorse ? changePct > REGRESSION_PCT : changePct < -REGRESSION_PCT });
+    metrics.push({
+      metric,
+      previous: prev,
+      current: cur,
+      changePct,
+      regression: higherIsWorse ? changePct > REGRESSION_PCT : changePct < -REGRESSION_PCT,
+    });
   };
   // Only like with like: a baseline phase of the same name, users and model; stress of the same model.
   for (const p of current.baseline.phases) {
@@ -52,7 +72,8 @@ export function compareCampaigns(previous: ComparableReport, current: Comparable
   const [ps, cs] = [previous.stress, current.stress];
   if (ps && cs && ps.model === cs.model) {
     // No breaking point: it held up to the highest level tested, the least its breaking point can be.
-    const held = (s: NonNullable<ComparableReport['stress']>) => s.breakingPoint?.users ?? Math.max(0, ...s.steps.map((x) => x.level));
+    const held = (s: NonNullable<ComparableReport['stress']>) =>
+      s.breakingPoint?.users ?? Math.max(0, ...s.steps.map((x) => x.level));
     if (ps.breakingPoint || cs.breakingPoint) track('stress.breakingPoint.users', held(ps), held(cs), false);
     track('stress.maxThroughputRps', ps.maxThroughputRps, cs.maxThroughputRps, false);
   }
@@ -63,13 +84,22 @@ export function compareCampaigns(previous: ComparableReport, current: Comparable
 
   const findings = [
     ...regressed.map((r) => `checklist item ${r.id} regressed: ${r.was} -> ${r.now}`),
-    ...metrics.filter((m) => m.regression).map((m) => `${m.metric} regressed ${m.changePct > 0 ? '+' : ''}${m.changePct}% (${m.previous} -> ${m.current})`),
+    ...metrics
+      .filter((m) => m.regression)
+      .map((m) => `${m.metric} regressed ${m.changePct > 0 ? '+' : ''}${m.changePct}% (${m.previous} -> ${m.current})`),
   ];
   return {
     previous: {
-      id: previous.campaign.id, name: previous.campaign.name, startedAt: previous.campaign.startedAt, decision: previous.verdict.decision,
+      id: previous.campaign.id,
+      name: previous.campaign.name,
+      startedAt: previous.campaign.startedAt,
+      decision: previous.verdict.decision,
       ...(previous.verdict.scorePct !== null ? { scorePct: previous.verdict.scorePct } : {}),
     },
-    regressed, fixed, added, metrics, findings,
+    regressed,
+    fixed,
+    added,
+    metrics,
+    findings,
   };
 }

@@ -74,7 +74,20 @@ export interface Degradation {
 }
 
 /** Transport failure kinds (the generator's names for socket-level errors). */
-const TRANSPORT = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'socket', 'ECONNABORTED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CLOSED', 'other_side_closed', 'aborted']);
+const TRANSPORT = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'socket',
+  'ECONNABORTED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'UND_ERR_CLOSED',
+  'other_side_closed',
+  'aborted',
+]);
 /** Failed requests are "fast" up to this multiple of the successful p95, or this floor (ms). */
 const FAIL_FAST_FACTOR = 2;
 const FAIL_FAST_FLOOR_MS = 250;
@@ -104,7 +117,14 @@ export function flagSample(s: ErrorBodySample): SampleFlag[] {
 
 /** Sorts every failure of the judged stretches into its class. */
 export function classifyErrors(inputs: DegradationInput[]): ErrorClasses {
-  const c: ErrorClasses = { fastRejections: 0, withRetryAfter: 0, timeouts: 0, transport: 0, otherServerErrors: 0, other: 0 };
+  const c: ErrorClasses = {
+    fastRejections: 0,
+    withRetryAfter: 0,
+    timeouts: 0,
+    transport: 0,
+    otherServerErrors: 0,
+    other: 0,
+  };
   for (const input of inputs) {
     c.withRetryAfter += input.retryAfter;
     for (const e of input.endpoints) {
@@ -133,7 +153,12 @@ export function classifyErrors(inputs: DegradationInput[]): ErrorClasses {
 /** Judges the degradation: graceful, fail-fast and informative, each with the figures behind it. */
 export function judgeDegradation(inputs: DegradationInput[], healthAfter: Degradation['healthAfter']): Degradation {
   const errorClasses = classifyErrors(inputs);
-  const failures = errorClasses.fastRejections + errorClasses.timeouts + errorClasses.transport + errorClasses.otherServerErrors + errorClasses.other;
+  const failures =
+    errorClasses.fastRejections +
+    errorClasses.timeouts +
+    errorClasses.transport +
+    errorClasses.otherServerErrors +
+    errorClasses.other;
   const failed = inputs.map((i) => i.failedP95Ms).filter((v): v is number => v !== null);
   const ok = inputs.map((i) => i.okP95Ms).filter((v): v is number => v !== null);
   const failedP95Ms = failed.length ? Math.max(...failed) : null;
@@ -146,9 +171,18 @@ export function judgeDegradation(inputs: DegradationInput[], healthAfter: Degrad
   if (failures > 0 || (healthAfter && !healthAfter.ok)) {
     const crashed = !!healthAfter && !healthAfter.ok;
     graceful = !crashed && unanswered <= failures * MAX_UNANSWERED_SHARE;
-    if (crashed) findings.push(`the target was not healthy right after the load (${healthAfter!.error ?? `status ${healthAfter!.status}`})`);
-    if (unanswered > failures * MAX_UNANSWERED_SHARE) findings.push(`${pct(unanswered, failures)} of the failures got no answer (${errorClasses.timeouts} timeouts, ${errorClasses.transport} transport errors): the target dropped or hung requests instead of rejecting them`);
-    if (errorClasses.fastRejections) findings.push(`${errorClasses.fastRejections} fast rejections (429/503), ${errorClasses.withRetryAfter} with Retry-After`);
+    if (crashed)
+      findings.push(
+        `the target was not healthy right after the load (${healthAfter!.error ?? `status ${healthAfter!.status}`})`,
+      );
+    if (unanswered > failures * MAX_UNANSWERED_SHARE)
+      findings.push(
+        `${pct(unanswered, failures)} of the failures got no answer (${errorClasses.timeouts} timeouts, ${errorClasses.transport} transport errors): the target dropped or hung requests instead of rejecting them`,
+      );
+    if (errorClasses.fastRejections)
+      findings.push(
+        `${errorClasses.fastRejections} fast rejections (429/503), ${errorClasses.withRetryAfter} with Retry-After`,
+      );
     if (errorClasses.otherServerErrors) findings.push(`${errorClasses.otherServerErrors} other server errors (5xx)`);
   }
 
@@ -156,7 +190,10 @@ export function judgeDegradation(inputs: DegradationInput[], healthAfter: Degrad
   if (failedP95Ms !== null) {
     const bound = Math.max(FAIL_FAST_FLOOR_MS, FAIL_FAST_FACTOR * (okP95Ms ?? 0));
     failFast = failedP95Ms <= bound;
-    if (!failFast) findings.push(`failed requests took ${failedP95Ms} ms at p95 (successful ones ${okP95Ms ?? '-'} ms): failures hang instead of failing fast`);
+    if (!failFast)
+      findings.push(
+        `failed requests took ${failedP95Ms} ms at p95 (successful ones ${okP95Ms ?? '-'} ms): failures hang instead of failing fast`,
+      );
   }
 
   let informativeErrors: boolean | null = null;
@@ -164,14 +201,34 @@ export function judgeDegradation(inputs: DegradationInput[], healthAfter: Degrad
     const traces = samples.filter((s) => s.flags.includes('stack_trace')).length;
     const blank = samples.filter((s) => s.flags.includes('empty') || s.flags.includes('html')).length;
     informativeErrors = traces === 0 && blank * 2 <= samples.length;
-    if (traces) findings.push(`${traces} of ${samples.length} sampled error bodies contain a stack trace (internal details leak to clients)`);
-    if (blank * 2 > samples.length) findings.push(`${blank} of ${samples.length} sampled error bodies are empty or HTML pages: a client learns nothing from them`);
+    if (traces)
+      findings.push(
+        `${traces} of ${samples.length} sampled error bodies contain a stack trace (internal details leak to clients)`,
+      );
+    if (blank * 2 > samples.length)
+      findings.push(
+        `${blank} of ${samples.length} sampled error bodies are empty or HTML pages: a client learns nothing from them`,
+      );
   }
-  return { graceful, errorClasses, failures, failFast, failedP95Ms, okP95Ms, informativeErrors, samples, healthAfter, judged: inputs.map((i) => i.source), findings };
+  return {
+    graceful,
+    errorClasses,
+    failures,
+    failFast,
+    failedP95Ms,
+    okP95Ms,
+    informativeErrors,
+    samples,
+    healthAfter,
+    judged: inputs.map((i) => i.source),
+    findings,
+  };
 }
 
 /** The samples with identical status, content type and body folded into one, with the endpoints they came from. */
-export function distinctSamples(samples: FlaggedSample[]): Array<FlaggedSample & { endpoints: string[]; count: number }> {
+export function distinctSamples(
+  samples: FlaggedSample[],
+): Array<FlaggedSample & { endpoints: string[]; count: number }> {
   const out = new Map<string, FlaggedSample & { endpoints: string[]; count: number }>();
   for (const x of samples) {
     const key = `${x.status}\u0000${x.contentType}\u0000${x.body}`;

@@ -18,7 +18,10 @@ export interface EgressPolicy {
 }
 
 /** The variable an operator changes to allow a host, per purpose. */
-const EGRESS_VARIABLE: Record<EgressPurpose, string> = { target: 'READINESS_ALLOWED_HOSTS', system: 'READINESS_ALLOWED_SYSTEM_HOSTS' };
+const EGRESS_VARIABLE: Record<EgressPurpose, string> = {
+  target: 'READINESS_ALLOWED_HOSTS',
+  system: 'READINESS_ALLOWED_SYSTEM_HOSTS',
+};
 
 /**
  * The default allowlist: `loopback` only. This is a load generator, and pointing it at the wrong host is an
@@ -28,7 +31,10 @@ const DEFAULT_ALLOWED_HOSTS = ['loopback'];
 
 /** Parses one allowlist variable (comma separated); empty or unset gives `fallback`. */
 export function parseAllowedHosts(value: string | undefined, fallback: string[] = DEFAULT_ALLOWED_HOSTS): string[] {
-  const list = (value ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  const list = (value ?? '')
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
   return list.length ? list : fallback;
 }
 
@@ -88,7 +94,8 @@ export function baseUrlProblems(text: string): string[] {
   }
   const problems: string[] = [];
   if (u.protocol !== 'http:' && u.protocol !== 'https:') problems.push('must be an http:// or https:// URL');
-  if (u.username || u.password) problems.push('must not carry credentials (user:password@): give them as headers with { fromEnv: NAME }');
+  if (u.username || u.password)
+    problems.push('must not carry credentials (user:password@): give them as headers with { fromEnv: NAME }');
   if (u.search || text.includes('?')) problems.push('must not have a query ("?..."): the tool appends its own paths');
   if (u.hash || text.includes('#')) problems.push('must not have a fragment ("#..."): the tool appends its own paths');
   return problems;
@@ -131,7 +138,8 @@ export function buildUrl(base: string | URL, path = '', query?: Record<string, s
   url.pathname = `${origin.pathname.replace(/\/+$/, '')}${pathPart}` || '/';
   if (q !== -1) url.search = p.slice(q);
   for (const [k, v] of Object.entries(query ?? {})) url.searchParams.append(k, v);
-  if (url.origin !== origin.origin || url.username || url.password) throw new UrlError(`${url.href}: the path changed the host of ${origin.origin}`);
+  if (url.origin !== origin.origin || url.username || url.password)
+    throw new UrlError(`${url.href}: the path changed the host of ${origin.origin}`);
   return url;
 }
 
@@ -159,7 +167,8 @@ export function connectionHosts(connection: string): string[] | undefined {
     const u = new URL(connection);
     const hosts = new Set<string>();
     if (u.hostname) hosts.add(decodeURIComponent(u.hostname).toLowerCase());
-    for (const param of u.searchParams.getAll('host')) hosts.add(param.startsWith('/') ? 'localhost' : param.toLowerCase());
+    for (const param of u.searchParams.getAll('host'))
+      hosts.add(param.startsWith('/') ? 'localhost' : param.toLowerCase());
     if (!hosts.size) hosts.add('localhost');
     return [...hosts];
   } catch {

@@ -30,16 +30,24 @@ export interface ConfigProblem {
 
 /** Thrown when a campaign file cannot be read, parsed or validated; carries every problem found. */
 export class ConfigError extends Error {
-  constructor(public readonly problems: ConfigProblem[], public readonly file?: string) {
-    super(`${file ? `${file}: ` : ''}invalid campaign (${problems.length} problem${problems.length === 1 ? '' : 's'})\n` +
-      problems.map((p) => `  ${p.path}: ${p.message}`).join('\n'));
+  constructor(
+    public readonly problems: ConfigProblem[],
+    public readonly file?: string,
+  ) {
+    super(
+      `${file ? `${file}: ` : ''}invalid campaign (${problems.length} problem${problems.length === 1 ? '' : 's'})\n` +
+        problems.map((p) => `  ${p.path}: ${p.message}`).join('\n'),
+    );
     this.name = 'ConfigError';
   }
 }
 
 /** Thrown when an environment variable has an invalid value; names the variable and the problem (exit 2). */
 export class EnvironmentError extends Error {
-  constructor(public readonly variable: string, problem: string) {
+  constructor(
+    public readonly variable: string,
+    problem: string,
+  ) {
     super(`${variable}: ${problem}`);
     this.name = 'EnvironmentError';
   }
@@ -47,7 +55,10 @@ export class EnvironmentError extends Error {
 
 /** Thrown when a required component (Temporal CLI, PostgreSQL, a port) cannot be provided; says what was tried. */
 export class InfrastructureError extends Error {
-  constructor(message: string, public readonly tried: string[] = []) {
+  constructor(
+    message: string,
+    public readonly tried: string[] = [],
+  ) {
     super(tried.length ? `${message}\nTried:\n${tried.map((t) => `  - ${t}`).join('\n')}` : message);
     this.name = 'InfrastructureError';
   }

@@ -26,7 +26,9 @@ const EXIT_MEANING: Record<keyof typeof EXIT, string> = {
 
 /** The exit-code table of the CLI's help, generated from {@link EXIT} and {@link EXIT_MEANING}. */
 export function exitCodeHelp(): string {
-  const rows = (Object.keys(EXIT) as Array<keyof typeof EXIT>).sort((a, b) => EXIT[a] - EXIT[b]).map((k) => `  ${EXIT[k]}  ${EXIT_MEANING[k]}`);
+  const rows = (Object.keys(EXIT) as Array<keyof typeof EXIT>)
+    .sort((a, b) => EXIT[a] - EXIT[b])
+    .map((k) => `  ${EXIT[k]}  ${EXIT_MEANING[k]}`);
   return `\nExit codes:\n${rows.join('\n')}`;
 }
 

@@ -108,7 +108,10 @@ function parseSample(line: string): Sample | string {
 
 /** Parses `# TYPE name type`; the name, or undefined when malformed. */
 function parseTypeLine(line: string): string | undefined {
-  const parts = line.slice('# TYPE '.length).split(/[ \t]+/).filter(Boolean);
+  const parts = line
+    .slice('# TYPE '.length)
+    .split(/[ \t]+/)
+    .filter(Boolean);
   if (parts.length !== 2 || !TYPES.has(parts[1]!)) return undefined;
   const name = parts[0]!;
   for (let i = 0; i < name.length; i++) if (!(i === 0 ? isNameStart : isNameChar)(name.charCodeAt(i))) return undefined;

@@ -30,13 +30,20 @@ export interface GeneratorObservation {
 export function assessGenerator(o: GeneratorObservation): { valid: boolean; reasons: string[] } {
   const reasons: string[] = [];
   if (o.eventLoopDelayP99Ms > GENERATOR_LIMITS.eventLoopDelayP99Ms) {
-    reasons.push(`load generator event-loop delay p99 ${o.eventLoopDelayP99Ms.toFixed(0)} ms > ${GENERATOR_LIMITS.eventLoopDelayP99Ms} ms: the generator was saturated`);
+    reasons.push(
+      `load generator event-loop delay p99 ${o.eventLoopDelayP99Ms.toFixed(0)} ms > ${GENERATOR_LIMITS.eventLoopDelayP99Ms} ms: the generator was saturated`,
+    );
   }
   const busy = o.eluMean > GENERATOR_LIMITS.maxEluMean;
-  if (busy) reasons.push(`load threads were busy ${(o.eluMean * 100).toFixed(0)}% of the time (> ${GENERATOR_LIMITS.maxEluMean * 100}%): the generator, not the target, set the pace`);
+  if (busy)
+    reasons.push(
+      `load threads were busy ${(o.eluMean * 100).toFixed(0)}% of the time (> ${GENERATOR_LIMITS.maxEluMean * 100}%): the generator, not the target, set the pace`,
+    );
   if (o.model === 'open') {
     if (o.schedulerLagP99Ms > GENERATOR_LIMITS.schedulerLagP99Ms) {
-      reasons.push(`load generator started requests late (scheduling lag p99 ${o.schedulerLagP99Ms.toFixed(0)} ms > ${GENERATOR_LIMITS.schedulerLagP99Ms} ms)`);
+      reasons.push(
+        `load generator started requests late (scheduling lag p99 ${o.schedulerLagP99Ms.toFixed(0)} ms > ${GENERATOR_LIMITS.schedulerLagP99Ms} ms)`,
+      );
     }
     // A shortfall while the threads were idle is the target's doing (no capacity left: dropped iterations);
     // a shortfall while they were busy is the generator's.

@@ -22,8 +22,12 @@ export interface CheckResult {
 
 /** What builds a check result: id, title, severity, status, evidence (collected now), remediation. */
 export type CheckBuilder = (
-  id: string, title: string, severity: Severity, status: CheckStatus,
-  evidence: { endpoint: string; observed: unknown; expected: unknown }, remediation: string,
+  id: string,
+  title: string,
+  severity: Severity,
+  status: CheckStatus,
+  evidence: { endpoint: string; observed: unknown; expected: unknown },
+  remediation: string,
 ) => CheckResult;
 
 /**
@@ -32,11 +36,25 @@ export type CheckBuilder = (
  */
 export function checksAt(now: () => Date): CheckBuilder {
   return (id, title, severity, status, evidence, remediation) => ({
-    id, title, category: 'Monitoring', severity, status, evidence: { ...evidence, collectedAt: now().toISOString() }, remediation: status === 'pass' ? '' : remediation,
+    id,
+    title,
+    category: 'Monitoring',
+    severity,
+    status,
+    evidence: { ...evidence, collectedAt: now().toISOString() },
+    remediation: status === 'pass' ? '' : remediation,
   });
 }
 
-const PROM_UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000, y: 31_536_000_000 };
+const PROM_UNITS: Record<string, number> = {
+  ms: 1,
+  s: 1_000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000,
+  y: 31_536_000_000,
+};
 
 /** A Prometheus duration ("15d", "1d12h", "90m") in ms, or undefined. */
 export function parsePromDuration(s: string): number | undefined {
@@ -79,7 +97,9 @@ const NARROWING = new Set(['alertname', 'instance', 'pod', 'service', 'job', 'fi
  * match-all, negative, or on a label such as severity or env that spans many alerts).
  */
 export function isBroadSilence(matchers: SilenceMatcher[]): boolean {
-  const pins = matchers.filter((m) => m.isEqual !== false && !(m.isRegex && MATCH_ALL.has(m.value)) && NARROWING.has(m.name));
+  const pins = matchers.filter(
+    (m) => m.isEqual !== false && !(m.isRegex && MATCH_ALL.has(m.value)) && NARROWING.has(m.name),
+  );
   return pins.length === 0;
 }
 
@@ -135,7 +155,8 @@ export function maturityLevel(checks: CheckResult[], targetLevel: number): Matur
     }
     level++;
   }
-  if (level === 3) gaps = ['levels 4-5 (SLOs, error budgets, automated remediation) are not assessed by automated checks'];
+  if (level === 3)
+    gaps = ['levels 4-5 (SLOs, error budgets, automated remediation) are not assessed by automated checks'];
   return { level, label: MATURITY_LABELS[level]!, targetLevel, gaps };
 }
 
@@ -147,14 +168,18 @@ export interface MonitoringResult {
 }
 
 /** The monitoring phase's outcome: P0/P1 checks that did not pass, and a maturity level under target, fail it. */
-export function monitoringOutcome(checks: CheckResult[], maturity: Maturity): { status: 'pass' | 'fail'; reason: string; blockers: string[] } {
+export function monitoringOutcome(
+  checks: CheckResult[],
+  maturity: Maturity,
+): { status: 'pass' | 'fail'; reason: string; blockers: string[] } {
   const blockers = checks
     .filter((c) => (c.severity === 'P0' || c.severity === 'P1') && (c.status === 'fail' || c.status === 'error'))
     .map((c) => `${c.severity} ${c.title}`);
   const underTarget = maturity.level < maturity.targetLevel;
   const passed = checks.filter((c) => c.status === 'pass').length;
   const level = `maturity level ${maturity.level} (${maturity.label}), target ${maturity.targetLevel}`;
-  if (!blockers.length && !underTarget) return { status: 'pass', reason: `${passed}/${checks.length} checks passed; ${level}`, blockers };
+  if (!blockers.length && !underTarget)
+    return { status: 'pass', reason: `${passed}/${checks.length} checks passed; ${level}`, blockers };
   return {
     status: 'fail',
     reason: `${blockers.length} blocking check${blockers.length === 1 ? '' : 's'} failed; ${level}`,

@@ -37,7 +37,8 @@ const CHOSEN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
  * so it must be a plain name (see {@link CHOSEN_ID}) without `..`.
  */
 export function chosenIdProblem(id: string): string | undefined {
-  if (!CHOSEN_ID.test(id)) return `"${id.slice(0, 80)}" is not a valid id: 1-200 characters of letters, digits, ".", "_" or "-", starting with a letter or digit`;
+  if (!CHOSEN_ID.test(id))
+    return `"${id.slice(0, 80)}" is not a valid id: 1-200 characters of letters, digits, ".", "_" or "-", starting with a letter or digit`;
   if (id.includes('..')) return `"${id.slice(0, 80)}" is not a valid id: it must not contain ".."`;
   return undefined;
 }
@@ -47,8 +48,16 @@ export function chosenIdProblem(id: string): string | undefined {
  * The timestamp keeps reruns of the same campaign apart in the Web UI.
  */
 export function campaignWorkflowId(name: string, now: Date): string {
-  const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60) || 'campaign';
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const slug =
+    name
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '')
+      .slice(0, 60) || 'campaign';
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return `readiness-${slug}-${stamp}`;
 }
 

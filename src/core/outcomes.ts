@@ -35,9 +35,16 @@ export function stressOutcome(r: StressResult | PhaseError): PhaseOutcome {
   if (s.stoppedBecause === 'aborted') return { status: 'aborted', reason: `aborted after ${r.steps.length} steps` };
   if (r.error || s.stoppedBecause === 'generator_invalid') {
     const last = r.steps[r.steps.length - 1];
-    return { status: 'error', reason: r.error ?? `the load generator could not drive ${last?.level} ${unit}: ${last?.invalidReason ?? 'invalid step'}` };
+    return {
+      status: 'error',
+      reason:
+        r.error ??
+        `the load generator could not drive ${last?.level} ${unit}: ${last?.invalidReason ?? 'invalid step'}`,
+    };
   }
-  const ceiling = s.capacityCeiling ? `capacity ceiling ${s.capacityCeiling.users} ${unit} at ${s.capacityCeiling.goodputRps} req/s` : 'no passing step';
+  const ceiling = s.capacityCeiling
+    ? `capacity ceiling ${s.capacityCeiling.users} ${unit} at ${s.capacityCeiling.goodputRps} req/s`
+    : 'no passing step';
   const breaking = s.breakingPoint
     ? `breaking point ${s.breakingPoint.users} ${unit} (${s.breakingPoint.criterion}: observed ${round(s.breakingPoint.observed)})`
     : `no breaking point up to ${r.steps[r.steps.length - 1]?.level ?? 0} ${unit}`;
@@ -49,9 +56,17 @@ export function spikeOutcome(r: SpikeResult | PhaseError): PhaseOutcome {
   if (!('users' in r)) return { status: 'error', reason: r.error };
   if (r.error) return { status: 'error', reason: r.error };
   if (r.aborted) return { status: 'aborted', reason: 'aborted during the spike test' };
-  if (r.crashed) return { status: 'fail', reason: `target failed its health check after a spike to ${r.users} users (P1)` };
-  if (!r.recovered) return { status: 'fail', reason: `did not recover within ${r.withinS} s after a spike to ${r.users} users (P1); ${r.errorsDuringSpike} errors during the spike` };
-  return { status: 'pass', reason: `recovered in ${r.recoveryTimeS} s after a spike to ${r.users} users; ${r.errorsDuringSpike} errors during the spike` };
+  if (r.crashed)
+    return { status: 'fail', reason: `target failed its health check after a spike to ${r.users} users (P1)` };
+  if (!r.recovered)
+    return {
+      status: 'fail',
+      reason: `did not recover within ${r.withinS} s after a spike to ${r.users} users (P1); ${r.errorsDuringSpike} errors during the spike`,
+    };
+  return {
+    status: 'pass',
+    reason: `recovered in ${r.recoveryTimeS} s after a spike to ${r.users} users; ${r.errorsDuringSpike} errors during the spike`,
+  };
 }
 
 /**
@@ -60,14 +75,20 @@ export function spikeOutcome(r: SpikeResult | PhaseError): PhaseOutcome {
  */
 export function baselineOutcome(results: BaselinePhaseResult[]): PhaseOutcome {
   const invalid = results.filter((r) => r.assessment === 'invalid');
-  if (invalid.length) return { status: 'error', reason: invalid.map((r) => `${r.name}: invalid, ${r.notes.join('; ')}`).join('; ') };
+  if (invalid.length)
+    return { status: 'error', reason: invalid.map((r) => `${r.name}: invalid, ${r.notes.join('; ')}`).join('; ') };
   const failed = results.filter((r) => r.assessment === 'fail');
   if (failed.length) {
     const broken = (r: BaselinePhaseResult) => [
-      ...r.thresholds.filter((t) => !t.ok).map((t) => `${t.threshold}${t.endpoint ? ` {endpoint: ${t.endpoint}}` : ''} (observed ${round(t.observed)})`),
+      ...r.thresholds
+        .filter((t) => !t.ok)
+        .map((t) => `${t.threshold}${t.endpoint ? ` {endpoint: ${t.endpoint}}` : ''} (observed ${round(t.observed)})`),
       ...r.notes,
     ];
-    return { status: 'fail', reason: failed.map((r) => `${r.name}: ${broken(r).join(', ') || 'no requests completed'}`).join('; ') };
+    return {
+      status: 'fail',
+      reason: failed.map((r) => `${r.name}: ${broken(r).join(', ') || 'no requests completed'}`).join('; '),
+    };
   }
   return { status: 'pass', reason: `${results.length} phases within thresholds` };
 }
@@ -76,9 +97,18 @@ export function baselineOutcome(results: BaselinePhaseResult[]): PhaseOutcome {
  * The checklist phase: passes when every manual item was attested or waived. When the campaign stopped before it
  * (`stopped`: a skipping gate or an abort) it is that stop, unless nothing was missing anyway.
  */
-export function checklistOutcome(args: { missing: number; manualItems: number; hadDeadline: boolean; stopped?: PhaseOutcome }): PhaseOutcome {
+export function checklistOutcome(args: {
+  missing: number;
+  manualItems: number;
+  hadDeadline: boolean;
+  stopped?: PhaseOutcome;
+}): PhaseOutcome {
   if (args.missing && args.stopped) return args.stopped;
-  if (args.missing) return { status: 'fail', reason: `${args.missing} of ${args.manualItems} manual items neither attested nor waived${args.hadDeadline ? ' by the deadline' : ''}` };
+  if (args.missing)
+    return {
+      status: 'fail',
+      reason: `${args.missing} of ${args.manualItems} manual items neither attested nor waived${args.hadDeadline ? ' by the deadline' : ''}`,
+    };
   return { status: 'pass', reason: `${args.manualItems} manual items attested or waived` };
 }
 
@@ -86,14 +116,22 @@ export function checklistOutcome(args: { missing: number; manualItems: number; h
  * The "current details" the Web UI shows for a campaign (Temporal markdown, via the built-in metadata query):
  * phase, step, what it waits for, and at the end the decision.
  */
-export function currentDetails(p: CampaignProgress, verdict?: { decision: string; scorePct: number; blockers?: string[] }): string {
+export function currentDetails(
+  p: CampaignProgress,
+  verdict?: { decision: string; scorePct: number; blockers?: string[] },
+): string {
   const lines = [`**Phase:** ${p.phase}`];
   if (p.step) lines.push(`**Step:** ${p.step}${p.stepCount ? ` (${(p.stepIndex ?? 0) + 1}/${p.stepCount})` : ''}`);
   const missing = p.phase === 'checklist' ? (p.checklist?.missing ?? []) : [];
-  if (missing.length) lines.push(`**Manual items missing:** ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ` and ${missing.length - 3} more` : ''}`);
+  if (missing.length)
+    lines.push(
+      `**Manual items missing:** ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ` and ${missing.length - 3} more` : ''}`,
+    );
   if (p.abortedBy) lines.push(`**Aborted by:** ${p.abortedBy}`);
   if (verdict) {
-    lines.push(`**Decision:** ${verdict.decision}, score ${verdict.scorePct}%${verdict.blockers?.length ? ` (${verdict.blockers.length} blockers)` : ''}`);
+    lines.push(
+      `**Decision:** ${verdict.decision}, score ${verdict.scorePct}%${verdict.blockers?.length ? ` (${verdict.blockers.length} blockers)` : ''}`,
+    );
     lines.push(`**Phases:** ${PHASES.map((ph) => `${ph} ${p.phases[ph].status}`).join(', ')}`);
   }
   return lines.map((l) => `- ${l}`).join('\n');

@@ -14,7 +14,10 @@ export function isReservedEnvName(name: string): boolean {
 
 /** Parses READINESS_SECRET_ENV: the variable names campaigns may reference (comma separated). */
 export function parseSecretEnv(value: string | undefined): string[] {
-  return (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  return (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 /**
@@ -22,8 +25,10 @@ export function parseSecretEnv(value: string | undefined): string[] {
  * operator declared them (`declared`).
  */
 export function secretEnvRefusal(name: string, declared: readonly string[]): string | undefined {
-  if (isReservedEnvName(name)) return `environment variable ${name} is the worker's own configuration (DATABASE_URL, TEMPORAL_*, READINESS_*): a campaign can never read it`;
-  if (!declared.includes(name)) return `environment variable ${name} is not declared for campaigns on this worker: add it to READINESS_SECRET_ENV (${declared.length ? `now ${declared.join(', ')}` : 'now empty'})`;
+  if (isReservedEnvName(name))
+    return `environment variable ${name} is the worker's own configuration (DATABASE_URL, TEMPORAL_*, READINESS_*): a campaign can never read it`;
+  if (!declared.includes(name))
+    return `environment variable ${name} is not declared for campaigns on this worker: add it to READINESS_SECRET_ENV (${declared.length ? `now ${declared.join(', ')}` : 'now empty'})`;
   return undefined;
 }
 
@@ -74,7 +79,11 @@ export function scrubValue<T>(value: T, forms: readonly string[]): T {
       const out = v.map(walk);
       return out.some((x, i) => x !== v[i]) ? out : v;
     }
-    if (v && typeof v === 'object' && (Object.getPrototypeOf(v) === Object.prototype || Object.getPrototypeOf(v) === null)) {
+    if (
+      v &&
+      typeof v === 'object' &&
+      (Object.getPrototypeOf(v) === Object.prototype || Object.getPrototypeOf(v) === null)
+    ) {
       let changed = false;
       const out: Record<string, unknown> = {};
       for (const [k, x] of Object.entries(v)) {

@@ -71,8 +71,15 @@ export function judgeStep(m: StepMeasurement, stopWhen: string[]): Pick<StepResu
     if (!isThreshold(t)) continue;
     // A stop criterion `x > v` holds when the threshold `x <= v` is not met.
     const [res] = evaluateThresholds([{ ...t, op: NEGATE[t.op] }], {
-      latencyMs: { avg: m.latencyMs.avg, max: m.latencyMs.max, percentile: (p) => (p === 50 ? m.latencyMs.p50 : p === 95 ? m.latencyMs.p95 : p === 99 ? m.latencyMs.p99 : m.latencyMs.max) },
-      errorRate: m.errorRate, throughputRps: m.throughputRps, requests: m.requests,
+      latencyMs: {
+        avg: m.latencyMs.avg,
+        max: m.latencyMs.max,
+        percentile: (p) =>
+          p === 50 ? m.latencyMs.p50 : p === 95 ? m.latencyMs.p95 : p === 99 ? m.latencyMs.p99 : m.latencyMs.max,
+      },
+      errorRate: m.errorRate,
+      throughputRps: m.throughputRps,
+      requests: m.requests,
     });
     if (!res.ok) return { status: 'fail', failed: { criterion: source, observed: res.observed, threshold: t.value } };
   }
@@ -91,7 +98,9 @@ export interface StressPlanLimits {
 }
 
 /** What to do after the steps so far: run another level, or stop and why. */
-export type StressDecision = { next: number; rerun: boolean; probe?: boolean } | { stop: 'breaking_point' | 'max_reached' | 'generator_invalid' | 'no_capacity' };
+export type StressDecision =
+  | { next: number; rerun: boolean; probe?: boolean }
+  | { stop: 'breaking_point' | 'max_reached' | 'generator_invalid' | 'no_capacity' };
 
 /**
  * Decides the next step of the linear ramp from the judged steps so far. When the start level already fails
@@ -154,7 +163,9 @@ export function nextAdaptiveStep(steps: StepResult[], limits: AdaptiveLimits): S
   const fails = judged.filter((s) => s.status === 'fail').map((s) => s.level);
   const lowFail = fails.length ? Math.min(...fails) : undefined;
   // A level passes only if it never failed and nothing below it failed after it passed.
-  const passes = judged.filter((s) => s.status === 'pass' && (lowFail === undefined || s.level < lowFail)).map((s) => s.level);
+  const passes = judged
+    .filter((s) => s.status === 'pass' && (lowFail === undefined || s.level < lowFail))
+    .map((s) => s.level);
   const highPass = passes.length ? Math.max(...passes) : undefined;
   if (lowFail === undefined) {
     if (last.level >= limits.max) return { stop: 'max_reached' };
@@ -194,12 +205,19 @@ export interface StressSummary {
  * highest throughput, and a plateau when raising the load by a step added less than `plateauGain`
  * (default 5 %) throughput twice in a row.
  */
-export function summarizeStress(steps: StepResult[], stoppedBecause: StressSummary['stoppedBecause'], stepDurationS: number, plateauGain = 0.05): StressSummary {
+export function summarizeStress(
+  steps: StepResult[],
+  stoppedBecause: StressSummary['stoppedBecause'],
+  stepDurationS: number,
+  plateauGain = 0.05,
+): StressSummary {
   const valid = steps.filter((s) => s.status !== 'invalid');
   // The breaking point is the lowest failing level; the ceiling the highest passing level below it (for the
   // linear ramp these are simply the first failure and the last pass; the adaptive search visits out of order).
   const firstFail = [...valid].filter((s) => s.status === 'fail').sort((a, b) => a.level - b.level)[0];
-  const lastPass = [...valid].filter((s) => s.status === 'pass' && (!firstFail || s.level < firstFail.level)).sort((a, b) => b.level - a.level)[0];
+  const lastPass = [...valid]
+    .filter((s) => s.status === 'pass' && (!firstFail || s.level < firstFail.level))
+    .sort((a, b) => b.level - a.level)[0];
   const maxThroughputRps = Math.max(0, ...valid.map((s) => s.goodputRps));
   let plateau: StressSummary['throughputPlateau'];
   const byLevel = [...new Map(valid.map((s) => [s.level, s])).values()].sort((a, b) => a.level - b.level);
@@ -209,12 +227,24 @@ export function summarizeStress(steps: StepResult[], stoppedBecause: StressSumma
     const gain2 = b.goodputRps > 0 ? (c.goodputRps - b.goodputRps) / b.goodputRps : 0;
     const loadGain = b.level > a.level && c.level > b.level;
     if (loadGain && gain1 < plateauGain && gain2 < plateauGain) {
-      plateau = { fromUsers: a.level, throughputRps: Math.round(Math.max(a.goodputRps, b.goodputRps, c.goodputRps) * 10) / 10 };
+      plateau = {
+        fromUsers: a.level,
+        throughputRps: Math.round(Math.max(a.goodputRps, b.goodputRps, c.goodputRps) * 10) / 10,
+      };
       break;
     }
   }
   return {
-    ...(lastPass ? { capacityCeiling: { users: lastPass.level, throughputRps: lastPass.throughputRps, goodputRps: lastPass.goodputRps, p95Ms: lastPass.latencyMs.p95 } } : {}),
+    ...(lastPass
+      ? {
+          capacityCeiling: {
+            users: lastPass.level,
+            throughputRps: lastPass.throughputRps,
+            goodputRps: lastPass.goodputRps,
+            p95Ms: lastPass.latencyMs.p95,
+          },
+        }
+      : {}),
     ...(firstFail?.failed ? { breakingPoint: { users: firstFail.level, ...firstFail.failed } } : {}),
     maxThroughputRps: Math.round(maxThroughputRps * 10) / 10,
     ...(plateau ? { throughputPlateau: plateau } : {}),
@@ -243,7 +273,9 @@ export function operatingZones(steps: StepResult[], greenP95Ms = 100): Operating
   const passTop = passing.length ? Math.max(...passing.map((s) => s.level)) : undefined;
   return {
     ...(greenTop !== undefined ? { green: { upToUsers: greenTop } } : {}),
-    ...(passTop !== undefined && passTop !== greenTop ? { yellow: { fromUsers: (passing.find((s) => s.level > (greenTop ?? 0))?.level ?? passTop), upToUsers: passTop } } : {}),
+    ...(passTop !== undefined && passTop !== greenTop
+      ? { yellow: { fromUsers: passing.find((s) => s.level > (greenTop ?? 0))?.level ?? passTop, upToUsers: passTop } }
+      : {}),
     ...(fail ? { red: { fromUsers: fail.level } } : {}),
   };
 }
@@ -262,7 +294,11 @@ export interface RecoveryWindow {
  * within `tolerance` of the pre-spike baseline (plus 5 ms of slack) and an error rate no more than
  * `tolerance` percentage points above it. Undefined when it never recovered in the data.
  */
-export function recoveryTime(post: RecoveryWindow[], baseline: { p95Ms: number; errorRate: number }, opts: { windows: number; tolerance: number }): number | undefined {
+export function recoveryTime(
+  post: RecoveryWindow[],
+  baseline: { p95Ms: number; errorRate: number },
+  opts: { windows: number; tolerance: number },
+): number | undefined {
   const okP95 = baseline.p95Ms * (1 + opts.tolerance) + 5;
   const okErr = baseline.errorRate + opts.tolerance / 100;
   let run = 0;
@@ -328,24 +364,35 @@ export interface RecoveryAfterLoad {
  * their max of the value they had before the stress.
  */
 export function judgeRecoveryAfterLoad(
-  post: RecoveryWindow[], reference: RecoveryAfterLoad['reference'], level: number,
+  post: RecoveryWindow[],
+  reference: RecoveryAfterLoad['reference'],
+  level: number,
   opts: { windows: number; tolerance: number; withinS: number },
   gauges: Array<{ name: string; max?: number; before: number | null; after: number | null }> = [],
 ): RecoveryAfterLoad {
   const t = recoveryTime(post, reference, opts);
-  const judgedGauges = gauges.filter((g) => g.max !== undefined).map((g) => ({
-    name: g.name, before: g.before, after: g.after,
-    returned: g.before === null || g.after === null ? null : g.after <= g.before + 0.1 * g.max!,
-  }));
+  const judgedGauges = gauges
+    .filter((g) => g.max !== undefined)
+    .map((g) => ({
+      name: g.name,
+      before: g.before,
+      after: g.after,
+      returned: g.before === null || g.after === null ? null : g.after <= g.before + 0.1 * g.max!,
+    }));
   const stuck = judgedGauges.filter((g) => g.returned === false);
   const recovered = post.some((w) => w.requests > 0) ? t !== undefined && stuck.length === 0 : null;
-  const finding = recovered === false
-    ? t === undefined
-      ? `did not recover within ${opts.withinS} s at ${level}: latency or errors stayed above that level's own figures (possible leak)`
-      : `${stuck.map((g) => `${g.name} stayed at ${g.after} (before the stress: ${g.before})`).join('; ')}: possible leak`
-    : undefined;
+  const finding =
+    recovered === false
+      ? t === undefined
+        ? `did not recover within ${opts.withinS} s at ${level}: latency or errors stayed above that level's own figures (possible leak)`
+        : `${stuck.map((g) => `${g.name} stayed at ${g.after} (before the stress: ${g.before})`).join('; ')}: possible leak`
+      : undefined;
   return {
-    level, recovered, timeS: t ?? null, withinS: opts.withinS, reference,
+    level,
+    recovered,
+    timeS: t ?? null,
+    withinS: opts.withinS,
+    reference,
     ...(judgedGauges.length ? { gauges: judgedGauges } : {}),
     ...(finding ? { finding } : {}),
   };
@@ -369,4 +416,3 @@ export interface SpikeResult {
   waits?: WindowWait[];
   error?: string;
 }
-

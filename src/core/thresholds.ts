@@ -45,7 +45,9 @@ const EXPR_RE = /^\s*(p\((\d+(?:\.\d+)?)\)|avg|max|error_rate|rps)\s*(<=|>=|<|>)
 export function parseThreshold(source: string): Threshold | { error: string } {
   const m = EXPR_RE.exec(source);
   if (!m) {
-    return { error: `invalid threshold "${source}": expected e.g. p(95)<500, avg<200, max<2000, error_rate<0.01 or rps>100` };
+    return {
+      error: `invalid threshold "${source}": expected e.g. p(95)<500, avg<200, max<2000, error_rate<0.01 or rps>100`,
+    };
   }
   const [, name, pct, op, rawValue] = m;
   const value = Number(rawValue);
@@ -53,7 +55,9 @@ export function parseThreshold(source: string): Threshold | { error: string } {
   if (pct !== undefined) {
     const percentile = Number(pct);
     if (!ALLOWED_PERCENTILES.has(percentile)) {
-      return { error: `invalid threshold "${source}": percentile must be one of ${[...ALLOWED_PERCENTILES].join(', ')}` };
+      return {
+        error: `invalid threshold "${source}": percentile must be one of ${[...ALLOWED_PERCENTILES].join(', ')}`,
+      };
     }
     metric = { kind: 'percentile', percentile };
   } else {
@@ -72,20 +76,29 @@ export function isThreshold(t: Threshold | { error: string }): t is Threshold {
 
 function observe(metric: ThresholdMetric, s: ThresholdSample): number {
   switch (metric.kind) {
-    case 'percentile': return s.latencyMs.percentile(metric.percentile);
-    case 'avg': return s.latencyMs.avg;
-    case 'max': return s.latencyMs.max;
-    case 'error_rate': return s.errorRate;
-    case 'rps': return s.throughputRps;
+    case 'percentile':
+      return s.latencyMs.percentile(metric.percentile);
+    case 'avg':
+      return s.latencyMs.avg;
+    case 'max':
+      return s.latencyMs.max;
+    case 'error_rate':
+      return s.errorRate;
+    case 'rps':
+      return s.throughputRps;
   }
 }
 
 function compare(observed: number, op: Comparator, value: number): boolean {
   switch (op) {
-    case '<': return observed < value;
-    case '<=': return observed <= value;
-    case '>': return observed > value;
-    case '>=': return observed >= value;
+    case '<':
+      return observed < value;
+    case '<=':
+      return observed <= value;
+    case '>':
+      return observed > value;
+    case '>=':
+      return observed >= value;
   }
 }
 

@@ -39,7 +39,14 @@ function formatter(tz: string): Intl.DateTimeFormat {
   let f = formatters.get(tz);
   if (!f) {
     f = new Intl.DateTimeFormat('en-US', {
-      timeZone: tz, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric',
+      timeZone: tz,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
     });
     formatters.set(tz, f);
   }
@@ -49,8 +56,12 @@ function formatter(tz: string): Intl.DateTimeFormat {
 /** The local wall-clock time of an instant, as if it were UTC (milliseconds). */
 function localAsUtc(epochMs: number, tz: string): number {
   const parts: Record<string, number> = {};
-  for (const p of formatter(tz).formatToParts(new Date(epochMs))) if (p.type !== 'literal') parts[p.type] = Number(p.value);
-  return Date.UTC(parts.year!, parts.month! - 1, parts.day!, parts.hour!, parts.minute!, parts.second!) + (epochMs % 1000 + 1000) % 1000;
+  for (const p of formatter(tz).formatToParts(new Date(epochMs)))
+    if (p.type !== 'literal') parts[p.type] = Number(p.value);
+  return (
+    Date.UTC(parts.year!, parts.month! - 1, parts.day!, parts.hour!, parts.minute!, parts.second!) +
+    (((epochMs % 1000) + 1000) % 1000)
+  );
 }
 
 /** The zone's offset from UTC at an instant, in milliseconds (Berlin in summer: +2 h). */

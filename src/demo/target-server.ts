@@ -20,11 +20,19 @@ export interface DemoTargetOptions {
 
 /** Starts the demo target; resolves with its port and a close function. */
 export async function startDemoTarget(opts: DemoTargetOptions): Promise<{ port: number; close(): Promise<void> }> {
-  const pool = new Pool({ connectionString: opts.databaseUrl, max: opts.poolSize ?? 4, connectionTimeoutMillis: opts.acquireTimeoutMs ?? 100 });
+  const pool = new Pool({
+    connectionString: opts.databaseUrl,
+    max: opts.poolSize ?? 4,
+    connectionTimeoutMillis: opts.acquireTimeoutMs ?? 100,
+  });
   pool.on('error', () => undefined);
   await pool.query(`CREATE SCHEMA IF NOT EXISTS demo_target`);
-  await pool.query(`CREATE TABLE IF NOT EXISTS demo_target.items (id serial PRIMARY KEY, name text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`);
-  await pool.query(`INSERT INTO demo_target.items (name) SELECT 'item ' || g FROM generate_series(1, 500) g WHERE NOT EXISTS (SELECT 1 FROM demo_target.items)`);
+  await pool.query(
+    `CREATE TABLE IF NOT EXISTS demo_target.items (id serial PRIMARY KEY, name text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`,
+  );
+  await pool.query(
+    `INSERT INTO demo_target.items (name) SELECT 'item ' || g FROM generate_series(1, 500) g WHERE NOT EXISTS (SELECT 1 FROM demo_target.items)`,
+  );
   const workS = (opts.queryMs ?? 10) / 1000;
 
   const send = (res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}) => {
@@ -32,11 +40,12 @@ export async function startDemoTarget(opts: DemoTargetOptions): Promise<{ port: 
     res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...extra });
     res.end(text);
   };
-  const readBody = (req: IncomingMessage) => new Promise<string>((resolve) => {
-    let data = '';
-    req.on('data', (c) => (data += c));
-    req.on('end', () => resolve(data));
-  });
+  const readBody = (req: IncomingMessage) =>
+    new Promise<string>((resolve) => {
+      let data = '';
+      req.on('data', (c) => (data += c));
+      req.on('end', () => resolve(data));
+    });
 
   const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://demo');
@@ -44,17 +53,28 @@ export async function startDemoTarget(opts: DemoTargetOptions): Promise<{ port: 
       if (url.pathname === '/health') return send(res, 200, { status: 'ok' });
       const item = /^\/api\/items\/(\d+)$/.exec(url.pathname);
       if (req.method === 'GET' && item) {
-        const r = await pool.query(`SELECT id, name, created_at, pg_sleep($2) IS NULL AS _ FROM demo_target.items WHERE id = $1`, [Number(item[1]), workS]);
-        return r.rowCount ? send(res, 200, { id: r.rows[0].id, name: r.rows[0].name }) : send(res, 404, { error: 'not found' });
+        const r = await pool.query(
+          `SELECT id, name, created_at, pg_sleep($2) IS NULL AS _ FROM demo_target.items WHERE id = $1`,
+          [Number(item[1]), workS],
+        );
+        return r.rowCount
+          ? send(res, 200, { id: r.rows[0].id, name: r.rows[0].name })
+          : send(res, 404, { error: 'not found' });
       }
       if (req.method === 'GET' && url.pathname === '/api/items') {
         const limit = Math.min(Number(url.searchParams.get('limit') ?? 20) || 20, 100);
-        const r = await pool.query(`SELECT id, name FROM demo_target.items, pg_sleep($2) ORDER BY id DESC LIMIT $1`, [limit, workS]);
+        const r = await pool.query(`SELECT id, name FROM demo_target.items, pg_sleep($2) ORDER BY id DESC LIMIT $1`, [
+          limit,
+          workS,
+        ]);
         return send(res, 200, r.rows);
       }
       if (req.method === 'POST' && url.pathname === '/api/items') {
         const body = JSON.parse((await readBody(req)) || '{}') as { name?: string };
-        const r = await pool.query(`INSERT INTO demo_target.items (name) SELECT $1 FROM pg_sleep($2) RETURNING id`, [String(body.name ?? 'new item').slice(0, 200), workS]);
+        const r = await pool.query(`INSERT INTO demo_target.items (name) SELECT $1 FROM pg_sleep($2) RETURNING id`, [
+          String(body.name ?? 'new item').slice(0, 200),
+          workS,
+        ]);
         return send(res, 201, { id: r.rows[0].id });
       }
       return send(res, 404, { error: 'no such route' });
@@ -62,7 +82,8 @@ export async function startDemoTarget(opts: DemoTargetOptions): Promise<{ port: 
       const msg = (err as Error).message;
       // Pool exhaustion: the connection wait timed out.
       // Shed the excess fast and say when to come back, as a service that degrades gracefully does.
-      if (/timeout/i.test(msg)) return send(res, 503, { error: 'database pool exhausted', retryAfterS: 1 }, { 'retry-after': '1' });
+      if (/timeout/i.test(msg))
+        return send(res, 503, { error: 'database pool exhausted', retryAfterS: 1 }, { 'retry-after': '1' });
       return send(res, 500, { error: 'internal error' });
     }
   });
@@ -85,7 +106,11 @@ if (require.main === module) {
     process.stderr.write('DEMO_DATABASE_URL is required\n');
     process.exit(2);
   }
-  startDemoTarget({ databaseUrl, port: Number(process.env.DEMO_PORT ?? 0), poolSize: Number(process.env.DEMO_POOL_SIZE ?? 4) })
+  startDemoTarget({
+    databaseUrl,
+    port: Number(process.env.DEMO_PORT ?? 0),
+    poolSize: Number(process.env.DEMO_POOL_SIZE ?? 4),
+  })
     .then(({ port, close }) => {
       process.stdout.write(`demo target listening on 127.0.0.1:${port}\n`);
       const stop = () => void close().finally(() => process.exit(0));

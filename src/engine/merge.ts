@@ -26,7 +26,16 @@ export function mergeHealth(all: GeneratorHealth[]): GeneratorHealth {
  * Merges the stored slices of a phase or step: histograms and counters merged (never averaged), health
  * combined, the longest elapsed time and the highest attempt. Used by finalizing and by stress steps.
  */
-export function mergeSlices(slices: SliceRecord[]): { metrics: Metrics; health: GeneratorHealth; elapsedMs: number; resumedFromMs: number; attempt: number; aborted: boolean; stoppedEarly: boolean; notes: string[] } {
+export function mergeSlices(slices: SliceRecord[]): {
+  metrics: Metrics;
+  health: GeneratorHealth;
+  elapsedMs: number;
+  resumedFromMs: number;
+  attempt: number;
+  aborted: boolean;
+  stoppedEarly: boolean;
+  notes: string[];
+} {
   const metrics = new Metrics();
   for (const s of slices) metrics.merge(s.metrics);
   return {

@@ -53,7 +53,10 @@ interface HistogramCodec<T> {
   encode(h: hdr.Histogram): T;
   add(h: hdr.Histogram, v: T): void;
 }
-const compressed: HistogramCodec<string> = { encode: encodeHistogram, add: (h, v) => h.add(hdr.decodeFromCompressedBase64(v)) };
+const compressed: HistogramCodec<string> = {
+  encode: encodeHistogram,
+  add: (h, v) => h.add(hdr.decodeFromCompressedBase64(v)),
+};
 const sparse: HistogramCodec<SparseHistogram> = { encode: toSparse, add: addSparse };
 
 /** Counters of one endpoint (request name). */
@@ -114,7 +117,8 @@ export class Metrics {
   wantsSample(endpoint: string, status: number): boolean {
     if (this.samples.length >= MAX_ERROR_SAMPLES) return false;
     let n = 0;
-    for (const s of this.samples) if (s.endpoint === endpoint && s.status === status && ++n >= ERROR_SAMPLES_PER_KEY) return false;
+    for (const s of this.samples)
+      if (s.endpoint === endpoint && s.status === status && ++n >= ERROR_SAMPLES_PER_KEY) return false;
     return true;
   }
 
@@ -153,7 +157,14 @@ export class Metrics {
    * Records a finished request. `status` is undefined when no response came (then `errorKind` says why);
    * `uncorrectedUs` is given in the open model only.
    */
-  record(endpoint: string, status: number | undefined, ok: boolean, latencyUs: number, errorKind?: string, uncorrectedUs?: number): void {
+  record(
+    endpoint: string,
+    status: number | undefined,
+    ok: boolean,
+    latencyUs: number,
+    errorKind?: string,
+    uncorrectedUs?: number,
+  ): void {
     const c = this.endpoints[endpoint] ?? this.counters(endpoint);
     c.requests += 1;
     if (!ok) c.errors += 1;
@@ -200,9 +211,14 @@ export class Metrics {
   }
 
   private encodeWith<H>(codec: HistogramCodec<H>): EncodedMetrics<H> {
-    const enc = (map: Map<string, hdr.Histogram>) => Object.fromEntries([...map].filter(([, h]) => h.totalCount > 0).map(([k, h]) => [k, codec.encode(h)]));
+    const enc = (map: Map<string, hdr.Histogram>) =>
+      Object.fromEntries([...map].filter(([, h]) => h.totalCount > 0).map(([k, h]) => [k, codec.encode(h)]));
     return {
-      histograms: enc(this.hist), uncorrected: enc(this.uncorrected), endpoints: structuredClone(this.endpoints), iterations: this.iterations, dropped: this.dropped,
+      histograms: enc(this.hist),
+      uncorrected: enc(this.uncorrected),
+      endpoints: structuredClone(this.endpoints),
+      iterations: this.iterations,
+      dropped: this.dropped,
       ...(this.samples.length ? { samples: this.samples.map((s) => ({ ...s })) } : {}),
     };
   }
@@ -250,8 +266,18 @@ export class Metrics {
   }
 
   /** Totals over every endpoint. */
-  totals(): { requests: number; errors: number; statusCounts: Record<string, number>; errorKinds: Record<string, number> } {
-    const t = { requests: 0, errors: 0, statusCounts: {} as Record<string, number>, errorKinds: {} as Record<string, number> };
+  totals(): {
+    requests: number;
+    errors: number;
+    statusCounts: Record<string, number>;
+    errorKinds: Record<string, number>;
+  } {
+    const t = {
+      requests: 0,
+      errors: 0,
+      statusCounts: {} as Record<string, number>,
+      errorKinds: {} as Record<string, number>,
+    };
     for (const c of Object.values(this.endpoints)) {
       t.requests += c.requests;
       t.errors += c.errors;

@@ -83,7 +83,8 @@ export interface LoadRunResult {
 
 /** Picks a thread count: one for small loads, up to min(cores, 4) for big ones (never more than users). */
 export function defaultThreads(plan: LoadPlan): number {
-  const big = plan.model === 'closed' ? plan.users > 500 : plan.rate > 5_000 || plan.stages.some((s) => s.target > 5_000);
+  const big =
+    plan.model === 'closed' ? plan.users > 500 : plan.rate > 5_000 || plan.stages.some((s) => s.target > 5_000);
   const cores = Math.max(1, Math.min(availableParallelism(), 4));
   const n = big ? cores : 1;
   return plan.model === 'closed' ? Math.max(1, Math.min(n, plan.users)) : n;
@@ -105,13 +106,17 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadRunResult> {
   const { plan } = opts;
   const threadCount = opts.threads ?? defaultThreads(plan);
   const warmupMs = opts.warmupMs ?? 0;
-  if (warmupMs > 0 && plan.model !== 'closed') throw new Error('a generator warm-up is supported for the closed model only');
+  if (warmupMs > 0 && plan.model !== 'closed')
+    throw new Error('a generator warm-up is supported for the closed model only');
   const secondOffset = opts.secondOffset ?? 0;
   const metrics = new Metrics();
   if (opts.resume) metrics.merge(opts.resume);
   const timeline = new Timeline();
   const parts = splitPlan(plan, threadCount);
-  const userStarts = splitCount(plan.users, threadCount).reduce<number[]>((acc, _n, i, arr) => [...acc, i === 0 ? 0 : acc[i - 1] + arr[i - 1]], []);
+  const userStarts = splitCount(plan.users, threadCount).reduce<number[]>(
+    (acc, _n, i, arr) => [...acc, i === 0 ? 0 : acc[i - 1] + arr[i - 1]],
+    [],
+  );
   const health = { eldP99: 0, eluSum: 0, eluN: 0, lagP99: 0 };
   const lastSecond = new Map<number, number>();
   let aborted = false;
@@ -119,8 +124,14 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadRunResult> {
   const file = threadFile();
   const workers = parts.map((part, i) => {
     const init: ThreadInit = {
-      plan: part, scenario: opts.scenario, origin: opts.origin, headers: opts.headers, warmupMs, secondOffset,
-      firstUser: userStarts[i], totalUsers: plan.users,
+      plan: part,
+      scenario: opts.scenario,
+      origin: opts.origin,
+      headers: opts.headers,
+      warmupMs,
+      secondOffset,
+      firstUser: userStarts[i],
+      totalUsers: plan.users,
     };
     return new Worker(file, { workerData: init });
   });
@@ -162,26 +173,41 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadRunResult> {
     opts.onStart?.(startAtMs);
     opts.onControl?.((change) => {
       // Each thread gets its share: whole users (closed), an exact fraction of the rate (open).
-      const shares = plan.model === 'closed' ? splitCount(change.level, workers.length) : workers.map(() => change.level / workers.length);
-      workers.forEach((w, i) => w.postMessage({ type: 'level', atMs: change.atMs, level: shares[i]!, rampMs: change.rampMs } satisfies ThreadLevel));
+      const shares =
+        plan.model === 'closed'
+          ? splitCount(change.level, workers.length)
+          : workers.map(() => change.level / workers.length);
+      workers.forEach((w, i) =>
+        w.postMessage({
+          type: 'level',
+          atMs: change.atMs,
+          level: shares[i]!,
+          rampMs: change.rampMs,
+        } satisfies ThreadLevel),
+      );
     });
   };
 
   const startedAt = Date.now();
   const cpuAtStart = process.cpuUsage();
-  await Promise.all(workers.map((w, i) => new Promise<void>((resolve, reject) => {
-    w.on('message', (msg: ThreadTick | ThreadReady | { type: 'error'; message: string }) => {
-      if (msg.type === 'error') return reject(new Error(`load thread ${i} failed: ${msg.message}`));
-      if (msg.type === 'ready') {
-        if (++ready === workers.length) start();
-        return;
-      }
-      absorb(i, msg);
-      if (msg.type === 'done') resolve();
-    });
-    w.on('error', reject);
-    w.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`load thread ${i} exited with ${code}`))));
-  }))).finally(async () => {
+  await Promise.all(
+    workers.map(
+      (w, i) =>
+        new Promise<void>((resolve, reject) => {
+          w.on('message', (msg: ThreadTick | ThreadReady | { type: 'error'; message: string }) => {
+            if (msg.type === 'error') return reject(new Error(`load thread ${i} failed: ${msg.message}`));
+            if (msg.type === 'ready') {
+              if (++ready === workers.length) start();
+              return;
+            }
+            absorb(i, msg);
+            if (msg.type === 'done') resolve();
+          });
+          w.on('error', reject);
+          w.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`load thread ${i} exited with ${code}`))));
+        }),
+    ),
+  ).finally(async () => {
     opts.signal?.removeEventListener('abort', onAbort);
     await Promise.all(workers.map((w) => w.terminate()));
   });
@@ -198,7 +224,13 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadRunResult> {
     startAtMs,
     elapsedMs,
     aborted,
-    health: { threads: threadCount, eventLoopDelayP99Ms: round(health.eldP99), eluMean: round(health.eluN ? health.eluSum / health.eluN : 0), schedulerLagP99Ms: round(health.lagP99), cpuShare: round(cpuShare) },
+    health: {
+      threads: threadCount,
+      eventLoopDelayP99Ms: round(health.eldP99),
+      eluMean: round(health.eluN ? health.eluSum / health.eluN : 0),
+      schedulerLagP99Ms: round(health.lagP99),
+      cpuShare: round(cpuShare),
+    },
   };
 }
 

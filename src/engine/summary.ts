@@ -12,14 +12,17 @@ const r6 = (v: number) => Math.round(v * 1e6) / 1e6;
 
 /** Latency summary in ms from a µs histogram; NaN when empty (no evidence). */
 export function latencySummary(h: hdr.Histogram): LatencySummaryMs {
-  if (h.totalCount === 0) return { p50: Number.NaN, p95: Number.NaN, p99: Number.NaN, max: Number.NaN, avg: Number.NaN };
+  if (h.totalCount === 0)
+    return { p50: Number.NaN, p95: Number.NaN, p99: Number.NaN, max: Number.NaN, avg: Number.NaN };
   const at = (p: number) => r3(h.getValueAtPercentile(p) / 1000);
   return { p50: at(50), p95: at(95), p99: at(99), max: r3(h.maxValue / 1000), avg: r3(h.mean / 1000) };
 }
 
 /** Normalises a threshold entry to `{ expr, endpoint, abortOnFail }`. */
 export function thresholdParts(t: ThresholdEntry): { expr: string; endpoint?: string; abortOnFail: boolean } {
-  return typeof t === 'string' ? { expr: t, abortOnFail: false } : { expr: t.threshold, endpoint: t.endpoint, abortOnFail: t.abortOnFail };
+  return typeof t === 'string'
+    ? { expr: t, abortOnFail: false }
+    : { expr: t.threshold, endpoint: t.endpoint, abortOnFail: t.abortOnFail };
 }
 
 /** Evaluates thresholds on a phase's own merged data, each on its endpoint's data when scoped. */
@@ -29,7 +32,7 @@ function evaluatePhaseThresholds(entries: ThresholdEntry[], metrics: Metrics, du
     const parsed = parseThreshold(expr);
     if (!isThreshold(parsed)) return [];
     const h = metrics.latency(endpoint);
-    const c = endpoint ? metrics.endpoints[endpoint] ?? { requests: 0, errors: 0 } : metrics.totals();
+    const c = endpoint ? (metrics.endpoints[endpoint] ?? { requests: 0, errors: 0 }) : metrics.totals();
     const [res] = evaluateThresholds([parsed], {
       latencyMs: { avg: h.mean / 1000, max: h.maxValue / 1000, percentile: (p) => h.getValueAtPercentile(p) / 1000 },
       errorRate: c.requests ? c.errors / c.requests : 0,
@@ -63,10 +66,17 @@ export function summarizePhase(input: PhaseSummaryInput): BaselinePhaseResult {
   const { metrics, plan } = input;
   const durationS = input.elapsedMs / 1000;
   const totals = metrics.totals();
-  const endpoints: EndpointResult[] = Object.entries(metrics.endpoints).sort(([a], [b]) => a.localeCompare(b)).map(([name, c]) => ({
-    name, requests: c.requests, errors: c.errors, errorRate: r6(c.requests ? c.errors / c.requests : 0), statusCounts: c.statusCounts,
-    errorKinds: c.errorKinds, latencyMs: latencySummary(metrics.latency(name)),
-  }));
+  const endpoints: EndpointResult[] = Object.entries(metrics.endpoints)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, c]) => ({
+      name,
+      requests: c.requests,
+      errors: c.errors,
+      errorRate: r6(c.requests ? c.errors / c.requests : 0),
+      statusCounts: c.statusCounts,
+      errorKinds: c.errorKinds,
+      latencyMs: latencySummary(metrics.latency(name)),
+    }));
   const errorBreakdown: ErrorBreakdown[] = [];
   for (const [name, c] of Object.entries(metrics.endpoints)) {
     for (const [kind, count] of Object.entries(c.errorKinds)) errorBreakdown.push({ endpoint: name, kind, count });
@@ -75,7 +85,8 @@ export function summarizePhase(input: PhaseSummaryInput): BaselinePhaseResult {
   for (const e of endpoints) {
     const failing = e.errors - Object.values(e.errorKinds).reduce((a, b) => a + b, 0);
     if (failing <= 0) continue;
-    for (const [code, count] of Object.entries(e.statusCounts)) if (Number(code) >= 400) errorBreakdown.push({ endpoint: e.name, kind: code, count });
+    for (const [code, count] of Object.entries(e.statusCounts))
+      if (Number(code) >= 400) errorBreakdown.push({ endpoint: e.name, kind: code, count });
   }
   errorBreakdown.sort((a, b) => b.count - a.count);
 
@@ -83,23 +94,60 @@ export function summarizePhase(input: PhaseSummaryInput): BaselinePhaseResult {
   // Achieved: requests that completed (answered or failed) per second; starting one is not enough.
   const achievedRate = durationS > 0 ? totals.requests / durationS : 0;
   // Intended: the plan's average arrival rate over its own duration.
-  const intendedRate = plan.model === 'open' && plan.durationMs > 0 ? intendedIterations(plan, plan.durationMs) / (plan.durationMs / 1000) : undefined;
+  const intendedRate =
+    plan.model === 'open' && plan.durationMs > 0
+      ? intendedIterations(plan, plan.durationMs) / (plan.durationMs / 1000)
+      : undefined;
   const gen = assessGenerator({
-    model: plan.model, eventLoopDelayP99Ms: input.health.eventLoopDelayP99Ms, schedulerLagP99Ms: input.health.schedulerLagP99Ms,
-    eluMean: input.health.eluMean, achievedRate, intendedRate,
+    model: plan.model,
+    eventLoopDelayP99Ms: input.health.eventLoopDelayP99Ms,
+    schedulerLagP99Ms: input.health.schedulerLagP99Ms,
+    eluMean: input.health.eluMean,
+    achievedRate,
+    intendedRate,
   });
   const notes = [...(input.notes ?? []), ...gen.reasons];
-  const assessment = input.aborted ? 'aborted' : !gen.valid ? 'invalid' : totals.requests > 0 && thresholds.every((t) => t.ok) && !input.stoppedEarly ? 'pass' : 'fail';
-  const uncorrected = metrics.hasUncorrected() ? latencySummary(metrics.latency(undefined, { uncorrected: true })) : undefined;
+  const assessment = input.aborted
+    ? 'aborted'
+    : !gen.valid
+      ? 'invalid'
+      : totals.requests > 0 && thresholds.every((t) => t.ok) && !input.stoppedEarly
+        ? 'pass'
+        : 'fail';
+  const uncorrected = metrics.hasUncorrected()
+    ? latencySummary(metrics.latency(undefined, { uncorrected: true }))
+    : undefined;
   return {
-    name: input.name, model: plan.model, users: plan.users, durationS: r3(durationS), requests: totals.requests, errors: totals.errors,
-    throughputRps: r3(durationS > 0 ? totals.requests / durationS : 0), errorRate: r6(totals.requests ? totals.errors / totals.requests : 0),
-    latencyMs: latencySummary(metrics.latency()), ...(uncorrected ? { latencyMsUncorrected: uncorrected } : {}),
-    statusCounts: totals.statusCounts, errorCounts: totals.errorKinds, endpoints, errorBreakdown, iterations: metrics.iterations, dropped: metrics.dropped,
+    name: input.name,
+    model: plan.model,
+    users: plan.users,
+    durationS: r3(durationS),
+    requests: totals.requests,
+    errors: totals.errors,
+    throughputRps: r3(durationS > 0 ? totals.requests / durationS : 0),
+    errorRate: r6(totals.requests ? totals.errors / totals.requests : 0),
+    latencyMs: latencySummary(metrics.latency()),
+    ...(uncorrected ? { latencyMsUncorrected: uncorrected } : {}),
+    statusCounts: totals.statusCounts,
+    errorCounts: totals.errorKinds,
+    endpoints,
+    errorBreakdown,
+    iterations: metrics.iterations,
+    dropped: metrics.dropped,
     generator: {
-      generators: input.generators, threads: input.health.threads, eventLoopDelayP99Ms: input.health.eventLoopDelayP99Ms, eluMean: input.health.eluMean,
-      schedulerLagP99Ms: input.health.schedulerLagP99Ms, ...(input.health.cpuShare !== undefined ? { cpuShare: input.health.cpuShare } : {}), achievedRate: r3(achievedRate), ...(intendedRate !== undefined ? { intendedRate: r3(intendedRate) } : {}),
+      generators: input.generators,
+      threads: input.health.threads,
+      eventLoopDelayP99Ms: input.health.eventLoopDelayP99Ms,
+      eluMean: input.health.eluMean,
+      schedulerLagP99Ms: input.health.schedulerLagP99Ms,
+      ...(input.health.cpuShare !== undefined ? { cpuShare: input.health.cpuShare } : {}),
+      achievedRate: r3(achievedRate),
+      ...(intendedRate !== undefined ? { intendedRate: r3(intendedRate) } : {}),
     },
-    thresholds, assessment, notes, resumedFromMs: Math.round(input.resumedFromMs), attempt: input.attempt,
+    thresholds,
+    assessment,
+    notes,
+    resumedFromMs: Math.round(input.resumedFromMs),
+    attempt: input.attempt,
   };
 }

@@ -81,7 +81,13 @@ const destroyAll = () => Promise.all([...allConnections].map((c) => c.client.des
 function classify(err: unknown): string {
   const code = (err as { code?: string }).code ?? '';
   if (code === 'body_too_large') return code;
-  if (code === 'request_timeout' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') return 'timeout';
+  if (
+    code === 'request_timeout' ||
+    code === 'UND_ERR_HEADERS_TIMEOUT' ||
+    code === 'UND_ERR_BODY_TIMEOUT' ||
+    code === 'UND_ERR_CONNECT_TIMEOUT'
+  )
+    return 'timeout';
   if (code === 'UND_ERR_SOCKET') return 'socket';
   if (code === 'UND_ERR_DESTROYED' || code === 'UND_ERR_ABORTED') return 'aborted';
   return code || (err as Error).name || 'error';
@@ -123,7 +129,13 @@ function dispatchOptions(r: RenderedRequest): DispatchOptions {
     own = true;
     break;
   }
-  const headers = own ? (hasInitHeaders ? { ...init.headers, ...r.headers } : r.headers) : hasInitHeaders ? init.headers : undefined;
+  const headers = own
+    ? hasInitHeaders
+      ? { ...init.headers, ...r.headers }
+      : r.headers
+    : hasInitHeaders
+      ? init.headers
+      : undefined;
   const opts: DispatchOptions = { method: r.request.method as 'GET', path: r.path, headers, body: r.body };
   if (r.fixed) fixedOptions.set(r.request.name, opts);
   return opts;
@@ -173,7 +185,10 @@ class Exchange {
     if (this.active && now >= this.deadlineMs) {
       this.deadlineMs = Infinity;
       if (this.abort) this.abort(new RequestTimeout(`no complete response within ${plan.requestTimeoutMs} ms`));
-      else this.conn?.client.destroy(new RequestTimeout(`not sent within ${plan.requestTimeoutMs} ms`)).catch(() => undefined);
+      else
+        this.conn?.client
+          .destroy(new RequestTimeout(`not sent within ${plan.requestTimeoutMs} ms`))
+          .catch(() => undefined);
     }
   }
 
@@ -214,8 +229,14 @@ class Exchange {
       let contentType = '';
       for (let i = 0; i + 1 < headers.length; i += 2) {
         const name = headers[i]!;
-        if (name.length === 11 && (statusCode === 429 || statusCode === 503) && name.toString('latin1').toLowerCase() === 'retry-after') metrics.recordRetryAfter(this.request.name);
-        else if (name.length === 12 && name.toString('latin1').toLowerCase() === 'content-type') contentType = headers[i + 1]!.toString('latin1');
+        if (
+          name.length === 11 &&
+          (statusCode === 429 || statusCode === 503) &&
+          name.toString('latin1').toLowerCase() === 'retry-after'
+        )
+          metrics.recordRetryAfter(this.request.name);
+        else if (name.length === 12 && name.toString('latin1').toLowerCase() === 'content-type')
+          contentType = headers[i + 1]!.toString('latin1');
       }
       if (metrics.wantsSample(this.request.name, statusCode)) {
         this.sample = [];
@@ -261,7 +282,13 @@ class Exchange {
     let ok: boolean;
     // Only failures are sampled (an expected 404 is an answer, not an error).
     if (this.sample && !err && !isExpectedStatus(request, status)) {
-      metrics.addSample({ endpoint: request.name, status, contentType: this.contentType, body: Buffer.concat(this.sample).toString('utf8'), bytes: this.size });
+      metrics.addSample({
+        endpoint: request.name,
+        status,
+        contentType: this.contentType,
+        body: Buffer.concat(this.sample).toString('utf8'),
+        bytes: this.size,
+      });
     }
     this.sample = undefined;
     let errorKind: string | undefined;
@@ -385,7 +412,10 @@ function runClosed(): Promise<void> {
     };
     for (let i = 0; i < plan.users; i++) {
       const globalIndex = init.firstUser + i;
-      const startDelay = plan.rampUpMs > 0 ? Math.max(0, (globalIndex / Math.max(1, init.totalUsers)) * plan.rampUpMs - (plan.rampOffsetMs ?? 0)) : 0;
+      const startDelay =
+        plan.rampUpMs > 0
+          ? Math.max(0, (globalIndex / Math.max(1, init.totalUsers)) * plan.rampUpMs - (plan.rampOffsetMs ?? 0))
+          : 0;
       startAt(i, sendFromMs + startDelay);
     }
     applyLevel = (cmd) => {
@@ -394,7 +424,9 @@ function runClosed(): Promise<void> {
         // The users added (and any retired ones that are back) start spread evenly over the ramp.
         const adding: number[] = [];
         for (let i = 0; i < target; i++) if (!alive[i]) adding.push(i);
-        adding.forEach((index, m) => startAt(index, nowMs() + (adding.length > 1 ? (m / adding.length) * cmd.rampMs : 0)));
+        adding.forEach((index, m) =>
+          startAt(index, nowMs() + (adding.length > 1 ? (m / adding.length) * cmd.rampMs : 0)),
+        );
       };
       const wait = cmd.atMs - nowMs();
       if (wait <= 0) apply();
@@ -518,8 +550,11 @@ function tick(type: ThreadTick['type']): void {
     metrics: metrics.encodeSparse(),
     windows: type === 'done' ? timeline.drainSparse() : timeline.drainSparse(currentSecond),
     health: {
-      eldP99Ms: eld.count ? eld.percentile(99) / 1e6 : 0, eldMaxMs: eld.count ? eld.max / 1e6 : 0, elu: interval.utilization,
-      lagP99Ms: lag.totalCount ? lag.getValueAtPercentile(99) / 1000 : 0, inFlight,
+      eldP99Ms: eld.count ? eld.percentile(99) / 1e6 : 0,
+      eldMaxMs: eld.count ? eld.max / 1e6 : 0,
+      elu: interval.utilization,
+      lagP99Ms: lag.totalCount ? lag.getValueAtPercentile(99) / 1000 : 0,
+      inFlight,
     },
   };
   metrics.reset();
@@ -532,10 +567,13 @@ let flushTimer: NodeJS.Timeout | undefined;
 const scheduleFlush = () => {
   const sinceStart = nowMs() - startAtMs;
   const next = sinceStart < 0 ? -sinceStart + 1000 : 1000 - (sinceStart % 1000);
-  flushTimer = setTimeout(() => {
-    tick('tick');
-    scheduleFlush();
-  }, Math.max(1, next));
+  flushTimer = setTimeout(
+    () => {
+      tick('tick');
+      scheduleFlush();
+    },
+    Math.max(1, next),
+  );
 };
 
 let onStart: (() => void) | undefined;

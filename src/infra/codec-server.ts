@@ -46,7 +46,9 @@ function payloadFromJson(p: JsonPayload): Payload {
 /** Converts the SDK's Payload to proto3 JSON. */
 export function payloadToJson(p: Payload): JsonPayload {
   return {
-    metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
+    metadata: Object.fromEntries(
+      Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
+    ),
     data: Buffer.from(p.data ?? new Uint8Array()).toString('base64'),
   };
 }
@@ -80,7 +82,10 @@ export async function startCodecServer(opts: CodecServerOptions): Promise<CodecS
       (payloads) => send(res, 200, { payloads }),
       (err: unknown) => {
         const known = err instanceof BadRequest || err instanceof CodecKeyError;
-        opts.logger?.warn({ route, namespace: req.headers['x-namespace'], err: (err as Error).message }, 'codec request failed');
+        opts.logger?.warn(
+          { route, namespace: req.headers['x-namespace'], err: (err as Error).message },
+          'codec request failed',
+        );
         send(res, known ? 400 : 500, { message: known ? (err as Error).message : 'internal error' });
       },
     );
@@ -97,14 +102,19 @@ export async function startCodecServer(opts: CodecServerOptions): Promise<CodecS
   return {
     url: `http://${host}:${port}`,
     port,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
-async function handle(req: IncomingMessage, route: '/encode' | '/decode', opts: CodecServerOptions): Promise<JsonPayload[]> {
+async function handle(
+  req: IncomingMessage,
+  route: '/encode' | '/decode',
+  opts: CodecServerOptions,
+): Promise<JsonPayload[]> {
   const body = await readBody(req);
   let parsed: unknown;
   try {
@@ -123,12 +133,18 @@ async function handle(req: IncomingMessage, route: '/encode' | '/decode', opts: 
 function checkPayload(p: unknown, i: number): JsonPayload {
   if (!p || typeof p !== 'object') throw new BadRequest(`payloads[${i}] must be an object`);
   const { metadata, data } = p as Record<string, unknown>;
-  if (data !== undefined && data !== null && typeof data !== 'string') throw new BadRequest(`payloads[${i}].data must be a base64 string`);
+  if (data !== undefined && data !== null && typeof data !== 'string')
+    throw new BadRequest(`payloads[${i}].data must be a base64 string`);
   if (metadata !== undefined && metadata !== null) {
-    if (typeof metadata !== 'object' || Array.isArray(metadata)) throw new BadRequest(`payloads[${i}].metadata must be an object of base64 strings`);
-    for (const [k, v] of Object.entries(metadata)) if (typeof v !== 'string') throw new BadRequest(`payloads[${i}].metadata.${k} must be a base64 string`);
+    if (typeof metadata !== 'object' || Array.isArray(metadata))
+      throw new BadRequest(`payloads[${i}].metadata must be an object of base64 strings`);
+    for (const [k, v] of Object.entries(metadata))
+      if (typeof v !== 'string') throw new BadRequest(`payloads[${i}].metadata.${k} must be a base64 string`);
   }
-  return { metadata: (metadata ?? undefined) as Record<string, string> | undefined, data: (data ?? undefined) as string | undefined };
+  return {
+    metadata: (metadata ?? undefined) as Record<string, string> | undefined,
+    data: (data ?? undefined) as string | undefined,
+  };
 }
 
 function readBody(req: IncomingMessage): Promise<string> {

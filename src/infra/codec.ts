@@ -34,7 +34,10 @@ export interface CodecKey {
  * tampered or truncated data). The message names the key id and the problem, never key material.
  */
 export class CodecKeyError extends Error {
-  constructor(message: string, public readonly keyId?: string) {
+  constructor(
+    message: string,
+    public readonly keyId?: string,
+  ) {
     super(message);
     this.name = 'CodecKeyError';
   }
@@ -57,7 +60,8 @@ export class AesGcmCodec implements PayloadCodec {
     this.keys = new Map();
     for (const { id, key } of keys) {
       if (!KEY_ID.test(id)) throw new CodecKeyError('a codec key id must be 1-64 characters of A-Z a-z 0-9 . _ -');
-      if (key.length !== KEY_BYTES) throw new CodecKeyError(`codec key "${id}" must be ${KEY_BYTES} bytes, got ${key.length}`, id);
+      if (key.length !== KEY_BYTES)
+        throw new CodecKeyError(`codec key "${id}" must be ${KEY_BYTES} bytes, got ${key.length}`, id);
       if (this.keys.has(id)) throw new CodecKeyError(`codec key id "${id}" is given twice`, id);
       this.keys.set(id, Buffer.from(key));
     }
@@ -92,17 +96,24 @@ export class AesGcmCodec implements PayloadCodec {
       if (!keyId) throw new CodecKeyError(`an encrypted payload has no "${METADATA_KEY_ID}" metadata`);
       const key = this.keys.get(keyId);
       if (!key) {
-        throw new CodecKeyError(`payload encrypted with key id "${keyId}", which is not in ${CODEC_KEYS_ENV} (this process has: ${this.keyIds.join(', ')}); add that key to decrypt it`, keyId);
+        throw new CodecKeyError(
+          `payload encrypted with key id "${keyId}", which is not in ${CODEC_KEYS_ENV} (this process has: ${this.keyIds.join(', ')}); add that key to decrypt it`,
+          keyId,
+        );
       }
       const data = Buffer.from(payload.data ?? new Uint8Array());
-      if (data.length < IV_BYTES + TAG_BYTES) throw new CodecKeyError(`payload encrypted with key id "${keyId}" is truncated (${data.length} bytes)`, keyId);
+      if (data.length < IV_BYTES + TAG_BYTES)
+        throw new CodecKeyError(`payload encrypted with key id "${keyId}" is truncated (${data.length} bytes)`, keyId);
       const decipher = createDecipheriv(CIPHER, key, data.subarray(0, IV_BYTES));
       decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
       let plain: Buffer;
       try {
         plain = Buffer.concat([decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)), decipher.final()]);
       } catch {
-        throw new CodecKeyError(`payload encrypted with key id "${keyId}" failed authentication: it was tampered with, or key "${keyId}" is not the key it was encrypted with`, keyId);
+        throw new CodecKeyError(
+          `payload encrypted with key id "${keyId}" failed authentication: it was tampered with, or key "${keyId}" is not the key it was encrypted with`,
+          keyId,
+        );
       }
       return temporal.api.common.v1.Payload.decode(plain);
     });
@@ -130,11 +141,16 @@ export function parseCodecKeys(value: string): CodecKey[] {
     if (!encoded) throw new CodecKeyError(`${where} (key id "${id}"): the key is empty`, id);
     if (!BASE64.test(encoded)) throw new CodecKeyError(`${where} (key id "${id}"): the key is not valid base64`, id);
     const key = Buffer.from(encoded, 'base64');
-    if (key.length !== KEY_BYTES) throw new CodecKeyError(`${where} (key id "${id}"): the key must decode to ${KEY_BYTES} bytes (AES-256), got ${key.length}`, id);
+    if (key.length !== KEY_BYTES)
+      throw new CodecKeyError(
+        `${where} (key id "${id}"): the key must decode to ${KEY_BYTES} bytes (AES-256), got ${key.length}`,
+        id,
+      );
     seen.add(id);
     keys.push({ id, key });
   });
-  if (keys.length === 0) throw new CodecKeyError(`${CODEC_KEYS_ENV} is set but holds no key; expected keyId:base64key[,keyId:base64key...]`);
+  if (keys.length === 0)
+    throw new CodecKeyError(`${CODEC_KEYS_ENV} is set but holds no key; expected keyId:base64key[,keyId:base64key...]`);
   return keys;
 }
 

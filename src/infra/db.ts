@@ -10,8 +10,15 @@ export const MIGRATIONS_DIR = path.resolve(__dirname, '..', '..', 'migrations');
 
 /** Creates the results pool. Small: the worker writes a few rows per phase. */
 export function createPool(databaseUrl: string, max = 5): Pool {
-  const pool = new Pool({ connectionString: databaseUrl, max, connectionTimeoutMillis: 10_000, idleTimeoutMillis: 30_000 });
-  pool.on('error', () => { /* idle client errors surface on the next query */ });
+  const pool = new Pool({
+    connectionString: databaseUrl,
+    max,
+    connectionTimeoutMillis: 10_000,
+    idleTimeoutMillis: 30_000,
+  });
+  pool.on('error', () => {
+    /* idle client errors surface on the next query */
+  });
   return pool;
 }
 
@@ -19,7 +26,9 @@ const MIGRATIONS_TABLE = 'readiness_migrations';
 
 /** Migrations in MIGRATIONS_DIR not yet recorded in the database (all of them on a new database). */
 async function pendingMigrations(databaseUrl: string): Promise<string[]> {
-  const files = readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).map((f) => f.slice(0, -4));
+  const files = readdirSync(MIGRATIONS_DIR)
+    .filter((f) => f.endsWith('.sql'))
+    .map((f) => f.slice(0, -4));
   const c = new Client({ connectionString: databaseUrl, connectionTimeoutMillis: 10_000 });
   await c.connect();
   try {
@@ -39,21 +48,29 @@ async function pendingMigrations(databaseUrl: string): Promise<string[]> {
  * through `progress` (default: the logger, if any) when there are any. Returns the names of the migrations
  * it applied.
  */
-export async function migrate(databaseUrl: string, logger?: Logger, progress: Progress = logger ? logProgress(logger) : silentProgress): Promise<string[]> {
+export async function migrate(
+  databaseUrl: string,
+  logger?: Logger,
+  progress: Progress = logger ? logProgress(logger) : silentProgress,
+): Promise<string[]> {
   const pending = await pendingMigrations(databaseUrl);
   if (!pending.length) return [];
-  return progress.step(`applying ${pending.length} database migration${pending.length === 1 ? '' : 's'}`, 'a few seconds', async () => {
-    // node-pg-migrate refuses at once when another process holds the lock: wait for it instead, so
-    // several workers can start together.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await migrateOnce(databaseUrl, logger);
-      } catch (err) {
-        if (!/Another migration is already running/.test((err as Error).message) || attempt >= 60) throw err;
-        await new Promise((r) => setTimeout(r, 500));
+  return progress.step(
+    `applying ${pending.length} database migration${pending.length === 1 ? '' : 's'}`,
+    'a few seconds',
+    async () => {
+      // node-pg-migrate refuses at once when another process holds the lock: wait for it instead, so
+      // several workers can start together.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await migrateOnce(databaseUrl, logger);
+        } catch (err) {
+          if (!/Another migration is already running/.test((err as Error).message) || attempt >= 60) throw err;
+          await new Promise((r) => setTimeout(r, 500));
+        }
       }
-    }
-  });
+    },
+  );
 }
 
 async function migrateOnce(databaseUrl: string, logger?: Logger): Promise<string[]> {

@@ -35,12 +35,16 @@ export interface Endpoints {
 }
 
 /** Resolves the Temporal address, namespace, Web UI URL and results database for CLI commands. */
-export function resolveEndpoints(opts: { address?: string; namespace?: string; dataDir?: string }, env: NodeJS.ProcessEnv = process.env): Endpoints {
+export function resolveEndpoints(
+  opts: { address?: string; namespace?: string; dataDir?: string },
+  env: NodeJS.ProcessEnv = process.env,
+): Endpoints {
   const dev = readDevState(opts.dataDir ?? DEFAULT_DATA_DIR);
   const address = opts.address ?? env.TEMPORAL_ADDRESS ?? dev?.address ?? '127.0.0.1:7233';
   const namespace = opts.namespace ?? env.TEMPORAL_NAMESPACE ?? dev?.namespace ?? 'default';
   const [host, port] = address.split(':');
-  const uiUrl = env.READINESS_UI_URL ?? (dev && dev.address === address ? dev.uiUrl : `http://${host}:${Number(port) + 1000}`);
+  const uiUrl =
+    env.READINESS_UI_URL ?? (dev && dev.address === address ? dev.uiUrl : `http://${host}:${Number(port) + 1000}`);
   return { address, namespace, uiUrl, databaseUrl: env.DATABASE_URL ?? dev?.databaseUrl };
 }
 

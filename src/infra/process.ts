@@ -61,13 +61,20 @@ export type RunOptions = SpawnOptions & {
 };
 
 /** Runs a command to completion (no shell); resolves with its exit code and (up to `maxOutputBytes` of) its output. */
-export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+export function run(
+  cmd: string,
+  args: string[],
+  opts: RunOptions = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const { maxOutputBytes = Infinity, ...spawnOptions } = opts;
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { ...spawnOptions, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    const keep = (have: string, chunk: Buffer) => (have.length >= maxOutputBytes ? have : have + chunk.toString('utf8', 0, Math.min(chunk.length, maxOutputBytes - have.length)));
+    const keep = (have: string, chunk: Buffer) =>
+      have.length >= maxOutputBytes
+        ? have
+        : have + chunk.toString('utf8', 0, Math.min(chunk.length, maxOutputBytes - have.length));
     child.stdout?.on('data', (d: Buffer) => (stdout = keep(stdout, d)));
     child.stderr?.on('data', (d: Buffer) => (stderr = keep(stderr, d)));
     child.on('error', (err) => resolve({ code: -1, stdout, stderr: stderr + String(err) }));
@@ -76,7 +83,11 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
 }
 
 /** Stops a child process: SIGTERM (or the given signal), then SIGKILL after a grace period. */
-export async function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM', graceMs = 10_000): Promise<void> {
+export async function stopProcess(
+  child: ChildProcess,
+  signal: NodeJS.Signals = 'SIGTERM',
+  graceMs = 10_000,
+): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill(signal);

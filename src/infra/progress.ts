@@ -35,7 +35,11 @@ const SPINNER = ['|', '/', '-', '\\'];
  * shows a spinner and its elapsed time, redrawn every 250 ms; without one, exactly one line when it starts
  * and one when it ends.
  */
-export function consoleProgress(prefix = 'readiness', stream: ProgressStream = process.stderr, now: () => number = Date.now): Progress {
+export function consoleProgress(
+  prefix = 'readiness',
+  stream: ProgressStream = process.stderr,
+  now: () => number = Date.now,
+): Progress {
   return {
     async step(what, usually, fn) {
       const started = now();
@@ -43,7 +47,8 @@ export function consoleProgress(prefix = 'readiness', stream: ProgressStream = p
       let timer: NodeJS.Timeout | undefined;
       if (stream.isTTY) {
         let frame = 0;
-        const draw = () => stream.write(`\r\x1b[K${head} ${SPINNER[frame++ % SPINNER.length]} ${formatElapsed(now() - started)}`);
+        const draw = () =>
+          stream.write(`\r\x1b[K${head} ${SPINNER[frame++ % SPINNER.length]} ${formatElapsed(now() - started)}`);
         draw();
         timer = setInterval(draw, 250);
         timer.unref();

@@ -5,7 +5,14 @@ import type { BackupResult } from '../core/backup';
 import type { ChecklistEvaluation } from '../core/checklist-types';
 import type { MonitoringResult } from '../core/monitoring';
 import type { SpikeResult, StressResult } from '../core/stress';
-import { PHASES, type BaselinePhaseResult, type PhaseName, type PhaseOutcome, type TimelinePoint, type Verdict } from '../core/types';
+import {
+  PHASES,
+  type BaselinePhaseResult,
+  type PhaseName,
+  type PhaseOutcome,
+  type TimelinePoint,
+  type Verdict,
+} from '../core/types';
 import { decodeHistogram, type EncodedMetrics, type EncodedWindow } from '../engine/metrics';
 import type { GeneratorHealth } from '../engine/run';
 
@@ -55,18 +62,36 @@ export class ResultsStore {
   constructor(private readonly pool: Pool) {}
 
   /** Records that a campaign started (idempotent). */
-  async upsertCampaign(args: { campaignId: string; campaign: Campaign; configHash: string; startedAt: string }): Promise<void> {
+  async upsertCampaign(args: {
+    campaignId: string;
+    campaign: Campaign;
+    configHash: string;
+    startedAt: string;
+  }): Promise<void> {
     const { campaignId, campaign, configHash, startedAt } = args;
     await this.pool.query(
       `INSERT INTO campaigns (id, name, owner, target, config, config_hash, started_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7)
        ON CONFLICT (id) DO UPDATE SET config = EXCLUDED.config, config_hash = EXCLUDED.config_hash`,
-      [campaignId, campaign.name, campaign.owner ?? null, campaign.target.baseUrl, JSON.stringify(campaign), configHash, startedAt],
+      [
+        campaignId,
+        campaign.name,
+        campaign.owner ?? null,
+        campaign.target.baseUrl,
+        JSON.stringify(campaign),
+        configHash,
+        startedAt,
+      ],
     );
   }
 
   /** Stores one baseline phase result and its encoded histogram (idempotent per campaign and phase). */
-  async upsertBaselineResult(campaignId: string, ordinal: number, result: BaselinePhaseResult, histogramUs: string): Promise<void> {
+  async upsertBaselineResult(
+    campaignId: string,
+    ordinal: number,
+    result: BaselinePhaseResult,
+    histogramUs: string,
+  ): Promise<void> {
     await this.pool.query(
       `INSERT INTO baseline_results (campaign_id, phase_name, ordinal, result, histogram_us)
        VALUES ($1, $2, $3, $4, $5)
@@ -97,16 +122,38 @@ export class ResultsStore {
        ON CONFLICT (campaign_id, phase_name, slice) DO UPDATE
          SET metrics = EXCLUDED.metrics, health = EXCLUDED.health, elapsed_ms = EXCLUDED.elapsed_ms, resumed_from_ms = EXCLUDED.resumed_from_ms,
              attempt = EXCLUDED.attempt, aborted = EXCLUDED.aborted, stopped_early = EXCLUDED.stopped_early, notes = EXCLUDED.notes, recorded_at = now()`,
-      [campaignId, phase, rec.slice, JSON.stringify(rec.metrics), JSON.stringify(rec.health), Math.round(rec.elapsedMs), Math.round(rec.resumedFromMs), rec.attempt, rec.aborted, rec.stoppedEarly, JSON.stringify(rec.notes)],
+      [
+        campaignId,
+        phase,
+        rec.slice,
+        JSON.stringify(rec.metrics),
+        JSON.stringify(rec.health),
+        Math.round(rec.elapsedMs),
+        Math.round(rec.resumedFromMs),
+        rec.attempt,
+        rec.aborted,
+        rec.stoppedEarly,
+        JSON.stringify(rec.notes),
+      ],
     );
   }
 
   /** Loads the stored slices of a phase, ordered by slice. */
   async loadSlices(campaignId: string, phase: string): Promise<SliceRecord[]> {
-    const r = await this.pool.query(`SELECT * FROM load_slices WHERE campaign_id = $1 AND phase_name = $2 ORDER BY slice`, [campaignId, phase]);
+    const r = await this.pool.query(
+      `SELECT * FROM load_slices WHERE campaign_id = $1 AND phase_name = $2 ORDER BY slice`,
+      [campaignId, phase],
+    );
     return r.rows.map((row) => ({
-      slice: row.slice, metrics: row.metrics, health: row.health, elapsedMs: row.elapsed_ms, resumedFromMs: row.resumed_from_ms,
-      attempt: row.attempt, aborted: row.aborted, stoppedEarly: row.stopped_early, notes: row.notes,
+      slice: row.slice,
+      metrics: row.metrics,
+      health: row.health,
+      elapsedMs: row.elapsed_ms,
+      resumedFromMs: row.resumed_from_ms,
+      attempt: row.attempt,
+      aborted: row.aborted,
+      stoppedEarly: row.stopped_early,
+      notes: row.notes,
     }));
   }
 
@@ -132,9 +179,15 @@ export class ResultsStore {
 
   /** A phase's per-second timeline with percentiles, for reports and charts. */
   async loadTimeline(campaignId: string, phase: string): Promise<TimelinePoint[]> {
-    const ms = (h: MergedWindow['hist'], p: number) => (h.totalCount ? Math.round(h.getValueAtPercentile(p)) / 1000 : null);
+    const ms = (h: MergedWindow['hist'], p: number) =>
+      h.totalCount ? Math.round(h.getValueAtPercentile(p)) / 1000 : null;
     return [...(await this.timelineWindows(campaignId, phase))].map(([second, w]) => ({
-      second, requests: w.requests, errors: w.errors, p50Ms: ms(w.hist, 50), p95Ms: ms(w.hist, 95), p99Ms: ms(w.hist, 99),
+      second,
+      requests: w.requests,
+      errors: w.errors,
+      p50Ms: ms(w.hist, 50),
+      p95Ms: ms(w.hist, 95),
+      p99Ms: ms(w.hist, 99),
     }));
   }
 
@@ -144,7 +197,17 @@ export class ResultsStore {
       `INSERT INTO stress_levels (campaign_id, phase, stage, name, level, ramp_ms, warmup_ms, hold_ms, stop)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
        ON CONFLICT (campaign_id, phase, stage) DO NOTHING`,
-      [campaignId, phase, st.stage, st.name, st.level, Math.round(st.rampMs), Math.round(st.warmupMs), Math.round(st.holdMs), st.stop],
+      [
+        campaignId,
+        phase,
+        st.stage,
+        st.name,
+        st.level,
+        Math.round(st.rampMs),
+        Math.round(st.warmupMs),
+        Math.round(st.holdMs),
+        st.stop,
+      ],
     );
   }
 
@@ -155,13 +218,25 @@ export class ResultsStore {
       [campaignId, phase, afterStage],
     );
     return r.rows.map((row) => ({
-      stage: row.stage, name: row.name, level: Number(row.level), rampMs: row.ramp_ms, warmupMs: row.warmup_ms, holdMs: row.hold_ms, stop: row.stop,
+      stage: row.stage,
+      name: row.name,
+      level: Number(row.level),
+      rampMs: row.ramp_ms,
+      warmupMs: row.warmup_ms,
+      holdMs: row.hold_ms,
+      stop: row.stop,
       ...(row.applied_at_ms !== null ? { appliedAtMs: Number(row.applied_at_ms), fromSecond: row.from_second } : {}),
     }));
   }
 
   /** Records when the running load applied a stage, and the timeline second it began in (first application wins). */
-  async markStageApplied(campaignId: string, phase: string, stage: number, appliedAtMs: number, fromSecond: number): Promise<void> {
+  async markStageApplied(
+    campaignId: string,
+    phase: string,
+    stage: number,
+    appliedAtMs: number,
+    fromSecond: number,
+  ): Promise<void> {
     await this.pool.query(
       `UPDATE stress_levels SET applied_at_ms = $4, from_second = $5 WHERE campaign_id = $1 AND phase = $2 AND stage = $3 AND applied_at_ms IS NULL`,
       [campaignId, phase, stage, Math.round(appliedAtMs), fromSecond],
@@ -184,7 +259,12 @@ export class ResultsStore {
   }
 
   /** Records the campaign's end: verdict and per-phase outcomes (idempotent). */
-  async finishCampaign(args: { campaignId: string; verdict: Verdict; phases: Record<PhaseName, PhaseOutcome>; finishedAt: string }): Promise<void> {
+  async finishCampaign(args: {
+    campaignId: string;
+    verdict: Verdict;
+    phases: Record<PhaseName, PhaseOutcome>;
+    finishedAt: string;
+  }): Promise<void> {
     const { campaignId, verdict, phases, finishedAt } = args;
     const res = await this.pool.query(
       `UPDATE campaigns SET finished_at = $2, decision = $3, score_pct = $4, verdict = $5, phases = $6 WHERE id = $1`,
@@ -198,13 +278,17 @@ export class ResultsStore {
     const c = await this.pool.query(`SELECT * FROM campaigns WHERE id = $1`, [campaignId]);
     if (!c.rowCount) return undefined;
     const row = c.rows[0];
-    const r = await this.pool.query(`SELECT result FROM baseline_results WHERE campaign_id = $1 ORDER BY ordinal`, [campaignId]);
+    const r = await this.pool.query(`SELECT result FROM baseline_results WHERE campaign_id = $1 ORDER BY ordinal`, [
+      campaignId,
+    ]);
     const config = row.config as Campaign;
     const phases = r.rows.map((x) => x.result as BaselinePhaseResult);
     const timelines: Record<string, TimelinePoint[]> = {};
     for (const p of phases) timelines[p.name] = await this.loadTimeline(campaignId, p.name);
     const children = await this.loadPhaseResults(campaignId);
-    const pending = Object.fromEntries(PHASES.map((p) => [p, { status: 'not_run', reason: 'campaign has not finished' }])) as Record<PhaseName, PhaseOutcome>;
+    const pending = Object.fromEntries(
+      PHASES.map((p) => [p, { status: 'not_run', reason: 'campaign has not finished' }]),
+    ) as Record<PhaseName, PhaseOutcome>;
     return {
       campaign: {
         id: row.id,
@@ -222,7 +306,15 @@ export class ResultsStore {
       ...(children.monitoring ? { monitoring: children.monitoring as MonitoringResult } : {}),
       ...(children.backup ? { backup: children.backup as BackupResult } : {}),
       ...(children.checklist ? { checklist: children.checklist as ChecklistEvaluation } : {}),
-      baseline: { thresholds: (config.baseline?.thresholds ?? []).map((t) => (typeof t === 'string' ? t : `${t.threshold}${t.endpoint ? ` {endpoint: ${t.endpoint}}` : ''}${t.abortOnFail ? ' (abortOnFail)' : ''}`)), phases, timelines },
+      baseline: {
+        thresholds: (config.baseline?.thresholds ?? []).map((t) =>
+          typeof t === 'string'
+            ? t
+            : `${t.threshold}${t.endpoint ? ` {endpoint: ${t.endpoint}}` : ''}${t.abortOnFail ? ' (abortOnFail)' : ''}`,
+        ),
+        phases,
+        timelines,
+      },
     };
   }
 
@@ -261,11 +353,18 @@ export class ResultsStore {
       [targetOrName, limit],
     );
     return r.rows.map((row) => ({
-      id: row.id, name: row.name, target: row.target, startedAt: new Date(row.started_at).toISOString(),
+      id: row.id,
+      name: row.name,
+      target: row.target,
+      startedAt: new Date(row.started_at).toISOString(),
       ...(row.finished_at ? { finishedAt: new Date(row.finished_at).toISOString() } : {}),
-      decision: row.decision ?? null, scorePct: row.score_pct ?? null,
+      decision: row.decision ?? null,
+      scorePct: row.score_pct ?? null,
       stress: row.stress_model === null ? 'not_run' : row.breaking_users === null ? 'no_breaking_point' : 'broke',
-      breakingPoint: row.breaking_users === null ? null : { level: row.breaking_users, unit: row.stress_model === 'open' ? 'req/s' : 'users' },
+      breakingPoint:
+        row.breaking_users === null
+          ? null
+          : { level: row.breaking_users, unit: row.stress_model === 'open' ? 'req/s' : 'users' },
     }));
   }
 }

@@ -43,7 +43,13 @@ export function scrubError(err: unknown): unknown {
   const cause = err.cause instanceof Error ? (scrubError(err.cause) as Error) : undefined;
   const message = scrubSecrets(err.message);
   if (err instanceof ApplicationFailure) {
-    return ApplicationFailure.create({ message, type: err.type ?? undefined, nonRetryable: err.nonRetryable ?? undefined, details: scrubSecretsDeep(err.details) as unknown[] | undefined, cause });
+    return ApplicationFailure.create({
+      message,
+      type: err.type ?? undefined,
+      nonRetryable: err.nonRetryable ?? undefined,
+      details: scrubSecretsDeep(err.details) as unknown[] | undefined,
+      cause,
+    });
   }
   return ApplicationFailure.create({ message, type: err.name || 'Error', cause });
 }
@@ -52,9 +58,12 @@ export function scrubError(err: unknown): unknown {
 function carriesSecret(err: Error, depth: number): boolean {
   if (depth > 8) return false;
   const changed = (text: string | undefined) => text !== undefined && scrubSecrets(text) !== text;
-  return changed(err.message) || changed(err.stack)
-    || (err instanceof ApplicationFailure && scrubSecretsDeep(err.details) !== err.details)
-    || (err.cause instanceof Error && carriesSecret(err.cause, depth + 1));
+  return (
+    changed(err.message) ||
+    changed(err.stack) ||
+    (err instanceof ApplicationFailure && scrubSecretsDeep(err.details) !== err.details) ||
+    (err.cause instanceof Error && carriesSecret(err.cause, depth + 1))
+  );
 }
 
 /** Resolves `{ fromEnv }` references for campaigns: declared names only, values registered for scrubbing. */
@@ -63,7 +72,10 @@ export class SecretResolver {
    * @param declared the names campaigns may read (READINESS_SECRET_ENV); reserved names are refused even when
    *   listed (see isReservedEnvName).
    */
-  constructor(readonly declared: readonly string[], private readonly env: NodeJS.ProcessEnv = process.env) {}
+  constructor(
+    readonly declared: readonly string[],
+    private readonly env: NodeJS.ProcessEnv = process.env,
+  ) {}
 
   /** From the worker's environment: READINESS_SECRET_ENV, plus `extra` names (the demo's own database). */
   static fromEnv(env: NodeJS.ProcessEnv = process.env, extra: string[] = []): SecretResolver {
@@ -78,7 +90,11 @@ export class SecretResolver {
     const refusal = secretEnvRefusal(name, this.declared);
     if (refusal) throw ApplicationFailure.nonRetryable(`${field}: ${refusal}`, FAILURE.CONFIG);
     const v = this.env[name];
-    if (v === undefined || v === '') throw ApplicationFailure.nonRetryable(`${field}: environment variable ${name} is not set on the worker`, FAILURE.CONFIG);
+    if (v === undefined || v === '')
+      throw ApplicationFailure.nonRetryable(
+        `${field}: environment variable ${name} is not set on the worker`,
+        FAILURE.CONFIG,
+      );
     registerSecretValue(v);
     return v;
   }
@@ -86,7 +102,8 @@ export class SecretResolver {
   /** Header values: literals as given (lower-cased names), `{ fromEnv }` resolved. */
   headers(headers: Record<string, string | { fromEnv: string }> | undefined, field: string): Record<string, string> {
     const out: Record<string, string> = {};
-    for (const [name, value] of Object.entries(headers ?? {})) out[name.toLowerCase()] = typeof value === 'string' ? value : this.resolve(value.fromEnv, `${field}.${name}`);
+    for (const [name, value] of Object.entries(headers ?? {}))
+      out[name.toLowerCase()] = typeof value === 'string' ? value : this.resolve(value.fromEnv, `${field}.${name}`);
     return out;
   }
 }

@@ -32,7 +32,10 @@ function onPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
 
 function cachedSdkDownload(cacheDir: string): string | undefined {
   if (!existsSync(cacheDir)) return undefined;
-  const hit = readdirSync(cacheDir).filter((f) => f.startsWith('temporal-cli-')).sort().pop();
+  const hit = readdirSync(cacheDir)
+    .filter((f) => f.startsWith('temporal-cli-'))
+    .sort()
+    .pop();
   return hit && isExecutable(path.join(cacheDir, hit)) ? path.join(cacheDir, hit) : undefined;
 }
 
@@ -74,10 +77,14 @@ export async function resolveTemporalCli(opts: ResolveOptions): Promise<{ path: 
   tried.push(`repo-local cache ${opts.cacheDir}: empty`);
 
   if (opts.allowDownload !== false) {
-    const downloaded = await progress.step("trying the Temporal SDK's dev-server download", 'seconds; gives up after 60 s without internet', () => sdkDownload(opts.cacheDir)).catch((err: Error) => {
-      tried.push(`the SDK's download: ${err.message.split('\n')[0]}`);
-      return undefined;
-    });
+    const downloaded = await progress
+      .step("trying the Temporal SDK's dev-server download", 'seconds; gives up after 60 s without internet', () =>
+        sdkDownload(opts.cacheDir),
+      )
+      .catch((err: Error) => {
+        tried.push(`the SDK's download: ${err.message.split('\n')[0]}`);
+        return undefined;
+      });
     if (downloaded) return { path: downloaded, source: 'SDK download' };
   } else tried.push("the SDK's download: disabled");
 
@@ -86,18 +93,31 @@ export async function resolveTemporalCli(opts: ResolveOptions): Promise<{ path: 
     if (!go) tried.push('go install: `go` not on PATH');
     else {
       mkdirSync(opts.cacheDir, { recursive: true });
-      const built = await progress.step(`building the Temporal CLI ${TEMPORAL_CLI_VERSION} from the Go module proxy into ${opts.cacheDir}, once`, '5-10 min', async () => {
-        const res = await run(go, ['install', TEMPORAL_CLI_GO_PACKAGE], { env: { ...env, GOBIN: opts.cacheDir } });
-        if (res.code !== 0 || !isExecutable(cached)) throw new Error(`exit ${res.code}: ${res.stderr.trim().split('\n').slice(-2).join(' ')}`);
-      }).then(() => true, (err: Error) => {
-        tried.push(`go install ${TEMPORAL_CLI_GO_PACKAGE}: ${err.message}`);
-        return false;
-      });
+      const built = await progress
+        .step(
+          `building the Temporal CLI ${TEMPORAL_CLI_VERSION} from the Go module proxy into ${opts.cacheDir}, once`,
+          '5-10 min',
+          async () => {
+            const res = await run(go, ['install', TEMPORAL_CLI_GO_PACKAGE], { env: { ...env, GOBIN: opts.cacheDir } });
+            if (res.code !== 0 || !isExecutable(cached))
+              throw new Error(`exit ${res.code}: ${res.stderr.trim().split('\n').slice(-2).join(' ')}`);
+          },
+        )
+        .then(
+          () => true,
+          (err: Error) => {
+            tried.push(`go install ${TEMPORAL_CLI_GO_PACKAGE}: ${err.message}`);
+            return false;
+          },
+        );
       if (built) return { path: cached, source: 'go install' };
     }
   } else tried.push('go install: disabled');
 
-  throw new InfrastructureError('cannot find or build the Temporal CLI (set TEMPORAL_CLI to a `temporal` binary)', tried);
+  throw new InfrastructureError(
+    'cannot find or build the Temporal CLI (set TEMPORAL_CLI to a `temporal` binary)',
+    tried,
+  );
 }
 
 /** Lets the SDK download its pinned dev server into the cache, then returns the file it wrote. */
@@ -110,7 +130,9 @@ async function sdkDownload(cacheDir: string): Promise<string | undefined> {
   }
   mkdirSync(cacheDir, { recursive: true });
   const env = await Promise.race([
-    testing.TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'cached-download', downloadDir: cacheDir }, ui: false } }),
+    testing.TestWorkflowEnvironment.createLocal({
+      server: { executable: { type: 'cached-download', downloadDir: cacheDir }, ui: false },
+    }),
     new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timed out after 60 s')), 60_000).unref()),
   ]);
   await env.teardown();
@@ -148,10 +170,26 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   mkdirSync(path.dirname(opts.dbFile), { recursive: true });
   const out = createWriteStream(opts.logFile, { flags: 'a' });
   const args = [
-    'server', 'start-dev', '--ip', '127.0.0.1', '--port', String(opts.port), '--ui-port', String(opts.uiPort),
-    '--db-filename', opts.dbFile, '--namespace', namespace, '--log-format', 'json', '--log-level', 'warn',
-    '--dynamic-config-value', 'frontend.enableUpdateWorkflowExecution=true',
-    '--dynamic-config-value', 'frontend.enableUpdateWorkflowExecutionAsyncAccepted=true',
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(opts.port),
+    '--ui-port',
+    String(opts.uiPort),
+    '--db-filename',
+    opts.dbFile,
+    '--namespace',
+    namespace,
+    '--log-format',
+    'json',
+    '--log-level',
+    'warn',
+    '--dynamic-config-value',
+    'frontend.enableUpdateWorkflowExecution=true',
+    '--dynamic-config-value',
+    'frontend.enableUpdateWorkflowExecutionAsyncAccepted=true',
   ];
   const child = spawn(opts.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.pipe(out);
@@ -159,23 +197,32 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   let exitInfo: string | undefined;
   child.on('exit', (code, signal) => (exitInfo = `exited with ${code ?? signal}`));
   const address = `127.0.0.1:${opts.port}`;
-  const ready = await waitFor(async () => {
-    if (exitInfo) return true;
-    const conn = await Connection.connect({ address, connectTimeout: 1_000 });
-    try {
-      await conn.workflowService.describeNamespace({ namespace });
-      return true;
-    } finally {
-      await conn.close();
-    }
-  }, opts.startTimeoutMs ?? 60_000, 250);
+  const ready = await waitFor(
+    async () => {
+      if (exitInfo) return true;
+      const conn = await Connection.connect({ address, connectTimeout: 1_000 });
+      try {
+        await conn.workflowService.describeNamespace({ namespace });
+        return true;
+      } finally {
+        await conn.close();
+      }
+    },
+    opts.startTimeoutMs ?? 60_000,
+    250,
+  );
   if (!ready || exitInfo) {
     await stopProcess(child, 'SIGKILL');
-    throw new InfrastructureError(`Temporal dev server did not start on ${address} (${exitInfo ?? 'timed out'}); see ${opts.logFile}`);
+    throw new InfrastructureError(
+      `Temporal dev server did not start on ${address} (${exitInfo ?? 'timed out'}); see ${opts.logFile}`,
+    );
   }
   opts.logger?.info({ address, ui: `http://127.0.0.1:${opts.uiPort}` }, 'temporal dev server ready');
   return {
-    address, namespace, uiUrl: `http://127.0.0.1:${opts.uiPort}`, process: child,
+    address,
+    namespace,
+    uiUrl: `http://127.0.0.1:${opts.uiPort}`,
+    process: child,
     stop: async () => {
       await stopProcess(child, 'SIGTERM', 15_000);
       out.end();
@@ -196,7 +243,10 @@ const SA_TYPES: Record<string, temporal.api.enums.v1.IndexedValueType> = {
  */
 export async function registerSearchAttributes(connection: Connection, namespace: string): Promise<string[]> {
   const existing = await connection.operatorService.listSearchAttributes({ namespace });
-  const have = new Set([...Object.keys(existing.customAttributes ?? {}), ...Object.keys(existing.systemAttributes ?? {})]);
+  const have = new Set([
+    ...Object.keys(existing.customAttributes ?? {}),
+    ...Object.keys(existing.systemAttributes ?? {}),
+  ]);
   const missing = SEARCH_ATTRIBUTES.filter((sa) => !have.has(sa.name));
   if (!missing.length) return [];
   await connection.operatorService.addSearchAttributes({
@@ -204,9 +254,13 @@ export async function registerSearchAttributes(connection: Connection, namespace
     searchAttributes: Object.fromEntries(missing.map((sa) => [sa.name, SA_TYPES[sa.type]])),
   });
   // Visibility picks new attributes up asynchronously; wait until they are listed.
-  await waitFor(async () => {
-    const now = await connection.operatorService.listSearchAttributes({ namespace });
-    return missing.every((sa) => sa.name in (now.customAttributes ?? {}));
-  }, 15_000, 200);
+  await waitFor(
+    async () => {
+      const now = await connection.operatorService.listSearchAttributes({ namespace });
+      return missing.every((sa) => sa.name in (now.customAttributes ?? {}));
+    },
+    15_000,
+    200,
+  );
   return missing.map((sa) => sa.name);
 }

@@ -23,7 +23,10 @@ function readPem(env: NodeJS.ProcessEnv, name: string): Buffer | undefined {
     return pem;
   } catch (err) {
     if (err instanceof EnvironmentError) throw err;
-    throw new EnvironmentError(name, `cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new EnvironmentError(
+      name,
+      `cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
   }
 }
 
@@ -35,16 +38,22 @@ function readPem(env: NodeJS.ProcessEnv, name: string): Buffer | undefined {
  */
 export function temporalSecurityFromEnv(env: NodeJS.ProcessEnv = process.env): TemporalSecurity {
   const flag = env.TEMPORAL_TLS?.trim().toLowerCase();
-  if (flag && !['true', 'false', '1', '0'].includes(flag)) throw new EnvironmentError('TEMPORAL_TLS', `"${env.TEMPORAL_TLS}" is not true or false`);
+  if (flag && !['true', 'false', '1', '0'].includes(flag))
+    throw new EnvironmentError('TEMPORAL_TLS', `"${env.TEMPORAL_TLS}" is not true or false`);
   const ca = readPem(env, 'TEMPORAL_TLS_CA');
   const crt = readPem(env, 'TEMPORAL_TLS_CERT');
   const key = readPem(env, 'TEMPORAL_TLS_KEY');
-  if (!!crt !== !!key) throw new EnvironmentError(crt ? 'TEMPORAL_TLS_KEY' : 'TEMPORAL_TLS_CERT', 'a client certificate needs both TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY');
+  if (!!crt !== !!key)
+    throw new EnvironmentError(
+      crt ? 'TEMPORAL_TLS_KEY' : 'TEMPORAL_TLS_CERT',
+      'a client certificate needs both TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY',
+    );
   const serverName = env.TEMPORAL_TLS_SERVER_NAME?.trim() || undefined;
   const apiKey = env.TEMPORAL_API_KEY?.trim() || undefined;
   const wanted = flag === 'true' || flag === '1' || !!(ca || crt || serverName || apiKey);
   if (flag === 'false' || flag === '0') {
-    if (ca || crt || serverName) throw new EnvironmentError('TEMPORAL_TLS', 'is false but TLS files or a server name are set');
+    if (ca || crt || serverName)
+      throw new EnvironmentError('TEMPORAL_TLS', 'is false but TLS files or a server name are set');
     return apiKey ? { apiKey } : {};
   }
   if (!wanted) return {};

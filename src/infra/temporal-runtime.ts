@@ -26,15 +26,31 @@ export function installTemporalRuntime(logger: Logger, level: LogLevel = 'WARN')
   try {
     runtime = Runtime.install({
       logger: new DefaultLogger(level, (entry) => {
-        const fn = EXPECTED_SDK_MESSAGES.has(entry.message) ? 'debug' : entry.level === 'ERROR' ? 'error' : entry.level === 'WARN' ? 'warn' : entry.level === 'INFO' ? 'info' : 'debug';
+        const fn = EXPECTED_SDK_MESSAGES.has(entry.message)
+          ? 'debug'
+          : entry.level === 'ERROR'
+            ? 'error'
+            : entry.level === 'WARN'
+              ? 'warn'
+              : entry.level === 'INFO'
+                ? 'info'
+                : 'debug';
         logger[fn]({ sdk: true, ...entry.meta }, entry.message);
       }),
-      ...(bindAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress, histogramBucketOverrides: TOOL_HISTOGRAM_BUCKETS } } } } : {}),
+      ...(bindAddress
+        ? {
+            telemetryOptions: {
+              metrics: { prometheus: { bindAddress, histogramBucketOverrides: TOOL_HISTOGRAM_BUCKETS } },
+            },
+          }
+        : {}),
     });
   } catch (err) {
     // A runtime already exists in this process (tests); keep its logger (and its metrics, if any).
     if (err instanceof IllegalStateError || !bindAddress) return;
-    throw new Error(`READINESS_METRICS_ADDRESS=${bindAddress}: ${err instanceof Error ? err.message : String(err)} (expected IP:port, e.g. 0.0.0.0:9464, on a free port)`);
+    throw new Error(
+      `READINESS_METRICS_ADDRESS=${bindAddress}: ${err instanceof Error ? err.message : String(err)} (expected IP:port, e.g. 0.0.0.0:9464, on a free port)`,
+    );
   }
   if (bindAddress) {
     enableToolMetrics(runtime.metricMeter);

@@ -30,7 +30,11 @@ const COMMAND_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 export function parseRecoveryCommands(value: string | undefined): Record<string, string[]> {
   const v = value?.trim();
   if (!v) return {};
-  const fail = (problem: string) => new EnvironmentError('READINESS_RECOVERY_COMMANDS', `${problem} (expected a JSON object of name -> argv, e.g. {"restart-api": ["/usr/bin/systemctl", "restart", "api"]})`);
+  const fail = (problem: string) =>
+    new EnvironmentError(
+      'READINESS_RECOVERY_COMMANDS',
+      `${problem} (expected a JSON object of name -> argv, e.g. {"restart-api": ["/usr/bin/systemctl", "restart", "api"]})`,
+    );
   let parsed: unknown;
   try {
     parsed = JSON.parse(v);
@@ -41,8 +45,10 @@ export function parseRecoveryCommands(value: string | undefined): Record<string,
   const out: Record<string, string[]> = {};
   for (const [name, argv] of Object.entries(parsed)) {
     if (!COMMAND_NAME.test(name)) throw fail(`command name "${name}" must be lowercase letters, digits, "-" or "_"`);
-    if (!Array.isArray(argv) || !argv.length || !argv.every((a) => typeof a === 'string' && a.length > 0)) throw fail(`"${name}" must be a non-empty array of non-empty strings`);
-    if (!path.isAbsolute(argv[0] as string)) throw fail(`"${name}": the program must be an absolute path (no PATH lookup), not "${argv[0]}"`);
+    if (!Array.isArray(argv) || !argv.length || !argv.every((a) => typeof a === 'string' && a.length > 0))
+      throw fail(`"${name}" must be a non-empty array of non-empty strings`);
+    if (!path.isAbsolute(argv[0] as string))
+      throw fail(`"${name}": the program must be an absolute path (no PATH lookup), not "${argv[0]}"`);
     out[name] = argv as string[];
   }
   return out;
@@ -50,15 +56,22 @@ export function parseRecoveryCommands(value: string | undefined): Record<string,
 
 /** READINESS_BACKUP_ROOTS: absolute directories separated by the platform's path delimiter (`:`). */
 export function parseBackupRoots(value: string | undefined): string[] {
-  const roots = (value ?? '').split(path.delimiter).map((s) => s.trim()).filter(Boolean);
-  for (const r of roots) if (!path.isAbsolute(r)) throw new EnvironmentError('READINESS_BACKUP_ROOTS', `"${r}" is not an absolute path`);
+  const roots = (value ?? '')
+    .split(path.delimiter)
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const r of roots)
+    if (!path.isAbsolute(r)) throw new EnvironmentError('READINESS_BACKUP_ROOTS', `"${r}" is not an absolute path`);
   return roots.map((r) => path.resolve(r));
 }
 
 /** The worker's trust configuration from `env`. */
 export function workerTrustFromEnv(env: NodeJS.ProcessEnv): WorkerTrust {
   if (env.READINESS_ALLOWED_COMMANDS?.trim()) {
-    throw new EnvironmentError('READINESS_ALLOWED_COMMANDS', 'is no longer read: declare whole commands in READINESS_RECOVERY_COMMANDS (a JSON object of name -> argv) and name them in the campaign');
+    throw new EnvironmentError(
+      'READINESS_ALLOWED_COMMANDS',
+      'is no longer read: declare whole commands in READINESS_RECOVERY_COMMANDS (a JSON object of name -> argv) and name them in the campaign',
+    );
   }
   return {
     egress: egressPolicyFromEnv(env),

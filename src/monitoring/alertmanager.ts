@@ -32,7 +32,9 @@ interface AmConfig {
 
 /** The Alertmanager's running configuration (from /api/v2/status), parsed. */
 async function runningConfig(o: AlertmanagerCheckOptions): Promise<AmConfig | undefined> {
-  const status = jsonOf<{ config?: { original?: string } }>(await probe(at(o.url, '/api/v2/status'), { headers: o.headers, timeoutMs: o.timeoutMs, egress: o.egress }));
+  const status = jsonOf<{ config?: { original?: string } }>(
+    await probe(at(o.url, '/api/v2/status'), { headers: o.headers, timeoutMs: o.timeoutMs, egress: o.egress }),
+  );
   try {
     return status?.config?.original ? (parseYaml(status.config.original) as AmConfig) : undefined;
   } catch {
@@ -40,32 +42,85 @@ async function runningConfig(o: AlertmanagerCheckOptions): Promise<AmConfig | un
   }
 }
 
-const integrationsOf = (r: Record<string, unknown>) => Object.keys(r).filter((k) => k.endsWith('_configs') && Array.isArray(r[k]) && (r[k] as unknown[]).length > 0);
+const integrationsOf = (r: Record<string, unknown>) =>
+  Object.keys(r).filter((k) => k.endsWith('_configs') && Array.isArray(r[k]) && (r[k] as unknown[]).length > 0);
 
 export async function alertmanagerChecks(o: AlertmanagerCheckOptions): Promise<CheckResult[]> {
   const out: CheckResult[] = [];
   const ready = await probe(at(o.url, '/-/ready'), { headers: o.headers, timeoutMs: o.timeoutMs, egress: o.egress });
   const readyOk = ready.ok && ready.status === 200;
-  out.push(check('alertmanager.ready', 'Alertmanager is up and ready', 'P1', readyOk ? 'pass' : 'error',
-    { endpoint: at(o.url, '/-/ready'), observed: ready.ok ? `HTTP ${ready.status}` : ready.error, expected: 'HTTP 200' },
-    'Deploy Alertmanager (or fix monitoring.alertmanager.url): without it, alerts that fire notify nobody.'));
+  out.push(
+    check(
+      'alertmanager.ready',
+      'Alertmanager is up and ready',
+      'P1',
+      readyOk ? 'pass' : 'error',
+      {
+        endpoint: at(o.url, '/-/ready'),
+        observed: ready.ok ? `HTTP ${ready.status}` : ready.error,
+        expected: 'HTTP 200',
+      },
+      'Deploy Alertmanager (or fix monitoring.alertmanager.url): without it, alerts that fire notify nobody.',
+    ),
+  );
   if (!readyOk) return out;
 
   const config = await runningConfig(o);
-  const receivers = (config?.receivers ?? []).map((r) => ({ name: r.name, integrations: integrationsOf(r).map((k) => k.replace(/_configs$/, '')) }));
+  const receivers = (config?.receivers ?? []).map((r) => ({
+    name: r.name,
+    integrations: integrationsOf(r).map((k) => k.replace(/_configs$/, '')),
+  }));
   const notifying = receivers.filter((r) => r.integrations.length);
-  out.push(check('alertmanager.receivers', 'Receivers notify someone', 'P1', config === undefined ? 'error' : notifying.length ? 'pass' : 'fail',
-    { endpoint: at(o.url, '/api/v2/status'), observed: config === undefined ? 'configuration not readable' : receivers, expected: 'at least one receiver with a notification integration' },
-    'Configure a receiver with a real integration (email, Slack, PagerDuty, webhook) and route alerts to it.'));
+  out.push(
+    check(
+      'alertmanager.receivers',
+      'Receivers notify someone',
+      'P1',
+      config === undefined ? 'error' : notifying.length ? 'pass' : 'fail',
+      {
+        endpoint: at(o.url, '/api/v2/status'),
+        observed: config === undefined ? 'configuration not readable' : receivers,
+        expected: 'at least one receiver with a notification integration',
+      },
+      'Configure a receiver with a real integration (email, Slack, PagerDuty, webhook) and route alerts to it.',
+    ),
+  );
 
-  const silences = jsonOf<Array<{ id: string; matchers: SilenceMatcher[]; status: { state: string }; createdBy: string; comment: string; endsAt: string }>>(
-    await probe(at(o.url, '/api/v2/silences'), { headers: o.headers, timeoutMs: o.timeoutMs, egress: o.egress }));
+  const silences = jsonOf<
+    Array<{
+      id: string;
+      matchers: SilenceMatcher[];
+      status: { state: string };
+      createdBy: string;
+      comment: string;
+      endsAt: string;
+    }>
+  >(await probe(at(o.url, '/api/v2/silences'), { headers: o.headers, timeoutMs: o.timeoutMs, egress: o.egress }));
   const active = (silences ?? []).filter((s) => s.status.state === 'active');
   const broad = active.filter((s) => isBroadSilence(s.matchers));
-  const describe = (s: (typeof active)[number]) => ({ id: s.id, matchers: s.matchers.map((m) => `${m.name}${m.isEqual === false ? '!' : ''}${m.isRegex ? '=~' : '='}"${m.value}"`).join(','), createdBy: s.createdBy, endsAt: s.endsAt, comment: s.comment });
-  out.push(check('alertmanager.silences', 'No broad silences are active', 'P2', silences === undefined ? 'error' : broad.length ? 'fail' : 'pass',
-    { endpoint: at(o.url, '/api/v2/silences'), observed: { active: active.length, broad: broad.map(describe) }, expected: 'no active silence that matches beyond specific alerts or instances' },
-    `Expire or narrow the broad silences: ${broad.map((s) => s.id).join(', ')}.`));
+  const describe = (s: (typeof active)[number]) => ({
+    id: s.id,
+    matchers: s.matchers
+      .map((m) => `${m.name}${m.isEqual === false ? '!' : ''}${m.isRegex ? '=~' : '='}"${m.value}"`)
+      .join(','),
+    createdBy: s.createdBy,
+    endsAt: s.endsAt,
+    comment: s.comment,
+  });
+  out.push(
+    check(
+      'alertmanager.silences',
+      'No broad silences are active',
+      'P2',
+      silences === undefined ? 'error' : broad.length ? 'fail' : 'pass',
+      {
+        endpoint: at(o.url, '/api/v2/silences'),
+        observed: { active: active.length, broad: broad.map(describe) },
+        expected: 'no active silence that matches beyond specific alerts or instances',
+      },
+      `Expire or narrow the broad silences: ${broad.map((s) => s.id).join(', ')}.`,
+    ),
+  );
   return out;
 }
 
@@ -73,7 +128,9 @@ const SENT = 'alertmanager_notifications_total';
 const FAILED = 'alertmanager_notifications_failed_total';
 
 /** Sum of the Alertmanager's notification counters by integration (from its own /metrics). */
-async function notificationCounters(o: AlertmanagerCheckOptions): Promise<Record<string, { sent: number; failed: number }> | undefined> {
+async function notificationCounters(
+  o: AlertmanagerCheckOptions,
+): Promise<Record<string, { sent: number; failed: number }> | undefined> {
   const p = await probe(at(o.url, '/metrics'), { headers: o.headers, timeoutMs: o.timeoutMs, egress: o.egress });
   if (!p.ok || p.status !== 200) return undefined;
   const out: Record<string, { sent: number; failed: number }> = {};
@@ -89,10 +146,17 @@ async function notificationCounters(o: AlertmanagerCheckOptions): Promise<Record
 }
 
 /** What the webhook listener received: firing and resolved times of the probe alert. */
-interface Received { firingAt?: number; resolvedAt?: number; receiver?: string }
+interface Received {
+  firingAt?: number;
+  resolvedAt?: number;
+  receiver?: string;
+}
 
 function listen(hostPort: string, id: string, got: Received, onChange: () => void): Promise<Server> {
-  const [host, port] = [hostPort.slice(0, hostPort.lastIndexOf(':')), Number(hostPort.slice(hostPort.lastIndexOf(':') + 1))];
+  const [host, port] = [
+    hostPort.slice(0, hostPort.lastIndexOf(':')),
+    Number(hostPort.slice(hostPort.lastIndexOf(':') + 1)),
+  ];
   const server = createServer((req, res) => {
     let body = '';
     req.setEncoding('utf8');
@@ -102,7 +166,10 @@ function listen(hostPort: string, id: string, got: Received, onChange: () => voi
     req.on('end', () => {
       res.writeHead(200).end();
       try {
-        const msg = JSON.parse(body) as { receiver?: string; alerts?: Array<{ status: string; labels: Record<string, string> }> };
+        const msg = JSON.parse(body) as {
+          receiver?: string;
+          alerts?: Array<{ status: string; labels: Record<string, string> }>;
+        };
         for (const a of msg.alerts ?? []) {
           if (a.labels?.[PROBE_LABEL] !== id) continue;
           if (a.status === 'firing') got.firingAt ??= Date.now();
@@ -146,7 +213,9 @@ const MAX_PROBE_WAIT_MS = 600_000;
  * latency, resolve it. Without one: post it, watch the Alertmanager's own notification counters, and say
  * the proof is partial. `heartbeat` is called while waiting.
  */
-export async function proveDelivery(opts: AlertmanagerCheckOptions & { listen: string; waitMs: number; heartbeat?: () => void }): Promise<CheckResult> {
+export async function proveDelivery(
+  opts: AlertmanagerCheckOptions & { listen: string; waitMs: number; heartbeat?: () => void },
+): Promise<CheckResult> {
   // The worker listens no longer than MAX_PROBE_WAIT_MS, whatever it was asked (a direct start skips the schema).
   const o = { ...opts, waitMs: Math.min(opts.waitMs, MAX_PROBE_WAIT_MS) };
   const endpoint = at(o.url, '/api/v2/alerts');
@@ -155,11 +224,23 @@ export async function proveDelivery(opts: AlertmanagerCheckOptions & { listen: s
   const annotations = { summary: 'Delivery probe of a readiness campaign; resolves itself. Safe to ignore.' };
   // The worker listens only where it may connect: loopback or an allowed address, never any interface.
   const listenUrl = new URL(`http://${o.listen}/`);
-  const refused = listenUrl.hostname === '0.0.0.0' || listenUrl.hostname === '[::]' ? 'a wildcard address listens on every interface' : o.egress(listenUrl);
+  const refused =
+    listenUrl.hostname === '0.0.0.0' || listenUrl.hostname === '[::]'
+      ? 'a wildcard address listens on every interface'
+      : o.egress(listenUrl);
   if (refused) {
-    return check('alertmanager.delivery', 'A test alert is really delivered', 'P1', 'error',
-      { endpoint: `http://${o.listen}/`, observed: `not listening on ${o.listen}: ${refused}`, expected: 'the probe webhook listening on loopback or an allowed address' },
-      'Set monitoring.alertmanager.probe.listen to a loopback address (or one allowed on the worker) and route the probe label there.');
+    return check(
+      'alertmanager.delivery',
+      'A test alert is really delivered',
+      'P1',
+      'error',
+      {
+        endpoint: `http://${o.listen}/`,
+        observed: `not listening on ${o.listen}: ${refused}`,
+        expected: 'the probe webhook listening on loopback or an allowed address',
+      },
+      'Set monitoring.alertmanager.probe.listen to a loopback address (or one allowed on the worker) and route the probe label there.',
+    );
   }
   const config = await runningConfig(o);
   const route = probeRouteExists(config, o.listen);
@@ -170,19 +251,43 @@ export async function proveDelivery(opts: AlertmanagerCheckOptions & { listen: s
     try {
       server = await listen(o.listen, id, got, () => wake());
     } catch (err) {
-      return check('alertmanager.delivery', 'A test alert is really delivered', 'P1', 'error',
-        { endpoint: `http://${o.listen}/`, observed: `cannot listen on ${o.listen}: ${(err as Error).message}`, expected: 'the probe webhook listening' },
-        'Free the probe address or change monitoring.alertmanager.probe.listen (and the webhook URL routed to it).');
+      return check(
+        'alertmanager.delivery',
+        'A test alert is really delivered',
+        'P1',
+        'error',
+        {
+          endpoint: `http://${o.listen}/`,
+          observed: `cannot listen on ${o.listen}: ${(err as Error).message}`,
+          expected: 'the probe webhook listening',
+        },
+        'Free the probe address or change monitoring.alertmanager.probe.listen (and the webhook URL routed to it).',
+      );
     }
   }
   const before = route ? undefined : await notificationCounters(o);
   const started = Date.now();
   try {
-    const posted = await probe(endpoint, { method: 'POST', headers: o.headers, timeoutMs: o.timeoutMs, egress: o.egress, json: [{ labels, annotations, startsAt: new Date(started).toISOString() }] });
+    const posted = await probe(endpoint, {
+      method: 'POST',
+      headers: o.headers,
+      timeoutMs: o.timeoutMs,
+      egress: o.egress,
+      json: [{ labels, annotations, startsAt: new Date(started).toISOString() }],
+    });
     if (!posted.ok || posted.status >= 300) {
-      return check('alertmanager.delivery', 'A test alert is really delivered', 'P1', 'fail',
-        { endpoint, observed: posted.ok ? `HTTP ${posted.status}: ${posted.body.slice(0, 200)}` : posted.error, expected: 'the test alert accepted' },
-        'The Alertmanager refused the test alert: check its API access.');
+      return check(
+        'alertmanager.delivery',
+        'A test alert is really delivered',
+        'P1',
+        'fail',
+        {
+          endpoint,
+          observed: posted.ok ? `HTTP ${posted.status}: ${posted.body.slice(0, 200)}` : posted.error,
+          expected: 'the test alert accepted',
+        },
+        'The Alertmanager refused the test alert: check its API access.',
+      );
     }
     const deadline = started + o.waitMs;
     if (route) {
@@ -193,17 +298,46 @@ export async function proveDelivery(opts: AlertmanagerCheckOptions & { listen: s
           setTimeout(r, Math.min(1_000, Math.max(0, deadline - Date.now())));
         });
       }
-      const routed = jsonOf<Array<{ receivers: Array<{ name: string }> }>>(await probe(`${endpoint}?filter=${encodeURIComponent(`${PROBE_LABEL}="${id}"`)}`, { headers: o.headers, timeoutMs: o.timeoutMs, egress: o.egress }));
+      const routed = jsonOf<Array<{ receivers: Array<{ name: string }> }>>(
+        await probe(`${endpoint}?filter=${encodeURIComponent(`${PROBE_LABEL}="${id}"`)}`, {
+          headers: o.headers,
+          timeoutMs: o.timeoutMs,
+          egress: o.egress,
+        }),
+      );
       const receivers = routed?.[0]?.receivers.map((r) => r.name) ?? [];
       if (got.firingAt === undefined) {
-        return check('alertmanager.delivery', 'A test alert is really delivered', 'P1', 'fail',
-          { endpoint: `http://${o.listen}/`, observed: { delivered: false, waitedS: Math.round(o.waitMs / 1000), routedTo: receivers, probeReceiver: route }, expected: `the alert on the ${route} webhook within ${Math.round(o.waitMs / 1000)} s` },
-          `The alert was accepted but never delivered: check the route for ${PROBE_LABEL} (group_wait, matchers) and the ${route} receiver.`);
+        return check(
+          'alertmanager.delivery',
+          'A test alert is really delivered',
+          'P1',
+          'fail',
+          {
+            endpoint: `http://${o.listen}/`,
+            observed: {
+              delivered: false,
+              waitedS: Math.round(o.waitMs / 1000),
+              routedTo: receivers,
+              probeReceiver: route,
+            },
+            expected: `the alert on the ${route} webhook within ${Math.round(o.waitMs / 1000)} s`,
+          },
+          `The alert was accepted but never delivered: check the route for ${PROBE_LABEL} (group_wait, matchers) and the ${route} receiver.`,
+        );
       }
       const latencyMs = got.firingAt - started;
-      return check('alertmanager.delivery', 'A test alert is really delivered', 'P1', 'pass',
-        { endpoint: `http://${o.listen}/`, observed: { delivered: true, latencyMs, receiver: got.receiver, routedTo: receivers }, expected: `delivery within ${Math.round(o.waitMs / 1000)} s` },
-        '');
+      return check(
+        'alertmanager.delivery',
+        'A test alert is really delivered',
+        'P1',
+        'pass',
+        {
+          endpoint: `http://${o.listen}/`,
+          observed: { delivered: true, latencyMs, receiver: got.receiver, routedTo: receivers },
+          expected: `delivery within ${Math.round(o.waitMs / 1000)} s`,
+        },
+        '',
+      );
     }
     // No probe route: the Alertmanager's own counters are the only evidence; the proof is partial.
     let after = before;
@@ -220,14 +354,29 @@ export async function proveDelivery(opts: AlertmanagerCheckOptions & { listen: s
       if (d.sent > 0) delta[k] = d;
     }
     const sent = Object.values(delta).some((v) => v.failed < v.sent);
-    return check('alertmanager.delivery.partial', 'A test alert is really delivered (partial proof: no probe route)', 'P1', sent ? 'warn' : 'fail',
-      { endpoint: at(o.url, '/metrics'), observed: { probeRoute: false, notificationsDuringProbe: delta }, expected: `a route sending ${PROBE_LABEL} alerts to a webhook at http://${o.listen}/` },
+    return check(
+      'alertmanager.delivery.partial',
+      'A test alert is really delivered (partial proof: no probe route)',
+      'P1',
+      sent ? 'warn' : 'fail',
+      {
+        endpoint: at(o.url, '/metrics'),
+        observed: { probeRoute: false, notificationsDuringProbe: delta },
+        expected: `a route sending ${PROBE_LABEL} alerts to a webhook at http://${o.listen}/`,
+      },
       sent
         ? `Notifications were sent, but their receipt is not proven. Route ${PROBE_LABEL}=~".+" to a webhook receiver at http://${o.listen}/ for a full proof.`
-        : `No notification was sent for the test alert within ${Math.round(o.waitMs / 1000)} s: check the routes and receivers; add a route for ${PROBE_LABEL} to http://${o.listen}/ for a full proof.`);
+        : `No notification was sent for the test alert within ${Math.round(o.waitMs / 1000)} s: check the routes and receivers; add a route for ${PROBE_LABEL} to http://${o.listen}/ for a full proof.`,
+    );
   } finally {
     // Resolve the test alert so it leaves no trace in the Alertmanager.
-    await probe(endpoint, { method: 'POST', headers: o.headers, timeoutMs: o.timeoutMs, egress: o.egress, json: [{ labels, annotations, startsAt: new Date(started).toISOString(), endsAt: new Date().toISOString() }] });
+    await probe(endpoint, {
+      method: 'POST',
+      headers: o.headers,
+      timeoutMs: o.timeoutMs,
+      egress: o.egress,
+      json: [{ labels, annotations, startsAt: new Date(started).toISOString(), endsAt: new Date().toISOString() }],
+    });
     if (server) await new Promise<void>((r) => server!.close(() => r()));
   }
 }

@@ -49,18 +49,29 @@ export async function probe(url: string | URL, opts: ProbeOptions): Promise<Prob
       method: opts.method ?? 'GET',
       headers: { ...(opts.json !== undefined ? { 'content-type': 'application/json' } : {}), ...opts.headers },
       body: opts.json !== undefined ? JSON.stringify(opts.json) : undefined,
-      headersTimeout: opts.timeoutMs, bodyTimeout: opts.timeoutMs,
+      headersTimeout: opts.timeoutMs,
+      bodyTimeout: opts.timeoutMs,
       signal: AbortSignal.timeout(opts.timeoutMs),
     });
     if (opts.statusOnly) {
       await res.body.dump({ limit: STATUS_ONLY_BYTES }).catch(() => undefined);
-      return { ok: true, status: res.statusCode, body: '', contentType: String(res.headers['content-type'] ?? ''), ms: performance.now() - started };
+      return {
+        ok: true,
+        status: res.statusCode,
+        body: '',
+        contentType: String(res.headers['content-type'] ?? ''),
+        ms: performance.now() - started,
+      };
     }
     const limit = opts.maxBytes ?? MAX_PROBE_BYTES;
     const declared = Number(res.headers['content-length'] ?? 0);
     if (declared > limit) {
       res.body.destroy();
-      return { ok: false, error: `answer too large: content-length ${declared} bytes, over the ${limit}-byte limit`, ms: performance.now() - started };
+      return {
+        ok: false,
+        error: `answer too large: content-length ${declared} bytes, over the ${limit}-byte limit`,
+        ms: performance.now() - started,
+      };
     }
     const chunks: Buffer[] = [];
     let size = 0;
@@ -73,11 +84,18 @@ export async function probe(url: string | URL, opts: ProbeOptions): Promise<Prob
       chunks.push(chunk as Buffer);
     }
     const body = Buffer.concat(chunks).toString('utf8');
-    return { ok: true, status: res.statusCode, body, contentType: String(res.headers['content-type'] ?? ''), ms: performance.now() - started };
+    return {
+      ok: true,
+      status: res.statusCode,
+      body,
+      contentType: String(res.headers['content-type'] ?? ''),
+      ms: performance.now() - started,
+    };
   } catch (err) {
     const e = err as Error & { code?: string | number; cause?: { code?: string } };
     // AbortSignal.timeout fires a DOMException whose numeric code (23) says nothing.
-    if (e.name === 'TimeoutError' || e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT') return { ok: false, error: `no answer within ${opts.timeoutMs} ms`, ms: performance.now() - started };
+    if (e.name === 'TimeoutError' || e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT')
+      return { ok: false, error: `no answer within ${opts.timeoutMs} ms`, ms: performance.now() - started };
     return { ok: false, error: String(e.cause?.code ?? e.code ?? e.message), ms: performance.now() - started };
   }
 }
@@ -109,4 +127,5 @@ export function jsonOf<T>(p: Probe): T | undefined {
  * Joins a base URL and an API path ("http://h:9090/prom" + "/api/v1/targets"), keeping the base's origin
  * (buildUrl: a path can never name another host; throws UrlError for a base with a query, fragment or credentials).
  */
-export const at = (base: string, apiPath: string, query?: Record<string, string>) => buildUrl(base, apiPath, query).href;
+export const at = (base: string, apiPath: string, query?: Record<string, string>) =>
+  buildUrl(base, apiPath, query).href;

@@ -35,12 +35,22 @@ type Degradation = NonNullable<StressReport['degradation']>;
 type BaselinePhase = ReportJson['baseline']['phases'][number];
 
 const COLOR = {
-  blue: '#2563eb', green: '#16a34a', orange: '#ea580c', red: '#dc2626', amber: '#d97706',
-  grey: '#9ca3af', teal: '#0f766e',
+  blue: '#2563eb',
+  green: '#16a34a',
+  orange: '#ea580c',
+  red: '#dc2626',
+  amber: '#d97706',
+  grey: '#9ca3af',
+  teal: '#0f766e',
 };
 /** Phase band tints of the timeline: fill, and a stronger edge for the legend box. */
 const BANDS = ['37, 99, 235', '124, 58, 237', '13, 148, 136', '217, 119, 6'];
-const DECISION_COLOR: Record<string, string> = { GO: '#15803d', CONDITIONAL_GO: '#b45309', NO_GO: '#b91c1c', PENDING: '#4b5563' };
+const DECISION_COLOR: Record<string, string> = {
+  GO: '#15803d',
+  CONDITIONAL_GO: '#b45309',
+  NO_GO: '#b91c1c',
+  PENDING: '#4b5563',
+};
 const STEP_COLOR: Record<string, string> = { pass: COLOR.green, fail: COLOR.red, invalid: COLOR.grey };
 
 /** Escapes text for HTML element content and quoted attribute values (`&`, `<`, `>`, `"`, `'`). */
@@ -63,7 +73,10 @@ function inlineScript(source: string): string {
 }
 
 const round = (v: number, digits = 1) => Math.round(v * 10 ** digits) / 10 ** digits;
-const fmtMs = (v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) ? 'n/a' : `${v < 10 ? v.toFixed(1) : Math.round(v).toLocaleString('en-US')} ms`);
+const fmtMs = (v: number | null | undefined) =>
+  v === null || v === undefined || !Number.isFinite(v)
+    ? 'n/a'
+    : `${v < 10 ? v.toFixed(1) : Math.round(v).toLocaleString('en-US')} ms`;
 const fmtPct = (ratio: number) => `${(ratio * 100).toFixed(2)} %`;
 const fmtRps = (v: number) => `${v.toFixed(1)} req/s`;
 const fmtInt = (v: number) => v.toLocaleString('en-US');
@@ -96,24 +109,82 @@ function capacityChart(st: StressReport): HtmlChart | undefined {
   const breaking = st.breakingPoint ?? st.summary.breakingPoint;
   const ceiling = st.capacityCeiling ?? st.summary.capacityCeiling;
   const marker = (label: string, x: number, color: string, dash: number[]) => ({
-    type: 'line' as const, label, data: [{ x, y: 0 }, { x, y: top }], yAxisID: 'y', borderColor: color, backgroundColor: color,
-    borderWidth: 2, borderDash: dash, pointRadius: [0, 6], pointStyle: 'rectRot' as const,
+    type: 'line' as const,
+    label,
+    data: [
+      { x, y: 0 },
+      { x, y: top },
+    ],
+    yAxisID: 'y',
+    borderColor: color,
+    backgroundColor: color,
+    borderWidth: 2,
+    borderDash: dash,
+    pointRadius: [0, 6],
+    pointStyle: 'rectRot' as const,
   });
   const datasets: ChartConfig['data']['datasets'] = [
-    { type: 'line', label: 'Throughput (req/s)', data: curve.map((s) => ({ x: s.level, y: round(s.throughputRps) })), yAxisID: 'y', borderColor: COLOR.blue, backgroundColor: COLOR.blue, pointRadius: 3 },
-    { type: 'line', label: 'Goodput, successful (req/s)', data: curve.map((s) => ({ x: s.level, y: round(s.goodputRps) })), yAxisID: 'y', borderColor: COLOR.green, backgroundColor: COLOR.green, pointRadius: 3 },
-    { type: 'line', label: 'P95 latency (ms)', data: curve.map((s) => ({ x: s.level, y: round(s.latencyMs.p95) })), yAxisID: 'y1', borderColor: COLOR.orange, backgroundColor: COLOR.orange, borderDash: [6, 3], pointRadius: 3 },
+    {
+      type: 'line',
+      label: 'Throughput (req/s)',
+      data: curve.map((s) => ({ x: s.level, y: round(s.throughputRps) })),
+      yAxisID: 'y',
+      borderColor: COLOR.blue,
+      backgroundColor: COLOR.blue,
+      pointRadius: 3,
+    },
+    {
+      type: 'line',
+      label: 'Goodput, successful (req/s)',
+      data: curve.map((s) => ({ x: s.level, y: round(s.goodputRps) })),
+      yAxisID: 'y',
+      borderColor: COLOR.green,
+      backgroundColor: COLOR.green,
+      pointRadius: 3,
+    },
+    {
+      type: 'line',
+      label: 'P95 latency (ms)',
+      data: curve.map((s) => ({ x: s.level, y: round(s.latencyMs.p95) })),
+      yAxisID: 'y1',
+      borderColor: COLOR.orange,
+      backgroundColor: COLOR.orange,
+      borderDash: [6, 3],
+      pointRadius: 3,
+    },
   ];
-  if (breaking) datasets.push(marker(`Breaking point: ${breaking.users} ${unit} (${breaking.criterion})`, breaking.users, COLOR.red, [8, 4]));
+  if (breaking)
+    datasets.push(
+      marker(`Breaking point: ${breaking.users} ${unit} (${breaking.criterion})`, breaking.users, COLOR.red, [8, 4]),
+    );
   if (ceiling) datasets.push(marker(`Capacity ceiling: ${ceiling.users} ${unit}`, ceiling.users, COLOR.teal, [2, 3]));
   if (invalid.length) {
-    datasets.push({ type: 'line', label: 'Invalid step (generator could not drive it)', data: invalid.map((s) => ({ x: s.level, y: round(s.throughputRps) })), yAxisID: 'y', showLine: false, borderColor: COLOR.grey, backgroundColor: COLOR.grey, pointRadius: 5, pointStyle: 'crossRot' });
+    datasets.push({
+      type: 'line',
+      label: 'Invalid step (generator could not drive it)',
+      data: invalid.map((s) => ({ x: s.level, y: round(s.throughputRps) })),
+      yAxisID: 'y',
+      showLine: false,
+      borderColor: COLOR.grey,
+      backgroundColor: COLOR.grey,
+      pointRadius: 5,
+      pointStyle: 'crossRot',
+    });
   }
   const options = baseOptions();
   options.scales = {
-    x: { type: 'linear', title: { display: true, text: st.model === 'closed' ? 'Concurrent users' : 'Offered load (req/s)' } },
+    x: {
+      type: 'linear',
+      title: { display: true, text: st.model === 'closed' ? 'Concurrent users' : 'Offered load (req/s)' },
+    },
     y: { type: 'linear', position: 'left', beginAtZero: true, title: { display: true, text: 'req/s' } },
-    y1: { type: 'linear', position: 'right', beginAtZero: true, title: { display: true, text: 'P95 latency (ms)' }, grid: { drawOnChartArea: false } },
+    y1: {
+      type: 'linear',
+      position: 'right',
+      beginAtZero: true,
+      title: { display: true, text: 'P95 latency (ms)' },
+      grid: { drawOnChartArea: false },
+    },
   };
   return { id: 'chart-capacity', config: { type: 'line', data: { datasets }, options } };
 }
@@ -125,7 +196,8 @@ function denseTimeline(points: TimelinePoint[]): TimelinePoint[] {
   const first = Math.min(...bySecond.keys());
   const last = Math.max(...bySecond.keys());
   const out: TimelinePoint[] = [];
-  for (let s = first; s <= last; s++) out.push(bySecond.get(s) ?? { second: s, requests: 0, errors: 0, p50Ms: null, p95Ms: null, p99Ms: null });
+  for (let s = first; s <= last; s++)
+    out.push(bySecond.get(s) ?? { second: s, requests: 0, errors: 0, p50Ms: null, p95Ms: null, p99Ms: null });
   return out;
 }
 
@@ -151,20 +223,74 @@ function baselineTimelineChart(phases: BaselinePhase[]): HtmlChart | undefined {
       p95.push({ x, y: p.p95Ms === null ? null : round(p.p95Ms) });
     }
     const span = points.length;
-    bands.push({ type: 'line', label: `Phase: ${phase.name}`, data: [{ x: offset, y: 1 }, { x: offset + span, y: 1 }], yAxisID: 'band', fill: 'origin', borderWidth: 1, pointRadius: 0, borderColor: `rgba(${BANDS[i % BANDS.length]}, 0.5)`, backgroundColor: `rgba(${BANDS[i % BANDS.length]}, 0.09)`, order: 1 });
+    bands.push({
+      type: 'line',
+      label: `Phase: ${phase.name}`,
+      data: [
+        { x: offset, y: 1 },
+        { x: offset + span, y: 1 },
+      ],
+      yAxisID: 'band',
+      fill: 'origin',
+      borderWidth: 1,
+      pointRadius: 0,
+      borderColor: `rgba(${BANDS[i % BANDS.length]}, 0.5)`,
+      backgroundColor: `rgba(${BANDS[i % BANDS.length]}, 0.09)`,
+      order: 1,
+    });
     offset += span;
   });
   const options = baseOptions();
   options.scales = {
-    x: { type: 'linear', min: 0, max: offset, ticks: { includeBounds: false }, title: { display: true, text: 'Seconds (baseline phases back to back, in order)' } },
+    x: {
+      type: 'linear',
+      min: 0,
+      max: offset,
+      ticks: { includeBounds: false },
+      title: { display: true, text: 'Seconds (baseline phases back to back, in order)' },
+    },
     y: { type: 'linear', position: 'left', beginAtZero: true, title: { display: true, text: 'per second' } },
-    y1: { type: 'linear', position: 'right', beginAtZero: true, title: { display: true, text: 'P95 latency (ms)' }, grid: { drawOnChartArea: false } },
+    y1: {
+      type: 'linear',
+      position: 'right',
+      beginAtZero: true,
+      title: { display: true, text: 'P95 latency (ms)' },
+      grid: { drawOnChartArea: false },
+    },
     band: { type: 'linear', display: false, min: 0, max: 1 },
   };
   const datasets: ChartConfig['data']['datasets'] = [
-    { type: 'line', label: 'Requests/s', data: rps, yAxisID: 'y', borderColor: COLOR.blue, backgroundColor: COLOR.blue, borderWidth: 1.5, pointRadius: 0 },
-    { type: 'line', label: 'Errors/s', data: errors, yAxisID: 'y', borderColor: COLOR.red, backgroundColor: COLOR.red, borderWidth: 1.5, pointRadius: 0 },
-    { type: 'line', label: 'P95 latency (ms)', data: p95, yAxisID: 'y1', borderColor: COLOR.orange, backgroundColor: COLOR.orange, borderWidth: 1.5, pointRadius: 0, spanGaps: false },
+    {
+      type: 'line',
+      label: 'Requests/s',
+      data: rps,
+      yAxisID: 'y',
+      borderColor: COLOR.blue,
+      backgroundColor: COLOR.blue,
+      borderWidth: 1.5,
+      pointRadius: 0,
+    },
+    {
+      type: 'line',
+      label: 'Errors/s',
+      data: errors,
+      yAxisID: 'y',
+      borderColor: COLOR.red,
+      backgroundColor: COLOR.red,
+      borderWidth: 1.5,
+      pointRadius: 0,
+    },
+    {
+      type: 'line',
+      label: 'P95 latency (ms)',
+      data: p95,
+      yAxisID: 'y1',
+      borderColor: COLOR.orange,
+      backgroundColor: COLOR.orange,
+      borderWidth: 1.5,
+      pointRadius: 0,
+      spanGaps: false,
+    },
     ...bands,
   ];
   return { id: 'chart-timeline', config: { type: 'line', data: { datasets }, options } };
@@ -194,24 +320,65 @@ function stressStepsChart(st: StressReport): HtmlChart | undefined {
   const errorRate = steps.map((s, i) => ({ x: xOf(i), y: round(s.errorRate * 100, 3) }));
   const level = steps.map((s, i) => ({ x: xOf(i), y: s.level }));
   const lastStep = steps[steps.length - 1];
-  if (timed && lastStep.durationS !== undefined) level.push({ x: round(xOf(steps.length - 1) + lastStep.durationS / 60, 2), y: lastStep.level });
+  if (timed && lastStep.durationS !== undefined)
+    level.push({ x: round(xOf(steps.length - 1) + lastStep.durationS / 60, 2), y: lastStep.level });
   const datasets: ChartConfig['data']['datasets'] = [
     {
-      type: 'line', label: 'Error rate (%)', data: errorRate, yAxisID: 'y', borderColor: COLOR.red, backgroundColor: COLOR.red,
-      pointBackgroundColor: steps.map((s) => STEP_COLOR[s.status]), pointBorderColor: steps.map((s) => STEP_COLOR[s.status]), pointRadius: 5,
+      type: 'line',
+      label: 'Error rate (%)',
+      data: errorRate,
+      yAxisID: 'y',
+      borderColor: COLOR.red,
+      backgroundColor: COLOR.red,
+      pointBackgroundColor: steps.map((s) => STEP_COLOR[s.status]),
+      pointBorderColor: steps.map((s) => STEP_COLOR[s.status]),
+      pointRadius: 5,
     },
-    { type: 'line', label: `Load level (${levelUnit(st)})`, data: level, yAxisID: 'y1', stepped: 'before', borderColor: COLOR.blue, backgroundColor: COLOR.blue, borderWidth: 1.5, pointRadius: 0 },
+    {
+      type: 'line',
+      label: `Load level (${levelUnit(st)})`,
+      data: level,
+      yAxisID: 'y1',
+      stepped: 'before',
+      borderColor: COLOR.blue,
+      backgroundColor: COLOR.blue,
+      borderWidth: 1.5,
+      pointRadius: 0,
+    },
   ];
   const stop = errorRateStop(st.stopWhen);
   if (stop !== undefined) {
     const xs = [...errorRate.map((p) => p.x), ...level.map((p) => p.x)];
-    datasets.push({ type: 'line', label: `Stop criterion: error rate ${round(stop * 100, 3)} %`, data: [{ x: Math.min(...xs), y: round(stop * 100, 3) }, { x: Math.max(...xs), y: round(stop * 100, 3) }], yAxisID: 'y', borderColor: COLOR.red, backgroundColor: COLOR.red, borderDash: [6, 4], borderWidth: 1, pointRadius: 0 });
+    datasets.push({
+      type: 'line',
+      label: `Stop criterion: error rate ${round(stop * 100, 3)} %`,
+      data: [
+        { x: Math.min(...xs), y: round(stop * 100, 3) },
+        { x: Math.max(...xs), y: round(stop * 100, 3) },
+      ],
+      yAxisID: 'y',
+      borderColor: COLOR.red,
+      backgroundColor: COLOR.red,
+      borderDash: [6, 4],
+      borderWidth: 1,
+      pointRadius: 0,
+    });
   }
   const options = baseOptions();
   options.scales = {
-    x: { type: 'linear', title: { display: true, text: timed ? 'Minutes since the first stress step started' : 'Stress step' }, ...(timed ? {} : { ticks: { stepSize: 1 } }) },
+    x: {
+      type: 'linear',
+      title: { display: true, text: timed ? 'Minutes since the first stress step started' : 'Stress step' },
+      ...(timed ? {} : { ticks: { stepSize: 1 } }),
+    },
     y: { type: 'linear', position: 'left', beginAtZero: true, title: { display: true, text: 'Error rate (%)' } },
-    y1: { type: 'linear', position: 'right', beginAtZero: true, title: { display: true, text: `Load level (${levelUnit(st)})` }, grid: { drawOnChartArea: false } },
+    y1: {
+      type: 'linear',
+      position: 'right',
+      beginAtZero: true,
+      title: { display: true, text: `Load level (${levelUnit(st)})` },
+      grid: { drawOnChartArea: false },
+    },
   };
   return { id: 'chart-stress-steps', config: { type: 'line', data: { datasets }, options } };
 }
@@ -235,22 +402,106 @@ function stressTimelineChart(st: StressReport): HtmlChart | undefined {
   level.push({ x: last - first + 1, y: stages[stages.length - 1].level });
   const bands: ChartConfig['data']['datasets'] = stages.map((g, i) => {
     const end = (stages[i + 1]?.fromSecond ?? last + 1) - first;
-    const tint = g.status === 'fail' ? '220, 38, 38' : g.status === 'recovery' ? '13, 148, 136' : g.status === 'invalid' ? '156, 163, 175' : '22, 163, 74';
-    const what = g.status === 'recovery' ? 'recovery' : g.status === 'fail' ? (st.breakingPoint?.users === g.level ? 'breaking point' : 'fail') : g.status ?? 'stage';
-    return { type: 'line' as const, label: `${g.level} ${st.model === 'closed' ? 'users' : 'req/s'}: ${what}`, data: [{ x: g.fromSecond - first, y: 1 }, { x: end, y: 1 }], yAxisID: 'band', fill: 'origin', borderWidth: 1, pointRadius: 0, borderColor: `rgba(${tint}, 0.5)`, backgroundColor: `rgba(${tint}, 0.08)`, order: 1 };
+    const tint =
+      g.status === 'fail'
+        ? '220, 38, 38'
+        : g.status === 'recovery'
+          ? '13, 148, 136'
+          : g.status === 'invalid'
+            ? '156, 163, 175'
+            : '22, 163, 74';
+    const what =
+      g.status === 'recovery'
+        ? 'recovery'
+        : g.status === 'fail'
+          ? st.breakingPoint?.users === g.level
+            ? 'breaking point'
+            : 'fail'
+          : (g.status ?? 'stage');
+    return {
+      type: 'line' as const,
+      label: `${g.level} ${st.model === 'closed' ? 'users' : 'req/s'}: ${what}`,
+      data: [
+        { x: g.fromSecond - first, y: 1 },
+        { x: end, y: 1 },
+      ],
+      yAxisID: 'band',
+      fill: 'origin',
+      borderWidth: 1,
+      pointRadius: 0,
+      borderColor: `rgba(${tint}, 0.5)`,
+      backgroundColor: `rgba(${tint}, 0.08)`,
+      order: 1,
+    };
   });
   const options = baseOptions();
   options.scales = {
-    x: { type: 'linear', min: 0, max: last - first + 1, ticks: { includeBounds: false }, title: { display: true, text: 'Seconds since the stress load started' } },
-    y: { type: 'linear', position: 'left', beginAtZero: true, title: { display: true, text: `per second / load level (${levelUnit(st)})` } },
-    y1: { type: 'linear', position: 'right', beginAtZero: true, title: { display: true, text: 'P95 latency (ms)' }, grid: { drawOnChartArea: false } },
+    x: {
+      type: 'linear',
+      min: 0,
+      max: last - first + 1,
+      ticks: { includeBounds: false },
+      title: { display: true, text: 'Seconds since the stress load started' },
+    },
+    y: {
+      type: 'linear',
+      position: 'left',
+      beginAtZero: true,
+      title: { display: true, text: `per second / load level (${levelUnit(st)})` },
+    },
+    y1: {
+      type: 'linear',
+      position: 'right',
+      beginAtZero: true,
+      title: { display: true, text: 'P95 latency (ms)' },
+      grid: { drawOnChartArea: false },
+    },
     band: { type: 'linear', display: false, min: 0, max: 1 },
   };
   const datasets: ChartConfig['data']['datasets'] = [
-    { type: 'line', label: `Load level (${levelUnit(st)})`, data: level, yAxisID: 'y', stepped: 'before', borderColor: COLOR.teal, backgroundColor: COLOR.teal, borderWidth: 1.5, pointRadius: 0, borderDash: [4, 3] },
-    { type: 'line', label: 'Requests/s', data: points.map((p) => ({ x: p.second - first, y: p.requests })), yAxisID: 'y', borderColor: COLOR.blue, backgroundColor: COLOR.blue, borderWidth: 1.5, pointRadius: 0 },
-    { type: 'line', label: 'Errors/s', data: points.map((p) => ({ x: p.second - first, y: p.errors })), yAxisID: 'y', borderColor: COLOR.red, backgroundColor: COLOR.red, borderWidth: 1.5, pointRadius: 0 },
-    { type: 'line', label: 'P95 latency (ms)', data: points.map((p) => ({ x: p.second - first, y: p.p95Ms === null ? null : round(p.p95Ms) })), yAxisID: 'y1', borderColor: COLOR.orange, backgroundColor: COLOR.orange, borderWidth: 1.5, pointRadius: 0, spanGaps: false },
+    {
+      type: 'line',
+      label: `Load level (${levelUnit(st)})`,
+      data: level,
+      yAxisID: 'y',
+      stepped: 'before',
+      borderColor: COLOR.teal,
+      backgroundColor: COLOR.teal,
+      borderWidth: 1.5,
+      pointRadius: 0,
+      borderDash: [4, 3],
+    },
+    {
+      type: 'line',
+      label: 'Requests/s',
+      data: points.map((p) => ({ x: p.second - first, y: p.requests })),
+      yAxisID: 'y',
+      borderColor: COLOR.blue,
+      backgroundColor: COLOR.blue,
+      borderWidth: 1.5,
+      pointRadius: 0,
+    },
+    {
+      type: 'line',
+      label: 'Errors/s',
+      data: points.map((p) => ({ x: p.second - first, y: p.errors })),
+      yAxisID: 'y',
+      borderColor: COLOR.red,
+      backgroundColor: COLOR.red,
+      borderWidth: 1.5,
+      pointRadius: 0,
+    },
+    {
+      type: 'line',
+      label: 'P95 latency (ms)',
+      data: points.map((p) => ({ x: p.second - first, y: p.p95Ms === null ? null : round(p.p95Ms) })),
+      yAxisID: 'y1',
+      borderColor: COLOR.orange,
+      backgroundColor: COLOR.orange,
+      borderWidth: 1.5,
+      pointRadius: 0,
+      spanGaps: false,
+    },
     ...bands,
   ];
   return { id: 'chart-stress-timeline', config: { type: 'line', data: { datasets }, options } };
@@ -261,17 +512,49 @@ function stressTimelineChart(st: StressReport): HtmlChart | undefined {
  * scored, drawn at 0 and labelled n/a), with the policy's GO and CONDITIONAL lines when a policy is known.
  * Undefined when there are no categories.
  */
-function categoriesChart(categories: NonNullable<ReportJson['categories']>, policy: { goAt: number; conditionalAt: number } | undefined): HtmlChart | undefined {
+function categoriesChart(
+  categories: NonNullable<ReportJson['categories']>,
+  policy: { goAt: number; conditionalAt: number } | undefined,
+): HtmlChart | undefined {
   if (!categories.length) return undefined;
   const labels = categories.map((c) => (c.scorePct === null ? `${c.name} (n/a)` : c.name));
-  const colour = (v: number | null) => (v === null ? COLOR.grey : !policy ? COLOR.blue : v >= policy.goAt ? COLOR.green : v >= policy.conditionalAt ? COLOR.amber : COLOR.red);
+  const colour = (v: number | null) =>
+    v === null
+      ? COLOR.grey
+      : !policy
+        ? COLOR.blue
+        : v >= policy.goAt
+          ? COLOR.green
+          : v >= policy.conditionalAt
+            ? COLOR.amber
+            : COLOR.red;
   const datasets: ChartConfig['data']['datasets'] = [
-    { type: 'bar', label: 'Score (%)', data: categories.map((c) => c.scorePct ?? 0), backgroundColor: categories.map((c) => colour(c.scorePct)), minBarLength: 4, order: 2 },
+    {
+      type: 'bar',
+      label: 'Score (%)',
+      data: categories.map((c) => c.scorePct ?? 0),
+      backgroundColor: categories.map((c) => colour(c.scorePct)),
+      minBarLength: 4,
+      order: 2,
+    },
   ];
   if (policy) {
-    const line = (label: string, v: number, color: string) => ({ type: 'line' as const, label, data: categories.map(() => v), borderColor: color, backgroundColor: color, borderDash: [6, 4], borderWidth: 2, pointRadius: 0, order: 1 });
+    const line = (label: string, v: number, color: string) => ({
+      type: 'line' as const,
+      label,
+      data: categories.map(() => v),
+      borderColor: color,
+      backgroundColor: color,
+      borderDash: [6, 4],
+      borderWidth: 2,
+      pointRadius: 0,
+      order: 1,
+    });
     // Darker than the bars of the same zone, so a line stays visible across them.
-    datasets.push(line(`GO at ${policy.goAt} %`, policy.goAt, '#14532d'), line(`CONDITIONAL at ${policy.conditionalAt} %`, policy.conditionalAt, '#92400e'));
+    datasets.push(
+      line(`GO at ${policy.goAt} %`, policy.goAt, '#14532d'),
+      line(`CONDITIONAL at ${policy.conditionalAt} %`, policy.conditionalAt, '#92400e'),
+    );
   }
   const options = baseOptions();
   options.interaction = { mode: 'index', intersect: false };
@@ -302,74 +585,131 @@ const cellHtml = (c: Cell) => (typeof c === 'object' ? c.html : escapeHtml(c));
 
 /** A table; text cells are escaped, `{ html }` cells are trusted markup built here. */
 function table(head: string[], rows: Cell[][], className = ''): string {
-  return `<div class="table-wrap"><table${className ? ` class="${className}"` : ''}><thead><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead>`
-    + `<tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${cellHtml(c)}</td>`).join('')}</tr>`).join('')}</tbody></table></div>`;
+  return (
+    `<div class="table-wrap"><table${className ? ` class="${className}"` : ''}><thead><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead>` +
+    `<tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${cellHtml(c)}</td>`).join('')}</tr>`).join('')}</tbody></table></div>`
+  );
 }
 
 /** A status as a coloured pill (class from a closed set of characters). */
-const pill = (status: string) => ({ html: `<span class="pill s-${status.replace(/[^a-z_]/gi, '')}">${escapeHtml(status)}</span>` });
+const pill = (status: string) => ({
+  html: `<span class="pill s-${status.replace(/[^a-z_]/gi, '')}">${escapeHtml(status)}</span>`,
+});
 
 function chartFigure(charts: HtmlChart[], id: HtmlChart['id'], title: string, caption: string): string {
   if (!charts.some((c) => c.id === id)) return '';
-  return `<figure class="chart"><h3>${escapeHtml(title)}</h3><div class="chart-box"><canvas id="${id}" role="img" aria-label="${escapeHtml(title)}"></canvas></div>`
-    + `<figcaption>${escapeHtml(caption)}</figcaption></figure>`;
+  return (
+    `<figure class="chart"><h3>${escapeHtml(title)}</h3><div class="chart-box"><canvas id="${id}" role="img" aria-label="${escapeHtml(title)}"></canvas></div>` +
+    `<figcaption>${escapeHtml(caption)}</figcaption></figure>`
+  );
 }
 
-const notRun = (what: string, reason?: string) => `<p class="muted">${escapeHtml(what)}: not run${reason ? ` (${escapeHtml(reason)})` : ''}.</p>`;
+const notRun = (what: string, reason?: string) =>
+  `<p class="muted">${escapeHtml(what)}: not run${reason ? ` (${escapeHtml(reason)})` : ''}.</p>`;
 
 function headerHtml(report: ReportJson): string {
   const { campaign, verdict } = report;
   const color = DECISION_COLOR[verdict.decision] ?? DECISION_COLOR.PENDING;
   const rows: Array<[string, string]> = [
-    ['Campaign', campaign.id], ['Target', campaign.target], ...(campaign.owner ? [['Owner', campaign.owner] as [string, string]] : []),
-    ['Started', campaign.startedAt], ['Finished', campaign.finishedAt ?? '(running)'], ['Config hash', campaign.configHash.slice(0, 12)],
+    ['Campaign', campaign.id],
+    ['Target', campaign.target],
+    ...(campaign.owner ? [['Owner', campaign.owner] as [string, string]] : []),
+    ['Started', campaign.startedAt],
+    ['Finished', campaign.finishedAt ?? '(running)'],
+    ['Config hash', campaign.configHash.slice(0, 12)],
   ];
-  return `<header><h1>Production readiness: ${escapeHtml(campaign.name)}</h1>`
-    + `<div class="decision" style="--decision:${color}"><span class="badge">${escapeHtml(verdict.decision.replace('_', ' '))}</span>`
-    + `<span class="score">${verdict.scorePct === null ? 'score not computed yet' : `score ${escapeHtml(verdict.scorePct)} %`}</span></div>`
-    + `<dl class="facts">${rows.map(([k, v]) => `<div><dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd></div>`).join('')}</dl></header>`;
+  return (
+    `<header><h1>Production readiness: ${escapeHtml(campaign.name)}</h1>` +
+    `<div class="decision" style="--decision:${color}"><span class="badge">${escapeHtml(verdict.decision.replace('_', ' '))}</span>` +
+    `<span class="score">${verdict.scorePct === null ? 'score not computed yet' : `score ${escapeHtml(verdict.scorePct)} %`}</span></div>` +
+    `<dl class="facts">${rows.map(([k, v]) => `<div><dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd></div>`).join('')}</dl></header>`
+  );
 }
 
 function reasonsHtml(report: ReportJson): string {
   const { blockers, reasons } = report.verdict;
-  if (!blockers.length && !reasons.length) return '<section id="reasons"><h2>Blocking reasons</h2><p>None.</p></section>';
-  return '<section id="reasons"><h2>Blocking reasons</h2>'
-    + (blockers.length ? `<ol class="blockers">${blockers.map((b) => `<li>${escapeHtml(b)}</li>`).join('')}</ol>` : '<p>No blocking reason.</p>')
-    + (reasons.length ? `<h3>Why not GO</h3><ul>${reasons.map((r) => `<li>${escapeHtml(r)}</li>`).join('')}</ul>` : '')
-    + '</section>';
+  if (!blockers.length && !reasons.length)
+    return '<section id="reasons"><h2>Blocking reasons</h2><p>None.</p></section>';
+  return (
+    '<section id="reasons"><h2>Blocking reasons</h2>' +
+    (blockers.length
+      ? `<ol class="blockers">${blockers.map((b) => `<li>${escapeHtml(b)}</li>`).join('')}</ol>`
+      : '<p>No blocking reason.</p>') +
+    (reasons.length ? `<h3>Why not GO</h3><ul>${reasons.map((r) => `<li>${escapeHtml(r)}</li>`).join('')}</ul>` : '') +
+    '</section>'
+  );
 }
 
 function phasesHtml(report: ReportJson): string {
-  const rows = PHASES.filter((name) => report.phases?.[name]).map((name) => [name, pill(report.phases[name].status), report.phases[name].reason ?? '']);
-  return rows.length ? `<section id="phases"><h2>Phases</h2>${table(['Phase', 'Status', 'Notes'], rows)}</section>` : '';
+  const rows = PHASES.filter((name) => report.phases?.[name]).map((name) => [
+    name,
+    pill(report.phases[name].status),
+    report.phases[name].reason ?? '',
+  ]);
+  return rows.length
+    ? `<section id="phases"><h2>Phases</h2>${table(['Phase', 'Status', 'Notes'], rows)}</section>`
+    : '';
 }
 
 function capacityHtml(report: ReportJson, charts: HtmlChart[]): string {
   const st = report.stress;
-  if (!st) return `<section id="capacity"><h2>Capacity (progressive stress)</h2>${notRun('Stress', report.phases?.stress?.reason)}</section>`;
+  if (!st)
+    return `<section id="capacity"><h2>Capacity (progressive stress)</h2>${notRun('Stress', report.phases?.stress?.reason)}</section>`;
   const u = st.model === 'closed' ? 'users' : 'req/s';
   const breaking = st.breakingPoint ?? st.summary.breakingPoint;
   const ceiling = st.capacityCeiling ?? st.summary.capacityCeiling;
   const facts = [
-    breaking ? `Breaking point: ${breaking.users} ${u}, ${breaking.criterion} (observed ${round(breaking.observed, 4)}, threshold ${breaking.threshold}).` : `Breaking point: not reached (${st.summary.stoppedBecause.replace('_', ' ')}).`,
-    ceiling ? `Capacity ceiling: ${ceiling.users} ${u}, ${ceiling.goodputRps} successful req/s, P95 ${fmtMs(ceiling.p95Ms)}.` : 'Capacity ceiling: no step passed.',
+    breaking
+      ? `Breaking point: ${breaking.users} ${u}, ${breaking.criterion} (observed ${round(breaking.observed, 4)}, threshold ${breaking.threshold}).`
+      : `Breaking point: not reached (${st.summary.stoppedBecause.replace('_', ' ')}).`,
+    ceiling
+      ? `Capacity ceiling: ${ceiling.users} ${u}, ${ceiling.goodputRps} successful req/s, P95 ${fmtMs(ceiling.p95Ms)}.`
+      : 'Capacity ceiling: no step passed.',
     `Throughput ceiling: ${st.maxThroughputRps} successful req/s (highest of any step).`,
-    ...(st.throughputPlateau ? [`Throughput plateau: about ${st.throughputPlateau.throughputRps} req/s from ${st.throughputPlateau.fromUsers} ${u} on.`] : []),
+    ...(st.throughputPlateau
+      ? [
+          `Throughput plateau: about ${st.throughputPlateau.throughputRps} req/s from ${st.throughputPlateau.fromUsers} ${u} on.`,
+        ]
+      : []),
     `Stop when: ${st.stopWhen.join(' or ') || '(no criterion)'}. Load used: ${st.loadMinutes} ${u}-minutes${st.ramp === 'continuous' ? ', one continuous ramp' : ''}.`,
-    ...(st.startAboveCapacity ? [`The start level was above capacity: the search went down (halving, then up by the step size) to find the ceiling.`] : []),
+    ...(st.startAboveCapacity
+      ? [
+          `The start level was above capacity: the search went down (halving, then up by the step size) to find the ceiling.`,
+        ]
+      : []),
     ...(st.error ? [`Error: ${st.error}`] : []),
   ];
-  const steps = [...st.steps].sort((a, b) => a.index - b.index).map((s) => [
-    s.index + 1, s.level, pill(s.status), fmtRps(s.throughputRps), fmtRps(s.goodputRps), fmtPct(s.errorRate), fmtMs(s.latencyMs.p95),
-    s.failed ? `${s.failed.criterion} (observed ${round(s.failed.observed, 4)})` : s.invalidReason ?? '',
-  ]);
-  return '<section id="capacity"><h2>Capacity (progressive stress)</h2>'
-    + chartFigure(charts, 'chart-capacity', 'Capacity curve', `Throughput and goodput (left) and P95 latency (right) per ${st.model === 'closed' ? 'concurrent-user' : 'offered-rate'} level; the red marker is the breaking point, the teal one the capacity ceiling.`)
-    + `<ul class="facts-list">${facts.map((f) => `<li>${escapeHtml(f)}</li>`).join('')}</ul>`
-    + (steps.length ? table(['Step', levelUnit(st), 'Status', 'Throughput', 'Goodput', 'Error rate', 'P95', 'Failed on / note'], steps) : '<p class="muted">No stress step ran.</p>')
-    + degradationHtml('How it degrades past the breaking point', st.degradation)
-    + recoveryAfterLoadHtml(st)
-    + '</section>';
+  const steps = [...st.steps]
+    .sort((a, b) => a.index - b.index)
+    .map((s) => [
+      s.index + 1,
+      s.level,
+      pill(s.status),
+      fmtRps(s.throughputRps),
+      fmtRps(s.goodputRps),
+      fmtPct(s.errorRate),
+      fmtMs(s.latencyMs.p95),
+      s.failed ? `${s.failed.criterion} (observed ${round(s.failed.observed, 4)})` : (s.invalidReason ?? ''),
+    ]);
+  return (
+    '<section id="capacity"><h2>Capacity (progressive stress)</h2>' +
+    chartFigure(
+      charts,
+      'chart-capacity',
+      'Capacity curve',
+      `Throughput and goodput (left) and P95 latency (right) per ${st.model === 'closed' ? 'concurrent-user' : 'offered-rate'} level; the red marker is the breaking point, the teal one the capacity ceiling.`,
+    ) +
+    `<ul class="facts-list">${facts.map((f) => `<li>${escapeHtml(f)}</li>`).join('')}</ul>` +
+    (steps.length
+      ? table(
+          ['Step', levelUnit(st), 'Status', 'Throughput', 'Goodput', 'Error rate', 'P95', 'Failed on / note'],
+          steps,
+        )
+      : '<p class="muted">No stress step ran.</p>') +
+    degradationHtml('How it degrades past the breaking point', st.degradation) +
+    recoveryAfterLoadHtml(st) +
+    '</section>'
+  );
 }
 
 /** The degradation verdict as facts, a table of error classes and the sampled error bodies (escaped). */
@@ -380,12 +720,35 @@ function degradationHtml(title: string, d: Degradation | undefined): string {
   const facts = [
     `Verdict: ${v(d.graceful, 'graceful')}; ${d.failFast === null ? 'fail-fast: n/a' : d.failFast ? 'fails fast' : 'failures hang'}; ${v(d.informativeErrors, 'informative errors')} (judged on ${d.judged.join(', ')}).`,
     `Failed requests P95 ${d.failedP95Ms === null ? 'n/a' : fmtMs(d.failedP95Ms)}, successful P95 ${d.okP95Ms === null ? 'n/a' : fmtMs(d.okP95Ms)}.`,
-    ...(d.healthAfter ? [`Health right after: ${d.healthAfter.ok ? 'healthy' : `not healthy (${d.healthAfter.error ?? `HTTP ${d.healthAfter.status}`})`}.`] : []),
+    ...(d.healthAfter
+      ? [
+          `Health right after: ${d.healthAfter.ok ? 'healthy' : `not healthy (${d.healthAfter.error ?? `HTTP ${d.healthAfter.status}`})`}.`,
+        ]
+      : []),
     ...d.findings,
   ];
-  return `<h3>${escapeHtml(title)}</h3><ul class="facts-list">${facts.map((f) => `<li>${escapeHtml(f)}</li>`).join('')}</ul>`
-    + table(['Fast rejections (429/503)', 'with Retry-After', 'Timeouts', 'Transport errors', 'Other 5xx', 'Other'], [[c.fastRejections, c.withRetryAfter, c.timeouts, c.transport, c.otherServerErrors, c.other]])
-    + (d.samples.length ? table(['Endpoints', 'Status', 'Content type', 'Body (start)', 'Samples', 'Flags'], distinctSamples(d.samples).slice(0, 8).map((x) => [x.endpoints.join(', '), x.status, x.contentType || '-', x.body.slice(0, 200) || '(empty)', x.count, x.flags.join(', ') || '-'])) : '');
+  return (
+    `<h3>${escapeHtml(title)}</h3><ul class="facts-list">${facts.map((f) => `<li>${escapeHtml(f)}</li>`).join('')}</ul>` +
+    table(
+      ['Fast rejections (429/503)', 'with Retry-After', 'Timeouts', 'Transport errors', 'Other 5xx', 'Other'],
+      [[c.fastRejections, c.withRetryAfter, c.timeouts, c.transport, c.otherServerErrors, c.other]],
+    ) +
+    (d.samples.length
+      ? table(
+          ['Endpoints', 'Status', 'Content type', 'Body (start)', 'Samples', 'Flags'],
+          distinctSamples(d.samples)
+            .slice(0, 8)
+            .map((x) => [
+              x.endpoints.join(', '),
+              x.status,
+              x.contentType || '-',
+              x.body.slice(0, 200) || '(empty)',
+              x.count,
+              x.flags.join(', ') || '-',
+            ]),
+        )
+      : '')
+  );
 }
 
 /** Recovery after load reduction: recovered or not, the time, the gauges. */
@@ -394,41 +757,92 @@ function recoveryAfterLoadHtml(st: StressReport): string {
   if (!r) return '';
   const u = st.model === 'closed' ? 'users' : 'req/s';
   const facts = [
-    r.recovered === true ? `Recovered in ${r.timeS} s back at ${r.level} ${u} (P95 ${fmtMs(r.reference.p95Ms)} and ${fmtPct(r.reference.errorRate)} errors at that level; limit ${r.withinS} s).`
-      : r.recovered === false ? `Did not recover (P1): ${r.finding}.` : `Not measured at ${r.level} ${u}.`,
-    ...(r.gauges ?? []).map((g) => `${g.name}: ${g.before ?? 'n/a'} before the stress, ${g.after ?? 'n/a'} after the recovery${g.returned === false ? ' (did not return)' : ''}.`),
+    r.recovered === true
+      ? `Recovered in ${r.timeS} s back at ${r.level} ${u} (P95 ${fmtMs(r.reference.p95Ms)} and ${fmtPct(r.reference.errorRate)} errors at that level; limit ${r.withinS} s).`
+      : r.recovered === false
+        ? `Did not recover (P1): ${r.finding}.`
+        : `Not measured at ${r.level} ${u}.`,
+    ...(r.gauges ?? []).map(
+      (g) =>
+        `${g.name}: ${g.before ?? 'n/a'} before the stress, ${g.after ?? 'n/a'} after the recovery${g.returned === false ? ' (did not return)' : ''}.`,
+    ),
   ];
   return `<h3>Recovery after load reduction</h3><ul class="facts-list">${facts.map((f) => `<li>${escapeHtml(f)}</li>`).join('')}</ul>`;
 }
 
 function timelinesHtml(report: ReportJson, charts: HtmlChart[]): string {
-  const stressNote = report.stress && !report.stress.timeline ? ' This stress run ran step by step (a run window): it has no per-second timeline; its steps are in the chart below.' : '';
-  const figures = chartFigure(charts, 'chart-timeline', 'Baseline load, per second', `Requests and errors per second and P95 latency of the baseline phases, back to back in run order; the shaded bands name the phases.${stressNote}`)
-    + chartFigure(charts, 'chart-stress-timeline', 'Stress: the continuous ramp, per second', 'The load level asked for (dashed), requests and errors per second and P95 latency while the stress load ran without stopping; each band is a step (green pass, red fail: the first red band is the breaking point), the teal band the recovery at the first passing level.')
-    + chartFigure(charts, 'chart-stress-steps', 'Stress steps: error rate per step', 'Each stress step\'s error rate on its judged window (green pass, red fail, grey invalid) and the load level it held.');
+  const stressNote =
+    report.stress && !report.stress.timeline
+      ? ' This stress run ran step by step (a run window): it has no per-second timeline; its steps are in the chart below.'
+      : '';
+  const figures =
+    chartFigure(
+      charts,
+      'chart-timeline',
+      'Baseline load, per second',
+      `Requests and errors per second and P95 latency of the baseline phases, back to back in run order; the shaded bands name the phases.${stressNote}`,
+    ) +
+    chartFigure(
+      charts,
+      'chart-stress-timeline',
+      'Stress: the continuous ramp, per second',
+      'The load level asked for (dashed), requests and errors per second and P95 latency while the stress load ran without stopping; each band is a step (green pass, red fail: the first red band is the breaking point), the teal band the recovery at the first passing level.',
+    ) +
+    chartFigure(
+      charts,
+      'chart-stress-steps',
+      'Stress steps: error rate per step',
+      "Each stress step's error rate on its judged window (green pass, red fail, grey invalid) and the load level it held.",
+    );
   return `<section id="timelines"><h2>Timelines</h2>${figures || '<p class="muted">No per-second timeline and no stress step recorded.</p>'}</section>`;
 }
 
 function baselineHtml(report: ReportJson): string {
   const phases = report.baseline.phases;
-  if (!phases.length) return `<section id="baseline"><h2>Baseline load</h2>${notRun('Baseline', report.phases?.baseline?.reason)}</section>`;
+  if (!phases.length)
+    return `<section id="baseline"><h2>Baseline load</h2>${notRun('Baseline', report.phases?.baseline?.reason)}</section>`;
   const rows = phases.map((p) => [
-    p.name, p.model === 'closed' ? p.users : 'open model', fmtInt(p.requests), fmtRps(p.throughputRps), fmtPct(p.errorRate),
-    fmtMs(p.latencyMs.p50), fmtMs(p.latencyMs.p95), fmtMs(p.latencyMs.p99), pill(p.assessment),
+    p.name,
+    p.model === 'closed' ? p.users : 'open model',
+    fmtInt(p.requests),
+    fmtRps(p.throughputRps),
+    fmtPct(p.errorRate),
+    fmtMs(p.latencyMs.p50),
+    fmtMs(p.latencyMs.p95),
+    fmtMs(p.latencyMs.p99),
+    pill(p.assessment),
   ]);
-  const thresholds = report.baseline.thresholds.length ? `<p>Thresholds: ${report.baseline.thresholds.map((t) => `<code>${escapeHtml(t)}</code>`).join(', ')}</p>` : '';
+  const thresholds = report.baseline.thresholds.length
+    ? `<p>Thresholds: ${report.baseline.thresholds.map((t) => `<code>${escapeHtml(t)}</code>`).join(', ')}</p>`
+    : '';
   return `<section id="baseline"><h2>Baseline load</h2>${thresholds}${table(['Phase', 'Users', 'Requests', 'Throughput', 'Error rate', 'P50', 'P95', 'P99', 'Assessment'], rows)}</section>`;
 }
 
 function categoriesHtml(report: ReportJson, charts: HtmlChart[]): string {
   const cats = report.categories;
-  if (!cats?.length) return `<section id="categories"><h2>Category scores</h2>${notRun('Checklist scoring', report.phases?.checklist?.reason)}</section>`;
+  if (!cats?.length)
+    return `<section id="categories"><h2>Category scores</h2>${notRun('Checklist scoring', report.phases?.checklist?.reason)}</section>`;
   const policy = report.checklist?.policy;
-  const rows = cats.map((c) => [c.name, c.scorePct === null ? 'n/a' : `${c.scorePct} %`, `${c.earned} / ${c.max}`, c.items, c.blockers]);
-  return '<section id="categories"><h2>Category scores</h2>'
-    + chartFigure(charts, 'chart-categories', 'Score per category', policy ? `Score per category; dashed lines: GO at ${policy.goAt} %, CONDITIONAL at ${policy.conditionalAt} %. A category whose items are all waived is not scored (n/a, drawn at 0).` : 'Score per category. A category whose items are all waived is not scored (n/a, drawn at 0).')
-    + table(['Category', 'Score', 'Points', 'Items', 'Blocking items'], rows)
-    + '</section>';
+  const rows = cats.map((c) => [
+    c.name,
+    c.scorePct === null ? 'n/a' : `${c.scorePct} %`,
+    `${c.earned} / ${c.max}`,
+    c.items,
+    c.blockers,
+  ]);
+  return (
+    '<section id="categories"><h2>Category scores</h2>' +
+    chartFigure(
+      charts,
+      'chart-categories',
+      'Score per category',
+      policy
+        ? `Score per category; dashed lines: GO at ${policy.goAt} %, CONDITIONAL at ${policy.conditionalAt} %. A category whose items are all waived is not scored (n/a, drawn at 0).`
+        : 'Score per category. A category whose items are all waived is not scored (n/a, drawn at 0).',
+    ) +
+    table(['Category', 'Score', 'Points', 'Items', 'Blocking items'], rows) +
+    '</section>'
+  );
 }
 
 function checklistHtml(report: ReportJson): string {
@@ -436,28 +850,61 @@ function checklistHtml(report: ReportJson): string {
   if (!cl) return '';
   const policy = `<p>Policy: GO at ${escapeHtml(cl.policy.goAt)} % or more, CONDITIONAL GO at ${escapeHtml(cl.policy.conditionalAt)} % or more, at most ${escapeHtml(cl.policy.maxP1Blockers)} P1 blocker(s). Scored at ${escapeHtml(cl.scoredAt)}.</p>`;
   const blockers = cl.blockers.length
-    ? `<h3>Blocking items</h3>${table(['Item', 'Severity', 'Status', 'Evidence', 'Remediation'], cl.blockers.map((b) => [`${b.id}: ${b.title}`, b.severity, pill(b.status), evidenceText(b.evidence), b.remediation ?? '']))}`
+    ? `<h3>Blocking items</h3>${table(
+        ['Item', 'Severity', 'Status', 'Evidence', 'Remediation'],
+        cl.blockers.map((b) => [
+          `${b.id}: ${b.title}`,
+          b.severity,
+          pill(b.status),
+          evidenceText(b.evidence),
+          b.remediation ?? '',
+        ]),
+      )}`
     : '';
   const items = cl.items.length
-    ? table(['Item', 'Category', 'Severity', 'Status', 'Reason', 'Evidence'], cl.items.map((i) => [
-      { html: `<code>${escapeHtml(i.id)}</code><br><span class="muted">${escapeHtml(i.title)}</span>` }, i.category, i.severity, pill(i.status), i.reason, evidenceText(i.evidence),
-    ]), 'items')
+    ? table(
+        ['Item', 'Category', 'Severity', 'Status', 'Reason', 'Evidence'],
+        cl.items.map((i) => [
+          { html: `<code>${escapeHtml(i.id)}</code><br><span class="muted">${escapeHtml(i.title)}</span>` },
+          i.category,
+          i.severity,
+          pill(i.status),
+          i.reason,
+          evidenceText(i.evidence),
+        ]),
+        'items',
+      )
     : '<p class="muted">The checklist has no item.</p>';
-  const missing = cl.missing.length ? `<p>Manual items not attested: ${cl.missing.map((m) => `<code>${escapeHtml(m)}</code>`).join(', ')}.</p>` : '';
+  const missing = cl.missing.length
+    ? `<p>Manual items not attested: ${cl.missing.map((m) => `<code>${escapeHtml(m)}</code>`).join(', ')}.</p>`
+    : '';
   return `<section id="checklist"><h2>Checklist</h2>${policy}${blockers}<h3>Items</h3>${items}${missing}</section>`;
 }
 
 function evidenceText(e: { source: string; observed?: string; expected?: string }): string {
-  return [e.source, e.observed && `observed ${e.observed}`, e.expected && `expected ${e.expected}`].filter(Boolean).join('; ');
+  return [e.source, e.observed && `observed ${e.observed}`, e.expected && `expected ${e.expected}`]
+    .filter(Boolean)
+    .join('; ');
 }
 
 function comparisonHtml(report: ReportJson): string {
   const c = report.comparison;
   if (!c) return '';
   const prev = `<p>Previous campaign: ${escapeHtml(c.previous.name)} (<code>${escapeHtml(c.previous.id)}</code>, started ${escapeHtml(c.previous.startedAt)}${c.previous.decision ? `, ${escapeHtml(c.previous.decision)}` : ''}${c.previous.scorePct !== undefined ? `, score ${escapeHtml(c.previous.scorePct)} %` : ''}).</p>`;
-  const findings = c.findings.length ? `<h3>Findings</h3><ul>${c.findings.map((f) => `<li>${escapeHtml(f)}</li>`).join('')}</ul>` : '<p>No regression since the previous campaign.</p>';
+  const findings = c.findings.length
+    ? `<h3>Findings</h3><ul>${c.findings.map((f) => `<li>${escapeHtml(f)}</li>`).join('')}</ul>`
+    : '<p>No regression since the previous campaign.</p>';
   const metrics = c.metrics.length
-    ? table(['Metric', 'Previous', 'Current', 'Change', 'Regression'], c.metrics.map((m) => [m.metric, m.previous, m.current, `${m.changePct > 0 ? '+' : ''}${round(m.changePct)} %`, m.regression ? pill('fail') : pill('pass')]))
+    ? table(
+        ['Metric', 'Previous', 'Current', 'Change', 'Regression'],
+        c.metrics.map((m) => [
+          m.metric,
+          m.previous,
+          m.current,
+          `${m.changePct > 0 ? '+' : ''}${round(m.changePct)} %`,
+          m.regression ? pill('fail') : pill('pass'),
+        ]),
+      )
     : '';
   return `<section id="comparison"><h2>Compared with the previous campaign</h2>${prev}${findings}${metrics}</section>`;
 }

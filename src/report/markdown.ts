@@ -8,7 +8,8 @@ import { MATURITY_LABELS, type CheckResult, type MonitoringResult } from '../cor
 import type { SpikeResult, WindowWait } from '../core/stress';
 import { distinctSamples, type Degradation } from '../core/degradation';
 import type { ReportJson } from './model';
-const ms = (v: number) => (Number.isFinite(v) ? `${v < 10 ? v.toFixed(1) : Math.round(v).toLocaleString('en-US')}ms` : 'n/a');
+const ms = (v: number) =>
+  Number.isFinite(v) ? `${v < 10 ? v.toFixed(1) : Math.round(v).toLocaleString('en-US')}ms` : 'n/a';
 const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
 const ICON: Record<string, string> = { GO: '🟢', CONDITIONAL_GO: '🟡', NO_GO: '🔴', PENDING: '⏳' };
 const STATUS_ICON: Record<string, string> = { pass: '✅', fail: '❌', error: '⚠️', not_run: '⏭️', aborted: '🛑' };
@@ -18,7 +19,11 @@ export function renderMarkdown(report: ReportJson): string {
   const { campaign, verdict } = report;
   const lines: string[] = [];
   lines.push(`# Production readiness: ${campaign.name}`, '');
-  lines.push(`**Decision:** ${ICON[verdict.decision] ?? ''} **${verdict.decision}**` + (verdict.scorePct === null ? '' : ` (score ${verdict.scorePct}%)`), '');
+  lines.push(
+    `**Decision:** ${ICON[verdict.decision] ?? ''} **${verdict.decision}**` +
+      (verdict.scorePct === null ? '' : ` (score ${verdict.scorePct}%)`),
+    '',
+  );
   lines.push(`| | |`, `|---|---|`);
   lines.push(`| Campaign | \`${campaign.id}\` |`);
   lines.push(`| Target | ${campaign.target} |`);
@@ -32,8 +37,17 @@ export function renderMarkdown(report: ReportJson): string {
     lines.push('## Category scores', '', '| Category | Score | Status | Blockers |', '|---|---|---|---|');
     for (const c of report.categories) {
       const bands = report.checklist?.policy ?? { goAt: 90, conditionalAt: 75 };
-      const state = c.scorePct === null ? '⚪ Waived' : c.scorePct >= bands.goAt ? '🟢 Good' : c.scorePct >= bands.conditionalAt ? '🟡 Partial' : '🔴 Poor';
-      lines.push(`| ${c.name} | ${c.scorePct === null ? 'n/a' : `${c.scorePct}%`} (${c.earned}/${c.max}) | ${state} | ${c.blockers} item${c.blockers === 1 ? '' : 's'} |`);
+      const state =
+        c.scorePct === null
+          ? '⚪ Waived'
+          : c.scorePct >= bands.goAt
+            ? '🟢 Good'
+            : c.scorePct >= bands.conditionalAt
+              ? '🟡 Partial'
+              : '🔴 Poor';
+      lines.push(
+        `| ${c.name} | ${c.scorePct === null ? 'n/a' : `${c.scorePct}%`} (${c.earned}/${c.max}) | ${state} | ${c.blockers} item${c.blockers === 1 ? '' : 's'} |`,
+      );
     }
     lines.push('');
   }
@@ -54,35 +68,77 @@ export function renderMarkdown(report: ReportJson): string {
   if (!report.baseline.phases.length) {
     lines.push('_No baseline phase ran._', '');
   } else {
-    if (report.baseline.thresholds.length) lines.push(`Thresholds: ${report.baseline.thresholds.map((t) => `\`${t}\``).join(', ')}`, '');
-    lines.push('| Test | Users | P50 | P95 | P99 | Max | req/s | Errors | Assessment |', '|---|---|---|---|---|---|---|---|---|');
+    if (report.baseline.thresholds.length)
+      lines.push(`Thresholds: ${report.baseline.thresholds.map((t) => `\`${t}\``).join(', ')}`, '');
+    lines.push(
+      '| Test | Users | P50 | P95 | P99 | Max | req/s | Errors | Assessment |',
+      '|---|---|---|---|---|---|---|---|---|',
+    );
     for (const p of report.baseline.phases) {
       const failed = p.thresholds.filter((t) => !t.ok).map((t) => t.threshold);
-      const assessment = p.assessment === 'pass' ? '✅ Pass'
-        : p.assessment === 'invalid' ? '⚠️ Invalid (generator)'
-          : p.assessment === 'aborted' ? '🛑 Aborted'
-            : `❌ Fail${failed.length ? ` (${failed.join(', ')})` : ''}`;
-      lines.push(`| ${p.name} | ${p.users} | ${ms(p.latencyMs.p50)} | ${ms(p.latencyMs.p95)} | ${ms(p.latencyMs.p99)} | ${ms(p.latencyMs.max)} | ${p.throughputRps.toFixed(1)} | ${pct(p.errorRate)} (${p.failedRequests.toLocaleString('en-US')}/${p.requests.toLocaleString('en-US')}) | ${assessment} |`);
+      const assessment =
+        p.assessment === 'pass'
+          ? '✅ Pass'
+          : p.assessment === 'invalid'
+            ? '⚠️ Invalid (generator)'
+            : p.assessment === 'aborted'
+              ? '🛑 Aborted'
+              : `❌ Fail${failed.length ? ` (${failed.join(', ')})` : ''}`;
+      lines.push(
+        `| ${p.name} | ${p.users} | ${ms(p.latencyMs.p50)} | ${ms(p.latencyMs.p95)} | ${ms(p.latencyMs.p99)} | ${ms(p.latencyMs.max)} | ${p.throughputRps.toFixed(1)} | ${pct(p.errorRate)} (${p.failedRequests.toLocaleString('en-US')}/${p.requests.toLocaleString('en-US')}) | ${assessment} |`,
+      );
     }
     lines.push('');
     lines.push('### Responses by status', '', '| Test | Status counts | Transport errors |', '|---|---|---|');
     for (const p of report.baseline.phases) {
-      const codes = Object.entries(p.statusCounts).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}: ${v.toLocaleString('en-US')}`).join(', ') || 'none';
-      const errs = Object.entries(p.errorCounts).map(([k, v]) => `${k}: ${v.toLocaleString('en-US')}`).join(', ') || 'none';
+      const codes =
+        Object.entries(p.statusCounts)
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([k, v]) => `${k}: ${v.toLocaleString('en-US')}`)
+          .join(', ') || 'none';
+      const errs =
+        Object.entries(p.errorCounts)
+          .map(([k, v]) => `${k}: ${v.toLocaleString('en-US')}`)
+          .join(', ') || 'none';
       lines.push(`| ${p.name} | ${codes} | ${errs} |`);
     }
     lines.push('');
     for (const p of report.baseline.phases) {
       if (!p.endpoints?.length) continue;
-      lines.push(`### Endpoints: ${p.name}`, '', '| Endpoint | Requests | Failures | Error Rate | P50 | P95 | P99 |', '|---|---|---|---|---|---|---|');
+      lines.push(
+        `### Endpoints: ${p.name}`,
+        '',
+        '| Endpoint | Requests | Failures | Error Rate | P50 | P95 | P99 |',
+        '|---|---|---|---|---|---|---|',
+      );
       for (const e of [...p.endpoints].sort((a, b) => b.errorRate - a.errorRate || b.requests - a.requests)) {
         const rate = e.errorRate >= 0.1 ? `**${pct(e.errorRate)}**` : pct(e.errorRate);
-        lines.push(`| ${e.name} | ${e.requests.toLocaleString('en-US')} | ${e.errors.toLocaleString('en-US')} | ${rate} | ${ms(e.latencyMs.p50)} | ${ms(e.latencyMs.p95)} | ${ms(e.latencyMs.p99)} |`);
+        lines.push(
+          `| ${e.name} | ${e.requests.toLocaleString('en-US')} | ${e.errors.toLocaleString('en-US')} | ${rate} | ${ms(e.latencyMs.p50)} | ${ms(e.latencyMs.p95)} | ${ms(e.latencyMs.p99)} |`,
+        );
       }
-      if (p.errors.length) lines.push('', `Errors: ${p.errors.slice(0, 10).map((e) => `${e.count.toLocaleString('en-US')} × ${/^\d+$/.test(e.kind) ? `HTTP ${e.kind}` : e.kind} on ${e.endpoint}`).join('; ')}`);
-      if (p.latencyMsUncorrected) lines.push('', `Open model: P99 ${ms(p.latencyMs.p99)} from the intended start (coordinated omission corrected) vs ${ms(p.latencyMsUncorrected.p99)} from the actual send; ${p.dropped.toLocaleString('en-US')} iterations dropped.`);
+      if (p.errors.length)
+        lines.push(
+          '',
+          `Errors: ${p.errors
+            .slice(0, 10)
+            .map(
+              (e) =>
+                `${e.count.toLocaleString('en-US')} × ${/^\d+$/.test(e.kind) ? `HTTP ${e.kind}` : e.kind} on ${e.endpoint}`,
+            )
+            .join('; ')}`,
+        );
+      if (p.latencyMsUncorrected)
+        lines.push(
+          '',
+          `Open model: P99 ${ms(p.latencyMs.p99)} from the intended start (coordinated omission corrected) vs ${ms(p.latencyMsUncorrected.p99)} from the actual send; ${p.dropped.toLocaleString('en-US')} iterations dropped.`,
+        );
       const g = p.generator;
-      if (g) lines.push('', `Generator: ${g.generators} generator(s), ${g.threads} thread(s), event-loop delay p99 ${ms(g.eventLoopDelayP99Ms)}, threads busy ${(g.eluMean * 100).toFixed(0)}%${g.cpuShare !== undefined ? `, CPU ${(g.cpuShare * 100).toFixed(0)}% of the host` : ''}, ${g.achievedRate.toFixed(1)} iterations/s${g.intendedRate !== undefined ? ` of ${g.intendedRate.toFixed(1)} intended` : ''}.`);
+      if (g)
+        lines.push(
+          '',
+          `Generator: ${g.generators} generator(s), ${g.threads} thread(s), event-loop delay p99 ${ms(g.eventLoopDelayP99Ms)}, threads busy ${(g.eluMean * 100).toFixed(0)}%${g.cpuShare !== undefined ? `, CPU ${(g.cpuShare * 100).toFixed(0)}% of the host` : ''}, ${g.achievedRate.toFixed(1)} iterations/s${g.intendedRate !== undefined ? ` of ${g.intendedRate.toFixed(1)} intended` : ''}.`,
+        );
       if (p.notes?.length) lines.push('', ...p.notes.map((n) => `- ${n}`));
       lines.push('');
     }
@@ -100,22 +156,46 @@ export function renderMarkdown(report: ReportJson): string {
 /** The degradation verdict: classes of failure, fail-fast, informative errors, sampled bodies. */
 function degradationLines(title: string, d: Degradation | undefined): string[] {
   if (!d) return [];
-  const yes = (v: boolean | null, good: string, bad: string) => (v === null ? 'n/a' : v ? `✅ ${good}` : `❌ **${bad}**`);
+  const yes = (v: boolean | null, good: string, bad: string) =>
+    v === null ? 'n/a' : v ? `✅ ${good}` : `❌ **${bad}**`;
   const c = d.errorClasses;
   const lines = ['', `### ${title}`, ''];
-  lines.push(`- Verdict: ${yes(d.graceful, 'graceful', 'not graceful')} · ${yes(d.failFast, 'fails fast', 'failures hang')} · ${yes(d.informativeErrors, 'informative errors', 'uninformative errors')} (judged on ${d.judged.join(', ')}).`);
-  lines.push('', '| Class | Count |', '|---|---|',
-    `| Fast rejections (429/503) | ${c.fastRejections} (${c.withRetryAfter} with Retry-After) |`, `| Timeouts | ${c.timeouts} |`,
-    `| Transport errors (reset, refused, closed) | ${c.transport} |`, `| Other 5xx | ${c.otherServerErrors} |`, `| Other | ${c.other} |`, '');
-  lines.push(`- Failed requests: P95 ${d.failedP95Ms === null ? 'n/a' : ms(d.failedP95Ms)}; successful ones: P95 ${d.okP95Ms === null ? 'n/a' : ms(d.okP95Ms)}.`);
-  if (d.healthAfter) lines.push(`- Health right after: ${d.healthAfter.ok ? 'healthy' : `**not healthy** (${d.healthAfter.error ?? `HTTP ${d.healthAfter.status}`})`}.`);
+  lines.push(
+    `- Verdict: ${yes(d.graceful, 'graceful', 'not graceful')} · ${yes(d.failFast, 'fails fast', 'failures hang')} · ${yes(d.informativeErrors, 'informative errors', 'uninformative errors')} (judged on ${d.judged.join(', ')}).`,
+  );
+  lines.push(
+    '',
+    '| Class | Count |',
+    '|---|---|',
+    `| Fast rejections (429/503) | ${c.fastRejections} (${c.withRetryAfter} with Retry-After) |`,
+    `| Timeouts | ${c.timeouts} |`,
+    `| Transport errors (reset, refused, closed) | ${c.transport} |`,
+    `| Other 5xx | ${c.otherServerErrors} |`,
+    `| Other | ${c.other} |`,
+    '',
+  );
+  lines.push(
+    `- Failed requests: P95 ${d.failedP95Ms === null ? 'n/a' : ms(d.failedP95Ms)}; successful ones: P95 ${d.okP95Ms === null ? 'n/a' : ms(d.okP95Ms)}.`,
+  );
+  if (d.healthAfter)
+    lines.push(
+      `- Health right after: ${d.healthAfter.ok ? 'healthy' : `**not healthy** (${d.healthAfter.error ?? `HTTP ${d.healthAfter.status}`})`}.`,
+    );
   for (const f of d.findings) lines.push(`- ${f}.`);
   if (d.samples.length) {
-    lines.push('', 'Sampled error bodies (identical ones folded):', '', '| Endpoints | Status | Content type | Body (start) | Samples | Flags |', '|---|---|---|---|---|---|');
+    lines.push(
+      '',
+      'Sampled error bodies (identical ones folded):',
+      '',
+      '| Endpoints | Status | Content type | Body (start) | Samples | Flags |',
+      '|---|---|---|---|---|---|',
+    );
     for (const x of distinctSamples(d.samples).slice(0, 8)) {
       const body = x.body.replace(/\s+/g, ' ').slice(0, 80).replace(/\|/g, '\\|').replace(/`/g, "'");
       const type = x.contentType.replace(/[|`<>\r\n]/g, ' ').slice(0, 60);
-      lines.push(`| ${x.endpoints.join(', ')} | ${x.status} | ${type ? `\`${type}\`` : '-'} | ${body ? `\`${body}\`` : '(empty)'} | ${x.count} | ${x.flags.join(', ') || '-'} |`);
+      lines.push(
+        `| ${x.endpoints.join(', ')} | ${x.status} | ${type ? `\`${type}\`` : '-'} | ${body ? `\`${body}\`` : '(empty)'} | ${x.count} | ${x.flags.join(', ') || '-'} |`,
+      );
     }
   }
   return lines;
@@ -123,40 +203,82 @@ function degradationLines(title: string, d: Degradation | undefined): string[] {
 
 function stressMarkdown(st: NonNullable<ReportJson['stress']>): string[] {
   const unit = st.model === 'closed' ? 'Users' : 'Req/s (offered)';
-  const lines = ['## Capacity (progressive stress)', '', `Stop when: ${st.stopWhen.map((c) => `\`${c}\``).join(' or ')}, judged on each step's own window.`, ''];
+  const lines = [
+    '## Capacity (progressive stress)',
+    '',
+    `Stop when: ${st.stopWhen.map((c) => `\`${c}\``).join(' or ')}, judged on each step's own window.`,
+    '',
+  ];
   const tele = [...new Set(st.steps.flatMap((s) => (s.telemetry ?? []).map((t) => t.name)))];
-  lines.push(`| ${unit} | Error Rate | P50 | P95 | Throughput | Successful | ${tele.map((t) => `${t} | `).join('')}Status |`, `|---|---|---|---|---|---|${tele.map(() => '---|').join('')}---|`);
+  lines.push(
+    `| ${unit} | Error Rate | P50 | P95 | Throughput | Successful | ${tele.map((t) => `${t} | `).join('')}Status |`,
+    `|---|---|---|---|---|---|${tele.map(() => '---|').join('')}---|`,
+  );
   for (const s of st.steps) {
-    const status = s.status === 'pass' ? '✅ Pass' : s.status === 'fail' ? `❌ **Failed** (${s.failed?.criterion})` : `⚠️ Invalid (generator)`;
-    const cells = tele.map((name) => {
-      const t = s.telemetry?.find((x) => x.name === name);
-      if (!t || t.value === null) return 'n/a | ';
-      const v = Number(t.value.toFixed(2));
-      return `${t.saturated ? `**${v}** (saturated)` : v}${t.max !== undefined ? ` / ${t.max}` : ''} | `;
-    }).join('');
-    lines.push(`| ${s.level} | ${pct(s.errorRate)} | ${ms(s.latencyMs.p50)} | ${ms(s.latencyMs.p95)} | ${s.throughputRps.toFixed(1)} req/s | ${s.goodputRps.toFixed(1)} req/s | ${cells}${status} |`);
+    const status =
+      s.status === 'pass'
+        ? '✅ Pass'
+        : s.status === 'fail'
+          ? `❌ **Failed** (${s.failed?.criterion})`
+          : `⚠️ Invalid (generator)`;
+    const cells = tele
+      .map((name) => {
+        const t = s.telemetry?.find((x) => x.name === name);
+        if (!t || t.value === null) return 'n/a | ';
+        const v = Number(t.value.toFixed(2));
+        return `${t.saturated ? `**${v}** (saturated)` : v}${t.max !== undefined ? ` / ${t.max}` : ''} | `;
+      })
+      .join('');
+    lines.push(
+      `| ${s.level} | ${pct(s.errorRate)} | ${ms(s.latencyMs.p50)} | ${ms(s.latencyMs.p95)} | ${s.throughputRps.toFixed(1)} req/s | ${s.goodputRps.toFixed(1)} req/s | ${cells}${status} |`,
+    );
   }
   lines.push('');
   const u = st.model === 'closed' ? 'users' : 'req/s';
-  if (st.breakingPoint) lines.push(`- **Breaking point:** ${st.breakingPoint.users} ${u}: ${st.breakingPoint.criterion} (observed ${Number(st.breakingPoint.observed.toFixed(4))}, threshold ${st.breakingPoint.threshold}).`);
+  if (st.breakingPoint)
+    lines.push(
+      `- **Breaking point:** ${st.breakingPoint.users} ${u}: ${st.breakingPoint.criterion} (observed ${Number(st.breakingPoint.observed.toFixed(4))}, threshold ${st.breakingPoint.threshold}).`,
+    );
   else lines.push(`- **Breaking point:** not reached (${st.summary.stoppedBecause.replace('_', ' ')}).`);
   const saturated = st.steps.find((s) => s.status === 'fail')?.telemetry?.filter((t) => t.saturated) ?? [];
-  if (saturated.length) lines.push(`- **What saturated at the breaking point:** ${saturated.map((t) => `${t.name} at ${Number(t.value!.toFixed(2))} of ${t.max} (\`${t.query}\`)`).join('; ')}.`);
-  if (st.capacityCeiling) lines.push(`- **Capacity ceiling:** ${st.capacityCeiling.users} ${u}, ${st.capacityCeiling.goodputRps} successful req/s, P95 ${ms(st.capacityCeiling.p95Ms)}.`);
+  if (saturated.length)
+    lines.push(
+      `- **What saturated at the breaking point:** ${saturated.map((t) => `${t.name} at ${Number(t.value!.toFixed(2))} of ${t.max} (\`${t.query}\`)`).join('; ')}.`,
+    );
+  if (st.capacityCeiling)
+    lines.push(
+      `- **Capacity ceiling:** ${st.capacityCeiling.users} ${u}, ${st.capacityCeiling.goodputRps} successful req/s, P95 ${ms(st.capacityCeiling.p95Ms)}.`,
+    );
   lines.push(`- **Throughput ceiling:** ${st.maxThroughputRps} successful req/s (highest of any step).`);
-  if (st.throughputPlateau) lines.push(`- **Throughput plateau:** about ${st.throughputPlateau.throughputRps} req/s from ${st.throughputPlateau.fromUsers} ${u} on, whatever the load.`);
-  lines.push(`- Load used: ${st.loadMinutes} ${u}-minutes${st.ramp === 'continuous' ? ', one continuous ramp (each step\'s users added to the running load)' : ''}.`);
-  if (st.startAboveCapacity) lines.push(`- **The start level (${st.steps.find((s) => s.status !== 'invalid')?.level} ${u}) was above capacity:** the search went down (halving, then up by the step size) to find the ceiling.`);
-  if (st.summary.stoppedBecause === 'no_capacity') lines.push('- **No capacity:** even the lowest level of the downward search failed.');
+  if (st.throughputPlateau)
+    lines.push(
+      `- **Throughput plateau:** about ${st.throughputPlateau.throughputRps} req/s from ${st.throughputPlateau.fromUsers} ${u} on, whatever the load.`,
+    );
+  lines.push(
+    `- Load used: ${st.loadMinutes} ${u}-minutes${st.ramp === 'continuous' ? ", one continuous ramp (each step's users added to the running load)" : ''}.`,
+  );
+  if (st.startAboveCapacity)
+    lines.push(
+      `- **The start level (${st.steps.find((s) => s.status !== 'invalid')?.level} ${u}) was above capacity:** the search went down (halving, then up by the step size) to find the ceiling.`,
+    );
+  if (st.summary.stoppedBecause === 'no_capacity')
+    lines.push('- **No capacity:** even the lowest level of the downward search failed.');
   lines.push(...waitLines(st.waits));
   lines.push(...degradationLines('How it degrades past the breaking point', st.degradation));
   const r = st.recoveryAfterLoad;
   if (r) {
     lines.push('', '### Recovery after load reduction', '');
-    lines.push(r.recovered === true
-      ? `- ✅ Back at ${r.level} ${u}, P95 and errors returned to that level's own figures (P95 ${ms(r.reference.p95Ms)}, ${pct(r.reference.errorRate)} errors) in **${r.timeS} s** (limit ${r.withinS} s).`
-      : r.recovered === false ? `- ❌ **Did not recover** (P1): ${r.finding}.` : `- Not measured at ${r.level} ${u} (no data).`);
-    for (const g of r.gauges ?? []) lines.push(`- ${g.name}: ${g.before ?? 'n/a'} before the stress, ${g.after ?? 'n/a'} after the recovery${g.returned === false ? ' (**did not return**)' : ''}.`);
+    lines.push(
+      r.recovered === true
+        ? `- ✅ Back at ${r.level} ${u}, P95 and errors returned to that level's own figures (P95 ${ms(r.reference.p95Ms)}, ${pct(r.reference.errorRate)} errors) in **${r.timeS} s** (limit ${r.withinS} s).`
+        : r.recovered === false
+          ? `- ❌ **Did not recover** (P1): ${r.finding}.`
+          : `- Not measured at ${r.level} ${u} (no data).`,
+    );
+    for (const g of r.gauges ?? [])
+      lines.push(
+        `- ${g.name}: ${g.before ?? 'n/a'} before the stress, ${g.after ?? 'n/a'} after the recovery${g.returned === false ? ' (**did not return**)' : ''}.`,
+      );
   }
   const z = st.zones;
   const zones = [
@@ -166,12 +288,30 @@ function stressMarkdown(st: NonNullable<ReportJson['stress']>): string[] {
   ].filter(Boolean);
   if (zones.length) lines.push('', `**Safe operating zones:** ${zones.join(' · ')}`);
   if (st.endpointsAtBreakingPoint.length) {
-    lines.push('', `### Endpoint-specific failures at the breaking point (${st.breakingPoint?.users} ${u})`, '', '| Endpoint | Requests | Failures | Error Rate |', '|---|---|---|---|');
+    lines.push(
+      '',
+      `### Endpoint-specific failures at the breaking point (${st.breakingPoint?.users} ${u})`,
+      '',
+      '| Endpoint | Requests | Failures | Error Rate |',
+      '|---|---|---|---|',
+    );
     for (const e of [...st.endpointsAtBreakingPoint].sort((a, b) => b.errorRate - a.errorRate)) {
-      lines.push(`| ${e.name} | ${e.requests.toLocaleString('en-US')} | ${e.errors.toLocaleString('en-US')} | ${e.errorRate >= 0.1 ? `**${pct(e.errorRate)}**` : pct(e.errorRate)} |`);
+      lines.push(
+        `| ${e.name} | ${e.requests.toLocaleString('en-US')} | ${e.errors.toLocaleString('en-US')} | ${e.errorRate >= 0.1 ? `**${pct(e.errorRate)}**` : pct(e.errorRate)} |`,
+      );
     }
     const bp = st.steps.find((s) => s.status === 'fail');
-    if (bp?.endpointErrors.length) lines.push('', `Error types: ${bp.endpointErrors.slice(0, 8).map((e) => `${e.count.toLocaleString('en-US')} × ${/^\d+$/.test(e.kind) ? `HTTP ${e.kind}` : e.kind} on ${e.endpoint}`).join('; ')}`);
+    if (bp?.endpointErrors.length)
+      lines.push(
+        '',
+        `Error types: ${bp.endpointErrors
+          .slice(0, 8)
+          .map(
+            (e) =>
+              `${e.count.toLocaleString('en-US')} × ${/^\d+$/.test(e.kind) ? `HTTP ${e.kind}` : e.kind} on ${e.endpoint}`,
+          )
+          .join('; ')}`,
+      );
   }
   lines.push('');
   return lines;
@@ -180,19 +320,37 @@ function stressMarkdown(st: NonNullable<ReportJson['stress']>): string[] {
 function spikeMarkdown(sp: SpikeResult): string[] {
   const lines = ['## Spike and recovery', ''];
   lines.push('| | Users | P95 | Error Rate | Throughput |', '|---|---|---|---|---|');
-  if (sp.baseline) lines.push(`| Before | ${sp.baselineUsers} | ${ms(sp.baseline.p95Ms)} | ${pct(sp.baseline.errorRate)} | ${sp.baseline.throughputRps.toFixed(1)} req/s |`);
-  if (sp.spike) lines.push(`| Spike | ${sp.users} | ${ms(sp.spike.p95Ms)} | ${pct(sp.spike.errorRate)} | ${sp.spike.throughputRps.toFixed(1)} req/s |`);
+  if (sp.baseline)
+    lines.push(
+      `| Before | ${sp.baselineUsers} | ${ms(sp.baseline.p95Ms)} | ${pct(sp.baseline.errorRate)} | ${sp.baseline.throughputRps.toFixed(1)} req/s |`,
+    );
+  if (sp.spike)
+    lines.push(
+      `| Spike | ${sp.users} | ${ms(sp.spike.p95Ms)} | ${pct(sp.spike.errorRate)} | ${sp.spike.throughputRps.toFixed(1)} req/s |`,
+    );
   lines.push('');
-  lines.push(sp.recovered ? `- ✅ Recovered in **${sp.recoveryTimeS} s** (target: within ${sp.withinS} s).` : `- ❌ **Did not recover within ${sp.withinS} s** (P1).`);
+  lines.push(
+    sp.recovered
+      ? `- ✅ Recovered in **${sp.recoveryTimeS} s** (target: within ${sp.withinS} s).`
+      : `- ❌ **Did not recover within ${sp.withinS} s** (P1).`,
+  );
   lines.push(`- Errors during the spike: ${sp.errorsDuringSpike.toLocaleString('en-US')}.`);
-  lines.push(`- Target ${sp.crashed ? '**failed its health check** after the spike' : 'stayed healthy (health check passed after the spike)'}.`);
+  lines.push(
+    `- Target ${sp.crashed ? '**failed its health check** after the spike' : 'stayed healthy (health check passed after the spike)'}.`,
+  );
   lines.push(...degradationLines('How it degrades under the spike', sp.degradation));
   lines.push(...waitLines(sp.waits));
   lines.push('');
   return lines;
 }
 
-const CHECK_ICON: Record<CheckResult['status'], string> = { pass: '✅ pass', warn: '⚠️ warn', fail: '❌ **fail**', error: '❌ **error**', not_evaluable: '➖ not evaluable' };
+const CHECK_ICON: Record<CheckResult['status'], string> = {
+  pass: '✅ pass',
+  warn: '⚠️ warn',
+  fail: '❌ **fail**',
+  error: '❌ **error**',
+  not_evaluable: '➖ not evaluable',
+};
 
 function evidenceText(v: unknown): string {
   const text = typeof v === 'string' ? v : JSON.stringify(v);
@@ -202,13 +360,22 @@ function evidenceText(v: unknown): string {
 function monitoringMarkdown(m: MonitoringResult): string[] {
   const lines = ['## Monitoring', ''];
   const target = m.maturity.targetLevel;
-  lines.push(`**Monitoring maturity:** Level ${m.maturity.level} - ${m.maturity.label} (out of 5), target Level ${target} - ${MATURITY_LABELS[target]}${m.maturity.level >= target ? ' ✅' : ' ❌'}.`);
-  if (m.maturity.gaps.length) lines.push(`${m.maturity.level >= target ? 'Next level needs' : 'Missing for the next level'}: ${m.maturity.gaps.join('; ')}.`);
+  lines.push(
+    `**Monitoring maturity:** Level ${m.maturity.level} - ${m.maturity.label} (out of 5), target Level ${target} - ${MATURITY_LABELS[target]}${m.maturity.level >= target ? ' ✅' : ' ❌'}.`,
+  );
+  if (m.maturity.gaps.length)
+    lines.push(
+      `${m.maturity.level >= target ? 'Next level needs' : 'Missing for the next level'}: ${m.maturity.gaps.join('; ')}.`,
+    );
   lines.push('', '| Check | Severity | Status | Evidence | Remediation |', '|---|---|---|---|---|');
   const order = { error: 0, fail: 1, warn: 2, not_evaluable: 3, pass: 4 };
-  const sorted = [...m.checks].sort((a, b) => order[a.status] - order[b.status] || a.severity.localeCompare(b.severity));
+  const sorted = [...m.checks].sort(
+    (a, b) => order[a.status] - order[b.status] || a.severity.localeCompare(b.severity),
+  );
   for (const c of sorted) {
-    lines.push(`| ${c.title} (\`${c.id}\`) | ${c.severity} | ${CHECK_ICON[c.status]} | ${evidenceText(c.evidence.observed)} | ${evidenceText(c.remediation || '')} |`);
+    lines.push(
+      `| ${c.title} (\`${c.id}\`) | ${c.severity} | ${CHECK_ICON[c.status]} | ${evidenceText(c.evidence.observed)} | ${evidenceText(c.remediation || '')} |`,
+    );
   }
   lines.push('');
   return lines;
@@ -218,16 +385,28 @@ const secs = (v: number | null | undefined) => (v === null || v === undefined ? 
 
 function backupMarkdown(b: BackupResult): string[] {
   const lines = ['## Backup and recovery drills', ''];
-  lines.push('| Drill | Status | Dump | Restore | Verify | RTO (target) | RPO (target) | Recovery (target) |', '|---|---|---|---|---|---|---|---|');
+  lines.push(
+    '| Drill | Status | Dump | Restore | Verify | RTO (target) | RPO (target) | Recovery (target) |',
+    '|---|---|---|---|---|---|---|---|',
+  );
   for (const d of b.drills) {
-    lines.push(`| ${d.title} | ${CHECK_ICON[d.status]} | ${secs(d.timings?.dumpS)} | ${secs(d.timings?.restoreS)} | ${secs(d.timings?.verifyS)} | ${d.rtoS !== undefined ? `${secs(d.rtoS)} (${secs(d.targets?.maxRestoreS)})` : ''} | ${d.rpoS !== undefined ? `${secs(d.rpoS)} (${secs(d.targets?.rpoTargetS)})` : ''} | ${d.timings?.recoveryS !== undefined || d.targets?.maxRecoveryS !== undefined ? `${secs(d.timings?.recoveryS)} (${secs(d.targets?.maxRecoveryS)})` : ''} |`);
+    lines.push(
+      `| ${d.title} | ${CHECK_ICON[d.status]} | ${secs(d.timings?.dumpS)} | ${secs(d.timings?.restoreS)} | ${secs(d.timings?.verifyS)} | ${d.rtoS !== undefined ? `${secs(d.rtoS)} (${secs(d.targets?.maxRestoreS)})` : ''} | ${d.rpoS !== undefined ? `${secs(d.rpoS)} (${secs(d.targets?.rpoTargetS)})` : ''} | ${d.timings?.recoveryS !== undefined || d.targets?.maxRecoveryS !== undefined ? `${secs(d.timings?.recoveryS)} (${secs(d.targets?.maxRecoveryS)})` : ''} |`,
+    );
   }
   for (const d of b.drills) {
     const mismatched = (d.tables ?? []).filter((t) => !t.match);
-    if (d.tables?.length) lines.push('', `**${d.title}:** ${d.tables.length - mismatched.length}/${d.tables.length} tables proven identical to the source at the dump's snapshot (row count and content hash).`);
+    if (d.tables?.length)
+      lines.push(
+        '',
+        `**${d.title}:** ${d.tables.length - mismatched.length}/${d.tables.length} tables proven identical to the source at the dump's snapshot (row count and content hash).`,
+      );
     if (mismatched.length) {
       lines.push('', '| Table | Source rows | Restored rows | Match |', '|---|---|---|---|');
-      for (const t of mismatched) lines.push(`| ${t.name} | ${t.sourceRows.toLocaleString('en-US')} | ${t.restoredRows === null ? 'missing' : t.restoredRows.toLocaleString('en-US')} | ❌ |`);
+      for (const t of mismatched)
+        lines.push(
+          `| ${t.name} | ${t.sourceRows.toLocaleString('en-US')} | ${t.restoredRows === null ? 'missing' : t.restoredRows.toLocaleString('en-US')} | ❌ |`,
+        );
     }
     if (d.findings.length) lines.push('', ...d.findings.map((f) => `- ${f.severity} (${d.title}): ${f.message}`));
   }
@@ -237,7 +416,10 @@ function backupMarkdown(b: BackupResult): string[] {
 
 /** The pauses until a run window opened, one line each. */
 function waitLines(waits: WindowWait[] | undefined): string[] {
-  return (waits ?? []).map((w) => `- Waited ${formatWait(w.waitedS)} before ${w.before} for the run window (${w.reason === 'closed' ? 'outside it' : 'too little of it left'}): ${w.from} → ${w.until}.`);
+  return (waits ?? []).map(
+    (w) =>
+      `- Waited ${formatWait(w.waitedS)} before ${w.before} for the run window (${w.reason === 'closed' ? 'outside it' : 'too little of it left'}): ${w.from} → ${w.until}.`,
+  );
 }
 
 function formatWait(s: number): string {
@@ -252,18 +434,41 @@ function executiveSummary(report: ReportJson): string[] {
   const lines = ['## Executive summary', ''];
   const items = report.checklist?.items ?? [];
   const headline: string[] = [];
-  if (items.length) headline.push(`${items.filter((i) => i.status === 'pass').length} of ${items.length} checklist items pass, ${items.filter((i) => i.status === 'waived').length} waived`);
-  if (report.stress?.breakingPoint) headline.push(`breaking point ${report.stress.breakingPoint.users} ${report.stress.model === 'closed' ? 'users' : 'req/s'} (${report.stress.breakingPoint.criterion})`);
-  if (report.stress?.capacityCeiling) headline.push(`capacity ceiling ${report.stress.capacityCeiling.users} ${report.stress.model === 'closed' ? 'users' : 'req/s'} at ${report.stress.capacityCeiling.goodputRps} req/s`);
+  if (items.length)
+    headline.push(
+      `${items.filter((i) => i.status === 'pass').length} of ${items.length} checklist items pass, ${items.filter((i) => i.status === 'waived').length} waived`,
+    );
+  if (report.stress?.breakingPoint)
+    headline.push(
+      `breaking point ${report.stress.breakingPoint.users} ${report.stress.model === 'closed' ? 'users' : 'req/s'} (${report.stress.breakingPoint.criterion})`,
+    );
+  if (report.stress?.capacityCeiling)
+    headline.push(
+      `capacity ceiling ${report.stress.capacityCeiling.users} ${report.stress.model === 'closed' ? 'users' : 'req/s'} at ${report.stress.capacityCeiling.goodputRps} req/s`,
+    );
   const rto = report.backup?.drills.find((d) => d.id === 'postgres')?.rtoS;
   if (rto != null) headline.push(`database RTO ${rto} s`);
-  if (report.comparison) headline.push(`${report.comparison.findings.length} regression${report.comparison.findings.length === 1 ? '' : 's'} since ${report.comparison.previous.id}`);
-  lines.push(`**Overall assessment:** ${ICON[verdict.decision] ?? ''} **${verdict.decision}**${verdict.scorePct === null ? '' : `, ${verdict.scorePct}% ready`}${headline.length ? `; ${headline.join('; ')}` : ''}.`, '');
-  if (report.checklist?.aborted) lines.push(`**Aborted** by ${oneLine(report.checklist.aborted)}: NO_GO whatever the score; what ran is reported below.`, '');
+  if (report.comparison)
+    headline.push(
+      `${report.comparison.findings.length} regression${report.comparison.findings.length === 1 ? '' : 's'} since ${report.comparison.previous.id}`,
+    );
+  lines.push(
+    `**Overall assessment:** ${ICON[verdict.decision] ?? ''} **${verdict.decision}**${verdict.scorePct === null ? '' : `, ${verdict.scorePct}% ready`}${headline.length ? `; ${headline.join('; ')}` : ''}.`,
+    '',
+  );
+  if (report.checklist?.aborted)
+    lines.push(
+      `**Aborted** by ${oneLine(report.checklist.aborted)}: NO_GO whatever the score; what ran is reported below.`,
+      '',
+    );
   const blockers = report.checklist?.blockers;
   if (blockers?.length) {
     lines.push(`### Blockers (${blockers.length})`, '');
-    blockers.forEach((b, i) => lines.push(`${i + 1}. **${b.severity} ${oneLine(b.title)}** (\`${b.id}\`, ${b.status}): ${oneLine(b.evidence.observed ?? '')}${b.remediation ? `. Remediation: ${oneLine(b.remediation)}` : ''}`));
+    blockers.forEach((b, i) =>
+      lines.push(
+        `${i + 1}. **${b.severity} ${oneLine(b.title)}** (\`${b.id}\`, ${b.status}): ${oneLine(b.evidence.observed ?? '')}${b.remediation ? `. Remediation: ${oneLine(b.remediation)}` : ''}`,
+      ),
+    );
     lines.push('');
   } else if (verdict.blockers.length) {
     lines.push('### Blocking reasons', '');
@@ -273,40 +478,72 @@ function executiveSummary(report: ReportJson): string[] {
   return lines;
 }
 
-const ITEM_ICON: Record<string, string> = { pass: '✅', warn: '🟡', fail: '❌', error: '⚠️', not_run: '⏭️', stale: '⌛', waived: '📝', not_evaluable: '❔' };
+const ITEM_ICON: Record<string, string> = {
+  pass: '✅',
+  warn: '🟡',
+  fail: '❌',
+  error: '⚠️',
+  not_run: '⏭️',
+  stale: '⌛',
+  waived: '📝',
+  not_evaluable: '❔',
+};
 
 /** Text on one line (user-provided names, reasons and evidence must not break a list or a table). */
 const oneLine = (t: string) => t.replace(/[\r\n]+/g, ' ');
 
 function checklistMarkdown(c: NonNullable<ReportJson['checklist']>): string[] {
   const cell = (t: string) => oneLine(t).replace(/\|/g, '\\|');
-  const lines = ['## Checklist', '', `Scored ${c.scoredAt}: GO from ${c.policy.goAt}%, NO_GO under ${c.policy.conditionalAt}% or with any P0 item, or more than ${c.policy.maxP1Blockers} P1 item(s), not passing or waived.`, ''];
+  const lines = [
+    '## Checklist',
+    '',
+    `Scored ${c.scoredAt}: GO from ${c.policy.goAt}%, NO_GO under ${c.policy.conditionalAt}% or with any P0 item, or more than ${c.policy.maxP1Blockers} P1 item(s), not passing or waived.`,
+    '',
+  ];
   lines.push('| Item | Category | Severity | Status | Evidence |', '|---|---|---|---|---|');
-  for (const i of c.items) lines.push(`| ${cell(i.title)} (\`${i.id}\`) | ${i.category} | ${i.severity} | ${ITEM_ICON[i.status] ?? ''} ${i.status} | ${cell(i.reason)} |`);
+  for (const i of c.items)
+    lines.push(
+      `| ${cell(i.title)} (\`${i.id}\`) | ${i.category} | ${i.severity} | ${ITEM_ICON[i.status] ?? ''} ${i.status} | ${cell(i.reason)} |`,
+    );
   lines.push('');
   if (c.missing.length) lines.push(`Manual items not attested: ${c.missing.map((m) => `\`${m}\``).join(', ')}.`, '');
   // The waivers that applied when scored (not expired, on an item that did not pass on its own).
   const applied = c.items.filter((i) => i.waiver);
   if (applied.length) {
     lines.push('Waivers in force:', '');
-    for (const i of applied) lines.push(`- \`${i.id}\` waived by ${oneLine(i.waiver!.by)} until ${i.waiver!.expires}: ${oneLine(i.waiver!.reason)}`);
+    for (const i of applied)
+      lines.push(
+        `- \`${i.id}\` waived by ${oneLine(i.waiver!.by)} until ${i.waiver!.expires}: ${oneLine(i.waiver!.reason)}`,
+      );
     lines.push('');
   }
   return lines;
 }
 
 function comparisonMarkdown(c: NonNullable<ReportJson['comparison']>): string[] {
-  const lines = ['## Since the previous campaign', '', `Compared with \`${c.previous.id}\` (${c.previous.startedAt}, ${c.previous.decision ?? 'no decision'}${c.previous.scorePct !== undefined ? `, ${c.previous.scorePct}%` : ''}).`, ''];
+  const lines = [
+    '## Since the previous campaign',
+    '',
+    `Compared with \`${c.previous.id}\` (${c.previous.startedAt}, ${c.previous.decision ?? 'no decision'}${c.previous.scorePct !== undefined ? `, ${c.previous.scorePct}%` : ''}).`,
+    '',
+  ];
   if (c.findings.length) {
     lines.push('**Regressions:**', '');
     for (const f of c.findings) lines.push(`- ${f}`);
     lines.push('');
-  } else lines.push(`No regression beyond 5%: ${c.metrics.length} comparable figure${c.metrics.length === 1 ? '' : 's'} (same phase names, users and load model) and every checklist item by id.`, '');
+  } else
+    lines.push(
+      `No regression beyond 5%: ${c.metrics.length} comparable figure${c.metrics.length === 1 ? '' : 's'} (same phase names, users and load model) and every checklist item by id.`,
+      '',
+    );
   if (c.fixed.length) lines.push(`Fixed: ${c.fixed.map((f) => `\`${f.id}\` (${f.was} -> ${f.now})`).join(', ')}.`, '');
   if (c.added.length) lines.push(`New items: ${c.added.map((f) => `\`${f.id}\``).join(', ')}.`, '');
   if (c.metrics.length) {
     lines.push('| Metric | Previous | Now | Change |', '|---|---|---|---|');
-    for (const m of c.metrics) lines.push(`| ${m.metric} | ${m.previous} | ${m.current} | ${m.changePct > 0 ? '+' : ''}${m.changePct}%${m.regression ? ' ❌' : ''} |`);
+    for (const m of c.metrics)
+      lines.push(
+        `| ${m.metric} | ${m.previous} | ${m.current} | ${m.changePct > 0 ? '+' : ''}${m.changePct}%${m.regression ? ' ❌' : ''} |`,
+      );
     lines.push('');
   }
   return lines;

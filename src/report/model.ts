@@ -1,8 +1,24 @@
-import type { BaselinePhaseResult, ErrorBreakdown, PhaseName, PhaseOutcome, TimelinePoint, Verdict } from '../core/types';
+import type {
+  BaselinePhaseResult,
+  ErrorBreakdown,
+  PhaseName,
+  PhaseOutcome,
+  TimelinePoint,
+  Verdict,
+} from '../core/types';
 import type { BackupResult } from '../core/backup';
 import type { MonitoringResult } from '../core/monitoring';
 import type { SpikeResult, StressResult } from '../core/stress';
-import type { Attestation, Blocker, CategoryScore, ChecklistEvaluation, Comparison, EvaluatedItem, VerdictPolicy, Waiver } from '../core/checklist-types';
+import type {
+  Attestation,
+  Blocker,
+  CategoryScore,
+  ChecklistEvaluation,
+  Comparison,
+  EvaluatedItem,
+  VerdictPolicy,
+  Waiver,
+} from '../core/checklist-types';
 
 /** Version of report.json's shape; bumped on any incompatible change. */
 export const REPORT_SCHEMA_VERSION = 2;
@@ -39,17 +55,25 @@ export interface ReportJson {
   verdict: Verdict | { decision: 'PENDING'; scorePct: null; blockers: string[]; reasons: string[] };
   baseline: {
     thresholds: string[];
-    phases: Array<Omit<BaselinePhaseResult, 'resumedFromMs' | 'attempt' | 'errorBreakdown' | 'errors'> & {
-      /** Requests that failed (error status, unexpected status, transport error). */
-      failedRequests: number;
-      resumed: boolean;
-      /** The error breakdown: endpoint x HTTP status or failure kind, most frequent first. */
-      errors: ErrorBreakdown[];
-      timeline: TimelinePoint[];
-    }>;
+    phases: Array<
+      Omit<BaselinePhaseResult, 'resumedFromMs' | 'attempt' | 'errorBreakdown' | 'errors'> & {
+        /** Requests that failed (error status, unexpected status, transport error). */
+        failedRequests: number;
+        resumed: boolean;
+        /** The error breakdown: endpoint x HTTP status or failure kind, most frequent first. */
+        errors: ErrorBreakdown[];
+        timeline: TimelinePoint[];
+      }
+    >;
   };
   /** Progressive stress: steps, capacity ceiling, breaking point, plateau, zones; absent when not run. */
-  stress?: StressResult & { capacityCeiling?: StressResult['summary']['capacityCeiling']; breakingPoint?: StressResult['summary']['breakingPoint']; maxThroughputRps: number; throughputPlateau?: StressResult['summary']['throughputPlateau']; loadMinutes: number };
+  stress?: StressResult & {
+    capacityCeiling?: StressResult['summary']['capacityCeiling'];
+    breakingPoint?: StressResult['summary']['breakingPoint'];
+    maxThroughputRps: number;
+    throughputPlateau?: StressResult['summary']['throughputPlateau'];
+    loadMinutes: number;
+  };
   /** Spike and recovery; absent when not run. */
   spike?: SpikeResult;
   /** Monitoring checks with evidence, the maturity level and the blocking checks; absent when not run. */
@@ -81,34 +105,56 @@ export function buildReport(source: ReportSource, generatedAt: string): ReportJs
     schemaVersion: REPORT_SCHEMA_VERSION,
     generatedAt,
     campaign: source.campaign,
-    verdict: source.verdict ?? { decision: 'PENDING', scorePct: null, blockers: [], reasons: ['campaign has not finished'] },
+    verdict: source.verdict ?? {
+      decision: 'PENDING',
+      scorePct: null,
+      blockers: [],
+      reasons: ['campaign has not finished'],
+    },
     baseline: {
       thresholds: source.baseline.thresholds,
       phases: source.baseline.phases.map(({ resumedFromMs, attempt: _attempt, errorBreakdown, errors, ...rest }) => ({
-        ...rest, failedRequests: errors, resumed: resumedFromMs > 0, errors: errorBreakdown ?? [], timeline: source.baseline.timelines?.[rest.name] ?? [],
+        ...rest,
+        failedRequests: errors,
+        resumed: resumedFromMs > 0,
+        errors: errorBreakdown ?? [],
+        timeline: source.baseline.timelines?.[rest.name] ?? [],
       })),
     },
-    ...(source.stress ? {
-      stress: {
-        ...source.stress,
-        ...(source.stress.summary.capacityCeiling ? { capacityCeiling: source.stress.summary.capacityCeiling } : {}),
-        ...(source.stress.summary.breakingPoint ? { breakingPoint: source.stress.summary.breakingPoint } : {}),
-        maxThroughputRps: source.stress.summary.maxThroughputRps,
-        ...(source.stress.summary.throughputPlateau ? { throughputPlateau: source.stress.summary.throughputPlateau } : {}),
-        loadMinutes: source.stress.summary.loadMinutes,
-      },
-    } : {}),
+    ...(source.stress
+      ? {
+          stress: {
+            ...source.stress,
+            ...(source.stress.summary.capacityCeiling
+              ? { capacityCeiling: source.stress.summary.capacityCeiling }
+              : {}),
+            ...(source.stress.summary.breakingPoint ? { breakingPoint: source.stress.summary.breakingPoint } : {}),
+            maxThroughputRps: source.stress.summary.maxThroughputRps,
+            ...(source.stress.summary.throughputPlateau
+              ? { throughputPlateau: source.stress.summary.throughputPlateau }
+              : {}),
+            loadMinutes: source.stress.summary.loadMinutes,
+          },
+        }
+      : {}),
     ...(source.spike ? { spike: source.spike } : {}),
     ...(source.monitoring ? { monitoring: source.monitoring } : {}),
     ...(source.backup ? { backup: source.backup } : {}),
-    ...(source.checklist ? {
-      categories: source.checklist.categories,
-      checklist: {
-        scoredAt: source.checklist.scoredAt, policy: source.checklist.policy, items: source.checklist.items, blockers: source.checklist.blockers,
-        missing: source.checklist.missing, attestations: source.checklist.attestations, waivers: source.checklist.waivers,
-        ...(source.checklist.aborted ? { aborted: source.checklist.aborted } : {}),
-      },
-    } : {}),
+    ...(source.checklist
+      ? {
+          categories: source.checklist.categories,
+          checklist: {
+            scoredAt: source.checklist.scoredAt,
+            policy: source.checklist.policy,
+            items: source.checklist.items,
+            blockers: source.checklist.blockers,
+            missing: source.checklist.missing,
+            attestations: source.checklist.attestations,
+            waivers: source.checklist.waivers,
+            ...(source.checklist.aborted ? { aborted: source.checklist.aborted } : {}),
+          },
+        }
+      : {}),
     ...(source.comparison ? { comparison: source.comparison } : {}),
     phases: source.phases,
   };

@@ -15,85 +15,244 @@ const severity = z.enum(SEVERITIES);
 const itemStatus = z.enum(ITEM_STATUSES);
 const latency = z.looseObject({ p50: z.number(), p95: z.number(), p99: z.number(), max: z.number(), avg: z.number() });
 
-const evidence = z.strictObject({ source: z.string(), observed: z.string().optional(), expected: z.string().optional(), collectedAt: z.string().optional() });
-const attestation = z.strictObject({ itemId: z.string(), by: z.string(), at: iso, evidence: z.string().optional(), note: z.string().optional() });
+const evidence = z.strictObject({
+  source: z.string(),
+  observed: z.string().optional(),
+  expected: z.string().optional(),
+  collectedAt: z.string().optional(),
+});
+const attestation = z.strictObject({
+  itemId: z.string(),
+  by: z.string(),
+  at: iso,
+  evidence: z.string().optional(),
+  note: z.string().optional(),
+});
 const waiver = z.strictObject({ itemId: z.string(), by: z.string(), at: iso, reason: z.string(), expires: iso });
 
-const phaseOutcome = z.strictObject({ status: z.enum(['pass', 'fail', 'error', 'not_run', 'aborted']), reason: z.string().optional() });
+const phaseOutcome = z.strictObject({
+  status: z.enum(['pass', 'fail', 'error', 'not_run', 'aborted']),
+  reason: z.string().optional(),
+});
 
 /** report.json. */
 export const reportSchema = z.strictObject({
   schemaVersion: z.literal(REPORT_SCHEMA_VERSION),
   generatedAt: iso,
   campaign: z.strictObject({
-    id: z.string(), name: z.string(), owner: z.string().optional(), target: z.string(), configHash: z.string(),
-    startedAt: iso, finishedAt: iso.optional(),
+    id: z.string(),
+    name: z.string(),
+    owner: z.string().optional(),
+    target: z.string(),
+    configHash: z.string(),
+    startedAt: iso,
+    finishedAt: iso.optional(),
   }),
   verdict: z.union([
-    z.strictObject({ decision: z.enum(['GO', 'CONDITIONAL_GO', 'NO_GO']), scorePct: z.number().min(0).max(100), blockers: z.array(z.string()), reasons: z.array(z.string()) }),
-    z.strictObject({ decision: z.literal('PENDING'), scorePct: z.null(), blockers: z.array(z.string()), reasons: z.array(z.string()) }),
+    z.strictObject({
+      decision: z.enum(['GO', 'CONDITIONAL_GO', 'NO_GO']),
+      scorePct: z.number().min(0).max(100),
+      blockers: z.array(z.string()),
+      reasons: z.array(z.string()),
+    }),
+    z.strictObject({
+      decision: z.literal('PENDING'),
+      scorePct: z.null(),
+      blockers: z.array(z.string()),
+      reasons: z.array(z.string()),
+    }),
   ]),
   baseline: z.strictObject({
     thresholds: z.array(z.string()),
-    phases: z.array(z.looseObject({
-      name: z.string(), model: z.enum(['closed', 'open']), users: z.number(), durationS: z.number(), requests: z.number(), failedRequests: z.number(),
-      throughputRps: z.number(), errorRate: z.number(), latencyMs: latency, statusCounts: z.record(z.string(), z.number()),
-      endpoints: z.array(z.looseObject({ name: z.string(), requests: z.number(), errorRate: z.number(), statusCounts: z.record(z.string(), z.number()), latencyMs: latency })),
-      errors: z.array(z.strictObject({ endpoint: z.string(), kind: z.string(), count: z.number() })),
-      timeline: z.array(z.strictObject({ second: z.number(), requests: z.number(), errors: z.number(), p50Ms: z.number().nullable(), p95Ms: z.number().nullable(), p99Ms: z.number().nullable() })),
-      assessment: z.enum(['pass', 'fail', 'invalid', 'aborted']),
-      resumed: z.boolean(),
-    })),
+    phases: z.array(
+      z.looseObject({
+        name: z.string(),
+        model: z.enum(['closed', 'open']),
+        users: z.number(),
+        durationS: z.number(),
+        requests: z.number(),
+        failedRequests: z.number(),
+        throughputRps: z.number(),
+        errorRate: z.number(),
+        latencyMs: latency,
+        statusCounts: z.record(z.string(), z.number()),
+        endpoints: z.array(
+          z.looseObject({
+            name: z.string(),
+            requests: z.number(),
+            errorRate: z.number(),
+            statusCounts: z.record(z.string(), z.number()),
+            latencyMs: latency,
+          }),
+        ),
+        errors: z.array(z.strictObject({ endpoint: z.string(), kind: z.string(), count: z.number() })),
+        timeline: z.array(
+          z.strictObject({
+            second: z.number(),
+            requests: z.number(),
+            errors: z.number(),
+            p50Ms: z.number().nullable(),
+            p95Ms: z.number().nullable(),
+            p99Ms: z.number().nullable(),
+          }),
+        ),
+        assessment: z.enum(['pass', 'fail', 'invalid', 'aborted']),
+        resumed: z.boolean(),
+      }),
+    ),
   }),
-  stress: z.looseObject({
-    model: z.enum(['closed', 'open']),
-    steps: z.array(z.looseObject({ level: z.number(), throughputRps: z.number(), goodputRps: z.number(), errorRate: z.number(), latencyMs: latency, status: z.enum(['pass', 'fail', 'invalid']) })),
-    breakingPoint: z.looseObject({ users: z.number(), criterion: z.string() }).optional(),
-    capacityCeiling: z.looseObject({ users: z.number(), goodputRps: z.number() }).optional(),
-    maxThroughputRps: z.number(),
-    /** The first step already failed: the search went down to find the ceiling. */
-    startAboveCapacity: z.boolean().optional(),
-    /** How the target failed past the breaking point: graceful is null when nothing failed to judge. */
-    degradation: z.looseObject({
-      graceful: z.boolean().nullable(),
-      errorClasses: z.strictObject({ fastRejections: z.number(), withRetryAfter: z.number(), timeouts: z.number(), transport: z.number(), otherServerErrors: z.number(), other: z.number() }),
-      failFast: z.boolean().nullable(),
-      informativeErrors: z.boolean().nullable(),
-    }).optional(),
-    /** Back at the first passing level after the stress: recovered (null: not measured) and in how many seconds. */
-    recoveryAfterLoad: z.looseObject({ level: z.number(), recovered: z.boolean().nullable(), timeS: z.number().nullable(), withinS: z.number() }).optional(),
-  }).optional(),
+  stress: z
+    .looseObject({
+      model: z.enum(['closed', 'open']),
+      steps: z.array(
+        z.looseObject({
+          level: z.number(),
+          throughputRps: z.number(),
+          goodputRps: z.number(),
+          errorRate: z.number(),
+          latencyMs: latency,
+          status: z.enum(['pass', 'fail', 'invalid']),
+        }),
+      ),
+      breakingPoint: z.looseObject({ users: z.number(), criterion: z.string() }).optional(),
+      capacityCeiling: z.looseObject({ users: z.number(), goodputRps: z.number() }).optional(),
+      maxThroughputRps: z.number(),
+      /** The first step already failed: the search went down to find the ceiling. */
+      startAboveCapacity: z.boolean().optional(),
+      /** How the target failed past the breaking point: graceful is null when nothing failed to judge. */
+      degradation: z
+        .looseObject({
+          graceful: z.boolean().nullable(),
+          errorClasses: z.strictObject({
+            fastRejections: z.number(),
+            withRetryAfter: z.number(),
+            timeouts: z.number(),
+            transport: z.number(),
+            otherServerErrors: z.number(),
+            other: z.number(),
+          }),
+          failFast: z.boolean().nullable(),
+          informativeErrors: z.boolean().nullable(),
+        })
+        .optional(),
+      /** Back at the first passing level after the stress: recovered (null: not measured) and in how many seconds. */
+      recoveryAfterLoad: z
+        .looseObject({
+          level: z.number(),
+          recovered: z.boolean().nullable(),
+          timeS: z.number().nullable(),
+          withinS: z.number(),
+        })
+        .optional(),
+    })
+    .optional(),
   spike: z.looseObject({ users: z.number(), recovered: z.boolean(), recoveryTimeS: z.number().nullable() }).optional(),
-  monitoring: z.looseObject({
-    checks: z.array(z.looseObject({ id: z.string(), title: z.string(), severity, status: z.string(), evidence: z.looseObject({ endpoint: z.string(), collectedAt: z.string() }) })),
-    maturity: z.looseObject({ level: z.number(), targetLevel: z.number(), label: z.string() }),
-  }).optional(),
-  backup: z.looseObject({
-    drills: z.array(z.looseObject({ id: z.string(), title: z.string(), status: z.string(), rtoS: z.number().nullable().optional(), rpoS: z.number().nullable().optional() })),
-  }).optional(),
-  categories: z.array(z.strictObject({
-    name: category, scorePct: z.number().min(0).max(100).nullable(), earned: z.number(), max: z.number(), items: z.number().int(), blockers: z.number().int(),
-  })).optional(),
-  checklist: z.strictObject({
-    scoredAt: iso,
-    policy: z.strictObject({ goAt: z.number(), conditionalAt: z.number(), maxP1Blockers: z.number().int(), categoryWeights: z.partialRecord(category, z.number()).optional() }),
-    items: z.array(z.strictObject({
-      id: z.string(), title: z.string(), category, severity, weight: z.number().positive(), kind: z.enum(['automated', 'manual']), status: itemStatus,
-      earned: z.number(), evidence, attestation: attestation.optional(), waiver: waiver.optional(), remediation: z.string().optional(), reason: z.string(),
-    })),
-    blockers: z.array(z.strictObject({ id: z.string(), title: z.string(), severity, status: itemStatus, evidence, remediation: z.string().optional() })),
-    missing: z.array(z.string()),
-    attestations: z.array(attestation),
-    waivers: z.array(waiver),
-    aborted: z.string().optional(),
-  }).optional(),
-  comparison: z.strictObject({
-    previous: z.strictObject({ id: z.string(), name: z.string(), startedAt: iso, decision: z.string().optional(), scorePct: z.number().optional() }),
-    regressed: z.array(z.strictObject({ id: z.string(), title: z.string(), was: itemStatus, now: itemStatus })),
-    fixed: z.array(z.strictObject({ id: z.string(), title: z.string(), was: itemStatus, now: itemStatus })),
-    added: z.array(z.strictObject({ id: z.string(), title: z.string(), now: itemStatus })),
-    metrics: z.array(z.strictObject({ metric: z.string(), previous: z.number(), current: z.number(), changePct: z.number(), regression: z.boolean() })),
-    findings: z.array(z.string()),
-  }).optional(),
-  phases: z.strictObject(Object.fromEntries(PHASES.map((p) => [p, phaseOutcome])) as Record<(typeof PHASES)[number], typeof phaseOutcome>),
+  monitoring: z
+    .looseObject({
+      checks: z.array(
+        z.looseObject({
+          id: z.string(),
+          title: z.string(),
+          severity,
+          status: z.string(),
+          evidence: z.looseObject({ endpoint: z.string(), collectedAt: z.string() }),
+        }),
+      ),
+      maturity: z.looseObject({ level: z.number(), targetLevel: z.number(), label: z.string() }),
+    })
+    .optional(),
+  backup: z
+    .looseObject({
+      drills: z.array(
+        z.looseObject({
+          id: z.string(),
+          title: z.string(),
+          status: z.string(),
+          rtoS: z.number().nullable().optional(),
+          rpoS: z.number().nullable().optional(),
+        }),
+      ),
+    })
+    .optional(),
+  categories: z
+    .array(
+      z.strictObject({
+        name: category,
+        scorePct: z.number().min(0).max(100).nullable(),
+        earned: z.number(),
+        max: z.number(),
+        items: z.number().int(),
+        blockers: z.number().int(),
+      }),
+    )
+    .optional(),
+  checklist: z
+    .strictObject({
+      scoredAt: iso,
+      policy: z.strictObject({
+        goAt: z.number(),
+        conditionalAt: z.number(),
+        maxP1Blockers: z.number().int(),
+        categoryWeights: z.partialRecord(category, z.number()).optional(),
+      }),
+      items: z.array(
+        z.strictObject({
+          id: z.string(),
+          title: z.string(),
+          category,
+          severity,
+          weight: z.number().positive(),
+          kind: z.enum(['automated', 'manual']),
+          status: itemStatus,
+          earned: z.number(),
+          evidence,
+          attestation: attestation.optional(),
+          waiver: waiver.optional(),
+          remediation: z.string().optional(),
+          reason: z.string(),
+        }),
+      ),
+      blockers: z.array(
+        z.strictObject({
+          id: z.string(),
+          title: z.string(),
+          severity,
+          status: itemStatus,
+          evidence,
+          remediation: z.string().optional(),
+        }),
+      ),
+      missing: z.array(z.string()),
+      attestations: z.array(attestation),
+      waivers: z.array(waiver),
+      aborted: z.string().optional(),
+    })
+    .optional(),
+  comparison: z
+    .strictObject({
+      previous: z.strictObject({
+        id: z.string(),
+        name: z.string(),
+        startedAt: iso,
+        decision: z.string().optional(),
+        scorePct: z.number().optional(),
+      }),
+      regressed: z.array(z.strictObject({ id: z.string(), title: z.string(), was: itemStatus, now: itemStatus })),
+      fixed: z.array(z.strictObject({ id: z.string(), title: z.string(), was: itemStatus, now: itemStatus })),
+      added: z.array(z.strictObject({ id: z.string(), title: z.string(), now: itemStatus })),
+      metrics: z.array(
+        z.strictObject({
+          metric: z.string(),
+          previous: z.number(),
+          current: z.number(),
+          changePct: z.number(),
+          regression: z.boolean(),
+        }),
+      ),
+      findings: z.array(z.string()),
+    })
+    .optional(),
+  phases: z.strictObject(
+    Object.fromEntries(PHASES.map((p) => [p, phaseOutcome])) as Record<(typeof PHASES)[number], typeof phaseOutcome>,
+  ),
 });

@@ -27,7 +27,10 @@ export interface ScoreInput {
 
 /** Evaluates a stored campaign's checklist; undefined when the campaign is unknown. */
 export async function scoreFromStore(store: ResultsStore, args: ScoreInput): Promise<ChecklistEvaluation | undefined> {
-  const [source, config] = await Promise.all([store.loadReportSource(args.campaignId), store.loadCampaignConfig(args.campaignId)]);
+  const [source, config] = await Promise.all([
+    store.loadReportSource(args.campaignId),
+    store.loadCampaignConfig(args.campaignId),
+  ]);
   if (!source || !config) return undefined;
   // The evidence as it stood when scored: no verdict, no end time, no earlier evaluation or comparison.
   const { verdict: _verdict, checklist: _checklist, comparison: _comparison, ...evidence } = source;

@@ -25,7 +25,8 @@ export async function loadReport(store: ResultsStore, campaignId: string, now: D
   const generatedAt = now.toISOString();
   const previousId = await store.previousCampaignId(campaignId);
   const previous = previousId ? await store.loadReportSource(previousId) : undefined;
-  if (previous) source.comparison = compareCampaigns(buildReport(previous, generatedAt), buildReport(source, generatedAt));
+  if (previous)
+    source.comparison = compareCampaigns(buildReport(previous, generatedAt), buildReport(source, generatedAt));
   return buildReport(source, generatedAt);
 }
 
@@ -44,7 +45,10 @@ export function reportDirFor(reportRoot: string, campaignId: string): string {
 }
 
 /** Writes every report format into `<reportRoot>/<campaignId>/`, each file atomically (temp + rename). */
-export async function writeReportFiles(reportRoot: string, report: ReportJson): Promise<{ reportDir: string; files: string[] }> {
+export async function writeReportFiles(
+  reportRoot: string,
+  report: ReportJson,
+): Promise<{ reportDir: string; files: string[] }> {
   const reportDir = reportDirFor(reportRoot, report.campaign.id);
   await mkdir(reportDir, { recursive: true });
   const files: string[] = [];

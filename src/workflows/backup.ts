@@ -15,7 +15,12 @@ import { failureAsResult, store, type Activities } from './proxies';
 import { PERMANENT } from '../core/errors';
 
 /** Runs the backup phase of a campaign whose file has a backup section; stores its result. */
-export async function runBackup(campaignId: string, b: BackupConfig, settings: Campaign['settings'], control?: AbortControl): Promise<PhaseOutcome> {
+export async function runBackup(
+  campaignId: string,
+  b: BackupConfig,
+  settings: Campaign['settings'],
+  control?: AbortControl,
+): Promise<PhaseOutcome> {
   const drills: DrillResult[] = [];
   const planned = (b.postgres ? 1 : 0) + (b.redis ? 1 : 0) + b.serviceRecovery.length;
   // Heartbeats come every second; a crashed worker's drill is retried once this much passes without one.
@@ -26,9 +31,21 @@ export async function runBackup(campaignId: string, b: BackupConfig, settings: C
   /** A drill whose activity failed for good (e.g. a connection variable not set on the worker) is an error, never a pass. */
   const attempt = async (id: string, title: string, call: () => Promise<DrillResult>): Promise<void> => {
     if (control?.aborted()) return;
-    const r = await failureAsResult(() => (control ? control.run(call) : call()), (reason): DrillResult => ({ id, title, status: 'error', findings: [{ severity: 'P1', message: `could not run: ${reason}` }] }));
+    const r = await failureAsResult(
+      () => (control ? control.run(call) : call()),
+      (reason): DrillResult => ({
+        id,
+        title,
+        status: 'error',
+        findings: [{ severity: 'P1', message: `could not run: ${reason}` }],
+      }),
+    );
     const a = control?.aborted();
-    drills.push(a && r.status === 'error' ? { ...r, findings: [{ severity: 'P1', message: `aborted by ${a.by} during this drill` }, ...r.findings] } : r);
+    drills.push(
+      a && r.status === 'error'
+        ? { ...r, findings: [{ severity: 'P1', message: `aborted by ${a.by} during this drill` }, ...r.findings] }
+        : r,
+    );
   };
 
   if (b.postgres) {
@@ -38,7 +55,9 @@ export async function runBackup(campaignId: string, b: BackupConfig, settings: C
       cancellationType,
       retry: { initialInterval: '5s', maximumAttempts: 3, nonRetryableErrorTypes: [...PERMANENT] },
     });
-    await attempt('postgres', 'PostgreSQL backup and restore drill', () => pg.postgresBackupDrill({ campaignId, backup: b }));
+    await attempt('postgres', 'PostgreSQL backup and restore drill', () =>
+      pg.postgresBackupDrill({ campaignId, backup: b }),
+    );
   }
   const quick = proxyActivities<Activities>({
     startToCloseTimeout: '10 minutes',
@@ -49,14 +68,25 @@ export async function runBackup(campaignId: string, b: BackupConfig, settings: C
   if (b.redis) await attempt('redis', 'Redis persistence drill', () => quick.redisBackupDrill({ backup: b }));
   for (let index = 0; index < b.serviceRecovery.length; index++) {
     // A kill is not idempotent: never retried automatically.
-    const once = proxyActivities<Activities>({ startToCloseTimeout: '15 minutes', heartbeatTimeout, cancellationType, retry: { maximumAttempts: 1 } });
+    const once = proxyActivities<Activities>({
+      startToCloseTimeout: '15 minutes',
+      heartbeatTimeout,
+      cancellationType,
+      retry: { maximumAttempts: 1 },
+    });
     const svc = b.serviceRecovery[index]!;
-    await attempt(`service.${svc.name}`, `${svc.name}: recovery after a kill`, () => once.serviceRecoveryDrill({ backup: b, index }));
+    await attempt(`service.${svc.name}`, `${svc.name}: recovery after a kill`, () =>
+      once.serviceRecoveryDrill({ backup: b, index }),
+    );
   }
   const judged = backupOutcome(drills);
   const result: BackupResult = { drills, blockers: judged.blockers };
   await store.recordPhaseResult({ campaignId, phase: 'backup', result });
   const a = control?.aborted();
-  if (a) return abortedOutcome(a, `${drills.filter((d) => !d.findings.some((f) => f.message.startsWith('aborted by'))).length} of ${planned} drills completed`);
+  if (a)
+    return abortedOutcome(
+      a,
+      `${drills.filter((d) => !d.findings.some((f) => f.message.startsWith('aborted by'))).length} of ${planned} drills completed`,
+    );
   return { status: judged.status, reason: judged.reason };
 }

@@ -51,7 +51,10 @@ export function installProgressAndAbort(run: CampaignRun): void {
     log.warn('campaign aborted', { by: req.by, reason: req.reason });
     run.loadScope?.cancel();
     for (const scope of run.phaseScopes) scope.cancel();
-    if (run.childId) getExternalWorkflowHandle(run.childId).signal(abortSignal, req).catch(() => undefined);
+    if (run.childId)
+      getExternalWorkflowHandle(run.childId)
+        .signal(abortSignal, req)
+        .catch(() => undefined);
   });
 }
 

@@ -6,13 +6,32 @@
  * a skip, a missing section, settling the outcome); handlers live in campaign-run.ts, gates.ts and
  * checklist-updates.ts.
  */
-import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure, allHandlersFinished, condition, patched, sleep, startChild, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  ChildWorkflowFailure,
+  allHandlersFinished,
+  condition,
+  patched,
+  sleep,
+  startChild,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import { validateCampaign } from '../config/validate';
 import type { Campaign } from '../config/schema';
 import { resolveChecklist } from '../core/checklist';
 import { parseDurationMs } from '../core/duration';
 import { FAILURE } from '../core/errors';
-import { abortedOutcome, baselineOutcome, checklistOutcome, notConfigured, spikeOutcome, stressOutcome, type PhaseError } from '../core/outcomes';
+import {
+  abortedOutcome,
+  baselineOutcome,
+  checklistOutcome,
+  notConfigured,
+  spikeOutcome,
+  stressOutcome,
+  type PhaseError,
+} from '../core/outcomes';
 import { chosenIdProblem, SA_PHASE, SA_SCORE, SA_TARGET, SA_VERDICT } from '../core/names';
 import type { CampaignInput } from '../config/input';
 import type { BaselinePhaseResult, CampaignProgress, CampaignResult, PhaseName, PhaseOutcome } from '../core/types';
@@ -53,12 +72,18 @@ export async function readinessCampaignWorkflow(input: CampaignInput): Promise<C
   await runPhase('baseline', campaign.baseline, () => runBaseline(campaign, run));
   // 2. Progressive stress until failure (child workflow); its alert checks are judged with monitoring.
   let stress: StressResult | PhaseError | undefined;
-  await runPhase('stress', campaign.stress, async () => stressOutcome((stress = await runChild(stressWorkflow, 'stress'))));
+  await runPhase('stress', campaign.stress, async () =>
+    stressOutcome((stress = await runChild(stressWorkflow, 'stress'))),
+  );
   // 3. Spike and recovery (child workflow).
   await runPhase('spike', campaign.spike, async () => spikeOutcome(await runChild(spikeWorkflow, 'spike')));
   // 4. Monitoring checks against the real monitoring systems (and the alert checks made under stress).
   const alertChecks = () => (stress && 'alertChecks' in stress ? (stress.alertChecks ?? []) : []);
-  await runPhase('monitoring', campaign.monitoring, async (m) => (await runMonitoring(campaignId, m, alertChecks(), phaseAbortControl())).outcome);
+  await runPhase(
+    'monitoring',
+    campaign.monitoring,
+    async (m) => (await runMonitoring(campaignId, m, alertChecks(), phaseAbortControl())).outcome,
+  );
   // 5. Backup drills: restore for real and prove the data; Redis persistence; service recovery.
   await runPhase('backup', campaign.backup, (b) => runBackup(campaignId, b, campaign.settings, phaseAbortControl()));
   // 6. The checklist: wait (durably, up to the attestation deadline) for people to attest or waive the manual items.
@@ -68,7 +93,13 @@ export async function readinessCampaignWorkflow(input: CampaignInput): Promise<C
   enter('scoring');
   const phases = progress.phases as Record<PhaseName, PhaseOutcome>;
   const { verdict } = await store.scoreChecklist({
-    campaignId, items: checklistItems, phases, phaseEndedAt, attestations: signOff.attestations, waivers: signOff.waivers, scoredAt: progress.checklist!.scoredAt!,
+    campaignId,
+    items: checklistItems,
+    phases,
+    phaseEndedAt,
+    attestations: signOff.attestations,
+    waivers: signOff.waivers,
+    scoredAt: progress.checklist!.scoredAt!,
     ...(run.aborted ? { aborted: `${run.aborted.by}${run.aborted.reason ? `: ${run.aborted.reason}` : ''}` } : {}),
   });
   const finishedAt = new Date().toISOString();
@@ -77,20 +108,45 @@ export async function readinessCampaignWorkflow(input: CampaignInput): Promise<C
   // 8. Report.
   enter('report');
   const { reportDir } = await store.writeCampaignReport({ campaignId });
-  upsertSearchAttributes([{ key: SA_PHASE, value: 'done' }, { key: SA_VERDICT, value: verdict.decision }, { key: SA_SCORE, value: verdict.scorePct }]);
+  upsertSearchAttributes([
+    { key: SA_PHASE, value: 'done' },
+    { key: SA_VERDICT, value: verdict.decision },
+    { key: SA_SCORE, value: verdict.scorePct },
+  ]);
   progress.phase = 'done';
   publish(run, verdict);
   await condition(allHandlersFinished);
-  return { campaignId, decision: verdict.decision, scorePct: verdict.scorePct, verdict, phases, reportDir, startedAt, finishedAt };
+  return {
+    campaignId,
+    decision: verdict.decision,
+    scorePct: verdict.scorePct,
+    verdict,
+    phases,
+    reportDir,
+    startedAt,
+    finishedAt,
+  };
 
   /**
    * One phase: wait at its gate, then settle it as skipped (a gate that timed out with `skip`), aborted (the campaign
    * was stopped before it), not configured (no section in the campaign file), or what `body` measured.
    */
-  async function runPhase<S>(phase: PhaseName, section: S | undefined, body: (section: S) => Promise<PhaseOutcome>): Promise<void> {
+  async function runPhase<S>(
+    phase: PhaseName,
+    section: S | undefined,
+    body: (section: S) => Promise<PhaseOutcome>,
+  ): Promise<void> {
     const gate = await passGate(phase);
     enter(phase);
-    settle(phase, gate.skip ?? (run.aborted ? abortedOutcome(run.aborted) : section === undefined ? notConfigured(phase) : await body(section)));
+    settle(
+      phase,
+      gate.skip ??
+        (run.aborted
+          ? abortedOutcome(run.aborted)
+          : section === undefined
+            ? notConfigured(phase)
+            : await body(section)),
+    );
   }
 
   /**
@@ -113,11 +169,26 @@ export async function readinessCampaignWorkflow(input: CampaignInput): Promise<C
     signOff.refresh();
     checklist.scoredAt = new Date().toISOString();
     const stopped = gate.skip ?? (run.aborted ? abortedOutcome(run.aborted) : undefined);
-    settle('checklist', checklistOutcome({ missing: checklist.missing.length, manualItems: checklist.manualItems, hadDeadline: deadlineMs > 0, ...(stopped ? { stopped } : {}) }));
+    settle(
+      'checklist',
+      checklistOutcome({
+        missing: checklist.missing.length,
+        manualItems: checklist.manualItems,
+        hadDeadline: deadlineMs > 0,
+        ...(stopped ? { stopped } : {}),
+      }),
+    );
   }
 
   function enter(phase: CampaignProgress['phase']): void {
-    Object.assign(progress, { phase, step: undefined, stepIndex: undefined, stepCount: undefined, stepStartedAt: undefined, stepDurationMs: undefined });
+    Object.assign(progress, {
+      phase,
+      step: undefined,
+      stepIndex: undefined,
+      stepCount: undefined,
+      stepStartedAt: undefined,
+      stepDurationMs: undefined,
+    });
     upsertSearchAttributes([{ key: SA_PHASE, value: phase }]);
     publish(run);
   }
@@ -128,7 +199,10 @@ export async function readinessCampaignWorkflow(input: CampaignInput): Promise<C
   }
 
   /** Runs a phase child workflow; an abort is forwarded to it, and it returns what it measured. */
-  async function runChild<R>(workflow: (args: { campaignId: string; campaign: Campaign }) => Promise<R>, phase: 'stress' | 'spike'): Promise<R | PhaseError> {
+  async function runChild<R>(
+    workflow: (args: { campaignId: string; campaign: Campaign }) => Promise<R>,
+    phase: 'stress' | 'spike',
+  ): Promise<R | PhaseError> {
     run.childId = `${campaignId}-${phase}`;
     progress.step = `child workflow ${run.childId}`;
     publish(run);
@@ -154,17 +228,33 @@ export async function readinessCampaignWorkflow(input: CampaignInput): Promise<C
  */
 function checkedInput(input: CampaignInput): { campaign: Campaign; campaignId: string } {
   // (Patched: a campaign started before this check replays without it.)
-  const checked = patched('validate-campaign-input') ? validateCampaign(input?.campaign) : { ok: true as const, campaign: input.campaign };
+  const checked = patched('validate-campaign-input')
+    ? validateCampaign(input?.campaign)
+    : { ok: true as const, campaign: input.campaign };
   if (!checked.ok) {
-    const listed = checked.problems.slice(0, 20).map((p) => `${p.path}: ${p.message}`).join('; ');
-    throw ApplicationFailure.nonRetryable(`invalid campaign input: ${listed}${checked.problems.length > 20 ? `; and ${checked.problems.length - 20} more` : ''}`, FAILURE.INVALID_CAMPAIGN);
+    const listed = checked.problems
+      .slice(0, 20)
+      .map((p) => `${p.path}: ${p.message}`)
+      .join('; ');
+    throw ApplicationFailure.nonRetryable(
+      `invalid campaign input: ${listed}${checked.problems.length > 20 ? `; and ${checked.problems.length - 20} more` : ''}`,
+      FAILURE.INVALID_CAMPAIGN,
+    );
   }
-  if (typeof input.campaignId !== 'string' || !input.campaignId) throw ApplicationFailure.nonRetryable('invalid campaign input: campaignId must be a non-empty string', FAILURE.INVALID_CAMPAIGN);
+  if (typeof input.campaignId !== 'string' || !input.campaignId)
+    throw ApplicationFailure.nonRetryable(
+      'invalid campaign input: campaignId must be a non-empty string',
+      FAILURE.INVALID_CAMPAIGN,
+    );
   // The id names the report directory: a direct start with `../x` is refused like a bad --id. (Patched.)
   const idProblem = patched('validate-campaign-id') ? chosenIdProblem(input.campaignId) : undefined;
-  if (idProblem) throw ApplicationFailure.nonRetryable(`invalid campaign input: campaignId ${idProblem}`, FAILURE.INVALID_CAMPAIGN);
+  if (idProblem)
+    throw ApplicationFailure.nonRetryable(`invalid campaign input: campaignId ${idProblem}`, FAILURE.INVALID_CAMPAIGN);
   const runId = workflowInfo().workflowId;
-  return { campaign: checked.campaign, campaignId: runId.startsWith(`${input.campaignId}-`) ? runId : input.campaignId };
+  return {
+    campaign: checked.campaign,
+    campaignId: runId.startsWith(`${input.campaignId}-`) ? runId : input.campaignId,
+  };
 }
 
 /** The baseline phase: the target's health (three probes before it counts as unreachable), then each load phase in turn. */
@@ -180,7 +270,11 @@ async function runBaseline(campaign: Campaign, run: CampaignRun): Promise<PhaseO
       await sleep(HEALTH_RETRY_MS);
       health = await probe.checkTargetHealth({ target: campaign.target });
     }
-    if (!health.ok) return { status: 'error', reason: `target unreachable${tries > 1 ? ` (${tries} probes, ${HEALTH_RETRY_MS / 1000} s apart)` : ''}: ${health.error}` };
+    if (!health.ok)
+      return {
+        status: 'error',
+        reason: `target unreachable${tries > 1 ? ` (${tries} probes, ${HEALTH_RETRY_MS / 1000} s apart)` : ''}: ${health.error}`,
+      };
   } catch (err) {
     if (err instanceof ActivityFailure) return { status: 'error', reason: err.cause?.message ?? err.message };
     throw err;
@@ -190,14 +284,38 @@ async function runBaseline(campaign: Campaign, run: CampaignRun): Promise<PhaseO
   progress.stepCount = baseline.phases.length;
   for (const [index, phase] of baseline.phases.entries()) {
     if (run.aborted) break;
-    Object.assign(progress, { step: phase.name, stepIndex: index, stepStartedAt: new Date(Date.now() + SYNC_START_MS).toISOString(), stepDurationMs: parseDurationMs(phase.duration) ?? 0 });
+    Object.assign(progress, {
+      step: phase.name,
+      stepIndex: index,
+      stepStartedAt: new Date(Date.now() + SYNC_START_MS).toISOString(),
+      stepDurationMs: parseDurationMs(phase.duration) ?? 0,
+    });
     publish(run);
-    const step = await runLoadStep({ campaignId, phase, campaign, thresholds: baseline.thresholds, onScope: (s) => (run.loadScope = s) });
+    const step = await runLoadStep({
+      campaignId,
+      phase,
+      campaign,
+      thresholds: baseline.thresholds,
+      onScope: (s) => (run.loadScope = s),
+    });
     if (step.kind === 'error') return { status: 'error', reason: `phase ${step.reason}` };
     const cancelled = step.kind === 'cancelled';
-    results.push(await store.finalizeLoadPhase({ campaignId, ordinal: index, phase, scenario: campaign.scenario, thresholds: baseline.thresholds, aborted: cancelled }));
+    results.push(
+      await store.finalizeLoadPhase({
+        campaignId,
+        ordinal: index,
+        phase,
+        scenario: campaign.scenario,
+        thresholds: baseline.thresholds,
+        aborted: cancelled,
+      }),
+    );
     if (cancelled) break;
   }
-  if (run.aborted) return abortedOutcome(run.aborted, `${results.filter((r) => r.assessment !== 'aborted').length} of ${baseline.phases.length} phases completed`);
+  if (run.aborted)
+    return abortedOutcome(
+      run.aborted,
+      `${results.filter((r) => r.assessment !== 'aborted').length} of ${baseline.phases.length} phases completed`,
+    );
   return baselineOutcome(results);
 }

@@ -32,42 +32,79 @@ export function installChecklistUpdates(items: ChecklistItem[], run: CampaignRun
   const refresh = () => {
     progress.checklist!.missing = missing();
     progress.checklist!.attested = [...new Set(attestations.map((a) => a.itemId))];
-    progress.checklist!.waived = [...new Set(waivers.filter((w) => Date.parse(w.expires) > Date.now()).map((w) => w.itemId))];
+    progress.checklist!.waived = [
+      ...new Set(waivers.filter((w) => Date.parse(w.expires) > Date.now()).map((w) => w.itemId)),
+    ];
     publish(run);
   };
   const itemOf = (itemId: string) => {
-    if (progress.checklist!.scoredAt) throw new Error(`campaign ${run.campaignId} is closed: its checklist was scored at ${progress.checklist!.scoredAt}`);
+    if (progress.checklist!.scoredAt)
+      throw new Error(
+        `campaign ${run.campaignId} is closed: its checklist was scored at ${progress.checklist!.scoredAt}`,
+      );
     const item = items.find((i) => i.id === itemId);
-    if (!item) throw new Error(`unknown checklist item "${itemId}"; the campaign's items are: ${items.map((i) => i.id).join(', ')}`);
+    if (!item)
+      throw new Error(
+        `unknown checklist item "${itemId}"; the campaign's items are: ${items.map((i) => i.id).join(', ')}`,
+      );
     return item;
   };
-  setHandler(attestUpdate, (req: AttestRequest) => {
-    attestations.push({ itemId: req.itemId, by: req.by.trim(), at: new Date().toISOString(), ...(req.evidence ? { evidence: req.evidence } : {}), ...(req.note ? { note: req.note } : {}) });
-    refresh();
-    log.info('checklist item attested', { itemId: req.itemId, by: req.by });
-    return { itemId: req.itemId, missing: progress.checklist!.missing };
-  }, {
-    validator: (req: AttestRequest) => {
-      const item = itemOf(req.itemId);
-      requirePerson(req.by);
-      if (!item.manual) throw new Error(`checklist item "${req.itemId}" is automated: it is judged on evidence (${item.automated && 'check' in item.automated ? item.automated.check : item.automated?.expr}); waive it instead`);
+  setHandler(
+    attestUpdate,
+    (req: AttestRequest) => {
+      attestations.push({
+        itemId: req.itemId,
+        by: req.by.trim(),
+        at: new Date().toISOString(),
+        ...(req.evidence ? { evidence: req.evidence } : {}),
+        ...(req.note ? { note: req.note } : {}),
+      });
+      refresh();
+      log.info('checklist item attested', { itemId: req.itemId, by: req.by });
+      return { itemId: req.itemId, missing: progress.checklist!.missing };
     },
-  });
-  setHandler(waiveUpdate, (req: WaiveRequest) => {
-    waivers.push({ itemId: req.itemId, by: req.by.trim(), at: new Date().toISOString(), reason: req.reason.trim(), expires: new Date(Date.parse(req.expires)).toISOString() });
-    refresh();
-    log.info('checklist item waived', { itemId: req.itemId, by: req.by, expires: req.expires });
-    return { itemId: req.itemId, missing: progress.checklist!.missing };
-  }, {
-    validator: (req: WaiveRequest) => {
-      itemOf(req.itemId);
-      requirePerson(req.by);
-      if (!req.reason || !req.reason.trim()) throw new Error('a waiver needs --reason');
-      // An explicit instant only (the CLI sends one): a local time would depend on the worker's time zone.
-      const expires = ISO_INSTANT.test(req.expires) ? Date.parse(req.expires) : NaN;
-      if (Number.isNaN(expires)) throw new Error(`expires "${req.expires}" is not an ISO 8601 instant with a zone (e.g. 2026-12-31T23:59:59Z)`);
-      if (expires <= Date.now()) throw new Error(`--expires ${new Date(expires).toISOString()} is not in the future: the waiver would be expired already`);
+    {
+      validator: (req: AttestRequest) => {
+        const item = itemOf(req.itemId);
+        requirePerson(req.by);
+        if (!item.manual)
+          throw new Error(
+            `checklist item "${req.itemId}" is automated: it is judged on evidence (${item.automated && 'check' in item.automated ? item.automated.check : item.automated?.expr}); waive it instead`,
+          );
+      },
     },
-  });
+  );
+  setHandler(
+    waiveUpdate,
+    (req: WaiveRequest) => {
+      waivers.push({
+        itemId: req.itemId,
+        by: req.by.trim(),
+        at: new Date().toISOString(),
+        reason: req.reason.trim(),
+        expires: new Date(Date.parse(req.expires)).toISOString(),
+      });
+      refresh();
+      log.info('checklist item waived', { itemId: req.itemId, by: req.by, expires: req.expires });
+      return { itemId: req.itemId, missing: progress.checklist!.missing };
+    },
+    {
+      validator: (req: WaiveRequest) => {
+        itemOf(req.itemId);
+        requirePerson(req.by);
+        if (!req.reason || !req.reason.trim()) throw new Error('a waiver needs --reason');
+        // An explicit instant only (the CLI sends one): a local time would depend on the worker's time zone.
+        const expires = ISO_INSTANT.test(req.expires) ? Date.parse(req.expires) : NaN;
+        if (Number.isNaN(expires))
+          throw new Error(
+            `expires "${req.expires}" is not an ISO 8601 instant with a zone (e.g. 2026-12-31T23:59:59Z)`,
+          );
+        if (expires <= Date.now())
+          throw new Error(
+            `--expires ${new Date(expires).toISOString()} is not in the future: the waiver would be expired already`,
+          );
+      },
+    },
+  );
   return { attestations, waivers, refresh, missing };
 }

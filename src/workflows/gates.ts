@@ -21,23 +21,46 @@ export function requirePerson(by: string): void {
  * aborted, or the timeout passes. It returns `skip` with the phase's outcome when the phase is to be skipped; a
  * rejection or an aborting timeout stops the campaign (as an abort does).
  */
-export function installGates(campaign: Campaign, run: CampaignRun): (phase: PhaseName) => Promise<{ skip?: PhaseOutcome }> {
-  const gates: GateProgress[] = (campaign.gates ?? []).map((g) => ({ before: g.before, state: 'pending', onTimeout: g.onTimeout, ...(g.approvers ? { approvers: g.approvers } : {}) }));
+export function installGates(
+  campaign: Campaign,
+  run: CampaignRun,
+): (phase: PhaseName) => Promise<{ skip?: PhaseOutcome }> {
+  const gates: GateProgress[] = (campaign.gates ?? []).map((g) => ({
+    before: g.before,
+    state: 'pending',
+    onTimeout: g.onTimeout,
+    ...(g.approvers ? { approvers: g.approvers } : {}),
+  }));
   if (gates.length) run.progress.gates = gates;
   const gateOf = (req: { gate: string; by: string }) => {
     const g = gates.find((x) => x.before === req.gate);
-    if (!g) throw new Error(`no gate before "${req.gate}" in this campaign${gates.length ? ` (gates: ${gates.map((x) => x.before).join(', ')})` : ''}`);
-    if (g.state !== 'pending' && g.state !== 'waiting') throw new Error(`the gate before ${g.before} is already ${g.state}${g.by ? ` (by ${g.by})` : ''}`);
+    if (!g)
+      throw new Error(
+        `no gate before "${req.gate}" in this campaign${gates.length ? ` (gates: ${gates.map((x) => x.before).join(', ')})` : ''}`,
+      );
+    if (g.state !== 'pending' && g.state !== 'waiting')
+      throw new Error(`the gate before ${g.before} is already ${g.state}${g.by ? ` (by ${g.by})` : ''}`);
     requirePerson(req.by);
-    if (g.approvers && !g.approvers.includes(req.by.trim())) throw new Error(`${req.by} is not an approver of the gate before ${g.before} (approvers: ${g.approvers.join(', ')})`);
+    if (g.approvers && !g.approvers.includes(req.by.trim()))
+      throw new Error(
+        `${req.by} is not an approver of the gate before ${g.before} (approvers: ${g.approvers.join(', ')})`,
+      );
     return g;
   };
   const decide = (g: GateProgress, state: 'approved' | 'rejected', by: string, note?: string) => {
-    Object.assign(g, { state, by: by.trim(), at: new Date().toISOString(), until: undefined, ...(note ? { note } : {}) });
+    Object.assign(g, {
+      state,
+      by: by.trim(),
+      at: new Date().toISOString(),
+      until: undefined,
+      ...(note ? { note } : {}),
+    });
     log.info(`gate ${state}`, { gate: g.before, by });
     return { gate: g.before, state: g.state };
   };
-  setHandler(approveUpdate, (req: ApproveRequest) => decide(gateOf(req), 'approved', req.by, req.note), { validator: (req: ApproveRequest) => void gateOf(req) });
+  setHandler(approveUpdate, (req: ApproveRequest) => decide(gateOf(req), 'approved', req.by, req.note), {
+    validator: (req: ApproveRequest) => void gateOf(req),
+  });
   setHandler(rejectUpdate, (req: RejectRequest) => decide(gateOf(req), 'rejected', req.by, req.reason), {
     validator: (req: RejectRequest) => {
       gateOf(req);
@@ -66,8 +89,17 @@ export function installGates(campaign: Campaign, run: CampaignRun): (phase: Phas
     }
     g.state = 'timed_out';
     g.until = undefined;
-    if (cfg.onTimeout === 'skip') return { skip: { status: 'not_run', reason: `skipped: the approval gate before ${phase} timed out after ${cfg.timeout} without a decision` } };
-    stopRun(run, { by: 'gate timeout', reason: `the approval gate before ${phase} timed out after ${cfg.timeout} without a decision` });
+    if (cfg.onTimeout === 'skip')
+      return {
+        skip: {
+          status: 'not_run',
+          reason: `skipped: the approval gate before ${phase} timed out after ${cfg.timeout} without a decision`,
+        },
+      };
+    stopRun(run, {
+      by: 'gate timeout',
+      reason: `the approval gate before ${phase} timed out after ${cfg.timeout} without a decision`,
+    });
     return {};
   };
 }

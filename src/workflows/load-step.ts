@@ -2,7 +2,14 @@
  * Running one load phase or step from a workflow: K generator slices on the load task queue, started
  * together, each checkpointing and resumable; the caller then measures or finalizes from the store.
  */
-import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  isCancellation,
+  proxyActivities,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { BaselinePhase, Campaign, ThresholdEntry } from '../config/schema';
 import { parseDurationMs } from '../core/duration';
 import { loadTaskQueue } from '../core/names';
@@ -25,7 +32,8 @@ export interface LoadStepArgs {
 }
 
 /** Outcome of a load step: done, cancelled (abort), or failed with a reason. */
-export type LoadStepOutcome = { kind: 'done'; startAtMs: number } | { kind: 'cancelled' } | { kind: 'error'; reason: string };
+export type LoadStepOutcome =
+  { kind: 'done'; startAtMs: number } | { kind: 'cancelled' } | { kind: 'error'; reason: string };
 
 /** Runs the phase's generator slices to completion (or cancellation). */
 export async function runLoadStep(args: LoadStepArgs): Promise<LoadStepOutcome> {
@@ -40,17 +48,30 @@ export async function runLoadStep(args: LoadStepArgs): Promise<LoadStepOutcome> 
     cancellationType: 'WAIT_CANCELLATION_COMPLETED',
     // Ten attempts (about 2.5 min of backoff): a retry after the load finished only stores (the checkpoint says
     // done), so a results-database outage of a minute or two costs no load and loses no measurement.
-    retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes: [...PERMANENT_LOAD] },
+    retry: {
+      initialInterval: '1s',
+      maximumInterval: '30s',
+      maximumAttempts: 10,
+      nonRetryableErrorTypes: [...PERMANENT_LOAD],
+    },
   });
   const scope = new CancellationScope();
   args.onScope(scope);
   let slices: Promise<unknown>[] = [];
   try {
     await scope.run(() => {
-      slices = Array.from({ length: phase.generators }, (_, slice) => load.runLoadSlice({
-        campaignId: args.campaignId, phase, slice, slices: phase.generators, target: campaign.target, scenario: campaign.scenario,
-        thresholds: args.thresholds, startAtMs,
-      }));
+      slices = Array.from({ length: phase.generators }, (_, slice) =>
+        load.runLoadSlice({
+          campaignId: args.campaignId,
+          phase,
+          slice,
+          slices: phase.generators,
+          target: campaign.target,
+          scenario: campaign.scenario,
+          thresholds: args.thresholds,
+          startAtMs,
+        }),
+      );
       return Promise.all(slices);
     });
     return { kind: 'done', startAtMs };

@@ -5,7 +5,13 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { MonitoringConfig } from '../config/schema';
 import { parseDurationMs } from '../core/duration';
-import { checksAt, maturityLevel, monitoringOutcome, type CheckResult, type MonitoringResult } from '../core/monitoring';
+import {
+  checksAt,
+  maturityLevel,
+  monitoringOutcome,
+  type CheckResult,
+  type MonitoringResult,
+} from '../core/monitoring';
 import type { PhaseOutcome } from '../core/types';
 import { abortedOutcome } from '../core/outcomes';
 import type { AbortControl } from './messages';
@@ -22,37 +28,84 @@ const monitor = proxyActivities<Activities>({
 });
 
 /** Runs the monitoring phase of a campaign whose file has a monitoring section; stores its result. */
-export async function runMonitoring(campaignId: string, m: MonitoringConfig, fromStress: CheckResult[], control?: AbortControl): Promise<{ outcome: PhaseOutcome; result: MonitoringResult }> {
+export async function runMonitoring(
+  campaignId: string,
+  m: MonitoringConfig,
+  fromStress: CheckResult[],
+  control?: AbortControl,
+): Promise<{ outcome: PhaseOutcome; result: MonitoringResult }> {
   const input = { monitoring: m };
   const a = m.alertmanager;
-  const delivery = a && a.probe !== false
-    ? proxyActivities<Activities>({
-      startToCloseTimeout: (parseDurationMs(a.probe.timeout) ?? 60_000) + 60_000,
-      heartbeatTimeout: '30 seconds',
-      retry: { initialInterval: '2s', maximumAttempts: 2, nonRetryableErrorTypes: [...PERMANENT] },
-    })
-    : undefined;
+  const delivery =
+    a && a.probe !== false
+      ? proxyActivities<Activities>({
+          startToCloseTimeout: (parseDurationMs(a.probe.timeout) ?? 60_000) + 60_000,
+          heartbeatTimeout: '30 seconds',
+          retry: { initialInterval: '2s', maximumAttempts: 2, nonRetryableErrorTypes: [...PERMANENT] },
+        })
+      : undefined;
   // A probe activity that fails for good (e.g. a header's environment variable unset) is an error check.
   // An abort cancels the probes still running (the campaign moves on at once; a probe's HTTP timeout bounds the rest).
-  const probe = (id: string, title: string, run: () => Promise<CheckResult[]>) => failureAsResult(() => (control ? control.run(run) : run()), (reason) => {
-    const stop = control?.aborted();
-    return [stop
-      ? check(id, title, 'P1', 'not_evaluable', { endpoint: '', observed: `aborted by ${stop.by} before the probe finished`, expected: 'the probe to run' }, 'Run the campaign again.')
-      : check(id, title, 'P1', 'error', { endpoint: '', observed: `could not run: ${reason}`, expected: 'the probe to run' }, 'Fix the worker configuration named above.')];
-  });
+  const probe = (id: string, title: string, run: () => Promise<CheckResult[]>) =>
+    failureAsResult(
+      () => (control ? control.run(run) : run()),
+      (reason) => {
+        const stop = control?.aborted();
+        return [
+          stop
+            ? check(
+                id,
+                title,
+                'P1',
+                'not_evaluable',
+                {
+                  endpoint: '',
+                  observed: `aborted by ${stop.by} before the probe finished`,
+                  expected: 'the probe to run',
+                },
+                'Run the campaign again.',
+              )
+            : check(
+                id,
+                title,
+                'P1',
+                'error',
+                { endpoint: '', observed: `could not run: ${reason}`, expected: 'the probe to run' },
+                'Fix the worker configuration named above.',
+              ),
+        ];
+      },
+    );
   const parts = await Promise.all([
     m.prometheus ? probe('prometheus.ready', 'Prometheus is up and ready', () => monitor.checkPrometheus(input)) : [],
     a ? probe('alertmanager.ready', 'Alertmanager is up and ready', () => monitor.checkAlertmanager(input)) : [],
-    delivery ? probe('alertmanager.delivery', 'A test alert is really delivered', () => delivery.proveAlertDelivery(input).then((c) => [c])) : [],
-    m.metricsEndpoints.length ? probe('metrics', 'Service /metrics endpoints', () => monitor.checkMetricsEndpoints(input)) : [],
+    delivery
+      ? probe('alertmanager.delivery', 'A test alert is really delivered', () =>
+          delivery.proveAlertDelivery(input).then((c) => [c]),
+        )
+      : [],
+    m.metricsEndpoints.length
+      ? probe('metrics', 'Service /metrics endpoints', () => monitor.checkMetricsEndpoints(input))
+      : [],
     m.grafana ? probe('grafana.health', 'Grafana is healthy (database ok)', () => monitor.checkGrafana(input)) : [],
     m.loki ? probe('loki.ready', 'Loki (log aggregation) is ready', () => monitor.checkLoki(input)) : [],
   ]);
   const checks = [...parts.flat(), ...fromStress];
   if (a && a.probe === false) {
-    checks.push(check('alertmanager.delivery', 'A test alert is really delivered', 'P1', 'not_evaluable',
-      { endpoint: a.url, observed: 'delivery proof disabled (monitoring.alertmanager.probe: false)', expected: 'a test alert received end to end' },
-      'Set monitoring.alertmanager.probe.listen and route the readiness_probe label to a webhook there: without the proof, maturity stops below level 2.'));
+    checks.push(
+      check(
+        'alertmanager.delivery',
+        'A test alert is really delivered',
+        'P1',
+        'not_evaluable',
+        {
+          endpoint: a.url,
+          observed: 'delivery proof disabled (monitoring.alertmanager.probe: false)',
+          expected: 'a test alert received end to end',
+        },
+        'Set monitoring.alertmanager.probe.listen and route the readiness_probe label to a webhook there: without the proof, maturity stops below level 2.',
+      ),
+    );
   }
   const maturity = maturityLevel(checks, m.targetLevel);
   const judged = monitoringOutcome(checks, maturity);

@@ -3,7 +3,17 @@
  * The step loop lives here (deterministic, one activity per step, visible in history); whether a step
  * failed and what comes next are pure functions in core/stress.ts, judged on each step's own window.
  */
-import { ActivityFailure, CancellationScope, condition, allHandlersFinished, isCancellation, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  CancellationScope,
+  condition,
+  allHandlersFinished,
+  isCancellation,
+  patched,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { MeasuredStage, MeasuredStep } from '../activities/stress';
 import { judgeDegradation, type DegradationInput } from '../core/degradation';
 import { defaultRampMs } from '../config/load-plan';
@@ -12,8 +22,21 @@ import type { BaselinePhase, Campaign, MonitoringConfig } from '../config/schema
 import { checksAt, type CheckResult } from '../core/monitoring';
 import { formatDurationMs, parseDurationMs } from '../core/duration';
 import {
-  judgeRecoveryAfterLoad, judgeStep, nextAdaptiveStep, nextStressStep, operatingZones, recoveryTime, startedAboveCapacity, summarizeStress,
-  type RecoveryAfterLoad, type SpikeResult, type StepResult, type StressResult, type StressSummary, type TelemetrySample, type WindowWait,
+  judgeRecoveryAfterLoad,
+  judgeStep,
+  nextAdaptiveStep,
+  nextStressStep,
+  operatingZones,
+  recoveryTime,
+  startedAboveCapacity,
+  summarizeStress,
+  type RecoveryAfterLoad,
+  type SpikeResult,
+  type StepResult,
+  type StressResult,
+  type StressSummary,
+  type TelemetrySample,
+  type WindowWait,
 } from '../core/stress';
 import { windowDecision, windowLengthMinutes, type RunWindow } from '../core/window';
 import { probe, store, type Activities } from './proxies';
@@ -32,7 +55,11 @@ export interface ChildPhaseInput {
 
 /** Shared plumbing: abort handling and the current step's scope. */
 function childState() {
-  const state = { aborted: undefined as AbortRequest | undefined, scope: undefined as CancellationScope | undefined, step: '' };
+  const state = {
+    aborted: undefined as AbortRequest | undefined,
+    scope: undefined as CancellationScope | undefined,
+    step: '',
+  };
   setHandler(abortSignal, (req) => {
     if (state.aborted) return;
     state.aborted = req;
@@ -42,7 +69,14 @@ function childState() {
   return state;
 }
 
-function stepPhase(name: string, model: 'closed' | 'open', level: number, durationMs: number, rampUp = '0s', generators = 1): BaselinePhase {
+function stepPhase(
+  name: string,
+  model: 'closed' | 'open',
+  level: number,
+  durationMs: number,
+  rampUp = '0s',
+  generators = 1,
+): BaselinePhase {
   return model === 'closed'
     ? { name, model, users: level, rampUp, duration: formatDurationMs(durationMs), generators }
     : { name, model, rate: level, rampUp, duration: formatDurationMs(durationMs), generators };
@@ -57,11 +91,20 @@ export type { SpikeResult, StressResult };
 const stepName = (index: number, level: number) => `stress-${String(index + 1).padStart(2, '0')}-${level}`;
 
 /** A measured step, judged: the step's own figures (the endpoint table and the generator's stay out). */
-function judged(m: MeasuredStep, stopWhen: string[], at: { index: number; durationS: number; startedAtMs: number; telemetry?: TelemetrySample[] }): StepResult {
+function judged(
+  m: MeasuredStep,
+  stopWhen: string[],
+  at: { index: number; durationS: number; startedAtMs: number; telemetry?: TelemetrySample[] },
+): StepResult {
   const { endpoints: _e, endpointErrors, generator: _g, degradation: _d, ...measurement } = m;
   return {
-    ...measurement, index: at.index, durationS: at.durationS, startedAt: new Date(at.startedAtMs).toISOString(), endpointErrors,
-    ...(at.telemetry ? { telemetry: at.telemetry } : {}), ...judgeStep(measurement, stopWhen),
+    ...measurement,
+    index: at.index,
+    durationS: at.durationS,
+    startedAt: new Date(at.startedAtMs).toISOString(),
+    endpointErrors,
+    ...(at.telemetry ? { telemetry: at.telemetry } : {}),
+    ...judgeStep(measurement, stopWhen),
   };
 }
 
@@ -69,7 +112,12 @@ function judged(m: MeasuredStep, stopWhen: string[], at: { index: number; durati
  * Sleeps durably (a workflow timer, nothing running) until `needMs` of load fits inside the run window;
  * an abort ends the wait. Returns the wait, if there was one, for the result.
  */
-async function waitForWindow(state: ReturnType<typeof childState>, w: RunWindow | undefined, needMs: number, before: string): Promise<WindowWait | undefined> {
+async function waitForWindow(
+  state: ReturnType<typeof childState>,
+  w: RunWindow | undefined,
+  needMs: number,
+  before: string,
+): Promise<WindowWait | undefined> {
   if (!w) return undefined;
   // Validation guarantees the load fits the window; the start-up slack must not make it never fit.
   needMs = Math.min(needMs, windowLengthMinutes(w) * 60_000);
@@ -81,7 +129,13 @@ async function waitForWindow(state: ReturnType<typeof childState>, w: RunWindow 
     await condition(() => !!state.aborted, d.waitMs);
   }
   if (!reason) return undefined;
-  return { before, from: new Date(from).toISOString(), until: new Date(Date.now()).toISOString(), waitedS: Math.round((Date.now() - from) / 1000), reason };
+  return {
+    before,
+    from: new Date(from).toISOString(),
+    until: new Date(Date.now()).toISOString(),
+    waitedS: Math.round((Date.now() - from) / 1000),
+    reason,
+  };
 }
 
 /** PromQL reads for telemetry and alert accuracy: quick, a few tries; a failure never stops the stress run. */
@@ -95,26 +149,59 @@ const monitorProbe = proxyActivities<Activities>({
  * condition; the alert must have reached pending or firing in Prometheus within `within` of that step's
  * start (after warm-up). Steps never breaching it make the check not evaluable, never a pass.
  */
-async function alertAccuracy(monitoring: MonitoringConfig, steps: StepResult[], warmupMs: number): Promise<CheckResult[]> {
+async function alertAccuracy(
+  monitoring: MonitoringConfig,
+  steps: StepResult[],
+  warmupMs: number,
+): Promise<CheckResult[]> {
   const out: CheckResult[] = [];
   for (const expected of monitoring.alertsUnderLoad) {
     const id = `alerts_under_load.${expected.alert}`;
     const title = `${expected.alert} fires when ${expected.when} under load`;
     const withinMs = parseDurationMs(expected.within) ?? 120_000;
-    const breach = steps.find((s) => s.status !== 'invalid' && s.startedAt && judgeStep(s, [expected.when]).status === 'fail');
+    const breach = steps.find(
+      (s) => s.status !== 'invalid' && s.startedAt && judgeStep(s, [expected.when]).status === 'fail',
+    );
     const endpoint = `${monitoring.prometheus!.url}/api/v1/query_range (ALERTS{alertname="${expected.alert}"})`;
     if (!breach) {
-      out.push(check(id, title, 'P1', 'not_evaluable', { endpoint, observed: `no step breached ${expected.when}`, expected: `${expected.alert} pending or firing within ${expected.within} of a breach` },
-        'Raise stress.maxUsers (or lower the condition) so a step breaches it, or check the alert by another drill.'));
+      out.push(
+        check(
+          id,
+          title,
+          'P1',
+          'not_evaluable',
+          {
+            endpoint,
+            observed: `no step breached ${expected.when}`,
+            expected: `${expected.alert} pending or firing within ${expected.within} of a breach`,
+          },
+          'Raise stress.maxUsers (or lower the condition) so a step breaches it, or check the alert by another drill.',
+        ),
+      );
       continue;
     }
     const fromMs = Date.parse(breach.startedAt!) + warmupMs;
-    const seen = await monitorProbe.alertFiredWithin({ monitoring, alert: expected.alert, fromMs, withinMs })
+    const seen = await monitorProbe
+      .alertFiredWithin({ monitoring, alert: expected.alert, fromMs, withinMs })
       .catch((err: Error) => ({ firstSeenMs: null, states: [] as string[], error: err.message }));
-    const observed = { breachedAtStep: breach.level, breach: judgeStep(breach, [expected.when]).failed, firstSeenAfterS: seen.firstSeenMs === null ? null : Math.round((seen.firstSeenMs - fromMs) / 100) / 10, states: seen.states, ...(seen.error ? { error: seen.error } : {}) };
+    const observed = {
+      breachedAtStep: breach.level,
+      breach: judgeStep(breach, [expected.when]).failed,
+      firstSeenAfterS: seen.firstSeenMs === null ? null : Math.round((seen.firstSeenMs - fromMs) / 100) / 10,
+      states: seen.states,
+      ...(seen.error ? { error: seen.error } : {}),
+    };
     const status = seen.error ? 'error' : seen.firstSeenMs !== null ? 'pass' : 'fail';
-    out.push(check(id, title, 'P1', status, { endpoint, observed, expected: `pending or firing within ${expected.within} of the breach` },
-      `The alert ${expected.alert} should have fired and did not: check that the rule is loaded, that its expression matches what the service exports, and its "for" duration.`));
+    out.push(
+      check(
+        id,
+        title,
+        'P1',
+        status,
+        { endpoint, observed, expected: `pending or firing within ${expected.within} of the breach` },
+        `The alert ${expected.alert} should have fired and did not: check that the rule is loaded, that its expression matches what the service exports, and its "for" duration.`,
+      ),
+    );
   }
   return out;
 }
@@ -137,7 +224,12 @@ async function steppedStress(input: ChildPhaseInput, state: ReturnType<typeof ch
   // Each step of a run window starts from no load: its users arrive over a ramp (as the continuous ramp's added
   // users do), kept out of the judged window, so a step does not open with a thundering herd. (Patched: histories
   // recorded before started every user at once.)
-  const rampMs = cfg.window && patched('stepped-stress-ramp') ? (cfg.ramp !== undefined ? (parseDurationMs(cfg.ramp) ?? 0) : defaultRampMs(stepMs)) : 0;
+  const rampMs =
+    cfg.window && patched('stepped-stress-ramp')
+      ? cfg.ramp !== undefined
+        ? (parseDurationMs(cfg.ramp) ?? 0)
+        : defaultRampMs(stepMs)
+      : 0;
   const steps: StepResult[] = [];
   const measured = new Map<number, MeasuredStep>();
   const waits: WindowWait[] = [];
@@ -147,10 +239,28 @@ async function steppedStress(input: ChildPhaseInput, state: ReturnType<typeof ch
   // Histories from before the downward search stopped at a failing first step.
   let downward: boolean | undefined;
   for (let index = 0; !stopped; index++) {
-    if (cfg.mode === 'linear' && steps.length && !steps.some((s) => s.status === 'pass') && steps[steps.length - 1]!.status === 'fail') downward ??= patched('stress-downward-search');
-    const decision = cfg.mode === 'adaptive'
-      ? nextAdaptiveStep(steps, { start: cfg.startUsers, max: cfg.maxUsers, resolution: cfg.resolution, invalidRetries: 1 })
-      : nextStressStep(steps, { start: cfg.startUsers, step: cfg.stepUsers, max: cfg.maxUsers, invalidRetries: 1, downward: downward ?? true });
+    if (
+      cfg.mode === 'linear' &&
+      steps.length &&
+      !steps.some((s) => s.status === 'pass') &&
+      steps[steps.length - 1]!.status === 'fail'
+    )
+      downward ??= patched('stress-downward-search');
+    const decision =
+      cfg.mode === 'adaptive'
+        ? nextAdaptiveStep(steps, {
+            start: cfg.startUsers,
+            max: cfg.maxUsers,
+            resolution: cfg.resolution,
+            invalidRetries: 1,
+          })
+        : nextStressStep(steps, {
+            start: cfg.startUsers,
+            step: cfg.stepUsers,
+            max: cfg.maxUsers,
+            invalidRetries: 1,
+            downward: downward ?? true,
+          });
     if ('stop' in decision) {
       stopped = decision.stop;
       break;
@@ -162,7 +272,10 @@ async function steppedStress(input: ChildPhaseInput, state: ReturnType<typeof ch
     const level = decision.next;
     const phaseName = stepName(index, level);
     // Probes of the adaptive search run half a step (never shorter than the warm-up plus 1 s).
-    const runMs = rampMs + warmupMs + ('probe' in decision && decision.probe ? Math.max(1_000, Math.round(stepMs / 2 / 1000) * 1000) : stepMs);
+    const runMs =
+      rampMs +
+      warmupMs +
+      ('probe' in decision && decision.probe ? Math.max(1_000, Math.round(stepMs / 2 / 1000) * 1000) : stepMs);
     const waited = await waitForWindow(state, cfg.window, runMs + SYNC_START_MS + 5_000, `step ${index + 1}`);
     if (waited) waits.push(waited);
     if (state.aborted) {
@@ -172,21 +285,44 @@ async function steppedStress(input: ChildPhaseInput, state: ReturnType<typeof ch
     state.step = `step ${index + 1}: ${level} ${cfg.model === 'closed' ? 'users' : 'req/s'}`;
     const startedAt = new Date(Date.now()).toISOString();
     const phase = stepPhase(phaseName, cfg.model, level, runMs, formatDurationMs(rampMs));
-    const run = await runLoadStep({ campaignId: input.campaignId, phase, campaign: input.campaign, thresholds: [], onScope: (s) => (state.scope = s) });
+    const run = await runLoadStep({
+      campaignId: input.campaignId,
+      phase,
+      campaign: input.campaign,
+      thresholds: [],
+      onScope: (s) => (state.scope = s),
+    });
     if (run.kind === 'error') {
       error = run.reason;
       stopped = 'generator_invalid';
       break;
     }
-    const m = await store.measureLoadStep({ campaignId: input.campaignId, phaseName, phase, scenario: input.campaign.scenario, level, warmupS: Math.ceil((rampMs + warmupMs) / 1000) });
+    const m = await store.measureLoadStep({
+      campaignId: input.campaignId,
+      phaseName,
+      phase,
+      scenario: input.campaign.scenario,
+      level,
+      warmupS: Math.ceil((rampMs + warmupMs) / 1000),
+    });
     measured.set(index, m);
     // What the target says about itself at the end of the step (pool in use, queue depth, ...).
     // Sampled just before the step's load ended, so it shows the target under that load.
     const loadStart = run.kind === 'done' ? run.startAtMs : Date.parse(startedAt);
-    const telemetry = cfg.telemetry.length && monitoring
-      ? await monitorProbe.sampleTelemetry({ monitoring, queries: cfg.telemetry, atMs: loadStart + runMs - 500 }).catch(() => undefined)
-      : undefined;
-    steps.push(judged(m, cfg.stopWhen, { index, durationS: runMs / 1000, startedAtMs: loadStart, ...(telemetry ? { telemetry } : {}) }));
+    const telemetry =
+      cfg.telemetry.length && monitoring
+        ? await monitorProbe
+            .sampleTelemetry({ monitoring, queries: cfg.telemetry, atMs: loadStart + runMs - 500 })
+            .catch(() => undefined)
+        : undefined;
+    steps.push(
+      judged(m, cfg.stopWhen, {
+        index,
+        durationS: runMs / 1000,
+        startedAtMs: loadStart,
+        ...(telemetry ? { telemetry } : {}),
+      }),
+    );
     if (run.kind === 'cancelled') stopped = 'aborted';
   }
 
@@ -198,7 +334,7 @@ async function steppedStress(input: ChildPhaseInput, state: ReturnType<typeof ch
     steps: steps.map((s) => ({ ...s, endpointErrors: s.endpointErrors ?? [] })),
     summary,
     zones: operatingZones(steps),
-    endpointsAtBreakingPoint: breaking ? measured.get(breaking.index)?.endpoints ?? [] : [],
+    endpointsAtBreakingPoint: breaking ? (measured.get(breaking.index)?.endpoints ?? []) : [],
     stopWhen: cfg.stopWhen,
     ...(waits.length ? { waits } : {}),
     ...(alertChecks.length ? { alertChecks } : {}),
@@ -214,11 +350,21 @@ async function steppedStress(input: ChildPhaseInput, state: ReturnType<typeof ch
 const stageStore = proxyActivities<Activities>({
   startToCloseTimeout: '30 minutes',
   heartbeatTimeout: '30 seconds',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes: [...PERMANENT] },
+  retry: {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval: '30s',
+    maximumAttempts: 10,
+    nonRetryableErrorTypes: [...PERMANENT],
+  },
 });
 
 /** One try (what an aborted step stored, if anything). */
-const stageOnce = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', heartbeatTimeout: '30 seconds', retry: { maximumAttempts: 1 } });
+const stageOnce = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  heartbeatTimeout: '30 seconds',
+  retry: { maximumAttempts: 1 },
+});
 
 /** The timeline name of the continuous ramp (its stages are stored under their own names). */
 const STRESS_PHASE = 'stress';
@@ -236,17 +382,23 @@ async function continuousStress(input: ChildPhaseInput, state: ReturnType<typeof
   const { campaignId } = input;
   const stepMs = parseDurationMs(cfg.stepDuration) ?? 0;
   const warmupMs = parseDurationMs(cfg.warmup) ?? 0;
-  const rampMs = cfg.ramp !== undefined ? parseDurationMs(cfg.ramp) ?? 0 : defaultRampMs(stepMs);
-  const withinMs = cfg.recovery.within !== undefined ? parseDurationMs(cfg.recovery.within) ?? 60_000 : Math.min(60_000, Math.max(15_000, 3 * stepMs));
+  const rampMs = cfg.ramp !== undefined ? (parseDurationMs(cfg.ramp) ?? 0) : defaultRampMs(stepMs);
+  const withinMs =
+    cfg.recovery.within !== undefined
+      ? (parseDurationMs(cfg.recovery.within) ?? 60_000)
+      : Math.min(60_000, Math.max(15_000, 3 * stepMs));
   const windowS = Math.max(1, Math.round((parseDurationMs(cfg.recovery.window) ?? 2_000) / 1000));
   const steps: StepResult[] = [];
   const measured = new Map<number, MeasuredStage>();
   let stopped: StressSummary['stoppedBecause'] | undefined;
   let error: string | undefined;
   const gauges = cfg.telemetry.filter((t) => t.max !== undefined);
-  const sample = (atMs?: number) => gauges.length && monitoring
-    ? monitorProbe.sampleTelemetry({ monitoring, queries: gauges, ...(atMs ? { atMs } : {}) }).catch(() => [] as TelemetrySample[])
-    : Promise.resolve([] as TelemetrySample[]);
+  const sample = (atMs?: number) =>
+    gauges.length && monitoring
+      ? monitorProbe
+          .sampleTelemetry({ monitoring, queries: gauges, ...(atMs ? { atMs } : {}) })
+          .catch(() => [] as TelemetrySample[])
+      : Promise.resolve([] as TelemetrySample[]);
   const before = await sample();
 
   // A bound on how long the load may run: every possible stage, the recovery, and slack.
@@ -258,21 +410,46 @@ async function continuousStress(input: ChildPhaseInput, state: ReturnType<typeof
     startToCloseTimeout: maxDurationMs + 5 * 60_000,
     heartbeatTimeout: parseDurationMs(input.campaign.settings.heartbeatTimeout) ?? 20_000,
     cancellationType: 'WAIT_CANCELLATION_COMPLETED',
-    retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes: [...PERMANENT_LOAD] },
+    retry: {
+      initialInterval: '1s',
+      maximumInterval: '30s',
+      maximumAttempts: 10,
+      nonRetryableErrorTypes: [...PERMANENT_LOAD],
+    },
   });
   const scope = new CancellationScope();
   state.scope = scope;
   let ended: { error?: string } | undefined;
-  const running = scope.run(() => load.runContinuousLoad({
-    campaignId, phase: STRESS_PHASE, model: cfg.model, maxLevel: cfg.maxUsers, maxDurationMs, target: input.campaign.target, scenario: input.campaign.scenario,
-  })).then(
-    () => { ended = {}; },
-    (err: unknown) => { ended = isCancellation(err) ? {} : { error: err instanceof ActivityFailure ? err.cause?.message ?? err.message : String(err) }; },
-  );
+  const running = scope
+    .run(() =>
+      load.runContinuousLoad({
+        campaignId,
+        phase: STRESS_PHASE,
+        model: cfg.model,
+        maxLevel: cfg.maxUsers,
+        maxDurationMs,
+        target: input.campaign.target,
+        scenario: input.campaign.scenario,
+      }),
+    )
+    .then(
+      () => {
+        ended = {};
+      },
+      (err: unknown) => {
+        ended = isCancellation(err)
+          ? {}
+          : { error: err instanceof ActivityFailure ? (err.cause?.message ?? err.message) : String(err) };
+      },
+    );
 
   let stage = 0;
   const put = (name: string, level: number, ramp: number, warmup: number, hold: number, stop = false) =>
-    stageStore.putStressStage({ campaignId, phase: STRESS_PHASE, stage: { stage: stage++, name, level, rampMs: ramp, warmupMs: warmup, holdMs: hold, stop } });
+    stageStore.putStressStage({
+      campaignId,
+      phase: STRESS_PHASE,
+      stage: { stage: stage++, name, level, rampMs: ramp, warmupMs: warmup, holdMs: hold, stop },
+    });
   /** Waits until `done()` or the load ended or an abort; true when `done()`. */
   const until = async (done: () => boolean, timeoutMs?: number) => {
     const stop = () => done() || !!ended || !!state.aborted;
@@ -282,9 +459,15 @@ async function continuousStress(input: ChildPhaseInput, state: ReturnType<typeof
   };
 
   for (let index = 0; !stopped; index++) {
-    const decision = cfg.mode === 'adaptive'
-      ? nextAdaptiveStep(steps, { start: cfg.startUsers, max: cfg.maxUsers, resolution: cfg.resolution, invalidRetries: 1 })
-      : nextStressStep(steps, { start: cfg.startUsers, step: cfg.stepUsers, max: cfg.maxUsers, invalidRetries: 1 });
+    const decision =
+      cfg.mode === 'adaptive'
+        ? nextAdaptiveStep(steps, {
+            start: cfg.startUsers,
+            max: cfg.maxUsers,
+            resolution: cfg.resolution,
+            invalidRetries: 1,
+          })
+        : nextStressStep(steps, { start: cfg.startUsers, step: cfg.stepUsers, max: cfg.maxUsers, invalidRetries: 1 });
     if ('stop' in decision) {
       stopped = decision.stop;
       break;
@@ -292,25 +475,58 @@ async function continuousStress(input: ChildPhaseInput, state: ReturnType<typeof
     if (state.aborted || ended) break;
     const level = decision.next;
     const name = stepName(index, level);
-    const holdMs = 'probe' in decision && decision.probe ? Math.max(1_000, Math.round(stepMs / 2 / 1000) * 1000) : stepMs;
+    const holdMs =
+      'probe' in decision && decision.probe ? Math.max(1_000, Math.round(stepMs / 2 / 1000) * 1000) : stepMs;
     state.step = `step ${index + 1}: ${level} ${cfg.model === 'closed' ? 'users' : 'req/s'} (continuous ramp)`;
     await put(name, level, rampMs, warmupMs, holdMs);
     const startedAt = Date.now();
     let m: MeasuredStage | undefined;
     let failed: string | undefined;
     const measuring = new CancellationScope();
-    const done = measuring.run(() => stageStore.measureStressStage({ campaignId, name, model: cfg.model, scenario: input.campaign.scenario, level, waitMs: rampMs + warmupMs + holdMs + 90_000 }))
-      .then((v) => { m = v; }, (err: Error) => { failed = isCancellation(err) ? undefined : err instanceof ActivityFailure ? err.cause?.message ?? err.message : err.message; });
+    const done = measuring
+      .run(() =>
+        stageStore.measureStressStage({
+          campaignId,
+          name,
+          model: cfg.model,
+          scenario: input.campaign.scenario,
+          level,
+          waitMs: rampMs + warmupMs + holdMs + 90_000,
+        }),
+      )
+      .then(
+        (v) => {
+          m = v;
+        },
+        (err: Error) => {
+          failed = isCancellation(err)
+            ? undefined
+            : err instanceof ActivityFailure
+              ? (err.cause?.message ?? err.message)
+              : err.message;
+        },
+      );
     if (!(await until(() => !!m || !!failed))) {
       measuring.cancel();
       await done;
       if (state.aborted) {
         // What the aborted step measured until the load stopped is kept (stored by the cancelled load activity).
         await running;
-        m = await stageOnce.measureStressStage({ campaignId, name, model: cfg.model, scenario: input.campaign.scenario, level, waitMs: 2_000 }).catch(() => undefined);
+        m = await stageOnce
+          .measureStressStage({
+            campaignId,
+            name,
+            model: cfg.model,
+            scenario: input.campaign.scenario,
+            level,
+            waitMs: 2_000,
+          })
+          .catch(() => undefined);
         if (m) {
           measured.set(index, m);
-          steps.push(judged(m, cfg.stopWhen, { index, durationS: (Date.now() - startedAt) / 1000, startedAtMs: startedAt }));
+          steps.push(
+            judged(m, cfg.stopWhen, { index, durationS: (Date.now() - startedAt) / 1000, startedAtMs: startedAt }),
+          );
         }
       }
       break;
@@ -322,10 +538,20 @@ async function continuousStress(input: ChildPhaseInput, state: ReturnType<typeof
     }
     const got: MeasuredStage = m;
     measured.set(index, got);
-    const telemetry = cfg.telemetry.length && monitoring
-      ? await monitorProbe.sampleTelemetry({ monitoring, queries: cfg.telemetry, atMs: Date.now() - 500 }).catch(() => undefined)
-      : undefined;
-    steps.push(judged(got, cfg.stopWhen, { index, durationS: holdMs / 1000, startedAtMs: startedAt, ...(telemetry ? { telemetry } : {}) }));
+    const telemetry =
+      cfg.telemetry.length && monitoring
+        ? await monitorProbe
+            .sampleTelemetry({ monitoring, queries: cfg.telemetry, atMs: Date.now() - 500 })
+            .catch(() => undefined)
+        : undefined;
+    steps.push(
+      judged(got, cfg.stopWhen, {
+        index,
+        durationS: holdMs / 1000,
+        startedAtMs: startedAt,
+        ...(telemetry ? { telemetry } : {}),
+      }),
+    );
   }
   if (state.aborted) stopped = 'aborted';
   if (!stopped && ended) {
@@ -336,7 +562,10 @@ async function continuousStress(input: ChildPhaseInput, state: ReturnType<typeof
   // Degradation: the steps past the breaking point, and the target's health right after them.
   const failing = steps.filter((s) => s.status === 'fail');
   const firstPass = steps.find((s) => s.status === 'pass');
-  const health = () => probe.checkTargetHealth({ target: input.campaign.target }).catch((err: Error) => ({ ok: false, error: err.message, status: undefined }));
+  const health = () =>
+    probe
+      .checkTargetHealth({ target: input.campaign.target })
+      .catch((err: Error) => ({ ok: false, error: err.message, status: undefined }));
   let healthAfter: Awaited<ReturnType<typeof health>> | undefined;
   let recoveryStage: number | undefined;
   if (failing.length && firstPass && !state.aborted && !ended) {
@@ -359,18 +588,52 @@ async function continuousStress(input: ChildPhaseInput, state: ReturnType<typeof
   // Gauges after the stress, with no load running, as they were sampled before it.
   const after = recoveryStage !== undefined ? await sample() : [];
 
-  const { timeline, recovery } = await store.loadStressTimeline({ campaignId, phase: STRESS_PHASE, recoveryStage, windowS });
+  const { timeline, recovery } = await store.loadStressTimeline({
+    campaignId,
+    phase: STRESS_PHASE,
+    recoveryStage,
+    windowS,
+  });
   const statusOf = new Map(steps.map((s) => [stepName(s.index, s.level), s.status]));
-  timeline.stages = timeline.stages.map((t) => ({ ...t, status: t.name.startsWith('stress-recovery-') ? 'recovery' as const : statusOf.get(t.name) }));
-  const recoveryAfterLoad: RecoveryAfterLoad | undefined = recoveryStage !== undefined && firstPass
-    ? judgeRecoveryAfterLoad(recovery, { p95Ms: firstPass.latencyMs.p95, errorRate: firstPass.errorRate }, firstPass.level,
-      { windows: cfg.recovery.windows, tolerance: cfg.recovery.tolerance, withinS: withinMs / 1000 },
-      gauges.map((g) => ({ name: g.name, max: g.max, before: before.find((b) => b.name === g.name)?.value ?? null, after: after.find((b) => b.name === g.name)?.value ?? null })))
+  timeline.stages = timeline.stages.map((t) => ({
+    ...t,
+    status: t.name.startsWith('stress-recovery-') ? ('recovery' as const) : statusOf.get(t.name),
+  }));
+  const recoveryAfterLoad: RecoveryAfterLoad | undefined =
+    recoveryStage !== undefined && firstPass
+      ? judgeRecoveryAfterLoad(
+          recovery,
+          { p95Ms: firstPass.latencyMs.p95, errorRate: firstPass.errorRate },
+          firstPass.level,
+          { windows: cfg.recovery.windows, tolerance: cfg.recovery.tolerance, withinS: withinMs / 1000 },
+          gauges.map((g) => ({
+            name: g.name,
+            max: g.max,
+            before: before.find((b) => b.name === g.name)?.value ?? null,
+            after: after.find((b) => b.name === g.name)?.value ?? null,
+          })),
+        )
+      : undefined;
+  const inputs: DegradationInput[] = failing.map((s) => ({
+    source: `stress step ${s.level}`,
+    ...measured.get(s.index)!.degradation,
+  }));
+  const degradation = inputs.length
+    ? judgeDegradation(
+        inputs,
+        healthAfter
+          ? {
+              ok: healthAfter.ok,
+              ...('status' in healthAfter && healthAfter.status !== undefined ? { status: healthAfter.status } : {}),
+              ...(healthAfter.error ? { error: healthAfter.error } : {}),
+            }
+          : null,
+      )
     : undefined;
-  const inputs: DegradationInput[] = failing.map((s) => ({ source: `stress step ${s.level}`, ...measured.get(s.index)!.degradation }));
-  const degradation = inputs.length ? judgeDegradation(inputs, healthAfter ? { ok: healthAfter.ok, ...('status' in healthAfter && healthAfter.status !== undefined ? { status: healthAfter.status } : {}), ...(healthAfter.error ? { error: healthAfter.error } : {}) } : null) : undefined;
 
-  const alertChecks = monitoring?.alertsUnderLoad.length ? await alertAccuracy(monitoring, steps, rampMs + warmupMs) : [];
+  const alertChecks = monitoring?.alertsUnderLoad.length
+    ? await alertAccuracy(monitoring, steps, rampMs + warmupMs)
+    : [];
   const summary = summarizeStress(steps, stopped ?? 'aborted', (warmupMs + stepMs) / 1000);
   const breaking = steps.find((s) => s.status === 'fail');
   const result: StressResult = {
@@ -379,7 +642,7 @@ async function continuousStress(input: ChildPhaseInput, state: ReturnType<typeof
     steps: steps.map((s) => ({ ...s, endpointErrors: s.endpointErrors ?? [] })),
     summary,
     zones: operatingZones(steps),
-    endpointsAtBreakingPoint: breaking ? measured.get(breaking.index)?.endpoints ?? [] : [],
+    endpointsAtBreakingPoint: breaking ? (measured.get(breaking.index)?.endpoints ?? []) : [],
     stopWhen: cfg.stopWhen,
     startAboveCapacity: startedAboveCapacity(steps),
     ...(degradation ? { degradation } : {}),
@@ -404,7 +667,15 @@ export async function spikeWorkflow(input: ChildPhaseInput): Promise<SpikeResult
   const model = 'closed' as const;
   const withinMs = parseDurationMs(cfg.recovery.within) ?? 0;
   const windowS = Math.max(1, Math.round((parseDurationMs(cfg.recovery.window) ?? 5_000) / 1000));
-  const result: SpikeResult = { users: cfg.users, baselineUsers: cfg.baselineUsers, errorsDuringSpike: 0, recovered: false, recoveryTimeS: null, withinS: withinMs / 1000, crashed: false };
+  const result: SpikeResult = {
+    users: cfg.users,
+    baselineUsers: cfg.baselineUsers,
+    errorsDuringSpike: 0,
+    recovered: false,
+    recoveryTimeS: null,
+    withinS: withinMs / 1000,
+    crashed: false,
+  };
   const finish = async () => {
     if (state.aborted) result.aborted = true;
     await store.recordPhaseResult({ campaignId: input.campaignId, phase: 'spike', result });
@@ -413,9 +684,23 @@ export async function spikeWorkflow(input: ChildPhaseInput): Promise<SpikeResult
   };
   const step = async (name: string, users: number, durationMs: number, startInMs?: number, rampUp?: string) => {
     const phase = stepPhase(name, model, users, durationMs, rampUp ?? formatDurationMs(defaultRampMs(durationMs)));
-    const run = await runLoadStep({ campaignId: input.campaignId, phase, campaign: input.campaign, thresholds: [], startInMs, onScope: (s) => (state.scope = s) });
+    const run = await runLoadStep({
+      campaignId: input.campaignId,
+      phase,
+      campaign: input.campaign,
+      thresholds: [],
+      startInMs,
+      onScope: (s) => (state.scope = s),
+    });
     if (run.kind !== 'done') return { run, phase };
-    const m = await store.measureLoadStep({ campaignId: input.campaignId, phaseName: name, phase, scenario: input.campaign.scenario, level: users, warmupS: 0 });
+    const m = await store.measureLoadStep({
+      campaignId: input.campaignId,
+      phaseName: name,
+      phase,
+      scenario: input.campaign.scenario,
+      level: users,
+      warmupS: 0,
+    });
     return { run, phase, m };
   };
 
@@ -430,7 +715,11 @@ export async function spikeWorkflow(input: ChildPhaseInput): Promise<SpikeResult
     if (before.run.kind === 'error') result.error = before.run.reason;
     return finish();
   }
-  result.baseline = { p95Ms: before.m.latencyMs.p95, errorRate: before.m.errorRate, throughputRps: before.m.throughputRps };
+  result.baseline = {
+    p95Ms: before.m.latencyMs.p95,
+    errorRate: before.m.errorRate,
+    throughputRps: before.m.throughputRps,
+  };
   if (state.aborted) return finish();
 
   state.step = `spike: ${cfg.users} users`;
@@ -439,15 +728,26 @@ export async function spikeWorkflow(input: ChildPhaseInput): Promise<SpikeResult
     if (spike.run.kind === 'error') result.error = spike.run.reason;
     return finish();
   }
-  result.spike = { p95Ms: spike.m.latencyMs.p95, errorRate: spike.m.errorRate, errors: spike.m.errors, throughputRps: spike.m.throughputRps };
+  result.spike = {
+    p95Ms: spike.m.latencyMs.p95,
+    errorRate: spike.m.errorRate,
+    errors: spike.m.errors,
+    throughputRps: spike.m.throughputRps,
+  };
   result.errorsDuringSpike = spike.m.errors;
   if (state.aborted) return finish();
 
   // Did the spike take the target down? Probe health right after it.
-  const health = await probe.checkTargetHealth({ target: input.campaign.target }).catch((err: Error) => ({ ok: false, error: err.message, status: undefined }));
+  const health = await probe
+    .checkTargetHealth({ target: input.campaign.target })
+    .catch((err: Error) => ({ ok: false, error: err.message, status: undefined }));
   result.crashed = !health.ok;
   if (spike.m.degradation && (spike.m.errors > 0 || !health.ok)) {
-    result.degradation = judgeDegradation([{ source: 'spike', ...spike.m.degradation }], { ok: health.ok, ...(health.status !== undefined ? { status: health.status } : {}), ...(health.error ? { error: health.error } : {}) });
+    result.degradation = judgeDegradation([{ source: 'spike', ...spike.m.degradation }], {
+      ok: health.ok,
+      ...(health.status !== undefined ? { status: health.status } : {}),
+      ...(health.error ? { error: health.error } : {}),
+    });
   }
 
   state.step = `recovery: ${cfg.baselineUsers} users, up to ${cfg.recovery.within}`;
@@ -456,8 +756,15 @@ export async function spikeWorkflow(input: ChildPhaseInput): Promise<SpikeResult
     if (after.run.kind === 'error') result.error = after.run.reason;
     return finish();
   }
-  const windows = await store.loadRecoveryWindows({ campaignId: input.campaignId, phaseName: 'spike-3-recovery', windowS });
-  const t = recoveryTime(windows, result.baseline, { windows: cfg.recovery.windows, tolerance: cfg.recovery.tolerance });
+  const windows = await store.loadRecoveryWindows({
+    campaignId: input.campaignId,
+    phaseName: 'spike-3-recovery',
+    windowS,
+  });
+  const t = recoveryTime(windows, result.baseline, {
+    windows: cfg.recovery.windows,
+    tolerance: cfg.recovery.tolerance,
+  });
   result.recovered = t !== undefined;
   result.recoveryTimeS = t ?? null;
   return finish();

@@ -18,7 +18,12 @@ let worker: ChildProcess;
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(testEnv.dir, 'checklist-'));
-  env = { TEMPORAL_ADDRESS: testEnv.temporalAddress, DATABASE_URL: testEnv.databaseUrl, READINESS_REPORT_DIR: path.join(dir, 'reports'), READINESS_LOG_LEVEL: 'warn' };
+  env = {
+    TEMPORAL_ADDRESS: testEnv.temporalAddress,
+    DATABASE_URL: testEnv.databaseUrl,
+    READINESS_REPORT_DIR: path.join(dir, 'reports'),
+    READINESS_LOG_LEVEL: 'warn',
+  };
   worker = await spawnWorker(env);
 });
 
@@ -29,7 +34,9 @@ afterAll(async () => {
 function campaignFile(baseUrl: string, deadline: string): string {
   const name = `checklist-${uid()}`;
   const file = path.join(dir, `${name}.yaml`);
-  writeFileSync(file, `apiVersion: readiness/v1
+  writeFileSync(
+    file,
+    `apiVersion: readiness/v1
 name: ${name}
 target: { baseUrl: "${baseUrl}" }
 scenario:
@@ -46,7 +53,8 @@ checklist:
     - { id: perf.smoke-p95, title: Smoke p95 under 100 ms, category: Performance, severity: P2, automated: { expr: "baseline.phases[smoke].latencyMs.p95 < 100" } }
     - { id: ops.on-call, title: On-call rotation defined, category: Operations, severity: P1, manual: true }
     - { id: doc.runbook, title: Deployment runbook complete, category: Documentation, severity: P2, manual: true }
-`);
+`,
+  );
   return file;
 }
 
@@ -79,15 +87,43 @@ test('when people attest and waive the manual items of a running campaign, then 
     const automated = await cli(['attest', first, 'perf.smoke', '--by', 'alice']);
     expect(automated.code).toBe(2);
     expect(automated.stderr).toContain('checklist item "perf.smoke" is automated');
-    const expired = await cli(['waive', first, 'doc.runbook', '--by', 'bob', '--reason', 'later', '--expires', '2020-01-01']);
+    const expired = await cli([
+      'waive',
+      first,
+      'doc.runbook',
+      '--by',
+      'bob',
+      '--reason',
+      'later',
+      '--expires',
+      '2020-01-01',
+    ]);
     expect(expired.code).toBe(2);
     expect(expired.stderr).toContain('is not in the future');
 
-    const attest = await cli(['attest', first, 'ops.on-call', '--by', 'alice', '--evidence', 'https://wiki.example/oncall']);
+    const attest = await cli([
+      'attest',
+      first,
+      'ops.on-call',
+      '--by',
+      'alice',
+      '--evidence',
+      'https://wiki.example/oncall',
+    ]);
     expect(attest.code).toBe(0);
     expect(attest.stdout).toContain('1 manual item(s) still missing: doc.runbook');
     const expires = new Date(Date.now() + 30 * 86_400_000).toISOString();
-    const waive = await cli(['waive', first, 'doc.runbook', '--by', 'bob', '--reason', 'written next sprint', '--expires', expires]);
+    const waive = await cli([
+      'waive',
+      first,
+      'doc.runbook',
+      '--by',
+      'bob',
+      '--reason',
+      'written next sprint',
+      '--expires',
+      expires,
+    ]);
     expect(waive.code).toBe(0);
     expect(waive.stdout).toContain('every manual item is attested or waived');
 
@@ -111,7 +147,10 @@ test('when people attest and waive the manual items of a running campaign, then 
     expect(md).toMatch(/\| Documentation \| n\/a \(0\/0\) \| ⚪ Waived \|/);
     expect(md).toContain('`doc.runbook` waived by bob until');
     const firstJson = JSON.parse(readFileSync(path.join(result!.reportDir, 'report.json'), 'utf8'));
-    expect(firstJson.checklist.items.find((i: { id: string }) => i.id === 'ops.on-call')).toMatchObject({ status: 'pass', attestation: { by: 'alice', evidence: 'https://wiki.example/oncall' } });
+    expect(firstJson.checklist.items.find((i: { id: string }) => i.id === 'ops.on-call')).toMatchObject({
+      status: 'pass',
+      attestation: { by: 'alice', evidence: 'https://wiki.example/oncall' },
+    });
     expect(firstJson.comparison).toBeUndefined();
     // report.json is what its published schema says it is.
     expect(reportSchema.safeParse(firstJson).error).toBeUndefined();
@@ -125,11 +164,20 @@ test('when people attest and waive the manual items of a running campaign, then 
     const report = JSON.parse(readFileSync(path.join(last.reportDir, 'report.json'), 'utf8'));
     expect(report.verdict.blockers[0]).toMatch(/^P1 ops\.on-call \(On-call rotation defined\): not_run; not attested/);
     expect(report.comparison.previous).toMatchObject({ id: first, decision: 'GO', scorePct: 100 });
-    expect(report.comparison.regressed.map((r: { id: string }) => r.id).sort()).toEqual(['doc.runbook', 'ops.on-call', 'perf.smoke-p95']);
+    expect(report.comparison.regressed.map((r: { id: string }) => r.id).sort()).toEqual([
+      'doc.runbook',
+      'ops.on-call',
+      'perf.smoke-p95',
+    ]);
     const p95 = report.comparison.metrics.find((m: { metric: string }) => m.metric === 'baseline.smoke.p95Ms');
     expect(p95.regression).toBe(true);
     expect(p95.changePct).toBeGreaterThan(100);
-    expect(report.comparison.findings).toEqual(expect.arrayContaining([expect.stringMatching(/^baseline\.smoke\.p95Ms regressed \+\d/), 'checklist item perf.smoke-p95 regressed: pass -> fail']));
+    expect(report.comparison.findings).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^baseline\.smoke\.p95Ms regressed \+\d/),
+        'checklist item perf.smoke-p95 regressed: pass -> fail',
+      ]),
+    );
     expect(readFileSync(path.join(last.reportDir, 'report.md'), 'utf8')).toContain('## Since the previous campaign');
     expect(reportSchema.safeParse(report).error).toBeUndefined();
 

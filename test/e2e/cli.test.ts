@@ -16,12 +16,19 @@ let env: NodeJS.ProcessEnv;
 beforeAll(() => {
   dir = mkdtempSync(path.join(testEnv.dir, 'cli-'));
   // --data-dir points at an empty dir so no local `readiness dev` state is picked up.
-  env = { TEMPORAL_ADDRESS: testEnv.temporalAddress, DATABASE_URL: testEnv.databaseUrl, READINESS_REPORT_DIR: path.join(dir, 'reports'), READINESS_LOG_LEVEL: 'warn' };
+  env = {
+    TEMPORAL_ADDRESS: testEnv.temporalAddress,
+    DATABASE_URL: testEnv.databaseUrl,
+    READINESS_REPORT_DIR: path.join(dir, 'reports'),
+    READINESS_LOG_LEVEL: 'warn',
+  };
 });
 
 function campaignFile(baseUrl: string, name = `cli-${uid()}`): string {
   const file = path.join(dir, `${name}.yaml`);
-  writeFileSync(file, `apiVersion: readiness/v1
+  writeFileSync(
+    file,
+    `apiVersion: readiness/v1
 name: ${name}
 target: { baseUrl: "${baseUrl}" }
 scenario:
@@ -30,12 +37,30 @@ scenario:
 baseline:
   phases: [{ name: smoke, users: 3, duration: 2s }]
   thresholds: ["p(95)<500", "error_rate<0.01"]
-`);
+`,
+  );
   return file;
 }
 
 describe('readiness CLI', () => {
-  test.each(['dev', 'worker', 'validate', 'start', 'status', 'report', 'abort', 'attest', 'waive', 'approve', 'reject', 'codec-server', 'rescore', 'history', 'schedule', 'demo'])('when `%s --help` runs, then it prints usage and exits 0', async (cmd) => {
+  test.each([
+    'dev',
+    'worker',
+    'validate',
+    'start',
+    'status',
+    'report',
+    'abort',
+    'attest',
+    'waive',
+    'approve',
+    'reject',
+    'codec-server',
+    'rescore',
+    'history',
+    'schedule',
+    'demo',
+  ])('when `%s --help` runs, then it prints usage and exits 0', async (cmd) => {
     const r = await runCli([cmd, '--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`Usage: readiness ${cmd}`);
@@ -57,10 +82,17 @@ describe('readiness CLI', () => {
     const r = await runCli(['validate', path.join(EXAMPLES, 'broken.yaml')]);
     expect(r.code).toBe(2);
     for (const expected of [
-      'name: name must be lowercase', 'target.baseUrl: baseUrl must be an http', 'target.headers.Authorization: header "Authorization" looks secret',
-      'scenario.thinkTime: invalid thinkTime', 'scenario.requests[0].path: unknown variable "{{missing}}"', 'baseline.phases[0].users: users must be at least 1',
-      'baseline.phases[0].duration:', 'baseline.thresholds[0]: invalid threshold "p95<500"', 'stres: unknown field',
-    ]) expect(r.stderr).toContain(expected);
+      'name: name must be lowercase',
+      'target.baseUrl: baseUrl must be an http',
+      'target.headers.Authorization: header "Authorization" looks secret',
+      'scenario.thinkTime: invalid thinkTime',
+      'scenario.requests[0].path: unknown variable "{{missing}}"',
+      'baseline.phases[0].users: users must be at least 1',
+      'baseline.phases[0].duration:',
+      'baseline.thresholds[0]: invalid threshold "p95<500"',
+      'stres: unknown field',
+    ])
+      expect(r.stderr).toContain(expected);
   });
 
   test('when an invalid file is started, then it exits 2 and no workflow is started', async () => {
@@ -77,17 +109,30 @@ describe('readiness CLI', () => {
 
   describe('with a worker process running', () => {
     let worker: ChildProcess & { logs: () => string };
-    beforeAll(async () => { worker = await spawnWorker(env); });
-    afterAll(async () => { await stopWorker(worker); });
+    beforeAll(async () => {
+      worker = await spawnWorker(env);
+    });
+    afterAll(async () => {
+      await stopWorker(worker);
+    });
 
     test('when `start --wait --json` runs a campaign, then it exits with the verdict code and prints the result as the last line', async () => {
       const target = await startTarget(delayed(2));
       try {
         const id = `cli-e2e-${uid()}`;
-        const r = await runCli(['start', campaignFile(target.url), '--wait', '--json', '--id', id, '--data-dir', dir], env);
+        const r = await runCli(
+          ['start', campaignFile(target.url), '--wait', '--json', '--id', id, '--data-dir', dir],
+          env,
+        );
         expect(r.code).toBe(3);
         const last = JSON.parse(r.stdout.trim().split('\n').pop()!);
-        expect(last).toEqual({ campaignId: id, workflowId: id, decision: 'NO_GO', scorePct: expect.any(Number), reportDir: path.join(dir, 'reports', id) });
+        expect(last).toEqual({
+          campaignId: id,
+          workflowId: id,
+          decision: 'NO_GO',
+          scorePct: expect.any(Number),
+          reportDir: path.join(dir, 'reports', id),
+        });
         expect(r.stderr).toContain(`/namespaces/default/workflows/${id}`);
         const report = JSON.parse(readFileSync(path.join(last.reportDir, 'report.json'), 'utf8'));
         expect(report.baseline.phases[0]).toMatchObject({ name: 'smoke', users: 3, assessment: 'pass' });
@@ -102,9 +147,16 @@ describe('readiness CLI', () => {
 
         const json = await runCli(['report', id, '--format', 'json', '--data-dir', dir], env);
         expect(json.code).toBe(0);
-        expect(JSON.parse(json.stdout)).toMatchObject({ schemaVersion: 2, campaign: { id }, verdict: { decision: 'NO_GO' } });
+        expect(JSON.parse(json.stdout)).toMatchObject({
+          schemaVersion: 2,
+          campaign: { id },
+          verdict: { decision: 'NO_GO' },
+        });
         const out = path.join(dir, 'out', 'r.md');
-        const md = await runCli(['report', id, '--out', out, '--data-dir', dir], { ...env, READINESS_OUT_DIRS: path.dirname(out) });
+        const md = await runCli(['report', id, '--out', out, '--data-dir', dir], {
+          ...env,
+          READINESS_OUT_DIRS: path.dirname(out),
+        });
         expect(md.code).toBe(0);
         expect(readFileSync(out, 'utf8')).toContain('| smoke | 3 |');
 
@@ -119,8 +171,12 @@ describe('readiness CLI', () => {
 
   test('when a command names an unknown campaign, then it exits 2 with a clear message', async () => {
     for (const args of [
-      ['status', 'no-such-campaign'], ['report', 'no-such-campaign'], ['abort', 'no-such-campaign', '--by', 'x'], ['rescore', 'no-such-campaign'],
-      ['attest', 'no-such-campaign', 'ops.on-call', '--by', 'x'], ['waive', 'no-such-campaign', 'ops.on-call', '--by', 'x', '--reason', 'r', '--expires', '2099-01-01'],
+      ['status', 'no-such-campaign'],
+      ['report', 'no-such-campaign'],
+      ['abort', 'no-such-campaign', '--by', 'x'],
+      ['rescore', 'no-such-campaign'],
+      ['attest', 'no-such-campaign', 'ops.on-call', '--by', 'x'],
+      ['waive', 'no-such-campaign', 'ops.on-call', '--by', 'x', '--reason', 'r', '--expires', '2099-01-01'],
     ]) {
       const r = await runCli([...args, '--data-dir', dir], env);
       expect(r.code).toBe(2);
@@ -129,7 +185,10 @@ describe('readiness CLI', () => {
   });
 
   test('when the Temporal server is unreachable, then start exits 1 and says where it looked', async () => {
-    const r = await runCli(['start', campaignFile('http://127.0.0.1:9'), '--data-dir', dir], { ...env, TEMPORAL_ADDRESS: '127.0.0.1:1' });
+    const r = await runCli(['start', campaignFile('http://127.0.0.1:9'), '--data-dir', dir], {
+      ...env,
+      TEMPORAL_ADDRESS: '127.0.0.1:1',
+    });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('cannot reach the Temporal server at 127.0.0.1:1');
   });

@@ -15,9 +15,14 @@ import { launchChromium, openReport } from '../helpers/browser';
 const jsonLines = (out: string) => out.split('\n').filter((l) => l.trim().startsWith('{'));
 
 function runDev(dataDir: string, port: number, uiPort: number) {
-  const child = spawn(process.execPath, [CLI, 'dev', '--data-dir', dataDir, '--port', String(port), '--ui-port', String(uiPort)], {
-    env: { ...process.env, DATABASE_URL: '' }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [CLI, 'dev', '--data-dir', dataDir, '--port', String(port), '--ui-port', String(uiPort)],
+    {
+      env: { ...process.env, DATABASE_URL: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
@@ -25,9 +30,15 @@ function runDev(dataDir: string, port: number, uiPort: number) {
     const timer = setTimeout(() => reject(new Error(`dev not ready:\n${out}`)), 90_000);
     child.stdout.on('data', () => {
       const line = out.split('\n').find((l) => l.includes('ready'));
-      if (line && line.startsWith('readiness dev ready')) { clearTimeout(timer); resolve(line); }
+      if (line && line.startsWith('readiness dev ready')) {
+        clearTimeout(timer);
+        resolve(line);
+      }
     });
-    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`dev exited ${code}:\n${out}`)); });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`dev exited ${code}:\n${out}`));
+    });
   });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return { child, ready, exited, output: () => out };
@@ -50,8 +61,10 @@ describe('readiness dev', () => {
       expect(dev.output()).toContain('readiness dev stopped');
       expect(jsonLines(dev.output())).toEqual([]);
       // The first round initialises the results cluster and migrates it, and says so; the second has nothing to do.
-      if (round === 0) expect(dev.output()).toMatch(/readiness dev: initialising the PostgreSQL cluster in .*: done in [\d.]+ s/);
-      if (round === 0) expect(dev.output()).toMatch(/readiness dev: applying \d+ database migrations: done in [\d.]+ s/);
+      if (round === 0)
+        expect(dev.output()).toMatch(/readiness dev: initialising the PostgreSQL cluster in .*: done in [\d.]+ s/);
+      if (round === 0)
+        expect(dev.output()).toMatch(/readiness dev: applying \d+ database migrations: done in [\d.]+ s/);
       if (round === 1) expect(dev.output()).not.toContain('initialising');
       expect(await isPortFree(port)).toBe(true);
       expect(existsSync(path.join(dataDir, 'dev.json'))).toBe(false);
@@ -66,9 +79,18 @@ describe('readiness demo', () => {
     const r = await runCli(['demo', '--scale', '0.1', '--json', '--data-dir', dataDir], { DATABASE_URL: '' }, 180_000);
     expect(r.code).toBe(0);
     const last = JSON.parse(r.stdout.trim().split('\n').pop()!);
-    expect(last).toMatchObject({ decision: 'NO_GO', scorePct: expect.any(Number), reportDir: path.join(dataDir, 'reports', last.campaignId) });
+    expect(last).toMatchObject({
+      decision: 'NO_GO',
+      scorePct: expect.any(Number),
+      reportDir: path.join(dataDir, 'reports', last.campaignId),
+    });
     const report = JSON.parse(readFileSync(path.join(last.reportDir, 'report.json'), 'utf8'));
-    expect(report.baseline.phases.map((p: { name: string }) => p.name)).toEqual(['smoke', 'normal', 'peak', 'endurance']);
+    expect(report.baseline.phases.map((p: { name: string }) => p.name)).toEqual([
+      'smoke',
+      'normal',
+      'peak',
+      'endurance',
+    ]);
     expect(readFileSync(path.join(last.reportDir, 'report.md'), 'utf8')).toContain('| smoke | 5 |');
     // The restore drill ran on the demo's own database while the campaign wrote to it: every table proven.
     expect(report.phases.backup.status).toBe('pass');
@@ -90,20 +112,39 @@ describe('readiness demo', () => {
 
     // The seed-shaped report.md: executive summary, blockers with remediation, category scores, checklist.
     const md = readFileSync(path.join(last.reportDir, 'report.md'), 'utf8');
-    for (const heading of ['## Executive summary', '### Blockers', '## Category scores', '## Baseline load', '## Capacity (progressive stress)', '## Backup and recovery drills', '## Checklist']) {
+    for (const heading of [
+      '## Executive summary',
+      '### Blockers',
+      '## Category scores',
+      '## Baseline load',
+      '## Capacity (progressive stress)',
+      '## Backup and recovery drills',
+      '## Checklist',
+    ]) {
       expect(md).toContain(heading);
     }
     expect(md).toContain('| Performance |');
     // report.html in real headless Chromium: every chart drawn offline, the breaking point marked; screenshot kept.
     const browser = await launchChromium();
     try {
-      const page = await openReport(browser, path.join(last.reportDir, 'report.html'), path.join(__dirname, '..', '..', 'test-results', 'demo-report.png'));
+      const page = await openReport(
+        browser,
+        path.join(last.reportDir, 'report.html'),
+        path.join(__dirname, '..', '..', 'test-results', 'demo-report.png'),
+      );
       expect(page.problems).toEqual([]);
       expect(page.requests).toEqual([page.url]);
-      expect(page.canvases.map((c) => c.id)).toEqual(expect.arrayContaining(['chart-capacity', 'chart-timeline', 'chart-stress-timeline', 'chart-categories']));
+      expect(page.canvases.map((c) => c.id)).toEqual(
+        expect.arrayContaining(['chart-capacity', 'chart-timeline', 'chart-stress-timeline', 'chart-categories']),
+      );
       expect(page.rendered).toBe(page.canvases.length);
-      for (const c of page.canvases) expect({ id: c.id, drawn: c.differsFromBlank && c.painted > 0 }).toEqual({ id: c.id, drawn: true });
-      expect(await page.evaluate(`Chart.getChart('chart-capacity').data.datasets.some((d) => d.label.startsWith('Breaking point'))`)).toBe(true);
+      for (const c of page.canvases)
+        expect({ id: c.id, drawn: c.differsFromBlank && c.painted > 0 }).toEqual({ id: c.id, drawn: true });
+      expect(
+        await page.evaluate(
+          `Chart.getChart('chart-capacity').data.datasets.some((d) => d.label.startsWith('Breaking point'))`,
+        ),
+      ).toBe(true);
     } finally {
       await browser.close();
     }

@@ -11,7 +11,12 @@ import path from 'node:path';
 const REPO = execFileSync('git', ['rev-parse', '--show-toplevel'], { cwd: __dirname, encoding: 'utf8' }).trim();
 
 function npm(cwd: string, args: string[]): { code: number | null; output: string } {
-  const r = spawnSync('npm', [...args, '--no-audit', '--no-fund'], { cwd, encoding: 'utf8', env: { ...process.env, CI: 'true' }, timeout: 240_000 });
+  const r = spawnSync('npm', [...args, '--no-audit', '--no-fund'], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, CI: 'true' },
+    timeout: 240_000,
+  });
   return { code: r.status, output: `${r.stdout}${r.stderr}` };
 }
 

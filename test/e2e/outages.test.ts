@@ -22,7 +22,14 @@ import { delayed, startTarget } from '../helpers/target';
 const CLI = () => process.env.READINESS_TEST_TEMPORAL_CLI!;
 
 async function devServer(dir: string, port: number, uiPort: number): Promise<DevServer> {
-  const server = await startDevServer({ binary: CLI(), dbFile: path.join(dir, 'temporal.db'), port, uiPort, logFile: path.join(dir, 'temporal.log'), startTimeoutMs: 60_000 });
+  const server = await startDevServer({
+    binary: CLI(),
+    dbFile: path.join(dir, 'temporal.db'),
+    port,
+    uiPort,
+    logFile: path.join(dir, 'temporal.log'),
+    startTimeoutMs: 60_000,
+  });
   const conn = await Connection.connect({ address: server.address });
   await registerSearchAttributes(conn, 'default');
   await conn.close();
@@ -31,13 +38,16 @@ async function devServer(dir: string, port: number, uiPort: number): Promise<Dev
 
 function campaignFile(dir: string, baseUrl: string, phases: string, thresholds = '[]'): string {
   const file = path.join(dir, `c-${uid()}.yaml`);
-  writeFileSync(file, `apiVersion: readiness/v1
+  writeFileSync(
+    file,
+    `apiVersion: readiness/v1
 name: outage-${uid()}
 target: { baseUrl: "${baseUrl}" }
 scenario: { thinkTime: 20ms, requests: [{ name: get, method: GET, path: /x }] }
 baseline: { phases: [${phases}], thresholds: ${thresholds} }
 checklist: { defaults: false, items: [{ id: perf.baseline, title: Baseline, category: Performance, severity: P1, automated: { check: phase.baseline } }] }
-`);
+`,
+  );
   return file;
 }
 
@@ -56,12 +66,31 @@ test('when the Temporal server restarts mid-campaign, then the worker reconnects
   const [port, uiPort] = [await freePort(), await freePort()];
   let server = await devServer(dir, port, uiPort);
   const target = await startTarget(delayed(3));
-  const env = { TEMPORAL_ADDRESS: server.address, DATABASE_URL: testEnv.databaseUrl, READINESS_REPORT_DIR: path.join(dir, 'reports'), READINESS_LOG_LEVEL: 'warn' };
+  const env = {
+    TEMPORAL_ADDRESS: server.address,
+    DATABASE_URL: testEnv.databaseUrl,
+    READINESS_REPORT_DIR: path.join(dir, 'reports'),
+    READINESS_LOG_LEVEL: 'warn',
+  };
   let worker: ChildProcess | undefined;
   try {
     worker = await spawnWorker(env);
     const id = `restart-${uid()}`;
-    const started = await runCli(['start', campaignFile(dir, target.url, '{ name: first, users: 3, duration: 6s }, { name: second, users: 3, duration: 4s }'), '--id', id, '--data-dir', dir], env);
+    const started = await runCli(
+      [
+        'start',
+        campaignFile(
+          dir,
+          target.url,
+          '{ name: first, users: 3, duration: 6s }, { name: second, users: 3, duration: 4s }',
+        ),
+        '--id',
+        id,
+        '--data-dir',
+        dir,
+      ],
+      env,
+    );
     expect(started.code).toBe(0);
     await until('load to flow', () => target.requests() > 50, 30_000);
     const stoppedAt = Date.now();
@@ -80,7 +109,10 @@ test('when the Temporal server restarts mid-campaign, then the worker reconnects
     }
     const pool = new Pool({ connectionString: testEnv.databaseUrl, max: 1 });
     try {
-      const rows = await pool.query('SELECT phase_name, result FROM baseline_results WHERE campaign_id = $1 ORDER BY ordinal', [id]);
+      const rows = await pool.query(
+        'SELECT phase_name, result FROM baseline_results WHERE campaign_id = $1 ORDER BY ordinal',
+        [id],
+      );
       expect(rows.rows.map((r) => r.phase_name)).toEqual(['first', 'second']);
       // What the target answered equals what was stored: nothing lost, nothing counted twice.
       expect(rows.rows.reduce((n, r) => n + r.result.requests, 0)).toBe(target.requests());
@@ -88,8 +120,14 @@ test('when the Temporal server restarts mid-campaign, then the worker reconnects
       await pool.end();
     }
     recordFigures('temporal-restart', {
-      scenario: 'Temporal server restarted mid-phase (SQLite persistence)', test: 'test/e2e/outages.test.ts',
-      figures: { serverDownS: Math.round(downS * 10) / 10, completed: true, requestsAnswered: target.requests(), requestsLost: 0 },
+      scenario: 'Temporal server restarted mid-phase (SQLite persistence)',
+      test: 'test/e2e/outages.test.ts',
+      figures: {
+        serverDownS: Math.round(downS * 10) / 10,
+        completed: true,
+        requestsAnswered: target.requests(),
+        requestsLost: 0,
+      },
     });
   } finally {
     if (worker) await stopWorker(worker);
@@ -106,12 +144,34 @@ test(`when the results Postgres stops for ${PG_DOWN_S} s mid-campaign, then the 
   let pg: EmbeddedPostgres = await startEmbeddedPostgres({ dir: path.join(dir, 'postgres'), port: pgPort });
   await migrate(pg.url);
   const target = await startTarget(delayed(3));
-  const env = { TEMPORAL_ADDRESS: testEnv.temporalAddress, DATABASE_URL: pg.url, READINESS_REPORT_DIR: path.join(dir, 'reports'), READINESS_LOG_LEVEL: 'warn' };
+  const env = {
+    TEMPORAL_ADDRESS: testEnv.temporalAddress,
+    DATABASE_URL: pg.url,
+    READINESS_REPORT_DIR: path.join(dir, 'reports'),
+    READINESS_LOG_LEVEL: 'warn',
+  };
   let worker: ChildProcess | undefined;
   try {
     worker = await spawnWorker(env);
     const id = `pgdown-${uid()}`;
-    const run = runCli(['start', campaignFile(dir, target.url, '{ name: first, users: 3, duration: 8s }, { name: second, users: 3, duration: 4s }'), '--id', id, '--wait', '--json', '--data-dir', dir], env, 300_000);
+    const run = runCli(
+      [
+        'start',
+        campaignFile(
+          dir,
+          target.url,
+          '{ name: first, users: 3, duration: 8s }, { name: second, users: 3, duration: 4s }',
+        ),
+        '--id',
+        id,
+        '--wait',
+        '--json',
+        '--data-dir',
+        dir,
+      ],
+      env,
+      300_000,
+    );
     await until('load to flow', () => target.requests() > 50, 30_000);
     await pg.stop();
     await new Promise((r) => setTimeout(r, PG_DOWN_S * 1_000));
@@ -124,14 +184,24 @@ test(`when the results Postgres stops for ${PG_DOWN_S} s mid-campaign, then the 
     expect(last).toMatchObject({ campaignId: id, decision: 'GO' });
     const pool = new Pool({ connectionString: pg.url, max: 1 });
     try {
-      const rows = await pool.query('SELECT phase_name, result FROM baseline_results WHERE campaign_id = $1 ORDER BY ordinal', [id]);
+      const rows = await pool.query(
+        'SELECT phase_name, result FROM baseline_results WHERE campaign_id = $1 ORDER BY ordinal',
+        [id],
+      );
       expect(rows.rows.map((x) => x.phase_name)).toEqual(['first', 'second']);
       expect(rows.rows.reduce((n, x) => n + x.result.requests, 0)).toBe(target.requests());
       const campaign = await pool.query('SELECT decision FROM campaigns WHERE id = $1', [id]);
       expect(campaign.rows[0].decision).toBe('GO');
       recordFigures('postgres-outage', {
-        scenario: `Results Postgres stopped for ${PG_DOWN_S} s mid-campaign`, test: 'test/e2e/outages.test.ts',
-        figures: { databaseDownS: PG_DOWN_S, completed: true, completedSAfterDatabaseBack: Math.round(doneAfterMs / 100) / 10, requestsAnswered: target.requests(), requestsStored: rows.rows.reduce((n, x) => n + x.result.requests, 0) },
+        scenario: `Results Postgres stopped for ${PG_DOWN_S} s mid-campaign`,
+        test: 'test/e2e/outages.test.ts',
+        figures: {
+          databaseDownS: PG_DOWN_S,
+          completed: true,
+          completedSAfterDatabaseBack: Math.round(doneAfterMs / 100) / 10,
+          requestsAnswered: target.requests(),
+          requestsStored: rows.rows.reduce((n, x) => n + x.result.requests, 0),
+        },
       });
     } finally {
       await pool.end();
@@ -147,7 +217,12 @@ test('when the target dies mid-phase, then the campaign ends NO_GO naming refuse
   const dir = mkdtempSync(path.join(testEnv.dir, 'dying-'));
   const target = await startTarget(delayed(3));
   const port = Number(new URL(target.url).port);
-  const env = { TEMPORAL_ADDRESS: testEnv.temporalAddress, DATABASE_URL: testEnv.databaseUrl, READINESS_REPORT_DIR: path.join(dir, 'reports'), READINESS_LOG_LEVEL: 'warn' };
+  const env = {
+    TEMPORAL_ADDRESS: testEnv.temporalAddress,
+    DATABASE_URL: testEnv.databaseUrl,
+    READINESS_REPORT_DIR: path.join(dir, 'reports'),
+    READINESS_LOG_LEVEL: 'warn',
+  };
   let worker: ChildProcess | undefined;
   // Counts connection attempts to the dead port: a listener that accepts and closes at once stands in for
   // nothing listening, so the attempts can be counted (each is refused / reset for the client).
@@ -156,18 +231,36 @@ test('when the target dies mid-phase, then the campaign ends NO_GO naming refuse
   try {
     worker = await spawnWorker(env);
     const users = 4;
-    const run = runCli(['start', campaignFile(dir, target.url, `{ name: dying, users: ${users}, duration: 8s }`, '["error_rate<0.01"]'), '--id', `dying-${uid()}`, '--wait', '--json', '--data-dir', dir], env, 120_000);
+    const run = runCli(
+      [
+        'start',
+        campaignFile(dir, target.url, `{ name: dying, users: ${users}, duration: 8s }`, '["error_rate<0.01"]'),
+        '--id',
+        `dying-${uid()}`,
+        '--wait',
+        '--json',
+        '--data-dir',
+        dir,
+      ],
+      env,
+      120_000,
+    );
     await until('load to flow', () => target.requests() > 100, 30_000);
     await target.close();
     const net = await import('node:net');
-    catcher = net.createServer((s) => { attemptsAfterDeath += 1; s.destroy(); });
+    catcher = net.createServer((s) => {
+      attemptsAfterDeath += 1;
+      s.destroy();
+    });
     await new Promise<void>((r) => catcher!.listen(port, '127.0.0.1', r));
     const diedAt = Date.now();
     const r = await run;
     const deadS = (Date.now() - diedAt) / 1000;
     expect(r.code).toBe(3);
     const last = JSON.parse(r.stdout.trim().split('\n').pop()!);
-    const report = JSON.parse((await runCli(['report', last.campaignId, '--format', 'json', '--data-dir', dir], env)).stdout);
+    const report = JSON.parse(
+      (await runCli(['report', last.campaignId, '--format', 'json', '--data-dir', dir], env)).stdout,
+    );
     const phase = report.baseline.phases[0];
     expect(report.phases.baseline.status).toBe('fail');
     expect(Object.keys(phase.errorCounts).join(',')).toMatch(/socket|ECONNRESET|ECONNREFUSED|UND_ERR/);
@@ -175,8 +268,13 @@ test('when the target dies mid-phase, then the campaign ends NO_GO naming refuse
     const perUserPerS = attemptsAfterDeath / users / Math.max(1, deadS);
     expect(perUserPerS).toBeLessThanOrEqual(25);
     recordFigures('target-dies', {
-      scenario: 'Target dies mid-phase', test: 'test/e2e/outages.test.ts',
-      figures: { decision: last.decision, connectionAttemptsPerUserPerS: Math.round(perUserPerS * 10) / 10, failedRequests: phase.failedRequests },
+      scenario: 'Target dies mid-phase',
+      test: 'test/e2e/outages.test.ts',
+      figures: {
+        decision: last.decision,
+        connectionAttemptsPerUserPerS: Math.round(perUserPerS * 10) / 10,
+        failedRequests: phase.failedRequests,
+      },
     });
   } finally {
     if (worker) await stopWorker(worker);
@@ -186,30 +284,64 @@ test('when the target dies mid-phase, then the campaign ends NO_GO naming refuse
 
 test('when the target refuses every connection from the start, then the campaign ends NO_GO saying it is unreachable, after a few attempts and no load', async () => {
   const dir = mkdtempSync(path.join(testEnv.dir, 'unreachable-'));
-  const env = { TEMPORAL_ADDRESS: testEnv.temporalAddress, DATABASE_URL: testEnv.databaseUrl, READINESS_REPORT_DIR: path.join(dir, 'reports'), READINESS_LOG_LEVEL: 'warn' };
+  const env = {
+    TEMPORAL_ADDRESS: testEnv.temporalAddress,
+    DATABASE_URL: testEnv.databaseUrl,
+    READINESS_REPORT_DIR: path.join(dir, 'reports'),
+    READINESS_LOG_LEVEL: 'warn',
+  };
   // Accepts and closes every connection at once, counting them: a target that is down, whose attempts can be counted.
   let attempts = 0;
   const net = await import('node:net');
-  const catcher = net.createServer((s) => { attempts += 1; s.destroy(); });
+  const catcher = net.createServer((s) => {
+    attempts += 1;
+    s.destroy();
+  });
   await new Promise<void>((r) => catcher.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(catcher.address() as import('node:net').AddressInfo).port}`;
   let worker: ChildProcess | undefined;
   try {
     worker = await spawnWorker(env);
     const started = Date.now();
-    const r = await runCli(['start', campaignFile(dir, url, '{ name: never, users: 20, duration: 30s }'), '--id', `unreachable-${uid()}`, '--wait', '--json', '--data-dir', dir], env, 120_000);
+    const r = await runCli(
+      [
+        'start',
+        campaignFile(dir, url, '{ name: never, users: 20, duration: 30s }'),
+        '--id',
+        `unreachable-${uid()}`,
+        '--wait',
+        '--json',
+        '--data-dir',
+        dir,
+      ],
+      env,
+      120_000,
+    );
     const verdictS = (Date.now() - started) / 1000;
     expect(r.code).toBe(3);
     const last = JSON.parse(r.stdout.trim().split('\n').pop()!);
     expect(last.decision).toBe('NO_GO');
-    const report = JSON.parse((await runCli(['report', last.campaignId, '--format', 'json', '--data-dir', dir], env)).stdout);
-    expect(report.phases.baseline).toEqual({ status: 'error', reason: expect.stringMatching(/^target unreachable \(3 probes, 5 s apart\): .*: (the target closed the connection without answering \(UND_ERR_SOCKET\)|connection reset by the target \(ECONNRESET\))$/) });
+    const report = JSON.parse(
+      (await runCli(['report', last.campaignId, '--format', 'json', '--data-dir', dir], env)).stdout,
+    );
+    expect(report.phases.baseline).toEqual({
+      status: 'error',
+      reason: expect.stringMatching(
+        /^target unreachable \(3 probes, 5 s apart\): .*: (the target closed the connection without answering \(UND_ERR_SOCKET\)|connection reset by the target \(ECONNRESET\))$/,
+      ),
+    });
     // Three health probes 5 s apart, not 20 users hammering a dead port for 30 s.
     expect(attempts).toBe(3);
     expect(verdictS).toBeLessThan(30);
     recordFigures('target-unreachable', {
-      scenario: 'Target refuses every connection from the start', test: 'test/e2e/outages.test.ts',
-      figures: { decision: last.decision, connectionAttempts: attempts, secondsToVerdict: Math.round(verdictS * 10) / 10, probes: 3 },
+      scenario: 'Target refuses every connection from the start',
+      test: 'test/e2e/outages.test.ts',
+      figures: {
+        decision: last.decision,
+        connectionAttempts: attempts,
+        secondsToVerdict: Math.round(verdictS * 10) / 10,
+        probes: 3,
+      },
     });
   } finally {
     if (worker) await stopWorker(worker);

@@ -19,7 +19,12 @@ const created = new Set<string>();
 beforeAll(async () => {
   dir = mkdtempSync(path.join(testEnv.dir, 'schedule-'));
   // --data-dir points at an empty dir so no local `readiness dev` state is picked up.
-  env = { TEMPORAL_ADDRESS: testEnv.temporalAddress, DATABASE_URL: testEnv.databaseUrl, READINESS_REPORT_DIR: path.join(dir, 'reports'), READINESS_LOG_LEVEL: 'warn' };
+  env = {
+    TEMPORAL_ADDRESS: testEnv.temporalAddress,
+    DATABASE_URL: testEnv.databaseUrl,
+    READINESS_REPORT_DIR: path.join(dir, 'reports'),
+    READINESS_LOG_LEVEL: 'warn',
+  };
   target = await startTarget(delayed(2));
 });
 
@@ -33,7 +38,9 @@ const cli = (args: string[]) => runCli([...args, '--data-dir', dir], env);
 /** A campaign that ends GO: one 2 s baseline phase on a fast target, one automated checklist item. */
 function campaignFile(name = `sched-${uid()}`, extra = ''): string {
   const file = path.join(dir, `${name}.yaml`);
-  writeFileSync(file, `apiVersion: readiness/v1
+  writeFileSync(
+    file,
+    `apiVersion: readiness/v1
 name: ${name}
 target: { baseUrl: "${target.url}" }
 scenario:
@@ -46,7 +53,8 @@ checklist:
   defaults: false
   items:
     - { id: perf.smoke, title: Smoke, category: Performance, severity: P1, automated: { check: baseline.smoke } }
-`);
+`,
+  );
   return file;
 }
 
@@ -81,13 +89,20 @@ async function describe(id: string): Promise<Described> {
   return JSON.parse(r.stdout) as Described;
 }
 
-const weekday = (iso: string, timeZone: string) => new Intl.DateTimeFormat('en-US', { timeZone, weekday: 'short' }).format(new Date(iso));
+const weekday = (iso: string, timeZone: string) =>
+  new Intl.DateTimeFormat('en-US', { timeZone, weekday: 'short' }).format(new Date(iso));
 
 test('when a campaign is scheduled, then list and describe show it, pause and resume change its state, a trigger runs it to a verdict, and delete removes it', async () => {
   const id = `readiness-sched-${uid()}`;
   const c = await create([campaignFile(), '--cron', '0 6 * * MON', '--timezone', 'Europe/Paris', '--id', id, '--json']);
   expect(c.code).toBe(0);
-  expect(JSON.parse(c.stdout)).toMatchObject({ scheduleId: id, cron: '0 6 * * MON', timezone: 'Europe/Paris', catchupWindow: '1h', workflowIdPrefix: `${id}-scheduled` });
+  expect(JSON.parse(c.stdout)).toMatchObject({
+    scheduleId: id,
+    cron: '0 6 * * MON',
+    timezone: 'Europe/Paris',
+    catchupWindow: '1h',
+    workflowIdPrefix: `${id}-scheduled`,
+  });
 
   // Listing goes through visibility: the new schedule shows up within a moment.
   const row = await waitFor('the schedule in `schedule list`', async () => {
@@ -95,8 +110,16 @@ test('when a campaign is scheduled, then list and describe show it, pause and re
     expect(l.code).toBe(0);
     return (JSON.parse(l.stdout) as Array<{ scheduleId: string }>).find((s) => s.scheduleId === id);
   });
-  expect(row).toMatchObject({ scheduleId: id, cron: '0 6 * * MON', timezone: 'Europe/Paris', paused: false, nextRun: expect.stringMatching(/T06:00:00\+0[12]:00$/) });
-  expect((await cli(['schedule', 'list'])).stdout).toMatch(new RegExp(`${id} +sched-\\S+ +0 6 \\* \\* MON +Europe/Paris +no +`));
+  expect(row).toMatchObject({
+    scheduleId: id,
+    cron: '0 6 * * MON',
+    timezone: 'Europe/Paris',
+    paused: false,
+    nextRun: expect.stringMatching(/T06:00:00\+0[12]:00$/),
+  });
+  expect((await cli(['schedule', 'list'])).stdout).toMatch(
+    new RegExp(`${id} +sched-\\S+ +0 6 \\* \\* MON +Europe/Paris +no +`),
+  );
 
   // Next runs: five, in the future, Mondays at 06:00 Paris time, spelled in that zone.
   const d = await describe(id);
@@ -131,12 +154,18 @@ test('when a campaign is scheduled, then list and describe show it, pause and re
     const triggered = JSON.parse(t.stdout) as { workflowId: string; skipped: boolean };
     expect(triggered.skipped).toBe(false);
     expect(triggered.workflowId).toMatch(new RegExp(`^${id}-scheduled-\\d{4}-\\d{2}-\\d{2}T`));
-    const run = await waitFor('the triggered run to complete', async () => {
-      const r = (await describe(id)).recentRuns.find((x) => x.workflowId === triggered.workflowId);
-      return r && r.status !== 'RUNNING' ? r : undefined;
-    }, 90_000);
+    const run = await waitFor(
+      'the triggered run to complete',
+      async () => {
+        const r = (await describe(id)).recentRuns.find((x) => x.workflowId === triggered.workflowId);
+        return r && r.status !== 'RUNNING' ? r : undefined;
+      },
+      90_000,
+    );
     expect(run).toMatchObject({ workflowId: triggered.workflowId, status: 'COMPLETED', decision: 'GO', scorePct: 100 });
-    expect((await cli(['schedule', 'describe', id])).stdout).toMatch(new RegExp(`${triggered.workflowId} {2}started \\S+ {2}COMPLETED GO \\(score 100%\\)`));
+    expect((await cli(['schedule', 'describe', id])).stdout).toMatch(
+      new RegExp(`${triggered.workflowId} {2}started \\S+ {2}COMPLETED GO \\(score 100%\\)`),
+    );
     // The run is an ordinary campaign: `status` knows it by its workflow id.
     const status = await cli(['status', triggered.workflowId]);
     expect(status.code).toBe(0);
@@ -145,10 +174,14 @@ test('when a campaign is scheduled, then list and describe show it, pause and re
     // The next run is its own campaign (its workflow id is its campaign id), compared with this one.
     const second = JSON.parse((await cli(['schedule', 'trigger', id, '--json'])).stdout) as { workflowId: string };
     expect(second.workflowId).not.toBe(triggered.workflowId);
-    await waitFor('the second run to complete', async () => {
-      const r = (await describe(id)).recentRuns.find((x) => x.workflowId === second.workflowId);
-      return r && r.status !== 'RUNNING' ? r : undefined;
-    }, 90_000);
+    await waitFor(
+      'the second run to complete',
+      async () => {
+        const r = (await describe(id)).recentRuns.find((x) => x.workflowId === second.workflowId);
+        return r && r.status !== 'RUNNING' ? r : undefined;
+      },
+      90_000,
+    );
     const report = JSON.parse((await cli(['report', second.workflowId, '--format', 'json'])).stdout);
     expect(report.campaign.id).toBe(second.workflowId);
     expect(report.comparison.previous).toMatchObject({ id: triggered.workflowId, decision: 'GO', scorePct: 100 });
@@ -162,7 +195,13 @@ test('when a campaign is scheduled, then list and describe show it, pause and re
   const del = await cli(['schedule', 'delete', id]);
   expect(del.code).toBe(0);
   created.delete(id);
-  for (const args of [['describe', id], ['pause', id], ['resume', id], ['trigger', id], ['delete', id]]) {
+  for (const args of [
+    ['describe', id],
+    ['pause', id],
+    ['resume', id],
+    ['trigger', id],
+    ['delete', id],
+  ]) {
     const r = await cli(['schedule', ...args]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`no schedule with id "${id}"`);
@@ -174,9 +213,18 @@ test('when the cron string, the time zone or the file is invalid, then create ex
     [[campaignFile(), '--cron', '0 6 * * FOO'], 'invalid schedule spec (--cron "0 6 * * FOO", --timezone UTC)'],
     [[campaignFile(), '--cron', '0 61 * * MON'], 'invalid schedule spec'],
     [[campaignFile(), '--cron', 'every monday'], '--cron "every monday" is not a cron string'],
-    [[campaignFile(), '--cron', '0 6 * * MON', '--timezone', 'Mars/Olympus_Mons'], '--timezone "Mars/Olympus_Mons" is not a known IANA time zone'],
-    [[campaignFile(), '--cron', '0 6 * * MON', '--catchup-window', '1s'], '--catchup-window "1s" must be a duration of at least 10s'],
-    [[campaignFile(`sched-${uid()}`, 'invalid'), '--cron', '0 6 * * MON'], 'baseline.phases[0].users: users must be at least 1'],
+    [
+      [campaignFile(), '--cron', '0 6 * * MON', '--timezone', 'Mars/Olympus_Mons'],
+      '--timezone "Mars/Olympus_Mons" is not a known IANA time zone',
+    ],
+    [
+      [campaignFile(), '--cron', '0 6 * * MON', '--catchup-window', '1s'],
+      '--catchup-window "1s" must be a duration of at least 10s',
+    ],
+    [
+      [campaignFile(`sched-${uid()}`, 'invalid'), '--cron', '0 6 * * MON'],
+      'baseline.phases[0].users: users must be at least 1',
+    ],
   ];
   for (const [args, message] of cases) {
     const id = `readiness-bad-${uid()}`;

@@ -18,7 +18,11 @@ import { campaignPlaces, secretsFound } from '../helpers/scan';
 
 test('when a campaign runs with secrets from the environment, then no secret value is in any history, log, report or result row', async () => {
   const tag = uid();
-  const secrets = { target: `tgt-${tag}-never-seen`, monitoring: `mon-${tag}-never-seen`, dbPassword: `pw${tag}neverseen` };
+  const secrets = {
+    target: `tgt-${tag}-never-seen`,
+    monitoring: `mon-${tag}-never-seen`,
+    dbPassword: `pw${tag}neverseen`,
+  };
   const dbUser = `secret_user_${tag}`;
   const sourceDb = `secret_src_${tag}`;
 
@@ -34,7 +38,9 @@ test('when a campaign runs with secrets from the environment, then no secret val
   src.pathname = `/${sourceDb}`;
   const seed = new PgClient({ connectionString: src.toString() });
   await seed.connect();
-  await seed.query('CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, md5(g::text) FROM generate_series(1, 100) g');
+  await seed.query(
+    'CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, md5(g::text) FROM generate_series(1, 100) g',
+  );
   await seed.end();
 
   let targetSawSecret = 0;
@@ -48,9 +54,13 @@ test('when a campaign runs with secrets from the environment, then no secret val
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'success', data: {} }));
   });
   const env = {
-    TEMPORAL_ADDRESS: testEnv.temporalAddress, DATABASE_URL: testEnv.databaseUrl, READINESS_LOG_LEVEL: 'debug',
+    TEMPORAL_ADDRESS: testEnv.temporalAddress,
+    DATABASE_URL: testEnv.databaseUrl,
+    READINESS_LOG_LEVEL: 'debug',
     READINESS_REPORT_DIR: path.join(testEnv.dir, `secrets-${tag}`),
-    SECRET_TARGET_TOKEN: `Bearer ${secrets.target}`, SECRET_MON_TOKEN: `Bearer ${secrets.monitoring}`, SECRET_SOURCE_URL: src.toString(),
+    SECRET_TARGET_TOKEN: `Bearer ${secrets.target}`,
+    SECRET_MON_TOKEN: `Bearer ${secrets.monitoring}`,
+    SECRET_SOURCE_URL: src.toString(),
     READINESS_SECRET_ENV: 'SECRET_TARGET_TOKEN,SECRET_MON_TOKEN,SECRET_SOURCE_URL',
   };
   const worker = await spawnWorker(env);
@@ -59,7 +69,9 @@ test('when a campaign runs with secrets from the environment, then no secret val
   const pool = testPool();
   try {
     const r = validateCampaign({
-      apiVersion: 'readiness/v1', name: `secrets-${tag}`, target: { baseUrl: target.url, headers: { Authorization: { fromEnv: 'SECRET_TARGET_TOKEN' } } },
+      apiVersion: 'readiness/v1',
+      name: `secrets-${tag}`,
+      target: { baseUrl: target.url, headers: { Authorization: { fromEnv: 'SECRET_TARGET_TOKEN' } } },
       scenario: { thinkTime: '20ms', requests: [{ name: 'get', method: 'GET', path: '/x' }] },
       baseline: { phases: [{ name: 'p', users: 2, duration: '2s' }] },
       monitoring: { prometheus: { url: prometheus.url, headers: { Authorization: { fromEnv: 'SECRET_MON_TOKEN' } } } },
@@ -76,16 +88,28 @@ test('when a campaign runs with secrets from the environment, then no secret val
     expect(result.phases.backup.reason ?? '').not.toMatch(/could not run|authentication/);
 
     // Where the campaign left something.
-    const places = await campaignPlaces({ client, workflowId: handle.workflowId, logs: worker.logs(), reportDir: result.reportDir, pool });
+    const places = await campaignPlaces({
+      client,
+      workflowId: handle.workflowId,
+      logs: worker.logs(),
+      reportDir: result.reportDir,
+      pool,
+    });
     expect(places.find(([where]) => where === 'worker logs')![1].length).toBeGreaterThan(1_000);
     const found = secretsFound(places, secrets);
     expect(found).toEqual([]);
     // The references travel; their values never do.
     expect(places.find(([where]) => where.startsWith('history'))![1]).toContain('SECRET_SOURCE_URL');
     recordFigures('secret-scan', {
-      scenario: 'Secrets from env references (target token, monitoring token, database password), no codec: scanned for their values',
+      scenario:
+        'Secrets from env references (target token, monitoring token, database password), no codec: scanned for their values',
       test: 'test/e2e/secrets.test.ts',
-      figures: { secrets: Object.keys(secrets).length, placesScanned: places.length, bytesScanned: places.reduce((n, [, t]) => n + t.length, 0), found: found.length },
+      figures: {
+        secrets: Object.keys(secrets).length,
+        placesScanned: places.length,
+        bytesScanned: places.reduce((n, [, t]) => n + t.length, 0),
+        found: found.length,
+      },
     });
   } finally {
     await stopWorker(worker);

@@ -21,11 +21,55 @@ let rejected = 0;
 /** A CA, and a server and a client certificate it signs (openssl, 1 day). */
 function makeCertificates(): void {
   const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=readiness test CA');
-  for (const [name, ext] of [['server', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], ['client', 'extendedKeyUsage=clientAuth']] as const) {
-    ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name === 'server' ? 'localhost' : 'readiness-worker'}`);
+  ssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.pem',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=readiness test CA',
+  );
+  for (const [name, ext] of [
+    ['server', 'subjectAltName=DNS:localhost,IP:127.0.0.1'],
+    ['client', 'extendedKeyUsage=clientAuth'],
+  ] as const) {
+    ssl(
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.csr`,
+      '-subj',
+      `/CN=${name === 'server' ? 'localhost' : 'readiness-worker'}`,
+    );
     writeFileSync(path.join(dir, `${name}.ext`), `${ext}\n`);
-    ssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.pem`, '-days', '1', '-extfile', `${name}.ext`);
+    ssl(
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      `${name}.pem`,
+      '-days',
+      '1',
+      '-extfile',
+      `${name}.ext`,
+    );
   }
 }
 
@@ -33,16 +77,23 @@ beforeAll(async () => {
   dir = mkdtempSync(path.join(testEnv.dir, 'tls-'));
   makeCertificates();
   const [host, port] = testEnv.temporalAddress.split(':');
-  front = tls.createServer({
-    key: readFileSync(path.join(dir, 'server.key')), cert: readFileSync(path.join(dir, 'server.pem')), ca: readFileSync(path.join(dir, 'ca.pem')),
-    requestCert: true, rejectUnauthorized: true, ALPNProtocols: ['h2'],
-  }, (socket) => {
-    handshakes += 1;
-    const upstream = net.connect(Number(port), host);
-    socket.pipe(upstream).pipe(socket);
-    socket.on('error', () => upstream.destroy());
-    upstream.on('error', () => socket.destroy());
-  });
+  front = tls.createServer(
+    {
+      key: readFileSync(path.join(dir, 'server.key')),
+      cert: readFileSync(path.join(dir, 'server.pem')),
+      ca: readFileSync(path.join(dir, 'ca.pem')),
+      requestCert: true,
+      rejectUnauthorized: true,
+      ALPNProtocols: ['h2'],
+    },
+    (socket) => {
+      handshakes += 1;
+      const upstream = net.connect(Number(port), host);
+      socket.pipe(upstream).pipe(socket);
+      socket.on('error', () => upstream.destroy());
+      upstream.on('error', () => socket.destroy());
+    },
+  );
   front.on('tlsClientError', () => (rejected += 1));
   await new Promise<void>((r) => front.listen(0, '127.0.0.1', r));
   frontAddress = `127.0.0.1:${(front.address() as net.AddressInfo).port}`;
@@ -53,9 +104,14 @@ afterAll(async () => {
 });
 
 const mtls = () => ({
-  TEMPORAL_ADDRESS: frontAddress, TEMPORAL_TLS_CA: path.join(dir, 'ca.pem'), TEMPORAL_TLS_CERT: path.join(dir, 'client.pem'),
-  TEMPORAL_TLS_KEY: path.join(dir, 'client.key'), TEMPORAL_TLS_SERVER_NAME: 'localhost',
-  DATABASE_URL: testEnv.databaseUrl, READINESS_REPORT_DIR: path.join(dir, 'reports'), READINESS_LOG_LEVEL: 'warn',
+  TEMPORAL_ADDRESS: frontAddress,
+  TEMPORAL_TLS_CA: path.join(dir, 'ca.pem'),
+  TEMPORAL_TLS_CERT: path.join(dir, 'client.pem'),
+  TEMPORAL_TLS_KEY: path.join(dir, 'client.key'),
+  TEMPORAL_TLS_SERVER_NAME: 'localhost',
+  DATABASE_URL: testEnv.databaseUrl,
+  READINESS_REPORT_DIR: path.join(dir, 'reports'),
+  READINESS_LOG_LEVEL: 'warn',
 });
 const cli = (args: string[], env: NodeJS.ProcessEnv) => runCli([...args, '--data-dir', dir], env);
 
@@ -78,7 +134,10 @@ describe('Temporal over mutual TLS', () => {
   });
 
   test.each([
-    [{ TEMPORAL_TLS_KEY: '' }, 'TEMPORAL_TLS_KEY: a client certificate needs both TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY'],
+    [
+      { TEMPORAL_TLS_KEY: '' },
+      'TEMPORAL_TLS_KEY: a client certificate needs both TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY',
+    ],
     [{ TEMPORAL_TLS_CA: '/nonexistent/ca.pem' }, 'TEMPORAL_TLS_CA: cannot read /nonexistent/ca.pem (ENOENT)'],
     [{ TEMPORAL_TLS: 'maybe' }, 'TEMPORAL_TLS: "maybe" is not true or false'],
   ])('when the TLS settings are wrong (%j), then the command exits 2 naming the variable', async (over, message) => {
@@ -93,13 +152,16 @@ describe('Temporal over mutual TLS', () => {
     try {
       worker = await spawnWorker(mtls());
       const file = path.join(dir, 'c.yaml');
-      writeFileSync(file, `apiVersion: readiness/v1
+      writeFileSync(
+        file,
+        `apiVersion: readiness/v1
 name: tls-${uid()}
 target: { baseUrl: "${target.url}" }
 scenario: { requests: [{ name: get, method: GET, path: /x }] }
 baseline: { phases: [{ name: smoke, users: 2, duration: 2s }] }
 checklist: { defaults: false, items: [{ id: perf.smoke, title: Smoke, category: Performance, severity: P1, automated: { check: baseline.smoke } }] }
-`);
+`,
+      );
       const r = await cli(['start', file, '--wait', '--json', '--id', `tls-${uid()}`], mtls());
       expect(r.stderr).not.toContain('error');
       expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toMatchObject({ decision: 'GO', scorePct: 100 });

@@ -22,7 +22,7 @@ const OWNER = 'release-manager@example.com';
 
 function uiUrl(): string {
   const url = process.env.READINESS_TEST_TEMPORAL_UI;
-  if (!url) throw new Error('READINESS_TEST_TEMPORAL_UI is not set: run tests through jest\'s global setup');
+  if (!url) throw new Error("READINESS_TEST_TEMPORAL_UI is not set: run tests through jest's global setup");
   return url;
 }
 
@@ -36,7 +36,9 @@ const started: string[] = [];
 
 function campaignFile(name: string, extra = ''): string {
   const file = path.join(dir, `${name}.yaml`);
-  writeFileSync(file, `apiVersion: readiness/v1
+  writeFileSync(
+    file,
+    `apiVersion: readiness/v1
 name: ${name}
 owner: ${OWNER}
 target: { baseUrl: "${target.url}" }
@@ -46,13 +48,16 @@ scenario:
 baseline:
   phases: [{ name: smoke, users: 3, duration: 2s }]
   thresholds: ["p(95)<500", "error_rate<0.01"]
-${extra}`);
+${extra}`,
+  );
   return file;
 }
 
 /** The visible text of the page and of its frames (the UI renders markdown summaries in iframes). */
 async function text(page: Page): Promise<string> {
-  const frames = await Promise.all(page.frames().map((f) => f.evaluate('document.body ? document.body.innerText : ""').then(String, () => '')));
+  const frames = await Promise.all(
+    page.frames().map((f) => f.evaluate('document.body ? document.body.innerText : ""').then(String, () => '')),
+  );
   return frames.join('\n');
 }
 
@@ -76,7 +81,10 @@ async function openUntil(page: Page, url: string, wanted: string[], deadlineMs: 
   for (;;) {
     await page.goto(url, { waitUntil: 'domcontentloaded', timeout: 30_000 });
     if (await shows(page, wanted, Math.max(1_000, Math.min(10_000, until - Date.now())))) return text(page);
-    if (Date.now() >= until) throw new Error(`${url} did not show ${JSON.stringify(wanted)} within ${deadlineMs} ms; it shows:\n${(await text(page)).slice(0, 2000)}`);
+    if (Date.now() >= until)
+      throw new Error(
+        `${url} did not show ${JSON.stringify(wanted)} within ${deadlineMs} ms; it shows:\n${(await text(page)).slice(0, 2000)}`,
+      );
   }
 }
 
@@ -84,19 +92,30 @@ async function openUntil(page: Page, url: string, wanted: string[], deadlineMs: 
 async function openRow(page: Page, workflowId: string): Promise<void> {
   const prefix = `/namespaces/default/workflows/${encodeURIComponent(workflowId)}/`;
   await page.waitForSelector(`a[href^="${prefix}"]`, { timeout: 15_000 });
-  await Promise.all([page.waitForFunction(`location.pathname.startsWith(${JSON.stringify(prefix)})`, { timeout: 15_000 }), page.click(`a[href^="${prefix}"]`)]);
+  await Promise.all([
+    page.waitForFunction(`location.pathname.startsWith(${JSON.stringify(prefix)})`, { timeout: 15_000 }),
+    page.click(`a[href^="${prefix}"]`),
+  ]);
   expect(await shows(page, [workflowId, 'User Metadata'], 30_000)).toBe(true);
 }
 
 /** Clicks the tab (or link) whose href ends with `suffix` and waits for the route to change. */
 async function clickTab(page: Page, suffix: string): Promise<void> {
   await page.waitForSelector(`a[href$="${suffix}"]`, { timeout: 15_000 });
-  await Promise.all([page.waitForFunction(`location.pathname.endsWith(${JSON.stringify(suffix)})`, { timeout: 15_000 }), page.click(`a[href$="${suffix}"]`)]);
+  await Promise.all([
+    page.waitForFunction(`location.pathname.endsWith(${JSON.stringify(suffix)})`, { timeout: 15_000 }),
+    page.click(`a[href$="${suffix}"]`),
+  ]);
 }
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(testEnv.dir, 'web-ui-'));
-  env = { TEMPORAL_ADDRESS: testEnv.temporalAddress, DATABASE_URL: testEnv.databaseUrl, READINESS_REPORT_DIR: path.join(dir, 'reports'), READINESS_LOG_LEVEL: 'warn' };
+  env = {
+    TEMPORAL_ADDRESS: testEnv.temporalAddress,
+    DATABASE_URL: testEnv.databaseUrl,
+    READINESS_REPORT_DIR: path.join(dir, 'reports'),
+    READINESS_LOG_LEVEL: 'warn',
+  };
   connection = await Connection.connect({ address: testEnv.temporalAddress });
   target = await startTarget(delayed(2));
   worker = await spawnWorker(env);
@@ -106,7 +125,11 @@ afterAll(async () => {
   await browser?.close();
   // The gated campaign is still waiting for its approval: end it.
   const client = new Client({ connection });
-  for (const id of started) await client.workflow.getHandle(id).terminate('web-ui test done').catch(() => undefined);
+  for (const id of started)
+    await client.workflow
+      .getHandle(id)
+      .terminate('web-ui test done')
+      .catch(() => undefined);
   await connection.close();
   await stopWorker(worker);
   await target.close();
@@ -119,7 +142,17 @@ describe('the Temporal Web UI', () => {
     const id = `readiness-${name}`;
     // A second campaign that has not ended: it waits at the approval gate before its baseline (no verdict yet).
     const gatedId = `readiness-web-ui-gated-${suffix}`;
-    const gated = await runCli(['start', campaignFile(`web-ui-gated-${suffix}`, 'gates: [{ before: baseline, timeout: 1h }]\n'), '--id', gatedId, '--data-dir', dir], env);
+    const gated = await runCli(
+      [
+        'start',
+        campaignFile(`web-ui-gated-${suffix}`, 'gates: [{ before: baseline, timeout: 1h }]\n'),
+        '--id',
+        gatedId,
+        '--data-dir',
+        dir,
+      ],
+      env,
+    );
     expect(gated.code).toBe(0);
     started.push(gatedId);
 
@@ -135,7 +168,12 @@ describe('the Temporal Web UI', () => {
 
     // The workflows list, filtered by the verdict search attribute: the NO_GO campaign, not the waiting one.
     const ui = uiUrl();
-    const list = await openUntil(page, `${ui}/namespaces/default/workflows?query=${encodeURIComponent('ReadinessVerdict="NO_GO"')}`, [id, 'readinessCampaignWorkflow'], 40_000);
+    const list = await openUntil(
+      page,
+      `${ui}/namespaces/default/workflows?query=${encodeURIComponent('ReadinessVerdict="NO_GO"')}`,
+      [id, 'readinessCampaignWorkflow'],
+      40_000,
+    );
     expect(list).not.toContain(gatedId);
     await page.screenshot({ path: path.join(RESULTS, 'web-ui-list.png'), fullPage: true });
 
@@ -144,7 +182,11 @@ describe('the Temporal Web UI', () => {
     await openRow(page, id);
     await clickTab(page, '/user-metadata');
     const summary = `readiness campaign ${name} → ${target.url}`;
-    const shown = await shows(page, [summary, `Owner: ${OWNER}`, 'Config hash:', 'Current Details', 'Phase: done', 'Decision: NO_GO'], 30_000);
+    const shown = await shows(
+      page,
+      [summary, `Owner: ${OWNER}`, 'Config hash:', 'Current Details', 'Phase: done', 'Decision: NO_GO'],
+      30_000,
+    );
     const metadata = await text(page);
     expect({ shown, metadata }).toMatchObject({ shown: true });
     expect(metadata).toMatch(new RegExp(`Decision: NO_GO, score ${result.scorePct}%`));
@@ -152,10 +194,21 @@ describe('the Temporal Web UI', () => {
 
     // Its search attributes: the phase it ended in and the verdict.
     await clickTab(page, '/search-attributes');
-    expect(await shows(page, ['"ReadinessPhase": "done"', '"ReadinessVerdict": "NO_GO"', `"ReadinessScore": ${result.scorePct}`], 15_000)).toBe(true);
+    expect(
+      await shows(
+        page,
+        ['"ReadinessPhase": "done"', '"ReadinessVerdict": "NO_GO"', `"ReadinessScore": ${result.scorePct}`],
+        15_000,
+      ),
+    ).toBe(true);
 
     // The waiting campaign is listed under its own phase, and its current details say what it waits for.
-    await openUntil(page, `${ui}/namespaces/default/workflows?query=${encodeURIComponent(`ReadinessPhase="approval:baseline" AND WorkflowId="${gatedId}"`)}`, [gatedId], 20_000);
+    await openUntil(
+      page,
+      `${ui}/namespaces/default/workflows?query=${encodeURIComponent(`ReadinessPhase="approval:baseline" AND WorkflowId="${gatedId}"`)}`,
+      [gatedId],
+      20_000,
+    );
     await openRow(page, gatedId);
     await clickTab(page, '/user-metadata');
     expect(await shows(page, ['Phase: baseline', 'Step: waiting for approval until'], 30_000)).toBe(true);

@@ -23,7 +23,9 @@ test('when the worker is SIGKILLed mid-phase, then a new worker resumes the phas
   const { client, pool, kill, startAnother, close } = await killableWorker('kill');
   try {
     const parsed = validateCampaign({
-      apiVersion: 'readiness/v1', name: `kill-${uid()}`, target: { baseUrl: target.url },
+      apiVersion: 'readiness/v1',
+      name: `kill-${uid()}`,
+      target: { baseUrl: target.url },
       scenario: { thinkTime: '20ms', requests: [{ name: 'get', method: 'GET', path: '/x' }] },
       baseline: { phases: [{ name: 'long', users: 4, duration: `${PHASE_S}s` }], thresholds: ['error_rate<0.01'] },
       settings: { heartbeatTimeout: '2s' },
@@ -73,10 +75,21 @@ test('when the worker is SIGKILLed mid-phase, then a new worker resumes the phas
     // Figures for the closing note and docs: test-results/worker-kill.json.
     const results = path.join(__dirname, '..', '..', 'test-results');
     mkdirSync(results, { recursive: true });
-    writeFileSync(path.join(results, 'worker-kill.json'), `${JSON.stringify({ phaseS: PHASE_S, resumedFromMs: phase.resumedFromMs, attempt: phase.attempt, lostRequests: lost, lostMs: Math.round((lost / rate) * 1000), requests: phase.requests }, null, 2)}\n`);
+    writeFileSync(
+      path.join(results, 'worker-kill.json'),
+      `${JSON.stringify({ phaseS: PHASE_S, resumedFromMs: phase.resumedFromMs, attempt: phase.attempt, lostRequests: lost, lostMs: Math.round((lost / rate) * 1000), requests: phase.requests }, null, 2)}\n`,
+    );
     recordFigures('worker-kill-baseline', {
-      scenario: 'Worker SIGKILLed mid baseline phase, a new worker resumes', test: 'test/e2e/worker-kill.test.ts',
-      figures: { phaseS: PHASE_S, resumedFromMs: phase.resumedFromMs, attempt: phase.attempt, requests: phase.requests, lostRequests: lost, lostMs: Math.round((lost / rate) * 1000) },
+      scenario: 'Worker SIGKILLed mid baseline phase, a new worker resumes',
+      test: 'test/e2e/worker-kill.test.ts',
+      figures: {
+        phaseS: PHASE_S,
+        resumedFromMs: phase.resumedFromMs,
+        attempt: phase.attempt,
+        requests: phase.requests,
+        lostRequests: lost,
+        lostMs: Math.round((lost / rate) * 1000),
+      },
     });
   } finally {
     await close();

@@ -6,7 +6,10 @@ import puppeteer, { type Browser } from 'puppeteer-core';
 
 /** Debian's Chromium: `chromium` or `chromium-browser` on PATH, else /usr/bin/chromium; undefined if none. */
 export function findChromium(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const onPath = (env.PATH ?? '').split(path.delimiter).filter(Boolean).flatMap((dir) => ['chromium', 'chromium-browser'].map((b) => path.join(dir, b)));
+  const onPath = (env.PATH ?? '')
+    .split(path.delimiter)
+    .filter(Boolean)
+    .flatMap((dir) => ['chromium', 'chromium-browser'].map((b) => path.join(dir, b)));
   return [...onPath, '/usr/bin/chromium'].find((file) => {
     try {
       accessSync(file, constants.X_OK);
@@ -21,9 +24,15 @@ export function findChromium(env: NodeJS.ProcessEnv = process.env): string | und
 export async function launchChromium(): Promise<Browser> {
   const executablePath = findChromium();
   if (!executablePath) {
-    throw new Error('Chromium not found (looked for chromium and chromium-browser on PATH and /usr/bin/chromium): run `apt-get install -y chromium` (.ci/run installs it when missing)');
+    throw new Error(
+      'Chromium not found (looked for chromium and chromium-browser on PATH and /usr/bin/chromium): run `apt-get install -y chromium` (.ci/run installs it when missing)',
+    );
   }
-  return puppeteer.launch({ executablePath, headless: true, args: ['--headless=new', '--no-sandbox', '--disable-gpu'] });
+  return puppeteer.launch({
+    executablePath,
+    headless: true,
+    args: ['--headless=new', '--no-sandbox', '--disable-gpu'],
+  });
 }
 
 const CANVAS_STATS = `Array.from(document.querySelectorAll('canvas')).map((c) => {
@@ -64,7 +73,9 @@ export async function openReport(browser: Browser, file: string, screenshot: str
     void (req.url() === url ? req.continue() : req.abort());
   });
   page.on('pageerror', (err) => problems.push(`page error: ${String(err)}`));
-  page.on('console', (msg) => { if (msg.type() === 'error' || msg.type() === 'warn') problems.push(`console ${msg.type()}: ${msg.text()}`); });
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' || msg.type() === 'warn') problems.push(`console ${msg.type()}: ${msg.text()}`);
+  });
   await page.goto(url, { waitUntil: 'load', timeout: 30_000 });
   await page.waitForFunction('document.body.dataset.chartsRendered !== undefined', { timeout: 30_000 });
   const rendered = Number(await page.evaluate('document.body.dataset.chartsRendered'));

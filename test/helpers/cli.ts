@@ -8,22 +8,41 @@ import { testEnv, testPool } from './env';
 export const CLI = path.join(__dirname, '..', '..', 'bin', 'readiness.js');
 
 /** Runs the CLI to completion. */
-export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 120_000): Promise<{ code: number; stdout: string; stderr: string }> {
+export function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  timeoutMs = 120_000,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`readiness ${args.join(' ')} timed out\n${stderr}`)); }, timeoutMs);
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code: code ?? -1, stdout, stderr }); });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`readiness ${args.join(' ')} timed out\n${stderr}`));
+    }, timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
   });
 }
 
 /** Starts `readiness worker` as a real process and resolves once it reports ready. */
-export function spawnWorker(env: NodeJS.ProcessEnv, args: string[] = []): Promise<ChildProcess & { logs: () => string }> {
+export function spawnWorker(
+  env: NodeJS.ProcessEnv,
+  args: string[] = [],
+): Promise<ChildProcess & { logs: () => string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'worker', ...args], { env: { ...process.env, READINESS_LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'worker', ...args], {
+      env: { ...process.env, READINESS_LOG_LEVEL: 'info', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let logs = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -37,7 +56,10 @@ export function spawnWorker(env: NodeJS.ProcessEnv, args: string[] = []): Promis
         resolve(Object.assign(child, { logs: () => logs }));
       }
     });
-    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`worker exited with ${code}:\n${logs}`)); });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`worker exited with ${code}:\n${logs}`));
+    });
   });
 }
 
@@ -55,7 +77,11 @@ export async function stopWorker(child: ChildProcess, signal: NodeJS.Signals = '
  * `kill()` SIGKILLs it, `startAnother()` starts a replacement; `close()` stops whatever is left.
  */
 export async function killableWorker(prefix: string) {
-  const env = { TEMPORAL_ADDRESS: testEnv.temporalAddress, DATABASE_URL: testEnv.databaseUrl, READINESS_REPORT_DIR: mkdtempSync(path.join(testEnv.dir, `${prefix}-`)) };
+  const env = {
+    TEMPORAL_ADDRESS: testEnv.temporalAddress,
+    DATABASE_URL: testEnv.databaseUrl,
+    READINESS_REPORT_DIR: mkdtempSync(path.join(testEnv.dir, `${prefix}-`)),
+  };
   const connection = await Connection.connect({ address: testEnv.temporalAddress });
   const pool = testPool();
   const first = await spawnWorker(env);

@@ -3,9 +3,15 @@ import pino from 'pino';
 
 /** The shared Temporal dev server and Postgres started by the global setup. */
 export const testEnv = {
-  get temporalAddress(): string { return need('READINESS_TEST_TEMPORAL_ADDRESS'); },
-  get databaseUrl(): string { return need('READINESS_TEST_DATABASE_URL'); },
-  get dir(): string { return need('READINESS_TEST_DIR'); },
+  get temporalAddress(): string {
+    return need('READINESS_TEST_TEMPORAL_ADDRESS');
+  },
+  get databaseUrl(): string {
+    return need('READINESS_TEST_DATABASE_URL');
+  },
+  get dir(): string {
+    return need('READINESS_TEST_DIR');
+  },
 };
 
 function need(name: string): string {

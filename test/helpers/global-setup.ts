@@ -20,7 +20,9 @@ import { registerSearchAttributes, resolveTemporalCli, startDevServer } from '..
  * started another way stops here with the script's list of what is missing and how to install it.
  */
 function checkTestDependencies(): void {
-  const res = spawnSync('bash', [path.join(__dirname, '..', '..', 'scripts', 'setup-test-deps.sh'), '--check'], { encoding: 'utf8' });
+  const res = spawnSync('bash', [path.join(__dirname, '..', '..', 'scripts', 'setup-test-deps.sh'), '--check'], {
+    encoding: 'utf8',
+  });
   if (res.status !== 0) throw new Error(`test dependencies missing:\n${res.stderr}`);
 }
 
@@ -32,8 +34,13 @@ export default async function globalSetup(): Promise<void> {
   const logger = pino({ level: 'warn' });
   const cli = await resolveTemporalCli({ cacheDir: cacheBinDir(), logger, progress });
   const temporal = await startDevServer({
-    binary: cli.path, dbFile: path.join(dir, 'temporal.db'), port: await freePort(), uiPort: await freePort(),
-    logFile: path.join(dir, 'temporal.log'), logger, startTimeoutMs: 120_000,
+    binary: cli.path,
+    dbFile: path.join(dir, 'temporal.db'),
+    port: await freePort(),
+    uiPort: await freePort(),
+    logFile: path.join(dir, 'temporal.log'),
+    logger,
+    startTimeoutMs: 120_000,
   });
   const conn = await Connection.connect({ address: temporal.address });
   await registerSearchAttributes(conn, 'default');

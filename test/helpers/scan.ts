@@ -17,7 +17,13 @@ export function textOf(v: unknown, out: string[] = []): string[] {
 }
 
 /** The text a campaign left, place by place: `[where, text]`. */
-export async function campaignPlaces(o: { client: Client; workflowId: string; logs: string; reportDir?: string; pool: Pool }): Promise<Array<[string, string]>> {
+export async function campaignPlaces(o: {
+  client: Client;
+  workflowId: string;
+  logs: string;
+  reportDir?: string;
+  pool: Pool;
+}): Promise<Array<[string, string]>> {
   const places: Array<[string, string]> = [];
   const ids = [o.workflowId];
   const main = await o.client.workflow.getHandle(o.workflowId).fetchHistory();
@@ -25,12 +31,20 @@ export async function campaignPlaces(o: { client: Client; workflowId: string; lo
     const child = e.childWorkflowExecutionStartedEventAttributes?.workflowExecution?.workflowId;
     if (child) ids.push(child);
   }
-  for (const id of ids) places.push([`history ${id}`, textOf(id === o.workflowId ? main : await o.client.workflow.getHandle(id).fetchHistory()).join('\n')]);
+  for (const id of ids)
+    places.push([
+      `history ${id}`,
+      textOf(id === o.workflowId ? main : await o.client.workflow.getHandle(id).fetchHistory()).join('\n'),
+    ]);
   places.push(['worker logs', o.logs]);
-  if (o.reportDir && existsSync(o.reportDir)) for (const f of readdirSync(o.reportDir)) places.push([`report ${f}`, readFileSync(path.join(o.reportDir, f), 'utf8')]);
+  if (o.reportDir && existsSync(o.reportDir))
+    for (const f of readdirSync(o.reportDir))
+      places.push([`report ${f}`, readFileSync(path.join(o.reportDir, f), 'utf8')]);
   for (const table of ['campaigns', 'baseline_results', 'phase_results', 'load_slices']) {
     const col = table === 'campaigns' ? 'id' : 'campaign_id';
-    const rows = await o.pool.query<{ row: string }>(`SELECT t::text AS row FROM ${table} t WHERE ${col} = $1`, [o.workflowId]);
+    const rows = await o.pool.query<{ row: string }>(`SELECT t::text AS row FROM ${table} t WHERE ${col} = $1`, [
+      o.workflowId,
+    ]);
     places.push([`results ${table}`, rows.rows.map((x) => x.row).join('\n')]);
   }
   return places;
@@ -38,6 +52,9 @@ export async function campaignPlaces(o: { client: Client; workflowId: string; lo
 
 /** `name in where` for each secret found in a place, as is or base64-encoded. */
 export function secretsFound(places: Array<[string, string]>, secrets: Record<string, string>): string[] {
-  return places.flatMap(([where, text]) => Object.entries(secrets).flatMap(([name, value]) =>
-    [value, Buffer.from(value).toString('base64')].some((v) => text.includes(v)) ? [`${name} in ${where}`] : []));
+  return places.flatMap(([where, text]) =>
+    Object.entries(secrets).flatMap(([name, value]) =>
+      [value, Buffer.from(value).toString('base64')].some((v) => text.includes(v)) ? [`${name} in ${where}`] : [],
+    ),
+  );
 }

@@ -6,7 +6,12 @@ const path = require('node:path');
 class SummaryReporter {
   onRunComplete(_contexts, results) {
     const failed = results.numFailedTests + results.numRuntimeErrorTestSuites;
-    const summary = { passed: results.numPassedTests, failed, skipped: results.numPendingTests, suites: results.numTotalTestSuites };
+    const summary = {
+      passed: results.numPassedTests,
+      failed,
+      skipped: results.numPendingTests,
+      suites: results.numTotalTestSuites,
+    };
     const dir = path.join(__dirname, '..', '..', 'test-results');
     mkdirSync(dir, { recursive: true });
     writeFileSync(path.join(dir, 'summary.json'), `${JSON.stringify(summary)}\n`);

@@ -14,12 +14,20 @@ export async function startInProcessWorker(prefix: string, opts: Partial<Readine
   const connection = await Connection.connect({ address: testEnv.temporalAddress });
   const client = new Client({ connection });
   const worker = await createReadinessWorker({
-    address: testEnv.temporalAddress, namespace: 'default', databaseUrl: testEnv.databaseUrl, reportRoot,
-    logger: quietLogger(), taskQueue, allowedHosts: ['loopback'], ...opts,
+    address: testEnv.temporalAddress,
+    namespace: 'default',
+    databaseUrl: testEnv.databaseUrl,
+    reportRoot,
+    logger: quietLogger(),
+    taskQueue,
+    allowedHosts: ['loopback'],
+    ...opts,
   });
   const running = worker.run();
   return {
-    taskQueue, reportRoot, client,
+    taskQueue,
+    reportRoot,
+    client,
     stop: async () => {
       worker.shutdown();
       await running;

@@ -49,7 +49,11 @@ afterAll(async () => {
   await pool.end();
 });
 
-const scratchOf = (id: string) => `readiness_drill_${id.toLowerCase().replace(/[^a-z0-9]+/g, '_').slice(-40)}`;
+const scratchOf = (id: string) =>
+  `readiness_drill_${id
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .slice(-40)}`;
 
 async function until(what: string, probe: () => Promise<boolean> | boolean, timeoutMs = 150_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -65,11 +69,19 @@ async function abortDuring(phase: PhaseName): Promise<Case> {
   const target = await startTarget(delayed(5));
   try {
     const r = validateCampaign({
-      apiVersion: 'readiness/v1', name: `abort-${phase}-${uid()}`, target: { baseUrl: target.url },
+      apiVersion: 'readiness/v1',
+      name: `abort-${phase}-${uid()}`,
+      target: { baseUrl: target.url },
       scenario: { thinkTime: '20ms', requests: [{ name: 'get', method: 'GET', path: '/x' }] },
       baseline: { phases: [{ name: 'normal', users: 3, duration: '4s' }], thresholds: ['error_rate<0.01'] },
       stress: { startUsers: 3, stepUsers: 3, stepDuration: '4s', maxUsers: 6 },
-      spike: { users: 8, duration: '4s', baselineUsers: 2, baselineDuration: '2s', recovery: { within: '20s', windows: 2, window: '1s' } },
+      spike: {
+        users: 8,
+        duration: '4s',
+        baselineUsers: 2,
+        baselineDuration: '2s',
+        recovery: { within: '20s', windows: 2, window: '1s' },
+      },
       monitoring: { prometheus: { url: hangingUrl } },
       backup: { postgres: { connection: { fromEnv: 'ABORT_SOURCE_URL' }, maxRestoreTime: '5m', rpoTarget: '1h' } },
       settings: { heartbeatTimeout: '5s' },
@@ -84,7 +96,14 @@ async function abortDuring(phase: PhaseName): Promise<Case> {
     await until(`${phase} at work`, async () => {
       if ((await progress()).phase !== phase) return false;
       if (phase === 'monitoring') return hangingHits > hitsBefore;
-      if (phase === 'backup') return (await pool.query(`SELECT 1 FROM pg_stat_activity WHERE application_name = 'pg_restore' AND datname = $1`, [scratchOf(id)])).rowCount! > 0;
+      if (phase === 'backup')
+        return (
+          (
+            await pool.query(`SELECT 1 FROM pg_stat_activity WHERE application_name = 'pg_restore' AND datname = $1`, [
+              scratchOf(id),
+            ])
+          ).rowCount! > 0
+        );
       const n = target.requests();
       await new Promise((res) => setTimeout(res, 300));
       return target.requests() > n + 10;
@@ -117,14 +136,17 @@ async function abortDuring(phase: PhaseName): Promise<Case> {
     for (const later of PHASES.slice(at + 1).filter((p) => p !== 'checklist')) {
       expect([later, result.phases[later].status]).toEqual([later, 'aborted']);
     }
-    for (const earlier of PHASES.slice(0, at)) expect([earlier, result.phases[earlier].status]).not.toEqual([earlier, 'aborted']);
+    for (const earlier of PHASES.slice(0, at))
+      expect([earlier, result.phases[earlier].status]).not.toEqual([earlier, 'aborted']);
     const report = readFileSync(path.join(result.reportDir, 'report.md'), 'utf8');
     expect(report).toContain('carol');
     expect(existsSync(path.join(result.reportDir, 'report.json'))).toBe(true);
 
     if (phase === 'backup') {
       expect((await pool.query('SELECT 1 FROM pg_database WHERE datname = $1', [scratchOf(id)])).rowCount).toBe(0);
-      const stored = (await pool.query('SELECT result FROM phase_results WHERE campaign_id = $1 AND phase = $2', [id, 'backup'])).rows[0].result as BackupResult;
+      const stored = (
+        await pool.query('SELECT result FROM phase_results WHERE campaign_id = $1 AND phase = $2', [id, 'backup'])
+      ).rows[0].result as BackupResult;
       expect(stored.drills[0]!.findings[0]!.message).toBe('aborted by carol during this drill');
       expect(stored.drills[0]!.status).not.toBe('pass');
       expect(result.phases.backup.reason).toBe('aborted by carol; 0 of 1 drills completed');
@@ -132,12 +154,22 @@ async function abortDuring(phase: PhaseName): Promise<Case> {
     if (phase === 'stress') {
       // The continuous ramp stopped as aborted; a step cut inside its judged window is stored marked aborted
       // (one cut in its ramp has nothing judged to store), never as a whole step.
-      const st = (await pool.query(`SELECT result FROM phase_results WHERE campaign_id = $1 AND phase = 'stress'`, [id])).rows[0].result as StressResult;
+      const st = (
+        await pool.query(`SELECT result FROM phase_results WHERE campaign_id = $1 AND phase = 'stress'`, [id])
+      ).rows[0].result as StressResult;
       expect(st.summary.stoppedBecause).toBe('aborted');
-      const steps = await pool.query(`SELECT phase_name, aborted FROM load_slices WHERE campaign_id = $1 AND phase_name LIKE 'stress-%' ORDER BY phase_name`, [id]);
-      const applied = await pool.query(`SELECT name FROM stress_levels WHERE campaign_id = $1 AND applied_at_ms IS NOT NULL AND NOT stop ORDER BY stage`, [id]);
+      const steps = await pool.query(
+        `SELECT phase_name, aborted FROM load_slices WHERE campaign_id = $1 AND phase_name LIKE 'stress-%' ORDER BY phase_name`,
+        [id],
+      );
+      const applied = await pool.query(
+        `SELECT name FROM stress_levels WHERE campaign_id = $1 AND applied_at_ms IS NOT NULL AND NOT stop ORDER BY stage`,
+        [id],
+      );
       const current = applied.rows.at(-1)!.name as string;
-      expect(steps.rows.filter((r) => r.aborted).map((r) => r.phase_name)).toEqual(steps.rows.some((r) => r.phase_name === current) ? [current] : []);
+      expect(steps.rows.filter((r) => r.aborted).map((r) => r.phase_name)).toEqual(
+        steps.rows.some((r) => r.phase_name === current) ? [current] : [],
+      );
     }
     expect(abortToEndMs).toBeLessThan(15_000);
     const loadStoppedMs = loadPhase ? lastChange - abortedAt : null;
@@ -152,15 +184,19 @@ test('when a campaign is aborted in any phase, then it ends cleanly within secon
   const phases: PhaseName[] = ['baseline', 'stress', 'spike', 'monitoring', 'backup'];
   // allSettled: every campaign is waited for, even when one case fails (nothing left running after the test).
   const settled = await Promise.allSettled(phases.map((p) => abortDuring(p)));
-  const failed = settled.flatMap((r, i) => (r.status === 'rejected' ? [`${phases[i]}: ${(r.reason as Error).message}`] : []));
+  const failed = settled.flatMap((r, i) =>
+    r.status === 'rejected' ? [`${phases[i]}: ${(r.reason as Error).message}`] : [],
+  );
   expect(failed).toEqual([]);
   const cases = settled.map((r) => (r as PromiseFulfilledResult<Case>).value);
   recordFigures('abort-each-phase', {
     scenario: 'Campaign aborted during each phase (five campaigns side by side)',
     test: 'test/integration/abort-phases.test.ts',
-    figures: Object.fromEntries(cases.flatMap((c) => [
-      [`${c.phase}AbortToEndMs`, c.abortToEndMs],
-      ...(c.loadStoppedMs === null ? [] : [[`${c.phase}LoadStoppedMs`, c.loadStoppedMs]]),
-    ])),
+    figures: Object.fromEntries(
+      cases.flatMap((c) => [
+        [`${c.phase}AbortToEndMs`, c.abortToEndMs],
+        ...(c.loadStoppedMs === null ? [] : [[`${c.phase}LoadStoppedMs`, c.loadStoppedMs]]),
+      ]),
+    ),
   });
 }, 300_000);

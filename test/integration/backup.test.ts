@@ -4,7 +4,16 @@
  * and restarted. A broken backup must never produce a passing drill.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -73,10 +82,18 @@ function backupDir(ageMs: number | null): string {
   return d;
 }
 
-const drill = (db: string, over: Partial<Parameters<typeof postgresDrill>[0]> = {}) => postgresDrill({
-  sourceUrl: withDb(db), scratchDatabase: `readiness_drill_${db}`, marker: `test ${db}`, jobs: 2,
-  maxRestoreMs: 60_000, rpoTargetMs: 86_400_000, backupDirectory: backupDir(3_600_000), keep: false, ...over,
-});
+const drill = (db: string, over: Partial<Parameters<typeof postgresDrill>[0]> = {}) =>
+  postgresDrill({
+    sourceUrl: withDb(db),
+    scratchDatabase: `readiness_drill_${db}`,
+    marker: `test ${db}`,
+    jobs: 2,
+    maxRestoreMs: 60_000,
+    rpoTargetMs: 86_400_000,
+    backupDirectory: backupDir(3_600_000),
+    keep: false,
+    ...over,
+  });
 
 beforeAll(() => {
   dir = mkdtempSync(path.join(testEnv.dir, 'backup-'));
@@ -89,7 +106,9 @@ describe('PostgreSQL drill', () => {
     const r = await drill(db);
     expect(r.findings.filter((f) => f.severity === 'P0' || f.severity === 'P1')).toEqual([]);
     expect(r.status).toBe('warn'); // WAL archiving is off on the test server: a P2 finding, not a failure.
-    expect(r.findings.map((f) => f.message)).toEqual(['WAL archiving is off: no point-in-time recovery; the data-loss window is the age of the last backup']);
+    expect(r.findings.map((f) => f.message)).toEqual([
+      'WAL archiving is off: no point-in-time recovery; the data-loss window is the age of the last backup',
+    ]);
     expect(r.tables).toEqual([
       { name: 'public.customers', sourceRows: 200, restoredRows: 200, match: true },
       { name: 'public.orders', sourceRows: 20_000, restoredRows: 20_000, match: true },
@@ -104,28 +123,45 @@ describe('PostgreSQL drill', () => {
     expect(r.evidence!.scratch).toBe(`readiness_drill_${db}: dropped`);
     expect(await sourceState(db)).toBe(before);
     mkdirSync('test-results', { recursive: true });
-    writeFileSync('test-results/backup-drill.json', JSON.stringify({ rows: 20_200, timings: r.timings, rtoS: r.rtoS, archiveBytes: r.evidence!.archiveBytes }, null, 2));
+    writeFileSync(
+      'test-results/backup-drill.json',
+      JSON.stringify(
+        { rows: 20_200, timings: r.timings, rtoS: r.rtoS, archiveBytes: r.evidence!.archiveBytes },
+        null,
+        2,
+      ),
+    );
   });
 
   test('when data violates a constraint that only the restore enforces, then the drill fails and names the table; it never passes', async () => {
     // The check calls a function that reads another table: on the source the rows went in while the limit
     // was there; during the restore, a_items is copied before z_limits has its row.
-    const db = await sourceDb(10, `
+    const db = await sourceDb(
+      10,
+      `
       CREATE TABLE z_limits (max_v int NOT NULL);
       INSERT INTO z_limits VALUES (100);
       CREATE FUNCTION within_limit(v int) RETURNS boolean LANGUAGE sql STABLE AS 'SELECT v <= coalesce((SELECT max(max_v) FROM public.z_limits), -1)';
       CREATE TABLE a_items (v int CHECK (within_limit(v)));
-      INSERT INTO a_items SELECT g FROM generate_series(1, 50) g;`);
+      INSERT INTO a_items SELECT g FROM generate_series(1, 50) g;`,
+    );
     const r = await drill(db, { jobs: 1 });
     expect(r.status).toBe('fail');
-    expect(r.findings.find((f) => f.message.startsWith('restore failed'))?.message).toMatch(/^restore failed on table a_items: .*check constraint/);
-    expect(r.tables!.find((t) => t.name === 'public.a_items')).toEqual({ name: 'public.a_items', sourceRows: 50, restoredRows: 0, match: false });
+    expect(r.findings.find((f) => f.message.startsWith('restore failed'))?.message).toMatch(
+      /^restore failed on table a_items: .*check constraint/,
+    );
+    expect(r.tables!.find((t) => t.name === 'public.a_items')).toEqual({
+      name: 'public.a_items',
+      sourceRows: 50,
+      restoredRows: 0,
+      match: false,
+    });
     expect(r.findings.map((f) => f.message)).toContain('table public.a_items: 0 of 50 rows restored');
     expect(r.rtoS).toBeNull();
     expect(await databases()).not.toContain(`readiness_drill_${db}`);
   });
 
-  test('when the source is written to during the drill, then there is no false mismatch (the proof is taken at the dump\'s snapshot)', async () => {
+  test("when the source is written to during the drill, then there is no false mismatch (the proof is taken at the dump's snapshot)", async () => {
     const db = await sourceDb(50_000);
     const writer = new Client({ connectionString: withDb(db) });
     await writer.connect();
@@ -159,13 +195,17 @@ describe('PostgreSQL drill', () => {
     const none = await drill(db, { backupDirectory: backupDir(null) });
     expect(none.status).toBe('fail');
     expect(none.tables!.every((t) => t.match)).toBe(true);
-    expect(none.findings.map((f) => `${f.severity} ${f.message}`)).toEqual(expect.arrayContaining([expect.stringMatching(/^P1 no automated backup found in \//)]));
+    expect(none.findings.map((f) => `${f.severity} ${f.message}`)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^P1 no automated backup found in \//)]),
+    );
     const stale = await drill(db, { backupDirectory: backupDir(3 * 86_400_000) });
     expect(stale.status).toBe('fail');
-    expect(stale.findings.find((f) => f.message.startsWith('RPO'))?.message).toMatch(/^RPO 2592\d\d s: the newest backup is older than rpoTarget 86400 s$/);
+    expect(stale.findings.find((f) => f.message.startsWith('RPO'))?.message).toMatch(
+      /^RPO 2592\d\d s: the newest backup is older than rpoTarget 86400 s$/,
+    );
   });
 
-  test('when a crashed attempt left its scratch database behind, then the next attempt drops it (it carries this drill\'s mark) and completes', async () => {
+  test("when a crashed attempt left its scratch database behind, then the next attempt drops it (it carries this drill's mark) and completes", async () => {
     const db = await sourceDb(100);
     const scratch = `readiness_drill_${db}`;
     const a = admin();
@@ -192,7 +232,10 @@ describe('PostgreSQL drill', () => {
       },
     });
     expect(first.status).toBe('warn');
-    expect(checkpoint!.sourceProofs.map(([name, p]) => [name, p.rows])).toEqual([['public.customers', 200], ['public.orders', 2_000]]);
+    expect(checkpoint!.sourceProofs.map(([name, p]) => [name, p.rows])).toEqual([
+      ['public.customers', 200],
+      ['public.orders', 2_000],
+    ]);
     // Rows written after the first attempt's snapshot are not in its archive, and must not count against it.
     const c = new Client({ connectionString: withDb(db) });
     await c.connect();
@@ -214,12 +257,21 @@ describe('PostgreSQL drill', () => {
     const elsewhereDir = mkdtempSync(path.join(dir, 'not-a-drill-'));
     const foreign = path.join(elsewhereDir, 'source.dump');
     copyFileSync(path.join(__dirname, '..', '..', 'package.json'), foreign);
-    const untrusted = await drill(db, { resume: { ...checkpoint!, archive: foreign, archiveBytes: readFileSync(foreign).length } });
+    const untrusted = await drill(db, {
+      resume: { ...checkpoint!, archive: foreign, archiveBytes: readFileSync(foreign).length },
+    });
     expect(untrusted.evidence!.resumedFrom).toMatch(/^start/);
     expect(existsSync(foreign)).toBe(true);
     const otherSourceDir = mkdtempSync(path.join(tmpdir(), 'readiness-drill-'));
     copyFileSync(path.join(__dirname, '..', '..', 'package.json'), path.join(otherSourceDir, 'source.dump'));
-    const otherSource = await drill(db, { resume: { ...checkpoint!, archive: path.join(otherSourceDir, 'source.dump'), archiveBytes: readFileSync(path.join(otherSourceDir, 'source.dump')).length, source: 'elsewhere:5432/other as someone' } });
+    const otherSource = await drill(db, {
+      resume: {
+        ...checkpoint!,
+        archive: path.join(otherSourceDir, 'source.dump'),
+        archiveBytes: readFileSync(path.join(otherSourceDir, 'source.dump')).length,
+        source: 'elsewhere:5432/other as someone',
+      },
+    });
     expect(otherSource.evidence!.resumedFrom).toMatch(/^start/);
     rmSync(otherSourceDir, { recursive: true, force: true });
     expect(await databases()).not.toContain(`readiness_drill_${db}`);
@@ -231,10 +283,13 @@ describe('PostgreSQL drill', () => {
     expect(elsewhere.tables!.every((t) => t.match)).toBe(true);
   });
 
-  test('when the scratch name is the source, an existing database, or another drill\'s scratch, then nothing is created or dropped', async () => {
+  test("when the scratch name is the source, an existing database, or another drill's scratch, then nothing is created or dropped", async () => {
     const db = await sourceDb(10);
     const same = await drill(db, { scratchDatabase: db });
-    expect(same).toMatchObject({ status: 'error', findings: [{ severity: 'P1', message: `scratch database "${db}" is the source database: refusing` }] });
+    expect(same).toMatchObject({
+      status: 'error',
+      findings: [{ severity: 'P1', message: `scratch database "${db}" is the source database: refusing` }],
+    });
     const foreign = `important_${uid()}`;
     const a = admin();
     await a.connect();
@@ -263,18 +318,23 @@ describe('Redis persistence drill', () => {
     ['rdb', 'store', 'warn', ['RDB snapshots only']],
     ['off', 'store', 'fail', ['persistence is off']],
     ['off', 'cache', 'warn', ['persistence is off']],
-  ] as const)('when persistence is %s for a %s, then the drill is %s and BGSAVE is proven', async (persistence, role, status, messages) => {
-    const redis = await startRedis(dir, persistence);
-    try {
-      const r = await redisDrill({ url: redis.url, role, timeoutMs: 20_000 });
-      expect(r.status).toBe(status);
-      expect(r.findings.map((f) => f.message.split(' (')[0]!.split(':')[0])).toEqual(messages.map((m) => expect.stringContaining(m)));
-      expect(r.timings!.bgsaveS).toBeGreaterThanOrEqual(0);
-      expect(r.evidence!.lastBgsaveStatus).toBe('ok');
-    } finally {
-      await redis.stop();
-    }
-  });
+  ] as const)(
+    'when persistence is %s for a %s, then the drill is %s and BGSAVE is proven',
+    async (persistence, role, status, messages) => {
+      const redis = await startRedis(dir, persistence);
+      try {
+        const r = await redisDrill({ url: redis.url, role, timeoutMs: 20_000 });
+        expect(r.status).toBe(status);
+        expect(r.findings.map((f) => f.message.split(' (')[0]!.split(':')[0])).toEqual(
+          messages.map((m) => expect.stringContaining(m)),
+        );
+        expect(r.timings!.bgsaveS).toBeGreaterThanOrEqual(0);
+        expect(r.evidence!.lastBgsaveStatus).toBe('ok');
+      } finally {
+        await redis.stop();
+      }
+    },
+  );
 
   test('when Redis is unreachable, then the drill is an error, never a pass', async () => {
     const r = await redisDrill({ url: `redis://127.0.0.1:${await freePort()}`, role: 'store', timeoutMs: 2_000 });
@@ -292,19 +352,40 @@ describe('service recovery drill', () => {
     port = await freePort();
     pidFile = path.join(dir, `svc-${port}.pid`);
     const server = `require('http').createServer((q, s) => s.end('ok')).listen(${port}, '127.0.0.1')`;
-    supervisor = spawn('bash', ['-c', `while true; do "${process.execPath}" -e "${server}" & echo $! > "${pidFile}"; wait $!; sleep ${delayS}; done`], { stdio: 'ignore' });
-    expect(await waitFor(async () => existsSync(pidFile) && (await fetch(`http://127.0.0.1:${port}/health`)).ok, 10_000)).toBe(true);
+    supervisor = spawn(
+      'bash',
+      [
+        '-c',
+        `while true; do "${process.execPath}" -e "${server}" & echo $! > "${pidFile}"; wait $!; sleep ${delayS}; done`,
+      ],
+      { stdio: 'ignore' },
+    );
+    expect(
+      await waitFor(async () => existsSync(pidFile) && (await fetch(`http://127.0.0.1:${port}/health`)).ok, 10_000),
+    ).toBe(true);
   }
 
   afterEach(async () => {
     const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8')) : 0;
     await stopProcess(supervisor, 'SIGKILL');
-    if (pid) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    if (pid)
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
   });
 
   test('when the killed service comes back within its limit, then the recovery time is measured and the drill passes', async () => {
     await supervised(0.5);
-    const r = await serviceRecoveryDrill({ name: 'api', command: 'kill-api', healthUrl: `http://127.0.0.1:${port}/health`, maxRecoveryMs: 10_000, commands: { 'kill-api': ['/usr/bin/pkill', '-F', pidFile] }, egress: loopbackOnly });
+    const r = await serviceRecoveryDrill({
+      name: 'api',
+      command: 'kill-api',
+      healthUrl: `http://127.0.0.1:${port}/health`,
+      maxRecoveryMs: 10_000,
+      commands: { 'kill-api': ['/usr/bin/pkill', '-F', pidFile] },
+      egress: loopbackOnly,
+    });
     expect(r.status).toBe('pass');
     expect(r.evidence!.sawDown).toBe(true);
     expect(r.timings!.recoveryS).toBeGreaterThanOrEqual(0.4);
@@ -313,7 +394,14 @@ describe('service recovery drill', () => {
 
   test('when recovery takes longer than its limit, then the drill fails with the measured time', async () => {
     await supervised(2.5);
-    const r = await serviceRecoveryDrill({ name: 'api', command: 'kill-api', healthUrl: `http://127.0.0.1:${port}/health`, maxRecoveryMs: 1_000, commands: { 'kill-api': ['/usr/bin/pkill', '-F', pidFile] }, egress: loopbackOnly });
+    const r = await serviceRecoveryDrill({
+      name: 'api',
+      command: 'kill-api',
+      healthUrl: `http://127.0.0.1:${port}/health`,
+      maxRecoveryMs: 1_000,
+      commands: { 'kill-api': ['/usr/bin/pkill', '-F', pidFile] },
+      egress: loopbackOnly,
+    });
     expect(r.status).toBe('fail');
     expect(r.timings!.recoveryS).toBeGreaterThan(2);
     expect(r.findings[0]!.message).toMatch(/^recovered in [\d.]+ s, over maxRecoveryTime 1 s$/);
@@ -323,9 +411,18 @@ describe('service recovery drill', () => {
     await supervised(0.5);
     const pid = readFileSync(pidFile, 'utf8');
     for (const command of ['kill-api', 'constructor', '__proto__']) {
-      const r = await serviceRecoveryDrill({ name: 'api', command, healthUrl: `http://127.0.0.1:${port}/health`, maxRecoveryMs: 10_000, commands: { 'restart-db': ['/usr/bin/systemctl', 'restart', 'db'] }, egress: loopbackOnly });
+      const r = await serviceRecoveryDrill({
+        name: 'api',
+        command,
+        healthUrl: `http://127.0.0.1:${port}/health`,
+        maxRecoveryMs: 10_000,
+        commands: { 'restart-db': ['/usr/bin/systemctl', 'restart', 'db'] },
+        egress: loopbackOnly,
+      });
       expect(r.status).toBe('error');
-      expect(r.findings[0]!.message).toBe(`"${command}" is not a recovery command declared on this worker in READINESS_RECOVERY_COMMANDS (restart-db): nothing was run`);
+      expect(r.findings[0]!.message).toBe(
+        `"${command}" is not a recovery command declared on this worker in READINESS_RECOVERY_COMMANDS (restart-db): nothing was run`,
+      );
     }
     expect(readFileSync(pidFile, 'utf8')).toBe(pid);
   });
@@ -333,9 +430,18 @@ describe('service recovery drill', () => {
   test('when the health URL is off the allowlist, then nothing is run and no request is sent', async () => {
     await supervised(0.5);
     const pid = readFileSync(pidFile, 'utf8');
-    const r = await serviceRecoveryDrill({ name: 'api', command: 'kill-api', healthUrl: `http://127.0.0.1:${port}/health`, maxRecoveryMs: 10_000, commands: { 'kill-api': ['/usr/bin/pkill', '-F', pidFile] }, egress: egressGuard({ targets: ['loopback'], systems: ['monitoring.internal'] }, 'system') });
+    const r = await serviceRecoveryDrill({
+      name: 'api',
+      command: 'kill-api',
+      healthUrl: `http://127.0.0.1:${port}/health`,
+      maxRecoveryMs: 10_000,
+      commands: { 'kill-api': ['/usr/bin/pkill', '-F', pidFile] },
+      egress: egressGuard({ targets: ['loopback'], systems: ['monitoring.internal'] }, 'system'),
+    });
     expect(r.status).toBe('error');
-    expect(r.findings[0]!.message).toMatch(/host "127\.0\.0\.1" is not on this worker's allowlist for monitoring and backup systems \(monitoring\.internal\).*READINESS_ALLOWED_SYSTEM_HOSTS.*nothing was run/);
+    expect(r.findings[0]!.message).toMatch(
+      /host "127\.0\.0\.1" is not on this worker's allowlist for monitoring and backup systems \(monitoring\.internal\).*READINESS_ALLOWED_SYSTEM_HOSTS.*nothing was run/,
+    );
     expect(readFileSync(pidFile, 'utf8')).toBe(pid);
   });
 });

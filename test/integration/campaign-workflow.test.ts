@@ -28,7 +28,13 @@ function campaign(baseUrl: string, over: Partial<CampaignFileInput> = {}): Campa
     name: `wf-${uid()}`,
     target: { baseUrl },
     scenario: { thinkTime: '10ms', requestTimeout: '1s', requests: [{ name: 'get', method: 'GET', path: '/thing' }] },
-    baseline: { phases: [{ name: 'smoke', users: 4, duration: '2s' }, { name: 'normal', users: 8, duration: '2s' }], thresholds: ['p(95)<500', 'error_rate<0.01'] },
+    baseline: {
+      phases: [
+        { name: 'smoke', users: 4, duration: '2s' },
+        { name: 'normal', users: 8, duration: '2s' },
+      ],
+      thresholds: ['p(95)<500', 'error_rate<0.01'],
+    },
     settings: { heartbeatTimeout: '5s' },
     ...over,
   });
@@ -52,7 +58,10 @@ describe('readinessCampaignWorkflow', () => {
       const handle = await startCampaign(client, campaign(target.url), { taskQueue });
       const seen = new Set<string>();
       const poll = setInterval(() => {
-        handle.query<CampaignProgress>('progress').then((p) => seen.add(`${p.phase}:${p.step ?? ''}`)).catch(() => undefined);
+        handle
+          .query<CampaignProgress>('progress')
+          .then((p) => seen.add(`${p.phase}:${p.step ?? ''}`))
+          .catch(() => undefined);
       }, 200);
       const result = await handle.result().finally(() => clearInterval(poll));
 
@@ -64,7 +73,10 @@ describe('readinessCampaignWorkflow', () => {
       expect(result.scorePct).toBeLessThan(30);
       expect(seen.has('baseline:smoke') || seen.has('baseline:normal')).toBe(true);
 
-      const rows = await pool.query('SELECT phase_name, result FROM baseline_results WHERE campaign_id = $1 ORDER BY ordinal', [handle.workflowId]);
+      const rows = await pool.query(
+        'SELECT phase_name, result FROM baseline_results WHERE campaign_id = $1 ORDER BY ordinal',
+        [handle.workflowId],
+      );
       expect(rows.rows.map((r) => r.phase_name)).toEqual(['smoke', 'normal']);
       const smoke = rows.rows[0].result;
       expect(smoke.requests).toBeGreaterThan(50);
@@ -77,13 +89,35 @@ describe('readinessCampaignWorkflow', () => {
       expect(report.schemaVersion).toBe(2);
       expect(reportSchema.safeParse(report).error).toBeUndefined();
       expect(report.verdict).toMatchObject({ decision: 'NO_GO', scorePct: result.scorePct });
-      expect(report.checklist.items.find((i: { id: string }) => i.id === 'perf.baseline')).toMatchObject({ status: 'pass', evidence: { source: 'phase.baseline' } });
-      expect(report.checklist.items.find((i: { id: string }) => i.id === 'ops.on-call')).toMatchObject({ status: 'not_run', kind: 'manual' });
-      expect(report.categories.map((c: { name: string }) => c.name)).toEqual(['Infrastructure', 'Security', 'Performance', 'Monitoring', 'Backup/Recovery', 'Documentation', 'Operations']);
+      expect(report.checklist.items.find((i: { id: string }) => i.id === 'perf.baseline')).toMatchObject({
+        status: 'pass',
+        evidence: { source: 'phase.baseline' },
+      });
+      expect(report.checklist.items.find((i: { id: string }) => i.id === 'ops.on-call')).toMatchObject({
+        status: 'not_run',
+        kind: 'manual',
+      });
+      expect(report.categories.map((c: { name: string }) => c.name)).toEqual([
+        'Infrastructure',
+        'Security',
+        'Performance',
+        'Monitoring',
+        'Backup/Recovery',
+        'Documentation',
+        'Operations',
+      ]);
       expect(report.baseline.phases).toHaveLength(2);
-      expect(report.phases.backup).toEqual({ status: 'not_run', reason: 'no backup section in the campaign file (counts against readiness)' });
-      expect(report.phases.checklist).toEqual({ status: 'fail', reason: expect.stringMatching(/^\d+ of \d+ manual items neither attested nor waived$/) });
-      expect(readFileSync(path.join(result.reportDir, 'report.md'), 'utf8')).toContain('| Test | Users | P50 | P95 | P99 | Max | req/s | Errors | Assessment |');
+      expect(report.phases.backup).toEqual({
+        status: 'not_run',
+        reason: 'no backup section in the campaign file (counts against readiness)',
+      });
+      expect(report.phases.checklist).toEqual({
+        status: 'fail',
+        reason: expect.stringMatching(/^\d+ of \d+ manual items neither attested nor waived$/),
+      });
+      expect(readFileSync(path.join(result.reportDir, 'report.md'), 'utf8')).toContain(
+        '| Test | Users | P50 | P95 | P99 | Max | req/s | Errors | Assessment |',
+      );
 
       const desc = await handle.describe();
       expect(desc.typedSearchAttributes.get(SA_VERDICT)).toBe('NO_GO');
@@ -101,7 +135,13 @@ describe('readinessCampaignWorkflow', () => {
       const result = await (await startCampaign(client, campaign(target.url), { taskQueue })).result();
       expect(result.phases.baseline.status).toBe('fail');
       expect(result.phases.baseline.reason).toMatch(/smoke: error_rate<0\.01 \(observed 0\.3\d*\)/);
-      expect(result.verdict.blockers).toEqual(expect.arrayContaining([expect.stringMatching(/^P1 perf\.baseline \(Baseline load phases within thresholds\): fail; fail: smoke: error_rate<0\.01/)]));
+      expect(result.verdict.blockers).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(
+            /^P1 perf\.baseline \(Baseline load phases within thresholds\): fail; fail: smoke: error_rate<0\.01/,
+          ),
+        ]),
+      );
     } finally {
       await target.close();
     }
@@ -114,10 +154,18 @@ describe('readinessCampaignWorkflow', () => {
     const started = Date.now();
     const handle = await startCampaign(client, campaign(url), { taskQueue });
     const result = await handle.result();
-    expect(result.phases.baseline).toEqual({ status: 'error', reason: expect.stringMatching(/^target unreachable \(3 probes, 5 s apart\): http:.*: connection refused \(ECONNREFUSED\)$/) });
+    expect(result.phases.baseline).toEqual({
+      status: 'error',
+      reason: expect.stringMatching(
+        /^target unreachable \(3 probes, 5 s apart\): http:.*: connection refused \(ECONNREFUSED\)$/,
+      ),
+    });
     expect(result.decision).toBe('NO_GO');
     expect(Date.now() - started).toBeLessThan(20_000);
-    expect((await pool.query('SELECT count(*)::int AS n FROM baseline_results WHERE campaign_id = $1', [handle.workflowId])).rows[0].n).toBe(0);
+    expect(
+      (await pool.query('SELECT count(*)::int AS n FROM baseline_results WHERE campaign_id = $1', [handle.workflowId]))
+        .rows[0].n,
+    ).toBe(0);
   });
 
   test('when the target host is not on the worker allowlist, then nothing is sent and the reason says so', async () => {
@@ -129,7 +177,15 @@ describe('readinessCampaignWorkflow', () => {
   test('when the campaign is aborted mid-phase, then load stops within seconds and it ends NO_GO with the partial result', async () => {
     const target = await startTarget(delayed(5));
     try {
-      const c = campaign(target.url, { baseline: { phases: [{ name: 'long', users: 4, duration: '60s' }, { name: 'never', users: 4, duration: '60s' }], thresholds: [] } });
+      const c = campaign(target.url, {
+        baseline: {
+          phases: [
+            { name: 'long', users: 4, duration: '60s' },
+            { name: 'never', users: 4, duration: '60s' },
+          ],
+          thresholds: [],
+        },
+      });
       const handle = await startCampaign(client, c, { taskQueue });
       await waitUntil(async () => target.requests() > 20);
       const abortedAt = Date.now();
@@ -138,8 +194,13 @@ describe('readinessCampaignWorkflow', () => {
       expect(Date.now() - abortedAt).toBeLessThan(10_000);
       expect(result.decision).toBe('NO_GO');
       expect(result.verdict.blockers[0]).toBe('aborted by alice: wrong build');
-      expect(result.phases.baseline).toEqual({ status: 'aborted', reason: 'aborted by alice; 0 of 2 phases completed' });
-      const rows = await pool.query('SELECT phase_name, result FROM baseline_results WHERE campaign_id = $1', [handle.workflowId]);
+      expect(result.phases.baseline).toEqual({
+        status: 'aborted',
+        reason: 'aborted by alice; 0 of 2 phases completed',
+      });
+      const rows = await pool.query('SELECT phase_name, result FROM baseline_results WHERE campaign_id = $1', [
+        handle.workflowId,
+      ]);
       expect(rows.rows).toHaveLength(1);
       expect(rows.rows[0].result.assessment).toBe('aborted');
       const settled = target.requests();
@@ -151,7 +212,7 @@ describe('readinessCampaignWorkflow', () => {
     }
   });
 
-  test("when the demo campaign runs against the demo target, then its history stays under 1,000 events", async () => {
+  test('when the demo campaign runs against the demo target, then its history stays under 1,000 events', async () => {
     const demo = await startDemoTarget({ databaseUrl: testEnv.databaseUrl, port: 0 });
     try {
       const handle = await startCampaign(client, demoCampaign(`http://127.0.0.1:${demo.port}`, 0.05), { taskQueue });

@@ -15,7 +15,14 @@ import { request } from 'undici';
 import { startCampaign } from '../../src/cli/campaign-runner';
 import { validateCampaign } from '../../src/config/load';
 import type { Campaign } from '../../src/config/schema';
-import { codecFromEnv, CODEC_KEYS_ENV, ENCODING_ENCRYPTED, generateKey, METADATA_KEY_ID, type AesGcmCodec } from '../../src/infra/codec';
+import {
+  codecFromEnv,
+  CODEC_KEYS_ENV,
+  ENCODING_ENCRYPTED,
+  generateKey,
+  METADATA_KEY_ID,
+  type AesGcmCodec,
+} from '../../src/infra/codec';
 import { payloadToJson, startCodecServer, type JsonPayload } from '../../src/infra/codec-server';
 import { REDACT_PATHS } from '../../src/infra/logger';
 import { runCli, CLI } from '../helpers/cli';
@@ -36,14 +43,19 @@ function payloadsIn(node: unknown, where = ''): Array<{ where: string; payload: 
   if (Array.isArray(node)) return node.flatMap((n, i) => payloadsIn(n, `${where}[${i}]`));
   const obj = node as Record<string, unknown>;
   const meta = obj.metadata as Record<string, unknown> | undefined;
-  if (meta && typeof meta === 'object' && meta.encoding instanceof Uint8Array) return [{ where, payload: obj as Payload }];
-  return Object.entries(obj).flatMap(([k, v]) => (k === 'searchAttributes' ? [] : payloadsIn(v, where ? `${where}.${k}` : k)));
+  if (meta && typeof meta === 'object' && meta.encoding instanceof Uint8Array)
+    return [{ where, payload: obj as Payload }];
+  return Object.entries(obj).flatMap(([k, v]) =>
+    k === 'searchAttributes' ? [] : payloadsIn(v, where ? `${where}.${k}` : k),
+  );
 }
 
 /** A workflow's history and its child workflows' histories, fetched with `client` (no decoding). */
 async function histories(client: Client, workflowId: string): Promise<Array<{ workflowId: string; history: History }>> {
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
-  const children = (history.events ?? []).flatMap((e) => e.childWorkflowExecutionStartedEventAttributes?.workflowExecution?.workflowId ?? []);
+  const children = (history.events ?? []).flatMap(
+    (e) => e.childWorkflowExecutionStartedEventAttributes?.workflowExecution?.workflowId ?? [],
+  );
   const nested = await Promise.all(children.map((id) => histories(client, id)));
   return [{ workflowId, history }, ...nested.flat()];
 }
@@ -74,11 +86,20 @@ beforeAll(async () => {
   // Two keys: the active one encrypts, the older one is still accepted (rotation).
   codec = codecFromEnv({ [CODEC_KEYS_ENV]: `it-new:${generateKey()},it-old:${generateKey()}` })!;
   process.env[SECRET_ENV] = SECRET;
-  const capture = new Writable({ write(chunk, _enc, cb) { logs += String(chunk); cb(); } });
+  const capture = new Writable({
+    write(chunk, _enc, cb) {
+      logs += String(chunk);
+      cb();
+    },
+  });
   // The production logger's redaction, at debug level, into a buffer.
   const logger = pino({ level: 'debug', redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, capture);
   // The helper's client has no codec: it is the "plain" reader of raw history.
-  ({ taskQueue, client: plainClient, stop: stopWorker } = await startInProcessWorker('codec-test', { codec, logger, secretEnv: [SECRET_ENV] }));
+  ({
+    taskQueue,
+    client: plainClient,
+    stop: stopWorker,
+  } = await startInProcessWorker('codec-test', { codec, logger, secretEnv: [SECRET_ENV] }));
   codecConnection = await Connection.connect({ address: testEnv.temporalAddress });
   codecClient = new Client({ connection: codecConnection, dataConverter: { payloadCodecs: [codec] } });
 });
@@ -112,12 +133,22 @@ describe('payload encryption', () => {
       const raw = await histories(plainClient, workflowId);
       const all = raw.flatMap(({ workflowId: id, history }) => payloadsIn(history.events, id));
       // Patch markers (`patched()`) carry only the patch id, written by the SDK's core outside the data converter.
-      const patchMarkers = all.filter(({ where }) => where.endsWith('markerRecordedEventAttributes.details.patch-data.payloads[0]'));
-      for (const { payload } of patchMarkers) expect(text(payload.data)).toMatch(/^\{"id":"[a-z-]+","deprecated":false\}$/);
-      const notEncrypted = all.filter((p) => !patchMarkers.includes(p)).filter(({ payload }) => text(payload.metadata?.encoding) !== ENCODING_ENCRYPTED).map(({ where, payload }) => `${where}: ${text(payload.metadata?.encoding)}`);
+      const patchMarkers = all.filter(({ where }) =>
+        where.endsWith('markerRecordedEventAttributes.details.patch-data.payloads[0]'),
+      );
+      for (const { payload } of patchMarkers)
+        expect(text(payload.data)).toMatch(/^\{"id":"[a-z-]+","deprecated":false\}$/);
+      const notEncrypted = all
+        .filter((p) => !patchMarkers.includes(p))
+        .filter(({ payload }) => text(payload.metadata?.encoding) !== ENCODING_ENCRYPTED)
+        .map(({ where, payload }) => `${where}: ${text(payload.metadata?.encoding)}`);
       expect(notEncrypted).toEqual([]);
       expect(all.length).toBeGreaterThan(10);
-      expect(new Set(all.filter((p) => !patchMarkers.includes(p)).map(({ payload }) => text(payload.metadata?.[METADATA_KEY_ID])))).toEqual(new Set(['it-new']));
+      expect(
+        new Set(
+          all.filter((p) => !patchMarkers.includes(p)).map(({ payload }) => text(payload.metadata?.[METADATA_KEY_ID])),
+        ),
+      ).toEqual(new Set(['it-new']));
 
       // What must be encrypted is there: the workflow input, activity inputs and results, the memo, the result.
       const events = raw[0]!.history.events ?? [];
@@ -145,9 +176,14 @@ describe('payload encryption', () => {
       expect(plain.includes(CAMPAIGN_NAME)).toBe(true);
       expect(plain.includes(SECRET_ENV)).toBe(true); // the env reference travels, never its value
       expect(plain.includes(SECRET)).toBe(false);
-      const input = defaultPayloadConverter.fromPayload<{ campaign: Campaign }>((await codec.decode([encryptedInput]))[0]!);
+      const input = defaultPayloadConverter.fromPayload<{ campaign: Campaign }>(
+        (await codec.decode([encryptedInput]))[0]!,
+      );
       expect(input.campaign.name).toBe(CAMPAIGN_NAME);
-      expect((await codecClient.workflow.getHandle(workflowId).describe()).memo).toMatchObject({ campaign: CAMPAIGN_NAME, owner: 'codec-test-owner' });
+      expect((await codecClient.workflow.getHandle(workflowId).describe()).memo).toMatchObject({
+        campaign: CAMPAIGN_NAME,
+        owner: 'codec-test-owner',
+      });
 
       // A client without the codec sees the encrypted result, not the campaign's result.
       await expect(plainClient.workflow.getHandle(workflowId).result()).rejects.toThrow(/binary\/encrypted/);
@@ -171,7 +207,11 @@ describe('payload encryption', () => {
     try {
       const preflight = await request(`${server.url}/decode`, {
         method: 'OPTIONS',
-        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'x-namespace,content-type,authorization' },
+        headers: {
+          origin,
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'x-namespace,content-type,authorization',
+        },
       });
       await preflight.body.dump();
       expect(preflight.statusCode).toBe(204);
@@ -181,9 +221,15 @@ describe('payload encryption', () => {
 
       const post = async (route: string, payloads: JsonPayload[]) => {
         const res = await request(`${server.url}${route}`, {
-          method: 'POST', headers: { origin, 'content-type': 'application/json', 'x-namespace': 'default' }, body: JSON.stringify({ payloads }),
+          method: 'POST',
+          headers: { origin, 'content-type': 'application/json', 'x-namespace': 'default' },
+          body: JSON.stringify({ payloads }),
         });
-        return { status: res.statusCode, cors: res.headers['access-control-allow-origin'], body: (await res.body.json()) as { payloads: JsonPayload[]; message?: string } };
+        return {
+          status: res.statusCode,
+          cors: res.headers['access-control-allow-origin'],
+          body: (await res.body.json()) as { payloads: JsonPayload[]; message?: string },
+        };
       };
 
       // The workflow input from raw history, as the UI sends it (proto3 JSON).
@@ -223,15 +269,24 @@ describe('payload encryption', () => {
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('READINESS_CODEC_KEYS is not set');
     const key = generateKey();
-    const malformed = await runCli(['codec-server', '--port', '0'], { [CODEC_KEYS_ENV]: `k1:${key.slice(0, 21)}` }, 30_000);
+    const malformed = await runCli(
+      ['codec-server', '--port', '0'],
+      { [CODEC_KEYS_ENV]: `k1:${key.slice(0, 21)}` },
+      30_000,
+    );
     expect(malformed.code).toBe(2);
     expect(malformed.stderr).toContain('READINESS_CODEC_KEYS entry 1 (key id "k1"): the key is not valid base64');
     expect(malformed.stderr).not.toContain(key.slice(0, 21));
 
     const { spawn } = await import('node:child_process');
-    const child = spawn(process.execPath, [CLI, 'codec-server', '--port', '0', '--cors-origin', 'http://ui.example:8080'], {
-      env: { ...process.env, [CODEC_KEYS_ENV]: `k1:${key}` }, stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [CLI, 'codec-server', '--port', '0', '--cors-origin', 'http://ui.example:8080'],
+      {
+        env: { ...process.env, [CODEC_KEYS_ENV]: `k1:${key}` },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     try {
       const url = await new Promise<string>((resolve, reject) => {
         let out = '';

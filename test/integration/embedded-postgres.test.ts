@@ -22,7 +22,9 @@ test('when READINESS_PG_BINARIES=npm, then the resolver skips the system binarie
   expect(await findPostgresBinDir([], { ...process.env, READINESS_PG_BINARIES: '' })).not.toMatch(NPM_BIN);
   // And with `system` the npm package is never used.
   const systemOnly: string[] = [];
-  expect(await findPostgresBinDir(systemOnly, { PATH: '/nonexistent', READINESS_PG_BINARIES: 'system' })).not.toMatch(NPM_BIN);
+  expect(await findPostgresBinDir(systemOnly, { PATH: '/nonexistent', READINESS_PG_BINARIES: 'system' })).not.toMatch(
+    NPM_BIN,
+  );
 });
 
 test('when the npm binaries are forced, then a results cluster starts from them, migrates, answers a query and stops', async () => {

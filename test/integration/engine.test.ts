@@ -11,17 +11,47 @@ import { runLoad } from '../../src/engine/run';
 import { latencySummary, summarizePhase } from '../../src/engine/summary';
 import { delayed, startDelayServer, startTarget } from '../helpers/target';
 
-function campaign(baseUrl: string, scenario: Record<string, unknown>, phase: Record<string, unknown>): { c: Campaign; phase: BaselinePhase } {
-  const r = validateCampaign({ apiVersion: 'readiness/v1', name: 'engine', target: { baseUrl }, scenario, baseline: { phases: [{ name: 'p', duration: '3s', ...phase }] } });
+function campaign(
+  baseUrl: string,
+  scenario: Record<string, unknown>,
+  phase: Record<string, unknown>,
+): { c: Campaign; phase: BaselinePhase } {
+  const r = validateCampaign({
+    apiVersion: 'readiness/v1',
+    name: 'engine',
+    target: { baseUrl },
+    scenario,
+    baseline: { phases: [{ name: 'p', duration: '3s', ...phase }] },
+  });
   if (!r.ok) throw new Error(JSON.stringify(r.problems));
   return { c: r.campaign, phase: r.campaign.baseline!.phases[0] };
 }
 
-async function run(baseUrl: string, scenario: Record<string, unknown>, phase: Record<string, unknown>, threads?: number) {
+async function run(
+  baseUrl: string,
+  scenario: Record<string, unknown>,
+  phase: Record<string, unknown>,
+  threads?: number,
+) {
   const { c, phase: p } = campaign(baseUrl, scenario, phase);
   const plan = planFromPhase(p, c.scenario);
   const result = await runLoad({ plan, scenario: c.scenario, origin: baseUrl, headers: {}, threads });
-  return { plan, result, summary: summarizePhase({ name: 'p', plan, metrics: result.metrics, elapsedMs: result.elapsedMs, health: result.health, generators: 1, thresholds: [], aborted: false, resumedFromMs: 0, attempt: 1 }) };
+  return {
+    plan,
+    result,
+    summary: summarizePhase({
+      name: 'p',
+      plan,
+      metrics: result.metrics,
+      elapsedMs: result.elapsedMs,
+      health: result.health,
+      generators: 1,
+      thresholds: [],
+      aborted: false,
+      resumedFromMs: 0,
+      attempt: 1,
+    }),
+  };
 }
 
 const GET = { requests: [{ name: 'get', method: 'GET', path: '/x' }] };
@@ -83,12 +113,15 @@ describe('load engine', () => {
     }
   });
 
-  test('when the generator cannot reach the intended rate, then the phase is invalid, not the target\'s failure', async () => {
+  test("when the generator cannot reach the intended rate, then the phase is invalid, not the target's failure", async () => {
     // Each request renders a 300-field JSON template: expensive for the generator, cheap for the server.
     const target = await startDelayServer(0);
     try {
       const json = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`f${i}`, 'v{{n}}-{{n}}']));
-      const scenario = { vars: { n: { range: [1, 9] } }, requests: [{ name: 'post', method: 'POST', path: '/x', json }] };
+      const scenario = {
+        vars: { n: { range: [1, 9] } },
+        requests: [{ name: 'post', method: 'POST', path: '/x', json }],
+      };
       const { summary } = await run(target.url, scenario, { model: 'open', rate: 50_000, duration: '2s' }, 1);
       expect(summary.assessment).toBe('invalid');
       expect(summary.notes.join(' ')).toMatch(/generator/);
@@ -113,7 +146,14 @@ describe('load engine', () => {
     try {
       const scenario = {
         requests: [
-          { name: 'create', method: 'POST', path: '/goals', json: { title: 'x' }, capture: { goalId: 'data.id' }, expect: { status: 201 } },
+          {
+            name: 'create',
+            method: 'POST',
+            path: '/goals',
+            json: { title: 'x' },
+            capture: { goalId: 'data.id' },
+            expect: { status: 201 },
+          },
           { name: 'read', method: 'GET', path: '/goals/{{goalId}}', weight: 3 },
         ],
       };
@@ -131,8 +171,9 @@ describe('load engine', () => {
     const big = Buffer.alloc(3 << 20, 'x');
     const target = await startTarget((req, res) => {
       if (req.url === '/big') res.writeHead(200).end(big);
-      else if (req.url === '/hang') { /* never answers */ }
-      else if (req.url === '/text') res.writeHead(200).end('maintenance');
+      else if (req.url === '/hang') {
+        /* never answers */
+      } else if (req.url === '/text') res.writeHead(200).end('maintenance');
       else res.writeHead(503).end('busy');
     });
     try {
@@ -152,16 +193,27 @@ describe('load engine', () => {
       expect(ep.text.errorKinds.expect_body).toBe(ep.text.requests);
       expect(ep.busy.statusCounts['503']).toBe(ep.busy.requests);
       expect(summary.errorRate).toBe(1);
-      expect(summary.errorBreakdown).toEqual(expect.arrayContaining([{ endpoint: 'busy', kind: '503', count: ep.busy.requests }, { endpoint: 'hang', kind: 'timeout', count: ep.hang.errorKinds.timeout }]));
+      expect(summary.errorBreakdown).toEqual(
+        expect.arrayContaining([
+          { endpoint: 'busy', kind: '503', count: ep.busy.requests },
+          { endpoint: 'hang', kind: 'timeout', count: ep.hang.errorKinds.timeout },
+        ]),
+      );
     } finally {
       await target.close();
     }
   });
 
-  test('when the target never answers, then a 300 ms request timeout fires near 300 ms (not on undici\'s coarse 1 s clock)', async () => {
-    const target = await startTarget(() => { /* never answers */ });
+  test("when the target never answers, then a 300 ms request timeout fires near 300 ms (not on undici's coarse 1 s clock)", async () => {
+    const target = await startTarget(() => {
+      /* never answers */
+    });
     try {
-      const { summary } = await run(target.url, { requestTimeout: '300ms', requests: [{ name: 'hang', method: 'GET', path: '/hang' }] }, { users: 1, duration: '3s' });
+      const { summary } = await run(
+        target.url,
+        { requestTimeout: '300ms', requests: [{ name: 'hang', method: 'GET', path: '/hang' }] },
+        { users: 1, duration: '3s' },
+      );
       const timeouts = summary.endpoints[0]!.errorKinds.timeout ?? 0;
       // Each cycle is the 300 ms timeout plus the 50 ms pause after a failed request: about 8 in 3 s
       // (undici's own timers alone would give about 3).
@@ -180,7 +232,9 @@ describe('load engine', () => {
       const parts = splitPlan(plan, 2);
       expect(parts.map((p) => p.users)).toEqual([5, 4]);
       const startAtMs = Date.now() + 200;
-      const results = await Promise.all(parts.map((p) => runLoad({ plan: p, scenario: c.scenario, origin: target.url, headers: {}, startAtMs })));
+      const results = await Promise.all(
+        parts.map((p) => runLoad({ plan: p, scenario: c.scenario, origin: target.url, headers: {}, startAtMs })),
+      );
       const merged = new Metrics();
       for (const r of results) merged.merge(r.metrics.encode());
       const sum = results.reduce((a, r) => a + r.metrics.totals().requests, 0);
@@ -207,9 +261,18 @@ describe('load engine', () => {
       const watch = setInterval(() => {
         if (target.requests() === 0) return;
         clearInterval(watch);
-        setTimeout(() => { abortedAt = Date.now(); ac.abort(); }, 1_000);
+        setTimeout(() => {
+          abortedAt = Date.now();
+          ac.abort();
+        }, 1_000);
       }, 10);
-      const r = await runLoad({ plan: planFromPhase(phase, c.scenario), scenario: c.scenario, origin: target.url, headers: {}, signal: ac.signal }).finally(() => clearInterval(watch));
+      const r = await runLoad({
+        plan: planFromPhase(phase, c.scenario),
+        scenario: c.scenario,
+        origin: target.url,
+        headers: {},
+        signal: ac.signal,
+      }).finally(() => clearInterval(watch));
       expect(abortedAt).toBeGreaterThan(0);
       expect(Date.now() - abortedAt).toBeLessThan(2_000);
       expect(r.aborted).toBe(true);
@@ -232,7 +295,11 @@ describe('load engine', () => {
       const { c, phase } = campaign(target.url, GET, { users: 4, duration: '1s' });
       let announced = NaN;
       const r = await runLoad({
-        plan: planFromPhase(phase, c.scenario), scenario: c.scenario, origin: target.url, headers: {}, warmupMs: 1_000,
+        plan: planFromPhase(phase, c.scenario),
+        scenario: c.scenario,
+        origin: target.url,
+        headers: {},
+        warmupMs: 1_000,
         onStart: (at) => (announced = at),
       });
       expect(r.startAtMs).toBe(announced);
@@ -257,7 +324,13 @@ describe('load engine', () => {
     try {
       const { c, phase } = campaign(target.url, GET, { users: 4, duration: '1s' });
       const called = Date.now();
-      const r = await runLoad({ plan: planFromPhase(phase, c.scenario), scenario: c.scenario, origin: target.url, headers: {}, threads: 2 });
+      const r = await runLoad({
+        plan: planFromPhase(phase, c.scenario),
+        scenario: c.scenario,
+        origin: target.url,
+        headers: {},
+        threads: 2,
+      });
       expect(r.startAtMs).toBeGreaterThan(called);
       // The first requests arrive at second 0, not a boot time later, and load runs through the whole second.
       expect(Math.min(...arrivals) - r.startAtMs).toBeGreaterThanOrEqual(-2);

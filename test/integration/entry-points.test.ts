@@ -28,8 +28,10 @@ beforeAll(async () => {
 afterAll(async () => {
   if (Object.keys(refused).length === 4) {
     recordFigures('entry-points', {
-      scenario: 'Invalid input, a host off the allowlist and users over the cap, started without the CLI (SDK, hand-made schedule)',
-      test: 'test/integration/entry-points.test.ts', figures: refused,
+      scenario:
+        'Invalid input, a host off the allowlist and users over the cap, started without the CLI (SDK, hand-made schedule)',
+      test: 'test/integration/entry-points.test.ts',
+      figures: refused,
     });
   }
   await stopWorker();
@@ -39,17 +41,30 @@ afterAll(async () => {
 /** Starts the campaign workflow the way any SDK client could: raw input, no CLI in between. */
 function startDirect(campaign: Record<string, unknown>) {
   const campaignId = `direct-${uid()}`;
-  return client.workflow.start(CAMPAIGN_WORKFLOW, { taskQueue, workflowId: campaignId, args: [{ campaignId, campaign, configHash: 'direct' }] });
+  return client.workflow.start(CAMPAIGN_WORKFLOW, {
+    taskQueue,
+    workflowId: campaignId,
+    args: [{ campaignId, campaign, configHash: 'direct' }],
+  });
 }
 
 const base = (baseUrl: string) => ({
-  apiVersion: 'readiness/v1', name: `direct-${uid()}`, target: { baseUrl },
+  apiVersion: 'readiness/v1',
+  name: `direct-${uid()}`,
+  target: { baseUrl },
   scenario: { thinkTime: '20ms', requests: [{ name: 'get', method: 'GET', path: '/x' }] },
 });
 
 test('when a campaign is started directly with invalid input, then the workflow fails at once naming every problem, and nothing runs', async () => {
-  const handle = await startDirect({ ...base('http://127.0.0.1:9'), baseline: { phases: [{ name: 'p', users: -5, duration: 'soon' }] }, surprise: true });
-  const err = await handle.result().then(() => undefined, (e: unknown) => e);
+  const handle = await startDirect({
+    ...base('http://127.0.0.1:9'),
+    baseline: { phases: [{ name: 'p', users: -5, duration: 'soon' }] },
+    surprise: true,
+  });
+  const err = await handle.result().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(WorkflowFailedError);
   const cause = (err as WorkflowFailedError).cause as ApplicationFailure;
   expect(cause.type).toBe('InvalidCampaign');
@@ -63,8 +78,11 @@ test('when a campaign is started directly with invalid input, then the workflow 
   refused.directInvalid = 'InvalidCampaign, 0 activities';
 });
 
-test('when a campaign started directly targets a host off the worker\'s allowlist, then no request is sent and it ends NO_GO saying why', async () => {
-  const handle = await startDirect({ ...base('http://192.0.2.10:8080'), baseline: { phases: [{ name: 'p', users: 2, duration: '2s' }] } });
+test("when a campaign started directly targets a host off the worker's allowlist, then no request is sent and it ends NO_GO saying why", async () => {
+  const handle = await startDirect({
+    ...base('http://192.0.2.10:8080'),
+    baseline: { phases: [{ name: 'p', users: 2, duration: '2s' }] },
+  });
   const result = (await handle.result()) as CampaignResult;
   expect(result.decision).toBe('NO_GO');
   expect(result.phases.baseline.status).toBe('error');
@@ -85,7 +103,10 @@ test('when a campaign started directly asks for more users than the worker allow
       stress: { startUsers: CAP_USERS * 2, stepUsers: 10, stepDuration: '2s', maxUsers: CAP_USERS * 4 },
     });
     const result = (await handle.result()) as CampaignResult;
-    expect(result.phases.baseline).toEqual({ status: 'error', reason: expect.stringContaining(`${CAP_USERS * 5} users / `) });
+    expect(result.phases.baseline).toEqual({
+      status: 'error',
+      reason: expect.stringContaining(`${CAP_USERS * 5} users / `),
+    });
     expect(result.phases.baseline.reason).toContain(`exceeds this worker's caps (${CAP_USERS} users`);
     expect(result.phases.stress.status).toBe('error');
     expect(result.phases.stress.reason).toContain(`exceeds this worker's caps (${CAP_USERS} users`);
@@ -104,8 +125,17 @@ test('when a hand-made Schedule starts a campaign against a host off the allowli
     spec: { intervals: [{ every: '365 days' }] },
     state: { paused: true },
     action: {
-      type: 'startWorkflow', workflowType: CAMPAIGN_WORKFLOW, taskQueue, workflowId: scheduleId,
-      args: [{ campaignId: scheduleId, campaign: { ...base('http://192.0.2.11'), baseline: { phases: [{ name: 'p', users: 2, duration: '2s' }] } }, configHash: 'schedule' }],
+      type: 'startWorkflow',
+      workflowType: CAMPAIGN_WORKFLOW,
+      taskQueue,
+      workflowId: scheduleId,
+      args: [
+        {
+          campaignId: scheduleId,
+          campaign: { ...base('http://192.0.2.11'), baseline: { phases: [{ name: 'p', users: 2, duration: '2s' }] } },
+          configHash: 'schedule',
+        },
+      ],
     },
   });
   try {

@@ -26,18 +26,31 @@ let target: Awaited<ReturnType<typeof startTarget>>;
 const taskQueue = `gates-${uid()}`;
 
 beforeAll(async () => {
-  if (!existsSync(SERVER)) throw new Error(`${SERVER} is missing: run scripts/install-test-server.sh (Java 17 + Maven)`);
-  env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: SERVER } } });
+  if (!existsSync(SERVER))
+    throw new Error(`${SERVER} is missing: run scripts/install-test-server.sh (Java 17 + Maven)`);
+  env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: SERVER } },
+  });
   // The campaign workflow upserts its search attributes, as `readiness dev` registers them.
   // (The Java test server implements AddSearchAttributes but not ListSearchAttributes.)
   const KEYWORD = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
   await env.connection.operatorService.addSearchAttributes({
     namespace: 'default',
-    searchAttributes: Object.fromEntries(SEARCH_ATTRIBUTES.map((sa) => [sa.name, sa.type === 'Double' ? temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_DOUBLE : KEYWORD])),
+    searchAttributes: Object.fromEntries(
+      SEARCH_ATTRIBUTES.map((sa) => [
+        sa.name,
+        sa.type === 'Double' ? temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_DOUBLE : KEYWORD,
+      ]),
+    ),
   });
   worker = await createReadinessWorker({
-    address: env.address, namespace: 'default', databaseUrl: testEnv.databaseUrl,
-    reportRoot: mkdtempSync(path.join(testEnv.dir, 'gates-reports-')), logger: quietLogger(), taskQueue, allowedHosts: ['loopback'],
+    address: env.address,
+    namespace: 'default',
+    databaseUrl: testEnv.databaseUrl,
+    reportRoot: mkdtempSync(path.join(testEnv.dir, 'gates-reports-')),
+    logger: quietLogger(),
+    taskQueue,
+    allowedHosts: ['loopback'],
   });
   running = worker.run();
   target = await startTarget(delayed(2));
@@ -53,10 +66,23 @@ afterAll(async () => {
 
 async function start(gates: unknown[]): Promise<WorkflowHandle> {
   const r = validateCampaign({
-    apiVersion: 'readiness/v1', name: `gates-${uid()}`, target: { baseUrl: target.url },
+    apiVersion: 'readiness/v1',
+    name: `gates-${uid()}`,
+    target: { baseUrl: target.url },
     scenario: { thinkTime: '10ms', requests: [{ name: 'get', method: 'GET', path: '/x' }] },
     baseline: { phases: [{ name: 'smoke', users: 2, duration: '2s' }] },
-    checklist: { defaults: false, items: [{ id: 'perf.smoke', title: 'Smoke', category: 'Performance', severity: 'P1', automated: { check: 'baseline.smoke' } }] },
+    checklist: {
+      defaults: false,
+      items: [
+        {
+          id: 'perf.smoke',
+          title: 'Smoke',
+          category: 'Performance',
+          severity: 'P1',
+          automated: { check: 'baseline.smoke' },
+        },
+      ],
+    },
     gates,
   });
   if (!r.ok) throw new Error(JSON.stringify(r.problems));
@@ -78,9 +104,12 @@ describe('approval gates (time-skipping)', () => {
     const t0 = await env.currentTimeMs();
     const real0 = Date.now();
     const result = (await handle.result()) as CampaignResult;
-    expect(await env.currentTimeMs() - t0).toBeGreaterThanOrEqual(48 * HOUR);
+    expect((await env.currentTimeMs()) - t0).toBeGreaterThanOrEqual(48 * HOUR);
     expect(Date.now() - real0).toBeLessThan(60_000);
-    expect(result.phases.baseline).toEqual({ status: 'not_run', reason: 'skipped: the approval gate before baseline timed out after 48h without a decision' });
+    expect(result.phases.baseline).toEqual({
+      status: 'not_run',
+      reason: 'skipped: the approval gate before baseline timed out after 48h without a decision',
+    });
     expect(result.decision).toBe('NO_GO');
   });
 
@@ -99,7 +128,16 @@ describe('approval gates (time-skipping)', () => {
     const status = await cli(['status', handle.workflowId]);
     expect(status.stdout).toMatch(/gate before baseline: waiting until \S+ \(then abort\); readiness approve/);
 
-    const ok = await cli(['approve', handle.workflowId, '--gate', 'baseline', '--by', 'alice', '--note', 'change window open']);
+    const ok = await cli([
+      'approve',
+      handle.workflowId,
+      '--gate',
+      'baseline',
+      '--by',
+      'alice',
+      '--note',
+      'change window open',
+    ]);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toContain('approved by alice');
     const again = await cli(['approve', handle.workflowId, '--gate', 'baseline', '--by', 'alice']);
@@ -125,6 +163,8 @@ describe('approval gates (time-skipping)', () => {
     const handle = await start([{ before: 'baseline', timeout: '2d' }]);
     const result = (await handle.result()) as CampaignResult;
     expect(result.decision).toBe('NO_GO');
-    expect(result.verdict.blockers[0]).toBe('aborted by gate timeout: the approval gate before baseline timed out after 2d without a decision');
+    expect(result.verdict.blockers[0]).toBe(
+      'aborted by gate timeout: the approval gate before baseline timed out after 2d without a decision',
+    );
   });
 });

@@ -61,12 +61,17 @@ test('when the target streams every answer without end, then each request is cut
   const target = await startTarget(stream.handler);
   try {
     const r = validateCampaign({
-      apiVersion: 'readiness/v1', name: 'endless', target: { baseUrl: target.url },
-      scenario: { requests: [{ name: 'big', method: 'GET', path: '/big' }] }, baseline: { phases: [{ name: 'p', users: 4, duration: '3s' }] },
+      apiVersion: 'readiness/v1',
+      name: 'endless',
+      target: { baseUrl: target.url },
+      scenario: { requests: [{ name: 'big', method: 'GET', path: '/big' }] },
+      baseline: { phases: [{ name: 'p', users: 4, duration: '3s' }] },
     });
     if (!r.ok) throw new Error(JSON.stringify(r.problems));
     const plan = planFromPhase(r.campaign.baseline!.phases[0]!, r.campaign.scenario);
-    const { value: result, growthMb } = await peakGrowthMb(() => runLoad({ plan, scenario: r.campaign.scenario, origin: target.url, headers: {} }));
+    const { value: result, growthMb } = await peakGrowthMb(() =>
+      runLoad({ plan, scenario: r.campaign.scenario, origin: target.url, headers: {} }),
+    );
     const totals = result.metrics.totals();
     expect(totals.requests).toBeGreaterThan(10);
     expect(totals.errors).toBe(totals.requests);
@@ -75,8 +80,14 @@ test('when the target streams every answer without end, then each request is cut
     expect(stream.sent()).toBeGreaterThan(totals.requests * plan.maxBodyBytes);
     expect(growthMb).toBeLessThan(150);
     recordFigures('hostile-endless-target', {
-      scenario: 'Target streams every answer without end (bounded memory)', test: 'test/integration/hostile.test.ts',
-      figures: { requests: totals.requests, cutAtBytes: plan.maxBodyBytes, targetSentMb: Math.round(stream.sent() / 1e6), rssGrowthMb: growthMb },
+      scenario: 'Target streams every answer without end (bounded memory)',
+      test: 'test/integration/hostile.test.ts',
+      figures: {
+        requests: totals.requests,
+        cutAtBytes: plan.maxBodyBytes,
+        targetSentMb: Math.round(stream.sent() / 1e6),
+        rssGrowthMb: growthMb,
+      },
     });
   } finally {
     await target.close();
@@ -92,14 +103,26 @@ test('when a monitoring endpoint streams without end or announces a huge body, t
     else stream.handler(req, res);
   });
   try {
-    const { value: cut, growthMb } = await peakGrowthMb(() => probe(`${target.url}/metrics`, { timeoutMs: 30_000, egress: loopbackOnly }));
+    const { value: cut, growthMb } = await peakGrowthMb(() =>
+      probe(`${target.url}/metrics`, { timeoutMs: 30_000, egress: loopbackOnly }),
+    );
     expect(cut).toMatchObject({ ok: false, error: `answer too large: over the ${MAX_PROBE_BYTES}-byte limit` });
     expect(growthMb).toBeLessThan(MAX_PROBE_BYTES / 1e6 + 100);
     const declared = await probe(`${target.url}/declared`, { timeoutMs: 30_000, egress: loopbackOnly });
-    expect(declared).toMatchObject({ ok: false, error: `answer too large: content-length ${10 * MAX_PROBE_BYTES} bytes, over the ${MAX_PROBE_BYTES}-byte limit` });
-    expect(await probe(`${target.url}/hang`, { timeoutMs: 300, egress: loopbackOnly })).toMatchObject({ ok: false, error: 'no answer within 300 ms' });
+    expect(declared).toMatchObject({
+      ok: false,
+      error: `answer too large: content-length ${10 * MAX_PROBE_BYTES} bytes, over the ${MAX_PROBE_BYTES}-byte limit`,
+    });
+    expect(await probe(`${target.url}/hang`, { timeoutMs: 300, egress: loopbackOnly })).toMatchObject({
+      ok: false,
+      error: 'no answer within 300 ms',
+    });
     // Under the limit, an answer still comes through whole.
-    expect(await probe(`${target.url}/small`, { timeoutMs: 5_000, egress: loopbackOnly })).toMatchObject({ ok: true, status: 200, body: 'small answer' });
+    expect(await probe(`${target.url}/small`, { timeoutMs: 5_000, egress: loopbackOnly })).toMatchObject({
+      ok: true,
+      status: 200,
+      body: 'small answer',
+    });
   } finally {
     await target.close();
   }
@@ -110,19 +133,42 @@ test('when a recovery command carries shell metacharacters, then they reach the 
   const marker = path.join(dir, 'pwned');
   const health = await startTarget((_req, res) => res.writeHead(200).end('ok'));
   try {
-    for (const arg of [`x; touch ${marker}`, `$(touch ${marker})`, `\`touch ${marker}\``, `x && touch ${marker}`, `x | touch ${marker}`]) {
-      const r = await serviceRecoveryDrill({ name: 'api', command: 'echo', healthUrl: `${health.url}/health`, maxRecoveryMs: 1_000, commands: { echo: ['/bin/echo', arg] }, egress: loopbackOnly });
+    for (const arg of [
+      `x; touch ${marker}`,
+      `$(touch ${marker})`,
+      `\`touch ${marker}\``,
+      `x && touch ${marker}`,
+      `x | touch ${marker}`,
+    ]) {
+      const r = await serviceRecoveryDrill({
+        name: 'api',
+        command: 'echo',
+        healthUrl: `${health.url}/health`,
+        maxRecoveryMs: 1_000,
+        commands: { echo: ['/bin/echo', arg] },
+        egress: loopbackOnly,
+      });
       // echo printed its argument and exited 0; the service never went down, which the drill reports.
       expect(r.evidence!.commandExit).toBe(0);
       expect(existsSync(marker)).toBe(false);
     }
     // A whole command line as the campaign's command is not a declared name: nothing runs.
-    const joined = await serviceRecoveryDrill({ name: 'api', command: `/bin/echo x; touch ${marker}`, healthUrl: `${health.url}/health`, maxRecoveryMs: 1_000, commands: { echo: ['/bin/echo', 'x'] }, egress: loopbackOnly });
+    const joined = await serviceRecoveryDrill({
+      name: 'api',
+      command: `/bin/echo x; touch ${marker}`,
+      healthUrl: `${health.url}/health`,
+      maxRecoveryMs: 1_000,
+      commands: { echo: ['/bin/echo', 'x'] },
+      egress: loopbackOnly,
+    });
     expect(joined.status).toBe('error');
-    expect(joined.findings[0]!.message).toMatch(/is not a recovery command declared on this worker in READINESS_RECOVERY_COMMANDS/);
+    expect(joined.findings[0]!.message).toMatch(
+      /is not a recovery command declared on this worker in READINESS_RECOVERY_COMMANDS/,
+    );
     expect(existsSync(marker)).toBe(false);
     recordFigures('hostile-shell-metacharacters', {
-      scenario: 'Shell metacharacters in a recovery command (argv only)', test: 'test/integration/hostile.test.ts',
+      scenario: 'Shell metacharacters in a recovery command (argv only)',
+      test: 'test/integration/hostile.test.ts',
       figures: { argumentsTried: 5, wholeCommandLineTried: 1, shellCommandsRun: 0 },
     });
   } finally {

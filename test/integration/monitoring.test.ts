@@ -9,7 +9,13 @@ import path from 'node:path';
 import { request } from 'undici';
 import { maturityLevel, monitoringOutcome, type CheckResult } from '../../src/core/monitoring';
 import {
-  pushLogs, startAlertmanager, startLoki, startNodeExporter, startPostgresExporter, startPrometheus, type Component,
+  pushLogs,
+  startAlertmanager,
+  startLoki,
+  startNodeExporter,
+  startPostgresExporter,
+  startPrometheus,
+  type Component,
 } from '../helpers/monitoring-stack';
 import { freePort } from '../../src/infra/process';
 import { alertmanagerChecks, proveDelivery } from '../../src/monitoring/alertmanager';
@@ -38,10 +44,14 @@ let probeListen: string;
 const rules = (runbookBase: string, names: string[]) => `groups:
 - name: service
   rules:
-${names.map((n) => `  - alert: ${n}
+${names
+  .map(
+    (n) => `  - alert: ${n}
     expr: rate(http_requests_total{code=~"5.."}[30s]) > 1
     labels: { severity: page }
-    annotations: { summary: "${n}", runbook_url: "${runbookBase}/runbooks/${n}" }`).join('\n')}
+    annotations: { summary: "${n}", runbook_url: "${runbookBase}/runbooks/${n}" }`,
+  )
+  .join('\n')}
 `;
 
 const byId = (checks: CheckResult[], id: string) => {
@@ -49,19 +59,40 @@ const byId = (checks: CheckResult[], id: string) => {
   if (!c) throw new Error(`no check ${id} in ${checks.map((x) => x.id).join(', ')}`);
   return c;
 };
-const promOpts = (url: string, extra: Partial<Parameters<typeof prometheusChecks>[0]> = {}) => ({ url, headers: {}, requiredJobs: ['node', 'postgres', 'api'], minRetentionMs: 15 * DAY, requireRunbooks: true, timeoutMs: T, egress, ...extra });
+const promOpts = (url: string, extra: Partial<Parameters<typeof prometheusChecks>[0]> = {}) => ({
+  url,
+  headers: {},
+  requiredJobs: ['node', 'postgres', 'api'],
+  minRetentionMs: 15 * DAY,
+  requireRunbooks: true,
+  timeoutMs: T,
+  egress,
+  ...extra,
+});
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(testEnv.dir, 'monitoring-'));
   probeListen = `127.0.0.1:${await freePort()}`;
-  [api, runbooks, sink] = await Promise.all([metricsService(), runbookSite(['HighErrorRate', 'ApiDown']), webhookSink()]);
+  [api, runbooks, sink] = await Promise.all([
+    metricsService(),
+    runbookSite(['HighErrorRate', 'ApiDown']),
+    webhookSink(),
+  ]);
   [am, nodeExp, pgExp, loki] = await Promise.all([
     startAlertmanager({ dir, probeWebhook: probeListen, defaultWebhook: sink.address }),
-    startNodeExporter(dir), startPostgresExporter(dir, testEnv.databaseUrl), startLoki(dir),
+    startNodeExporter(dir),
+    startPostgresExporter(dir, testEnv.databaseUrl),
+    startLoki(dir),
   ]);
   prom = await startPrometheus({
-    dir, alertmanagers: [am.address], ruleFiles: [{ name: 'service.yml', content: rules(runbooks.url, ['HighErrorRate', 'ApiDown']) }],
-    scrapeJobs: [{ job: 'node', targets: [nodeExp.address] }, { job: 'postgres', targets: [pgExp.address], interval: '5s' }, { job: 'api', targets: [api.address] }],
+    dir,
+    alertmanagers: [am.address],
+    ruleFiles: [{ name: 'service.yml', content: rules(runbooks.url, ['HighErrorRate', 'ApiDown']) }],
+    scrapeJobs: [
+      { job: 'node', targets: [nodeExp.address] },
+      { job: 'postgres', targets: [pgExp.address], interval: '5s' },
+      { job: 'api', targets: [api.address] },
+    ],
   });
   stops.push(...[prom, am, nodeExp, pgExp, loki].map((c) => c.stop), api.close, runbooks.close, sink.close);
   await scraped(prom.url, { targets: 4, alertmanagers: 1 });
@@ -80,35 +111,93 @@ describe('monitoring checks on a real stack', () => {
       ...(await prometheusChecks(promOpts(prom.url))),
       ...(await alertmanagerChecks({ url: am.url, headers: {}, timeoutMs: T, egress })),
       await proveDelivery({ url: am.url, headers: {}, timeoutMs: T, egress, listen: probeListen, waitMs: 30_000 }),
-      ...(await metricsEndpointChecks([{ name: 'api', url: `${api.url}/metrics`, headers: {}, requiredMetrics: ['http_requests_total'] }, { name: 'node', url: `${nodeExp.url}/metrics`, headers: {}, requiredMetrics: ['node_cpu_seconds_total'] }], { url: prom.url, headers: {} }, T, egress)),
+      ...(await metricsEndpointChecks(
+        [
+          { name: 'api', url: `${api.url}/metrics`, headers: {}, requiredMetrics: ['http_requests_total'] },
+          { name: 'node', url: `${nodeExp.url}/metrics`, headers: {}, requiredMetrics: ['node_cpu_seconds_total'] },
+        ],
+        { url: prom.url, headers: {} },
+        T,
+        egress,
+      )),
       ...(await grafanaChecks(grafana.url, {}, T, egress)),
-      ...(await lokiChecks({ url: loki.url, headers: {}, query: '{job="api"}', sinceMs: 3_600_000, timeoutMs: T, egress })),
+      ...(await lokiChecks({
+        url: loki.url,
+        headers: {},
+        query: '{job="api"}',
+        sinceMs: 3_600_000,
+        timeoutMs: T,
+        egress,
+      })),
     ];
-    expect(checks.filter((c) => c.status !== 'pass').map((c) => `${c.id}: ${c.status} ${JSON.stringify(c.evidence.observed)}`)).toEqual([]);
-    expect(checks.map((c) => c.id)).toEqual(expect.arrayContaining([
-      'prometheus.ready', 'prometheus.targets_up', 'prometheus.required_jobs', 'prometheus.rules_loaded', 'prometheus.rules_healthy', 'prometheus.runbooks',
-      'prometheus.alertmanager_discovered', 'prometheus.retention', 'alertmanager.ready', 'alertmanager.receivers', 'alertmanager.silences', 'alertmanager.delivery',
-      'metrics.api.reachable', 'metrics.api.format', 'metrics.api.required_metrics', 'metrics.api.scraped', 'metrics.node.scraped', 'grafana.health', 'loki.ready', 'loki.recent_logs',
-    ]));
-    const delivery = byId(checks, 'alertmanager.delivery').evidence.observed as { delivered: boolean; latencyMs: number; receiver: string };
+    expect(
+      checks
+        .filter((c) => c.status !== 'pass')
+        .map((c) => `${c.id}: ${c.status} ${JSON.stringify(c.evidence.observed)}`),
+    ).toEqual([]);
+    expect(checks.map((c) => c.id)).toEqual(
+      expect.arrayContaining([
+        'prometheus.ready',
+        'prometheus.targets_up',
+        'prometheus.required_jobs',
+        'prometheus.rules_loaded',
+        'prometheus.rules_healthy',
+        'prometheus.runbooks',
+        'prometheus.alertmanager_discovered',
+        'prometheus.retention',
+        'alertmanager.ready',
+        'alertmanager.receivers',
+        'alertmanager.silences',
+        'alertmanager.delivery',
+        'metrics.api.reachable',
+        'metrics.api.format',
+        'metrics.api.required_metrics',
+        'metrics.api.scraped',
+        'metrics.node.scraped',
+        'grafana.health',
+        'loki.ready',
+        'loki.recent_logs',
+      ]),
+    );
+    const delivery = byId(checks, 'alertmanager.delivery').evidence.observed as {
+      delivered: boolean;
+      latencyMs: number;
+      receiver: string;
+    };
     expect(delivery).toMatchObject({ delivered: true, receiver: 'readiness-probe' });
     expect(delivery.latencyMs).toBeGreaterThan(0);
     expect(delivery.latencyMs).toBeLessThan(30_000);
     mkdirSync('test-results', { recursive: true });
-    writeFileSync('test-results/monitoring.json', JSON.stringify({ deliveryLatencyMs: Math.round(delivery.latencyMs), checks: checks.length }, null, 2));
+    writeFileSync(
+      'test-results/monitoring.json',
+      JSON.stringify({ deliveryLatencyMs: Math.round(delivery.latencyMs), checks: checks.length }, null, 2),
+    );
     const maturity = maturityLevel(checks, 2);
     expect(maturity).toMatchObject({ level: 2, label: 'Reactive', gaps: ['alerts proven to fire under load'] });
     expect(monitoringOutcome(checks, maturity).status).toBe('pass');
     // The test alert was resolved: nothing of it is left firing.
-    const left = await (await request(`${am.url}/api/v2/alerts?active=true&filter=${encodeURIComponent('alertname="ReadinessDeliveryProbe"')}`)).body.json() as unknown[];
+    const left = (await (
+      await request(
+        `${am.url}/api/v2/alerts?active=true&filter=${encodeURIComponent('alertname="ReadinessDeliveryProbe"')}`,
+      )
+    ).body.json()) as unknown[];
     expect(left).toEqual([]);
   });
 
   test('when rule files exist but are not loaded, then rules_loaded fails (P1) with 0 rule groups as evidence', async () => {
-    const p = await startPrometheus({ dir, loadRules: false, ruleFiles: [{ name: 'service.yml', content: rules(runbooks.url, ['HighErrorRate']) }], alertmanagers: [am.address] });
+    const p = await startPrometheus({
+      dir,
+      loadRules: false,
+      ruleFiles: [{ name: 'service.yml', content: rules(runbooks.url, ['HighErrorRate']) }],
+      alertmanagers: [am.address],
+    });
     try {
       const c = byId(await prometheusChecks(promOpts(p.url, { requiredJobs: [] })), 'prometheus.rules_loaded');
-      expect(c).toMatchObject({ severity: 'P1', status: 'fail', evidence: { observed: { ruleGroups: 0, alertingRules: 0, configuredRuleFiles: [] } } });
+      expect(c).toMatchObject({
+        severity: 'P1',
+        status: 'fail',
+        evidence: { observed: { ruleGroups: 0, alertingRules: 0, configuredRuleFiles: [] } },
+      });
       expect(c.remediation).toMatch(/not loaded/);
     } finally {
       await p.stop();
@@ -116,13 +205,22 @@ describe('monitoring checks on a real stack', () => {
   });
 
   test('when Prometheus has no Alertmanager, then alertmanager_discovered fails (P1) and maturity stays at level 1', async () => {
-    const p = await startPrometheus({ dir, ruleFiles: [{ name: 'service.yml', content: rules(runbooks.url, ['HighErrorRate']) }] });
+    const p = await startPrometheus({
+      dir,
+      ruleFiles: [{ name: 'service.yml', content: rules(runbooks.url, ['HighErrorRate']) }],
+    });
     try {
       await scraped(p.url, { targets: 1 });
       const checks = await prometheusChecks(promOpts(p.url, { requiredJobs: [] }));
-      expect(byId(checks, 'prometheus.alertmanager_discovered')).toMatchObject({ severity: 'P1', status: 'fail', evidence: { observed: [] } });
+      expect(byId(checks, 'prometheus.alertmanager_discovered')).toMatchObject({
+        severity: 'P1',
+        status: 'fail',
+        evidence: { observed: [] },
+      });
       expect(maturityLevel(checks, 2).level).toBe(1);
-      expect(monitoringOutcome(checks, maturityLevel(checks, 2)).blockers).toContain('P1 Prometheus sends alerts to an Alertmanager');
+      expect(monitoringOutcome(checks, maturityLevel(checks, 2)).blockers).toContain(
+        'P1 Prometheus sends alerts to an Alertmanager',
+      );
     } finally {
       await p.stop();
     }
@@ -130,14 +228,32 @@ describe('monitoring checks on a real stack', () => {
 
   test('when a scrape target is down, then targets_up fails and lists it with its last error', async () => {
     const dead = `127.0.0.1:${await freePort()}`;
-    const p = await startPrometheus({ dir, scrapeJobs: [{ job: 'api', targets: [api.address] }, { job: 'worker', targets: [dead] }] });
+    const p = await startPrometheus({
+      dir,
+      scrapeJobs: [
+        { job: 'api', targets: [api.address] },
+        { job: 'worker', targets: [dead] },
+      ],
+    });
     try {
       await scraped(p.url, { targets: 3 });
-      const c = byId(await prometheusChecks(promOpts(p.url, { requiredJobs: ['api', 'worker', 'redis'] })), 'prometheus.targets_up');
+      const c = byId(
+        await prometheusChecks(promOpts(p.url, { requiredJobs: ['api', 'worker', 'redis'] })),
+        'prometheus.targets_up',
+      );
       expect(c.status).toBe('fail');
       const observed = c.evidence.observed as { down: Array<{ job: string; scrapeUrl: string; lastError: string }> };
-      expect(observed.down).toEqual([expect.objectContaining({ job: 'worker', scrapeUrl: `http://${dead}/metrics`, lastError: expect.stringMatching(/connection refused/) })]);
-      const jobs = byId(await prometheusChecks(promOpts(p.url, { requiredJobs: ['api', 'worker', 'redis'] })), 'prometheus.required_jobs');
+      expect(observed.down).toEqual([
+        expect.objectContaining({
+          job: 'worker',
+          scrapeUrl: `http://${dead}/metrics`,
+          lastError: expect.stringMatching(/connection refused/),
+        }),
+      ]);
+      const jobs = byId(
+        await prometheusChecks(promOpts(p.url, { requiredJobs: ['api', 'worker', 'redis'] })),
+        'prometheus.required_jobs',
+      );
       expect(jobs).toMatchObject({ status: 'fail', remediation: 'Add scrape jobs for: redis.' });
     } finally {
       await p.stop();
@@ -163,7 +279,10 @@ describe('monitoring checks on a real stack', () => {
       await scraped(p.url, { targets: 1 });
       const c = byId(await prometheusChecks(promOpts(p.url, { requiredJobs: [] })), 'prometheus.runbooks');
       expect(c.status).toBe('fail');
-      expect(c.evidence.observed).toMatchObject({ withoutRunbookUrl: ['Bare'], unreachableRunbooks: [{ url: `${runbooks.url}/runbooks/NoSuchRunbook`, observed: 'HTTP 404' }] });
+      expect(c.evidence.observed).toMatchObject({
+        withoutRunbookUrl: ['Bare'],
+        unreachableRunbooks: [{ url: `${runbooks.url}/runbooks/NoSuchRunbook`, observed: 'HTTP 404' }],
+      });
     } finally {
       await p.stop();
     }
@@ -172,9 +291,19 @@ describe('monitoring checks on a real stack', () => {
   test('when the Alertmanager has no route to the probe webhook, then delivery falls back to its counters and says the proof is partial', async () => {
     const a = await startAlertmanager({ dir, defaultWebhook: sink.address });
     try {
-      const c = await proveDelivery({ url: a.url, headers: {}, timeoutMs: T, egress, listen: probeListen, waitMs: 20_000 });
+      const c = await proveDelivery({
+        url: a.url,
+        headers: {},
+        timeoutMs: T,
+        egress,
+        listen: probeListen,
+        waitMs: 20_000,
+      });
       expect(c).toMatchObject({ id: 'alertmanager.delivery.partial', status: 'warn' });
-      expect((c.evidence.observed as { notificationsDuringProbe: Record<string, { sent: number }> }).notificationsDuringProbe.webhook.sent).toBeGreaterThan(0);
+      expect(
+        (c.evidence.observed as { notificationsDuringProbe: Record<string, { sent: number }> }).notificationsDuringProbe
+          .webhook.sent,
+      ).toBeGreaterThan(0);
       expect(c.remediation).toMatch(/partial|receipt is not proven/);
     } finally {
       await a.stop();
@@ -185,16 +314,28 @@ describe('monitoring checks on a real stack', () => {
     const a = await startAlertmanager({ dir });
     try {
       const res = await request(`${a.url}/api/v2/silences`, {
-        method: 'POST', headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ matchers: [{ name: 'severity', value: '.+', isRegex: true, isEqual: true }], startsAt: new Date().toISOString(), endsAt: new Date(Date.now() + 3_600_000).toISOString(), createdBy: 'ops', comment: 'maintenance' }),
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          matchers: [{ name: 'severity', value: '.+', isRegex: true, isEqual: true }],
+          startsAt: new Date().toISOString(),
+          endsAt: new Date(Date.now() + 3_600_000).toISOString(),
+          createdBy: 'ops',
+          comment: 'maintenance',
+        }),
       });
       expect(res.statusCode).toBe(200);
       await res.body.dump();
       const checks = await alertmanagerChecks({ url: a.url, headers: {}, timeoutMs: T, egress });
-      expect(byId(checks, 'alertmanager.receivers')).toMatchObject({ status: 'fail', evidence: { observed: [{ name: 'default', integrations: [] }] } });
+      expect(byId(checks, 'alertmanager.receivers')).toMatchObject({
+        status: 'fail',
+        evidence: { observed: [{ name: 'default', integrations: [] }] },
+      });
       const s = byId(checks, 'alertmanager.silences');
       expect(s.status).toBe('fail');
-      expect((s.evidence.observed as { broad: Array<{ matchers: string; createdBy: string }> }).broad).toEqual([expect.objectContaining({ matchers: 'severity=~".+"', createdBy: 'ops' })]);
+      expect((s.evidence.observed as { broad: Array<{ matchers: string; createdBy: string }> }).broad).toEqual([
+        expect.objectContaining({ matchers: 'severity=~".+"', createdBy: 'ops' }),
+      ]);
     } finally {
       await a.stop();
     }
@@ -204,18 +345,37 @@ describe('monitoring checks on a real stack', () => {
     const bad = await metricsService('<html>metrics dashboard</html>\n');
     const unscraped = await metricsService();
     try {
-      const checks = await metricsEndpointChecks([
-        { name: 'nometrics', url: `${runbooks.url}/metrics`, headers: {}, requiredMetrics: [] },
-        { name: 'bad', url: `${bad.url}/metrics`, headers: {}, requiredMetrics: ['http_requests_total'] },
-        { name: 'unscraped', url: `${unscraped.url}/metrics`, headers: {}, requiredMetrics: ['http_requests_total', 'http_request_duration_seconds'] },
-      ], { url: prom.url, headers: {} }, T, egress);
-      expect(byId(checks, 'metrics.nometrics.reachable')).toMatchObject({ status: 'fail', evidence: { observed: 'HTTP 404' } });
+      const checks = await metricsEndpointChecks(
+        [
+          { name: 'nometrics', url: `${runbooks.url}/metrics`, headers: {}, requiredMetrics: [] },
+          { name: 'bad', url: `${bad.url}/metrics`, headers: {}, requiredMetrics: ['http_requests_total'] },
+          {
+            name: 'unscraped',
+            url: `${unscraped.url}/metrics`,
+            headers: {},
+            requiredMetrics: ['http_requests_total', 'http_request_duration_seconds'],
+          },
+        ],
+        { url: prom.url, headers: {} },
+        T,
+        egress,
+      );
+      expect(byId(checks, 'metrics.nometrics.reachable')).toMatchObject({
+        status: 'fail',
+        evidence: { observed: 'HTTP 404' },
+      });
       expect(byId(checks, 'metrics.nometrics.scraped').status).toBe('not_evaluable');
       expect(byId(checks, 'metrics.bad.format').status).toBe('fail');
       expect(byId(checks, 'metrics.bad.required_metrics').status).toBe('fail');
       expect(byId(checks, 'metrics.unscraped.format').status).toBe('pass');
-      expect(byId(checks, 'metrics.unscraped.required_metrics')).toMatchObject({ status: 'fail', evidence: { observed: { missing: ['http_request_duration_seconds'] } } });
-      expect(byId(checks, 'metrics.unscraped.scraped')).toMatchObject({ status: 'fail', evidence: { observed: 'no target scrapes this endpoint' } });
+      expect(byId(checks, 'metrics.unscraped.required_metrics')).toMatchObject({
+        status: 'fail',
+        evidence: { observed: { missing: ['http_request_duration_seconds'] } },
+      });
+      expect(byId(checks, 'metrics.unscraped.scraped')).toMatchObject({
+        status: 'fail',
+        evidence: { observed: 'no target scrapes this endpoint' },
+      });
     } finally {
       await bad.close();
       await unscraped.close();
@@ -223,12 +383,23 @@ describe('monitoring checks on a real stack', () => {
   });
 
   test('when Loki has no recent lines for the selector, then recent_logs fails; a failing Grafana stand-in fails its health check', async () => {
-    const checks = await lokiChecks({ url: loki.url, headers: {}, query: '{job="nothing-ships-here"}', sinceMs: 3_600_000, timeoutMs: T, egress });
+    const checks = await lokiChecks({
+      url: loki.url,
+      headers: {},
+      query: '{job="nothing-ships-here"}',
+      sinceMs: 3_600_000,
+      timeoutMs: T,
+      egress,
+    });
     expect(byId(checks, 'loki.ready').status).toBe('pass');
     expect(byId(checks, 'loki.recent_logs')).toMatchObject({ status: 'fail', evidence: { observed: { lines: 0 } } });
     const g = await grafanaStandIn('failing');
     try {
-      expect((await grafanaChecks(g.url, {}, T, egress))[0]).toMatchObject({ id: 'grafana.health', status: 'fail', evidence: { observed: { database: 'failing' } } });
+      expect((await grafanaChecks(g.url, {}, T, egress))[0]).toMatchObject({
+        id: 'grafana.health',
+        status: 'fail',
+        evidence: { observed: { database: 'failing' } },
+      });
     } finally {
       await g.close();
     }
@@ -240,12 +411,23 @@ describe('monitoring checks on a real stack', () => {
       ...(await prometheusChecks(promOpts(nowhere))),
       ...(await alertmanagerChecks({ url: nowhere, headers: {}, timeoutMs: T, egress })),
       await proveDelivery({ url: nowhere, headers: {}, timeoutMs: T, egress, listen: probeListen, waitMs: 2_000 }),
-      ...(await metricsEndpointChecks([{ name: 'api', url: `${nowhere}/metrics`, headers: {}, requiredMetrics: [] }], { url: nowhere, headers: {} }, T, egress)),
+      ...(await metricsEndpointChecks(
+        [{ name: 'api', url: `${nowhere}/metrics`, headers: {}, requiredMetrics: [] }],
+        { url: nowhere, headers: {} },
+        T,
+        egress,
+      )),
       ...(await grafanaChecks(nowhere, {}, T, egress)),
       ...(await lokiChecks({ url: nowhere, headers: {}, query: '{job="api"}', sinceMs: 60_000, timeoutMs: T, egress })),
     ];
     expect(checks.filter((c) => c.status === 'pass')).toEqual([]);
-    for (const id of ['prometheus.ready', 'alertmanager.ready', 'metrics.api.reachable', 'grafana.health', 'loki.ready']) {
+    for (const id of [
+      'prometheus.ready',
+      'alertmanager.ready',
+      'metrics.api.reachable',
+      'grafana.health',
+      'loki.ready',
+    ]) {
       expect(byId(checks, id).status).toBe('error');
     }
     expect(byId(checks, 'prometheus.ready').severity).toBe('P0');

@@ -17,25 +17,36 @@ function load(file: string): { workflowId: string; events: Array<Record<string, 
 }
 
 describe('replaying recorded campaign histories', () => {
-  const files = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
+  const files = readdirSync(DIR)
+    .filter((f) => f.endsWith('.json'))
+    .sort();
 
   test('the demo campaign and both child workflows are recorded', () => {
     expect(files).toEqual(['demo-campaign.json', 'demo-spike.json', 'demo-stress.json']);
   });
 
-  test.each(files)('when %s is replayed on the current workflow code, then it is deterministic', async (file) => {
-    const { workflowId, ...history } = load(file);
-    await Worker.runReplayHistory(BUNDLE, history, workflowId);
-  }, 60_000);
+  test.each(files)(
+    'when %s is replayed on the current workflow code, then it is deterministic',
+    async (file) => {
+      const { workflowId, ...history } = load(file);
+      await Worker.runReplayHistory(BUNDLE, history, workflowId);
+    },
+    60_000,
+  );
 
   test('when a recorded history disagrees with the code (an activity renamed), then replay fails with a determinism violation', async () => {
     const { workflowId, events } = load('demo-campaign.json');
     const tampered = events.map((e) => {
       const attrs = e.activityTaskScheduledEventAttributes as { activityType?: { name: string } } | undefined;
       return attrs?.activityType?.name === 'recordCampaignStart'
-        ? { ...e, activityTaskScheduledEventAttributes: { ...attrs, activityType: { name: 'recordCampaignStartRenamed' } } }
+        ? {
+            ...e,
+            activityTaskScheduledEventAttributes: { ...attrs, activityType: { name: 'recordCampaignStartRenamed' } },
+          }
         : e;
     });
-    await expect(Worker.runReplayHistory(BUNDLE, { events: tampered }, workflowId)).rejects.toBeInstanceOf(DeterminismViolationError);
+    await expect(Worker.runReplayHistory(BUNDLE, { events: tampered }, workflowId)).rejects.toBeInstanceOf(
+      DeterminismViolationError,
+    );
   }, 60_000);
 });

@@ -29,11 +29,19 @@ const pool = testPool();
 const store = new ResultsStore(pool);
 
 beforeAll(async () => {
-  if (!existsSync(SERVER)) throw new Error(`${SERVER} is missing: run scripts/install-test-server.sh (Java 17 + Maven)`);
-  env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: SERVER } } });
+  if (!existsSync(SERVER))
+    throw new Error(`${SERVER} is missing: run scripts/install-test-server.sh (Java 17 + Maven)`);
+  env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: SERVER } },
+  });
   worker = await createReadinessWorker({
-    address: env.address, namespace: 'default', databaseUrl: testEnv.databaseUrl,
-    reportRoot: mkdtempSync(path.join(testEnv.dir, 'window-reports-')), logger: quietLogger(), taskQueue, allowedHosts: ['loopback'],
+    address: env.address,
+    namespace: 'default',
+    databaseUrl: testEnv.databaseUrl,
+    reportRoot: mkdtempSync(path.join(testEnv.dir, 'window-reports-')),
+    logger: quietLogger(),
+    taskQueue,
+    allowedHosts: ['loopback'],
   });
   running = worker.run();
   target = await startCapacityServer(8, 2, 1_000);
@@ -56,13 +64,25 @@ function localClock(nowMs: number, aheadMs: number, tz: string): string {
 
 async function newCampaign(extra: Record<string, unknown>) {
   const r = validateCampaign({
-    apiVersion: 'readiness/v1', name: `window-${uid()}`, target: { baseUrl: target.url },
-    scenario: { thinkTime: '20ms', requestTimeout: '2s', requests: [{ name: 'get-goal', method: 'GET', path: '/goals/1' }] },
-    settings: { heartbeatTimeout: '10s' }, ...extra,
+    apiVersion: 'readiness/v1',
+    name: `window-${uid()}`,
+    target: { baseUrl: target.url },
+    scenario: {
+      thinkTime: '20ms',
+      requestTimeout: '2s',
+      requests: [{ name: 'get-goal', method: 'GET', path: '/goals/1' }],
+    },
+    settings: { heartbeatTimeout: '10s' },
+    ...extra,
   });
   if (!r.ok) throw new Error(JSON.stringify(r.problems));
   const campaignId = `window-${uid()}`;
-  await store.upsertCampaign({ campaignId, campaign: r.campaign, configHash: 'test', startedAt: new Date().toISOString() });
+  await store.upsertCampaign({
+    campaignId,
+    campaign: r.campaign,
+    configHash: 'test',
+    startedAt: new Date().toISOString(),
+  });
   return { campaignId, campaign: r.campaign };
 }
 
@@ -70,10 +90,20 @@ describe('run windows on the time-skipping server', () => {
   test('when stress starts outside its window, then it sleeps durably until the window opens and every step starts inside it', async () => {
     const now = await env.currentTimeMs();
     // Opens in about three hours, Berlin wall-clock time, for an hour.
-    const window: RunWindow = { start: localClock(now, 3 * HOUR, 'Europe/Berlin'), end: localClock(now, 4 * HOUR, 'Europe/Berlin'), timezone: 'Europe/Berlin' };
-    const input = await newCampaign({ stress: { startUsers: 2, stepUsers: 2, maxUsers: 4, stepDuration: '2s', stopWhen: ['error_rate>0.5'], window } });
+    const window: RunWindow = {
+      start: localClock(now, 3 * HOUR, 'Europe/Berlin'),
+      end: localClock(now, 4 * HOUR, 'Europe/Berlin'),
+      timezone: 'Europe/Berlin',
+    };
+    const input = await newCampaign({
+      stress: { startUsers: 2, stepUsers: 2, maxUsers: 4, stepDuration: '2s', stopWhen: ['error_rate>0.5'], window },
+    });
     const realStart = Date.now();
-    const result: StressResult = await env.client.workflow.execute(stressWorkflow, { args: [input], taskQueue, workflowId: `${input.campaignId}-stress` });
+    const result: StressResult = await env.client.workflow.execute(stressWorkflow, {
+      args: [input],
+      taskQueue,
+      workflowId: `${input.campaignId}-stress`,
+    });
     const realS = (Date.now() - realStart) / 1000;
 
     expect(result.waits).toHaveLength(1);
@@ -82,25 +112,59 @@ describe('run windows on the time-skipping server', () => {
     // Three hours less the seconds to the next whole minute.
     expect(wait.waitedS).toBeGreaterThan(3 * 3600 - 61);
     expect(wait.waitedS).toBeLessThanOrEqual(3 * 3600);
-    expect(result.steps.map((s) => [s.level, s.status])).toEqual([[2, 'pass'], [4, 'pass']]);
+    expect(result.steps.map((s) => [s.level, s.status])).toEqual([
+      [2, 'pass'],
+      [4, 'pass'],
+    ]);
     for (const s of result.steps) expect(insideWindow(Date.parse(s.startedAt!), window)).toBe(true);
     expect(Date.parse(result.steps[0]!.startedAt!)).toBeGreaterThanOrEqual(Date.parse(wait.until));
     expect(result.steps.every((s) => s.requests > 0)).toBe(true);
     // The hours were skipped, not slept.
     expect(realS).toBeLessThan(90);
-    const md = renderMarkdown(buildReport({
-      campaign: { id: input.campaignId, name: input.campaign.name, target: target.url, configHash: 'test', startedAt: wait.from },
-      phases: { baseline: { status: 'not_run' }, stress: { status: 'pass' }, spike: { status: 'not_run' }, monitoring: { status: 'not_run' }, backup: { status: 'not_run' }, checklist: { status: 'not_run' } },
-      baseline: { thresholds: [], phases: [] }, stress: result,
-    }, wait.until));
-    expect(md).toMatch(/- Waited 2 h 5\d min before step 1 for the run window \(outside it\)|- Waited 3 h 0 min before step 1 for the run window \(outside it\)/);
+    const md = renderMarkdown(
+      buildReport(
+        {
+          campaign: {
+            id: input.campaignId,
+            name: input.campaign.name,
+            target: target.url,
+            configHash: 'test',
+            startedAt: wait.from,
+          },
+          phases: {
+            baseline: { status: 'not_run' },
+            stress: { status: 'pass' },
+            spike: { status: 'not_run' },
+            monitoring: { status: 'not_run' },
+            backup: { status: 'not_run' },
+            checklist: { status: 'not_run' },
+          },
+          baseline: { thresholds: [], phases: [] },
+          stress: result,
+        },
+        wait.until,
+      ),
+    );
+    expect(md).toMatch(
+      /- Waited 2 h 5\d min before step 1 for the run window \(outside it\)|- Waited 3 h 0 min before step 1 for the run window \(outside it\)/,
+    );
   });
 
   test('when the window is already open and the step fits, then the step starts at once', async () => {
     const now = await env.currentTimeMs();
-    const window: RunWindow = { start: localClock(now, -60_000, 'UTC'), end: localClock(now, 25 * 60_000, 'UTC'), timezone: 'UTC' };
-    const input = await newCampaign({ stress: { startUsers: 2, stepUsers: 2, maxUsers: 2, stepDuration: '2s', stopWhen: ['error_rate>0.5'], window } });
-    const result: StressResult = await env.client.workflow.execute(stressWorkflow, { args: [input], taskQueue, workflowId: `${input.campaignId}-stress` });
+    const window: RunWindow = {
+      start: localClock(now, -60_000, 'UTC'),
+      end: localClock(now, 25 * 60_000, 'UTC'),
+      timezone: 'UTC',
+    };
+    const input = await newCampaign({
+      stress: { startUsers: 2, stepUsers: 2, maxUsers: 2, stepDuration: '2s', stopWhen: ['error_rate>0.5'], window },
+    });
+    const result: StressResult = await env.client.workflow.execute(stressWorkflow, {
+      args: [input],
+      taskQueue,
+      workflowId: `${input.campaignId}-stress`,
+    });
     expect(result.waits).toBeUndefined();
     expect(result.steps).toHaveLength(1);
     expect(Math.abs(Date.parse(result.steps[0]!.startedAt!) - now)).toBeLessThan(60_000);
@@ -108,15 +172,27 @@ describe('run windows on the time-skipping server', () => {
 
   test('when an abort arrives during the wait, then the wait ends at once and no step runs', async () => {
     const now = await env.currentTimeMs();
-    const window: RunWindow = { start: localClock(now, 5 * HOUR, 'UTC'), end: localClock(now, 6 * HOUR, 'UTC'), timezone: 'UTC' };
-    const input = await newCampaign({ stress: { startUsers: 2, stepUsers: 2, maxUsers: 4, stepDuration: '2s', window } });
-    const handle = await env.client.workflow.start(stressWorkflow, { args: [input], taskQueue, workflowId: `${input.campaignId}-stress` });
+    const window: RunWindow = {
+      start: localClock(now, 5 * HOUR, 'UTC'),
+      end: localClock(now, 6 * HOUR, 'UTC'),
+      timezone: 'UTC',
+    };
+    const input = await newCampaign({
+      stress: { startUsers: 2, stepUsers: 2, maxUsers: 4, stepDuration: '2s', window },
+    });
+    const handle = await env.client.workflow.start(stressWorkflow, {
+      args: [input],
+      taskQueue,
+      workflowId: `${input.campaignId}-stress`,
+    });
     // Wait (without skipping time) until the workflow says it is waiting for the window.
     for (let i = 0; i < 100; i++) {
       if (/waiting for the window/.test(await handle.query<string>('step'))) break;
       await new Promise((r) => setTimeout(r, 100));
     }
-    expect(await handle.query<string>('step')).toMatch(/^step 1: waiting for the window \d\d:\d\d-\d\d:\d\d UTC, opens /);
+    expect(await handle.query<string>('step')).toMatch(
+      /^step 1: waiting for the window \d\d:\d\d-\d\d:\d\d UTC, opens /,
+    );
     await handle.signal('abort', { reason: 'test', by: 'jest' });
     const result: StressResult = await handle.result();
     expect(result.summary.stoppedBecause).toBe('aborted');
@@ -126,9 +202,26 @@ describe('run windows on the time-skipping server', () => {
 
   test('when the spike has a window, then its baseline, spike and recovery all run after the window opens', async () => {
     const now = await env.currentTimeMs();
-    const window: RunWindow = { start: localClock(now, 2 * HOUR, 'Asia/Kolkata'), end: localClock(now, 3 * HOUR, 'Asia/Kolkata'), timezone: 'Asia/Kolkata' };
-    const input = await newCampaign({ spike: { users: 6, duration: '2s', baselineUsers: 2, baselineDuration: '2s', recovery: { within: '3s', windows: 1, window: '1s' }, window } });
-    const result: SpikeResult = await env.client.workflow.execute(spikeWorkflow, { args: [input], taskQueue, workflowId: `${input.campaignId}-spike` });
+    const window: RunWindow = {
+      start: localClock(now, 2 * HOUR, 'Asia/Kolkata'),
+      end: localClock(now, 3 * HOUR, 'Asia/Kolkata'),
+      timezone: 'Asia/Kolkata',
+    };
+    const input = await newCampaign({
+      spike: {
+        users: 6,
+        duration: '2s',
+        baselineUsers: 2,
+        baselineDuration: '2s',
+        recovery: { within: '3s', windows: 1, window: '1s' },
+        window,
+      },
+    });
+    const result: SpikeResult = await env.client.workflow.execute(spikeWorkflow, {
+      args: [input],
+      taskQueue,
+      workflowId: `${input.campaignId}-spike`,
+    });
     expect(result.waits![0]).toMatchObject({ before: 'spike', reason: 'closed' });
     expect(result.waits![0]!.waitedS).toBeGreaterThan(2 * 3600 - 61);
     expect(result.baseline?.throughputRps).toBeGreaterThan(0);

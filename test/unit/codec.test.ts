@@ -5,7 +5,15 @@
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import {
-  AesGcmCodec, CODEC_KEYS_ENV, CodecKeyError, codecFromEnv, dataConverterFromEnv, ENCODING_ENCRYPTED, generateKey, METADATA_KEY_ID, parseCodecKeys,
+  AesGcmCodec,
+  CODEC_KEYS_ENV,
+  CodecKeyError,
+  codecFromEnv,
+  dataConverterFromEnv,
+  ENCODING_ENCRYPTED,
+  generateKey,
+  METADATA_KEY_ID,
+  parseCodecKeys,
 } from '../../src/infra/codec';
 
 const text = (b: Uint8Array | null | undefined) => Buffer.from(b ?? new Uint8Array()).toString('utf8');
@@ -41,9 +49,16 @@ describe('AesGcmCodec', () => {
 
   test('when a list holds empty, binary and null-data payloads, then all of them round-trip', async () => {
     const codec = codecFromEnv(env(`k1:${k1}`))!;
-    const payloads: Payload[] = [json(null), json(undefined), defaultPayloadConverter.toPayload(new Uint8Array([0, 1, 255])), { metadata: {}, data: null }];
+    const payloads: Payload[] = [
+      json(null),
+      json(undefined),
+      defaultPayloadConverter.toPayload(new Uint8Array([0, 1, 255])),
+      { metadata: {}, data: null },
+    ];
     const decoded = await codec.decode(await codec.encode(payloads));
-    expect(decoded.map((p) => Buffer.from(p.data ?? new Uint8Array()).toString('hex'))).toEqual(payloads.map((p) => Buffer.from(p.data ?? new Uint8Array()).toString('hex')));
+    expect(decoded.map((p) => Buffer.from(p.data ?? new Uint8Array()).toString('hex'))).toEqual(
+      payloads.map((p) => Buffer.from(p.data ?? new Uint8Array()).toString('hex')),
+    );
     expect(await codec.encode([])).toEqual([]);
   });
 
@@ -65,13 +80,30 @@ describe('AesGcmCodec', () => {
     const [fresh] = await after.encode([json('written now')]);
     expect(text(fresh!.metadata![METADATA_KEY_ID])).toBe('2025');
     // The old-only process cannot read what the rotated one writes.
-    await expect(before.decode([fresh!])).rejects.toThrow('payload encrypted with key id "2025", which is not in READINESS_CODEC_KEYS (this process has: 2024)');
+    await expect(before.decode([fresh!])).rejects.toThrow(
+      'payload encrypted with key id "2025", which is not in READINESS_CODEC_KEYS (this process has: 2024)',
+    );
   });
 
   test.each([
-    ['a flipped ciphertext bit', (d: Buffer) => { d[14] ^= 1; }],
-    ['a flipped IV bit', (d: Buffer) => { d[0] ^= 1; }],
-    ['a flipped tag bit', (d: Buffer) => { d[d.length - 1] ^= 1; }],
+    [
+      'a flipped ciphertext bit',
+      (d: Buffer) => {
+        d[14] ^= 1;
+      },
+    ],
+    [
+      'a flipped IV bit',
+      (d: Buffer) => {
+        d[0] ^= 1;
+      },
+    ],
+    [
+      'a flipped tag bit',
+      (d: Buffer) => {
+        d[d.length - 1] ^= 1;
+      },
+    ],
   ])('when the data has %s, then decode fails authentication naming the key id', async (_what, tamper) => {
     const codec = codecFromEnv(env(`k1:${k1}`))!;
     const [encoded] = await codec.encode([json({ secret: 'x' })]);
@@ -79,14 +111,18 @@ describe('AesGcmCodec', () => {
     tamper(data);
     const err = await codec.decode([{ ...encoded!, data }]).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CodecKeyError);
-    expect((err as CodecKeyError).message).toMatch(/^payload encrypted with key id "k1" failed authentication: it was tampered with/);
+    expect((err as CodecKeyError).message).toMatch(
+      /^payload encrypted with key id "k1" failed authentication: it was tampered with/,
+    );
     expect((err as CodecKeyError).keyId).toBe('k1');
   });
 
   test('when the data is truncated below IV + tag, then decode says so', async () => {
     const codec = codecFromEnv(env(`k1:${k1}`))!;
     const [encoded] = await codec.encode([json(1)]);
-    await expect(codec.decode([{ ...encoded!, data: encoded!.data!.subarray(0, 20) }])).rejects.toThrow('payload encrypted with key id "k1" is truncated (20 bytes)');
+    await expect(codec.decode([{ ...encoded!, data: encoded!.data!.subarray(0, 20) }])).rejects.toThrow(
+      'payload encrypted with key id "k1" is truncated (20 bytes)',
+    );
   });
 
   test('when the key id is rewritten to another known key, then decode fails authentication (no silent garbage)', async () => {
@@ -110,13 +146,23 @@ describe('AesGcmCodec', () => {
 
   test('when an encrypted payload has no key id, then decode says which metadata is missing', async () => {
     const codec = codecFromEnv(env(`k1:${k1}`))!;
-    await expect(codec.decode([{ metadata: { encoding: Buffer.from(ENCODING_ENCRYPTED) }, data: Buffer.alloc(40) }])).rejects.toThrow('an encrypted payload has no "encryption-key-id" metadata');
+    await expect(
+      codec.decode([{ metadata: { encoding: Buffer.from(ENCODING_ENCRYPTED) }, data: Buffer.alloc(40) }]),
+    ).rejects.toThrow('an encrypted payload has no "encryption-key-id" metadata');
   });
 
   test('when keys are given directly, then the constructor validates them too', () => {
     expect(() => new AesGcmCodec([])).toThrow('at least one key');
-    expect(() => new AesGcmCodec([{ id: 'a', key: Buffer.alloc(16) }])).toThrow('codec key "a" must be 32 bytes, got 16');
-    expect(() => new AesGcmCodec([{ id: 'a', key: Buffer.alloc(32) }, { id: 'a', key: Buffer.alloc(32) }])).toThrow('codec key id "a" is given twice');
+    expect(() => new AesGcmCodec([{ id: 'a', key: Buffer.alloc(16) }])).toThrow(
+      'codec key "a" must be 32 bytes, got 16',
+    );
+    expect(
+      () =>
+        new AesGcmCodec([
+          { id: 'a', key: Buffer.alloc(32) },
+          { id: 'a', key: Buffer.alloc(32) },
+        ]),
+    ).toThrow('codec key id "a" is given twice');
   });
 });
 
@@ -150,28 +196,67 @@ describe('codecFromEnv / parseCodecKeys', () => {
 
   test.each([
     ['no colon (a bare key)', () => good, 'READINESS_CODEC_KEYS entry 1: expected keyId:base64key (no ":" found)'],
-    ['an empty key id', () => `:${good}`, 'READINESS_CODEC_KEYS entry 1: the key id must be 1-64 characters of A-Z a-z 0-9 . _ -'],
-    ['a key id with a space', () => `my key:${good}`, 'READINESS_CODEC_KEYS entry 1: the key id must be 1-64 characters of A-Z a-z 0-9 . _ -'],
-    ['key and id swapped', () => `${good}:k1`, 'READINESS_CODEC_KEYS entry 1: the key id must be 1-64 characters of A-Z a-z 0-9 . _ -'],
+    [
+      'an empty key id',
+      () => `:${good}`,
+      'READINESS_CODEC_KEYS entry 1: the key id must be 1-64 characters of A-Z a-z 0-9 . _ -',
+    ],
+    [
+      'a key id with a space',
+      () => `my key:${good}`,
+      'READINESS_CODEC_KEYS entry 1: the key id must be 1-64 characters of A-Z a-z 0-9 . _ -',
+    ],
+    [
+      'key and id swapped',
+      () => `${good}:k1`,
+      'READINESS_CODEC_KEYS entry 1: the key id must be 1-64 characters of A-Z a-z 0-9 . _ -',
+    ],
     ['an empty key', () => 'k1:', 'READINESS_CODEC_KEYS entry 1 (key id "k1"): the key is empty'],
-    ['bad base64', () => `k1:${good},k2:not*base64!!${good.slice(12)}`, 'READINESS_CODEC_KEYS entry 2 (key id "k2"): the key is not valid base64'],
-    ['base64 with broken padding', () => `k1:${good.slice(0, -1)}`, 'READINESS_CODEC_KEYS entry 1 (key id "k1"): the key is not valid base64'],
-    ['a 16-byte key', () => `k1:${short}`, 'READINESS_CODEC_KEYS entry 1 (key id "k1"): the key must decode to 32 bytes (AES-256), got 16'],
-    ['a duplicate id', () => `k1:${good},k2:${generateKey()},k1:${generateKey()}`, 'READINESS_CODEC_KEYS entry 3: key id "k1" is given twice'],
-    ['only commas', () => ' , ,', 'READINESS_CODEC_KEYS is set but holds no key; expected keyId:base64key[,keyId:base64key...]'],
-  ])('when the value has %s, then it is rejected with a clear message that does not echo the key', (_what, value, message) => {
-    const v = value();
-    const err = (() => {
-      try {
-        codecFromEnv(env(v));
-      } catch (e) {
-        return e;
-      }
-      return undefined;
-    })() as CodecKeyError;
-    expect(err).toBeInstanceOf(CodecKeyError);
-    expect(err.message).toBe(message);
-    // No key material (nor any long piece of it) in the message.
-    for (const part of v.split(/[,:]/).map((p) => p.trim()).filter((p) => p.length >= 16)) expect(err.message).not.toContain(part.slice(0, 12));
-  });
+    [
+      'bad base64',
+      () => `k1:${good},k2:not*base64!!${good.slice(12)}`,
+      'READINESS_CODEC_KEYS entry 2 (key id "k2"): the key is not valid base64',
+    ],
+    [
+      'base64 with broken padding',
+      () => `k1:${good.slice(0, -1)}`,
+      'READINESS_CODEC_KEYS entry 1 (key id "k1"): the key is not valid base64',
+    ],
+    [
+      'a 16-byte key',
+      () => `k1:${short}`,
+      'READINESS_CODEC_KEYS entry 1 (key id "k1"): the key must decode to 32 bytes (AES-256), got 16',
+    ],
+    [
+      'a duplicate id',
+      () => `k1:${good},k2:${generateKey()},k1:${generateKey()}`,
+      'READINESS_CODEC_KEYS entry 3: key id "k1" is given twice',
+    ],
+    [
+      'only commas',
+      () => ' , ,',
+      'READINESS_CODEC_KEYS is set but holds no key; expected keyId:base64key[,keyId:base64key...]',
+    ],
+  ])(
+    'when the value has %s, then it is rejected with a clear message that does not echo the key',
+    (_what, value, message) => {
+      const v = value();
+      const err = (() => {
+        try {
+          codecFromEnv(env(v));
+        } catch (e) {
+          return e;
+        }
+        return undefined;
+      })() as CodecKeyError;
+      expect(err).toBeInstanceOf(CodecKeyError);
+      expect(err.message).toBe(message);
+      // No key material (nor any long piece of it) in the message.
+      for (const part of v
+        .split(/[,:]/)
+        .map((p) => p.trim())
+        .filter((p) => p.length >= 16))
+        expect(err.message).not.toContain(part.slice(0, 12));
+    },
+  );
 });

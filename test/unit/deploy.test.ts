@@ -13,7 +13,10 @@ import { resolveEndpoints } from '../../src/infra/dev-state';
 
 const ROOT = path.join(__dirname, '..', '..');
 const compose = parse(readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8'));
-const services = compose.services as Record<string, { environment?: Record<string, string>; ports?: string[]; command?: string[]; build?: string; depends_on?: unknown }>;
+const services = compose.services as Record<
+  string,
+  { environment?: Record<string, string>; ports?: string[]; command?: string[]; build?: string; depends_on?: unknown }
+>;
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {
@@ -21,11 +24,23 @@ function sourceFiles(dir: string): string[] {
     return statSync(p).isDirectory() ? sourceFiles(p) : p.endsWith('.ts') ? [p] : [];
   });
 }
-const source = sourceFiles(path.join(ROOT, 'src')).map((f) => readFileSync(f, 'utf8')).join('\n');
+const source = sourceFiles(path.join(ROOT, 'src'))
+  .map((f) => readFileSync(f, 'utf8'))
+  .join('\n');
 
 describe('docker-compose.yml', () => {
   test('when parsed, then it has the production-like services', () => {
-    expect(Object.keys(services).sort()).toEqual(['alertmanager', 'codec-server', 'prometheus', 'results-db', 'temporal', 'temporal-db', 'temporal-setup', 'temporal-ui', 'worker']);
+    expect(Object.keys(services).sort()).toEqual([
+      'alertmanager',
+      'codec-server',
+      'prometheus',
+      'results-db',
+      'temporal',
+      'temporal-db',
+      'temporal-setup',
+      'temporal-ui',
+      'worker',
+    ]);
     expect(services.worker.build).toBe('.');
     expect(services.worker.command).toEqual(['worker']);
   });
@@ -67,7 +82,7 @@ describe('docker-compose.yml', () => {
     expect(dockerfile).toMatch(/FROM node:20/);
   });
 
-  test('when the codec server runs, then the UI\'s origin is its CORS origin, its port is published, and it shares the worker\'s keys', () => {
+  test("when the codec server runs, then the UI's origin is its CORS origin, its port is published, and it shares the worker's keys", () => {
     const codec = services['codec-server'] as typeof services.worker & { profiles?: string[] };
     expect(codec.profiles).toEqual(['encryption']);
     const cmd = codec.command!;
@@ -78,21 +93,27 @@ describe('docker-compose.yml', () => {
     expect(source).toContain("'--cors-origin <origin>'");
   });
 
-  test('when Prometheus is configured, then it scrapes the worker\'s metrics port, loads its rules and alerts the Alertmanager service', () => {
+  test("when Prometheus is configured, then it scrapes the worker's metrics port, loads its rules and alerts the Alertmanager service", () => {
     const prom = parse(readFileSync(path.join(ROOT, 'deploy', 'prometheus.yml'), 'utf8'));
     const port = services.worker.environment!.READINESS_METRICS_ADDRESS.split(':').pop();
-    const targets = prom.scrape_configs.flatMap((j: { static_configs: Array<{ targets: string[] }> }) => j.static_configs.flatMap((c) => c.targets));
+    const targets = prom.scrape_configs.flatMap((j: { static_configs: Array<{ targets: string[] }> }) =>
+      j.static_configs.flatMap((c) => c.targets),
+    );
     expect(targets).toContain(`worker:${port}`);
     expect(prom.alerting.alertmanagers[0].static_configs[0].targets).toEqual(['alertmanager:9093']);
     expect(services.alertmanager.ports).toContain('127.0.0.1:9093:9093');
   });
 
-  test('when promtool checks the example configuration and rules, then they are valid (Debian\'s prometheus package)', () => {
-    const cfg = spawnSync('promtool', ['check', 'config', path.join(ROOT, 'deploy', 'prometheus.yml')], { encoding: 'utf8' });
+  test("when promtool checks the example configuration and rules, then they are valid (Debian's prometheus package)", () => {
+    const cfg = spawnSync('promtool', ['check', 'config', path.join(ROOT, 'deploy', 'prometheus.yml')], {
+      encoding: 'utf8',
+    });
     expect(cfg.error).toBeUndefined();
     expect(`${cfg.stdout}${cfg.stderr}`).toContain('SUCCESS');
     expect(cfg.status).toBe(0);
-    const am = spawnSync('amtool', ['check-config', path.join(ROOT, 'deploy', 'alertmanager.yml')], { encoding: 'utf8' });
+    const am = spawnSync('amtool', ['check-config', path.join(ROOT, 'deploy', 'alertmanager.yml')], {
+      encoding: 'utf8',
+    });
     expect(am.error).toBeUndefined();
     expect(am.status).toBe(0);
   });

@@ -7,6 +7,8 @@ test('when a free port is picked for a server started later, then it lies below 
   const ports = await Promise.all(Array.from({ length: 20 }, () => freePort()));
   for (const port of ports) expect(port).toBeLessThan(low!);
   const srv = createServer();
-  await new Promise<void>((resolve, reject) => srv.once('error', reject).listen(ports[0], '127.0.0.1', () => resolve()));
+  await new Promise<void>((resolve, reject) =>
+    srv.once('error', reject).listen(ports[0], '127.0.0.1', () => resolve()),
+  );
   await new Promise((r) => srv.close(r));
 });

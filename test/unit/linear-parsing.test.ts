@@ -42,20 +42,31 @@ function timed<T>(input: string, fn: () => T): T {
 afterAll(() => {
   const slowest = timings.reduce((a, b) => (b.ms > a.ms ? b : a), { input: '', ms: 0 });
   recordFigures('pathological-input', {
-    scenario: 'Pathological inputs to the parsers a campaign controls (/metrics pages, checklist globs and expressions, {{var}} placeholders, a whole campaign file)',
+    scenario:
+      'Pathological inputs to the parsers a campaign controls (/metrics pages, checklist globs and expressions, {{var}} placeholders, a whole campaign file)',
     test: 'test/unit/linear-parsing.test.ts',
-    figures: { inputs: timings.length, boundMs: BOUND_MS, slowestMs: Math.round(slowest.ms * 10) / 10, slowestInput: slowest.input },
+    figures: {
+      inputs: timings.length,
+      boundMs: BOUND_MS,
+      slowestMs: Math.round(slowest.ms * 10) / 10,
+      slowestInput: slowest.input,
+    },
   });
 });
 
 describe('the /metrics tokenizer', () => {
   // The grammar as a regular expression (fine for the short lines of the fuzz test): labels separated by commas.
   const LABEL = '[a-zA-Z_][a-zA-Z0-9_]*[ \\t]*=[ \\t]*"(?:[^"\\\\]|\\\\.)*"';
-  const REFERENCE = new RegExp(`^[a-zA-Z_:][a-zA-Z0-9_:]*(?:\\{[ \\t]*(?:${LABEL}[ \\t]*,[ \\t]*)*(?:${LABEL}[ \\t]*)?\\})?[ \\t]+(\\S+)(?:[ \\t]+-?\\d+)?[ \\t]*$`);
+  const REFERENCE = new RegExp(
+    `^[a-zA-Z_:][a-zA-Z0-9_:]*(?:\\{[ \\t]*(?:${LABEL}[ \\t]*,[ \\t]*)*(?:${LABEL}[ \\t]*)?\\})?[ \\t]+(\\S+)(?:[ \\t]+-?\\d+)?[ \\t]*$`,
+  );
   const FLOAT = /^[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?$|^[-+]?Inf$|^NaN$/;
 
   test.each([
-    ['label groups separated by runs of spaces, unterminated', `m{${Array.from({ length: 40 }, (_, i) => `l${i}="v"${' '.repeat(30)}`).join('')}`],
+    [
+      'label groups separated by runs of spaces, unterminated',
+      `m{${Array.from({ length: 40 }, (_, i) => `l${i}="v"${' '.repeat(30)}`).join('')}`,
+    ],
     ['the same with commas and no closing brace', `m{${'a="1"  ,  '.repeat(2_000)}`],
     ['a 256 KiB label value never closed', `m{a="${'x'.repeat(1 << 18)}`],
     ['a 256 KiB run of digits as the value', `m ${'1'.repeat(1 << 18)}x`],
@@ -78,40 +89,72 @@ describe('the /metrics tokenizer', () => {
   const name = fc.stringMatching(/^[a-zA-Z_:][a-zA-Z0-9_:]{0,8}$/);
   const labelName = fc.stringMatching(/^[a-zA-Z_][a-zA-Z0-9_]{0,6}$/);
   const labelValue = fc.string({ maxLength: 8 });
-  const value = fc.oneof(fc.integer().map(String), fc.double({ noNaN: true, noDefaultInfinity: true }).map(String), fc.constantFrom('+Inf', '-Inf', 'NaN', '1e3', '.5'));
+  const value = fc.oneof(
+    fc.integer().map(String),
+    fc.double({ noNaN: true, noDefaultInfinity: true }).map(String),
+    fc.constantFrom('+Inf', '-Inf', 'NaN', '1e3', '.5'),
+  );
   const escape = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 
   test('when samples are written in the text format, then the tokenizer reads back their names, labels and values', () => {
-    fc.assert(fc.property(name, fc.uniqueArray(fc.tuple(labelName, labelValue), { selector: ([k]) => k, maxLength: 4 }), value, fc.option(fc.integer({ min: 0 }), { nil: undefined }), (n, labels, v, ts) => {
-      const line = `${n}${labels.length ? `{${labels.map(([k, x]) => `${k}="${escape(x)}"`).join(',')}}` : ''} ${v}${ts === undefined ? '' : ` ${ts}`}`;
-      const { kept, problems } = parseExposition(line, () => true);
-      expect(problems).toEqual([]);
-      expect(kept).toHaveLength(1);
-      expect(kept[0]!.name).toBe(n);
-      expect(kept[0]!.labels).toEqual(Object.fromEntries(labels));
-      expect(kept[0]!.value).toBe(Number(v.replace('Inf', 'Infinity')));
-    }), { numRuns: 1_000 });
+    fc.assert(
+      fc.property(
+        name,
+        fc.uniqueArray(fc.tuple(labelName, labelValue), { selector: ([k]) => k, maxLength: 4 }),
+        value,
+        fc.option(fc.integer({ min: 0 }), { nil: undefined }),
+        (n, labels, v, ts) => {
+          const line = `${n}${labels.length ? `{${labels.map(([k, x]) => `${k}="${escape(x)}"`).join(',')}}` : ''} ${v}${ts === undefined ? '' : ` ${ts}`}`;
+          const { kept, problems } = parseExposition(line, () => true);
+          expect(problems).toEqual([]);
+          expect(kept).toHaveLength(1);
+          expect(kept[0]!.name).toBe(n);
+          expect(kept[0]!.labels).toEqual(Object.fromEntries(labels));
+          expect(kept[0]!.value).toBe(Number(v.replace('Inf', 'Infinity')));
+        },
+      ),
+      { numRuns: 1_000 },
+    );
   });
 
   test('when a short line is drawn at random, then the tokenizer accepts it exactly when the grammar does', () => {
     const alphabet = fc.constantFrom('m', 'a', '=', '"', '{', '}', ',', ' ', '\t', '1', '\\', '.', 'e', '-', '#');
-    fc.assert(fc.property(fc.array(alphabet, { maxLength: 24 }).map((cs) => cs.join('')), (line) => {
-      const m = REFERENCE.exec(line);
-      const grammar = !!m && FLOAT.test(m[1]!) && !line.startsWith('#');
-      if (line.trim() === '' || line.startsWith('#')) return;
-      expect({ line, accepted: parseExposition(line).samples === 1 }).toEqual({ line, accepted: grammar });
-    }), { numRuns: 10_000 });
+    fc.assert(
+      fc.property(
+        fc.array(alphabet, { maxLength: 24 }).map((cs) => cs.join('')),
+        (line) => {
+          const m = REFERENCE.exec(line);
+          const grammar = !!m && FLOAT.test(m[1]!) && !line.startsWith('#');
+          if (line.trim() === '' || line.startsWith('#')) return;
+          expect({ line, accepted: parseExposition(line).samples === 1 }).toEqual({ line, accepted: grammar });
+        },
+      ),
+      { numRuns: 10_000 },
+    );
   });
 });
 
 describe('checklist globs', () => {
-  const reference = (pattern: string, text: string) => new RegExp(`^${pattern.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`).test(text);
+  const reference = (pattern: string, text: string) =>
+    new RegExp(
+      `^${pattern
+        .split('*')
+        .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+        .join('.*')}$`,
+    ).test(text);
 
   test('when a glob and an id are drawn at random, then matching agrees with the regular expression it replaced', () => {
     const chars = fc.constantFrom('a', 'b', '.', '*', '_');
-    fc.assert(fc.property(fc.array(chars, { maxLength: 8 }).map((c) => c.join('')), fc.array(fc.constantFrom('a', 'b', '.', '_'), { maxLength: 10 }).map((c) => c.join('')), (pattern, text) => {
-      expect(globMatch(pattern, text)).toBe(reference(pattern, text));
-    }), { numRuns: 10_000 });
+    fc.assert(
+      fc.property(
+        fc.array(chars, { maxLength: 8 }).map((c) => c.join('')),
+        fc.array(fc.constantFrom('a', 'b', '.', '_'), { maxLength: 10 }).map((c) => c.join('')),
+        (pattern, text) => {
+          expect(globMatch(pattern, text)).toBe(reference(pattern, text));
+        },
+      ),
+      { numRuns: 10_000 },
+    );
   });
 
   test('when a glob has many stars and the id almost matches, then it is decided in under 50 ms', () => {
@@ -129,9 +172,15 @@ describe('{{var}} placeholders', () => {
     const chars = fc.constantFrom('{', '}', 'a', 'b', ' ', '\t', '\u00a0', '-');
     // Found by this property once: a failed candidate whose name run ends in "{{" starts the next one.
     expect(placeholders('b{{{\t -}}b- -{}--b}}b ')).toEqual(['-']);
-    fc.assert(fc.property(fc.array(chars, { maxLength: 30 }).map((c) => c.join('')), (text) => {
-      expect(placeholders(text)).toEqual([...text.matchAll(OLD)].map((m) => m[1]));
-    }), { numRuns: 10_000 });
+    fc.assert(
+      fc.property(
+        fc.array(chars, { maxLength: 30 }).map((c) => c.join('')),
+        (text) => {
+          expect(placeholders(text)).toEqual([...text.matchAll(OLD)].map((m) => m[1]));
+        },
+      ),
+      { numRuns: 10_000 },
+    );
   });
 
   test.each([
@@ -172,7 +221,13 @@ describe('checklist expressions', () => {
   });
 
   test('when terms are joined with and / &&, then each term is parsed', () => {
-    const e = parseExpr("stress.breakingPoint.users >= 300 and baseline.phases[peak].latencyMs.p95 < 500 && x == 'a and b'");
-    expect('terms' in e && e.terms.map((t) => t.pathText)).toEqual(['stress.breakingPoint.users', 'baseline.phases[peak].latencyMs.p95', 'x']);
+    const e = parseExpr(
+      "stress.breakingPoint.users >= 300 and baseline.phases[peak].latencyMs.p95 < 500 && x == 'a and b'",
+    );
+    expect('terms' in e && e.terms.map((t) => t.pathText)).toEqual([
+      'stress.breakingPoint.users',
+      'baseline.phases[peak].latencyMs.p95',
+      'x',
+    ]);
   });
 });

@@ -15,8 +15,10 @@ function outPathProblem(...args: Parameters<typeof problemOf>): ReturnType<typeo
 }
 afterAll(() => {
   recordFigures('hostile-out-paths', {
-    scenario: '`report --out` paths: absolute or ../ outside the allowed places, symlinked directories, symlinks, directories, devices, broken links',
-    test: 'test/unit/out-path.test.ts', figures: counts,
+    scenario:
+      '`report --out` paths: absolute or ../ outside the allowed places, symlinked directories, symlinks, directories, devices, broken links',
+    test: 'test/unit/out-path.test.ts',
+    figures: counts,
   });
 });
 
@@ -36,7 +38,9 @@ describe('report --out: where a report may be written', () => {
 
   test('when the path leaves the allowed places (absolute, ../, a symlinked directory), then it is refused and READINESS_OUT_DIRS is named', () => {
     for (const out of ['/etc/readiness.md', '../elsewhere/r.md', path.join(elsewhere, 'r.md')]) {
-      expect(outPathProblem(out, env, cwd)).toMatch(/^is outside the places reports may be written \(.*\); add its directory to READINESS_OUT_DIRS to allow it$/);
+      expect(outPathProblem(out, env, cwd)).toMatch(
+        /^is outside the places reports may be written \(.*\); add its directory to READINESS_OUT_DIRS to allow it$/,
+      );
     }
     symlinkSync(elsewhere, path.join(cwd, 'link-dir'));
     expect(outPathProblem('link-dir/r.md', env, cwd)).toMatch(/^is outside/);
@@ -49,12 +53,16 @@ describe('report --out: where a report may be written', () => {
     expect(outPathProblem('link.md', env, cwd)).toBe('is a symbolic link: refusing to write through it');
     mkdirSync(path.join(cwd, 'adir'));
     expect(outPathProblem('adir', env, cwd)).toBe('exists and is not a regular file (a directory)');
-    expect(outPathProblem('/dev/null', { READINESS_OUT_DIRS: '/dev' }, cwd)).toBe('exists and is not a regular file (a special file)');
+    expect(outPathProblem('/dev/null', { READINESS_OUT_DIRS: '/dev' }, cwd)).toBe(
+      'exists and is not a regular file (a special file)',
+    );
     expect(outPathProblem('  ', env, cwd)).toBe('is empty');
     expect(outPathProblem('.', env, cwd)).toBe('is a directory: name a file inside it');
     // A broken symlink on the way could later be pointed anywhere: refused.
     symlinkSync(path.join(base, 'nowhere'), path.join(cwd, 'dangling'));
-    expect(outPathProblem('dangling/r.md', env, cwd)).toMatch(/^is not a safe place to write: .*dangling cannot be resolved \(a broken symbolic link, a loop or no permission\)$/);
+    expect(outPathProblem('dangling/r.md', env, cwd)).toMatch(
+      /^is not a safe place to write: .*dangling cannot be resolved \(a broken symbolic link, a loop or no permission\)$/,
+    );
   });
 
   test('when a report is written, then it replaces the file whole and leaves no temporary file', async () => {

@@ -5,7 +5,13 @@ import { demoCampaign } from '../../src/config/defaults';
 
 test('when a campaign is scheduled, then each run starts with the same input, search attributes, memo, summary and details as readiness start', () => {
   const campaign = demoCampaign('http://127.0.0.1:8080', 0.1);
-  const s = buildScheduleOptions(campaign, { scheduleId: 'weekly-demo', cron: '0 3 * * 1', timezone: 'UTC', catchupWindowMs: 3_600_000, source: 'demo.yaml' });
+  const s = buildScheduleOptions(campaign, {
+    scheduleId: 'weekly-demo',
+    cron: '0 3 * * 1',
+    timezone: 'UTC',
+    catchupWindowMs: 3_600_000,
+    source: 'demo.yaml',
+  });
   const start = campaignStartOptions(campaign, s.action.workflowId!);
   const { type: _t, workflowType: _w, workflowId: _i, ...action } = s.action;
   expect(action).toEqual(start);

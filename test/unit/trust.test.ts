@@ -3,7 +3,16 @@
  * secrets, scrubbing, and the worker's trust settings.
  */
 import fc from 'fast-check';
-import { baseUrlProblems, buildUrl, connectionHosts, egressPolicyFromEnv, egressRefusal, pathProblems, redactUserinfo, UrlError } from '../../src/core/egress';
+import {
+  baseUrlProblems,
+  buildUrl,
+  connectionHosts,
+  egressPolicyFromEnv,
+  egressRefusal,
+  pathProblems,
+  redactUserinfo,
+  UrlError,
+} from '../../src/core/egress';
 import { EnvironmentError } from '../../src/core/errors';
 import { chosenIdProblem } from '../../src/core/names';
 import { isReservedEnvName, scrubValue, secretEnvRefusal, secretForms } from '../../src/core/secrets';
@@ -45,35 +54,56 @@ describe('the URL builder', () => {
   });
 
   test('when credentials are in a refused base, then the error does not print them', () => {
-    expect(() => buildUrl('http://admin:hunter22@127.0.0.1/', '/x')).toThrow(/^http:\/\/127\.0\.0\.1\/ \(credentials removed\)/);
+    expect(() => buildUrl('http://admin:hunter22@127.0.0.1/', '/x')).toThrow(
+      /^http:\/\/127\.0\.0\.1\/ \(credentials removed\)/,
+    );
     expect(redactUserinfo('http://u:p@h/')).not.toContain('p@');
   });
 
   test('when any path is appended to an allowed base, then the result stays on its origin or building refuses', () => {
     const chars = fc.constantFrom('/', '\\', '.', '@', ':', '?', '#', '%', 'a', '1', ' ', '\t', '\n', '[', ']');
-    fc.assert(fc.property(fc.array(chars, { maxLength: 20 }).map((c) => c.join('')), (path) => {
-      try {
-        expect(buildUrl('http://127.0.0.1:8080', path).origin).toBe('http://127.0.0.1:8080');
-      } catch (err) {
-        expect(err).toBeInstanceOf(UrlError);
-      }
-    }), { numRuns: 10_000 });
+    fc.assert(
+      fc.property(
+        fc.array(chars, { maxLength: 20 }).map((c) => c.join('')),
+        (path) => {
+          try {
+            expect(buildUrl('http://127.0.0.1:8080', path).origin).toBe('http://127.0.0.1:8080');
+          } catch (err) {
+            expect(err).toBeInstanceOf(UrlError);
+          }
+        },
+      ),
+      { numRuns: 10_000 },
+    );
   });
 });
 
 describe('the egress policy', () => {
-  const policy = egressPolicyFromEnv({ READINESS_ALLOWED_HOSTS: '127.0.0.1, staging.example', READINESS_ALLOWED_SYSTEM_HOSTS: 'loopback,*.monitoring.internal' });
+  const policy = egressPolicyFromEnv({
+    READINESS_ALLOWED_HOSTS: '127.0.0.1, staging.example',
+    READINESS_ALLOWED_SYSTEM_HOSTS: 'loopback,*.monitoring.internal',
+  });
 
   test.each([
-    ['127.0.0.1', 'target', true], ['staging.example', 'target', true], ['127.0.0.3', 'target', false], ['prom.monitoring.internal', 'target', false],
-    ['127.0.0.3', 'system', true], ['prom.monitoring.internal', 'system', true], ['staging.example', 'system', false], ['monitoring.internal', 'system', false],
+    ['127.0.0.1', 'target', true],
+    ['staging.example', 'target', true],
+    ['127.0.0.3', 'target', false],
+    ['prom.monitoring.internal', 'target', false],
+    ['127.0.0.3', 'system', true],
+    ['prom.monitoring.internal', 'system', true],
+    ['staging.example', 'system', false],
+    ['monitoring.internal', 'system', false],
   ] as const)('when %s is reached for a %s, then allowed=%p', (host, purpose, ok) => {
     expect(egressRefusal(host, purpose, policy) === undefined).toBe(ok);
   });
 
   test('when a host is refused, then the refusal names the host, the list and the variable to change', () => {
-    expect(egressRefusal('10.0.0.5', 'target', policy)).toBe('host "10.0.0.5" is not on this worker\'s allowlist for targets (127.0.0.1, staging.example): refused before connecting; add it to READINESS_ALLOWED_HOSTS on the worker to allow it');
-    expect(egressRefusal('10.0.0.5', 'system', policy)).toMatch(/monitoring and backup systems \(loopback, \*\.monitoring\.internal\).*READINESS_ALLOWED_SYSTEM_HOSTS/);
+    expect(egressRefusal('10.0.0.5', 'target', policy)).toBe(
+      'host "10.0.0.5" is not on this worker\'s allowlist for targets (127.0.0.1, staging.example): refused before connecting; add it to READINESS_ALLOWED_HOSTS on the worker to allow it',
+    );
+    expect(egressRefusal('10.0.0.5', 'system', policy)).toMatch(
+      /monitoring and backup systems \(loopback, \*\.monitoring\.internal\).*READINESS_ALLOWED_SYSTEM_HOSTS/,
+    );
   });
 
   test('when an IP is written in another form, then the URL parser normalises it before the check', () => {
@@ -83,16 +113,23 @@ describe('the egress policy', () => {
     }
   });
 
-  test('when the system list is unset, then systems use the targets\' list', () => {
-    expect(egressPolicyFromEnv({ READINESS_ALLOWED_HOSTS: 'a.example' })).toEqual({ targets: ['a.example'], systems: ['a.example'] });
+  test("when the system list is unset, then systems use the targets' list", () => {
+    expect(egressPolicyFromEnv({ READINESS_ALLOWED_HOSTS: 'a.example' })).toEqual({
+      targets: ['a.example'],
+      systems: ['a.example'],
+    });
     expect(egressPolicyFromEnv({})).toEqual({ targets: ['loopback'], systems: ['loopback'] });
   });
 
   test.each([
-    ['postgres://u:p@db.internal:5432/orders', ['db.internal']], ['postgresql:///orders?host=/var/run/postgresql', ['localhost']],
-    ['redis://:pw@127.0.0.3:6379/0', ['127.0.0.3']], ['postgres://u@[::1]/x', ['[::1]']], ['not a url', undefined],
+    ['postgres://u:p@db.internal:5432/orders', ['db.internal']],
+    ['postgresql:///orders?host=/var/run/postgresql', ['localhost']],
+    ['redis://:pw@127.0.0.3:6379/0', ['127.0.0.3']],
+    ['postgres://u@[::1]/x', ['[::1]']],
+    ['not a url', undefined],
     // pg connects to ?host=, ioredis to the URL's host: both are checked.
-    ['redis://127.0.0.3:6379/0?host=127.0.0.1', ['127.0.0.3', '127.0.0.1']], ['postgres://127.0.0.1/x?host=db.internal', ['127.0.0.1', 'db.internal']],
+    ['redis://127.0.0.3:6379/0?host=127.0.0.1', ['127.0.0.3', '127.0.0.1']],
+    ['postgres://127.0.0.1/x?host=db.internal', ['127.0.0.1', 'db.internal']],
   ])('when a connection string is %s, then the hosts it could reach are %s', (url, hosts) => {
     expect(connectionHosts(url)).toEqual(hosts);
   });
@@ -107,11 +144,36 @@ describe('the egress policy', () => {
 
 describe('configured URLs and paths in a campaign', () => {
   test.each([
-    ['target.baseUrl with credentials', 'baseUrl: http://127.0.0.1:8080', 'baseUrl: "http://admin:pw@127.0.0.1:8080"', 'target.baseUrl: baseUrl must not carry credentials'],
-    ['target.baseUrl with a query', 'baseUrl: http://127.0.0.1:8080', 'baseUrl: "http://127.0.0.1:8080/?x="', 'target.baseUrl: baseUrl must not have a query'],
-    ['target.baseUrl with a path', 'baseUrl: http://127.0.0.1:8080', 'baseUrl: "http://127.0.0.1:8080/api"', 'target.baseUrl: baseUrl must not have a path'],
-    ['a healthPath naming another host', 'baseUrl: http://127.0.0.1:8080', 'baseUrl: http://127.0.0.1:8080, healthPath: "//127.0.0.3/x"', 'target.healthPath: healthPath must not start with "//"'],
-    ['a request path with a backslash', 'path: /', 'path: "/\\\\127.0.0.3/x"', 'scenario.requests[0].path: path must not contain "\\"'],
+    [
+      'target.baseUrl with credentials',
+      'baseUrl: http://127.0.0.1:8080',
+      'baseUrl: "http://admin:pw@127.0.0.1:8080"',
+      'target.baseUrl: baseUrl must not carry credentials',
+    ],
+    [
+      'target.baseUrl with a query',
+      'baseUrl: http://127.0.0.1:8080',
+      'baseUrl: "http://127.0.0.1:8080/?x="',
+      'target.baseUrl: baseUrl must not have a query',
+    ],
+    [
+      'target.baseUrl with a path',
+      'baseUrl: http://127.0.0.1:8080',
+      'baseUrl: "http://127.0.0.1:8080/api"',
+      'target.baseUrl: baseUrl must not have a path',
+    ],
+    [
+      'a healthPath naming another host',
+      'baseUrl: http://127.0.0.1:8080',
+      'baseUrl: http://127.0.0.1:8080, healthPath: "//127.0.0.3/x"',
+      'target.healthPath: healthPath must not start with "//"',
+    ],
+    [
+      'a request path with a backslash',
+      'path: /',
+      'path: "/\\\\127.0.0.3/x"',
+      'scenario.requests[0].path: path must not contain "\\"',
+    ],
   ])('when the campaign has %s, then validation refuses it naming the field', (_what, from, to, problem) => {
     const yaml = MINIMAL_YAML.replace(from, to);
     expect(yaml).not.toBe(MINIMAL_YAML);
@@ -119,27 +181,48 @@ describe('configured URLs and paths in a campaign', () => {
   });
 
   test('when a monitoring URL carries credentials or a fragment, then validation refuses it', () => {
-    const problems = yamlProblems(`${MINIMAL_YAML}monitoring: { prometheus: { url: "http://u:p@127.0.0.1:9090" }, loki: { url: "http://127.0.0.1:3100/#x" } }\n`);
-    expect(problems).toEqual(expect.arrayContaining([expect.stringContaining('monitoring.prometheus.url: prometheus.url must not carry credentials'), expect.stringContaining('monitoring.loki.url: loki.url must not have a fragment')]));
+    const problems = yamlProblems(
+      `${MINIMAL_YAML}monitoring: { prometheus: { url: "http://u:p@127.0.0.1:9090" }, loki: { url: "http://127.0.0.1:3100/#x" } }\n`,
+    );
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('monitoring.prometheus.url: prometheus.url must not carry credentials'),
+        expect.stringContaining('monitoring.loki.url: loki.url must not have a fragment'),
+      ]),
+    );
   });
 
-  test('when a fromEnv names the worker\'s own configuration, then validation refuses it', () => {
-    const problems = yamlProblems(MINIMAL_YAML.replace('baseUrl: http://127.0.0.1:8080', 'baseUrl: http://127.0.0.1:8080, headers: { Authorization: { fromEnv: DATABASE_URL }, X-A: { fromEnv: READINESS_CODEC_KEYS }, X-B: { fromEnv: TEMPORAL_API_KEY } }'));
+  test("when a fromEnv names the worker's own configuration, then validation refuses it", () => {
+    const problems = yamlProblems(
+      MINIMAL_YAML.replace(
+        'baseUrl: http://127.0.0.1:8080',
+        'baseUrl: http://127.0.0.1:8080, headers: { Authorization: { fromEnv: DATABASE_URL }, X-A: { fromEnv: READINESS_CODEC_KEYS }, X-B: { fromEnv: TEMPORAL_API_KEY } }',
+      ),
+    );
     expect(problems.filter((p) => p.includes("the worker's own configuration"))).toHaveLength(3);
   });
 
-  test.each(['/health', '/a/b?x=1', '/{{id}}'])('when a path is %s, then it is accepted', (p) => expect(pathProblems(p.split('?')[0]!)).toEqual([]));
-  test.each(['http://127.0.0.1:9090', 'https://prom.example/prefix/'])('when a base is %s, then it is accepted', (u) => expect(baseUrlProblems(u)).toEqual([]));
+  test.each(['/health', '/a/b?x=1', '/{{id}}'])('when a path is %s, then it is accepted', (p) =>
+    expect(pathProblems(p.split('?')[0]!)).toEqual([]),
+  );
+  test.each(['http://127.0.0.1:9090', 'https://prom.example/prefix/'])('when a base is %s, then it is accepted', (u) =>
+    expect(baseUrlProblems(u)).toEqual([]),
+  );
 });
 
 describe('declared secrets', () => {
-  test.each(['DATABASE_URL', 'TEMPORAL_API_KEY', 'TEMPORAL_TLS_KEY', 'READINESS_CODEC_KEYS', 'READINESS_SECRET_ENV'])('when a campaign names %s, then it is reserved whatever is declared', (name) => {
-    expect(isReservedEnvName(name)).toBe(true);
-    expect(secretEnvRefusal(name, [name])).toMatch(/is the worker's own configuration/);
-  });
+  test.each(['DATABASE_URL', 'TEMPORAL_API_KEY', 'TEMPORAL_TLS_KEY', 'READINESS_CODEC_KEYS', 'READINESS_SECRET_ENV'])(
+    'when a campaign names %s, then it is reserved whatever is declared',
+    (name) => {
+      expect(isReservedEnvName(name)).toBe(true);
+      expect(secretEnvRefusal(name, [name])).toMatch(/is the worker's own configuration/);
+    },
+  );
 
   test('when a campaign names an undeclared variable, then the refusal says how to declare it', () => {
-    expect(secretEnvRefusal('AWS_SECRET_ACCESS_KEY', ['API_TOKEN'])).toBe('environment variable AWS_SECRET_ACCESS_KEY is not declared for campaigns on this worker: add it to READINESS_SECRET_ENV (now API_TOKEN)');
+    expect(secretEnvRefusal('AWS_SECRET_ACCESS_KEY', ['API_TOKEN'])).toBe(
+      'environment variable AWS_SECRET_ACCESS_KEY is not declared for campaigns on this worker: add it to READINESS_SECRET_ENV (now API_TOKEN)',
+    );
     expect(secretEnvRefusal('API_TOKEN', ['API_TOKEN'])).toBeUndefined();
   });
 
@@ -147,8 +230,12 @@ describe('declared secrets', () => {
     const secret = 'Bearer s3cr/t+"x"';
     const forms = secretForms(secret);
     const echoed = {
-      raw: `auth was ${secret}`, json: JSON.stringify({ h: secret }), url: `?t=${encodeURIComponent(secret)}`,
-      b64: Buffer.from(secret).toString('base64'), nested: [{ [secret]: 1 }], n: 3,
+      raw: `auth was ${secret}`,
+      json: JSON.stringify({ h: secret }),
+      url: `?t=${encodeURIComponent(secret)}`,
+      b64: Buffer.from(secret).toString('base64'),
+      nested: [{ [secret]: 1 }],
+      n: 3,
     };
     const scrubbed = JSON.stringify(scrubValue(echoed, forms));
     for (const f of forms) expect(scrubbed).not.toContain(f);
@@ -173,12 +260,21 @@ describe('declared secrets', () => {
   });
 });
 
-describe('the CLI\'s early check of declared secrets', () => {
-  const campaign = parseCampaignYaml(MINIMAL_YAML.replace('baseUrl: http://127.0.0.1:8080', 'baseUrl: http://127.0.0.1:8080, headers: { Authorization: { fromEnv: API_TOKEN }, X-B: { fromEnv: OTHER } }'));
+describe("the CLI's early check of declared secrets", () => {
+  const campaign = parseCampaignYaml(
+    MINIMAL_YAML.replace(
+      'baseUrl: http://127.0.0.1:8080',
+      'baseUrl: http://127.0.0.1:8080, headers: { Authorization: { fromEnv: API_TOKEN }, X-B: { fromEnv: OTHER } }',
+    ),
+  );
 
   test('when READINESS_SECRET_ENV is set where the CLI runs, then each undeclared reference is a problem naming its field', () => {
     expect(undeclaredSecretProblems(campaign, { READINESS_SECRET_ENV: 'API_TOKEN' })).toEqual([
-      { path: 'target.headers.X-B', message: 'environment variable OTHER is not declared for campaigns on this worker: add it to READINESS_SECRET_ENV (now API_TOKEN)' },
+      {
+        path: 'target.headers.X-B',
+        message:
+          'environment variable OTHER is not declared for campaigns on this worker: add it to READINESS_SECRET_ENV (now API_TOKEN)',
+      },
     ]);
   });
 
@@ -187,9 +283,11 @@ describe('the CLI\'s early check of declared secrets', () => {
   });
 });
 
-describe('the worker\'s trust settings', () => {
+describe("the worker's trust settings", () => {
   test('when READINESS_RECOVERY_COMMANDS is well formed, then each name maps to its whole argv', () => {
-    expect(parseRecoveryCommands('{"restart-api": ["/usr/bin/systemctl", "restart", "api"]}')).toEqual({ 'restart-api': ['/usr/bin/systemctl', 'restart', 'api'] });
+    expect(parseRecoveryCommands('{"restart-api": ["/usr/bin/systemctl", "restart", "api"]}')).toEqual({
+      'restart-api': ['/usr/bin/systemctl', 'restart', 'api'],
+    });
     expect(parseRecoveryCommands(undefined)).toEqual({});
   });
 
@@ -199,10 +297,13 @@ describe('the worker\'s trust settings', () => {
     ['a bare program name', '{"x": ["systemctl", "restart"]}', /must be an absolute path \(no PATH lookup\)/],
     ['an empty argv', '{"x": []}', /non-empty array/],
     ['a bad name', '{"Restart API": ["/bin/true"]}', /command name "Restart API"/],
-  ])('when READINESS_RECOVERY_COMMANDS is %s, then the worker refuses to start, naming the variable', (_what, value, message) => {
-    expect(() => parseRecoveryCommands(value)).toThrow(EnvironmentError);
-    expect(() => parseRecoveryCommands(value)).toThrow(message);
-  });
+  ])(
+    'when READINESS_RECOVERY_COMMANDS is %s, then the worker refuses to start, naming the variable',
+    (_what, value, message) => {
+      expect(() => parseRecoveryCommands(value)).toThrow(EnvironmentError);
+      expect(() => parseRecoveryCommands(value)).toThrow(message);
+    },
+  );
 
   test('when the old READINESS_ALLOWED_COMMANDS is set, then the worker says what replaced it', () => {
     expect(() => workerTrustFromEnv({ READINESS_ALLOWED_COMMANDS: 'pkill' })).toThrow(/READINESS_RECOVERY_COMMANDS/);
@@ -236,7 +337,11 @@ describe('the worker\'s trust settings', () => {
   });
 
   test('when a recovery command writes far more than the cap, then the worker keeps at most the cap of each stream and the command still completes', async () => {
-    const ran = await run('/bin/sh', ['-c', 'head -c 5000000 /dev/zero | tr "\\0" x; head -c 3000000 /dev/zero | tr "\\0" y >&2; exit 3'], { maxOutputBytes: MAX_COMMAND_OUTPUT_BYTES });
+    const ran = await run(
+      '/bin/sh',
+      ['-c', 'head -c 5000000 /dev/zero | tr "\\0" x; head -c 3000000 /dev/zero | tr "\\0" y >&2; exit 3'],
+      { maxOutputBytes: MAX_COMMAND_OUTPUT_BYTES },
+    );
     expect(ran.code).toBe(3);
     expect(Buffer.byteLength(ran.stdout)).toBeLessThanOrEqual(MAX_COMMAND_OUTPUT_BYTES);
     expect(Buffer.byteLength(ran.stderr)).toBeLessThanOrEqual(MAX_COMMAND_OUTPUT_BYTES);
@@ -246,14 +351,22 @@ describe('the worker\'s trust settings', () => {
 });
 
 describe('ids and report paths', () => {
-  test.each(['../../x', 'a/b', '.hidden', 'a..b', '', 'x'.repeat(201), 'a b', 'a\u0000b'])('when an id is %j, then it is refused', (id) => {
-    expect(chosenIdProblem(id)).toBeDefined();
-  });
+  test.each(['../../x', 'a/b', '.hidden', 'a..b', '', 'x'.repeat(201), 'a b', 'a\u0000b'])(
+    'when an id is %j, then it is refused',
+    (id) => {
+      expect(chosenIdProblem(id)).toBeDefined();
+    },
+  );
 
-  test.each(['readiness-orders-20261202T080000Z', 'Team.A_1-x'])('when an id is %s, then it is accepted', (id) => expect(chosenIdProblem(id)).toBeUndefined());
+  test.each(['readiness-orders-20261202T080000Z', 'Team.A_1-x'])('when an id is %s, then it is accepted', (id) =>
+    expect(chosenIdProblem(id)).toBeUndefined(),
+  );
 
   test('when a report directory is built, then it is always one segment under the root', () => {
-    expect(reportDirFor('/srv/reports', 'readiness-x-scheduled-2026-01-05T06:00:00Z')).toBe('/srv/reports/readiness-x-scheduled-2026-01-05T06:00:00Z');
-    for (const id of ['../x', '..', '.', 'a/../../b', '/etc', 'a\\b', '']) expect(() => reportDirFor('/srv/reports', id)).toThrow(/cannot name a report directory/);
+    expect(reportDirFor('/srv/reports', 'readiness-x-scheduled-2026-01-05T06:00:00Z')).toBe(
+      '/srv/reports/readiness-x-scheduled-2026-01-05T06:00:00Z',
+    );
+    for (const id of ['../x', '..', '.', 'a/../../b', '/etc', 'a\\b', ''])
+      expect(() => reportDirFor('/srv/reports', id)).toThrow(/cannot name a report directory/);
   });
 });

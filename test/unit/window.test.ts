@@ -1,6 +1,13 @@
 import { parseCampaignYaml } from '../../src/config/load';
 import { yamlProblems } from '../helpers/config';
-import { insideWindow, nextLocalTime, windowDecision, windowLengthMinutes, zoneOffsetMs, type RunWindow } from '../../src/core/window';
+import {
+  insideWindow,
+  nextLocalTime,
+  windowDecision,
+  windowLengthMinutes,
+  zoneOffsetMs,
+  type RunWindow,
+} from '../../src/core/window';
 
 const at = (iso: string) => Date.parse(iso);
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -14,7 +21,10 @@ describe('run windows', () => {
   });
 
   test('when it is 23:30 in Berlin, then a step may start and the window closes at 06:00 local the next morning', () => {
-    expect(windowDecision(at('2026-11-22T22:30:00Z'), night, 10 * MIN)).toEqual({ run: true, closesAtMs: at('2026-11-23T05:00:00Z') });
+    expect(windowDecision(at('2026-11-22T22:30:00Z'), night, 10 * MIN)).toEqual({
+      run: true,
+      closesAtMs: at('2026-11-23T05:00:00Z'),
+    });
   });
 
   test('when the window is open but the step would outlast it, then it waits for the next night', () => {
@@ -25,7 +35,10 @@ describe('run windows', () => {
 
   test('when the window is in summer time, then its edges follow the zone offset (UTC+2)', () => {
     expect(zoneOffsetMs(at('2026-07-01T12:00:00Z'), 'Europe/Berlin')).toBe(120 * MIN);
-    expect(windowDecision(at('2026-07-01T12:00:00Z'), night, MIN)).toMatchObject({ run: false, opensAtMs: at('2026-07-01T20:00:00Z') });
+    expect(windowDecision(at('2026-07-01T12:00:00Z'), night, MIN)).toMatchObject({
+      run: false,
+      opensAtMs: at('2026-07-01T20:00:00Z'),
+    });
   });
 
   test('when a non-wrapping window is used, then before, inside and after are told apart (and the end is exclusive)', () => {
@@ -36,13 +49,21 @@ describe('run windows', () => {
     expect(insideWindow(at('2026-11-22T17:00:00Z'), day)).toBe(false);
     expect(windowLengthMinutes(day)).toBe(480);
     expect(windowLengthMinutes(night)).toBe(480);
-    expect(windowDecision(at('2026-11-22T17:00:00Z'), day, MIN)).toMatchObject({ opensAtMs: at('2026-11-23T09:00:00Z') });
+    expect(windowDecision(at('2026-11-22T17:00:00Z'), day, MIN)).toMatchObject({
+      opensAtMs: at('2026-11-23T09:00:00Z'),
+    });
   });
 
   test('when the clocks spring forward inside the window, then it closes at 05:00 summer time, one real hour early', () => {
     const w: RunWindow = { start: '01:00', end: '05:00', timezone: 'Europe/Berlin' };
-    expect(windowDecision(at('2026-03-28T12:00:00Z'), w, MIN)).toMatchObject({ run: false, opensAtMs: at('2026-03-29T00:00:00Z') });
-    expect(windowDecision(at('2026-03-29T00:30:00Z'), w, MIN)).toEqual({ run: true, closesAtMs: at('2026-03-29T03:00:00Z') });
+    expect(windowDecision(at('2026-03-28T12:00:00Z'), w, MIN)).toMatchObject({
+      run: false,
+      opensAtMs: at('2026-03-29T00:00:00Z'),
+    });
+    expect(windowDecision(at('2026-03-29T00:30:00Z'), w, MIN)).toEqual({
+      run: true,
+      closesAtMs: at('2026-03-29T03:00:00Z'),
+    });
   });
 
   test('when the start time does not exist that day (DST gap), then the window opens at an instant inside it', () => {
@@ -54,7 +75,7 @@ describe('run windows', () => {
 
   test('for many instants and windows, a decision to run is inside the window with time to finish, and a wait ends at an opening', () => {
     let seed = 7;
-    const rand = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const rand = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
     const zones = ['UTC', 'Europe/Berlin', 'America/New_York', 'Asia/Kolkata', 'Australia/Lord_Howe'];
     const hhmm = (m: number) => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
     for (let i = 0; i < 2_000; i++) {
@@ -71,7 +92,12 @@ describe('run windows', () => {
       } else {
         expect(d.waitMs).toBeGreaterThan(0);
         expect(d.opensAtMs).toBe(now + d.waitMs);
-        expect({ i, inside: insideWindow(d.opensAtMs, w), w: `${w.start}-${w.end} ${w.timezone}`, opens: iso(d.opensAtMs) }).toMatchObject({ inside: true });
+        expect({
+          i,
+          inside: insideWindow(d.opensAtMs, w),
+          w: `${w.start}-${w.end} ${w.timezone}`,
+          opens: iso(d.opensAtMs),
+        }).toMatchObject({ inside: true });
         expect(insideWindow(d.opensAtMs - 1000, w)).toBe(false);
       }
     }
@@ -89,7 +115,9 @@ stress: { startUsers: 10, stepUsers: 10, maxUsers: 20, stepDuration: ${stepDurat
   const problems = yamlProblems;
 
   test('when the window is valid, then it is kept as written', () => {
-    expect(parseCampaignYaml(campaign('{ start: "22:00", end: "06:00", timezone: Europe/Berlin }')).stress?.window).toEqual(night);
+    expect(
+      parseCampaignYaml(campaign('{ start: "22:00", end: "06:00", timezone: Europe/Berlin }')).stress?.window,
+    ).toEqual(night);
   });
 
   test.each([
@@ -103,6 +131,8 @@ stress: { startUsers: 10, stepUsers: 10, maxUsers: 20, stepDuration: ${stepDurat
   });
 
   test('when the window is shorter than a step, then validation says no step could ever run', () => {
-    expect(problems(campaign('{ start: "22:00", end: "22:30", timezone: UTC }', '1h')).join('\n')).toContain('stress.window: the window (30 min) is shorter than one step');
+    expect(problems(campaign('{ start: "22:00", end: "22:30", timezone: UTC }', '1h')).join('\n')).toContain(
+      'stress.window: the window (30 min) is shorter than one step',
+    );
   });
 });

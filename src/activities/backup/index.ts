@@ -38,7 +38,12 @@ async function beating<T>(work: () => Promise<T>): Promise<T> {
 }
 
 /** A drill that did not run, and why (a refused host, a directory outside the declared roots, ...). */
-const notRun = (id: string, title: string, message: string): DrillResult => ({ id, title, status: 'error', findings: [{ severity: 'P1', message }] });
+const notRun = (id: string, title: string, message: string): DrillResult => ({
+  id,
+  title,
+  status: 'error',
+  findings: [{ severity: 'P1', message }],
+});
 
 /**
  * `dir` with every symlink resolved, also when it does not exist yet: its nearest existing ancestor resolved, the
@@ -46,7 +51,7 @@ const notRun = (id: string, title: string, message: string): DrillResult => ({ i
  */
 function resolvedPath(dir: string): string {
   const missing: string[] = [];
-  for (let p = path.resolve(dir); ; ) {
+  for (let p = path.resolve(dir); ;) {
     try {
       return path.join(realpathSync(p), ...missing.reverse());
     } catch {
@@ -79,41 +84,80 @@ export function createBackupActivities(deps: ActivityDeps) {
       const cfg = input.backup.postgres!;
       const ctx = Context.current();
       const sourceUrl = fromEnv(cfg.connection, 'backup.postgres.connection');
-      const scratchUrl = cfg.scratchConnection ? fromEnv(cfg.scratchConnection, 'backup.postgres.scratchConnection') : undefined;
+      const scratchUrl = cfg.scratchConnection
+        ? fromEnv(cfg.scratchConnection, 'backup.postgres.scratchConnection')
+        : undefined;
       const title = 'PostgreSQL restore drill';
       // Before anything connects: both servers must be allowed, and the backup directory under a declared root.
-      for (const [field, url] of [['backup.postgres.connection', sourceUrl], ['backup.postgres.scratchConnection', scratchUrl]] as const) {
+      for (const [field, url] of [
+        ['backup.postgres.connection', sourceUrl],
+        ['backup.postgres.scratchConnection', scratchUrl],
+      ] as const) {
         const refused = url === undefined ? undefined : connectionRefusal(url, deps.egress);
         if (refused) return notRun('postgres', title, `${field}: ${refused}`);
       }
       const roots = deps.backupRoots ?? [];
       if (cfg.backupDirectory && !insideRoots(cfg.backupDirectory, roots)) {
-        return notRun('postgres', title, `backup.postgres.backupDirectory ${cfg.backupDirectory} is not under a directory this worker allows in READINESS_BACKUP_ROOTS (${roots.length ? roots.join(', ') : 'none declared'}): nothing was read`);
+        return notRun(
+          'postgres',
+          title,
+          `backup.postgres.backupDirectory ${cfg.backupDirectory} is not under a directory this worker allows in READINESS_BACKUP_ROOTS (${roots.length ? roots.join(', ') : 'none declared'}): nothing was read`,
+        );
       }
-      const scratchDatabase = cfg.scratchDatabase ?? `readiness_drill_${input.campaignId.toLowerCase().replace(/[^a-z0-9]+/g, '_').slice(-40)}`;
+      const scratchDatabase =
+        cfg.scratchDatabase ??
+        `readiness_drill_${input.campaignId
+          .toLowerCase()
+          .replace(/[^a-z0-9]+/g, '_')
+          .slice(-40)}`;
       const prior = (ctx.info.heartbeatDetails as PostgresDrillBeat | undefined)?.resume;
       const beat: PostgresDrillBeat = { step: 'start', resume: prior };
       const timer = setInterval(() => ctx.heartbeat(beat), 1_000);
       try {
-        const r = await toolMetrics.drill('postgres', postgresDrill({
-          sourceUrl, scratchUrl, scratchDatabase, marker: input.campaignId, jobs: cfg.jobs,
-          maxRestoreMs: parseDurationMs(cfg.maxRestoreTime) ?? 0, rpoTargetMs: parseDurationMs(cfg.rpoTarget) ?? 0,
-          backupDirectory: cfg.backupDirectory, keep: cfg.keep, signal: ctx.cancellationSignal,
-          progress: (s) => {
-            beat.step = s;
+        const r = await toolMetrics.drill(
+          'postgres',
+          postgresDrill({
+            sourceUrl,
+            scratchUrl,
+            scratchDatabase,
+            marker: input.campaignId,
+            jobs: cfg.jobs,
+            maxRestoreMs: parseDurationMs(cfg.maxRestoreTime) ?? 0,
+            rpoTargetMs: parseDurationMs(cfg.rpoTarget) ?? 0,
+            backupDirectory: cfg.backupDirectory,
+            keep: cfg.keep,
+            signal: ctx.cancellationSignal,
+            progress: (s) => {
+              beat.step = s;
+            },
+            resume: prior,
+            // A campaign abort cleans up; a stopping worker or a superseded attempt leaves the archive to the retry.
+            cancelKind: () => {
+              const d = ctx.cancellationDetails;
+              return d?.workerShutdown
+                ? 'shutdown'
+                : d && (d.timedOut || d.notFound || d.reset || d.paused)
+                  ? 'superseded'
+                  : 'abort';
+            },
+            checkpoint: (c) => {
+              beat.resume = c;
+              ctx.heartbeat(beat);
+            },
+          }),
+        );
+        deps.logger.info(
+          {
+            campaignId: input.campaignId,
+            phase: 'backup',
+            step: 'postgres',
+            status: r.status,
+            timings: r.timings,
+            rtoS: r.rtoS,
+            rpoS: r.rpoS,
           },
-          resume: prior,
-          // A campaign abort cleans up; a stopping worker or a superseded attempt leaves the archive to the retry.
-          cancelKind: () => {
-            const d = ctx.cancellationDetails;
-            return d?.workerShutdown ? 'shutdown' : d && (d.timedOut || d.notFound || d.reset || d.paused) ? 'superseded' : 'abort';
-          },
-          checkpoint: (c) => {
-            beat.resume = c;
-            ctx.heartbeat(beat);
-          },
-        }));
-        deps.logger.info({ campaignId: input.campaignId, phase: 'backup', step: 'postgres', status: r.status, timings: r.timings, rtoS: r.rtoS, rpoS: r.rpoS }, 'postgres drill');
+          'postgres drill',
+        );
         return r;
       } finally {
         clearInterval(timer);
@@ -125,16 +169,31 @@ export function createBackupActivities(deps: ActivityDeps) {
       const url = fromEnv(cfg.connection, 'backup.redis.connection');
       const refused = connectionRefusal(url, deps.egress);
       if (refused) return notRun('redis', 'Redis persistence drill', `backup.redis.connection: ${refused}`);
-      return beating(() => toolMetrics.drill('redis', redisDrill({ url, role: cfg.role, timeoutMs: parseDurationMs(cfg.timeout) ?? 60_000 })));
+      return beating(() =>
+        toolMetrics.drill(
+          'redis',
+          redisDrill({ url, role: cfg.role, timeoutMs: parseDurationMs(cfg.timeout) ?? 60_000 }),
+        ),
+      );
     },
 
     async serviceRecoveryDrill(input: { backup: BackupConfig; index: number }): Promise<DrillResult> {
       const cfg = input.backup.serviceRecovery[input.index]!;
       const ctx = Context.current();
-      return beating(() => toolMetrics.drill('service_recovery', serviceRecoveryDrill({
-        name: cfg.name, command: cfg.command, healthUrl: cfg.healthUrl, maxRecoveryMs: parseDurationMs(cfg.maxRecoveryTime) ?? 120_000,
-        commands: deps.recoveryCommands ?? {}, egress: egressGuard(deps.egress, 'system'), signal: ctx.cancellationSignal,
-      })));
+      return beating(() =>
+        toolMetrics.drill(
+          'service_recovery',
+          serviceRecoveryDrill({
+            name: cfg.name,
+            command: cfg.command,
+            healthUrl: cfg.healthUrl,
+            maxRecoveryMs: parseDurationMs(cfg.maxRecoveryTime) ?? 120_000,
+            commands: deps.recoveryCommands ?? {},
+            egress: egressGuard(deps.egress, 'system'),
+            signal: ctx.cancellationSignal,
+          }),
+        ),
+      );
     },
   };
 }

@@ -74,7 +74,10 @@ export function createContinuousLoadActivities(deps: LoadDeps) {
       const log = deps.logger.child({ campaignId, phase: loadPhaseOf(phase), step: phase, attempt: ctx.info.attempt });
       const origin = allowedUrl(input.target.baseUrl, '', 'target', deps.egress, 'target.baseUrl');
       if (input.maxLevel > (input.model === 'closed' ? maxUsers : maxRate)) {
-        throw ApplicationFailure.nonRetryable(`phase ${phase}: up to ${input.maxLevel} ${input.model === 'closed' ? 'users' : 'req/s'} exceeds this worker's caps (${maxUsers} users, ${maxRate} req/s per generator)`, FAILURE.LOAD_CAP);
+        throw ApplicationFailure.nonRetryable(
+          `phase ${phase}: up to ${input.maxLevel} ${input.model === 'closed' ? 'users' : 'req/s'} exceeds this worker's caps (${maxUsers} users, ${maxRate} req/s per generator)`,
+          FAILURE.LOAD_CAP,
+        );
       }
       const { headers, scenario } = resolveHeaders(deps.secrets, input.target, input.scenario);
       const checkpoint = ctx.info.heartbeatDetails as ContinuousCheckpoint | undefined;
@@ -84,17 +87,31 @@ export function createContinuousLoadActivities(deps: LoadDeps) {
         : { runStartMs: now + 200, applied: -1, closed: [], resumes: 0 };
       const elapsedBefore = Math.max(0, now - state.runStartMs);
       const remainingMs = input.maxDurationMs - elapsedBefore;
-      if (checkpoint) log.info({ stage: state.applied, elapsedMs: elapsedBefore }, 'resuming the continuous ramp from its checkpoint');
-      if (remainingMs <= 0) throw ApplicationFailure.nonRetryable(`phase ${phase}: the continuous ramp ran past its bound (${input.maxDurationMs} ms)`, FAILURE.CONFIG);
+      if (checkpoint)
+        log.info(
+          { stage: state.applied, elapsedMs: elapsedBefore },
+          'resuming the continuous ramp from its checkpoint',
+        );
+      if (remainingMs <= 0)
+        throw ApplicationFailure.nonRetryable(
+          `phase ${phase}: the continuous ramp ran past its bound (${input.maxDurationMs} ms)`,
+          FAILURE.CONFIG,
+        );
 
       // Starts empty: the first stage sets the level. Threads sized for the highest level any stage may ask.
-      const base = planFromPhase(input.model === 'closed'
-        ? { name: phase, model: 'closed', users: 0, rampUp: '0s', duration: `${remainingMs}ms`, generators: 1 }
-        : { name: phase, model: 'open', rate: 0, rampUp: '0s', duration: `${remainingMs}ms`, generators: 1 }, scenario);
-      const plan = input.model === 'open'
-        ? { ...base, maxInFlight: Math.max(100, Math.ceil((input.maxLevel * base.requestTimeoutMs) / 1000)) }
-        : base;
-      const threads = defaultThreads(input.model === 'closed' ? { ...plan, users: input.maxLevel } : { ...plan, rate: input.maxLevel });
+      const base = planFromPhase(
+        input.model === 'closed'
+          ? { name: phase, model: 'closed', users: 0, rampUp: '0s', duration: `${remainingMs}ms`, generators: 1 }
+          : { name: phase, model: 'open', rate: 0, rampUp: '0s', duration: `${remainingMs}ms`, generators: 1 },
+        scenario,
+      );
+      const plan =
+        input.model === 'open'
+          ? { ...base, maxInFlight: Math.max(100, Math.ceil((input.maxLevel * base.requestTimeoutMs) / 1000)) }
+          : base;
+      const threads = defaultThreads(
+        input.model === 'closed' ? { ...plan, users: input.maxLevel } : { ...plan, rate: input.maxLevel },
+      );
 
       let setLevel: ((c: LevelChange) => void) | undefined;
       let lastLevel: number | undefined;
@@ -114,17 +131,35 @@ export function createContinuousLoadActivities(deps: LoadDeps) {
       const closeStage = (st: OpenStage, atMs: number, aborted = false) => {
         if (state.closed.includes(st.cmd.stage) || closing.has(st.cmd.stage)) return;
         closing.add(st.cmd.stage);
-        const health: GeneratorHealth = { threads, eventLoopDelayP99Ms: st.health.eld, eluMean: st.health.eluN ? st.health.eluSum / st.health.eluN : 0, schedulerLagP99Ms: st.health.lag };
-        const rec = {
-          slice: 0, metrics: storable(st.metrics.encode()), health, elapsedMs: Math.max(1, Math.min(atMs, st.judgedToMs) - st.judgedFromMs),
-          resumedFromMs: 0, attempt: ctx.info.attempt, aborted, stoppedEarly: false, notes: st.notes,
+        const health: GeneratorHealth = {
+          threads,
+          eventLoopDelayP99Ms: st.health.eld,
+          eluMean: st.health.eluN ? st.health.eluSum / st.health.eluN : 0,
+          schedulerLagP99Ms: st.health.lag,
         };
-        writes = writes.then(() => deps.store.upsertSlice(campaignId, st.cmd.name, rec)).then(() => {
-          state.closed = [...state.closed, st.cmd.stage];
-        }, (err: unknown) => {
-          // Not stored: a retry (the activity fails at the end) measures the stage again.
-          failure ??= err;
-        }).finally(() => closing.delete(st.cmd.stage));
+        const rec = {
+          slice: 0,
+          metrics: storable(st.metrics.encode()),
+          health,
+          elapsedMs: Math.max(1, Math.min(atMs, st.judgedToMs) - st.judgedFromMs),
+          resumedFromMs: 0,
+          attempt: ctx.info.attempt,
+          aborted,
+          stoppedEarly: false,
+          notes: st.notes,
+        };
+        writes = writes
+          .then(() => deps.store.upsertSlice(campaignId, st.cmd.name, rec))
+          .then(
+            () => {
+              state.closed = [...state.closed, st.cmd.stage];
+            },
+            (err: unknown) => {
+              // Not stored: a retry (the activity fails at the end) measures the stage again.
+              failure ??= err;
+            },
+          )
+          .finally(() => closing.delete(st.cmd.stage));
       };
 
       const apply = (cmd: StageCommand, resumed: boolean) => {
@@ -139,19 +174,30 @@ export function createContinuousLoadActivities(deps: LoadDeps) {
         state.applied = cmd.stage;
         // Going down, requests sent at the higher level still complete (or time out) for up to the request
         // timeout: the lower level is judged once they are over.
-        const settleMs = lastLevel !== undefined && cmd.level < lastLevel ? Math.max(cmd.rampMs, plan.requestTimeoutMs) : cmd.rampMs;
+        const settleMs =
+          lastLevel !== undefined && cmd.level < lastLevel ? Math.max(cmd.rampMs, plan.requestTimeoutMs) : cmd.rampMs;
         lastLevel = cmd.level;
         const judgedFromMs = at + settleMs + cmd.warmupMs;
         open = {
-          cmd, judgedFromMs, judgedToMs: judgedFromMs + cmd.holdMs, metrics: new Metrics(),
+          cmd,
+          judgedFromMs,
+          judgedToMs: judgedFromMs + cmd.holdMs,
+          metrics: new Metrics(),
           health: { eld: 0, lag: 0, eluSum: 0, eluN: 0 },
-          notes: resumed ? [`generator restarted (attempt ${ctx.info.attempt}): this stage was judged from the restart on`] : [],
+          notes: resumed
+            ? [`generator restarted (attempt ${ctx.info.attempt}): this stage was judged from the restart on`]
+            : [],
         };
         const fromSecond = secondOf(at);
-        writes = writes.then(() => deps.store.markStageApplied(campaignId, phase, cmd.stage, at, fromSecond)).catch((err: unknown) => {
-          failure ??= err;
-        });
-        log.info({ stage: cmd.stage, name: cmd.name, level: cmd.level, rampMs: cmd.rampMs }, 'continuous ramp: level applied');
+        writes = writes
+          .then(() => deps.store.markStageApplied(campaignId, phase, cmd.stage, at, fromSecond))
+          .catch((err: unknown) => {
+            failure ??= err;
+          });
+        log.info(
+          { stage: cmd.stage, name: cmd.name, level: cmd.level, rampMs: cmd.rampMs },
+          'continuous ramp: level applied',
+        );
       };
 
       let polling = false;
@@ -162,11 +208,15 @@ export function createContinuousLoadActivities(deps: LoadDeps) {
           const cmds = await deps.store.stagesAfter(campaignId, phase, state.applied);
           for (const cmd of cmds) if (!stopped) apply(cmd, false);
         } catch (err) {
-          log.warn({ err: (err as Error).message }, 'continuous ramp: could not read the next stage; the load holds its level');
+          log.warn(
+            { err: (err as Error).message },
+            'continuous ramp: could not read the next stage; the load holds its level',
+          );
         } finally {
           polling = false;
         }
-        if (open && !state.closed.includes(open.cmd.stage) && Date.now() >= open.judgedToMs) closeStage(open, Date.now());
+        if (open && !state.closed.includes(open.cmd.stage) && Date.now() >= open.judgedToMs)
+          closeStage(open, Date.now());
       };
 
       const onCancel = () => stop.abort();
@@ -176,7 +226,12 @@ export function createContinuousLoadActivities(deps: LoadDeps) {
       let totals = { requests: 0, errors: 0 };
       try {
         const result = await runLoad({
-          plan, scenario, origin: origin.origin, headers, threads, signal: stop.signal,
+          plan,
+          scenario,
+          origin: origin.origin,
+          headers,
+          threads,
+          signal: stop.signal,
           startAtMs: checkpoint ? Date.now() + 50 : state.runStartMs,
           onStart: (startAtMs) => {
             runStartedAtMs = startAtMs;
@@ -191,7 +246,9 @@ export function createContinuousLoadActivities(deps: LoadDeps) {
                 // which stages are stored: a stored stage is never judged again.
                 const all = await deps.store.stagesAfter(campaignId, phase, -1);
                 const applied = all.filter((c) => c.appliedAtMs !== undefined && !c.stop);
-                const stored = await Promise.all(applied.map(async (c) => ((await deps.store.loadSlices(campaignId, c.name)).length ? c.stage : -1)));
+                const stored = await Promise.all(
+                  applied.map(async (c) => ((await deps.store.loadSlices(campaignId, c.name)).length ? c.stage : -1)),
+                );
                 state.closed = stored.filter((n) => n >= 0);
                 const current = applied[applied.length - 1];
                 if (current) {
@@ -220,9 +277,11 @@ export function createContinuousLoadActivities(deps: LoadDeps) {
             st.health.eluN += 1;
           },
           onWindows: (windows) => {
-            writes = writes.then(() => deps.store.upsertTimeline(campaignId, phase, 0, windows)).catch(() => {
-              unwritten.push(...windows);
-            });
+            writes = writes
+              .then(() => deps.store.upsertTimeline(campaignId, phase, 0, windows))
+              .catch(() => {
+                unwritten.push(...windows);
+              });
           },
         });
         totals = result.metrics.totals();
@@ -231,7 +290,9 @@ export function createContinuousLoadActivities(deps: LoadDeps) {
           // Finished its hold: stored whole. Cancelled (an abort) within its judged window: what it measured is kept.
           if (end >= open.judgedToMs) closeStage(open, end);
           else if (!stopped && ctx.cancellationSignal.aborted && end > open.judgedFromMs) {
-            open.notes.push(`cancelled after ${Math.round((end - open.judgedFromMs) / 1000)} s of its ${Math.round(open.cmd.holdMs / 1000)} s (abort)`);
+            open.notes.push(
+              `cancelled after ${Math.round((end - open.judgedFromMs) / 1000)} s of its ${Math.round(open.cmd.holdMs / 1000)} s (abort)`,
+            );
             closeStage(open, end, true);
           }
         }
@@ -246,9 +307,19 @@ export function createContinuousLoadActivities(deps: LoadDeps) {
       if (failure) throw failure;
       toolMetrics.loadRequests(phase, totals);
       const elapsedMs = Date.now() - state.runStartMs;
-      log.info({ requests: totals.requests, errors: totals.errors, stages: state.closed.length, elapsedMs }, 'continuous ramp finished');
-      if (!stopped && ctx.cancellationSignal.aborted) throw new CancelledFailure('continuous ramp cancelled; stages so far stored');
-      return { stages: state.closed.length, requests: totals.requests, errors: totals.errors, elapsedMs, resumes: state.resumes };
+      log.info(
+        { requests: totals.requests, errors: totals.errors, stages: state.closed.length, elapsedMs },
+        'continuous ramp finished',
+      );
+      if (!stopped && ctx.cancellationSignal.aborted)
+        throw new CancelledFailure('continuous ramp cancelled; stages so far stored');
+      return {
+        stages: state.closed.length,
+        requests: totals.requests,
+        errors: totals.errors,
+        elapsedMs,
+        resumes: state.resumes,
+      };
     },
   };
 }

@@ -4,7 +4,14 @@ import type { BaselinePhase, Campaign, ThresholdEntry } from '../../config/schem
 import { planFromPhase, shiftPlan, splitPlan } from '../../config/load-plan';
 import { evaluateThresholds, isThreshold, parseThreshold } from '../../core/thresholds';
 import type { BaselinePhaseResult } from '../../core/types';
-import { decodeHistogram, encodeHistogram, Metrics, newHistogram, type EncodedMetrics, type EncodedWindow } from '../../engine/metrics';
+import {
+  decodeHistogram,
+  encodeHistogram,
+  Metrics,
+  newHistogram,
+  type EncodedMetrics,
+  type EncodedWindow,
+} from '../../engine/metrics';
 import { mergeHealth, mergeSlices, NO_HEALTH } from '../../engine/merge';
 import { runLoad, type GeneratorHealth } from '../../engine/run';
 import { summarizePhase, thresholdParts } from '../../engine/summary';
@@ -75,12 +82,18 @@ const ABORT_WINDOW_S = 10;
 const MAX_START_WAIT_MS = 60_000;
 
 /** The target's and the requests' headers with their `{ fromEnv }` secrets resolved; the values stay in this process. */
-export function resolveHeaders(secrets: SecretResolver, target: Campaign['target'], scenario: Campaign['scenario']): { headers: Record<string, string>; scenario: Campaign['scenario'] } {
+export function resolveHeaders(
+  secrets: SecretResolver,
+  target: Campaign['target'],
+  scenario: Campaign['scenario'],
+): { headers: Record<string, string>; scenario: Campaign['scenario'] } {
   return {
     headers: secrets.headers(target.headers, 'target.headers'),
     scenario: {
       ...scenario,
-      requests: scenario.requests.map((r, i) => (r.headers ? { ...r, headers: secrets.headers(r.headers, `scenario.requests[${i}].headers`) } : r)),
+      requests: scenario.requests.map((r, i) =>
+        r.headers ? { ...r, headers: secrets.headers(r.headers, `scenario.requests[${i}].headers`) } : r,
+      ),
     },
   };
 }
@@ -108,12 +121,21 @@ export function createLoadActivities(deps: LoadDeps) {
     async runLoadSlice(input: LoadSliceInput): Promise<LoadSliceSummary> {
       const ctx = Context.current();
       const { campaignId, phase, slice } = input;
-      const log = deps.logger.child({ campaignId, phase: loadPhaseOf(phase.name), step: phase.name, slice, attempt: ctx.info.attempt });
+      const log = deps.logger.child({
+        campaignId,
+        phase: loadPhaseOf(phase.name),
+        step: phase.name,
+        slice,
+        attempt: ctx.info.attempt,
+      });
       const origin = allowedUrl(input.target.baseUrl, '', 'target', deps.egress, 'target.baseUrl');
       const fullPlan = planFromPhase(phase, input.scenario);
       const peakRate = Math.max(fullPlan.rate, ...fullPlan.stages.map((s) => s.target));
       if (fullPlan.users > maxUsers * input.slices || peakRate > maxRate * input.slices) {
-        throw ApplicationFailure.nonRetryable(`phase ${phase.name}: ${fullPlan.users} users / ${peakRate} req/s exceeds this worker's caps (${maxUsers} users, ${maxRate} req/s per generator)`, FAILURE.LOAD_CAP);
+        throw ApplicationFailure.nonRetryable(
+          `phase ${phase.name}: ${fullPlan.users} users / ${peakRate} req/s exceeds this worker's caps (${maxUsers} users, ${maxRate} req/s per generator)`,
+          FAILURE.LOAD_CAP,
+        );
       }
       const { headers, scenario } = resolveHeaders(deps.secrets, input.target, input.scenario);
       const plan = splitPlan(fullPlan, input.slices)[slice];
@@ -121,7 +143,13 @@ export function createLoadActivities(deps: LoadDeps) {
       const checkpoint = ctx.info.heartbeatDetails as SliceCheckpoint | undefined;
       const resumedFromMs = checkpoint?.elapsedMs ?? 0;
       if (checkpoint) log.info({ resumedFromMs, done: checkpoint.done }, 'resuming load slice from checkpoint');
-      let state: SliceCheckpoint = checkpoint ?? { elapsedMs: 0, metrics: new Metrics().encode(), health: NO_HEALTH, notes: [], done: false };
+      let state: SliceCheckpoint = checkpoint ?? {
+        elapsedMs: 0,
+        metrics: new Metrics().encode(),
+        health: NO_HEALTH,
+        notes: [],
+        done: false,
+      };
       let aborted = false;
 
       if (!state.done) {
@@ -132,13 +160,22 @@ export function createLoadActivities(deps: LoadDeps) {
         // The shared start comes from workflow time. One far in the future means this host's clock and the
         // server's disagree (or the server skips time, as the test server does): start now, and say so.
         const skewed = input.startAtMs - now > MAX_START_WAIT_MS;
-        if (skewed) log.warn({ startInMs: input.startAtMs - now }, 'shared start is far in the future: clock skew between this worker and the Temporal server; starting now');
+        if (skewed)
+          log.warn(
+            { startInMs: input.startAtMs - now },
+            'shared start is far in the future: clock skew between this worker and the Temporal server; starting now',
+          );
         const startAtMs = checkpoint || skewed ? now + 50 : Math.max(input.startAtMs, now + 50);
         // What is left of the plan: a resumed or late run continues its stages and ramp-up where they were.
         const rest = shiftPlan(plan, resumedFromMs + late);
         const remaining = rest.durationMs;
-        if (late > 1000) state.notes = [...state.notes, `generator ${slice} started ${Math.round(late)} ms after the shared start`];
-        if (skewed) state.notes = [...state.notes, `generator ${slice}: shared start ${Math.round((input.startAtMs - now) / 1000)} s ahead of this host's clock (clock skew); started at once`];
+        if (late > 1000)
+          state.notes = [...state.notes, `generator ${slice} started ${Math.round(late)} ms after the shared start`];
+        if (skewed)
+          state.notes = [
+            ...state.notes,
+            `generator ${slice}: shared start ${Math.round((input.startAtMs - now) / 1000)} s ahead of this host's clock (clock skew); started at once`,
+          ];
         // Heartbeats carry the measurements so far, sampled error bodies scrubbed (details end up in history).
         const beat = setInterval(() => ctx.heartbeat({ ...state, metrics: storable(state.metrics) }), 1_000);
         // Timeline writes go one after another. Seconds that cannot be stored (the results database is down)
@@ -154,30 +191,58 @@ export function createLoadActivities(deps: LoadDeps) {
         try {
           if (remaining > 0) {
             const result = await runLoad({
-              plan: rest, scenario, origin: origin.origin, headers, startAtMs,
-              secondOffset: Math.ceil((resumedFromMs + late) / 1000), resume: state.metrics, signal: stop.signal,
+              plan: rest,
+              scenario,
+              origin: origin.origin,
+              headers,
+              startAtMs,
+              secondOffset: Math.ceil((resumedFromMs + late) / 1000),
+              resume: state.metrics,
+              signal: stop.signal,
               onWindows: (windows) => {
-                writes = writes.then(() => deps.store.upsertTimeline(campaignId, phase.name, slice, windows)).catch((err: unknown) => {
-                  if (!unwritten.length) log.warn({ err: (err as Error).message }, 'timeline write failed; keeping the seconds to store them later');
-                  unwritten.push(...windows);
-                });
+                writes = writes
+                  .then(() => deps.store.upsertTimeline(campaignId, phase.name, slice, windows))
+                  .catch((err: unknown) => {
+                    if (!unwritten.length)
+                      log.warn(
+                        { err: (err as Error).message },
+                        'timeline write failed; keeping the seconds to store them later',
+                      );
+                    unwritten.push(...windows);
+                  });
                 recent.push(...windows);
                 recent.splice(0, Math.max(0, recent.length - ABORT_WINDOW_S));
-                const failed = abortOn.length ? failingAbortThreshold(abortOn.map((t) => t.expr), recent) : undefined;
+                const failed = abortOn.length
+                  ? failingAbortThreshold(
+                      abortOn.map((t) => t.expr),
+                      recent,
+                    )
+                  : undefined;
                 if (failed && !stop.signal.aborted) {
-                  state.notes = [...state.notes, `stopped early: abortOnFail threshold ${failed} failed over the last ${ABORT_WINDOW_S} s`];
+                  state.notes = [
+                    ...state.notes,
+                    `stopped early: abortOnFail threshold ${failed} failed over the last ${ABORT_WINDOW_S} s`,
+                  ];
                   state.stoppedEarly = true;
                   stop.abort();
                 }
               },
               onTick: (metrics) => {
-                state = { ...state, elapsedMs: resumedFromMs + late + (Date.now() - startAtMs), metrics: metrics.encode() };
+                state = {
+                  ...state,
+                  elapsedMs: resumedFromMs + late + (Date.now() - startAtMs),
+                  metrics: metrics.encode(),
+                };
               },
             });
             aborted = ctx.cancellationSignal.aborted;
             state = {
-              elapsedMs: resumedFromMs + late + result.elapsedMs, metrics: result.metrics.encode(),
-              health: mergeHealth(checkpoint ? [checkpoint.health, result.health] : [result.health]), notes: state.notes, stoppedEarly: state.stoppedEarly, done: !aborted,
+              elapsedMs: resumedFromMs + late + result.elapsedMs,
+              metrics: result.metrics.encode(),
+              health: mergeHealth(checkpoint ? [checkpoint.health, result.health] : [result.health]),
+              notes: state.notes,
+              stoppedEarly: state.stoppedEarly,
+              done: !aborted,
             };
           } else state = { ...state, done: true };
           await writes;
@@ -199,30 +264,73 @@ export function createLoadActivities(deps: LoadDeps) {
       }
 
       await deps.store.upsertSlice(campaignId, phase.name, {
-        slice, metrics: storable(state.metrics), health: state.health, elapsedMs: state.elapsedMs, resumedFromMs, attempt: ctx.info.attempt, aborted, stoppedEarly: !!state.stoppedEarly, notes: state.notes,
+        slice,
+        metrics: storable(state.metrics),
+        health: state.health,
+        elapsedMs: state.elapsedMs,
+        resumedFromMs,
+        attempt: ctx.info.attempt,
+        aborted,
+        stoppedEarly: !!state.stoppedEarly,
+        notes: state.notes,
       });
-      const totals = (() => { const m = new Metrics(); m.merge(state.metrics); return m.totals(); })();
-      log.info({ requests: totals.requests, errors: totals.errors, elapsedMs: Math.round(state.elapsedMs) }, 'load slice finished');
+      const totals = (() => {
+        const m = new Metrics();
+        m.merge(state.metrics);
+        return m.totals();
+      })();
+      log.info(
+        { requests: totals.requests, errors: totals.errors, elapsedMs: Math.round(state.elapsedMs) },
+        'load slice finished',
+      );
       toolMetrics.loadRequests(phase.name, totals);
       if (aborted) throw new CancelledFailure('load slice cancelled; partial measurements stored');
-      return { slice, requests: totals.requests, errors: totals.errors, elapsedMs: Math.round(state.elapsedMs), aborted };
+      return {
+        slice,
+        requests: totals.requests,
+        errors: totals.errors,
+        elapsedMs: Math.round(state.elapsedMs),
+        aborted,
+      };
     },
 
     /**
      * Merges a phase's stored slices (histograms merged, never averaged), evaluates its thresholds once on
      * the merged data, judges generator health, and stores the phase result (idempotent).
      */
-    async finalizeLoadPhase(input: { campaignId: string; ordinal: number; phase: BaselinePhase; scenario: Campaign['scenario']; thresholds: ThresholdEntry[]; aborted: boolean }): Promise<BaselinePhaseResult> {
+    async finalizeLoadPhase(input: {
+      campaignId: string;
+      ordinal: number;
+      phase: BaselinePhase;
+      scenario: Campaign['scenario'];
+      thresholds: ThresholdEntry[];
+      aborted: boolean;
+    }): Promise<BaselinePhaseResult> {
       const { campaignId, phase } = input;
       const slices = await deps.store.loadSlices(campaignId, phase.name);
-      if (!slices.length && !input.aborted) throw new Error(`phase ${phase.name}: no generator stored its measurements yet`);
+      if (!slices.length && !input.aborted)
+        throw new Error(`phase ${phase.name}: no generator stored its measurements yet`);
       const merged = mergeSlices(slices);
       const result = summarizePhase({
-        name: phase.name, plan: planFromPhase(phase, input.scenario), metrics: merged.metrics, elapsedMs: merged.elapsedMs, health: merged.health,
-        generators: phase.generators, thresholds: input.thresholds, aborted: input.aborted || merged.aborted,
-        stoppedEarly: merged.stoppedEarly, notes: merged.notes, resumedFromMs: merged.resumedFromMs, attempt: merged.attempt,
+        name: phase.name,
+        plan: planFromPhase(phase, input.scenario),
+        metrics: merged.metrics,
+        elapsedMs: merged.elapsedMs,
+        health: merged.health,
+        generators: phase.generators,
+        thresholds: input.thresholds,
+        aborted: input.aborted || merged.aborted,
+        stoppedEarly: merged.stoppedEarly,
+        notes: merged.notes,
+        resumedFromMs: merged.resumedFromMs,
+        attempt: merged.attempt,
       });
-      await deps.store.upsertBaselineResult(campaignId, input.ordinal, result, encodeHistogram(merged.metrics.latency()));
+      await deps.store.upsertBaselineResult(
+        campaignId,
+        input.ordinal,
+        result,
+        encodeHistogram(merged.metrics.latency()),
+      );
       return result;
     },
   };
@@ -238,7 +346,9 @@ function failingAbortThreshold(exprs: string[], windows: EncodedWindow[]): strin
   const parsed = exprs.map(parseThreshold).filter(isThreshold);
   const results = evaluateThresholds(parsed, {
     latencyMs: { avg: h.mean / 1000, max: h.maxValue / 1000, percentile: (p) => h.getValueAtPercentile(p) / 1000 },
-    errorRate: errors / requests, throughputRps: requests / windows.length, requests,
+    errorRate: errors / requests,
+    throughputRps: requests / windows.length,
+    requests,
   });
   return results.find((r) => !r.ok)?.threshold;
 }

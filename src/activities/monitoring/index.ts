@@ -25,15 +25,31 @@ export function createMonitoringActivities(deps: ActivityDeps) {
   return {
     async checkPrometheus(input: { monitoring: MonitoringConfig }): Promise<CheckResult[]> {
       const p = input.monitoring.prometheus!;
-      return toolMetrics.checks('prometheus', await prometheusChecks({
-        url: p.url, headers: headers(p.headers, 'monitoring.prometheus.headers'), egress, requiredJobs: p.requiredJobs,
-        minRetentionMs: parseDurationMs(p.minRetention) ?? 0, requireRunbooks: p.requireRunbooks, timeoutMs: timeoutOf(input.monitoring),
-      }));
+      return toolMetrics.checks(
+        'prometheus',
+        await prometheusChecks({
+          url: p.url,
+          headers: headers(p.headers, 'monitoring.prometheus.headers'),
+          egress,
+          requiredJobs: p.requiredJobs,
+          minRetentionMs: parseDurationMs(p.minRetention) ?? 0,
+          requireRunbooks: p.requireRunbooks,
+          timeoutMs: timeoutOf(input.monitoring),
+        }),
+      );
     },
 
     async checkAlertmanager(input: { monitoring: MonitoringConfig }): Promise<CheckResult[]> {
       const a = input.monitoring.alertmanager!;
-      return toolMetrics.checks('alertmanager', await alertmanagerChecks({ url: a.url, headers: headers(a.headers, 'monitoring.alertmanager.headers'), timeoutMs: timeoutOf(input.monitoring), egress }));
+      return toolMetrics.checks(
+        'alertmanager',
+        await alertmanagerChecks({
+          url: a.url,
+          headers: headers(a.headers, 'monitoring.alertmanager.headers'),
+          timeoutMs: timeoutOf(input.monitoring),
+          egress,
+        }),
+      );
     },
 
     /** The delivery proof: a test alert posted and received on the probe webhook (heartbeats while waiting). */
@@ -42,45 +58,103 @@ export function createMonitoringActivities(deps: ActivityDeps) {
       if (a.probe === false) throw new Error('proveAlertDelivery needs monitoring.alertmanager.probe');
       const ctx = Context.current();
       const result = await proveDelivery({
-        url: a.url, headers: headers(a.headers, 'monitoring.alertmanager.headers'), timeoutMs: timeoutOf(input.monitoring), egress,
-        listen: a.probe.listen, waitMs: parseDurationMs(a.probe.timeout) ?? 60_000, heartbeat: () => ctx.heartbeat(),
+        url: a.url,
+        headers: headers(a.headers, 'monitoring.alertmanager.headers'),
+        timeoutMs: timeoutOf(input.monitoring),
+        egress,
+        listen: a.probe.listen,
+        waitMs: parseDurationMs(a.probe.timeout) ?? 60_000,
+        heartbeat: () => ctx.heartbeat(),
       });
-      deps.logger.info({ check: result.id, status: result.status, observed: result.evidence.observed }, 'alert delivery probe');
+      deps.logger.info(
+        { check: result.id, status: result.status, observed: result.evidence.observed },
+        'alert delivery probe',
+      );
       return toolMetrics.checks('alert_delivery', result);
     },
 
     async checkMetricsEndpoints(input: { monitoring: MonitoringConfig }): Promise<CheckResult[]> {
       const m = input.monitoring;
-      return toolMetrics.checks('metrics_endpoints', await metricsEndpointChecks(
-        m.metricsEndpoints.map((e, i) => ({ name: e.name, url: e.url, headers: headers(e.headers, `monitoring.metricsEndpoints[${i}].headers`), requiredMetrics: e.requiredMetrics })),
-        m.prometheus ? { url: m.prometheus.url, headers: headers(m.prometheus.headers, 'monitoring.prometheus.headers') } : undefined,
-        timeoutOf(m),
-        egress,
-      ));
+      return toolMetrics.checks(
+        'metrics_endpoints',
+        await metricsEndpointChecks(
+          m.metricsEndpoints.map((e, i) => ({
+            name: e.name,
+            url: e.url,
+            headers: headers(e.headers, `monitoring.metricsEndpoints[${i}].headers`),
+            requiredMetrics: e.requiredMetrics,
+          })),
+          m.prometheus
+            ? { url: m.prometheus.url, headers: headers(m.prometheus.headers, 'monitoring.prometheus.headers') }
+            : undefined,
+          timeoutOf(m),
+          egress,
+        ),
+      );
     },
 
     async checkGrafana(input: { monitoring: MonitoringConfig }): Promise<CheckResult[]> {
       const g = input.monitoring.grafana!;
-      return toolMetrics.checks('grafana', await grafanaChecks(g.url, headers(g.headers, 'monitoring.grafana.headers'), timeoutOf(input.monitoring), egress));
+      return toolMetrics.checks(
+        'grafana',
+        await grafanaChecks(
+          g.url,
+          headers(g.headers, 'monitoring.grafana.headers'),
+          timeoutOf(input.monitoring),
+          egress,
+        ),
+      );
     },
 
     async checkLoki(input: { monitoring: MonitoringConfig }): Promise<CheckResult[]> {
       const l = input.monitoring.loki!;
-      return toolMetrics.checks('loki', await lokiChecks({ url: l.url, headers: headers(l.headers, 'monitoring.loki.headers'), query: l.query, sinceMs: parseDurationMs(l.since) ?? 3_600_000, timeoutMs: timeoutOf(input.monitoring), egress }));
+      return toolMetrics.checks(
+        'loki',
+        await lokiChecks({
+          url: l.url,
+          headers: headers(l.headers, 'monitoring.loki.headers'),
+          query: l.query,
+          sinceMs: parseDurationMs(l.since) ?? 3_600_000,
+          timeoutMs: timeoutOf(input.monitoring),
+          egress,
+        }),
+      );
     },
 
     /** Stress telemetry: each PromQL query's value at the end of a step (the sum when it returns several series). */
-    async sampleTelemetry(input: { monitoring: MonitoringConfig; queries: Array<{ name: string; query: string; max?: number }>; atMs?: number }): Promise<TelemetrySample[]> {
+    async sampleTelemetry(input: {
+      monitoring: MonitoringConfig;
+      queries: Array<{ name: string; query: string; max?: number }>;
+      atMs?: number;
+    }): Promise<TelemetrySample[]> {
       const p = input.monitoring.prometheus!;
       const h = headers(p.headers, 'monitoring.prometheus.headers');
-      return Promise.all(input.queries.map(async (q) => {
-        const r = promData<{ resultType: string; result: Array<{ value: [number, string] }> | [number, string] }>(
-          await probe(at(p.url, '/api/v1/query', { query: q.query, ...(input.atMs ? { time: String(Math.min(input.atMs, Date.now()) / 1000) } : {}) }), { headers: h, timeoutMs: timeoutOf(input.monitoring), egress }));
-        if ('problem' in r) return { name: q.name, query: q.query, value: null, error: r.problem };
-        const values = r.data.resultType === 'scalar' ? [Number((r.data.result as [number, string])[1])] : (r.data.result as Array<{ value: [number, string] }>).map((s) => Number(s.value[1]));
-        const value = values.length ? values.reduce((a, b) => a + b, 0) : null;
-        return { name: q.name, query: q.query, value, ...(q.max !== undefined ? { max: q.max, saturated: value !== null && value >= 0.9 * q.max } : {}), ...(values.length ? {} : { error: 'no series' }) };
-      }));
+      return Promise.all(
+        input.queries.map(async (q) => {
+          const r = promData<{ resultType: string; result: Array<{ value: [number, string] }> | [number, string] }>(
+            await probe(
+              at(p.url, '/api/v1/query', {
+                query: q.query,
+                ...(input.atMs ? { time: String(Math.min(input.atMs, Date.now()) / 1000) } : {}),
+              }),
+              { headers: h, timeoutMs: timeoutOf(input.monitoring), egress },
+            ),
+          );
+          if ('problem' in r) return { name: q.name, query: q.query, value: null, error: r.problem };
+          const values =
+            r.data.resultType === 'scalar'
+              ? [Number((r.data.result as [number, string])[1])]
+              : (r.data.result as Array<{ value: [number, string] }>).map((s) => Number(s.value[1]));
+          const value = values.length ? values.reduce((a, b) => a + b, 0) : null;
+          return {
+            name: q.name,
+            query: q.query,
+            value,
+            ...(q.max !== undefined ? { max: q.max, saturated: value !== null && value >= 0.9 * q.max } : {}),
+            ...(values.length ? {} : { error: 'no series' }),
+          };
+        }),
+      );
     },
 
     /**
@@ -88,16 +162,36 @@ export function createMonitoringActivities(deps: ActivityDeps) {
      * read from Prometheus' own ALERTS series. It runs after the stress steps, and validation keeps `within`
      * inside a step, so the window has passed: one range query answers it.
      */
-    async alertFiredWithin(input: { monitoring: MonitoringConfig; alert: string; fromMs: number; withinMs: number }): Promise<{ firstSeenMs: number | null; states: string[]; error?: string }> {
+    async alertFiredWithin(input: {
+      monitoring: MonitoringConfig;
+      alert: string;
+      fromMs: number;
+      withinMs: number;
+    }): Promise<{ firstSeenMs: number | null; states: string[]; error?: string }> {
       const p = input.monitoring.prometheus!;
       const h = headers(p.headers, 'monitoring.prometheus.headers');
       const end = Math.min(Date.now(), input.fromMs + input.withinMs);
-      const qs = { query: `ALERTS{alertname="${input.alert}"}`, start: String(input.fromMs / 1000), end: String(end / 1000), step: '1' };
+      const qs = {
+        query: `ALERTS{alertname="${input.alert}"}`,
+        start: String(input.fromMs / 1000),
+        end: String(end / 1000),
+        step: '1',
+      };
       const r = promData<{ result: Array<{ metric: Record<string, string>; values: Array<[number, string]> }> }>(
-        await probe(at(p.url, '/api/v1/query_range', qs), { headers: h, timeoutMs: timeoutOf(input.monitoring), egress }));
+        await probe(at(p.url, '/api/v1/query_range', qs), {
+          headers: h,
+          timeoutMs: timeoutOf(input.monitoring),
+          egress,
+        }),
+      );
       if ('problem' in r) return { firstSeenMs: null, states: [], error: r.problem };
-      const seen = r.data.result.flatMap((s) => s.values.map(([t]) => ({ t: t * 1000, state: s.metric.alertstate ?? '' })));
-      return { firstSeenMs: seen.length ? Math.min(...seen.map((x) => x.t)) : null, states: [...new Set(seen.map((x) => x.state))].sort() };
+      const seen = r.data.result.flatMap((s) =>
+        s.values.map(([t]) => ({ t: t * 1000, state: s.metric.alertstate ?? '' })),
+      );
+      return {
+        firstSeenMs: seen.length ? Math.min(...seen.map((x) => x.t)) : null,
+        states: [...new Set(seen.map((x) => x.state))].sort(),
+      };
     },
   };
 }

@@ -22,7 +22,12 @@ export interface StoreDeps {
 export function createStoreActivities(deps: StoreDeps) {
   return {
     /** Records the campaign (config with env references only, never secret values). */
-    async recordCampaignStart(args: { campaignId: string; campaign: Campaign; configHash: string; startedAt: string }): Promise<void> {
+    async recordCampaignStart(args: {
+      campaignId: string;
+      campaign: Campaign;
+      configHash: string;
+      startedAt: string;
+    }): Promise<void> {
       await deps.store.upsertCampaign(args);
       deps.logger.info({ campaignId: args.campaignId, name: args.campaign.name }, 'campaign recorded');
       toolMetrics.campaignStarted();
@@ -30,14 +35,26 @@ export function createStoreActivities(deps: StoreDeps) {
 
     /** Records the verdict and per-phase outcomes. */
     /** Stores the result document of a phase run as a child workflow or its own activities (idempotent). */
-    async recordPhaseResult(input: { campaignId: string; phase: 'stress' | 'spike' | 'monitoring' | 'backup'; result: unknown }): Promise<void> {
+    async recordPhaseResult(input: {
+      campaignId: string;
+      phase: 'stress' | 'spike' | 'monitoring' | 'backup';
+      result: unknown;
+    }): Promise<void> {
       await deps.store.upsertPhaseResult(input.campaignId, input.phase, input.result);
       deps.logger.info({ campaignId: input.campaignId, phase: input.phase }, 'phase result recorded');
     },
 
-    async recordCampaignEnd(args: { campaignId: string; verdict: Verdict; phases: Record<PhaseName, PhaseOutcome>; finishedAt: string }): Promise<void> {
+    async recordCampaignEnd(args: {
+      campaignId: string;
+      verdict: Verdict;
+      phases: Record<PhaseName, PhaseOutcome>;
+      finishedAt: string;
+    }): Promise<void> {
       await deps.store.finishCampaign(args);
-      deps.logger.info({ campaignId: args.campaignId, decision: args.verdict.decision, scorePct: args.verdict.scorePct }, 'campaign finished');
+      deps.logger.info(
+        { campaignId: args.campaignId, decision: args.verdict.decision, scorePct: args.verdict.scorePct },
+        'campaign finished',
+      );
       toolMetrics.campaignFinished(args.verdict.decision, args.phases);
     },
 
@@ -45,16 +62,35 @@ export function createStoreActivities(deps: StoreDeps) {
      * Scores the checklist from every phase's stored evidence, the attestations and the waivers, at the
      * workflow's `scoredAt`; stores the evaluation with the campaign and returns the verdict.
      */
-    async scoreChecklist(args: ScoreInput): Promise<{ verdict: Verdict; categories: CategoryScore[]; missing: string[] }> {
+    async scoreChecklist(
+      args: ScoreInput,
+    ): Promise<{ verdict: Verdict; categories: CategoryScore[]; missing: string[] }> {
       const evaluation = await scoreFromStore(deps.store, args);
-      if (!evaluation) throw ApplicationFailure.nonRetryable(`campaign ${args.campaignId} is not in the results store`, FAILURE.NOT_IN_STORE);
+      if (!evaluation)
+        throw ApplicationFailure.nonRetryable(
+          `campaign ${args.campaignId} is not in the results store`,
+          FAILURE.NOT_IN_STORE,
+        );
       await deps.store.upsertPhaseResult(args.campaignId, 'checklist', evaluation);
-      deps.logger.info({ campaignId: args.campaignId, decision: evaluation.decision, scorePct: evaluation.scorePct, missing: evaluation.missing.length }, 'checklist scored');
+      deps.logger.info(
+        {
+          campaignId: args.campaignId,
+          decision: evaluation.decision,
+          scorePct: evaluation.scorePct,
+          missing: evaluation.missing.length,
+        },
+        'checklist scored',
+      );
       await toolMetrics.phaseDurations(args.phases, args.phaseEndedAt);
       return {
         verdict: {
-          decision: evaluation.decision, scorePct: evaluation.scorePct, reasons: evaluation.reasons,
-          blockers: [...(evaluation.aborted ? [`aborted by ${evaluation.aborted}`] : []), ...evaluation.blockers.map(blockerLine)],
+          decision: evaluation.decision,
+          scorePct: evaluation.scorePct,
+          reasons: evaluation.reasons,
+          blockers: [
+            ...(evaluation.aborted ? [`aborted by ${evaluation.aborted}`] : []),
+            ...evaluation.blockers.map(blockerLine),
+          ],
         },
         categories: evaluation.categories,
         missing: evaluation.missing,
@@ -64,7 +100,11 @@ export function createStoreActivities(deps: StoreDeps) {
     /** Regenerates report.json and report.md from the store into the campaign's report directory. */
     async writeCampaignReport({ campaignId }: { campaignId: string }): Promise<{ reportDir: string; files: string[] }> {
       const report = await loadReport(deps.store, campaignId, new Date());
-      if (!report) throw ApplicationFailure.nonRetryable(`campaign ${campaignId} is not in the results store`, FAILURE.NOT_IN_STORE);
+      if (!report)
+        throw ApplicationFailure.nonRetryable(
+          `campaign ${campaignId} is not in the results store`,
+          FAILURE.NOT_IN_STORE,
+        );
       return writeReportFiles(deps.reportRoot, report);
     },
   };

@@ -35,7 +35,8 @@ export interface MeasuredStage extends MeasuredStep {
 
 /** The degradation figures of measured load: failure latency, successful latency, Retry-After count, samples. */
 function degradationOf(metrics: Metrics, endpoints: EndpointResult[]): Omit<DegradationInput, 'source'> {
-  const p95 = (h: ReturnType<typeof newHistogram>) => (h.totalCount ? Math.round(h.getValueAtPercentile(95)) / 1000 : null);
+  const p95 = (h: ReturnType<typeof newHistogram>) =>
+    h.totalCount ? Math.round(h.getValueAtPercentile(95)) / 1000 : null;
   return {
     endpoints,
     retryAfter: Object.values(metrics.endpoints).reduce((a, c) => a + (c.retryAfter ?? 0), 0),
@@ -58,32 +59,73 @@ export function createStressActivities(deps: StressDeps) {
      * Measures one stage of the continuous ramp once the running load has stored it (waits up to `waitMs`,
      * heartbeating; then fails, retryably): the stage's judged window (after its ramp and warm-up) only.
      */
-    async measureStressStage(input: { campaignId: string; name: string; model: 'closed' | 'open'; scenario: Campaign['scenario']; level: number; waitMs: number }): Promise<MeasuredStage> {
+    async measureStressStage(input: {
+      campaignId: string;
+      name: string;
+      model: 'closed' | 'open';
+      scenario: Campaign['scenario'];
+      level: number;
+      waitMs: number;
+    }): Promise<MeasuredStage> {
       const ctx = Context.current();
       const until = Date.now() + input.waitMs;
       let slices = await deps.store.loadSlices(input.campaignId, input.name);
       while (!slices.length) {
-        if (Date.now() > until) throw ApplicationFailure.retryable(`stage ${input.name}: the running load has not stored it yet`, FAILURE.STAGE_NOT_READY);
+        if (Date.now() > until)
+          throw ApplicationFailure.retryable(
+            `stage ${input.name}: the running load has not stored it yet`,
+            FAILURE.STAGE_NOT_READY,
+          );
         await ctx.sleep(STAGE_POLL_MS);
         ctx.heartbeat();
         slices = await deps.store.loadSlices(input.campaignId, input.name);
       }
       const merged = mergeSlices(slices);
-      const phase: BaselinePhase = input.model === 'closed'
-        ? { name: input.name, model: 'closed', users: Math.max(1, Math.round(input.level)), rampUp: '0s', duration: `${merged.elapsedMs}ms`, generators: 1 }
-        : { name: input.name, model: 'open', rate: input.level, rampUp: '0s', duration: `${merged.elapsedMs}ms`, generators: 1 };
+      const phase: BaselinePhase =
+        input.model === 'closed'
+          ? {
+              name: input.name,
+              model: 'closed',
+              users: Math.max(1, Math.round(input.level)),
+              rampUp: '0s',
+              duration: `${merged.elapsedMs}ms`,
+              generators: 1,
+            }
+          : {
+              name: input.name,
+              model: 'open',
+              rate: input.level,
+              rampUp: '0s',
+              duration: `${merged.elapsedMs}ms`,
+              generators: 1,
+            };
       const whole = summarizePhase({
-        name: input.name, plan: planFromPhase(phase, input.scenario), metrics: merged.metrics, elapsedMs: merged.elapsedMs,
-        health: merged.health, generators: 1, thresholds: [], aborted: false, resumedFromMs: 0, attempt: merged.attempt, notes: merged.notes,
+        name: input.name,
+        plan: planFromPhase(phase, input.scenario),
+        metrics: merged.metrics,
+        elapsedMs: merged.elapsedMs,
+        health: merged.health,
+        generators: 1,
+        thresholds: [],
+        aborted: false,
+        resumedFromMs: 0,
+        attempt: merged.attempt,
+        notes: merged.notes,
       });
       const seconds = Math.max(0.001, merged.elapsedMs / 1000);
       const goodput = whole.requests - whole.errors;
       return {
-        level: input.level, requests: whole.requests, errors: whole.errors,
-        throughputRps: Math.round((whole.requests / seconds) * 10) / 10, goodputRps: Math.round((goodput / seconds) * 10) / 10,
-        errorRate: whole.errorRate, latencyMs: whole.latencyMs,
-        invalid: whole.assessment === 'invalid', ...(whole.assessment === 'invalid' ? { invalidReason: whole.notes.join('; ') } : {}),
-        endpoints: whole.endpoints, endpointErrors: whole.errorBreakdown,
+        level: input.level,
+        requests: whole.requests,
+        errors: whole.errors,
+        throughputRps: Math.round((whole.requests / seconds) * 10) / 10,
+        goodputRps: Math.round((goodput / seconds) * 10) / 10,
+        errorRate: whole.errorRate,
+        latencyMs: whole.latencyMs,
+        invalid: whole.assessment === 'invalid',
+        ...(whole.assessment === 'invalid' ? { invalidReason: whole.notes.join('; ') } : {}),
+        endpoints: whole.endpoints,
+        endpointErrors: whole.errorBreakdown,
         generator: { eventLoopDelayP99Ms: whole.generator.eventLoopDelayP99Ms, eluMean: whole.generator.eluMean },
         degradation: degradationOf(merged.metrics, whole.endpoints),
       };
@@ -98,7 +140,12 @@ export function createStressActivities(deps: StressDeps) {
      * The continuous ramp's timeline and stages: per-second points for the report's chart, and the recovery
      * stage's windows (seconds since it was applied, grouped by `windowS`).
      */
-    async loadStressTimeline(input: { campaignId: string; phase: string; recoveryStage?: number; windowS: number }): Promise<{ timeline: StressTimeline; recovery: RecoveryWindow[] }> {
+    async loadStressTimeline(input: {
+      campaignId: string;
+      phase: string;
+      recoveryStage?: number;
+      windowS: number;
+    }): Promise<{ timeline: StressTimeline; recovery: RecoveryWindow[] }> {
       const stages = await deps.store.stagesAfter(input.campaignId, input.phase, -1);
       const windows = await deps.store.timelineWindows(input.campaignId, input.phase);
       // At most MAX_TIMELINE_POINTS points (a day-long ramp is bucketed: per-second averages, the bucket's p95), so
@@ -107,13 +154,27 @@ export function createStressActivities(deps: StressDeps) {
       const span = seconds.length ? Math.max(...seconds) - Math.min(...seconds) + 1 : 0;
       const width = Math.max(1, Math.ceil(span / MAX_TIMELINE_POINTS));
       const points = windowsOf(windows, width).map((w) => ({
-        second: w.startS, requests: Math.round((w.requests / width) * 10) / 10, errors: Math.round((w.errors / width) * 10) / 10, p95Ms: w.p95Ms,
+        second: w.startS,
+        requests: Math.round((w.requests / width) * 10) / 10,
+        errors: Math.round((w.errors / width) * 10) / 10,
+        p95Ms: w.p95Ms,
       }));
       const rec = stages.find((st) => st.stage === input.recoveryStage);
       const from = rec?.fromSecond;
-      const recovery = from === undefined ? [] : windowsOf(new Map([...windows].filter(([second]) => second >= from).map(([second, w]) => [second - from, w])), input.windowS);
+      const recovery =
+        from === undefined
+          ? []
+          : windowsOf(
+              new Map([...windows].filter(([second]) => second >= from).map(([second, w]) => [second - from, w])),
+              input.windowS,
+            );
       return {
-        timeline: { points, stages: stages.filter((st) => !st.stop && st.fromSecond !== undefined && st.fromSecond !== null).map((st) => ({ name: st.name, level: st.level, fromSecond: st.fromSecond! })) },
+        timeline: {
+          points,
+          stages: stages
+            .filter((st) => !st.stop && st.fromSecond !== undefined && st.fromSecond !== null)
+            .map((st) => ({ name: st.name, level: st.level, fromSecond: st.fromSecond! })),
+        },
         recovery,
       };
     },
@@ -122,11 +183,26 @@ export function createStressActivities(deps: StressDeps) {
      * Measures one load step from the store: latency, error rate and throughput on the step's own
      * window after `warmupS` (never cumulative), the endpoint table, and whether the generator kept up.
      */
-    async measureLoadStep(input: { campaignId: string; phaseName: string; phase: BaselinePhase; scenario: Campaign['scenario']; level: number; warmupS: number }): Promise<MeasuredStep> {
+    async measureLoadStep(input: {
+      campaignId: string;
+      phaseName: string;
+      phase: BaselinePhase;
+      scenario: Campaign['scenario'];
+      level: number;
+      warmupS: number;
+    }): Promise<MeasuredStep> {
       const merged = mergeSlices(await deps.store.loadSlices(input.campaignId, input.phaseName));
       const whole = summarizePhase({
-        name: input.phaseName, plan: planFromPhase(input.phase, input.scenario), metrics: merged.metrics, elapsedMs: merged.elapsedMs,
-        health: merged.health, generators: input.phase.generators, thresholds: [], aborted: false, resumedFromMs: 0, attempt: 1,
+        name: input.phaseName,
+        plan: planFromPhase(input.phase, input.scenario),
+        metrics: merged.metrics,
+        elapsedMs: merged.elapsedMs,
+        health: merged.health,
+        generators: input.phase.generators,
+        thresholds: [],
+        aborted: false,
+        resumedFromMs: 0,
+        attempt: 1,
       });
       const windows = await deps.store.timelineWindows(input.campaignId, input.phaseName);
       const judged = [...windows].filter(([second]) => second >= input.warmupS);
@@ -144,18 +220,28 @@ export function createStressActivities(deps: StressDeps) {
       const stepS = (parseDurationMs(input.phase.duration) ?? 0) / 1000;
       const seconds = Math.max(1, judged.length ? stepS - input.warmupS : stepS);
       return {
-        level: input.level, requests, errors, throughputRps: Math.round((requests / seconds) * 10) / 10,
+        level: input.level,
+        requests,
+        errors,
+        throughputRps: Math.round((requests / seconds) * 10) / 10,
         goodputRps: Math.round(((requests - errors) / seconds) * 10) / 10,
-        errorRate: requests ? Math.round((errors / requests) * 1e6) / 1e6 : 0, latencyMs: latencySummary(hist),
-        invalid: whole.assessment === 'invalid', ...(whole.assessment === 'invalid' ? { invalidReason: whole.notes.join('; ') } : {}),
-        endpoints: whole.endpoints, endpointErrors: whole.errorBreakdown,
+        errorRate: requests ? Math.round((errors / requests) * 1e6) / 1e6 : 0,
+        latencyMs: latencySummary(hist),
+        invalid: whole.assessment === 'invalid',
+        ...(whole.assessment === 'invalid' ? { invalidReason: whole.notes.join('; ') } : {}),
+        endpoints: whole.endpoints,
+        endpointErrors: whole.errorBreakdown,
         generator: { eventLoopDelayP99Ms: whole.generator.eventLoopDelayP99Ms, eluMean: whole.generator.eluMean },
         degradation: degradationOf(merged.metrics, whole.endpoints),
       };
     },
 
     /** Groups a load step's timeline into windows of `windowS` seconds (for spike recovery). */
-    async loadRecoveryWindows(input: { campaignId: string; phaseName: string; windowS: number }): Promise<RecoveryWindow[]> {
+    async loadRecoveryWindows(input: {
+      campaignId: string;
+      phaseName: string;
+      windowS: number;
+    }): Promise<RecoveryWindow[]> {
       return windowsOf(await deps.store.timelineWindows(input.campaignId, input.phaseName), input.windowS);
     },
   };
@@ -172,8 +258,12 @@ function windowsOf(windows: Map<number, MergedWindow>, windowS: number): Recover
     b.hist.add(w.hist);
     buckets.set(k, b);
   }
-  return [...buckets].sort(([a], [b]) => a - b).map(([k, b]) => ({
-    startS: k * windowS, requests: b.requests, errors: b.errors,
-    p95Ms: b.hist.totalCount ? Math.round(b.hist.getValueAtPercentile(95)) / 1000 : null,
-  }));
+  return [...buckets]
+    .sort(([a], [b]) => a - b)
+    .map(([k, b]) => ({
+      startS: k * windowS,
+      requests: b.requests,
+      errors: b.errors,
+      p95Ms: b.hist.totalCount ? Math.round(b.hist.getValueAtPercentile(95)) / 1000 : null,
+    }));
 }

@@ -35,7 +35,9 @@ export function createTargetActivities(deps: TargetDeps) {
         const latencyMs = performance.now() - started;
         const ok = res.statusCode >= 200 && res.statusCode < 300;
         deps.logger.info({ url: url.toString(), status: res.statusCode, latencyMs }, 'target health');
-        return ok ? { ok, status: res.statusCode, latencyMs } : { ok, status: res.statusCode, latencyMs, error: `${url} answered HTTP ${res.statusCode}` };
+        return ok
+          ? { ok, status: res.statusCode, latencyMs }
+          : { ok, status: res.statusCode, latencyMs, error: `${url} answered HTTP ${res.statusCode}` };
       } catch (err) {
         return { ok: false, error: `${url}: ${describeTransportError(err as NodeJS.ErrnoException)}` };
       }
@@ -60,4 +62,3 @@ function describeTransportError(e: NodeJS.ErrnoException): string {
   const code = e.code ?? (e.cause as NodeJS.ErrnoException | undefined)?.code;
   return code ? `${TRANSPORT_ERRORS[code] ?? 'transport error'} (${code})` : e.message;
 }
-

@@ -16,25 +16,58 @@ import type { ConnectionFlags } from '../connect';
 import { updateRunningCampaign } from '../update';
 import { CliExit } from '../errors';
 
-function update<A>(flags: ConnectionFlags, campaignId: string, def: UpdateDefinition<ChecklistUpdateResult, [A]>, req: A): Promise<ChecklistUpdateResult> {
+function update<A>(
+  flags: ConnectionFlags,
+  campaignId: string,
+  def: UpdateDefinition<ChecklistUpdateResult, [A]>,
+  req: A,
+): Promise<ChecklistUpdateResult> {
   // The workflow's validator says why it refuses one (unknown item, closed, expired waiver...).
-  return updateRunningCampaign(flags, campaignId, def, req, (status) => `campaign "${campaignId}" is closed (${status}): attestations and waivers are taken only while it runs, until its checklist is scored`);
+  return updateRunningCampaign(
+    flags,
+    campaignId,
+    def,
+    req,
+    (status) =>
+      `campaign "${campaignId}" is closed (${status}): attestations and waivers are taken only while it runs, until its checklist is scored`,
+  );
 }
 
 const printMissing = (r: ChecklistUpdateResult) =>
-  process.stdout.write(r.missing.length ? `${r.missing.length} manual item(s) still missing: ${r.missing.join(', ')}\n` : 'every manual item is attested or waived\n');
+  process.stdout.write(
+    r.missing.length
+      ? `${r.missing.length} manual item(s) still missing: ${r.missing.join(', ')}\n`
+      : 'every manual item is attested or waived\n',
+  );
 
 /** `readiness attest <campaignId> <itemId> --by NAME [--evidence URL] [--note TEXT]`. */
-export async function attestCommand(campaignId: string, itemId: string, flags: ConnectionFlags & { by: string; evidence?: string; note?: string }): Promise<void> {
-  const r = await update(flags, campaignId, attestUpdate, { itemId, by: flags.by, ...(flags.evidence ? { evidence: flags.evidence } : {}), ...(flags.note ? { note: flags.note } : {}) });
+export async function attestCommand(
+  campaignId: string,
+  itemId: string,
+  flags: ConnectionFlags & { by: string; evidence?: string; note?: string },
+): Promise<void> {
+  const r = await update(flags, campaignId, attestUpdate, {
+    itemId,
+    by: flags.by,
+    ...(flags.evidence ? { evidence: flags.evidence } : {}),
+    ...(flags.note ? { note: flags.note } : {}),
+  });
   process.stdout.write(`attested ${itemId} on ${campaignId} by ${flags.by}\n`);
   printMissing(r);
 }
 
 /** `readiness waive <campaignId> <itemId> --by NAME --reason TEXT --expires DATE`. */
-export async function waiveCommand(campaignId: string, itemId: string, flags: ConnectionFlags & { by: string; reason: string; expires: string }): Promise<void> {
+export async function waiveCommand(
+  campaignId: string,
+  itemId: string,
+  flags: ConnectionFlags & { by: string; reason: string; expires: string },
+): Promise<void> {
   const expires = parseExpiry(flags.expires);
-  if (!expires) throw new CliExit(EXIT.INVALID_INPUT, `error: --expires "${flags.expires}" is not a date (ISO 8601: 2026-12-31 means through that day, UTC; or an instant such as 2026-12-31T18:00:00+01:00)`);
+  if (!expires)
+    throw new CliExit(
+      EXIT.INVALID_INPUT,
+      `error: --expires "${flags.expires}" is not a date (ISO 8601: 2026-12-31 means through that day, UTC; or an instant such as 2026-12-31T18:00:00+01:00)`,
+    );
   const r = await update(flags, campaignId, waiveUpdate, { itemId, by: flags.by, reason: flags.reason, expires });
   process.stdout.write(`waived ${itemId} on ${campaignId} by ${flags.by} until ${expires}\n`);
   printMissing(r);
@@ -46,7 +79,11 @@ export async function waiveCommand(campaignId: string, itemId: string, flags: Co
  */
 export function parseExpiry(text: string): string | undefined {
   const day = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
-  let ms = day ? Date.UTC(Number(day[1]), Number(day[2]) - 1, Number(day[3]), 23, 59, 59, 999) : /^\d{4}-\d{2}-\d{2}T/.test(text) ? Date.parse(text) : NaN;
+  let ms = day
+    ? Date.UTC(Number(day[1]), Number(day[2]) - 1, Number(day[3]), 23, 59, 59, 999)
+    : /^\d{4}-\d{2}-\d{2}T/.test(text)
+      ? Date.parse(text)
+      : NaN;
   // Date.UTC rolls 2026-13-40 over into 2027: a date must exist as written.
   if (day && new Date(ms).toISOString().slice(0, 10) !== text) ms = NaN;
   return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
@@ -54,7 +91,11 @@ export function parseExpiry(text: string): string | undefined {
 
 async function withStore<T>(dataDir: string | undefined, fn: (store: ResultsStore) => Promise<T>): Promise<T> {
   const { databaseUrl } = resolveEndpoints({ dataDir });
-  if (!databaseUrl) throw new CliExit(EXIT.COULD_NOT_RUN, 'error: no results database: set DATABASE_URL or run `readiness dev` in this directory');
+  if (!databaseUrl)
+    throw new CliExit(
+      EXIT.COULD_NOT_RUN,
+      'error: no results database: set DATABASE_URL or run `readiness dev` in this directory',
+    );
   const pool = createPool(databaseUrl, 1);
   try {
     return await fn(new ResultsStore(pool));
@@ -73,44 +114,84 @@ export async function rescoreCommand(campaignId: string, flags: { dataDir?: stri
     const source = await store.loadReportSource(campaignId);
     if (!source) throw new UnknownCampaignError(campaignId);
     const stored = source.checklist;
-    if (!stored || !source.verdict) throw new CliExit(EXIT.INVALID_INPUT, `error: campaign "${campaignId}" has not been scored yet`);
+    if (!stored || !source.verdict)
+      throw new CliExit(EXIT.INVALID_INPUT, `error: campaign "${campaignId}" has not been scored yet`);
     const again = (await scoreFromStore(store, {
-      campaignId, items: stored.definitions, phases: source.phases, phaseEndedAt: stored.phaseEndedAt,
-      attestations: stored.attestations, waivers: stored.waivers, scoredAt: stored.scoredAt, ...(stored.aborted ? { aborted: stored.aborted } : {}),
+      campaignId,
+      items: stored.definitions,
+      phases: source.phases,
+      phaseEndedAt: stored.phaseEndedAt,
+      attestations: stored.attestations,
+      waivers: stored.waivers,
+      scoredAt: stored.scoredAt,
+      ...(stored.aborted ? { aborted: stored.aborted } : {}),
     }))!;
     const differences = diff(stored, again, source.verdict);
-    if (flags.json) process.stdout.write(`${JSON.stringify({ campaignId, decision: again.decision, scorePct: again.scorePct, matches: !differences.length, differences })}\n`);
+    if (flags.json)
+      process.stdout.write(
+        `${JSON.stringify({ campaignId, decision: again.decision, scorePct: again.scorePct, matches: !differences.length, differences })}\n`,
+      );
     else {
-      process.stdout.write(`${campaignId}: ${again.decision} (score ${again.scorePct}%), rescored at ${stored.scoredAt}\n`);
-      for (const c of again.categories) process.stdout.write(`  ${c.name.padEnd(16)} ${c.scorePct === null ? 'n/a' : `${c.scorePct}%`} (${c.earned}/${c.max})\n`);
-      process.stdout.write(differences.length ? `differs from the stored verdict:\n${differences.map((d) => `  ${d}`).join('\n')}\n` : 'matches the stored verdict\n');
+      process.stdout.write(
+        `${campaignId}: ${again.decision} (score ${again.scorePct}%), rescored at ${stored.scoredAt}\n`,
+      );
+      for (const c of again.categories)
+        process.stdout.write(
+          `  ${c.name.padEnd(16)} ${c.scorePct === null ? 'n/a' : `${c.scorePct}%`} (${c.earned}/${c.max})\n`,
+        );
+      process.stdout.write(
+        differences.length
+          ? `differs from the stored verdict:\n${differences.map((d) => `  ${d}`).join('\n')}\n`
+          : 'matches the stored verdict\n',
+      );
     }
     if (differences.length) throw new CliExit(EXIT.COULD_NOT_RUN, '');
-    process.exitCode = again.decision === 'GO' ? EXIT.GO : again.decision === 'CONDITIONAL_GO' ? EXIT.CONDITIONAL_GO : EXIT.NO_GO;
+    process.exitCode =
+      again.decision === 'GO' ? EXIT.GO : again.decision === 'CONDITIONAL_GO' ? EXIT.CONDITIONAL_GO : EXIT.NO_GO;
   });
 }
 
-function diff(stored: ChecklistEvaluation, again: ChecklistEvaluation, verdict: { decision: string; scorePct: number }): string[] {
+function diff(
+  stored: ChecklistEvaluation,
+  again: ChecklistEvaluation,
+  verdict: { decision: string; scorePct: number },
+): string[] {
   const out: string[] = [];
   if (again.decision !== stored.decision) out.push(`decision: stored ${stored.decision}, recomputed ${again.decision}`);
   if (again.scorePct !== stored.scorePct) out.push(`score: stored ${stored.scorePct}%, recomputed ${again.scorePct}%`);
-  if (verdict.decision !== again.decision) out.push(`campaign verdict: stored ${verdict.decision}, recomputed ${again.decision}`);
+  if (verdict.decision !== again.decision)
+    out.push(`campaign verdict: stored ${verdict.decision}, recomputed ${again.decision}`);
   const before = new Map(stored.items.map((i) => [i.id, i.status]));
-  for (const i of again.items) if (before.get(i.id) !== i.status) out.push(`${i.id}: stored ${before.get(i.id) ?? 'absent'}, recomputed ${i.status}`);
+  for (const i of again.items)
+    if (before.get(i.id) !== i.status)
+      out.push(`${i.id}: stored ${before.get(i.id) ?? 'absent'}, recomputed ${i.status}`);
   return out;
 }
 
 /** `readiness history <target|name>`: past campaigns with date, decision, score and breaking point. */
-export async function historyCommand(targetOrName: string, flags: { dataDir?: string; json?: boolean; limit?: number }): Promise<void> {
+export async function historyCommand(
+  targetOrName: string,
+  flags: { dataDir?: string; json?: boolean; limit?: number },
+): Promise<void> {
   await withStore(flags.dataDir, async (store) => {
     const rows = await store.history(targetOrName, flags.limit ?? 50);
     if (flags.json) return void process.stdout.write(`${JSON.stringify(rows)}\n`);
-    if (!rows.length) throw new CliExit(EXIT.INVALID_INPUT, `error: no campaign of target or name "${targetOrName}" in the results store`);
+    if (!rows.length)
+      throw new CliExit(
+        EXIT.INVALID_INPUT,
+        `error: no campaign of target or name "${targetOrName}" in the results store`,
+      );
     process.stdout.write('| Started | Campaign | Decision | Score | Breaking point |\n|---|---|---|---|---|\n');
     for (const r of rows) {
-      const bp = r.breakingPoint ? `${r.breakingPoint.level} ${r.breakingPoint.unit}` : r.stress === 'no_breaking_point' ? 'none found' : 'stress not run';
+      const bp = r.breakingPoint
+        ? `${r.breakingPoint.level} ${r.breakingPoint.unit}`
+        : r.stress === 'no_breaking_point'
+          ? 'none found'
+          : 'stress not run';
       // No verdict: still running, or it ended without one (terminated, failed): `status` tells which.
-      process.stdout.write(`| ${r.startedAt} | ${r.id} | ${r.decision ?? 'unfinished'} | ${r.scorePct === null ? '' : `${r.scorePct}%`} | ${bp} |\n`);
+      process.stdout.write(
+        `| ${r.startedAt} | ${r.id} | ${r.decision ?? 'unfinished'} | ${r.scorePct === null ? '' : `${r.scorePct}%`} | ${bp} |\n`,
+      );
     }
   });
 }

@@ -26,12 +26,26 @@ export async function codecServerCommand(flags: CodecServerFlags): Promise<void>
     throw err;
   }
   if (!codec) {
-    throw new CliExit(EXIT.INVALID_INPUT, `error: ${CODEC_KEYS_ENV} is not set; the codec server needs the same keys as the workers (keyId:base64key[,...], active key first)`);
+    throw new CliExit(
+      EXIT.INVALID_INPUT,
+      `error: ${CODEC_KEYS_ENV} is not set; the codec server needs the same keys as the workers (keyId:base64key[,...], active key first)`,
+    );
   }
   const logger = createLogger({ cmd: 'codec-server' });
-  const server = await startCodecServer({ codec, port: flags.port, host: flags.host, corsOrigin: flags.corsOrigin, logger });
-  logger.info({ url: server.url, corsOrigin: flags.corsOrigin, activeKeyId: codec.activeKeyId, keyIds: codec.keyIds }, 'codec server running');
-  process.stdout.write(`readiness codec-server ready: ${server.url} (CORS origin ${flags.corsOrigin}; keys ${codec.keyIds.join(', ')}, active ${codec.activeKeyId})\n`);
+  const server = await startCodecServer({
+    codec,
+    port: flags.port,
+    host: flags.host,
+    corsOrigin: flags.corsOrigin,
+    logger,
+  });
+  logger.info(
+    { url: server.url, corsOrigin: flags.corsOrigin, activeKeyId: codec.activeKeyId, keyIds: codec.keyIds },
+    'codec server running',
+  );
+  process.stdout.write(
+    `readiness codec-server ready: ${server.url} (CORS origin ${flags.corsOrigin}; keys ${codec.keyIds.join(', ')}, active ${codec.activeKeyId})\n`,
+  );
   const sig = await untilSignal();
   logger.info({ reason: sig }, 'stopping');
   await server.close();

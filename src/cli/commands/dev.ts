@@ -29,8 +29,18 @@ export async function devCommand(flags: DevFlags): Promise<void> {
   const logger = createLogger({ cmd: 'dev' }, 'warn', humanLogDestination('readiness dev'));
   const progress = consoleProgress('readiness dev');
   installTemporalRuntime(logger);
-  const stack = await startStack({ dataDir: flags.dataDir, port: flags.port, uiPort: flags.uiPort, logger, progress, withWorker: true, allowInstall: flags.installPostgres });
-  process.stdout.write(`readiness dev ready: Temporal ${stack.address} (namespace ${stack.namespace}), Web UI ${stack.uiUrl}, reports in ${stack.reportRoot}\n`);
+  const stack = await startStack({
+    dataDir: flags.dataDir,
+    port: flags.port,
+    uiPort: flags.uiPort,
+    logger,
+    progress,
+    withWorker: true,
+    allowInstall: flags.installPostgres,
+  });
+  process.stdout.write(
+    `readiness dev ready: Temporal ${stack.address} (namespace ${stack.namespace}), Web UI ${stack.uiUrl}, reports in ${stack.reportRoot}\n`,
+  );
   const sig = await Promise.race([untilSignal(), stack.workerRun!.then(() => 'worker stopped' as const)]);
   logger.info({ reason: sig }, 'stopping');
   await stack.stop();

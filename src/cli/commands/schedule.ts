@@ -21,7 +21,15 @@ import type { Campaign } from '../../config/schema';
 import { loadCampaignFile } from '../../config/load';
 import { formatDurationMs, parseDurationMs } from '../../core/duration';
 import { EXIT } from '../../core/exit-codes';
-import { CAMPAIGN_WORKFLOW, chosenIdProblem, defaultScheduleId, SA_PHASE, SA_SCORE, SA_VERDICT, scheduledWorkflowIdPrefix } from '../../core/names';
+import {
+  CAMPAIGN_WORKFLOW,
+  chosenIdProblem,
+  defaultScheduleId,
+  SA_PHASE,
+  SA_SCORE,
+  SA_VERDICT,
+  scheduledWorkflowIdPrefix,
+} from '../../core/names';
 import type { CampaignResult } from '../../core/types';
 import type { readinessCampaignWorkflow } from '../../workflows';
 import { campaignStartOptions } from '../campaign-runner';
@@ -64,7 +72,10 @@ function canonicalTimezone(tz: string): string {
   try {
     return new Intl.DateTimeFormat('en-US', { timeZone: tz }).resolvedOptions().timeZone;
   } catch {
-    throw new CliExit(EXIT.INVALID_INPUT, `error: --timezone "${tz}" is not a known IANA time zone (e.g. UTC, Europe/Paris, America/New_York)`);
+    throw new CliExit(
+      EXIT.INVALID_INPUT,
+      `error: --timezone "${tz}" is not a known IANA time zone (e.g. UTC, Europe/Paris, America/New_York)`,
+    );
   }
 }
 
@@ -75,10 +86,14 @@ function canonicalTimezone(tz: string): string {
 function checkCron(cron: string): string {
   const text = cron.trim();
   if (!text) throw new CliExit(EXIT.INVALID_INPUT, 'error: --cron is empty; give a cron string such as "0 6 * * MON"');
-  if (/^(CRON_)?TZ=/i.test(text)) throw new CliExit(EXIT.INVALID_INPUT, `error: --cron "${cron}" names a time zone; put it in --timezone instead`);
+  if (/^(CRON_)?TZ=/i.test(text))
+    throw new CliExit(EXIT.INVALID_INPUT, `error: --cron "${cron}" names a time zone; put it in --timezone instead`);
   const fields = text.split(/\s+/).length;
   if (!text.startsWith('@') && (fields < 5 || fields > 7)) {
-    throw new CliExit(EXIT.INVALID_INPUT, `error: --cron "${cron}" is not a cron string: expected 5 fields (minute hour day-of-month month day-of-week), got ${fields}`);
+    throw new CliExit(
+      EXIT.INVALID_INPUT,
+      `error: --cron "${cron}" is not a cron string: expected 5 fields (minute hour day-of-month month day-of-week), got ${fields}`,
+    );
   }
   return text;
 }
@@ -87,7 +102,10 @@ function checkCron(cron: string): string {
 function parseCatchupWindow(text: string): number {
   const ms = parseDurationMs(text);
   if (ms === undefined || ms < MIN_CATCHUP_WINDOW_MS) {
-    throw new CliExit(EXIT.INVALID_INPUT, `error: --catchup-window "${text}" must be a duration of at least 10s (e.g. 30m, 1h, 1d)`);
+    throw new CliExit(
+      EXIT.INVALID_INPUT,
+      `error: --catchup-window "${text}" must be a duration of at least 10s (e.g. 30m, 1h, 1d)`,
+    );
   }
   return ms;
 }
@@ -97,7 +115,17 @@ function parseCatchupWindow(text: string): number {
  * memo and search attributes as `readiness start`, overlap SKIP and the given catch-up window.
  * The checklist is resolved now, so every run of the schedule scores the same items.
  */
-export function buildScheduleOptions(campaign: Campaign, opts: { scheduleId: string; cron: string; timezone: string; catchupWindowMs: number; source: string; taskQueue?: string }): ScheduleOptions<ScheduleOptionsStartWorkflowAction<typeof readinessCampaignWorkflow>> {
+export function buildScheduleOptions(
+  campaign: Campaign,
+  opts: {
+    scheduleId: string;
+    cron: string;
+    timezone: string;
+    catchupWindowMs: number;
+    source: string;
+    taskQueue?: string;
+  },
+): ScheduleOptions<ScheduleOptionsStartWorkflowAction<typeof readinessCampaignWorkflow>> {
   const workflowId = scheduledWorkflowIdPrefix(opts.scheduleId);
   const start = campaignStartOptions(campaign, workflowId, opts.taskQueue);
   const memo: ScheduleMemo = { ...start.memo, cron: opts.cron, timezone: opts.timezone, source: opts.source };
@@ -116,10 +144,28 @@ export function buildScheduleOptions(campaign: Campaign, opts: { scheduleId: str
  * (`2026-01-05T06:00:00+01:00`), so run times read as the schedule's wall clock.
  */
 function formatInZone(date: Date, timeZone: string): string {
-  const parts = Object.fromEntries(new Intl.DateTimeFormat('en-US', {
-    timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
-  }).formatToParts(date).map((p) => [p.type, p.value]));
-  const wallMs = Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day), Number(parts.hour), Number(parts.minute), Number(parts.second));
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    })
+      .formatToParts(date)
+      .map((p) => [p.type, p.value]),
+  );
+  const wallMs = Date.UTC(
+    Number(parts.year),
+    Number(parts.month) - 1,
+    Number(parts.day),
+    Number(parts.hour),
+    Number(parts.minute),
+    Number(parts.second),
+  );
   const offsetMin = Math.round((wallMs - Math.floor(date.getTime() / 1000) * 1000) / 60_000);
   const sign = offsetMin < 0 ? '-' : '+';
   const abs = Math.abs(offsetMin);
@@ -132,12 +178,19 @@ function memoOf(memo: Record<string, unknown> | undefined): Partial<ScheduleMemo
 }
 
 /** Runs `fn` on a schedule handle, turning "not found" into exit 2 with the id. */
-async function onSchedule<T>(client: Client, scheduleId: string, fn: (handle: ScheduleHandle) => Promise<T>): Promise<T> {
+async function onSchedule<T>(
+  client: Client,
+  scheduleId: string,
+  fn: (handle: ScheduleHandle) => Promise<T>,
+): Promise<T> {
   try {
     return await fn(client.schedule.getHandle(scheduleId));
   } catch (err) {
     if (err instanceof ScheduleNotFoundError) {
-      throw new CliExit(EXIT.INVALID_INPUT, `error: no schedule with id "${scheduleId}" (list them with \`readiness schedule list\`)`);
+      throw new CliExit(
+        EXIT.INVALID_INPUT,
+        `error: no schedule with id "${scheduleId}" (list them with \`readiness schedule list\`)`,
+      );
     }
     throw err;
   }
@@ -156,26 +209,43 @@ export async function scheduleCreateCommand(file: string, flags: ScheduleCreateF
   const scheduleId = flags.id ?? defaultScheduleId(campaign.name);
   const idProblem = chosenIdProblem(scheduleId);
   if (idProblem) throw new CliExit(EXIT.INVALID_INPUT, `error: --id ${idProblem}`);
-  const options = buildScheduleOptions(campaign, { scheduleId, cron, timezone, catchupWindowMs, source: path.resolve(file) });
+  const options = buildScheduleOptions(campaign, {
+    scheduleId,
+    cron,
+    timezone,
+    catchupWindowMs,
+    source: path.resolve(file),
+  });
   await withClient(flags, async (client, endpoints) => {
     let handle: ScheduleHandle;
     try {
       handle = await client.schedule.create<typeof readinessCampaignWorkflow>(options);
     } catch (err) {
       if (err instanceof ScheduleAlreadyRunning) {
-        throw new CliExit(EXIT.INVALID_INPUT, `error: schedule "${scheduleId}" already exists; pick another --id, or \`readiness schedule delete ${scheduleId}\` first`);
+        throw new CliExit(
+          EXIT.INVALID_INPUT,
+          `error: schedule "${scheduleId}" already exists; pick another --id, or \`readiness schedule delete ${scheduleId}\` first`,
+        );
       }
       // The client turns the server's "Invalid schedule spec" into a TypeError carrying its reason.
-      if (err instanceof TypeError) throw new CliExit(EXIT.INVALID_INPUT, `error: invalid schedule spec (--cron "${cron}", --timezone ${timezone}): ${err.message}`);
+      if (err instanceof TypeError)
+        throw new CliExit(
+          EXIT.INVALID_INPUT,
+          `error: invalid schedule spec (--cron "${cron}", --timezone ${timezone}): ${err.message}`,
+        );
       throw err;
     }
     const desc = await handle.describe();
     const next = desc.info.nextActionTimes.slice(0, NEXT_RUNS);
     const url = `${endpoints.uiUrl}/namespaces/${encodeURIComponent(endpoints.namespace)}/schedules/${encodeURIComponent(scheduleId)}`;
-    process.stderr.write(`created schedule ${scheduleId}: campaign "${campaign.name}" at "${cron}" (${timezone}), overlap SKIP, catch-up window ${formatDurationMs(catchupWindowMs)}\n` +
-      `runs are started as ${options.action.workflowId}-<scheduled time>\nnext run: ${next[0] ? formatInZone(next[0], timezone) : 'none'}\nWeb UI: ${url}\n`);
+    process.stderr.write(
+      `created schedule ${scheduleId}: campaign "${campaign.name}" at "${cron}" (${timezone}), overlap SKIP, catch-up window ${formatDurationMs(catchupWindowMs)}\n` +
+        `runs are started as ${options.action.workflowId}-<scheduled time>\nnext run: ${next[0] ? formatInZone(next[0], timezone) : 'none'}\nWeb UI: ${url}\n`,
+    );
     if (flags.json) {
-      process.stdout.write(`${JSON.stringify({ scheduleId, campaign: campaign.name, cron, timezone, catchupWindow: formatDurationMs(catchupWindowMs), workflowIdPrefix: options.action.workflowId, nextRuns: next.map((d) => d.toISOString()), url })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ scheduleId, campaign: campaign.name, cron, timezone, catchupWindow: formatDurationMs(catchupWindowMs), workflowIdPrefix: options.action.workflowId, nextRuns: next.map((d) => d.toISOString()), url })}\n`,
+      );
     } else process.stdout.write(`${scheduleId}\n`);
   });
 }
@@ -203,15 +273,31 @@ export async function scheduleListCommand(flags: ConnectionFlags & { json?: bool
       const memo = memoOf(s.memo);
       const timezone = memo.timezone ?? s.spec?.timezone ?? 'UTC';
       const next = s.info.nextActionTimes[0];
-      rows.push({ scheduleId: s.scheduleId, campaign: memo.campaign ?? '?', cron: memo.cron ?? '?', timezone, paused: s.state.paused, nextRun: next ? formatInZone(next, timezone) : null });
+      rows.push({
+        scheduleId: s.scheduleId,
+        campaign: memo.campaign ?? '?',
+        cron: memo.cron ?? '?',
+        timezone,
+        paused: s.state.paused,
+        nextRun: next ? formatInZone(next, timezone) : null,
+      });
     }
     rows.sort((a, b) => a.scheduleId.localeCompare(b.scheduleId));
     if (flags.json) return void process.stdout.write(`${JSON.stringify(rows)}\n`);
-    if (!rows.length) return void process.stdout.write('no readiness schedules (create one with `readiness schedule create <campaign.yaml> --cron "0 6 * * MON"`)\n');
+    if (!rows.length)
+      return void process.stdout.write(
+        'no readiness schedules (create one with `readiness schedule create <campaign.yaml> --cron "0 6 * * MON"`)\n',
+      );
     const header = ['ID', 'CAMPAIGN', 'CRON', 'TIMEZONE', 'PAUSED', 'NEXT RUN'];
-    const table = [header, ...rows.map((r) => [r.scheduleId, r.campaign, r.cron, r.timezone, r.paused ? 'yes' : 'no', r.nextRun ?? '-'])];
+    const table = [
+      header,
+      ...rows.map((r) => [r.scheduleId, r.campaign, r.cron, r.timezone, r.paused ? 'yes' : 'no', r.nextRun ?? '-']),
+    ];
     const widths = header.map((_, i) => Math.max(...table.map((row) => row[i].length)));
-    for (const row of table) process.stdout.write(`${row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]))).join('  ')}\n`);
+    for (const row of table)
+      process.stdout.write(
+        `${row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]))).join('  ')}\n`,
+      );
   });
 }
 
@@ -234,7 +320,13 @@ export interface ScheduledRun {
  */
 async function scheduledRun(client: Client, action: ScheduleExecutionResult): Promise<ScheduledRun> {
   const { workflowId, firstExecutionRunId } = action.action.workflow;
-  const run: ScheduledRun = { workflowId, runId: firstExecutionRunId, scheduledAt: action.scheduledAt.toISOString(), startedAt: action.takenAt.toISOString(), status: 'UNKNOWN' };
+  const run: ScheduledRun = {
+    workflowId,
+    runId: firstExecutionRunId,
+    scheduledAt: action.scheduledAt.toISOString(),
+    startedAt: action.takenAt.toISOString(),
+    status: 'UNKNOWN',
+  };
   try {
     const handle = client.workflow.getHandle(workflowId, firstExecutionRunId);
     const desc = await handle.describe();
@@ -274,7 +366,9 @@ function describeJson(desc: ScheduleDescription, runs: ScheduledRun[]) {
     workflowIdPrefix: desc.action.workflowId,
     policies: { overlap: desc.policies.overlap, catchupWindow: formatDurationMs(desc.policies.catchupWindow) },
     state: { paused: desc.state.paused, note: desc.state.note ?? null },
-    nextRuns: desc.info.nextActionTimes.slice(0, NEXT_RUNS).map((d) => ({ at: d.toISOString(), local: formatInZone(d, timezone) })),
+    nextRuns: desc.info.nextActionTimes
+      .slice(0, NEXT_RUNS)
+      .map((d) => ({ at: d.toISOString(), local: formatInZone(d, timezone) })),
     actionsTaken: desc.info.numActionsTaken,
     skippedOverlap: desc.info.numActionsSkippedOverlap,
     missedCatchupWindow: desc.info.numActionsMissedCatchupWindow,
@@ -287,7 +381,10 @@ function describeJson(desc: ScheduleDescription, runs: ScheduledRun[]) {
  * times in the schedule's zone, and the recent runs (newest first) with the decision and score of each
  * completed one. An unknown id exits 2.
  */
-export async function scheduleDescribeCommand(scheduleId: string, flags: ConnectionFlags & { json?: boolean }): Promise<void> {
+export async function scheduleDescribeCommand(
+  scheduleId: string,
+  flags: ConnectionFlags & { json?: boolean },
+): Promise<void> {
   await withClient(flags, async (client) => {
     const desc = await onSchedule(client, scheduleId, (h) => h.describe());
     const runs = await Promise.all([...desc.info.recentActions].reverse().map((a) => scheduledRun(client, a)));
@@ -304,15 +401,25 @@ export async function scheduleDescribeCommand(scheduleId: string, flags: Connect
       `  next runs:${out.nextRuns.length ? '' : ' none'}`,
       ...out.nextRuns.map((n) => `    ${n.local}`),
       `  recent runs:${runs.length ? '' : ' none yet'}`,
-      ...runs.map((r) => `    ${r.workflowId}  started ${formatInZone(new Date(r.startedAt), out.spec.timezone)}  ${r.status}` +
-        (r.decision ? ` ${r.decision}${r.scorePct !== undefined ? ` (score ${r.scorePct}%)` : ''}` : r.status === 'RUNNING' && r.phase ? ` (${r.phase})` : '')),
+      ...runs.map(
+        (r) =>
+          `    ${r.workflowId}  started ${formatInZone(new Date(r.startedAt), out.spec.timezone)}  ${r.status}` +
+          (r.decision
+            ? ` ${r.decision}${r.scorePct !== undefined ? ` (score ${r.scorePct}%)` : ''}`
+            : r.status === 'RUNNING' && r.phase
+              ? ` (${r.phase})`
+              : ''),
+      ),
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
   });
 }
 
 /** `readiness schedule pause <id> [--note TEXT]`: no new runs start until it is resumed; a running one goes on. */
-export async function schedulePauseCommand(scheduleId: string, flags: ConnectionFlags & { note?: string }): Promise<void> {
+export async function schedulePauseCommand(
+  scheduleId: string,
+  flags: ConnectionFlags & { note?: string },
+): Promise<void> {
   await withClient(flags, async (client) => {
     await onSchedule(client, scheduleId, (h) => h.pause(flags.note ?? 'paused with `readiness schedule pause`'));
     process.stdout.write(`paused schedule ${scheduleId}\n`);
@@ -320,7 +427,10 @@ export async function schedulePauseCommand(scheduleId: string, flags: Connection
 }
 
 /** `readiness schedule resume <id> [--note TEXT]`: runs start again from the next scheduled time. */
-export async function scheduleResumeCommand(scheduleId: string, flags: ConnectionFlags & { note?: string }): Promise<void> {
+export async function scheduleResumeCommand(
+  scheduleId: string,
+  flags: ConnectionFlags & { note?: string },
+): Promise<void> {
   await withClient(flags, async (client) => {
     await onSchedule(client, scheduleId, (h) => h.unpause(flags.note ?? 'resumed with `readiness schedule resume`'));
     process.stdout.write(`resumed schedule ${scheduleId}\n`);
@@ -331,7 +441,10 @@ export async function scheduleResumeCommand(scheduleId: string, flags: Connectio
  * `readiness schedule trigger <id> [--json]`: starts a run now under the schedule's own overlap policy
  * (with SKIP, nothing starts while a run is going). Waits a few seconds to print the started run's id.
  */
-export async function scheduleTriggerCommand(scheduleId: string, flags: ConnectionFlags & { json?: boolean }): Promise<void> {
+export async function scheduleTriggerCommand(
+  scheduleId: string,
+  flags: ConnectionFlags & { json?: boolean },
+): Promise<void> {
   await withClient(flags, async (client) => {
     const before = await onSchedule(client, scheduleId, (h) => h.describe());
     const handle = client.schedule.getHandle(scheduleId);
@@ -345,10 +458,17 @@ export async function scheduleTriggerCommand(scheduleId: string, flags: Connecti
       started = now.info.recentActions.map((a) => a.action.workflow.workflowId).find((id) => !known.has(id));
       skipped = now.info.numActionsSkippedOverlap > before.info.numActionsSkippedOverlap;
     }
-    if (flags.json) return void process.stdout.write(`${JSON.stringify({ scheduleId, workflowId: started ?? null, skipped })}\n`);
+    if (flags.json)
+      return void process.stdout.write(`${JSON.stringify({ scheduleId, workflowId: started ?? null, skipped })}\n`);
     if (started) process.stdout.write(`${started}\n`);
-    else if (skipped) process.stdout.write(`triggered ${scheduleId}, but the run was skipped: a previous run is still going (overlap policy ${before.policies.overlap})\n`);
-    else process.stdout.write(`triggered ${scheduleId}; the run has not shown up yet (see \`readiness schedule describe ${scheduleId}\`)\n`);
+    else if (skipped)
+      process.stdout.write(
+        `triggered ${scheduleId}, but the run was skipped: a previous run is still going (overlap policy ${before.policies.overlap})\n`,
+      );
+    else
+      process.stdout.write(
+        `triggered ${scheduleId}; the run has not shown up yet (see \`readiness schedule describe ${scheduleId}\`)\n`,
+      );
   });
 }
 

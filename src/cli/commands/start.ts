@@ -22,7 +22,10 @@ export async function startCommand(file: string, flags: StartFlags): Promise<num
     const url = workflowUrl(endpoints.uiUrl, endpoints.namespace, handle.workflowId);
     process.stderr.write(`started campaign ${handle.workflowId}\nWeb UI: ${url}\n`);
     if (!flags.wait) {
-      if (flags.json) process.stdout.write(`${JSON.stringify({ campaignId: handle.workflowId, workflowId: handle.workflowId, url })}\n`);
+      if (flags.json)
+        process.stdout.write(
+          `${JSON.stringify({ campaignId: handle.workflowId, workflowId: handle.workflowId, url })}\n`,
+        );
       else process.stdout.write(`${handle.workflowId}\n`);
       return 0;
     }
@@ -30,7 +33,9 @@ export async function startCommand(file: string, flags: StartFlags): Promise<num
     process.stderr.write(`verdict: ${result.decision} (score ${result.scorePct}%)\nreport: ${result.reportDir}\n`);
     for (const b of result.verdict.blockers) process.stderr.write(`  blocker: ${b}\n`);
     if (flags.json) {
-      process.stdout.write(`${JSON.stringify({ campaignId: result.campaignId, workflowId: handle.workflowId, decision: result.decision, scorePct: result.scorePct, reportDir: result.reportDir })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ campaignId: result.campaignId, workflowId: handle.workflowId, decision: result.decision, scorePct: result.scorePct, reportDir: result.reportDir })}\n`,
+      );
     } else process.stdout.write(`${result.decision}\n`);
     return exitCodeForDecision(result.decision);
   });

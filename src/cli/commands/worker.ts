@@ -34,7 +34,10 @@ export async function workerCommand(flags: { load?: boolean } = {}): Promise<voi
     security,
   });
   const running = w.run();
-  logger.info({ address: process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233', tls: !!security.tls, apiKey: !!security.apiKey }, 'worker running');
+  logger.info(
+    { address: process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233', tls: !!security.tls, apiKey: !!security.apiKey },
+    'worker running',
+  );
   process.stdout.write(`readiness worker ready${flags.load ? ' (load generator)' : ''}\n`);
   await Promise.race([untilSignal(), running]);
   w.shutdown();
