@@ -8,6 +8,8 @@ import { cacheBinDir } from '../infra/paths';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../infra/postgres';
 import { freePort } from '../infra/process';
 import { logProgress, type Progress } from '../infra/progress';
+import { formatDurationMs } from '../core/duration';
+import { DEFAULT_RETENTION_MS, setNamespaceRetention } from '../infra/retention';
 import { registerSearchAttributes, resolveTemporalCli, startDevServer, type DevServer } from '../infra/temporal-cli';
 import { writeDevState } from '../infra/dev-state';
 import { parseSecretEnv } from '../core/secrets';
@@ -26,6 +28,8 @@ export interface StackOptions {
   secretEnv?: string[];
   /** Where first-run steps (Temporal CLI build, PostgreSQL init, migrations) are announced; default the logger. */
   progress?: Progress;
+  /** The namespace's retention (default 30 days; the dev server's own is 24 h). */
+  retentionMs?: number;
 }
 
 /** Everything `dev` runs: Temporal dev server, results Postgres (unless DATABASE_URL), a worker. */
@@ -75,6 +79,10 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     try {
       const added = await registerSearchAttributes(conn, namespace);
       if (added.length) opts.logger.info({ added }, 'search attributes registered');
+      // Last week's campaign must still be in the Web UI when this week's scheduled run starts.
+      const retentionMs = opts.retentionMs ?? DEFAULT_RETENTION_MS;
+      if (await setNamespaceRetention(conn, namespace, retentionMs))
+        opts.logger.info({ namespace, retention: formatDurationMs(retentionMs) }, 'namespace retention set');
     } finally {
       await conn.close();
     }

@@ -1,7 +1,9 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { parseDurationMs } from '../core/duration';
 import { exitCodeHelp } from '../core/exit-codes';
+import { DEFAULT_RETENTION_MS, MIN_RETENTION_MS } from '../infra/retention';
 import { DEFAULT_DATA_DIR, PACKAGE_ROOT } from '../infra/paths';
 import { abortCommand } from './commands/abort';
 import { attestCommand, historyCommand, rescoreCommand, waiveCommand } from './commands/checklist';
@@ -29,6 +31,14 @@ function port(value: string): number {
   if (!Number.isInteger(n) || n < 0 || n > 65535)
     throw new InvalidArgumentError('must be a port number (0 picks a free one)');
   return n;
+}
+
+/** A namespace retention for `dev` and `demo` (`30d`, `720h`): at least one day, the server's minimum. */
+function retention(value: string): number {
+  const ms = parseDurationMs(value);
+  if (ms === undefined || ms < MIN_RETENTION_MS)
+    throw new InvalidArgumentError('must be a duration of at least 1d (e.g. 30d)');
+  return ms;
 }
 
 function positive(value: string): number {
@@ -65,6 +75,12 @@ export function buildProgram(): Command {
     .option('--port <port>', 'Temporal gRPC port', port, 7233)
     .option('--ui-port <port>', 'Temporal Web UI port', port, 8233)
     .option('--install-postgres', 'apt-get install PostgreSQL if no server binaries are found')
+    .option(
+      '--retention <duration>',
+      'how long the namespace keeps finished campaigns in the Web UI (at least 1d)',
+      retention,
+      DEFAULT_RETENTION_MS,
+    )
     .action((o) => devCommand(o));
 
   program
@@ -244,6 +260,12 @@ export function buildProgram(): Command {
     .option('--scale <factor>', 'multiply every phase duration (e.g. 0.2 for a quick run)', positive, 1)
     .option('--json', 'print one JSON object as the last line')
     .option('--install-postgres', 'apt-get install PostgreSQL if no server binaries are found')
+    .option(
+      '--retention <duration>',
+      'how long the namespace keeps finished campaigns in the Web UI (at least 1d)',
+      retention,
+      DEFAULT_RETENTION_MS,
+    )
     .action((o) => demoCommand(o));
 
   return program;

@@ -5,7 +5,9 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { Connection } from '@temporalio/client';
 import { request } from 'undici';
+import { namespaceRetentionMs } from '../../src/infra/retention';
 import { CLI, runCli } from '../helpers/cli';
 import { freePort, isPortFree } from '../../src/infra/process';
 import { testEnv } from '../helpers/env';
@@ -14,10 +16,10 @@ import { launchChromium, openReport } from '../helpers/browser';
 /** Lines of a console output that are raw JSON log lines. */
 const jsonLines = (out: string) => out.split('\n').filter((l) => l.trim().startsWith('{'));
 
-function runDev(dataDir: string, port: number, uiPort: number) {
+function runDev(dataDir: string, port: number, uiPort: number, extra: string[] = []) {
   const child = spawn(
     process.execPath,
-    [CLI, 'dev', '--data-dir', dataDir, '--port', String(port), '--ui-port', String(uiPort)],
+    [CLI, 'dev', '--data-dir', dataDir, '--port', String(port), '--ui-port', String(uiPort), ...extra],
     {
       env: { ...process.env, DATABASE_URL: '' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -49,9 +51,17 @@ describe('readiness dev', () => {
     const dataDir = mkdtempSync(path.join(testEnv.dir, 'dev-'));
     for (let round = 0; round < 2; round++) {
       const [port, uiPort] = [await freePort(), await freePort()];
-      const dev = runDev(dataDir, port, uiPort);
+      // The namespace keeps finished campaigns 30 days (the dev server's own 24 h would lose last week's run);
+      // --retention changes it on the persisted server.
+      const dev = runDev(dataDir, port, uiPort, round === 0 ? [] : ['--retention', '45d']);
       const line = await dev.ready;
       expect(line).toContain(`Web UI http://127.0.0.1:${uiPort}`);
+      const connection = await Connection.connect({ address: `127.0.0.1:${port}` });
+      try {
+        expect(await namespaceRetentionMs(connection, 'default')).toBe((round === 0 ? 30 : 45) * 86_400_000);
+      } finally {
+        await connection.close();
+      }
       const ui = await request(`http://127.0.0.1:${uiPort}/`);
       await ui.body.dump();
       expect(ui.statusCode).toBe(200);

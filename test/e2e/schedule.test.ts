@@ -146,9 +146,17 @@ test('when a campaign is scheduled, then list and describe show it, pause and re
   expect((await describe(id)).state).toEqual({ paused: false, note: 'freeze over' });
 
   // A trigger starts a normal campaign now; a worker process takes it to its verdict.
-  let worker: ChildProcess | undefined;
+  let worker: (ChildProcess & { logs: () => string }) | undefined;
   try {
     worker = await spawnWorker(env);
+    // The test server's namespace keeps closed workflows 24 h; this schedule runs weekly: the worker says so.
+    const w = worker;
+    const warned = await waitFor(
+      'the retention warning',
+      async () => w.logs().match(/keeps closed workflows for 1d, less than schedule \S+ interval \(7d\)/)?.[0],
+      15_000,
+    );
+    expect(warned).toBeDefined();
     const t = await cli(['schedule', 'trigger', id, '--json']);
     expect(t.code).toBe(0);
     const triggered = JSON.parse(t.stdout) as { workflowId: string; skipped: boolean };

@@ -36,6 +36,7 @@ export async function demoCommand(flags: DevFlags & { scale: number; json?: bool
     withWorker: true,
     allowInstall: flags.installPostgres,
     secretEnv: [DEMO_DATABASE_ENV],
+    ...(flags.retention ? { retentionMs: flags.retention } : {}),
   });
   const targetPort = await freePort();
   const target = spawn(process.execPath, [path.join(__dirname, '..', '..', 'demo', 'target-server.js')], {

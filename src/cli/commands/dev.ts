@@ -9,6 +9,8 @@ export interface DevFlags {
   port: number;
   uiPort: number;
   installPostgres?: boolean;
+  /** The namespace's retention (ms): how long finished campaigns stay in the Web UI. */
+  retention?: number;
 }
 
 /** Resolves on SIGINT or SIGTERM. */
@@ -37,6 +39,7 @@ export async function devCommand(flags: DevFlags): Promise<void> {
     progress,
     withWorker: true,
     allowInstall: flags.installPostgres,
+    ...(flags.retention ? { retentionMs: flags.retention } : {}),
   });
   process.stdout.write(
     `readiness dev ready: Temporal ${stack.address} (namespace ${stack.namespace}), Web UI ${stack.uiUrl}, reports in ${stack.reportRoot}\n`,

@@ -1,8 +1,12 @@
 import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
 import { EXIT } from '../../core/exit-codes';
+import { TASK_QUEUE } from '../../core/names';
+import { dataConverterFromEnv } from '../../infra/codec';
 import { migrate } from '../../infra/db';
-import { createLogger } from '../../infra/logger';
-import { temporalSecurityFromEnv } from '../../infra/temporal-connection';
+import { createLogger, type Logger } from '../../infra/logger';
+import { namespaceRetentionMs, retentionWarning, scheduleIntervals } from '../../infra/retention';
+import { temporalSecurityFromEnv, type TemporalSecurity } from '../../infra/temporal-connection';
 import { installTemporalRuntime } from '../../infra/temporal-runtime';
 import { createReadinessWorker } from '../../worker';
 import { CliExit } from '../errors';
@@ -23,9 +27,11 @@ export async function workerCommand(flags: { load?: boolean } = {}): Promise<voi
   const logger = createLogger({ cmd: 'worker' });
   installTemporalRuntime(logger);
   await migrate(databaseUrl, logger);
+  const address = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
+  const namespace = process.env.TEMPORAL_NAMESPACE ?? 'default';
   const w = await createReadinessWorker({
-    address: process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
-    namespace: process.env.TEMPORAL_NAMESPACE ?? 'default',
+    address,
+    namespace,
     databaseUrl,
     reportRoot: path.resolve(process.env.READINESS_REPORT_DIR ?? 'reports'),
     logger,
@@ -34,13 +40,50 @@ export async function workerCommand(flags: { load?: boolean } = {}): Promise<voi
     security,
   });
   const running = w.run();
-  logger.info(
-    { address: process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233', tls: !!security.tls, apiKey: !!security.apiKey },
-    'worker running',
-  );
+  if (!flags.load)
+    void warnOnShortRetention({
+      address,
+      namespace,
+      taskQueue: process.env.READINESS_TASK_QUEUE || TASK_QUEUE,
+      security,
+      logger,
+    });
+  logger.info({ address, tls: !!security.tls, apiKey: !!security.apiKey }, 'worker running');
   process.stdout.write(`readiness worker ready${flags.load ? ' (load generator)' : ''}\n`);
   await Promise.race([untilSignal(), running]);
   w.shutdown();
   await running;
   await w.close();
+}
+
+/**
+ * Warns (once, at start) when the namespace keeps finished campaigns for less than the longest interval of the
+ * schedules this worker serves: the previous campaign would be gone from the Web UI before the next run. Never fails
+ * the worker (a server that refuses to describe the namespace or list schedules is only logged).
+ */
+async function warnOnShortRetention(o: {
+  address: string;
+  namespace: string;
+  taskQueue: string;
+  security: TemporalSecurity;
+  logger: Logger;
+}): Promise<void> {
+  try {
+    const connection = await Connection.connect({ address: o.address, connectTimeout: 5_000, ...o.security });
+    try {
+      const retentionMs = await namespaceRetentionMs(connection, o.namespace);
+      const client = new Client({
+        connection,
+        namespace: o.namespace,
+        dataConverter: dataConverterFromEnv(process.env),
+      });
+      const schedules = await scheduleIntervals(client, o.taskQueue);
+      const warning = retentionWarning(retentionMs, schedules, o.namespace);
+      if (warning) o.logger.warn({ namespace: o.namespace, retentionMs, schedules: schedules.length }, warning);
+    } finally {
+      await connection.close();
+    }
+  } catch (err) {
+    o.logger.debug({ err: (err as Error).message }, 'could not check the namespace retention against the schedules');
+  }
 }
