@@ -49,6 +49,11 @@ export interface ReadinessWorkerOptions {
    * `codecFromEnv()` (READINESS_CODEC_KEYS), none when unset. Clients need the same keys.
    */
   codec?: PayloadCodec;
+  /**
+   * The workflow code to run: default the prebuilt bundle (`npm run build`), else bundled from source. A rollout
+   * test gives a second build's bundle here (test/e2e/upgrade.test.ts).
+   */
+  workflowBundle?: { code: string } | { codePath: string };
 }
 
 /** Built workers and what they own: `run()` until `shutdown()`, then `close()`. */
@@ -113,9 +118,11 @@ export async function createReadinessWorker(opts: ReadinessWorkerOptions): Promi
         // queue until this passes (SDK default 10 s: measured as ~10 s added per SIGKILL). Campaign histories are
         // small, so a miss costs a cheap replay on another worker.
         stickyQueueScheduleToStartTimeout: '3s',
-        ...(existsSync(PREBUILT_BUNDLE)
-          ? { workflowBundle: { codePath: PREBUILT_BUNDLE } }
-          : { workflowsPath: require.resolve('./workflows') }),
+        ...(opts.workflowBundle
+          ? { workflowBundle: opts.workflowBundle }
+          : existsSync(PREBUILT_BUNDLE)
+            ? { workflowBundle: { codePath: PREBUILT_BUNDLE } }
+            : { workflowsPath: require.resolve('./workflows') }),
       }),
     );
   }
