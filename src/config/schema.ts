@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDurationMs } from '../core/duration';
+import { DEFAULT_RESOLUTION, resolutionProblem, type TimelineResolution } from '../core/downsample';
 import { isThreshold, parseThreshold } from '../core/thresholds';
 import { parseCapturePath, placeholders } from '../core/template';
 import { isTimeZone, parseClock, windowLengthMinutes } from '../core/window';
@@ -204,6 +205,51 @@ function recoveryFits(r: { within?: string; windows: number; window: string }, c
       message: `recovery.within (${r.within}) is shorter than windows x window (${r.windows} x ${r.window}): a recovery could never be seen`,
     });
   }
+}
+
+/** Whole seconds (the timeline's grid is one second). */
+const wholeSeconds = (what: string, positive: boolean) =>
+  (positive ? positiveDuration(what) : duration(what)).refine((t) => (parseDurationMs(t) ?? 0) % 1000 === 0, {
+    message: `${what} must be a whole number of seconds`,
+  });
+
+const timelineSchema = z
+  .strictObject({
+    perSecondFor: wholeSeconds('perSecondFor', false).default('15m'),
+    tiers: z
+      .array(z.strictObject({ after: wholeSeconds('after', false), every: wholeSeconds('every', true) }))
+      .max(8, 'at most 8 tiers')
+      .default([
+        { after: '15m', every: '10s' },
+        { after: '6h', every: '1m' },
+      ]),
+    keepAroundEvents: wholeSeconds('keepAroundEvents', false).default('30s'),
+    maxEventDetail: wholeSeconds('maxEventDetail', false).default('30m'),
+  })
+  .superRefine((t, ctx) => {
+    const problem = resolutionProblem(resolutionOf(t));
+    if (problem) ctx.addIssue({ code: 'custom', path: ['tiers'], message: problem });
+  });
+
+/** The timeline resolution a campaign asks for (core/downsample.ts's shape, in seconds). */
+export function resolutionOf(
+  t:
+    | {
+        perSecondFor: string;
+        tiers: Array<{ after: string; every: string }>;
+        keepAroundEvents: string;
+        maxEventDetail: string;
+      }
+    | undefined,
+): TimelineResolution {
+  if (!t) return DEFAULT_RESOLUTION;
+  const s = (d: string) => Math.round((parseDurationMs(d) ?? 0) / 1000);
+  return {
+    fullS: s(t.perSecondFor),
+    tiers: t.tiers.map((x) => ({ fromS: s(x.after), widthS: s(x.every) })),
+    eventMarginS: s(t.keepAroundEvents),
+    maxEventSeconds: s(t.maxEventDetail),
+  };
 }
 
 const stressSchema = z
@@ -651,6 +697,12 @@ export const campaignSchema = z.strictObject({
   settings: z
     .strictObject({
       heartbeatTimeout: positiveDuration('heartbeatTimeout').default('20s'),
+      /**
+       * How long baseline phases keep their per-second timeline (phases that run for days): per second for
+       * `perSecondFor`, then windows of `every` from `after` on; `keepAroundEvents` of detail on each side of a second
+       * with errors, at most `maxEventDetail` of it. Default: 15m per second, 10s windows, 1m windows after 6h.
+       */
+      timeline: timelineSchema.optional(),
     })
     .default({ heartbeatTimeout: '20s' }),
 });

@@ -4,6 +4,7 @@
  */
 import type { z } from 'zod';
 import type { ConfigProblem } from '../core/errors';
+import { historyProblems } from './limits';
 import { campaignSchema, crossFieldProblems, type Campaign } from './schema';
 
 function issuePath(path: readonly PropertyKey[]): string {
@@ -50,11 +51,16 @@ export function zodProblems(error: z.ZodError): ConfigProblem[] {
   return problems;
 }
 
-/** Validates an already-parsed object; returns the campaign or every problem found. */
+/**
+ * Validates an already-parsed object; returns the campaign or every problem found. `limits` (default on) also applies
+ * the history bounds (config/limits.ts); the workflow turns them off for campaigns started before they existed.
+ */
 export function validateCampaign(
   raw: unknown,
+  opts: { limits?: boolean } = {},
 ): { ok: true; campaign: Campaign } | { ok: false; problems: ConfigProblem[] } {
   const result = campaignSchema.safeParse(raw);
   const problems = [...(result.success ? [] : zodProblems(result.error)), ...crossFieldProblems(raw)];
+  if (result.success && !problems.length && opts.limits !== false) problems.push(...historyProblems(result.data));
   return result.success && !problems.length ? { ok: true, campaign: result.data } : { ok: false, problems };
 }

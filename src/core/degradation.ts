@@ -39,11 +39,17 @@ export interface ErrorClasses {
   other: number;
 }
 
-/** What one judged stretch (a failing step, the spike) contributes: its endpoints and their samples. */
+/**
+ * What one judged stretch (a failing step, the spike) contributes: its failures by class (or, in histories recorded
+ * before the measurement classified them itself, its endpoints), and its samples.
+ */
 export interface DegradationInput {
   /** Where it came from, e.g. "stress step 350" or "spike". */
   source: string;
-  endpoints: EndpointResult[];
+  /** Its failures by class (withRetryAfter not yet bounded by fastRejections): see classifyEndpoints. */
+  classes?: ErrorClasses;
+  /** The endpoints themselves (older measurements): classified here. */
+  endpoints?: EndpointResult[];
   retryAfter: number;
   /** Latency of the failed requests (4xx, 5xx, no answer), ms; null when none failed. */
   failedP95Ms: number | null;
@@ -115,36 +121,50 @@ export function flagSample(s: ErrorBodySample): SampleFlag[] {
   return flags;
 }
 
+/** No failure in any class. */
+const noErrors = (): ErrorClasses => ({
+  fastRejections: 0,
+  withRetryAfter: 0,
+  timeouts: 0,
+  transport: 0,
+  otherServerErrors: 0,
+  other: 0,
+});
+
+/**
+ * Sorts the failures of a stretch's endpoints into classes (by error kind, then by failing status: 429/503 fast
+ * rejections, other 5xx, the rest). Only endpoints with errors count, so a measurement may send just those.
+ */
+export function classifyEndpoints(endpoints: EndpointResult[]): ErrorClasses {
+  const c = noErrors();
+  for (const e of endpoints) {
+    for (const [kind, n] of Object.entries(e.errorKinds)) {
+      if (kind === 'timeout' || kind === 'ETIMEDOUT') c.timeouts += n;
+      else if (TRANSPORT.has(kind) || kind.startsWith('ECONN') || kind.startsWith('UND_ERR_')) c.transport += n;
+      else c.other += n;
+    }
+    // Statuses that failed (expected statuses are not errors: only what the error count leaves after the kinds).
+    let statusFailures = e.errors - Object.values(e.errorKinds).reduce((a, b) => a + b, 0);
+    for (const [code, n] of Object.entries(e.statusCounts).sort(([a], [b]) => Number(b) - Number(a))) {
+      const status = Number(code);
+      if (status < 400 || statusFailures <= 0) continue;
+      const counted = Math.min(n, statusFailures);
+      statusFailures -= counted;
+      if (status === 429 || status === 503) c.fastRejections += counted;
+      else if (status >= 500) c.otherServerErrors += counted;
+      else c.other += counted;
+    }
+  }
+  return c;
+}
+
 /** Sorts every failure of the judged stretches into its class. */
 export function classifyErrors(inputs: DegradationInput[]): ErrorClasses {
-  const c: ErrorClasses = {
-    fastRejections: 0,
-    withRetryAfter: 0,
-    timeouts: 0,
-    transport: 0,
-    otherServerErrors: 0,
-    other: 0,
-  };
+  const c = noErrors();
   for (const input of inputs) {
+    const own = input.classes ?? classifyEndpoints(input.endpoints ?? []);
+    for (const k of Object.keys(c) as Array<keyof ErrorClasses>) c[k] += own[k];
     c.withRetryAfter += input.retryAfter;
-    for (const e of input.endpoints) {
-      for (const [kind, n] of Object.entries(e.errorKinds)) {
-        if (kind === 'timeout' || kind === 'ETIMEDOUT') c.timeouts += n;
-        else if (TRANSPORT.has(kind) || kind.startsWith('ECONN') || kind.startsWith('UND_ERR_')) c.transport += n;
-        else c.other += n;
-      }
-      // Statuses that failed (expected statuses are not errors: only what the error count leaves after the kinds).
-      let statusFailures = e.errors - Object.values(e.errorKinds).reduce((a, b) => a + b, 0);
-      for (const [code, n] of Object.entries(e.statusCounts).sort(([a], [b]) => Number(b) - Number(a))) {
-        const status = Number(code);
-        if (status < 400 || statusFailures <= 0) continue;
-        const counted = Math.min(n, statusFailures);
-        statusFailures -= counted;
-        if (status === 429 || status === 503) c.fastRejections += counted;
-        else if (status >= 500) c.otherServerErrors += counted;
-        else c.other += counted;
-      }
-    }
   }
   c.withRetryAfter = Math.min(c.withRetryAfter, c.fastRejections);
   return c;

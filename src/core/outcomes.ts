@@ -4,7 +4,7 @@
  */
 import type { BaselinePhaseResult, CampaignProgress, PhaseName, PhaseOutcome } from './types';
 import { PHASES } from './types';
-import type { SpikeResult, StressResult } from './stress';
+import type { SpikeResult, StressResult, StressReturn } from './stress';
 
 /** Who stopped a campaign, and why (an abort signal, a rejection at a gate, an aborting gate timeout). */
 export interface StopRequest {
@@ -27,14 +27,18 @@ export interface PhaseError {
   error: string;
 }
 
-/** The stress phase: the breaking point, the capacity ceiling and the throughput ceiling, or why it could not tell. */
-export function stressOutcome(r: StressResult | PhaseError): PhaseOutcome {
+/**
+ * The stress phase: the breaking point, the capacity ceiling and the throughput ceiling, or why it could not tell.
+ * Takes what the child returns (a whole result in histories recorded before it returned less).
+ */
+export function stressOutcome(r: StressResult | StressReturn | PhaseError): PhaseOutcome {
   if (!('summary' in r)) return { status: 'error', reason: r.error };
   const s = r.summary;
+  const steps = 'steps' in r ? r.steps.length : r.stepCount;
+  const last = 'steps' in r ? r.steps[r.steps.length - 1] : r.lastStep;
   const unit = r.model === 'closed' ? 'users' : 'req/s';
-  if (s.stoppedBecause === 'aborted') return { status: 'aborted', reason: `aborted after ${r.steps.length} steps` };
+  if (s.stoppedBecause === 'aborted') return { status: 'aborted', reason: `aborted after ${steps} steps` };
   if (r.error || s.stoppedBecause === 'generator_invalid') {
-    const last = r.steps[r.steps.length - 1];
     return {
       status: 'error',
       reason:
@@ -47,7 +51,7 @@ export function stressOutcome(r: StressResult | PhaseError): PhaseOutcome {
     : 'no passing step';
   const breaking = s.breakingPoint
     ? `breaking point ${s.breakingPoint.users} ${unit} (${s.breakingPoint.criterion}: observed ${round(s.breakingPoint.observed)})`
-    : `no breaking point up to ${r.steps[r.steps.length - 1]?.level ?? 0} ${unit}`;
+    : `no breaking point up to ${last?.level ?? 0} ${unit}`;
   return { status: 'pass', reason: `${breaking}; ${ceiling}; throughput ceiling ${s.maxThroughputRps} req/s` };
 }
 

@@ -194,8 +194,11 @@ export interface StressSummary {
   maxThroughputRps: number;
   /** Set when throughput stopped growing with load: the level where it flattened and the ceiling it held. */
   throughputPlateau?: { fromUsers: number; throughputRps: number };
-  /** no_capacity: even a level of 1 failed (the downward search found nothing the target can serve). */
-  stoppedBecause: 'breaking_point' | 'max_reached' | 'generator_invalid' | 'no_capacity' | 'aborted';
+  /**
+   * no_capacity: even a level of 1 failed (the downward search found nothing the target can serve); step_limit: the
+   * stress ran as many step attempts as one workflow history holds (config/limits.ts) without a breaking point.
+   */
+  stoppedBecause: 'breaking_point' | 'max_reached' | 'generator_invalid' | 'no_capacity' | 'step_limit' | 'aborted';
   /** Sum over steps of level x step minutes: what the search cost the target. */
   loadMinutes: number;
 }
@@ -309,6 +312,34 @@ export function recoveryTime(
     if (run >= opts.windows) return post[i - opts.windows + 1].startS;
   }
   return undefined;
+}
+
+/**
+ * What the stress child workflow returns to the campaign: what its outcome and the monitoring phase need, not the
+ * steps and their figures (those are stored whole, by recordPhaseResult), so the campaign's history stays small.
+ */
+export interface StressReturn {
+  model: 'closed' | 'open';
+  summary: StressSummary;
+  stepCount: number;
+  lastStep?: { level: number; invalidReason?: string };
+  error?: string;
+  alertChecks?: CheckResult[];
+}
+
+/** The part of a stress result the campaign gets back. */
+export function stressReturn(r: StressResult): StressReturn {
+  const last = r.steps[r.steps.length - 1];
+  return {
+    model: r.model,
+    summary: r.summary,
+    stepCount: r.steps.length,
+    ...(last
+      ? { lastStep: { level: last.level, ...(last.invalidReason ? { invalidReason: last.invalidReason } : {}) } }
+      : {}),
+    ...(r.error ? { error: r.error } : {}),
+    ...(r.alertChecks?.length ? { alertChecks: r.alertChecks } : {}),
+  };
 }
 
 /** Result of the stress phase, as stored and reported. */

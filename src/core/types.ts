@@ -17,9 +17,14 @@ export interface LatencySummaryMs {
   avg: number;
 }
 
-/** One second of a phase's timeline, merged across generators. */
+/** One window (a second, or a downsampled span) of a phase's timeline, merged across generators. */
 export interface TimelinePoint {
   second: number;
+  /**
+   * Seconds the point covers from `second` on, when the timeline was downsampled there (a long phase past its first
+   * minutes): requests and errors are the window's totals, percentiles exact for the window. Absent: one second.
+   */
+  widthS?: number;
   requests: number;
   errors: number;
   p50Ms: number | null;

@@ -13,14 +13,19 @@ import {
   type TimelinePoint,
   type Verdict,
 } from '../core/types';
-import { decodeHistogram, type EncodedMetrics, type EncodedWindow } from '../engine/metrics';
+import { decodeHistogram, encodeHistogram, type EncodedMetrics, type EncodedWindow } from '../engine/metrics';
 import type { GeneratorHealth } from '../engine/run';
 
-/** One second of a phase, merged across generators. */
+/** Campaign configurations kept in memory by one store (a worker runs a few campaigns at a time). */
+const CONFIG_CACHE_SIZE = 64;
+
+/** One window of a phase's timeline (a second, or `widthS` seconds downsampled), merged across generators. */
 export interface MergedWindow {
   requests: number;
   errors: number;
   hist: ReturnType<typeof decodeHistogram>;
+  /** Seconds the window covers from its key on (1 unless the timeline was downsampled there). */
+  widthS: number;
 }
 
 /** A load generator's stored final measurements for one phase. */
@@ -59,6 +64,9 @@ export interface StageCommand {
  * keyed by the natural id, so a retried activity never duplicates a row.
  */
 export class ResultsStore {
+  /** Recorded campaign configurations, most recently added last (see campaignConfig). */
+  private readonly configs = new Map<string, Campaign>();
+
   constructor(private readonly pool: Pool) {}
 
   /** Records that a campaign started (idempotent). */
@@ -101,13 +109,20 @@ export class ResultsStore {
     );
   }
 
-  /** Stores finished seconds of a generator's timeline (idempotent per second). */
+  /**
+   * Stores finished seconds of a generator's timeline (idempotent per second). A second inside a window of this
+   * generator that was already downsampled (stored late, after a database outage) is left out rather than risk
+   * counting it twice: the timeline may then miss it, the phase's own totals never do.
+   */
   async upsertTimeline(campaignId: string, phase: string, slice: number, windows: EncodedWindow[]): Promise<void> {
     if (!windows.length) return;
     await this.pool.query(
       `INSERT INTO load_timeline (campaign_id, phase_name, slice, second, requests, errors, histogram_us)
        SELECT $1, $2, $3, w.second, w.requests, w.errors, w.histogram
          FROM jsonb_to_recordset($4::jsonb) AS w(second int, requests int, errors int, histogram text)
+        WHERE NOT EXISTS (
+          SELECT 1 FROM load_timeline t WHERE t.campaign_id = $1 AND t.phase_name = $2 AND t.slice = $3 AND t.width_s > 1
+             AND t.second <= w.second AND w.second < t.second + t.width_s)
        ON CONFLICT (campaign_id, phase_name, slice, second) DO UPDATE
          SET requests = EXCLUDED.requests, errors = EXCLUDED.errors, histogram_us = EXCLUDED.histogram_us`,
       [campaignId, phase, slice, JSON.stringify(windows)],
@@ -157,38 +172,214 @@ export class ResultsStore {
     }));
   }
 
-  /** A phase's per-second windows, merged across its generators (histograms merged, not averaged). */
+  /**
+   * A phase's timeline windows, merged across its generators (histograms merged, not averaged), keyed by their first
+   * second. Where a generator's timeline was downsampled, its window absorbs the other generators' rows inside it,
+   * so every window is the exact merge of everything measured in its span.
+   */
   async timelineWindows(campaignId: string, phase: string): Promise<Map<number, MergedWindow>> {
     const r = await this.pool.query(
-      `SELECT second, requests, errors, histogram_us FROM load_timeline WHERE campaign_id = $1 AND phase_name = $2 ORDER BY second, slice`,
+      `SELECT second, width_s, requests, errors, histogram_us FROM load_timeline
+        WHERE campaign_id = $1 AND phase_name = $2 ORDER BY second, slice`,
       [campaignId, phase],
     );
-    const bySecond = new Map<number, MergedWindow>();
+    // The downsampled windows of any generator, sorted by start (generators share one grid: equal spans).
+    const coarse = [...new Map(r.rows.filter((row) => row.width_s > 1).map((row) => [row.second, row.width_s]))];
+    coarse.sort((a, b) => a[0] - b[0]);
+    const windowOf = (second: number): [number, number] => {
+      let lo = 0;
+      let hi = coarse.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (coarse[mid]![0] <= second) lo = mid + 1;
+        else hi = mid;
+      }
+      const c = coarse[lo - 1];
+      return c && second < c[0] + c[1] ? c : [second, 1];
+    };
+    const windows = new Map<number, MergedWindow>();
     for (const row of r.rows) {
-      const w = bySecond.get(row.second);
+      const [start, widthS] = windowOf(row.second);
+      const w = windows.get(start);
       const h = decodeHistogram(row.histogram_us);
-      if (!w) bySecond.set(row.second, { requests: row.requests, errors: row.errors, hist: h });
+      if (!w) windows.set(start, { requests: row.requests, errors: row.errors, hist: h, widthS });
       else {
         w.requests += row.requests;
         w.errors += row.errors;
         w.hist.add(h);
       }
     }
-    return bySecond;
+    return new Map([...windows].sort((a, b) => a[0] - b[0]));
   }
 
-  /** A phase's per-second timeline with percentiles, for reports and charts. */
+  /**
+   * Merges each window of one generator's timeline into one row (`width_s` seconds from its start), in one
+   * transaction; idempotent (a window already merged stays as it is).
+   */
+  async compactTimeline(
+    campaignId: string,
+    phase: string,
+    slice: number,
+    merges: Array<{ start: number; widthS: number }>,
+  ): Promise<void> {
+    if (!merges.length) return;
+    const from = merges[0]!.start;
+    const to = merges[merges.length - 1]!.start + merges[merges.length - 1]!.widthS;
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const r = await client.query(
+        `SELECT second, width_s, requests, errors, histogram_us FROM load_timeline
+          WHERE campaign_id = $1 AND phase_name = $2 AND slice = $3 AND second >= $4 AND second < $5 ORDER BY second FOR UPDATE`,
+        [campaignId, phase, slice, from, to],
+      );
+      const rows = r.rows as Array<{
+        second: number;
+        width_s: number;
+        requests: number;
+        errors: number;
+        histogram_us: string;
+      }>;
+      const merged: Array<{ second: number; width: number; requests: number; errors: number; histogram: string }> = [];
+      const gone: number[] = [];
+      let i = 0;
+      for (const m of merges) {
+        while (i < rows.length && rows[i]!.second < m.start) i++;
+        const inside: typeof rows = [];
+        while (i < rows.length && rows[i]!.second < m.start + m.widthS) inside.push(rows[i++]!);
+        if (!inside.length || (inside.length === 1 && inside[0]!.second === m.start && inside[0]!.width_s === m.widthS))
+          continue;
+        const hist = decodeHistogram(inside[0]!.histogram_us);
+        for (const row of inside.slice(1)) hist.add(decodeHistogram(row.histogram_us));
+        merged.push({
+          second: m.start,
+          width: m.widthS,
+          requests: inside.reduce((n, row) => n + row.requests, 0),
+          errors: inside.reduce((n, row) => n + row.errors, 0),
+          histogram: encodeHistogram(hist),
+        });
+        gone.push(...inside.map((row) => row.second));
+      }
+      if (merged.length) {
+        await client.query(
+          `DELETE FROM load_timeline WHERE campaign_id = $1 AND phase_name = $2 AND slice = $3 AND second = ANY($4::int[])`,
+          [campaignId, phase, slice, gone],
+        );
+        await client.query(
+          `INSERT INTO load_timeline (campaign_id, phase_name, slice, second, width_s, requests, errors, histogram_us)
+           SELECT $1, $2, $3, w.second, w.width, w.requests, w.errors, w.histogram
+             FROM jsonb_to_recordset($4::jsonb) AS w(second int, width int, requests int, errors int, histogram text)`,
+          [campaignId, phase, slice, JSON.stringify(merged)],
+        );
+      }
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  /**
+   * Where one generator's timeline compaction stands (after a restart): decided up to the end of its last merged
+   * window (or `fullS`), the seconds past `fullS` kept per second before that, and the newest second stored.
+   */
+  async compactionState(
+    campaignId: string,
+    phase: string,
+    slice: number,
+    fullS: number,
+  ): Promise<{ doneUpTo: number; eventSeconds: number; newest: number }> {
+    const r = await this.pool.query(
+      `SELECT COALESCE(MAX(second + width_s) FILTER (WHERE width_s > 1), $4::int) AS done_up_to,
+              COALESCE(MAX(second + width_s - 1), -1) AS newest FROM load_timeline
+        WHERE campaign_id = $1 AND phase_name = $2 AND slice = $3`,
+      [campaignId, phase, slice, fullS],
+    );
+    const doneUpTo = Number(r.rows[0].done_up_to);
+    const newest = Number(r.rows[0].newest);
+    const kept = await this.pool.query(
+      `SELECT count(*)::int AS n FROM load_timeline
+        WHERE campaign_id = $1 AND phase_name = $2 AND slice = $3 AND width_s = 1 AND second >= $4 AND second < $5`,
+      [campaignId, phase, slice, fullS, doneUpTo],
+    );
+    return { doneUpTo, eventSeconds: kept.rows[0].n, newest };
+  }
+
+  /**
+   * The seconds of a phase's timeline in `[from, to)` that had errors in any generator (events that keep detail):
+   * every generator keeps the same windows, since the report shows a window per second only where all of them did.
+   */
+  async errorSeconds(campaignId: string, phase: string, from: number, to: number): Promise<number[]> {
+    const r = await this.pool.query(
+      `SELECT DISTINCT second FROM load_timeline WHERE campaign_id = $1 AND phase_name = $2 AND width_s = 1
+          AND errors > 0 AND second >= $3 AND second < $4 ORDER BY second`,
+      [campaignId, phase, from, to],
+    );
+    return r.rows.map((row) => row.second as number);
+  }
+
+  /** Rows stored for a phase's timeline (all generators), for the bounds the downsampling keeps. */
+  async timelineRows(campaignId: string, phase: string): Promise<number> {
+    const r = await this.pool.query(
+      `SELECT count(*)::int AS n FROM load_timeline WHERE campaign_id = $1 AND phase_name = $2`,
+      [campaignId, phase],
+    );
+    return r.rows[0].n;
+  }
+
+  /**
+   * A phase's timeline with percentiles per window (per second, or downsampled: `widthS`), for reports and charts.
+   * Streams: each window's histogram is dropped once its percentiles are read, so memory does not grow with the
+   * number of windows (a full histogram is about 100 KB; a 72 h phase has thousands of windows).
+   */
   async loadTimeline(campaignId: string, phase: string): Promise<TimelinePoint[]> {
+    const r = await this.pool.query(
+      `SELECT second, width_s, requests, errors, histogram_us FROM load_timeline
+        WHERE campaign_id = $1 AND phase_name = $2 ORDER BY second, slice`,
+      [campaignId, phase],
+    );
+    const coarse = new Map<number, number>();
+    for (const row of r.rows) if (row.width_s > 1) coarse.set(row.second, row.width_s);
+    const out: TimelinePoint[] = [];
+    let open:
+      { second: number; widthS: number; requests: number; errors: number; hist: MergedWindow['hist'] } | undefined;
     const ms = (h: MergedWindow['hist'], p: number) =>
       h.totalCount ? Math.round(h.getValueAtPercentile(p)) / 1000 : null;
-    return [...(await this.timelineWindows(campaignId, phase))].map(([second, w]) => ({
-      second,
-      requests: w.requests,
-      errors: w.errors,
-      p50Ms: ms(w.hist, 50),
-      p95Ms: ms(w.hist, 95),
-      p99Ms: ms(w.hist, 99),
-    }));
+    const close = () => {
+      if (!open) return;
+      out.push({
+        second: open.second,
+        ...(open.widthS > 1 ? { widthS: open.widthS } : {}),
+        requests: open.requests,
+        errors: open.errors,
+        p50Ms: ms(open.hist, 50),
+        p95Ms: ms(open.hist, 95),
+        p99Ms: ms(open.hist, 99),
+      });
+      open = undefined;
+    };
+    for (const row of r.rows) {
+      // Rows come by second: a row inside the open window joins it; any other starts the next one (a downsampled
+      // window of any generator absorbs the other generators' seconds inside it, as timelineWindows does).
+      if (open && row.second < open.second + open.widthS) {
+        open.requests += row.requests;
+        open.errors += row.errors;
+        open.hist.add(decodeHistogram(row.histogram_us));
+        continue;
+      }
+      close();
+      open = {
+        second: row.second,
+        widthS: coarse.get(row.second) ?? 1,
+        requests: row.requests,
+        errors: row.errors,
+        hist: decodeHistogram(row.histogram_us),
+      };
+    }
+    close();
+    return out;
   }
 
   /** Records the next stage of a continuous ramp (a level, or the stop), for the running load to apply (idempotent). */
@@ -273,8 +464,12 @@ export class ResultsStore {
     if (res.rowCount !== 1) throw new Error(`campaign ${campaignId} is not in the results store`);
   }
 
-  /** Loads everything a report needs, or undefined when the campaign is unknown. */
-  async loadReportSource(campaignId: string): Promise<ReportSource | undefined> {
+  /**
+   * Loads everything a report needs, or undefined when the campaign is unknown. `timelines: false` leaves the phases'
+   * timelines out (scoring and the comparison with a previous campaign never read them; for a phase of days they are
+   * most of the work).
+   */
+  async loadReportSource(campaignId: string, opts: { timelines?: boolean } = {}): Promise<ReportSource | undefined> {
     const c = await this.pool.query(`SELECT * FROM campaigns WHERE id = $1`, [campaignId]);
     if (!c.rowCount) return undefined;
     const row = c.rows[0];
@@ -284,7 +479,8 @@ export class ResultsStore {
     const config = row.config as Campaign;
     const phases = r.rows.map((x) => x.result as BaselinePhaseResult);
     const timelines: Record<string, TimelinePoint[]> = {};
-    for (const p of phases) timelines[p.name] = await this.loadTimeline(campaignId, p.name);
+    if (opts.timelines !== false)
+      for (const p of phases) timelines[p.name] = await this.loadTimeline(campaignId, p.name);
     const children = await this.loadPhaseResults(campaignId);
     const pending = Object.fromEntries(
       PHASES.map((p) => [p, { status: 'not_run', reason: 'campaign has not finished' }]),
@@ -322,6 +518,21 @@ export class ResultsStore {
   async loadCampaignConfig(campaignId: string): Promise<Campaign | undefined> {
     const r = await this.pool.query(`SELECT config FROM campaigns WHERE id = $1`, [campaignId]);
     return r.rowCount ? (r.rows[0].config as Campaign) : undefined;
+  }
+
+  /**
+   * A campaign's configuration as recorded at its start, cached in this process (it never changes once recorded):
+   * activities receive the campaign id, never the scenario, so no payload in history repeats it.
+   */
+  async campaignConfig(campaignId: string): Promise<Campaign | undefined> {
+    const hit = this.configs.get(campaignId);
+    if (hit) return hit;
+    const config = await this.loadCampaignConfig(campaignId);
+    if (config) {
+      this.configs.set(campaignId, config);
+      if (this.configs.size > CONFIG_CACHE_SIZE) this.configs.delete(this.configs.keys().next().value!);
+    }
+    return config;
   }
 
   /**

@@ -77,8 +77,8 @@ const fmtMs = (v: number | null | undefined) =>
   v === null || v === undefined || !Number.isFinite(v)
     ? 'n/a'
     : `${v < 10 ? v.toFixed(1) : Math.round(v).toLocaleString('en-US')} ms`;
-const fmtPct = (ratio: number) => `${(ratio * 100).toFixed(2)} %`;
-const fmtRps = (v: number) => `${v.toFixed(1)} req/s`;
+const fmtPct = (ratio: number) => (Number.isFinite(ratio) ? `${(ratio * 100).toFixed(2)} %` : 'n/a');
+const fmtRps = (v: number) => (Number.isFinite(v) ? `${v.toFixed(1)} req/s` : 'n/a');
 const fmtInt = (v: number) => v.toLocaleString('en-US');
 const levelUnit = (st: StressReport) => (st.model === 'closed' ? 'users' : 'req/s offered');
 
@@ -189,15 +189,31 @@ function capacityChart(st: StressReport): HtmlChart | undefined {
   return { id: 'chart-capacity', config: { type: 'line', data: { datasets }, options } };
 }
 
-/** A phase's timeline with the seconds that recorded nothing filled in (no requests, no latency). */
+/**
+ * A phase's timeline with the spans that recorded nothing filled in (no requests, no latency): one empty point per
+ * missing second, or two (its first and last second) for a gap longer than a minute. Downsampled windows
+ * (`widthS`) stay one point each.
+ */
 function denseTimeline(points: TimelinePoint[]): TimelinePoint[] {
-  if (!points.length) return [];
-  const bySecond = new Map(points.map((p) => [p.second, p]));
-  const first = Math.min(...bySecond.keys());
-  const last = Math.max(...bySecond.keys());
+  const empty = (second: number): TimelinePoint => ({
+    second,
+    requests: 0,
+    errors: 0,
+    p50Ms: null,
+    p95Ms: null,
+    p99Ms: null,
+  });
+  const sorted = [...points].sort((a, b) => a.second - b.second);
   const out: TimelinePoint[] = [];
-  for (let s = first; s <= last; s++)
-    out.push(bySecond.get(s) ?? { second: s, requests: 0, errors: 0, p50Ms: null, p95Ms: null, p99Ms: null });
+  let next: number | undefined;
+  for (const p of sorted) {
+    if (next !== undefined && p.second > next) {
+      if (p.second - next > 60) out.push(empty(next), empty(p.second - 1));
+      else for (let s = next; s < p.second; s++) out.push(empty(s));
+    }
+    out.push(p);
+    next = p.second + (p.widthS ?? 1);
+  }
   return out;
 }
 
@@ -217,12 +233,15 @@ function baselineTimelineChart(phases: BaselinePhase[]): HtmlChart | undefined {
     const points = denseTimeline(phase.timeline);
     const first = points[0].second;
     for (const p of points) {
-      const x = offset + p.second - first;
-      rps.push({ x, y: p.requests });
-      errors.push({ x, y: p.errors });
+      // A downsampled window is drawn at its middle, as its per-second rate.
+      const widthS = p.widthS ?? 1;
+      const x = offset + p.second - first + (widthS - 1) / 2;
+      rps.push({ x, y: round(p.requests / widthS) });
+      errors.push({ x, y: round(p.errors / widthS) });
       p95.push({ x, y: p.p95Ms === null ? null : round(p.p95Ms) });
     }
-    const span = points.length;
+    const last = points[points.length - 1];
+    const span = last.second + (last.widthS ?? 1) - first;
     bands.push({
       type: 'line',
       label: `Phase: ${phase.name}`,

@@ -10,7 +10,10 @@ import { distinctSamples, type Degradation } from '../core/degradation';
 import type { ReportJson } from './model';
 const ms = (v: number) =>
   Number.isFinite(v) ? `${v < 10 ? v.toFixed(1) : Math.round(v).toLocaleString('en-US')}ms` : 'n/a';
-const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
+const pct = (v: number) => (Number.isFinite(v) ? `${(v * 100).toFixed(2)}%` : 'n/a');
+/** A figure with `digits` decimals; `n/a` when it is missing (a JSON null: NaN or no data when measured). */
+const fixed = (v: number | null | undefined, digits: number) =>
+  typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : 'n/a';
 const ICON: Record<string, string> = { GO: '🟢', CONDITIONAL_GO: '🟡', NO_GO: '🔴', PENDING: '⏳' };
 const STATUS_ICON: Record<string, string> = { pass: '✅', fail: '❌', error: '⚠️', not_run: '⏭️', aborted: '🛑' };
 
@@ -85,7 +88,7 @@ export function renderMarkdown(report: ReportJson): string {
               ? '🛑 Aborted'
               : `❌ Fail${failed.length ? ` (${failed.join(', ')})` : ''}`;
       lines.push(
-        `| ${p.name} | ${p.users} | ${ms(p.latencyMs.p50)} | ${ms(p.latencyMs.p95)} | ${ms(p.latencyMs.p99)} | ${ms(p.latencyMs.max)} | ${p.throughputRps.toFixed(1)} | ${pct(p.errorRate)} (${p.failedRequests.toLocaleString('en-US')}/${p.requests.toLocaleString('en-US')}) | ${assessment} |`,
+        `| ${p.name} | ${p.users} | ${ms(p.latencyMs.p50)} | ${ms(p.latencyMs.p95)} | ${ms(p.latencyMs.p99)} | ${ms(p.latencyMs.max)} | ${fixed(p.throughputRps, 1)} | ${pct(p.errorRate)} (${p.failedRequests.toLocaleString('en-US')}/${p.requests.toLocaleString('en-US')}) | ${assessment} |`,
       );
     }
     lines.push('');
@@ -137,7 +140,7 @@ export function renderMarkdown(report: ReportJson): string {
       if (g)
         lines.push(
           '',
-          `Generator: ${g.generators} generator(s), ${g.threads} thread(s), event-loop delay p99 ${ms(g.eventLoopDelayP99Ms)}, threads busy ${(g.eluMean * 100).toFixed(0)}%${g.cpuShare !== undefined ? `, CPU ${(g.cpuShare * 100).toFixed(0)}% of the host` : ''}, ${g.achievedRate.toFixed(1)} iterations/s${g.intendedRate !== undefined ? ` of ${g.intendedRate.toFixed(1)} intended` : ''}.`,
+          `Generator: ${g.generators} generator(s), ${g.threads} thread(s), event-loop delay p99 ${ms(g.eventLoopDelayP99Ms)}, threads busy ${(g.eluMean * 100).toFixed(0)}%${g.cpuShare !== undefined ? `, CPU ${(g.cpuShare * 100).toFixed(0)}% of the host` : ''}, ${fixed(g.achievedRate, 1)} iterations/s${g.intendedRate !== undefined ? ` of ${fixed(g.intendedRate, 1)} intended` : ''}.`,
         );
       if (p.notes?.length) lines.push('', ...p.notes.map((n) => `- ${n}`));
       lines.push('');
@@ -220,7 +223,7 @@ function stressMarkdown(st: NonNullable<ReportJson['stress']>): string[] {
         ? '✅ Pass'
         : s.status === 'fail'
           ? `❌ **Failed** (${s.failed?.criterion})`
-          : `⚠️ Invalid (generator)`;
+          : `⚠️ Invalid (${s.invalidReason?.startsWith('no request completed') ? 'nothing measured' : 'generator'})`;
     const cells = tele
       .map((name) => {
         const t = s.telemetry?.find((x) => x.name === name);
@@ -230,20 +233,20 @@ function stressMarkdown(st: NonNullable<ReportJson['stress']>): string[] {
       })
       .join('');
     lines.push(
-      `| ${s.level} | ${pct(s.errorRate)} | ${ms(s.latencyMs.p50)} | ${ms(s.latencyMs.p95)} | ${s.throughputRps.toFixed(1)} req/s | ${s.goodputRps.toFixed(1)} req/s | ${cells}${status} |`,
+      `| ${s.level} | ${pct(s.errorRate)} | ${ms(s.latencyMs.p50)} | ${ms(s.latencyMs.p95)} | ${fixed(s.throughputRps, 1)} req/s | ${fixed(s.goodputRps, 1)} req/s | ${cells}${status} |`,
     );
   }
   lines.push('');
   const u = st.model === 'closed' ? 'users' : 'req/s';
   if (st.breakingPoint)
     lines.push(
-      `- **Breaking point:** ${st.breakingPoint.users} ${u}: ${st.breakingPoint.criterion} (observed ${Number(st.breakingPoint.observed.toFixed(4))}, threshold ${st.breakingPoint.threshold}).`,
+      `- **Breaking point:** ${st.breakingPoint.users} ${u}: ${st.breakingPoint.criterion} (observed ${fixed(st.breakingPoint.observed, 4).replace(/\.?0+$/, '')}, threshold ${st.breakingPoint.threshold}).`,
     );
   else lines.push(`- **Breaking point:** not reached (${st.summary.stoppedBecause.replace('_', ' ')}).`);
   const saturated = st.steps.find((s) => s.status === 'fail')?.telemetry?.filter((t) => t.saturated) ?? [];
   if (saturated.length)
     lines.push(
-      `- **What saturated at the breaking point:** ${saturated.map((t) => `${t.name} at ${Number(t.value!.toFixed(2))} of ${t.max} (\`${t.query}\`)`).join('; ')}.`,
+      `- **What saturated at the breaking point:** ${saturated.map((t) => `${t.name} at ${fixed(t.value, 2).replace(/\.?0+$/, '')} of ${t.max} (\`${t.query}\`)`).join('; ')}.`,
     );
   if (st.capacityCeiling)
     lines.push(
@@ -263,6 +266,10 @@ function stressMarkdown(st: NonNullable<ReportJson['stress']>): string[] {
     );
   if (st.summary.stoppedBecause === 'no_capacity')
     lines.push('- **No capacity:** even the lowest level of the downward search failed.');
+  if (st.summary.stoppedBecause === 'step_limit')
+    lines.push(
+      `- **Stopped at the step limit** (${st.steps.length} attempts, what one workflow history holds) before a breaking point.`,
+    );
   lines.push(...waitLines(st.waits));
   lines.push(...degradationLines('How it degrades past the breaking point', st.degradation));
   const r = st.recoveryAfterLoad;
@@ -322,11 +329,11 @@ function spikeMarkdown(sp: SpikeResult): string[] {
   lines.push('| | Users | P95 | Error Rate | Throughput |', '|---|---|---|---|---|');
   if (sp.baseline)
     lines.push(
-      `| Before | ${sp.baselineUsers} | ${ms(sp.baseline.p95Ms)} | ${pct(sp.baseline.errorRate)} | ${sp.baseline.throughputRps.toFixed(1)} req/s |`,
+      `| Before | ${sp.baselineUsers} | ${ms(sp.baseline.p95Ms)} | ${pct(sp.baseline.errorRate)} | ${fixed(sp.baseline.throughputRps, 1)} req/s |`,
     );
   if (sp.spike)
     lines.push(
-      `| Spike | ${sp.users} | ${ms(sp.spike.p95Ms)} | ${pct(sp.spike.errorRate)} | ${sp.spike.throughputRps.toFixed(1)} req/s |`,
+      `| Spike | ${sp.users} | ${ms(sp.spike.p95Ms)} | ${pct(sp.spike.errorRate)} | ${fixed(sp.spike.throughputRps, 1)} req/s |`,
     );
   lines.push('');
   lines.push(

@@ -89,6 +89,8 @@ export const reportSchema = z.strictObject({
         timeline: z.array(
           z.strictObject({
             second: z.number(),
+            /** Seconds the point covers when the timeline was downsampled there (totals over it); absent: one. */
+            widthS: z.number().int().min(2).optional(),
             requests: z.number(),
             errors: z.number(),
             p50Ms: z.number().nullable(),

@@ -28,7 +28,7 @@ export interface ScoreInput {
 /** Evaluates a stored campaign's checklist; undefined when the campaign is unknown. */
 export async function scoreFromStore(store: ResultsStore, args: ScoreInput): Promise<ChecklistEvaluation | undefined> {
   const [source, config] = await Promise.all([
-    store.loadReportSource(args.campaignId),
+    store.loadReportSource(args.campaignId, { timelines: false }),
     store.loadCampaignConfig(args.campaignId),
   ]);
   if (!source || !config) return undefined;

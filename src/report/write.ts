@@ -24,7 +24,7 @@ export async function loadReport(store: ResultsStore, campaignId: string, now: D
   if (!source) return undefined;
   const generatedAt = now.toISOString();
   const previousId = await store.previousCampaignId(campaignId);
-  const previous = previousId ? await store.loadReportSource(previousId) : undefined;
+  const previous = previousId ? await store.loadReportSource(previousId, { timelines: false }) : undefined;
   if (previous)
     source.comparison = compareCampaigns(buildReport(previous, generatedAt), buildReport(source, generatedAt));
   return buildReport(source, generatedAt);

@@ -2,7 +2,14 @@
  * The state a running campaign shares with its handlers: progress (what the `progress` query answers and the Web
  * UI's current details show), whether and by whom it was stopped, and the cancellation scopes an abort cancels.
  */
-import { CancellationScope, getExternalWorkflowHandle, log, setCurrentDetails, setHandler } from '@temporalio/workflow';
+import {
+  CancellationScope,
+  getExternalWorkflowHandle,
+  log,
+  setCurrentDetails,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import { currentDetails } from '../core/outcomes';
 import { PHASES, type CampaignProgress } from '../core/types';
 import { abortSignal, progressQuery, type AbortControl, type AbortRequest } from './messages';
@@ -72,4 +79,20 @@ export function abortControl(run: CampaignRun): AbortControl {
     },
     aborted: () => run.aborted,
   };
+}
+
+/** Updates are refused once the history holds this many events (Temporal warns at 10,240): the campaign must finish. */
+export const UPDATE_HISTORY_LIMIT = 9_000;
+
+/**
+ * Refuses an update (attest, waive, approve, reject) when the campaign's history is near Temporal's limit: each
+ * accepted update adds events, and a person attesting in a loop must not push the campaign past it.
+ */
+export function requireHistoryRoom(): void {
+  const length = workflowInfo().historyLength;
+  if (length > UPDATE_HISTORY_LIMIT) {
+    throw new Error(
+      `the campaign's history holds ${length} events, near Temporal's limit: no more updates are accepted; let it finish`,
+    );
+  }
 }

@@ -43,7 +43,8 @@ import { abortSignal } from './messages';
 import { runBackup } from './backup';
 import { runMonitoring } from './monitoring';
 import { probe, store } from './proxies';
-import { spikeWorkflow, stressWorkflow, type StressResult } from './stress';
+import { spikeWorkflow, stressWorkflow } from './stress';
+import type { StressReturn } from '../core/stress';
 
 /** Health probes of the target before baseline load, and the pause between them. */
 const HEALTH_TRIES = 3;
@@ -71,7 +72,7 @@ export async function readinessCampaignWorkflow(input: CampaignInput): Promise<C
   // 1. Baseline load: smoke / normal / peak / endurance.
   await runPhase('baseline', campaign.baseline, () => runBaseline(campaign, run));
   // 2. Progressive stress until failure (child workflow); its alert checks are judged with monitoring.
-  let stress: StressResult | PhaseError | undefined;
+  let stress: StressReturn | PhaseError | undefined;
   await runPhase('stress', campaign.stress, async () =>
     stressOutcome((stress = await runChild(stressWorkflow, 'stress'))),
   );
@@ -228,8 +229,9 @@ export async function readinessCampaignWorkflow(input: CampaignInput): Promise<C
  */
 function checkedInput(input: CampaignInput): { campaign: Campaign; campaignId: string } {
   // (Patched: a campaign started before this check replays without it.)
+  // The history bounds (config/limits.ts) apply to campaigns started since they exist. (Patched.)
   const checked = patched('validate-campaign-input')
-    ? validateCampaign(input?.campaign)
+    ? validateCampaign(input?.campaign, { limits: patched('history-limits') })
     : { ok: true as const, campaign: input.campaign };
   if (!checked.ok) {
     const listed = checked.problems
@@ -305,7 +307,6 @@ async function runBaseline(campaign: Campaign, run: CampaignRun): Promise<PhaseO
         campaignId,
         ordinal: index,
         phase,
-        scenario: campaign.scenario,
         thresholds: baseline.thresholds,
         aborted: cancelled,
       }),

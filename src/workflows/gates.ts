@@ -7,12 +7,13 @@ import type { Campaign } from '../config/schema';
 import { parseDurationMs } from '../core/duration';
 import { SA_PHASE } from '../core/names';
 import type { GateProgress, PhaseName, PhaseOutcome } from '../core/types';
-import { publish, stopRun, type CampaignRun } from './campaign-run';
+import { publish, requireHistoryRoom, stopRun, type CampaignRun } from './campaign-run';
 import { approveUpdate, rejectUpdate, type ApproveRequest, type RejectRequest } from './messages';
 
-/** Refuses an update without a person's name. */
+/** Refuses an update without a person's name, or once the history is near Temporal's limit. */
 export function requirePerson(by: string): void {
   if (!by || !by.trim()) throw new Error('--by must name the person');
+  requireHistoryRoom();
 }
 
 /**

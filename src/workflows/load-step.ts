@@ -67,7 +67,6 @@ export async function runLoadStep(args: LoadStepArgs): Promise<LoadStepOutcome> 
           slice,
           slices: phase.generators,
           target: campaign.target,
-          scenario: campaign.scenario,
           thresholds: args.thresholds,
           startAtMs,
         }),

@@ -18,6 +18,7 @@ import type { MeasuredStage, MeasuredStep } from '../activities/stress';
 import { judgeDegradation, type DegradationInput } from '../core/degradation';
 import { defaultRampMs } from '../config/load-plan';
 import { loadTaskQueue } from '../core/names';
+import { HISTORY_LIMITS } from '../config/limits';
 import type { BaselinePhase, Campaign, MonitoringConfig } from '../config/schema';
 import { checksAt, type CheckResult } from '../core/monitoring';
 import { formatDurationMs, parseDurationMs } from '../core/duration';
@@ -29,11 +30,13 @@ import {
   operatingZones,
   recoveryTime,
   startedAboveCapacity,
+  stressReturn,
   summarizeStress,
   type RecoveryAfterLoad,
   type SpikeResult,
   type StepResult,
   type StressResult,
+  type StressReturn,
   type StressSummary,
   type TelemetrySample,
   type WindowWait,
@@ -87,6 +90,12 @@ const SPIKE_RAMP = '1s';
 
 export type { SpikeResult, StressResult };
 
+/**
+ * Whether the stress has run as many step attempts as one history holds (config/limits.ts). Asked only there, so a
+ * history recorded before the limit (it could run longer) replays unchanged (patched).
+ */
+const atStepLimit = (index: number) => index >= HISTORY_LIMITS.stressStepAttempts && patched('stress-step-limit');
+
 /** A stress step's name, also the name its measurements are stored under: `stress-02-250`. */
 const stepName = (index: number, level: number) => `stress-${String(index + 1).padStart(2, '0')}-${level}`;
 
@@ -97,15 +106,24 @@ function judged(
   at: { index: number; durationS: number; startedAtMs: number; telemetry?: TelemetrySample[] },
 ): StepResult {
   const { endpoints: _e, endpointErrors, generator: _g, degradation: _d, ...measurement } = m;
-  return {
+  // A step in whose window no request completed cannot be judged (it is shorter than a user's think time, or the
+  // generator stalled): invalid, re-run once, never a breaking point. (Patched: asked only for such a step, so a
+  // history that judged one failed replays unchanged.)
+  const unmeasured = m.requests === 0 && !m.invalid && patched('stress-empty-step-invalid');
+  const base = {
     ...measurement,
     index: at.index,
     durationS: at.durationS,
     startedAt: new Date(at.startedAtMs).toISOString(),
     endpointErrors,
     ...(at.telemetry ? { telemetry: at.telemetry } : {}),
-    ...judgeStep(measurement, stopWhen),
   };
+  if (unmeasured) {
+    const invalidReason =
+      "no request completed in the step's judged window: make stepDuration longer than scenario.thinkTime";
+    return { ...base, invalid: true, invalidReason, status: 'invalid' };
+  }
+  return { ...base, ...judgeStep(measurement, stopWhen) };
 }
 
 /**
@@ -207,12 +225,16 @@ async function alertAccuracy(
 }
 
 /** Progressive stress: raise the load step by step until a stop criterion holds on a step's own window. */
-export async function stressWorkflow(input: ChildPhaseInput): Promise<StressResult> {
+export async function stressWorkflow(input: ChildPhaseInput): Promise<StressReturn> {
   const cfg = input.campaign.stress!;
   const state = childState();
   // A run window pauses between steps with nothing running: those keep a separate load per step.
-  if (!cfg.window && patched('continuous-stress')) return continuousStress(input, state);
-  return steppedStress(input, state);
+  const result =
+    !cfg.window && patched('continuous-stress')
+      ? await continuousStress(input, state)
+      : await steppedStress(input, state);
+  // The whole result is stored (recordPhaseResult); the campaign gets what its outcome and monitoring need.
+  return stressReturn(result);
 }
 
 /** The step-by-step stress of run windows (and of histories recorded before the continuous ramp). */
@@ -265,6 +287,10 @@ async function steppedStress(input: ChildPhaseInput, state: ReturnType<typeof ch
       stopped = decision.stop;
       break;
     }
+    if (atStepLimit(index)) {
+      stopped = 'step_limit';
+      break;
+    }
     if (state.aborted) {
       stopped = 'aborted';
       break;
@@ -301,9 +327,9 @@ async function steppedStress(input: ChildPhaseInput, state: ReturnType<typeof ch
       campaignId: input.campaignId,
       phaseName,
       phase,
-      scenario: input.campaign.scenario,
       level,
       warmupS: Math.ceil((rampMs + warmupMs) / 1000),
+      stopWhen: cfg.stopWhen,
     });
     measured.set(index, m);
     // What the target says about itself at the end of the step (pool in use, queue depth, ...).
@@ -429,7 +455,6 @@ async function continuousStress(input: ChildPhaseInput, state: ReturnType<typeof
         maxLevel: cfg.maxUsers,
         maxDurationMs,
         target: input.campaign.target,
-        scenario: input.campaign.scenario,
       }),
     )
     .then(
@@ -472,6 +497,10 @@ async function continuousStress(input: ChildPhaseInput, state: ReturnType<typeof
       stopped = decision.stop;
       break;
     }
+    if (atStepLimit(index)) {
+      stopped = 'step_limit';
+      break;
+    }
     if (state.aborted || ended) break;
     const level = decision.next;
     const name = stepName(index, level);
@@ -489,9 +518,9 @@ async function continuousStress(input: ChildPhaseInput, state: ReturnType<typeof
           campaignId,
           name,
           model: cfg.model,
-          scenario: input.campaign.scenario,
           level,
           waitMs: rampMs + warmupMs + holdMs + 90_000,
+          stopWhen: cfg.stopWhen,
         }),
       )
       .then(
@@ -517,9 +546,9 @@ async function continuousStress(input: ChildPhaseInput, state: ReturnType<typeof
             campaignId,
             name,
             model: cfg.model,
-            scenario: input.campaign.scenario,
             level,
             waitMs: 2_000,
+            stopWhen: cfg.stopWhen,
           })
           .catch(() => undefined);
         if (m) {
@@ -593,6 +622,7 @@ async function continuousStress(input: ChildPhaseInput, state: ReturnType<typeof
     phase: STRESS_PHASE,
     recoveryStage,
     windowS,
+    withPoints: false,
   });
   const statusOf = new Map(steps.map((s) => [stepName(s.index, s.level), s.status]));
   timeline.stages = timeline.stages.map((t) => ({
@@ -614,10 +644,11 @@ async function continuousStress(input: ChildPhaseInput, state: ReturnType<typeof
           })),
         )
       : undefined;
-  const inputs: DegradationInput[] = failing.map((s) => ({
-    source: `stress step ${s.level}`,
-    ...measured.get(s.index)!.degradation,
-  }));
+  // A failing step's measurement carries its degradation figures (a passing one, none: nothing failed in it).
+  const inputs: DegradationInput[] = failing.flatMap((s) => {
+    const d = measured.get(s.index)?.degradation;
+    return d ? [{ source: `stress step ${s.level}`, ...d }] : [];
+  });
   const degradation = inputs.length
     ? judgeDegradation(
         inputs,
@@ -652,7 +683,7 @@ async function continuousStress(input: ChildPhaseInput, state: ReturnType<typeof
     ...(error ? { error } : {}),
   };
   state.scope = undefined;
-  await store.recordPhaseResult({ campaignId, phase: 'stress', result });
+  await store.recordPhaseResult({ campaignId, phase: 'stress', result, timelinePointsOf: STRESS_PHASE });
   await condition(allHandlersFinished);
   return result;
 }
@@ -697,7 +728,6 @@ export async function spikeWorkflow(input: ChildPhaseInput): Promise<SpikeResult
       campaignId: input.campaignId,
       phaseName: name,
       phase,
-      scenario: input.campaign.scenario,
       level: users,
       warmupS: 0,
     });

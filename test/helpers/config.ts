@@ -1,3 +1,4 @@
+import type { TimelineResolution } from '../../src/core/downsample';
 import { parseCampaignYaml } from '../../src/config/load';
 import { ConfigError } from '../../src/core/errors';
 
@@ -18,3 +19,14 @@ export function yamlProblems(text: string): string[] {
     throw err;
   }
 }
+
+/** Small timeline boundaries, as tests use: per second for 10 s, 2 s windows until 30 s, 5 s windows after; 2 s of detail around errors, at most 6 s. */
+export const SMALL_RESOLUTION: TimelineResolution = {
+  fullS: 10,
+  tiers: [
+    { fromS: 10, widthS: 2 },
+    { fromS: 30, widthS: 5 },
+  ],
+  eventMarginS: 2,
+  maxEventSeconds: 6,
+};

@@ -28,6 +28,21 @@ const taskQueue = `window-${uid()}`;
 const pool = testPool();
 const store = new ResultsStore(pool);
 
+/** Runs the stress child on its own; it returns a summary, the whole result is in the store. */
+async function runStress(input: { campaignId: string }): Promise<StressResult> {
+  await env.client.workflow.execute(stressWorkflow, {
+    args: [input as Parameters<typeof stressWorkflow>[0]],
+    taskQueue,
+    workflowId: `${input.campaignId}-stress`,
+  });
+  return (
+    await pool.query('SELECT result FROM phase_results WHERE campaign_id = $1 AND phase = $2', [
+      input.campaignId,
+      'stress',
+    ])
+  ).rows[0].result as StressResult;
+}
+
 beforeAll(async () => {
   if (!existsSync(SERVER))
     throw new Error(`${SERVER} is missing: run scripts/install-test-server.sh (Java 17 + Maven)`);
@@ -99,11 +114,7 @@ describe('run windows on the time-skipping server', () => {
       stress: { startUsers: 2, stepUsers: 2, maxUsers: 4, stepDuration: '2s', stopWhen: ['error_rate>0.5'], window },
     });
     const realStart = Date.now();
-    const result: StressResult = await env.client.workflow.execute(stressWorkflow, {
-      args: [input],
-      taskQueue,
-      workflowId: `${input.campaignId}-stress`,
-    });
+    const result = await runStress(input);
     const realS = (Date.now() - realStart) / 1000;
 
     expect(result.waits).toHaveLength(1);
@@ -160,11 +171,7 @@ describe('run windows on the time-skipping server', () => {
     const input = await newCampaign({
       stress: { startUsers: 2, stepUsers: 2, maxUsers: 2, stepDuration: '2s', stopWhen: ['error_rate>0.5'], window },
     });
-    const result: StressResult = await env.client.workflow.execute(stressWorkflow, {
-      args: [input],
-      taskQueue,
-      workflowId: `${input.campaignId}-stress`,
-    });
+    const result = await runStress(input);
     expect(result.waits).toBeUndefined();
     expect(result.steps).toHaveLength(1);
     expect(Math.abs(Date.parse(result.steps[0]!.startedAt!) - now)).toBeLessThan(60_000);
@@ -194,7 +201,14 @@ describe('run windows on the time-skipping server', () => {
       /^step 1: waiting for the window \d\d:\d\d-\d\d:\d\d UTC, opens /,
     );
     await handle.signal('abort', { reason: 'test', by: 'jest' });
-    const result: StressResult = await handle.result();
+    const returned = await handle.result();
+    expect(returned.stepCount).toBe(0);
+    const result = (
+      await pool.query('SELECT result FROM phase_results WHERE campaign_id = $1 AND phase = $2', [
+        input.campaignId,
+        'stress',
+      ])
+    ).rows[0].result as StressResult;
     expect(result.summary.stoppedBecause).toBe('aborted');
     expect(result.steps).toEqual([]);
     expect(result.waits![0]!.waitedS).toBeLessThan(3600);

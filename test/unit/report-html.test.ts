@@ -1,5 +1,6 @@
 import { buildReport, type ReportJson, type ReportSource } from '../../src/report/model';
 import { escapeHtml, renderHtml, reportCharts, scriptSafeJson } from '../../src/report/html';
+import { renderMarkdown } from '../../src/report/markdown';
 import type { BaselinePhaseResult, PhaseName, PhaseOutcome, TimelinePoint } from '../../src/core/types';
 import type { StressResult } from '../../src/core/stress';
 import type { CategoryScore, EvaluatedItem } from '../../src/core/checklist-types';
@@ -372,6 +373,49 @@ describe('report.html charts', () => {
       { x: 3, y: 1 },
       { x: 7, y: 1 },
     ]);
+  });
+
+  test('when a phase timeline was downsampled, then each window is drawn at its middle as a per-second rate and the phase spans its seconds', () => {
+    const long = baselinePhase('endurance');
+    const points: TimelinePoint[] = [
+      { second: 0, requests: 50, errors: 0, p50Ms: 5, p95Ms: 9, p99Ms: 12 },
+      { second: 1, requests: 50, errors: 0, p50Ms: 5, p95Ms: 9, p99Ms: 12 },
+      { second: 2, widthS: 10, requests: 500, errors: 10, p50Ms: 5, p95Ms: 20, p99Ms: 30 },
+      { second: 3_600, widthS: 60, requests: 3_000, errors: 0, p50Ms: 5, p95Ms: 9, p99Ms: 12 },
+    ];
+    const r = fullReport({ baseline: { thresholds: [], phases: [long], timelines: { endurance: points } } });
+    const c = reportCharts(r).find((x) => x.id === 'chart-timeline')!;
+    const rps = c.config.data.datasets.find((d) => d.label === 'Requests/s')!.data as Array<{ x: number; y: number }>;
+    // Per second, then a 10 s window at its middle (6.5) at 50/s; the gap before the hour is two empty points.
+    expect(rps.slice(0, 3)).toEqual([
+      { x: 0, y: 50 },
+      { x: 1, y: 50 },
+      { x: 6.5, y: 50 },
+    ]);
+    expect(rps.slice(3, 5)).toEqual([
+      { x: 12, y: 0 },
+      { x: 3_599, y: 0 },
+    ]);
+    expect(rps[5]).toEqual({ x: 3_629.5, y: 50 });
+    expect(c.config.data.datasets.find((d) => d.label === 'Phase: endurance')!.data).toEqual([
+      { x: 0, y: 1 },
+      { x: 3_660, y: 1 },
+    ]);
+  });
+
+  test('when stored figures are missing (JSON null for a step nothing completed in), then both formats render them as n/a', () => {
+    const st = stressResult();
+    st.steps[0] = { ...st.steps[0]!, throughputRps: null as unknown as number, goodputRps: null as unknown as number };
+    st.summary.breakingPoint = {
+      users: 150,
+      criterion: 'error_rate>0.01',
+      observed: null as unknown as number,
+      threshold: 0.01,
+    };
+    const r = fullReport({ stress: st });
+    expect(renderMarkdown(r)).toContain('(observed n/a, threshold 0.01)');
+    expect(renderMarkdown(r)).toMatch(/\| n\/a req\/s \| n\/a req\/s \|/);
+    expect(() => renderHtml(r)).not.toThrow();
   });
 
   test('when steps have start times, then the step chart is over minutes since the first step, with the error-rate stop line', () => {

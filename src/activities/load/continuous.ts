@@ -9,7 +9,7 @@
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import type { Campaign } from '../../config/schema';
+import { resolutionOf, type Campaign } from '../../config/schema';
 import { FAILURE } from '../../core/errors';
 import { planFromPhase } from '../../config/load-plan';
 import { Metrics, type EncodedWindow } from '../../engine/metrics';
@@ -17,7 +17,9 @@ import type { IntervalHealth } from '../../engine/protocol';
 import { defaultThreads, runLoad, type GeneratorHealth, type LevelChange } from '../../engine/run';
 import { loadPhaseOf, toolMetrics } from '../../infra/metrics';
 import type { StageCommand } from '../../infra/results-store';
+import { recordedCampaign } from '../campaign-config';
 import { allowedUrl } from '../egress';
+import { TimelineWriter } from './timeline';
 import { loadCaps, resolveHeaders, storable, type LoadDeps } from './index';
 
 /** Input of the continuous ramp of one phase. */
@@ -31,7 +33,8 @@ export interface ContinuousLoadInput {
   /** The load stops by itself after this long (a bound; the workflow's stop comes first). */
   maxDurationMs: number;
   target: Campaign['target'];
-  scenario: Campaign['scenario'];
+  /** Only in histories recorded before the scenario was passed by reference. */
+  scenario?: Campaign['scenario'];
 }
 
 /** The heartbeated checkpoint: where the run started, which stage is applied, which stages are stored. */
@@ -79,7 +82,8 @@ export function createContinuousLoadActivities(deps: LoadDeps) {
           FAILURE.LOAD_CAP,
         );
       }
-      const { headers, scenario } = resolveHeaders(deps.secrets, input.target, input.scenario);
+      const recorded = await recordedCampaign(deps.store, campaignId);
+      const { headers, scenario } = resolveHeaders(deps.secrets, input.target, input.scenario ?? recorded.scenario);
       const checkpoint = ctx.info.heartbeatDetails as ContinuousCheckpoint | undefined;
       const now = Date.now();
       const state: ContinuousCheckpoint = checkpoint
@@ -125,6 +129,29 @@ export function createContinuousLoadActivities(deps: LoadDeps) {
       let writes = Promise.resolve();
       const unwritten: EncodedWindow[] = [];
       const secondOf = (ms: number) => secondOffset + Math.floor((ms - runStartedAtMs) / 1000);
+      // A ramp over nights is downsampled past its first minutes like a baseline phase; each stage change keeps its
+      // detail (an event), and the recovery stage keeps every second (its recovery time is read from them). Stages
+      // are measured on their own histograms, never on this timeline.
+      const stageSeconds: number[] = [];
+      const recoverySpans: Array<{ from: number; to: number }> = [];
+      const noteStage = (cmd: StageCommand, fromSecond: number, settleMs: number) => {
+        stageSeconds.push(fromSecond);
+        if (cmd.name.startsWith('stress-recovery-')) {
+          recoverySpans.push({
+            from: fromSecond,
+            to: fromSecond + Math.ceil((settleMs + cmd.warmupMs + cmd.holdMs) / 1000) + 2,
+          });
+        }
+      };
+      const timeline = new TimelineWriter({
+        store: deps.store,
+        campaignId,
+        phase,
+        slice: 0,
+        resolution: resolutionOf(recorded.settings.timeline),
+        events: () => stageSeconds,
+        pinned: () => recoverySpans,
+      });
 
       // Stages being stored: `closed` (in the checkpoint) only lists those whose write succeeded.
       const closing = new Set<number>();
@@ -189,6 +216,7 @@ export function createContinuousLoadActivities(deps: LoadDeps) {
             : [],
         };
         const fromSecond = secondOf(at);
+        noteStage(cmd, fromSecond, settleMs);
         writes = writes
           .then(() => deps.store.markStageApplied(campaignId, phase, cmd.stage, at, fromSecond))
           .catch((err: unknown) => {
@@ -250,6 +278,9 @@ export function createContinuousLoadActivities(deps: LoadDeps) {
                   applied.map(async (c) => ((await deps.store.loadSlices(campaignId, c.name)).length ? c.stage : -1)),
                 );
                 state.closed = stored.filter((n) => n >= 0);
+                // The stage changes before the restart are events of the timeline too.
+                for (const c of applied)
+                  if (c.fromSecond !== undefined && c.fromSecond !== null) noteStage(c, c.fromSecond, c.rampMs);
                 const current = applied[applied.length - 1];
                 if (current) {
                   state.applied = current.stage;
@@ -278,7 +309,7 @@ export function createContinuousLoadActivities(deps: LoadDeps) {
           },
           onWindows: (windows) => {
             writes = writes
-              .then(() => deps.store.upsertTimeline(campaignId, phase, 0, windows))
+              .then(() => timeline.write(windows))
               .catch(() => {
                 unwritten.push(...windows);
               });
@@ -297,7 +328,8 @@ export function createContinuousLoadActivities(deps: LoadDeps) {
           }
         }
         await writes;
-        if (unwritten.length) await deps.store.upsertTimeline(campaignId, phase, 0, unwritten);
+        if (unwritten.length) await timeline.write(unwritten);
+        await timeline.finish().catch(() => undefined);
       } finally {
         clearInterval(beat);
         if (poller) clearInterval(poller);

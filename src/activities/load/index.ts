@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { BaselinePhase, Campaign, ThresholdEntry } from '../../config/schema';
 import { planFromPhase, shiftPlan, splitPlan } from '../../config/load-plan';
+import { resolutionOf } from '../../config/schema';
 import { evaluateThresholds, isThreshold, parseThreshold } from '../../core/thresholds';
 import type { BaselinePhaseResult } from '../../core/types';
 import {
@@ -17,6 +18,8 @@ import { runLoad, type GeneratorHealth } from '../../engine/run';
 import { summarizePhase, thresholdParts } from '../../engine/summary';
 import type { Logger } from '../../infra/logger';
 import { loadPhaseOf, toolMetrics } from '../../infra/metrics';
+import { recordedCampaign, scenarioOf } from '../campaign-config';
+import { TimelineWriter } from './timeline';
 import type { ResultsStore } from '../../infra/results-store';
 import type { EgressPolicy } from '../../core/egress';
 import { FAILURE } from '../../core/errors';
@@ -41,7 +44,8 @@ export interface LoadSliceInput {
   slice: number;
   slices: number;
   target: Campaign['target'];
-  scenario: Campaign['scenario'];
+  /** Only in histories recorded before the scenario was passed by reference (the campaign id): see scenarioOf. */
+  scenario?: Campaign['scenario'];
   thresholds: ThresholdEntry[];
   /** Synchronised start (epoch ms) chosen by the workflow for every slice of the phase. */
   startAtMs: number;
@@ -129,7 +133,9 @@ export function createLoadActivities(deps: LoadDeps) {
         attempt: ctx.info.attempt,
       });
       const origin = allowedUrl(input.target.baseUrl, '', 'target', deps.egress, 'target.baseUrl');
-      const fullPlan = planFromPhase(phase, input.scenario);
+      const recorded = await recordedCampaign(deps.store, campaignId);
+      const scenarioIn = input.scenario ?? recorded.scenario;
+      const fullPlan = planFromPhase(phase, scenarioIn);
       const peakRate = Math.max(fullPlan.rate, ...fullPlan.stages.map((s) => s.target));
       if (fullPlan.users > maxUsers * input.slices || peakRate > maxRate * input.slices) {
         throw ApplicationFailure.nonRetryable(
@@ -137,7 +143,16 @@ export function createLoadActivities(deps: LoadDeps) {
           FAILURE.LOAD_CAP,
         );
       }
-      const { headers, scenario } = resolveHeaders(deps.secrets, input.target, input.scenario);
+      const { headers, scenario } = resolveHeaders(deps.secrets, input.target, scenarioIn);
+      // Baseline phases may run for days: their timeline is downsampled past its first minutes. Stress steps and
+      // spike steps are judged on their seconds, and short: kept whole.
+      const timeline = new TimelineWriter({
+        store: deps.store,
+        campaignId,
+        phase: phase.name,
+        slice,
+        ...(loadPhaseOf(phase.name) === 'baseline' ? { resolution: resolutionOf(recorded.settings.timeline) } : {}),
+      });
       const plan = splitPlan(fullPlan, input.slices)[slice];
 
       const checkpoint = ctx.info.heartbeatDetails as SliceCheckpoint | undefined;
@@ -201,7 +216,7 @@ export function createLoadActivities(deps: LoadDeps) {
               signal: stop.signal,
               onWindows: (windows) => {
                 writes = writes
-                  .then(() => deps.store.upsertTimeline(campaignId, phase.name, slice, windows))
+                  .then(() => timeline.write(windows))
                   .catch((err: unknown) => {
                     if (!unwritten.length)
                       log.warn(
@@ -257,11 +272,13 @@ export function createLoadActivities(deps: LoadDeps) {
 
       if (state.pendingWindows?.length) {
         // Throws while the database is still down: the activity is retried and tries again from here.
-        await deps.store.upsertTimeline(campaignId, phase.name, slice, state.pendingWindows);
+        await timeline.write(state.pendingWindows);
         log.info({ seconds: state.pendingWindows.length }, 'stored timeline seconds kept during a database outage');
         state = { ...state, pendingWindows: [] };
         ctx.heartbeat({ ...state, metrics: storable(state.metrics) });
       }
+      // The last downsampling pass (the end of the phase keeps its last seconds: it is an event).
+      await timeline.finish();
 
       await deps.store.upsertSlice(campaignId, phase.name, {
         slice,
@@ -302,7 +319,8 @@ export function createLoadActivities(deps: LoadDeps) {
       campaignId: string;
       ordinal: number;
       phase: BaselinePhase;
-      scenario: Campaign['scenario'];
+      /** Only in histories recorded before the scenario was passed by reference. */
+      scenario?: Campaign['scenario'];
       thresholds: ThresholdEntry[];
       aborted: boolean;
     }): Promise<BaselinePhaseResult> {
@@ -313,7 +331,7 @@ export function createLoadActivities(deps: LoadDeps) {
       const merged = mergeSlices(slices);
       const result = summarizePhase({
         name: phase.name,
-        plan: planFromPhase(phase, input.scenario),
+        plan: planFromPhase(phase, await scenarioOf(deps.store, input)),
         metrics: merged.metrics,
         elapsedMs: merged.elapsedMs,
         health: merged.health,

@@ -1,3 +1,4 @@
+import { timelinePoints } from '../stress';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Campaign } from '../../config/schema';
 import type { PhaseName, PhaseOutcome, Verdict } from '../../core/types';
@@ -39,8 +40,15 @@ export function createStoreActivities(deps: StoreDeps) {
       campaignId: string;
       phase: 'stress' | 'spike' | 'monitoring' | 'backup';
       result: unknown;
+      /** The stress timeline's chart points are added here, from the store (they travel in no history). */
+      timelinePointsOf?: string;
     }): Promise<void> {
-      await deps.store.upsertPhaseResult(input.campaignId, input.phase, input.result);
+      let result = input.result;
+      if (input.timelinePointsOf && result && typeof result === 'object' && 'timeline' in result && result.timeline) {
+        const points = timelinePoints(await deps.store.timelineWindows(input.campaignId, input.timelinePointsOf));
+        result = { ...result, timeline: { ...(result.timeline as object), points } };
+      }
+      await deps.store.upsertPhaseResult(input.campaignId, input.phase, result);
       deps.logger.info({ campaignId: input.campaignId, phase: input.phase }, 'phase result recorded');
     },
 

@@ -1,10 +1,11 @@
 import type { BaselinePhase, Campaign } from '../../config/schema';
+import { scenarioOf } from '../campaign-config';
 import { parseDurationMs } from '../../core/duration';
 import { planFromPhase } from '../../config/load-plan';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { DegradationInput } from '../../core/degradation';
-import type { RecoveryWindow, StepMeasurement, StressTimeline } from '../../core/stress';
+import { classifyEndpoints, type DegradationInput } from '../../core/degradation';
+import { judgeStep, type RecoveryWindow, type StepMeasurement, type StressTimeline } from '../../core/stress';
 import type { EndpointResult, ErrorBreakdown } from '../../core/types';
 import { newHistogram, type Metrics } from '../../engine/metrics';
 import { latencySummary, summarizePhase } from '../../engine/summary';
@@ -30,19 +31,43 @@ export interface MeasuredStep extends StepMeasurement {
 
 /** A measured stage of the continuous ramp: the step, and what its failures say about degradation. */
 export interface MeasuredStage extends MeasuredStep {
-  degradation: Omit<DegradationInput, 'source'>;
+  /** Absent for a step that passed without errors (see bounded()). */
+  degradation?: Omit<DegradationInput, 'source'>;
 }
 
-/** The degradation figures of measured load: failure latency, successful latency, Retry-After count, samples. */
+/** The degradation figures of measured load: failures by class, failure and success latency, Retry-After, samples. */
 function degradationOf(metrics: Metrics, endpoints: EndpointResult[]): Omit<DegradationInput, 'source'> {
   const p95 = (h: ReturnType<typeof newHistogram>) =>
     h.totalCount ? Math.round(h.getValueAtPercentile(95)) / 1000 : null;
   return {
-    endpoints,
+    classes: classifyEndpoints(endpoints),
     retryAfter: Object.values(metrics.endpoints).reduce((a, c) => a + (c.retryAfter ?? 0), 0),
     failedP95Ms: p95(metrics.latencyOf(['4xx', '5xx', 'err'])),
     okP95Ms: p95(metrics.latencyOf(['1xx', '2xx', '3xx'])),
     samples: metrics.samples.map((x) => ({ ...x })),
+  };
+}
+
+/** At most this many endpoints (and error rows) travel with a failing step's measurement: the worst ones. */
+export const TOP_ENDPOINTS = 20;
+
+/**
+ * A measurement as small as its use: with the step's stop criteria given, a step that passes without an error
+ * carries no endpoint table, error rows or degradation figures (nobody reads them), and a failing one only its
+ * TOP_ENDPOINTS worst endpoints and error rows, so a hundred-step ramp over a hundred endpoints stays small in
+ * history. Without them (histories recorded before), everything, as before.
+ */
+function bounded<T extends MeasuredStep>(m: T, stopWhen: string[] | undefined): T {
+  if (!stopWhen) return m;
+  const failing = m.errors > 0 || m.invalid || judgeStep(m, stopWhen).status !== 'pass';
+  if (!failing) return { ...m, endpoints: [], endpointErrors: [], degradation: undefined };
+  const worst = [...m.endpoints]
+    .sort((a, b) => b.errors - a.errors || b.latencyMs.p95 - a.latencyMs.p95)
+    .slice(0, TOP_ENDPOINTS);
+  return {
+    ...m,
+    endpoints: worst,
+    endpointErrors: [...m.endpointErrors].sort((a, b) => b.count - a.count).slice(0, TOP_ENDPOINTS),
   };
 }
 
@@ -63,9 +88,12 @@ export function createStressActivities(deps: StressDeps) {
       campaignId: string;
       name: string;
       model: 'closed' | 'open';
-      scenario: Campaign['scenario'];
+      /** Only in histories recorded before the scenario was passed by reference. */
+      scenario?: Campaign['scenario'];
       level: number;
       waitMs: number;
+      /** The stop criteria: given, a passing step's measurement carries no details (see bounded()). */
+      stopWhen?: string[];
     }): Promise<MeasuredStage> {
       const ctx = Context.current();
       const until = Date.now() + input.waitMs;
@@ -101,7 +129,7 @@ export function createStressActivities(deps: StressDeps) {
             };
       const whole = summarizePhase({
         name: input.name,
-        plan: planFromPhase(phase, input.scenario),
+        plan: planFromPhase(phase, await scenarioOf(deps.store, input)),
         metrics: merged.metrics,
         elapsedMs: merged.elapsedMs,
         health: merged.health,
@@ -114,21 +142,24 @@ export function createStressActivities(deps: StressDeps) {
       });
       const seconds = Math.max(0.001, merged.elapsedMs / 1000);
       const goodput = whole.requests - whole.errors;
-      return {
-        level: input.level,
-        requests: whole.requests,
-        errors: whole.errors,
-        throughputRps: Math.round((whole.requests / seconds) * 10) / 10,
-        goodputRps: Math.round((goodput / seconds) * 10) / 10,
-        errorRate: whole.errorRate,
-        latencyMs: whole.latencyMs,
-        invalid: whole.assessment === 'invalid',
-        ...(whole.assessment === 'invalid' ? { invalidReason: whole.notes.join('; ') } : {}),
-        endpoints: whole.endpoints,
-        endpointErrors: whole.errorBreakdown,
-        generator: { eventLoopDelayP99Ms: whole.generator.eventLoopDelayP99Ms, eluMean: whole.generator.eluMean },
-        degradation: degradationOf(merged.metrics, whole.endpoints),
-      };
+      return bounded(
+        {
+          level: input.level,
+          requests: whole.requests,
+          errors: whole.errors,
+          throughputRps: Math.round((whole.requests / seconds) * 10) / 10,
+          goodputRps: Math.round((goodput / seconds) * 10) / 10,
+          errorRate: whole.errorRate,
+          latencyMs: whole.latencyMs,
+          invalid: whole.assessment === 'invalid',
+          ...(whole.assessment === 'invalid' ? { invalidReason: whole.notes.join('; ') } : {}),
+          endpoints: whole.endpoints,
+          endpointErrors: whole.errorBreakdown,
+          generator: { eventLoopDelayP99Ms: whole.generator.eventLoopDelayP99Ms, eluMean: whole.generator.eluMean },
+          degradation: degradationOf(merged.metrics, whole.endpoints),
+        },
+        input.stopWhen,
+      );
     },
 
     /** Records the next stage of a continuous ramp for the running load (idempotent per stage). */
@@ -137,7 +168,8 @@ export function createStressActivities(deps: StressDeps) {
     },
 
     /**
-     * The continuous ramp's timeline and stages: per-second points for the report's chart, and the recovery
+     * The continuous ramp's timeline and stages: per-second points for the report's chart (unless `withPoints` is
+     * false: then recordPhaseResult adds them from the store, and no history carries them), and the recovery
      * stage's windows (seconds since it was applied, grouped by `windowS`).
      */
     async loadStressTimeline(input: {
@@ -145,32 +177,22 @@ export function createStressActivities(deps: StressDeps) {
       phase: string;
       recoveryStage?: number;
       windowS: number;
+      withPoints?: boolean;
     }): Promise<{ timeline: StressTimeline; recovery: RecoveryWindow[] }> {
       const stages = await deps.store.stagesAfter(input.campaignId, input.phase, -1);
       const windows = await deps.store.timelineWindows(input.campaignId, input.phase);
-      // At most MAX_TIMELINE_POINTS points (a day-long ramp is bucketed: per-second averages, the bucket's p95), so
-      // the result stays small in history.
-      const seconds = [...windows.keys()];
-      const span = seconds.length ? Math.max(...seconds) - Math.min(...seconds) + 1 : 0;
-      const width = Math.max(1, Math.ceil(span / MAX_TIMELINE_POINTS));
-      const points = windowsOf(windows, width).map((w) => ({
-        second: w.startS,
-        requests: Math.round((w.requests / width) * 10) / 10,
-        errors: Math.round((w.errors / width) * 10) / 10,
-        p95Ms: w.p95Ms,
-      }));
       const rec = stages.find((st) => st.stage === input.recoveryStage);
       const from = rec?.fromSecond;
       const recovery =
         from === undefined
           ? []
-          : windowsOf(
+          : recoveryWindows(
               new Map([...windows].filter(([second]) => second >= from).map(([second, w]) => [second - from, w])),
               input.windowS,
             );
       return {
         timeline: {
-          points,
+          points: input.withPoints === false ? [] : timelinePoints(windows),
           stages: stages
             .filter((st) => !st.stop && st.fromSecond !== undefined && st.fromSecond !== null)
             .map((st) => ({ name: st.name, level: st.level, fromSecond: st.fromSecond! })),
@@ -187,14 +209,17 @@ export function createStressActivities(deps: StressDeps) {
       campaignId: string;
       phaseName: string;
       phase: BaselinePhase;
-      scenario: Campaign['scenario'];
+      /** Only in histories recorded before the scenario was passed by reference. */
+      scenario?: Campaign['scenario'];
       level: number;
       warmupS: number;
+      /** The stop criteria: given, a passing step's measurement carries no details (see bounded()). */
+      stopWhen?: string[];
     }): Promise<MeasuredStep> {
       const merged = mergeSlices(await deps.store.loadSlices(input.campaignId, input.phaseName));
       const whole = summarizePhase({
         name: input.phaseName,
-        plan: planFromPhase(input.phase, input.scenario),
+        plan: planFromPhase(input.phase, await scenarioOf(deps.store, input)),
         metrics: merged.metrics,
         elapsedMs: merged.elapsedMs,
         health: merged.health,
@@ -219,21 +244,24 @@ export function createStressActivities(deps: StressDeps) {
       // holds only the requests that completed after the step ended.
       const stepS = (parseDurationMs(input.phase.duration) ?? 0) / 1000;
       const seconds = Math.max(1, judged.length ? stepS - input.warmupS : stepS);
-      return {
-        level: input.level,
-        requests,
-        errors,
-        throughputRps: Math.round((requests / seconds) * 10) / 10,
-        goodputRps: Math.round(((requests - errors) / seconds) * 10) / 10,
-        errorRate: requests ? Math.round((errors / requests) * 1e6) / 1e6 : 0,
-        latencyMs: latencySummary(hist),
-        invalid: whole.assessment === 'invalid',
-        ...(whole.assessment === 'invalid' ? { invalidReason: whole.notes.join('; ') } : {}),
-        endpoints: whole.endpoints,
-        endpointErrors: whole.errorBreakdown,
-        generator: { eventLoopDelayP99Ms: whole.generator.eventLoopDelayP99Ms, eluMean: whole.generator.eluMean },
-        degradation: degradationOf(merged.metrics, whole.endpoints),
-      };
+      return bounded(
+        {
+          level: input.level,
+          requests,
+          errors,
+          throughputRps: Math.round((requests / seconds) * 10) / 10,
+          goodputRps: Math.round(((requests - errors) / seconds) * 10) / 10,
+          errorRate: requests ? Math.round((errors / requests) * 1e6) / 1e6 : 0,
+          latencyMs: latencySummary(hist),
+          invalid: whole.assessment === 'invalid',
+          ...(whole.assessment === 'invalid' ? { invalidReason: whole.notes.join('; ') } : {}),
+          endpoints: whole.endpoints,
+          endpointErrors: whole.errorBreakdown,
+          generator: { eventLoopDelayP99Ms: whole.generator.eventLoopDelayP99Ms, eluMean: whole.generator.eluMean },
+          degradation: degradationOf(merged.metrics, whole.endpoints),
+        },
+        input.stopWhen,
+      );
     },
 
     /** Groups a load step's timeline into windows of `windowS` seconds (for spike recovery). */
@@ -242,20 +270,24 @@ export function createStressActivities(deps: StressDeps) {
       phaseName: string;
       windowS: number;
     }): Promise<RecoveryWindow[]> {
-      return windowsOf(await deps.store.timelineWindows(input.campaignId, input.phaseName), input.windowS);
+      return recoveryWindows(await deps.store.timelineWindows(input.campaignId, input.phaseName), input.windowS);
     },
   };
 }
 
 /** Groups per-second windows into windows of `windowS` seconds (histograms merged). */
-function windowsOf(windows: Map<number, MergedWindow>, windowS: number): RecoveryWindow[] {
-  const buckets = new Map<number, { requests: number; errors: number; hist: ReturnType<typeof newHistogram> }>();
+function windowsOf(windows: Map<number, MergedWindow>, windowS: number): Array<RecoveryWindow & { coveredS: number }> {
+  const buckets = new Map<
+    number,
+    { requests: number; errors: number; hist: ReturnType<typeof newHistogram>; coveredS: number }
+  >();
   for (const [second, w] of windows) {
     const k = Math.floor(second / windowS);
-    const b = buckets.get(k) ?? { requests: 0, errors: 0, hist: newHistogram() };
+    const b = buckets.get(k) ?? { requests: 0, errors: 0, hist: newHistogram(), coveredS: 0 };
     b.requests += w.requests;
     b.errors += w.errors;
     b.hist.add(w.hist);
+    b.coveredS += w.widthS;
     buckets.set(k, b);
   }
   return [...buckets]
@@ -265,5 +297,32 @@ function windowsOf(windows: Map<number, MergedWindow>, windowS: number): Recover
       requests: b.requests,
       errors: b.errors,
       p95Ms: b.hist.totalCount ? Math.round(b.hist.getValueAtPercentile(95)) / 1000 : null,
+      coveredS: b.coveredS,
     }));
+}
+
+/** Recovery windows of `windowS` seconds (what the recovery judgements read). */
+function recoveryWindows(windows: Map<number, MergedWindow>, windowS: number): RecoveryWindow[] {
+  return windowsOf(windows, windowS).map(({ coveredS: _covered, ...w }) => w);
+}
+
+/**
+ * A stress timeline's chart points: at most MAX_TIMELINE_POINTS (a day-long ramp is bucketed: per-second averages,
+ * the bucket's p95); a downsampled window counts its seconds, so rates are per second over what a point covers.
+ */
+export function timelinePoints(windows: Map<number, MergedWindow>): StressTimeline['points'] {
+  const seconds = [...windows.keys()];
+  const span = seconds.length
+    ? Math.max(...seconds.map((sec) => sec + windows.get(sec)!.widthS)) - Math.min(...seconds)
+    : 0;
+  const width = Math.max(1, Math.ceil(span / MAX_TIMELINE_POINTS));
+  return windowsOf(windows, width).map((w) => {
+    const covers = Math.max(width, w.coveredS);
+    return {
+      second: w.startS,
+      requests: Math.round((w.requests / covers) * 10) / 10,
+      errors: Math.round((w.errors / covers) * 10) / 10,
+      p95Ms: w.p95Ms,
+    };
+  });
 }

@@ -111,7 +111,7 @@ async function withStore<T>(dataDir: string | undefined, fn: (store: ResultsStor
  */
 export async function rescoreCommand(campaignId: string, flags: { dataDir?: string; json?: boolean }): Promise<void> {
   await withStore(flags.dataDir, async (store) => {
-    const source = await store.loadReportSource(campaignId);
+    const source = await store.loadReportSource(campaignId, { timelines: false });
     if (!source) throw new UnknownCampaignError(campaignId);
     const stored = source.checklist;
     if (!stored || !source.verdict)
