@@ -2,6 +2,7 @@
  * Types of the production-readiness checklist, its scoring and the comparison with the previous
  * campaign of the same target. Shared by the pure scoring code, the workflow, the store and the report.
  */
+import type { EndpointShift } from './distribution';
 
 /** Checklist categories, as in the seed's readiness assessment. */
 export const CATEGORIES = [
@@ -155,8 +156,14 @@ export interface MetricChange {
   current: number;
   /** Relative change in percent (positive: the value grew). */
   changePct: number;
-  /** Worse by more than 5 % in the direction that matters for this metric. */
+  /**
+   * Worse in the direction that matters: for a phase's p95 with stored histograms on both sides, some endpoint of the
+   * phase regressed by the distribution test (significant and beyond the tolerance: `latency`); otherwise worse by
+   * more than 5 %.
+   */
   regression: boolean;
+  /** How `regression` was decided. */
+  judgedBy?: 'distribution' | 'threshold';
 }
 
 /** The comparison with the previous campaign of the same target. */
@@ -169,6 +176,8 @@ export interface Comparison {
   /** Items not in the previous campaign's checklist. */
   added: Array<{ id: string; title: string; now: ItemStatus }>;
   metrics: MetricChange[];
+  /** Each endpoint of each like phase compared as distributions (Mann-Whitney U and effect size). */
+  latency?: EndpointShift[];
   /** One line per regression (items and metrics), for the summary. */
   findings: string[];
 }

@@ -4,6 +4,7 @@
  * point, RTO) as findings. Pure.
  */
 import type { Comparison, EvaluatedItem, ItemStatus, MetricChange } from './checklist-types';
+import type { EndpointShift } from './distribution';
 
 /** A change worse than this (percent) is a regression. */
 const REGRESSION_PCT = 5;
@@ -29,8 +30,16 @@ export interface ComparableReport {
 const cleared = (s: ItemStatus) => s === 'pass' || s === 'waived';
 const round1 = (v: number) => Math.round(v * 10) / 10;
 
-/** Compares `current` with `previous`, the previous campaign of the same target. */
-export function compareCampaigns(previous: ComparableReport, current: ComparableReport): Comparison {
+/**
+ * Compares `current` with `previous`, the previous campaign of the same target. `latency`: the endpoints of like
+ * phases compared as distributions (report/histograms.ts); a phase's p95 then regresses only when one of its
+ * endpoints did (significant and beyond the tolerance), not on a 5 % move that run-to-run noise makes.
+ */
+export function compareCampaigns(
+  previous: ComparableReport,
+  current: ComparableReport,
+  latency?: EndpointShift[],
+): Comparison {
   const before = new Map((previous.checklist?.items ?? []).map((i) => [i.id, i]));
   const regressed: Comparison['regressed'] = [];
   const fixed: Comparison['fixed'] = [];
@@ -67,6 +76,12 @@ export function compareCampaigns(previous: ComparableReport, current: Comparable
     const was = previous.baseline.phases.find((x) => x.name === p.name);
     if (!was || was.users !== p.users || was.model !== p.model) continue;
     track(`baseline.${p.name}.p95Ms`, was.latencyMs.p95, p.latencyMs.p95, true);
+    const judged = latency?.filter((x) => x.phase === p.name) ?? [];
+    const m = metrics[metrics.length - 1];
+    if (judged.length && m?.metric === `baseline.${p.name}.p95Ms`) {
+      m.regression = judged.some((x) => x.verdict === 'regressed');
+      m.judgedBy = 'distribution';
+    }
     track(`baseline.${p.name}.throughputRps`, was.throughputRps, p.throughputRps, false);
   }
   const [ps, cs] = [previous.stress, current.stress];
@@ -84,6 +99,9 @@ export function compareCampaigns(previous: ComparableReport, current: Comparable
 
   const findings = [
     ...regressed.map((r) => `checklist item ${r.id} regressed: ${r.was} -> ${r.now}`),
+    ...(latency ?? [])
+      .filter((x) => x.verdict === 'regressed')
+      .map((x) => `endpoint ${x.endpoint} in phase ${x.phase} regressed: ${x.reason}`),
     ...metrics
       .filter((m) => m.regression)
       .map((m) => `${m.metric} regressed ${m.changePct > 0 ? '+' : ''}${m.changePct}% (${m.previous} -> ${m.current})`),
@@ -100,6 +118,7 @@ export function compareCampaigns(previous: ComparableReport, current: Comparable
     fixed,
     added,
     metrics,
+    ...(latency ? { latency } : {}),
     findings,
   };
 }

@@ -641,22 +641,209 @@ function headerHtml(report: ReportJson): string {
     `<header><h1>Production readiness: ${escapeHtml(campaign.name)}</h1>` +
     `<div class="decision" style="--decision:${color}"><span class="badge">${escapeHtml(verdict.decision.replace('_', ' '))}</span>` +
     `<span class="score">${verdict.scorePct === null ? 'score not computed yet' : `score ${escapeHtml(verdict.scorePct)} %`}</span></div>` +
-    `<dl class="facts">${rows.map(([k, v]) => `<div><dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd></div>`).join('')}</dl></header>`
+    `<details class="campaign-facts"><summary>Campaign ${escapeHtml(campaign.id)}</summary><dl class="facts">${rows.map(([k, v]) => `<div><dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd></div>`).join('')}</dl></details></header>`
   );
 }
 
-function reasonsHtml(report: ReportJson): string {
-  const { blockers, reasons } = report.verdict;
-  if (!blockers.length && !reasons.length)
-    return '<section id="reasons"><h2>Blocking reasons</h2><p>None.</p></section>';
+/** The key figures of the first screen: what a release manager asks first, each with its unit. */
+function keyFigures(report: ReportJson): Array<[string, string]> {
+  const st = report.stress;
+  const u = st?.model === 'closed' ? 'users' : 'req/s';
+  const model = report.analysis?.capacityModel;
+  const rec = st?.recoveryAfterLoad;
+  const rto = report.backup?.drills.find((d) => d.id === 'postgres')?.rtoS;
+  return [
+    [
+      'Breaking point',
+      st?.breakingPoint
+        ? `${st.breakingPoint.users} ${u} (${st.breakingPoint.criterion})`
+        : st
+          ? 'not reached'
+          : 'stress not run',
+    ],
+    [
+      'Capacity ceiling',
+      st?.capacityCeiling
+        ? `${st.capacityCeiling.users} ${u} at ${st.capacityCeiling.goodputRps} req/s`
+        : st
+          ? 'no passing step'
+          : 'stress not run',
+    ],
+    [
+      'Model peak (USL)',
+      model?.evaluable && model.peakUsers !== null
+        ? `${model.peakUsers} users, ${model.peakThroughputRps} req/s (R² ${model.r2})`
+        : model?.evaluable && model.peakThroughputRps !== null
+          ? `no peak; towards ${model.peakThroughputRps} req/s (R² ${model.r2})`
+          : model && !model.evaluable
+            ? 'not evaluable'
+            : 'n/a',
+    ],
+    [
+      'Recovery after load',
+      rec ? (rec.recovered ? `${rec.timeS} s` : rec.recovered === false ? 'did not recover' : 'not measured') : 'n/a',
+    ],
+    [
+      'Spike recovery',
+      report.spike ? (report.spike.recovered ? `${report.spike.recoveryTimeS} s` : 'did not recover') : 'spike not run',
+    ],
+    ['Database RTO', rto != null ? `${rto} s` : 'n/a'],
+  ];
+}
+
+/**
+ * The first screen: the category bars, the key figures and the blockers grouped by category in one compact table;
+ * the verdict's full list of reasons folds away (it repeats the blockers, item by item).
+ */
+function summaryHtml(report: ReportJson): string {
+  const bands = report.checklist?.policy ?? { goAt: 90, conditionalAt: 75 };
+  const bars = (report.categories ?? [])
+    .map((c) => {
+      const pct = c.scorePct ?? 0;
+      const cls =
+        c.scorePct === null ? 'na' : pct >= bands.goAt ? 'good' : pct >= bands.conditionalAt ? 'partial' : 'poor';
+      return `<div class="bar"><span class="bar-name">${escapeHtml(c.name)}</span><span class="bar-track"><span class="bar-fill ${cls}" style="width:${Math.max(0, Math.min(100, pct))}%"></span></span><span class="bar-pct">${c.scorePct === null ? 'n/a' : `${escapeHtml(c.scorePct)} %`}</span></div>`;
+    })
+    .join('');
+  const figures = keyFigures(report)
+    .map(
+      ([k, v]) =>
+        `<div class="figure"><div class="figure-k">${escapeHtml(k)}</div><div class="figure-v">${escapeHtml(v)}</div></div>`,
+    )
+    .join('');
+  const blockers = report.checklist?.blockers ?? [];
+  const byCategory = new Map<string, typeof blockers>();
+  const categoryOf = new Map((report.checklist?.items ?? []).map((i) => [i.id, i.category as string]));
+  for (const b of blockers) {
+    const category = categoryOf.get(b.id) ?? 'Other';
+    byCategory.set(category, [...(byCategory.get(category) ?? []), b]);
+  }
+  const blockerRows = [...byCategory].flatMap(([category, list]) =>
+    list.map((b, i) => [
+      i === 0 ? { html: `<strong>${escapeHtml(category)}</strong> (${list.length})` } : '',
+      b.severity,
+      { html: `${escapeHtml(b.title)} <code>${escapeHtml(b.id)}</code>` },
+      pill(b.status),
+      (b.evidence.observed ?? '').slice(0, 160),
+    ]),
+  );
+  const { reasons } = report.verdict;
+  const verdictBlockers = report.verdict.blockers;
+  const blockerTable = blockers.length
+    ? `<h3>Blockers (${blockers.length})</h3>${table(['Category', 'Sev', 'Item', 'Status', 'Evidence'], blockerRows, 'blockers-table')}`
+    : verdictBlockers.length
+      ? `<h3>Blocking reasons (${verdictBlockers.length})</h3><ol class="blockers">${verdictBlockers.map((b) => `<li>${escapeHtml(b)}</li>`).join('')}</ol>`
+      : '<p>No blocker.</p>';
   return (
-    '<section id="reasons"><h2>Blocking reasons</h2>' +
-    (blockers.length
-      ? `<ol class="blockers">${blockers.map((b) => `<li>${escapeHtml(b)}</li>`).join('')}</ol>`
-      : '<p>No blocking reason.</p>') +
-    (reasons.length ? `<h3>Why not GO</h3><ul>${reasons.map((r) => `<li>${escapeHtml(r)}</li>`).join('')}</ul>` : '') +
+    '<section id="summary"><h2>Summary</h2>' +
+    (bars ? `<div class="bars">${bars}</div>` : '') +
+    `<div class="figures">${figures}</div>` +
+    blockerTable +
+    (reasons.length
+      ? `<details class="reasons"><summary>Why not GO: ${reasons.length} reason${reasons.length === 1 ? '' : 's'}, item by item</summary><ul>${reasons.map((r) => `<li>${escapeHtml(r)}</li>`).join('')}</ul></details>`
+      : '') +
     '</section>'
   );
+}
+
+/** The performance analysis: by operation type, cold start, scaling, the capacity model, degradation, recommendations. */
+function analysisHtml(report: ReportJson): string {
+  const a = report.analysis;
+  if (!a) return '';
+  const parts: string[] = ['<section id="analysis"><h2>Performance analysis</h2>'];
+  if (a.recommendations.length) {
+    parts.push(
+      '<h3>Recommendations</h3>' +
+        table(
+          ['Sev', 'Finding', 'Evidence', 'Recommendation'],
+          a.recommendations.map((r) => [r.severity, r.finding, r.evidence, r.recommendation]),
+        ),
+    );
+  } else parts.push('<p class="muted">No recommendation: no finding measured calls for one.</p>');
+  const m = a.capacityModel;
+  parts.push(
+    '<h3>Capacity model (Universal Scalability Law)</h3>' +
+      (m.evaluable
+        ? `<p>X(N) = λN / (1 + σ(N−1) + κN(N−1)) fitted on ${m.points} levels: λ ${escapeHtml(m.lambda)} req/s per user, σ ${escapeHtml(m.sigma)} (contention), κ ${escapeHtml(m.kappa)} (coherency), R² ${escapeHtml(m.r2)}, error ${escapeHtml(round(m.cvRmse * 100, 1))} % of the mean throughput. ` +
+          (m.peakUsers !== null
+            ? `Predicted peak: ${escapeHtml(m.peakUsers)} users at ${escapeHtml(m.peakThroughputRps)} req/s. `
+            : `No peak: throughput flattens without falling${m.peakThroughputRps !== null ? `, towards λ/σ = ${escapeHtml(m.peakThroughputRps)} req/s` : ''}. `) +
+          (m.safeUsers !== undefined
+            ? `Safe capacity, ${Math.round((m.margin ?? 0) * 100)} % below the lower of the model's peak and the measured ceiling: ${escapeHtml(m.safeUsers)} users (${escapeHtml(m.safeThroughputRps)} req/s).`
+            : '') +
+          '</p>'
+        : `<p class="muted">Not evaluable: ${escapeHtml(m.reason)}.</p>`),
+  );
+  const d = a.degradation;
+  parts.push(
+    '<h3>Degradation past the breaking point</h3>' +
+      (d.evaluable
+        ? `<p>Against ${escapeHtml(d.baseline.label)} (P50 ${fmtMs(d.baseline.p50Ms)}, P95 ${fmtMs(d.baseline.p95Ms)}): at the breaking point (${escapeHtml(d.atBreakingPoint.users)} ${escapeHtml(d.unit)}) P50 ${escapeHtml(d.atBreakingPoint.p50x)}x, P95 ${escapeHtml(d.atBreakingPoint.p95x)}x; at ${escapeHtml(d.worst.users)} ${escapeHtml(d.unit)}, P50 ${escapeHtml(d.worst.p50x)}x, P95 ${escapeHtml(d.worst.p95x)}x. Throughput there ${escapeHtml(d.throughputAtWorstRps)} req/s against ${escapeHtml(d.maxThroughputRps)} at best: ${escapeHtml(d.throughputLostPct)} % lost.</p>`
+        : `<p class="muted">${escapeHtml(d.reason)}.</p>`),
+  );
+  if (a.scaling.length) {
+    parts.push(
+      `<details><summary>Scaling: ${a.linearUpToUsers !== null ? `linear up to ${escapeHtml(a.linearUpToUsers)} users` : 'no linear region'}${a.linearEndsAtUsers !== null ? `, ends at ${escapeHtml(a.linearEndsAtUsers)}` : ''} (${a.scaling.length} levels)</summary>` +
+        table(
+          ['Level', 'Users', 'Throughput', 'Per user', 'Efficiency'],
+          a.scaling.map((s) => [
+            s.label,
+            fmtInt(s.users),
+            fmtRps(s.throughputRps),
+            `${s.perUserRps} req/s`,
+            {
+              html: `${Math.round(s.efficiency * 100)} %${s.linear ? '' : ' <span class="muted">(not linear)</span>'}`,
+            },
+          ]),
+        ) +
+        '</details>',
+    );
+  }
+  if (a.byOperation.length) {
+    parts.push(
+      '<h3>Latency by operation type</h3>' +
+        table(
+          ['Phase', 'Operation', 'Requests', 'Share', 'P50', 'P95', 'P99'],
+          a.byOperation.map((o) => [
+            o.phase,
+            o.operation,
+            fmtInt(o.requests),
+            fmtPct(o.share),
+            fmtMs(o.p50Ms),
+            fmtMs(o.p95Ms),
+            fmtMs(o.p99Ms),
+          ]),
+        ),
+    );
+  }
+  if (a.coldStart.length) {
+    parts.push(
+      `<details><summary>Cold start: ${a.coldStart.filter((c) => c.flagged).length} of ${a.coldStart.length} phases flagged</summary>` +
+        table(
+          ['Phase', 'First second P95', 'Steady P95', 'Factor', ''],
+          a.coldStart.map((c) => [
+            c.phase,
+            fmtMs(c.firstSecondP95Ms),
+            fmtMs(c.steadyP95Ms),
+            c.factor === null ? `n/a: ${c.reason ?? 'no steady seconds'}` : `${c.factor}x`,
+            c.flagged ? pill('warn') : '',
+          ]),
+        ) +
+        '</details>',
+    );
+  }
+  if (a.slowestEndpoints.length) {
+    parts.push(
+      '<details><summary>Slowest endpoints (P95)</summary>' +
+        table(
+          ['Phase', 'Endpoint', 'Method', 'P50', 'P95'],
+          a.slowestEndpoints.map((e) => [e.phase, e.endpoint, e.method, fmtMs(e.p50Ms), fmtMs(e.p95Ms)]),
+        ) +
+        '</details>',
+    );
+  }
+  parts.push('</section>');
+  return parts.join('');
 }
 
 function phasesHtml(report: ReportJson): string {
@@ -945,6 +1132,19 @@ h3 { font-size: 15px; margin: 16px 0 8px; }
 .facts dt { color: var(--muted); min-width: 90px; }
 .facts dd { margin: 0; overflow-wrap: anywhere; }
 ol.blockers li { color: #991b1b; font-weight: 600; }
+.bars { display: grid; grid-template-columns: repeat(auto-fill, minmax(300px, 1fr)); gap: 4px 24px; margin-bottom: 14px; }
+.bar { display: flex; align-items: center; gap: 8px; }
+.bar-name { width: 120px; color: var(--muted); font-size: 13px; }
+.bar-track { flex: 1; height: 10px; background: #f3f4f6; border-radius: 5px; overflow: hidden; }
+.bar-fill { display: block; height: 100%; }
+.bar-fill.good { background: #15803d; } .bar-fill.partial { background: #b45309; } .bar-fill.poor { background: #b91c1c; } .bar-fill.na { background: #9ca3af; }
+.bar-pct { width: 44px; text-align: right; font-size: 13px; font-weight: 600; }
+.figures { display: grid; grid-template-columns: repeat(auto-fill, minmax(170px, 1fr)); gap: 8px; margin-bottom: 8px; }
+.figure { border: 1px solid var(--line); border-radius: 6px; padding: 6px 10px; }
+.figure-k { color: var(--muted); font-size: 12px; }
+.figure-v { font-weight: 600; overflow-wrap: anywhere; }
+details > summary { cursor: pointer; color: #1d4ed8; margin: 8px 0; }
+.campaign-facts summary { color: var(--muted); }
 .muted { color: var(--muted); }
 figure.chart { margin: 0 0 16px; }
 figure.chart h3 { margin-top: 0; }
@@ -1026,9 +1226,10 @@ export function renderHtml(report: ReportJson, opts: RenderHtmlOptions = {}): st
 <body>
 <main>
 ${headerHtml(report)}
-${reasonsHtml(report)}
+${summaryHtml(report)}
 ${phasesHtml(report)}
 ${capacityHtml(report, charts)}
+${analysisHtml(report)}
 ${timelinesHtml(report, charts)}
 ${baselineHtml(report)}
 ${categoriesHtml(report, charts)}

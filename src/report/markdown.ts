@@ -8,6 +8,7 @@ import { MATURITY_LABELS, type CheckResult, type MonitoringResult } from '../cor
 import type { SpikeResult, WindowWait } from '../core/stress';
 import { distinctSamples, type Degradation } from '../core/degradation';
 import type { ReportJson } from './model';
+import type { Analysis } from '../core/analysis';
 const ms = (v: number) =>
   Number.isFinite(v) ? `${v < 10 ? v.toFixed(1) : Math.round(v).toLocaleString('en-US')}ms` : 'n/a';
 const pct = (v: number) => (Number.isFinite(v) ? `${(v * 100).toFixed(2)}%` : 'n/a');
@@ -147,6 +148,7 @@ export function renderMarkdown(report: ReportJson): string {
     }
   }
   if (report.stress) lines.push(...stressMarkdown(report.stress));
+  if (report.analysis) lines.push(...analysisMarkdown(report.analysis));
   if (report.spike) lines.push(...spikeMarkdown(report.spike));
   if (report.monitoring) lines.push(...monitoringMarkdown(report.monitoring));
   if (report.backup) lines.push(...backupMarkdown(report.backup));
@@ -324,6 +326,81 @@ function stressMarkdown(st: NonNullable<ReportJson['stress']>): string[] {
   return lines;
 }
 
+/** The performance analysis, as the hand-run analysis wrote it: recommendations first, each with its evidence. */
+function analysisMarkdown(a: Analysis): string[] {
+  const lines = ['## Performance analysis', ''];
+  if (a.recommendations.length) {
+    lines.push('### Recommendations', '', '| Sev | Finding | Evidence | Recommendation |', '|---|---|---|---|');
+    for (const r of a.recommendations)
+      lines.push(`| ${r.severity} | ${oneLine(r.finding)} | ${oneLine(r.evidence)} | ${oneLine(r.recommendation)} |`);
+    lines.push('');
+  } else lines.push('_No recommendation: no finding measured calls for one._', '');
+  const m = a.capacityModel;
+  lines.push('### Capacity model (Universal Scalability Law)', '');
+  if (m.evaluable) {
+    lines.push(
+      `- Fitted on ${m.points} levels: λ ${m.lambda} req/s per user, σ ${m.sigma} (contention), κ ${m.kappa} (coherency), R² ${m.r2}, error ${fixed(m.cvRmse * 100, 1)} % of the mean throughput.`,
+      m.peakUsers !== null
+        ? `- Predicted peak: **${m.peakUsers} users at ${m.peakThroughputRps} req/s**.`
+        : `- No peak: throughput flattens without falling (no coherency cost)${m.peakThroughputRps !== null ? `, towards λ/σ = **${m.peakThroughputRps} req/s**` : ''}.`,
+      ...(m.safeUsers !== undefined
+        ? [
+            `- Safe capacity (${Math.round((m.margin ?? 0) * 100)} % below the lower of the model's peak and the measured ceiling): ${m.safeUsers} users, ${m.safeThroughputRps} req/s.`,
+          ]
+        : []),
+      '',
+    );
+  } else lines.push(`_Not evaluable: ${m.reason}._`, '');
+  const d = a.degradation;
+  lines.push('### Degradation past the breaking point', '');
+  if (d.evaluable) {
+    lines.push(
+      `- Against ${d.baseline.label} (P50 ${ms(d.baseline.p50Ms)}, P95 ${ms(d.baseline.p95Ms)}): at the breaking point (${d.atBreakingPoint.users} ${d.unit}) P50 **${d.atBreakingPoint.p50x}x**, P95 **${d.atBreakingPoint.p95x}x**; at ${d.worst.users} ${d.unit}, P50 ${d.worst.p50x}x, P95 ${d.worst.p95x}x.`,
+      `- Throughput there: ${d.throughputAtWorstRps} req/s against ${d.maxThroughputRps} at best: **${d.throughputLostPct} % lost**.`,
+      '',
+    );
+  } else lines.push(`_${d.reason}._`, '');
+  if (a.scaling.length) {
+    lines.push(
+      '### Scaling',
+      '',
+      `Linear ${a.linearUpToUsers !== null ? `up to ${a.linearUpToUsers} users` : 'nowhere'}${a.linearEndsAtUsers !== null ? `; it ends at ${a.linearEndsAtUsers} users` : ' over every level measured'}.`,
+      '',
+      '| Level | Users | Throughput | Per user | Efficiency |',
+      '|---|---|---|---|---|',
+      ...a.scaling.map(
+        (p) =>
+          `| ${p.label} | ${p.users} | ${fixed(p.throughputRps, 1)} req/s | ${p.perUserRps} req/s | ${Math.round(p.efficiency * 100)} %${p.linear ? '' : ' (not linear)'} |`,
+      ),
+      '',
+    );
+  }
+  if (a.byOperation.length) {
+    lines.push(
+      '### Latency by operation type',
+      '',
+      '| Phase | Operation | Requests | Share | P50 | P95 | P99 |',
+      '|---|---|---|---|---|---|---|',
+    );
+    for (const o of a.byOperation)
+      lines.push(
+        `| ${o.phase} | ${o.operation} | ${o.requests} | ${pct(o.share)} | ${ms(o.p50Ms ?? NaN)} | ${ms(o.p95Ms ?? NaN)} | ${ms(o.p99Ms ?? NaN)} |`,
+      );
+    lines.push('');
+  }
+  if (a.coldStart.length) {
+    lines.push('### Cold start', '');
+    for (const c of a.coldStart)
+      lines.push(
+        c.factor !== null
+          ? `- ${c.phase}: first second P95 ${ms(c.firstSecondP95Ms ?? NaN)}, steady ${ms(c.steadyP95Ms ?? NaN)} (${c.factor}x)${c.flagged ? ' **cold start**' : ''}.`
+          : `- ${c.phase}: not measured (${c.reason ?? 'no steady seconds'}).`,
+      );
+    lines.push('');
+  }
+  return lines;
+}
+
 function spikeMarkdown(sp: SpikeResult): string[] {
   const lines = ['## Spike and recovery', ''];
   lines.push('| | Users | P95 | Error Rate | Throughput |', '|---|---|---|---|---|');
@@ -453,6 +530,14 @@ function executiveSummary(report: ReportJson): string[] {
     headline.push(
       `capacity ceiling ${report.stress.capacityCeiling.users} ${report.stress.model === 'closed' ? 'users' : 'req/s'} at ${report.stress.capacityCeiling.goodputRps} req/s`,
     );
+  const model = report.analysis?.capacityModel;
+  if (model?.evaluable && model.peakUsers !== null)
+    headline.push(`model peak ${model.peakUsers} users at ${model.peakThroughputRps} req/s`);
+  else if (model?.evaluable && model.peakThroughputRps !== null)
+    headline.push(`model: no peak, throughput towards ${model.peakThroughputRps} req/s`);
+  const rec = report.stress?.recoveryAfterLoad;
+  if (rec?.recovered) headline.push(`recovered ${rec.timeS} s after load reduction`);
+  else if (rec?.recovered === false) headline.push('did not recover after load reduction');
   const rto = report.backup?.drills.find((d) => d.id === 'postgres')?.rtoS;
   if (rto != null) headline.push(`database RTO ${rto} s`);
   if (report.comparison)
@@ -470,13 +555,21 @@ function executiveSummary(report: ReportJson): string[] {
     );
   const blockers = report.checklist?.blockers;
   if (blockers?.length) {
+    // Grouped by category, as the first screen of report.html shows them.
+    const categoryOf = new Map((report.checklist?.items ?? []).map((i) => [i.id, i.category as string]));
+    const groups = new Map<string, typeof blockers>();
+    for (const b of blockers)
+      groups.set(categoryOf.get(b.id) ?? 'Other', [...(groups.get(categoryOf.get(b.id) ?? 'Other') ?? []), b]);
     lines.push(`### Blockers (${blockers.length})`, '');
-    blockers.forEach((b, i) =>
-      lines.push(
-        `${i + 1}. **${b.severity} ${oneLine(b.title)}** (\`${b.id}\`, ${b.status}): ${oneLine(b.evidence.observed ?? '')}${b.remediation ? `. Remediation: ${oneLine(b.remediation)}` : ''}`,
-      ),
-    );
-    lines.push('');
+    let n = 0;
+    for (const [category, list] of groups) {
+      lines.push(`**${category}** (${list.length})`, '');
+      for (const b of list)
+        lines.push(
+          `${++n}. **${b.severity} ${oneLine(b.title)}** (\`${b.id}\`, ${b.status}): ${oneLine(b.evidence.observed ?? '')}${b.remediation ? `. Remediation: ${oneLine(b.remediation)}` : ''}`,
+        );
+      lines.push('');
+    }
   } else if (verdict.blockers.length) {
     lines.push('### Blocking reasons', '');
     verdict.blockers.forEach((b, i) => lines.push(`${i + 1}. ${b}`));

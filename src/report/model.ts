@@ -9,6 +9,7 @@ import type {
 import type { BackupResult } from '../core/backup';
 import type { MonitoringResult } from '../core/monitoring';
 import type { SpikeResult, StressResult } from '../core/stress';
+import { buildAnalysis, type Analysis, type OperationLatency } from '../core/analysis';
 import type {
   Attestation,
   Blocker,
@@ -36,7 +37,15 @@ export interface ReportSource {
   };
   verdict?: Verdict;
   phases: Record<PhaseName, PhaseOutcome>;
-  baseline: { thresholds: string[]; phases: BaselinePhaseResult[]; timelines?: Record<string, TimelinePoint[]> };
+  baseline: {
+    thresholds: string[];
+    phases: BaselinePhaseResult[];
+    timelines?: Record<string, TimelinePoint[]>;
+    /** Per phase, latency by operation type from the stored histograms (report/histograms.ts); absent: not read. */
+    operations?: Record<string, OperationLatency[]>;
+  };
+  /** Request name -> HTTP method, from the campaign's scenario (for the analysis by operation type). */
+  methods?: Record<string, string>;
   stress?: StressResult;
   spike?: SpikeResult;
   monitoring?: MonitoringResult;
@@ -96,6 +105,11 @@ export interface ReportJson {
   };
   /** What changed since the previous campaign of the same target; absent for the first one. */
   comparison?: Comparison;
+  /**
+   * The performance analysis (core/analysis.ts): by operation type, cold start, scaling, the capacity model (USL),
+   * degradation past the breaking point, and recommendations each citing its evidence; absent without load phases.
+   */
+  analysis?: Analysis;
   phases: Record<PhaseName, PhaseOutcome>;
 }
 
@@ -156,6 +170,36 @@ export function buildReport(source: ReportSource, generatedAt: string): ReportJs
         }
       : {}),
     ...(source.comparison ? { comparison: source.comparison } : {}),
+    ...(source.baseline.phases.length || source.stress ? { analysis: analysisOf(source) } : {}),
     phases: source.phases,
   };
+}
+
+/** The performance analysis of a campaign's load phases and stress run. */
+function analysisOf(source: ReportSource): Analysis {
+  return buildAnalysis({
+    methods: source.methods ?? {},
+    phases: source.baseline.phases.map((p) => ({
+      name: p.name,
+      model: p.model,
+      users: p.users,
+      requests: p.requests,
+      throughputRps: p.throughputRps,
+      latencyMs: p.latencyMs,
+      endpoints: p.endpoints,
+      timeline: source.baseline.timelines?.[p.name] ?? [],
+      ...(source.baseline.operations?.[p.name] ? { operations: source.baseline.operations[p.name] } : {}),
+    })),
+    ...(source.stress
+      ? {
+          stress: {
+            model: source.stress.model,
+            steps: source.stress.steps,
+            summary: source.stress.summary,
+            ...(source.stress.degradation ? { degradation: source.stress.degradation } : {}),
+            endpointsAtBreakingPoint: source.stress.endpointsAtBreakingPoint,
+          },
+        }
+      : {}),
+  });
 }

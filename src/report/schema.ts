@@ -249,9 +249,89 @@ export const reportSchema = z.strictObject({
           current: z.number(),
           changePct: z.number(),
           regression: z.boolean(),
+          judgedBy: z.enum(['distribution', 'threshold']).optional(),
         }),
       ),
+      /** Each endpoint of each like phase, compared as distributions (Mann-Whitney U and effect size). */
+      latency: z
+        .array(
+          z.looseObject({
+            phase: z.string(),
+            endpoint: z.string(),
+            verdict: z.enum(['regressed', 'improved', 'unchanged', 'inconclusive']),
+            pValue: z.number().nullable(),
+            p50Change: z.number().nullable(),
+            p95Change: z.number().nullable(),
+            reason: z.string(),
+          }),
+        )
+        .optional(),
       findings: z.array(z.string()),
+    })
+    .optional(),
+  /** The performance analysis: by operation type, cold start, scaling, the capacity model, degradation, recommendations. */
+  analysis: z
+    .looseObject({
+      byOperation: z.array(
+        z.looseObject({
+          phase: z.string(),
+          operation: z.enum(['read', 'write', 'delete', 'other']),
+          requests: z.number(),
+          share: z.number(),
+          p50Ms: z.number().nullable(),
+          p95Ms: z.number().nullable(),
+          p99Ms: z.number().nullable(),
+        }),
+      ),
+      coldStart: z.array(
+        z.looseObject({
+          phase: z.string(),
+          firstSecondP95Ms: z.number().nullable(),
+          steadyP95Ms: z.number().nullable(),
+          factor: z.number().nullable(),
+          flagged: z.boolean(),
+          reason: z.string().optional(),
+        }),
+      ),
+      scaling: z.array(
+        z.looseObject({
+          source: z.enum(['baseline', 'stress']),
+          users: z.number(),
+          throughputRps: z.number(),
+          perUserRps: z.number(),
+          efficiency: z.number(),
+          linear: z.boolean(),
+        }),
+      ),
+      capacityModel: z.union([
+        z.looseObject({
+          evaluable: z.literal(true),
+          lambda: z.number(),
+          sigma: z.number(),
+          kappa: z.number(),
+          peakUsers: z.number().nullable(),
+          peakThroughputRps: z.number().nullable(),
+          r2: z.number(),
+          cvRmse: z.number(),
+        }),
+        z.looseObject({ evaluable: z.literal(false), reason: z.string() }),
+      ]),
+      degradation: z.union([
+        z.looseObject({
+          evaluable: z.literal(true),
+          atBreakingPoint: z.looseObject({ users: z.number(), p50x: z.number(), p95x: z.number() }),
+          throughputLostPct: z.number(),
+        }),
+        z.looseObject({ evaluable: z.literal(false), reason: z.string() }),
+      ]),
+      recommendations: z.array(
+        z.looseObject({
+          severity: z.enum(['P1', 'P2', 'P3']),
+          finding: z.string(),
+          evidence: z.string(),
+          recommendation: z.string(),
+        }),
+      ),
     })
     .optional(),
   phases: z.strictObject(

@@ -5,6 +5,8 @@ import { renderReportHtml } from './chart-bundle';
 import { renderMarkdown } from './markdown';
 import { buildReport, type ReportJson } from './model';
 import type { ResultsStore } from '../infra/results-store';
+import type { EndpointShift, SparseCounts } from '../core/distribution';
+import { endpointHistograms, endpointShifts, operationLatencies } from './histograms';
 
 /** The report formats and their file names. */
 const REPORT_FILES = { json: 'report.json', md: 'report.md', html: 'report.html' } as const;
@@ -23,10 +25,28 @@ export async function loadReport(store: ResultsStore, campaignId: string, now: D
   const source = await store.loadReportSource(campaignId);
   if (!source) return undefined;
   const generatedAt = now.toISOString();
+  // The stored histograms: latency by operation type, and per endpoint for the comparison.
+  const config = await store.campaignConfig(campaignId);
+  const methods = Object.fromEntries((config?.scenario.requests ?? []).map((r) => [r.name, r.method]));
+  source.methods = methods;
+  const histograms: Record<string, Record<string, SparseCounts>> = {};
+  source.baseline.operations = {};
+  for (const p of source.baseline.phases) {
+    histograms[p.name] = await endpointHistograms(store, campaignId, p.name);
+    source.baseline.operations[p.name] = operationLatencies(histograms[p.name]!, methods);
+  }
   const previousId = await store.previousCampaignId(campaignId);
   const previous = previousId ? await store.loadReportSource(previousId, { timelines: false }) : undefined;
-  if (previous)
-    source.comparison = compareCampaigns(buildReport(previous, generatedAt), buildReport(source, generatedAt));
+  if (previous) {
+    // Latency is compared endpoint by endpoint as distributions (significance and effect), in like phases only.
+    const shifts: EndpointShift[] = [];
+    for (const p of source.baseline.phases) {
+      const was = previous.baseline.phases.find((x) => x.name === p.name);
+      if (!was || was.users !== p.users || was.model !== p.model) continue;
+      shifts.push(...endpointShifts(p.name, await endpointHistograms(store, previousId!, p.name), histograms[p.name]!));
+    }
+    source.comparison = compareCampaigns(buildReport(previous, generatedAt), buildReport(source, generatedAt), shifts);
+  }
   return buildReport(source, generatedAt);
 }
 

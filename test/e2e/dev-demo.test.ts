@@ -110,18 +110,47 @@ describe('readiness demo', () => {
     expect(r.stdout).toContain('verdict: NO_GO');
     // The stress phase shows what it is for: several passing steps, a breaking point, a ceiling below it, how the
     // target degraded past it and how long it took to recover once the load went down.
+    const md = readFileSync(path.join(last.reportDir, 'report.md'), 'utf8');
     const st = report.stress;
     expect(st.ramp).toBe('continuous');
     expect(st.steps.filter((x: { status: string }) => x.status === 'pass').length).toBeGreaterThanOrEqual(2);
     expect(st.breakingPoint.users).toBeGreaterThan(st.capacityCeiling.users);
     expect(typeof st.degradation.graceful).toBe('boolean');
     expect(st.recoveryAfterLoad).toMatchObject({ recovered: true, timeS: expect.any(Number) });
+    // The performance analysis, every part filled from the demo's own run: reads and writes per phase, a cold-start
+    // row per phase (a factor, or why a compressed phase has none), scaling over baseline phases and stress steps, a
+    // capacity model with its figures, the degradation past the breaking point, and recommendations with evidence.
+    const a = report.analysis;
+    for (const phase of ['smoke', 'normal', 'peak', 'endurance'])
+      expect(
+        a.byOperation
+          .filter((o: { phase: string }) => o.phase === phase)
+          .map((o: { operation: string }) => o.operation)
+          .sort(),
+      ).toEqual(['read', 'write']);
+    expect(a.slowestEndpoints.length).toBeGreaterThan(0);
+    expect(a.coldStart.map((c: { phase: string }) => c.phase)).toEqual(['smoke', 'normal', 'peak', 'endurance']);
+    for (const c of a.coldStart) expect(typeof c.factor === 'number' || typeof c.reason === 'string').toBe(true);
+    expect(a.coldStart.some((c: { factor: number | null }) => typeof c.factor === 'number')).toBe(true);
+    expect(a.scaling.filter((x: { source: string }) => x.source === 'stress').length).toBe(
+      st.steps.filter((x: { status: string }) => x.status !== 'invalid').length,
+    );
+    expect(a.scaling.some((x: { source: string }) => x.source === 'baseline')).toBe(true);
+    expect(a.capacityModel).toMatchObject({ evaluable: true, r2: expect.any(Number), safeUsers: expect.any(Number) });
+    expect(a.capacityModel.safeUsers).toBeLessThanOrEqual(st.capacityCeiling.users);
+    expect(a.degradation).toMatchObject({
+      evaluable: true,
+      atBreakingPoint: { users: st.breakingPoint.users },
+      throughputLostPct: expect.any(Number),
+    });
+    expect(a.recommendations.length).toBeGreaterThan(0);
+    for (const rec of a.recommendations) expect(rec.evidence).toMatch(/\d/);
+    expect(md).toContain('## Performance analysis');
     // A console for people: no raw JSON log line on stderr, the load worker's expected "no workflows" warning among them.
     expect(jsonLines(r.stderr)).toEqual([]);
     expect(r.stderr).not.toContain('No workflows registered');
 
     // The seed-shaped report.md: executive summary, blockers with remediation, category scores, checklist.
-    const md = readFileSync(path.join(last.reportDir, 'report.md'), 'utf8');
     for (const heading of [
       '## Executive summary',
       '### Blockers',

@@ -379,6 +379,35 @@ describe('report.html in headless Chromium', () => {
       expect(c.painted / (c.width * c.height)).toBeGreaterThan(0.01);
     }
     expect(breakingPointDrawn).toBe(true);
+    // The first screen (1280 x 900) shows the decision, the category bars, the key figures and the blockers; the
+    // verdict's item-by-item reasons are folded; the first chart follows right after.
+    const layout = JSON.parse(
+      (await page.evaluate(`JSON.stringify({
+        summaryTop: document.querySelector('#summary').getBoundingClientRect().top,
+        barsBottom: document.querySelector('.bars').getBoundingClientRect().bottom,
+        figures: [...document.querySelectorAll('#summary .figure-k')].map((e) => e.textContent),
+        blockersTop: document.querySelector('.blockers-table, ol.blockers').getBoundingClientRect().top,
+        reasonsOpen: document.querySelector('details.reasons').open,
+        firstChartTop: document.querySelector('canvas').getBoundingClientRect().top + window.scrollY,
+        recommendations: document.querySelectorAll('#analysis h3 + .table-wrap tbody tr').length,
+        analysisText: document.querySelector('#analysis').textContent,
+      })`)) as string,
+    );
+    expect(layout.summaryTop).toBeLessThan(300);
+    expect(layout.barsBottom).toBeLessThan(900);
+    expect(layout.blockersTop).toBeLessThan(900);
+    expect(layout.figures).toEqual([
+      'Breaking point',
+      'Capacity ceiling',
+      'Model peak (USL)',
+      'Recovery after load',
+      'Spike recovery',
+      'Database RTO',
+    ]);
+    expect(layout.reasonsOpen).toBe(false);
+    expect(layout.firstChartTop).toBeLessThan(1_600);
+    expect(layout.recommendations).toBeGreaterThan(0);
+    expect(layout.analysisText).toContain('Universal Scalability Law');
     // An error body the target sent is shown as text, never run.
     expect(await page.evaluate('window.__pwned')).toBeUndefined();
     expect(

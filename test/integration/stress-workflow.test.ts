@@ -154,6 +154,12 @@ describe('stress and spike', () => {
         }).toEqual({ startAboveCapacity: start > truthUsers, graceful: true, recovered: true });
         expect(reportJson.stress.recoveryAfterLoad.timeS).toBe(st.recoveryAfterLoad!.timeS);
         expect(reportJson.stress.breakingPoint.users).toBe(bp.users);
+        // The capacity model fitted on the measured levels: its peak throughput within 20 % of the pool's capacity.
+        const model = reportJson.analysis.capacityModel;
+        const capacityRps = await target.capacity();
+        expect(model).toMatchObject({ evaluable: true });
+        expect(Math.abs(model.peakThroughputRps - capacityRps) / capacityRps).toBeLessThan(0.2);
+        expect(model.safeUsers).toBeLessThanOrEqual(ceiling.users);
         expect(reportJson.stress.capacityCeiling.users).toBe(ceiling.users);
         const scored = Object.fromEntries(
           (reportJson.checklist.items as Array<{ id: string; status: string }>).map((i) => [i.id, i.status]),
@@ -180,6 +186,10 @@ describe('stress and spike', () => {
             graceful: st.degradation!.graceful!,
             fastRejections: st.degradation!.errorClasses.fastRejections,
             recoveredInS: st.recoveryAfterLoad!.timeS!,
+            capacityRps: Math.round(capacityRps * 10) / 10,
+            modelPeakRps: model.peakThroughputRps,
+            modelR2: model.r2,
+            modelErrorPct: Math.round(model.cvRmse * 1000) / 10,
           },
         });
       } finally {
