@@ -139,6 +139,8 @@ export const ANALYSIS_POLICY = {
   safetyMargin: 0.2,
   /** Writes slower than reads by this factor (median) is a finding. */
   writeReadFactor: 2,
+  /** Requests an operation type needs in a phase before its median is compared with another's. */
+  minOperationRequests: 30,
   /** Throughput lost past the ceiling above this (%) is retrograde scaling. */
   retrogradePct: 10,
 };
@@ -203,7 +205,8 @@ function coldStartOf(p: AnalysisInput['phases'][number]): ColdStart {
   // Steady: the seconds after the warm-up ones (up to 5, fewer in a short phase), at least two of them.
   const skip = Math.min(5, Math.max(1, Math.floor((seconds.length - 1) / 2)));
   const rest = first ? seconds.filter((t) => t.second >= first.second + skip) : [];
-  const steady = rest.length >= 2 ? median(rest.map((t) => t.p95Ms!)) : null;
+  const steadyMedian = rest.length >= 2 ? median(rest.map((t) => t.p95Ms!)) : null;
+  const steady = steadyMedian !== null && steadyMedian > 0 ? steadyMedian : null;
   const factor = first && steady ? round(first.p95Ms! / steady, 2) : null;
   return {
     phase: p.name,
@@ -213,7 +216,10 @@ function coldStartOf(p: AnalysisInput['phases'][number]): ColdStart {
     flagged: factor !== null && factor >= ANALYSIS_POLICY.coldStartFactor,
     ...(factor === null
       ? {
-          reason: `${seconds.length} measured second(s) at one-second resolution; a cold start needs the first and at least two steady ones`,
+          reason:
+            steadyMedian === 0
+              ? 'the steady seconds measured 0 ms: no factor against them'
+              : `${seconds.length} measured second(s) at one-second resolution; a cold start needs the first and at least two steady ones`,
         }
       : {}),
   };
@@ -230,7 +236,7 @@ function scalingOf(input: AnalysisInput): {
       .map((p) => ({ source: 'baseline' as const, label: p.name, users: p.users, throughputRps: p.throughputRps })),
     ...(input.stress?.model === 'closed'
       ? input.stress.steps
-          .filter((s) => s.status !== 'invalid' && s.throughputRps > 0)
+          .filter((s) => s.status !== 'invalid' && (s.goodputRps ?? s.throughputRps) > 0)
           .map((s) => ({
             source: 'stress' as const,
             label: `stress ${s.level} users`,
@@ -239,8 +245,8 @@ function scalingOf(input: AnalysisInput): {
           }))
       : []),
   ].sort((a, b) => a.users - b.users);
-  if (!raw.length) return { points: [], linearUpToUsers: null, linearEndsAtUsers: null };
-  const base = raw[0]!.throughputRps / raw[0]!.users;
+  const base = raw.length ? raw[0]!.throughputRps / raw[0]!.users : 0;
+  if (!(base > 0) || !Number.isFinite(base)) return { points: [], linearUpToUsers: null, linearEndsAtUsers: null };
   const points = raw.map((r) => {
     const perUserRps = r.throughputRps / r.users;
     const efficiency = round(perUserRps / base, 3);
@@ -272,9 +278,12 @@ function capacityModelOf(input: AnalysisInput, scaling: ScalingPoint[]): Analysi
   const fit = fitUsl(scaling.map((s) => ({ n: s.users, x: s.throughputRps })));
   if (!fit.evaluable) return fit;
   const margin = ANALYSIS_POLICY.safetyMargin;
-  const ceiling = input.stress?.summary.capacityCeiling?.users;
-  // Never past what was measured: a smooth model of a hard limit can put its peak beyond the breaking point.
-  const candidates = [fit.peakUsers, ceiling].filter((v): v is number => typeof v === 'number');
+  const ceiling = input.stress?.model === 'closed' ? input.stress.summary.capacityCeiling?.users : undefined;
+  // Never past what was measured: a smooth model of a hard limit can put its peak beyond the breaking point, and a
+  // fit on low levels alone extrapolates; the safe capacity comes from the lowest of the model's peak, the measured
+  // ceiling (in users: a closed-model stress run) and the highest level measured.
+  const highest = Math.max(...scaling.map((s) => s.users));
+  const candidates = [fit.peakUsers, ceiling, highest].filter((v): v is number => typeof v === 'number');
   if (!candidates.length) return fit;
   const basis = Math.min(...candidates);
   const safeUsers = Math.max(1, Math.floor(basis * (1 - margin)));
@@ -333,12 +342,13 @@ function recommend(a: Analysis, input: AnalysisInput): Recommendation[] {
   // A saturated resource at the breaking point (stress.telemetry): the bottleneck, named by the target itself.
   const bpUsers = input.stress?.summary.breakingPoint?.users;
   const bpStep = input.stress?.steps.find((s) => s.level === bpUsers && s.status === 'fail');
+  const unit = input.stress?.model === 'open' ? 'req/s offered' : 'users';
   for (const t of bpStep?.telemetry ?? []) {
     if (t.saturated && t.value !== null) {
       out.push({
         severity: 'P1',
         finding: `${t.name} was saturated at the breaking point`,
-        evidence: `${t.name} = ${t.value} of ${t.max} at ${bpUsers} users (\`${t.query}\`)`,
+        evidence: `${t.name} = ${t.value} of ${t.max} at ${bpUsers} ${unit} (\`${t.query}\`)`,
         recommendation: `Raise or relieve ${t.name} (pool size, workers, limits) or shed load before it saturates: it is the first resource to run out.`,
       });
     }
@@ -347,7 +357,7 @@ function recommend(a: Analysis, input: AnalysisInput): Recommendation[] {
     out.push({
       severity: 'P1',
       finding: 'throughput falls past the ceiling (retrograde scaling)',
-      evidence: `${d.throughputAtWorstRps} req/s at ${d.worst.users} users against ${d.maxThroughputRps} req/s at best: ${d.throughputLostPct} % lost; p95 ${d.worst.p95x}x the baseline`,
+      evidence: `${d.throughputAtWorstRps} req/s at ${d.worst.users} ${unit} against ${d.maxThroughputRps} req/s at best: ${d.throughputLostPct} % lost; p95 ${d.worst.p95x}x the baseline`,
       recommendation:
         'Add admission control or rate limiting at the ceiling, so excess load is refused fast instead of slowing every request down.',
     });
@@ -361,7 +371,7 @@ function recommend(a: Analysis, input: AnalysisInput): Recommendation[] {
     out.push({
       severity: 'P2',
       finding: `${worstEndpoint[0]} fails first under load`,
-      evidence: `${worstEndpoint[1]} of the ${totalErrors} errors at ${bpUsers} users (${Math.round((worstEndpoint[1] / totalErrors) * 100)} %)`,
+      evidence: `${worstEndpoint[1]} of the ${totalErrors} errors at ${bpUsers} ${unit} (${Math.round((worstEndpoint[1] / totalErrors) * 100)} %)`,
       recommendation: `Profile ${worstEndpoint[0]} first: its queries, locks or downstream calls break before the rest of the service.`,
     });
   }
@@ -384,8 +394,10 @@ function recommend(a: Analysis, input: AnalysisInput): Recommendation[] {
         'Pre-warm connection pools and caches on deploy (a warm-up request per endpoint) so the first users do not pay for it.',
     });
   }
-  const reads = a.byOperation.filter((o) => o.operation === 'read' && o.p50Ms !== null);
-  const writes = a.byOperation.filter((o) => o.operation === 'write' && o.p50Ms !== null);
+  // A median from a handful of requests is no finding.
+  const enough = (o: ByOperation) => o.p50Ms !== null && o.requests >= ANALYSIS_POLICY.minOperationRequests;
+  const reads = a.byOperation.filter((o) => o.operation === 'read' && enough(o));
+  const writes = a.byOperation.filter((o) => o.operation === 'write' && enough(o));
   for (const w of writes) {
     const r = reads.find((x) => x.phase === w.phase);
     if (r && r.p50Ms! > 0 && w.p50Ms! / r.p50Ms! >= ANALYSIS_POLICY.writeReadFactor) {

@@ -15,7 +15,14 @@ export interface ComparableReport {
   verdict: { decision: string; scorePct: number | null };
   checklist?: { items: EvaluatedItem[] };
   baseline: {
-    phases: Array<{ name: string; model: string; users: number; throughputRps: number; latencyMs: { p95: number } }>;
+    phases: Array<{
+      name: string;
+      model: string;
+      users: number;
+      throughputRps: number;
+      latencyMs: { p95: number };
+      endpoints?: Array<{ name: string }>;
+    }>;
   };
   stress?: {
     model: string;
@@ -78,7 +85,14 @@ export function compareCampaigns(
     track(`baseline.${p.name}.p95Ms`, was.latencyMs.p95, p.latencyMs.p95, true);
     const judged = latency?.filter((x) => x.phase === p.name) ?? [];
     const m = metrics[metrics.length - 1];
-    if (judged.length && m?.metric === `baseline.${p.name}.p95Ms`) {
+    // The distributions decide only when every endpoint the phase measured now was compared, conclusively;
+    // otherwise the 5 % rule on the p95 stands.
+    const measuredNow = p.endpoints?.map((e) => e.name);
+    const complete =
+      judged.length > 0 &&
+      judged.every((x) => x.verdict !== 'inconclusive') &&
+      (!measuredNow || measuredNow.every((name) => judged.some((x) => x.endpoint === name)));
+    if (complete && m?.metric === `baseline.${p.name}.p95Ms`) {
       m.regression = judged.some((x) => x.verdict === 'regressed');
       m.judgedBy = 'distribution';
     }

@@ -74,6 +74,14 @@ export function percentileMs(h: SparseCounts, p: number): number | null {
   return h[h.length - 2]! / 1000;
 }
 
+/** The share of a histogram's requests slower than `value` (same unit as the histogram's values). */
+function shareAbove(h: SparseCounts, value: number): number {
+  const n = total(h);
+  let above = 0;
+  for (let i = 0; i < h.length; i += 2) if (h[i]! > value) above += h[i + 1]!;
+  return n ? above / n : 0;
+}
+
 /** Standard normal CDF (Abramowitz-Stegun 7.1.26 on erf; absolute error below 1.5e-7). */
 function normalCdf(z: number): number {
   const t = 1 / (1 + 0.3275911 * (Math.abs(z) / Math.SQRT2));
@@ -90,9 +98,11 @@ function normalCdf(z: number): number {
  * two-sided p-value, and the probability that a current request is slower.
  */
 export function mannWhitney(
-  previous: SparseCounts,
-  current: SparseCounts,
+  previousCounts: SparseCounts,
+  currentCounts: SparseCounts,
 ): { u: number; pValue: number; probabilitySlower: number } | undefined {
+  // Sorted, equal values merged: a histogram may list one value twice (its exact min or max beside its bucket).
+  const [previous, current] = [mergeSparse([previousCounts]), mergeSparse([currentCounts])];
   const n1 = total(current);
   const n2 = total(previous);
   if (!n1 || !n2) return undefined;
@@ -151,17 +161,25 @@ export function compareDistributions(
     };
   }
   const test = mannWhitney(previous, current)!;
-  const moved = (a: number | null, b: number | null, sign: 1 | -1) =>
-    a !== null && b !== null && sign * (b - a) > Math.max(policy.floorMs, policy.tolerance * a);
+  /**
+   * Quantile q (0.5, 0.95) moved in direction `sign`: its value by more than the tolerance and the floor, and the
+   * share of current requests past the previous value by more than 2 x the tolerance (relative): a quantile sitting
+   * between two clusters (cache hits and misses) jumps on a tiny change of the mix, which is not a regression.
+   */
+  const moved = (q: number, a: number | null, b: number | null, sign: 1 | -1) => {
+    if (a === null || b === null || !(sign * (b - a) > Math.max(policy.floorMs, policy.tolerance * a))) return false;
+    const past = sign === 1 ? shareAbove(current, a * 1000) : 1 - shareAbove(current, a * 1000 - 1e-9);
+    const expected = sign === 1 ? 1 - q : q;
+    return past >= expected * (1 + 2 * policy.tolerance);
+  };
   const pct = (c: number | null) => (c === null ? 'n/a' : `${c > 0 ? '+' : ''}${Math.round(c * 1000) / 10} %`);
   const figures = `median ${prev.p50Ms} -> ${cur.p50Ms} ms (${pct(base.p50Change)}), p95 ${prev.p95Ms} -> ${cur.p95Ms} ms (${pct(base.p95Change)}), p = ${test.pValue.toPrecision(2)}`;
   const significant = test.pValue < policy.alpha;
-  const slower =
-    significant && test.probabilitySlower > 0.5 && (moved(prev.p50Ms, cur.p50Ms, 1) || moved(prev.p95Ms, cur.p95Ms, 1));
-  const faster =
-    significant &&
-    test.probabilitySlower < 0.5 &&
-    (moved(prev.p50Ms, cur.p50Ms, -1) || moved(prev.p95Ms, cur.p95Ms, -1));
+  // Slower when either quantile moved up (a faster median does not hide a slower tail); faster only when neither did.
+  const up = moved(0.5, prev.p50Ms, cur.p50Ms, 1) || moved(0.95, prev.p95Ms, cur.p95Ms, 1);
+  const down = moved(0.5, prev.p50Ms, cur.p50Ms, -1) || moved(0.95, prev.p95Ms, cur.p95Ms, -1);
+  const slower = significant && up;
+  const faster = significant && !up && down;
   const verdict: ShiftVerdict = slower ? 'regressed' : faster ? 'improved' : 'unchanged';
   const why =
     slower || faster

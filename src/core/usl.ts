@@ -139,13 +139,15 @@ export function fitUsl(levels: LevelPoint[]): UslFit {
       points: pts.length,
     };
   }
-  const peakUsers = p.kappa > 0 ? Math.sqrt(Math.max(0, 1 - p.sigma) / p.kappa) : null;
+  // σ >= 1: every user added costs more than it brings, so one user is the peak. Otherwise the peak is N* (κ > 0),
+  // or, without a coherency cost, there is none and throughput tends to λ/σ.
+  const peakUsers = p.sigma >= 1 ? 1 : p.kappa > 0 ? Math.max(1, Math.sqrt((1 - p.sigma) / p.kappa)) : null;
   const peakThroughputRps = peakUsers !== null ? uslThroughput(peakUsers, p) : p.sigma > 0 ? p.lambda / p.sigma : null;
   return {
     evaluable: true,
-    lambda: round(p.lambda, 4),
-    sigma: round(p.sigma, 6),
-    kappa: round(p.kappa, 8),
+    lambda: significant(p.lambda),
+    sigma: significant(p.sigma),
+    kappa: significant(p.kappa),
     peakUsers: peakUsers === null ? null : round(peakUsers, 1),
     peakThroughputRps: peakThroughputRps === null ? null : round(peakThroughputRps, 1),
     r2: round(r2, 4),
@@ -209,6 +211,11 @@ export function fitUsl(levels: LevelPoint[]): UslFit {
 }
 
 type UslParams = { lambda: number; sigma: number; kappa: number };
+
+/** Six significant digits (κ is often of the order of 1e-9: fixed decimals would print it as 0). */
+function significant(v: number): number {
+  return v === 0 || !Number.isFinite(v) ? 0 : Number(v.toPrecision(6));
+}
 
 function round(v: number, digits: number): number {
   const f = 10 ** digits;

@@ -112,6 +112,21 @@ describe('the Universal Scalability Law fit', () => {
     expect(sseOf(fit)).toBeLessThanOrEqual(sseOf(truth) * 1.0001);
   });
 
+  test('when every user added costs more than it brings (sigma above 1), then the peak is one user', () => {
+    const truth = { lambda: 100, sigma: 1.5, kappa: 0.01 };
+    const fit = fitUsl([1, 2, 4, 8].map((n) => ({ n, x: uslThroughput(n, truth) })));
+    if (!fit.evaluable) throw new Error(fit.reason);
+    expect(fit.peakUsers).toBe(1);
+    expect(fit.peakThroughputRps).toBeCloseTo(100, 0);
+  });
+
+  test('when kappa is tiny, then it is reported with its significant digits, never as 0 beside a peak', () => {
+    const truth = { lambda: 10, sigma: 0.01, kappa: 1e-9 };
+    const fit = fitUsl([1, 5, 10, 20, 40].map((n) => ({ n, x: uslThroughput(n, truth) })));
+    if (!fit.evaluable) throw new Error(fit.reason);
+    expect(fit.kappa).toBeGreaterThan(0);
+  });
+
   test('when throughput grows perfectly linearly, then there is no peak and no coherency cost', () => {
     const fit = fitUsl([1, 5, 10, 20].map((n) => ({ n, x: 3 * n })));
     expect(fit).toMatchObject({ evaluable: true, sigma: 0, kappa: 0, peakUsers: null });
@@ -160,6 +175,24 @@ describe('comparing latency distributions (Mann-Whitney U and effect size)', () 
         },
       ),
     );
+  });
+
+  test('when the median got faster but the tail much slower, then it regressed (a faster median does not hide it)', () => {
+    // µs values: previous 940 at 10 ms, 60 at 20 ms; current 930 at 8 ms, 70 at 60 ms.
+    const r = compareDistributions([10_000, 940, 20_000, 60], [8_000, 930, 60_000, 70]);
+    expect(r.verdict).toBe('regressed');
+  });
+
+  test('when the p95 sits between two clusters and the mix barely moves, then it is no regression', () => {
+    // 10 million requests each: cache misses (500 ms) from 5.00 % to 5.05 % of the traffic.
+    const r = compareDistributions([1_000, 9_500_000, 50_000, 500_000], [1_000, 9_495_000, 50_000, 505_000]);
+    expect(r.verdict).toBe('unchanged');
+  });
+
+  test('when a histogram lists one value twice, then its requests are one tie group', () => {
+    const r = mannWhitney([1_000, 5, 1_000, 5], [1_000, 10])!;
+    expect(r.pValue).toBeCloseTo(1, 6);
+    expect(r.probabilitySlower).toBeCloseTo(0.5, 6);
   });
 
   test('when a percentile is read from a sparse histogram, then it is the value at that rank', () => {
@@ -300,6 +333,32 @@ describe('the performance analysis', () => {
     if (!m.evaluable) throw new Error(m.reason);
     expect(m.peakUsers ?? Infinity).toBeGreaterThan(350);
     expect(m.safeUsers).toBe(Math.floor(350 * 0.8));
+  });
+
+  test('when only low levels were measured, then the safe capacity is not extrapolated past the highest one', () => {
+    const phases = [1, 5, 10, 20].map((users) => ({
+      ...input().phases[0]!,
+      name: `p${users}`,
+      users,
+      throughputRps: 10 * users * (1 - users * 0.001),
+    }));
+    const a = buildAnalysis(input({ phases, stress: undefined }));
+    if (!a.capacityModel.evaluable) throw new Error(a.capacityModel.reason);
+    expect(a.capacityModel.safeUsers).toBeLessThanOrEqual(20);
+  });
+
+  test('when the lowest stress step had no successful request, then scaling has no NaN', () => {
+    const base = input();
+    const a = buildAnalysis({
+      ...base,
+      phases: [],
+      stress: {
+        ...base.stress!,
+        steps: base.stress!.steps.map((s, i) => (i === 0 ? { ...s, goodputRps: 0 } : s)),
+      },
+    });
+    for (const x of a.scaling) expect(Number.isFinite(x.efficiency)).toBe(true);
+    expect(a.scaling.map((x) => x.users)).toEqual([200, 300, 400, 500]);
   });
 
   test('when the stress broke, then degradation gives the multiples of the baseline and the throughput lost', () => {

@@ -550,6 +550,43 @@ describe('comparison with the previous campaign', () => {
     });
   });
 
+  test.each([
+    ['every endpoint conclusive and unchanged', ['unchanged', 'unchanged'], ['a', 'b'], false, 'distribution'],
+    ['one endpoint inconclusive (too few requests)', ['unchanged', 'inconclusive'], ['a', 'b'], true, undefined],
+    ['an endpoint measured now was not compared', ['unchanged', 'unchanged'], ['a', 'b', 'c'], true, undefined],
+  ] as const)(
+    'when the p95 moved 20 %% and %s, then the distributions decide only when complete',
+    (_what, verdicts, names, regression, judgedBy) => {
+      const phase = (p95: number) => ({
+        name: 'peak',
+        model: 'closed',
+        users: 200,
+        throughputRps: 400,
+        latencyMs: { p95 },
+        endpoints: names.map((name) => ({ name })),
+      });
+      const shift = (endpoint: string, verdict: (typeof verdicts)[number]) => ({
+        phase: 'peak',
+        endpoint,
+        verdict,
+        previous: { requests: 100, p50Ms: 10, p95Ms: 20 },
+        current: { requests: 100, p50Ms: 10, p95Ms: 24 },
+        p50Change: 0,
+        p95Change: 0.2,
+        pValue: null,
+        probabilitySlower: null,
+        reason: '',
+      });
+      const c = compareCampaigns(
+        report('c1', { baseline: { phases: [phase(200)] } }),
+        report('c2', { baseline: { phases: [phase(240)] } }),
+        [shift('a', verdicts[0]), shift('b', verdicts[1])],
+      );
+      const m = c.metrics.find((x) => x.metric === 'baseline.peak.p95Ms');
+      expect({ regression: m?.regression, judgedBy: m?.judgedBy }).toEqual({ regression, judgedBy });
+    },
+  );
+
   test('when nothing moved beyond 5%, then there is no finding', () => {
     expect(compareCampaigns(report('c1'), report('c2')).findings).toEqual([]);
   });
