@@ -1,6 +1,7 @@
 import { scrubError, scrubSecretsDeep } from '../infra/secrets';
 import type { ActivityDeps } from './deps';
 import { createBackupActivities } from './backup';
+import { createFaultsActivities } from './faults';
 import { createLoadActivities } from './load';
 import { createContinuousLoadActivities } from './load/continuous';
 import { createMonitoringActivities } from './monitoring';
@@ -39,6 +40,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createStressActivities(deps),
     ...createMonitoringActivities(deps),
     ...createBackupActivities(deps),
+    ...createFaultsActivities(deps),
   });
 }
 

@@ -153,6 +153,7 @@ async function main(): Promise<void> {
         spike: { status: 'not_run' as const },
         monitoring: { status: 'not_run' as const },
         backup: { status: 'not_run' as const },
+        faults: { status: 'not_run' as const },
         checklist: { status: 'not_run' as const },
       };
       await store.finishCampaign({

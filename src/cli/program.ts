@@ -169,7 +169,7 @@ export function buildProgram(): Command {
     .argument('<campaignId>')
     .requiredOption(
       '--gate <phase>',
-      'the phase the gate stands before (baseline, stress, spike, monitoring, backup, checklist)',
+      'the phase the gate stands before (baseline, stress, spike, monitoring, backup, faults, checklist)',
     )
     .requiredOption('--by <name>', "who approves (must be one of the gate's approvers, when it names them)")
     .option('--note <text>', 'a note')

@@ -530,6 +530,57 @@ const backupSchema = z.strictObject({
     .default([]),
 });
 
+const targetsSchema = z.strictObject({
+  meanMs: z.number().positive().optional(),
+  p95Ms: z.number().positive().optional(),
+  p99Ms: z.number().positive().optional(),
+  minOpsPerS: z.number().nonnegative().optional(),
+});
+
+/**
+ * The faults phase. `dependencies`: direct benchmarks of the target's dependencies from the worker (Redis: PING, SET,
+ * GET and a pub/sub round trip on keys and a channel of its own; Postgres: reads and writes in a scratch table it
+ * creates and drops), each operation judged against the seeds' targets unless `targets` says otherwise.
+ */
+const faultsSchema = z.strictObject({
+  dependencies: z
+    .array(
+      z.strictObject({
+        name: name('dependency name'),
+        kind: z.enum(['redis', 'postgres'], { message: 'kind must be redis or postgres' }),
+        /** The dependency's URL (redis:// or postgres://), from the worker's environment. */
+        connection: fromEnvSchema,
+        /** Operations per operation type. */
+        operations: z.number().int().min(10).max(100_000).default(2_000),
+        /** Clients sending them at once. */
+        concurrency: z.number().int().min(1).max(64).default(4),
+        /** Per operation (ping, set, get, pubsub; read, write): targets replacing the seeds' defaults. */
+        targets: z
+          .partialRecord(z.enum(['ping', 'set', 'get', 'pubsub', 'read', 'write']), targetsSchema, {
+            message: 'targets are keyed by operation: ping, set, get, pubsub (redis); read, write (postgres)',
+          })
+          .optional(),
+      }),
+    )
+    .min(1, 'faults.dependencies needs at least one dependency')
+    .max(10, 'at most 10 dependencies: each one is benchmarked in turn')
+    .superRefine((deps, ctx) => {
+      const seen = new Set<string>();
+      deps.forEach((d, i) => {
+        if (seen.has(d.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate name ${d.name}` });
+        seen.add(d.name);
+        const allowed = d.kind === 'redis' ? ['ping', 'set', 'get', 'pubsub'] : ['read', 'write'];
+        for (const op of Object.keys(d.targets ?? {}))
+          if (!allowed.includes(op))
+            ctx.addIssue({
+              code: 'custom',
+              path: [i, 'targets', op],
+              message: `${d.kind} has no operation ${op} (its operations: ${allowed.join(', ')})`,
+            });
+      });
+    }),
+});
+
 /** The hand-run campaign's baseline: smoke 10, normal 50, peak 200, endurance 100 users. */
 const DEFAULT_BASELINE_PHASES = [
   { name: 'smoke', model: 'closed' as const, users: 10, duration: '1m', generators: 1 },
@@ -553,6 +604,7 @@ const EVIDENCE_PREFIXES = [
   'alerts_under_load.',
   'monitoring.maturity',
   'backup.',
+  'faults.',
 ];
 
 const bindingSchema = z.union(
@@ -691,6 +743,7 @@ export const campaignSchema = z.strictObject({
   spike: spikeSchema.optional(),
   monitoring: monitoringSchema.optional(),
   backup: backupSchema.optional(),
+  faults: faultsSchema.optional(),
   checklist: checklistSchema.optional(),
   verdict: verdictSchema.optional(),
   gates: gatesSchema.optional(),
@@ -719,6 +772,8 @@ export type BaselinePhase = NonNullable<Campaign['baseline']>['phases'][number];
 export type ThresholdEntry = NonNullable<Campaign['baseline']>['thresholds'][number];
 /** The monitoring section. */
 export type MonitoringConfig = NonNullable<Campaign['monitoring']>;
+/** The faults section. */
+export type FaultsConfig = NonNullable<Campaign['faults']>;
 /** The backup section. */
 export type BackupConfig = NonNullable<Campaign['backup']>;
 /** A header value: a literal or an environment reference. */

@@ -5,6 +5,7 @@
  * Pure: the same evidence, attestations, waivers and scoring instant give the same verdict, so
  * `readiness rescore` recomputes it from the store.
  */
+import { dependencyTargetText, type DependencyRow } from './dependencies';
 import { parseDurationMs } from './duration';
 import { globMatch } from './glob';
 import {
@@ -482,6 +483,7 @@ export interface EvidenceReport {
     }>;
     maturity: { level: number; targetLevel: number; label: string };
   };
+  faults?: { dependencies: DependencyRow[]; errors: Array<{ dependency: string; error: string }> };
   backup?: {
     drills: Array<{
       id: string;
@@ -622,6 +624,18 @@ export function collectEvidence(
       expected: `p95 and errors back within tolerance of ${rec.level}'s own figures (p95 ${rec.reference.p95Ms} ms) within ${rec.withinS} s`,
       collectedAt: when('stress'),
     });
+  }
+  for (const r of report.faults?.dependencies ?? []) {
+    add({
+      id: `faults.dependencies.${r.name}`,
+      status: asStatus(r.status),
+      observed: `mean ${r.meanMs} ms, p95 ${r.p95Ms} ms, p99 ${r.p99Ms} ms, ${r.opsPerS} ops/s${r.reasons.length ? `: ${r.reasons.join('; ')}` : ''}`,
+      expected: dependencyTargetText(r.targets),
+      collectedAt: when('faults'),
+    });
+  }
+  for (const e of report.faults?.errors ?? []) {
+    add({ id: `faults.dependencies.${e.dependency}`, status: 'error', observed: e.error, collectedAt: when('faults') });
   }
   for (const d of report.backup?.drills ?? []) {
     const findings = d.findings.map((f) => (typeof f === 'string' ? f : (f.message ?? JSON.stringify(f))));

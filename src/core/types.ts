@@ -1,7 +1,7 @@
 import type { ThresholdResult } from './thresholds';
 
 /** The phases of a campaign, in runbook order. */
-export const PHASES = ['baseline', 'stress', 'spike', 'monitoring', 'backup', 'checklist'] as const;
+export const PHASES = ['baseline', 'stress', 'spike', 'monitoring', 'backup', 'faults', 'checklist'] as const;
 /** A campaign phase name. */
 export type PhaseName = (typeof PHASES)[number];
 

@@ -52,6 +52,7 @@ function phaseOfActivity(activity: string): string | undefined {
     return 'baseline';
   if (/^(?:check|prove)|^(?:sampleTelemetry|alertFiredWithin)$/.test(activity)) return 'monitoring';
   if (activity.endsWith('Drill')) return 'backup';
+  if (activity === 'dependencyBenchmark') return 'faults';
   if (activity === 'scoreChecklist' || activity === 'recordCampaignEnd') return 'scoring';
   if (activity === 'writeCampaignReport') return 'report';
   return undefined;

@@ -25,7 +25,7 @@ export const TOOL_HISTOGRAM_BUCKETS: Record<string, number[]> = {
 };
 
 /** Campaign phases in the order the workflow runs them (as `phaseEndedAt` keys). */
-const PHASE_ORDER = ['baseline', 'stress', 'spike', 'monitoring', 'backup', 'checklist'] as const;
+const PHASE_ORDER = ['baseline', 'stress', 'spike', 'monitoring', 'backup', 'faults', 'checklist'] as const;
 
 interface Instruments {
   campaignsStarted: MetricCounter;

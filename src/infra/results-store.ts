@@ -2,6 +2,7 @@ import type { Pool } from 'pg';
 import type { Campaign } from '../config/schema';
 import type { ReportSource } from '../report/model';
 import type { BackupResult } from '../core/backup';
+import type { FaultsResult } from '../core/dependencies';
 import type { ChecklistEvaluation } from '../core/checklist-types';
 import type { MonitoringResult } from '../core/monitoring';
 import type { SpikeResult, StressResult } from '../core/stress';
@@ -496,11 +497,20 @@ export class ResultsStore {
         ...(row.finished_at ? { finishedAt: new Date(row.finished_at).toISOString() } : {}),
       },
       ...(row.verdict ? { verdict: row.verdict as Verdict } : {}),
-      phases: (row.phases as Record<PhaseName, PhaseOutcome> | null) ?? pending,
+      // A campaign recorded before a phase existed (faults, 0.12) has no outcome for it: not run.
+      phases: row.phases
+        ? {
+            ...(Object.fromEntries(
+              PHASES.map((p) => [p, { status: 'not_run', reason: 'not part of the campaign when it ran' }]),
+            ) as Record<PhaseName, PhaseOutcome>),
+            ...(row.phases as Record<PhaseName, PhaseOutcome>),
+          }
+        : pending,
       ...(children.stress ? { stress: children.stress as StressResult } : {}),
       ...(children.spike ? { spike: children.spike as SpikeResult } : {}),
       ...(children.monitoring ? { monitoring: children.monitoring as MonitoringResult } : {}),
       ...(children.backup ? { backup: children.backup as BackupResult } : {}),
+      ...(children.faults ? { faults: children.faults as FaultsResult } : {}),
       ...(children.checklist ? { checklist: children.checklist as ChecklistEvaluation } : {}),
       baseline: {
         thresholds: (config.baseline?.thresholds ?? []).map((t) =>

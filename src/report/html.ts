@@ -8,6 +8,7 @@ import { distinctSamples } from '../core/degradation';
 import type { ChartConfiguration } from 'chart.js';
 import type { ReportJson } from './model';
 import { isThreshold, parseThreshold } from '../core/thresholds';
+import { dependencyTargetText } from '../core/dependencies';
 import { PHASES, type TimelinePoint } from '../core/types';
 
 type Point = { x: number; y: number | null };
@@ -1024,6 +1025,38 @@ function baselineHtml(report: ReportJson): string {
   return `<section id="baseline"><h2>Baseline load</h2>${thresholds}${table(['Phase', 'Users', 'Requests', 'Throughput', 'Error rate', 'P50', 'P95', 'P99', 'Assessment'], rows)}</section>`;
 }
 
+function faultsHtml(report: ReportJson): string {
+  const f = report.faults;
+  if (!f) return '';
+  const rows = f.dependencies.map((r) => [
+    r.name,
+    pill(r.status),
+    r.operations,
+    r.concurrency,
+    fmtMs(r.meanMs),
+    fmtMs(r.p50Ms),
+    fmtMs(r.p95Ms),
+    fmtMs(r.p99Ms),
+    r.opsPerS.toFixed(0),
+    dependencyTargetText(r.targets),
+    r.reasons.join('; '),
+  ]);
+  const errors = f.errors.length
+    ? `<ul>${f.errors.map((e) => `<li><strong>${escapeHtml(e.dependency)}</strong> not benchmarked: ${escapeHtml(e.error)}</li>`).join('')}</ul>`
+    : '';
+  return (
+    '<section id="faults"><h2>Failure scenarios</h2><h3>Dependency benchmarks</h3>' +
+    (rows.length
+      ? table(
+          ['Operation', 'Status', 'Operations', 'Clients', 'Mean', 'P50', 'P95', 'P99', 'Ops/s', 'Target', 'Why'],
+          rows,
+        )
+      : '') +
+    errors +
+    '<p class="muted">Targets: the hand-run campaign\'s (Redis mean &lt; 5 ms, P95 &lt; 10 ms, P99 &lt; 20 ms, &gt; 1,000 ops/s, pub/sub P95 &lt; 10 ms; database reads &lt; 50 ms and writes &lt; 100 ms mean) unless the campaign file sets its own.</p></section>'
+  );
+}
+
 function categoriesHtml(report: ReportJson, charts: HtmlChart[]): string {
   const cats = report.categories;
   if (!cats?.length)
@@ -1232,6 +1265,7 @@ ${capacityHtml(report, charts)}
 ${analysisHtml(report)}
 ${timelinesHtml(report, charts)}
 ${baselineHtml(report)}
+${faultsHtml(report)}
 ${categoriesHtml(report, charts)}
 ${checklistHtml(report)}
 ${comparisonHtml(report)}

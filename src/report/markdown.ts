@@ -4,6 +4,7 @@
  */
 import { PHASES } from '../core/types';
 import type { BackupResult } from '../core/backup';
+import { dependencyTargetText, type FaultsResult } from '../core/dependencies';
 import { MATURITY_LABELS, type CheckResult, type MonitoringResult } from '../core/monitoring';
 import type { SpikeResult, WindowWait } from '../core/stress';
 import { distinctSamples, type Degradation } from '../core/degradation';
@@ -152,6 +153,7 @@ export function renderMarkdown(report: ReportJson): string {
   if (report.spike) lines.push(...spikeMarkdown(report.spike));
   if (report.monitoring) lines.push(...monitoringMarkdown(report.monitoring));
   if (report.backup) lines.push(...backupMarkdown(report.backup));
+  if (report.faults) lines.push(...faultsMarkdown(report.faults));
   if (report.checklist) lines.push(...checklistMarkdown(report.checklist));
   if (report.comparison) lines.push(...comparisonMarkdown(report.comparison));
   lines.push(`_report.json schemaVersion ${report.schemaVersion}, generated ${report.generatedAt}_`, '');
@@ -466,6 +468,28 @@ function monitoringMarkdown(m: MonitoringResult): string[] {
 }
 
 const secs = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a' : `${v} s`);
+
+function faultsMarkdown(f: FaultsResult): string[] {
+  const lines = ['## Failure scenarios', '', '### Dependency benchmarks', ''];
+  if (f.dependencies.length) {
+    lines.push(
+      '| Operation | Status | Operations | Clients | Mean | P50 | P95 | P99 | Ops/s | Target | Why |',
+      '|---|---|---|---|---|---|---|---|---|---|---|',
+    );
+    for (const r of f.dependencies)
+      lines.push(
+        `| ${r.name} | ${r.status === 'pass' ? '✅' : r.status === 'fail' ? '❌' : '⚠️ error'} | ${r.operations} | ${r.concurrency} | ${ms(r.meanMs)} | ${ms(r.p50Ms)} | ${ms(r.p95Ms)} | ${ms(r.p99Ms)} | ${fixed(r.opsPerS, 0)} | ${dependencyTargetText(r.targets)} | ${oneLine(r.reasons.join('; '))} |`,
+      );
+    lines.push('');
+  }
+  for (const e of f.errors) lines.push(`- **${e.dependency}** not benchmarked: ${oneLine(e.error)}`);
+  if (f.errors.length) lines.push('');
+  lines.push(
+    "_Targets: the hand-run campaign's (Redis mean < 5 ms, P95 < 10 ms, P99 < 20 ms, > 1,000 ops/s, pub/sub P95 < 10 ms; database reads < 50 ms and writes < 100 ms mean) unless the campaign file sets its own._",
+    '',
+  );
+  return lines;
+}
 
 function backupMarkdown(b: BackupResult): string[] {
   const lines = ['## Backup and recovery drills', ''];

@@ -7,6 +7,7 @@ import type {
   Verdict,
 } from '../core/types';
 import type { BackupResult } from '../core/backup';
+import type { FaultsResult } from '../core/dependencies';
 import type { MonitoringResult } from '../core/monitoring';
 import type { SpikeResult, StressResult } from '../core/stress';
 import { buildAnalysis, type Analysis, type OperationLatency } from '../core/analysis';
@@ -50,6 +51,7 @@ export interface ReportSource {
   spike?: SpikeResult;
   monitoring?: MonitoringResult;
   backup?: BackupResult;
+  faults?: FaultsResult;
   /** The scored checklist (absent until the checklist phase ran). */
   checklist?: ChecklistEvaluation;
   /** The comparison with the previous campaign of the same target (absent for the first one). */
@@ -89,6 +91,8 @@ export interface ReportJson {
   monitoring?: MonitoringResult;
   /** Backup drills with timings, RTO/RPO against targets, per-table proofs and findings; absent when not run. */
   backup?: BackupResult;
+  /** Failure scenarios: the dependency benchmarks (faults phase); absent when not run. */
+  faults?: FaultsResult;
   /** Category scores (earned / max points per category); absent until the checklist was scored. */
   categories?: CategoryScore[];
   /** Every checklist item with its status, evidence, attestation or waiver; the blocking P0/P1 items. */
@@ -154,6 +158,7 @@ export function buildReport(source: ReportSource, generatedAt: string): ReportJs
     ...(source.spike ? { spike: source.spike } : {}),
     ...(source.monitoring ? { monitoring: source.monitoring } : {}),
     ...(source.backup ? { backup: source.backup } : {}),
+    ...(source.faults ? { faults: source.faults } : {}),
     ...(source.checklist
       ? {
           categories: source.checklist.categories,

@@ -176,6 +176,28 @@ export const reportSchema = z.strictObject({
       ),
     })
     .optional(),
+  faults: z
+    .looseObject({
+      dependencies: z.array(
+        z.looseObject({
+          name: z.string(),
+          dependency: z.string(),
+          kind: z.enum(['redis', 'postgres']),
+          operation: z.string(),
+          operations: z.number().int(),
+          errors: z.number().int(),
+          meanMs: z.number(),
+          p50Ms: z.number(),
+          p95Ms: z.number(),
+          p99Ms: z.number(),
+          opsPerS: z.number(),
+          status: z.enum(['pass', 'fail', 'error']),
+          reasons: z.array(z.string()),
+        }),
+      ),
+      errors: z.array(z.looseObject({ dependency: z.string(), error: z.string() })),
+    })
+    .optional(),
   categories: z
     .array(
       z.strictObject({

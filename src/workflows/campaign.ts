@@ -1,6 +1,6 @@
 /**
  * The readiness campaign, top to bottom like the runbook it automates:
- * baseline -> stress -> spike -> monitoring -> backup -> checklist -> scoring -> report.
+ * baseline -> stress -> spike -> monitoring -> backup -> faults -> checklist -> scoring -> report.
  * Deterministic: all I/O happens in activities; raw results go to Postgres and only summaries come back here.
  * Each phase is one `runPhase` line: the helper owns the rules every phase shares (its approval gate, an abort,
  * a skip, a missing section, settling the outcome); handlers live in campaign-run.ts, gates.ts and
@@ -41,6 +41,7 @@ import { installGates } from './gates';
 import { runLoadStep, SYNC_START_MS } from './load-step';
 import { abortSignal } from './messages';
 import { runBackup } from './backup';
+import { runFaults } from './faults';
 import { runMonitoring } from './monitoring';
 import { probe, store } from './proxies';
 import { spikeWorkflow, stressWorkflow } from './stress';
@@ -87,10 +88,14 @@ export async function readinessCampaignWorkflow(input: CampaignInput): Promise<C
   );
   // 5. Backup drills: restore for real and prove the data; Redis persistence; service recovery.
   await runPhase('backup', campaign.backup, (b) => runBackup(campaignId, b, campaign.settings, phaseAbortControl()));
-  // 6. The checklist: wait (durably, up to the attestation deadline) for people to attest or waive the manual items.
+  // 6. Faults: the dependencies benchmarked directly. Campaigns started before the phase existed replay without it.
+  if (patched('faults-phase'))
+    await runPhase('faults', campaign.faults, (f) => runFaults(campaignId, f, campaign.settings, phaseAbortControl()));
+  else settle('faults', notConfigured('faults'));
+  // 7. The checklist: wait (durably, up to the attestation deadline) for people to attest or waive the manual items.
   await signOffChecklist();
 
-  // 7. Scoring: every item from the stored evidence, attestations and waivers.
+  // 8. Scoring: every item from the stored evidence, attestations and waivers.
   enter('scoring');
   const phases = progress.phases as Record<PhaseName, PhaseOutcome>;
   const { verdict } = await store.scoreChecklist({
@@ -106,7 +111,7 @@ export async function readinessCampaignWorkflow(input: CampaignInput): Promise<C
   const finishedAt = new Date().toISOString();
   await store.recordCampaignEnd({ campaignId, verdict, phases, finishedAt });
 
-  // 8. Report.
+  // 9. Report.
   enter('report');
   const { reportDir } = await store.writeCampaignReport({ campaignId });
   upsertSearchAttributes([

@@ -81,7 +81,7 @@ export const approveUpdate = defineUpdate<GateUpdateResult, [ApproveRequest]>('a
 export const rejectUpdate = defineUpdate<GateUpdateResult, [RejectRequest]>('reject');
 
 /**
- * How a phase that runs its own activities (monitoring, backup) lets an abort stop them: `run` executes a call in
+ * How a phase that runs its own activities (monitoring, backup, faults) lets an abort stop them: `run` executes a call in
  * a cancellation scope the campaign's abort handler cancels; `aborted` says whether (and by whom) it was aborted.
  */
 export interface AbortControl {

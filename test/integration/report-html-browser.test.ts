@@ -313,6 +313,7 @@ function realisticReport(): ReportJson {
       spike: { status: 'not_run', reason: 'not configured' },
       monitoring: { status: 'fail', reason: '1 P0 check failed' },
       backup: { status: 'pass' },
+      faults: { status: 'not_run', reason: 'no faults section in the campaign file' },
       checklist: { status: 'fail' },
     },
     baseline: {

@@ -148,6 +148,7 @@ describe('run windows on the time-skipping server', () => {
             spike: { status: 'not_run' },
             monitoring: { status: 'not_run' },
             backup: { status: 'not_run' },
+            faults: { status: 'not_run' },
             checklist: { status: 'not_run' },
           },
           baseline: { thresholds: [], phases: [] },

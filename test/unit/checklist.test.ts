@@ -444,7 +444,7 @@ describe('the checklist a campaign gets', () => {
     ['gates: [{ before: stress }, { before: stress }]', ['gates[1].before: a gate before stress is already gates[0]']],
     [
       'gates: [{ before: deploy }]',
-      ['gates[0].before: before must be one of baseline, stress, spike, monitoring, backup, checklist'],
+      ['gates[0].before: before must be one of baseline, stress, spike, monitoring, backup, faults, checklist'],
     ],
     ['gates: [{ before: stress, onTimeout: wait }]', ['gates[0].onTimeout: onTimeout must be skip or abort']],
     ['gates: [{ before: stress, timeout: forever }]', ['gates[0].timeout: invalid timeout']],

@@ -373,6 +373,7 @@ describe('phase summary and report', () => {
           spike: { status: 'not_run' },
           monitoring: { status: 'not_run' },
           backup: { status: 'not_run' },
+          faults: { status: 'not_run' },
           checklist: { status: 'not_run' },
         },
         baseline: { thresholds: ['p(95)<500'], phases: [r] },

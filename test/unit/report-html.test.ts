@@ -14,6 +14,7 @@ const phases = (status: PhaseOutcome['status'] = 'not_run'): Record<PhaseName, P
   spike: { status },
   monitoring: { status },
   backup: { status },
+  faults: { status },
   checklist: { status },
 });
 

@@ -38,7 +38,7 @@ export function createStoreActivities(deps: StoreDeps) {
     /** Stores the result document of a phase run as a child workflow or its own activities (idempotent). */
     async recordPhaseResult(input: {
       campaignId: string;
-      phase: 'stress' | 'spike' | 'monitoring' | 'backup';
+      phase: 'stress' | 'spike' | 'monitoring' | 'backup' | 'faults';
       result: unknown;
       /** The stress timeline's chart points are added here, from the store (they travel in no history). */
       timelinePointsOf?: string;

@@ -1,0 +1,169 @@
+/**
+ * Dependency benchmarks (the `faults` phase): what each operation on a dependency measured, the targets it is judged
+ * against and the judgement. Pure.
+ *
+ * Default targets come from the hand-run campaign (shared/seeds/benchmark-completion-summary.md, "Redis Performance"
+ * and "Database Performance"): Redis mean < 5 ms, P95 < 10 ms, P99 < 20 ms, more than 1,000 operations a second,
+ * pub/sub round trip < 10 ms; database reads < 50 ms mean, writes < 100 ms mean.
+ */
+
+export type DependencyKind = 'redis' | 'postgres';
+export type DependencyOperation = 'ping' | 'set' | 'get' | 'pubsub' | 'read' | 'write';
+
+/** The operations each kind of dependency is benchmarked with, in order. */
+export const OPERATIONS: Record<DependencyKind, DependencyOperation[]> = {
+  redis: ['ping', 'set', 'get', 'pubsub'],
+  postgres: ['read', 'write'],
+};
+
+/** What an operation must meet; an absent bound is not judged. */
+export interface DependencyTargets {
+  meanMs?: number;
+  p95Ms?: number;
+  p99Ms?: number;
+  minOpsPerS?: number;
+}
+
+/** The seeds' targets per operation. */
+export const DEFAULT_DEPENDENCY_TARGETS: Record<DependencyOperation, DependencyTargets> = {
+  ping: { meanMs: 5, p95Ms: 10, p99Ms: 20, minOpsPerS: 1_000 },
+  set: { meanMs: 5, p95Ms: 10, p99Ms: 20, minOpsPerS: 1_000 },
+  get: { meanMs: 5, p95Ms: 10, p99Ms: 20, minOpsPerS: 1_000 },
+  pubsub: { p95Ms: 10 },
+  read: { meanMs: 50 },
+  write: { meanMs: 100 },
+};
+
+/** What one operation measured: `operations` done by `concurrency` clients in `elapsedMs`. */
+export interface OperationMeasurement {
+  operation: DependencyOperation;
+  operations: number;
+  errors: number;
+  concurrency: number;
+  elapsedMs: number;
+  meanMs: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** The first error's message, when there were errors. */
+  firstError?: string;
+}
+
+/** One row of `faults.dependencies[]`: a dependency's operation, measured and judged. */
+export interface DependencyRow {
+  /** `<dependency>.<operation>`, e.g. `cache.get`. */
+  name: string;
+  dependency: string;
+  kind: DependencyKind;
+  operation: DependencyOperation;
+  operations: number;
+  errors: number;
+  concurrency: number;
+  meanMs: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  opsPerS: number;
+  targets: DependencyTargets;
+  status: 'pass' | 'fail' | 'error';
+  /** Each target missed, or why the operation could not be measured. */
+  reasons: string[];
+}
+
+/** The result of benchmarking one dependency (the activity's answer). */
+export interface DependencyResult {
+  dependency: string;
+  kind: DependencyKind;
+  rows: DependencyRow[];
+  /** Set when the dependency could not be benchmarked at all (refused host, no connection, ...). */
+  error?: string;
+}
+
+const round = (v: number, digits = 3) => Math.round(v * 10 ** digits) / 10 ** digits;
+
+/** Judges one measured operation against its targets (the defaults, overridden per operation by the campaign). */
+export function judgeOperation(
+  dependency: string,
+  kind: DependencyKind,
+  m: OperationMeasurement,
+  overrides: DependencyTargets = {},
+): DependencyRow {
+  const targets = { ...DEFAULT_DEPENDENCY_TARGETS[m.operation], ...overrides };
+  const opsPerS = m.elapsedMs > 0 ? round((m.operations / m.elapsedMs) * 1000, 1) : 0;
+  const reasons: string[] = [];
+  const answered = m.operations - m.errors;
+  if (answered <= 0) reasons.push(`every operation failed${m.firstError ? `: ${m.firstError}` : ''}`);
+  else {
+    if (m.errors > 0) reasons.push(`${m.errors} of ${m.operations} operations failed: ${m.firstError ?? 'error'}`);
+    const over = (what: string, v: number, bound: number | undefined) => {
+      if (bound !== undefined && v >= bound) reasons.push(`${what} ${round(v, 2)} ms, target < ${bound} ms`);
+    };
+    over('mean', m.meanMs, targets.meanMs);
+    over('p95', m.p95Ms, targets.p95Ms);
+    over('p99', m.p99Ms, targets.p99Ms);
+    if (targets.minOpsPerS !== undefined && opsPerS <= targets.minOpsPerS)
+      reasons.push(
+        `${opsPerS} operations/s with ${m.concurrency} client(s), target > ${targets.minOpsPerS.toLocaleString('en-US')}`,
+      );
+  }
+  return {
+    name: `${dependency}.${m.operation}`,
+    dependency,
+    kind,
+    operation: m.operation,
+    operations: m.operations,
+    errors: m.errors,
+    concurrency: m.concurrency,
+    meanMs: round(m.meanMs),
+    p50Ms: round(m.p50Ms),
+    p95Ms: round(m.p95Ms),
+    p99Ms: round(m.p99Ms),
+    maxMs: round(m.maxMs),
+    opsPerS,
+    targets,
+    status: answered <= 0 ? 'error' : reasons.length ? 'fail' : 'pass',
+    reasons,
+  };
+}
+
+/** A target as text: `mean < 5 ms, p95 < 10 ms, > 1,000 ops/s`. */
+export function dependencyTargetText(t: DependencyTargets): string {
+  return [
+    t.meanMs !== undefined ? `mean < ${t.meanMs} ms` : '',
+    t.p95Ms !== undefined ? `p95 < ${t.p95Ms} ms` : '',
+    t.p99Ms !== undefined ? `p99 < ${t.p99Ms} ms` : '',
+    t.minOpsPerS !== undefined ? `> ${t.minOpsPerS.toLocaleString('en-US')} ops/s` : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
+}
+
+/** The faults phase's result as stored and reported (`faults` in report.json). */
+export interface FaultsResult {
+  dependencies: DependencyRow[];
+  /** Dependencies that could not be benchmarked, and why. */
+  errors: Array<{ dependency: string; error: string }>;
+}
+
+/** The phase outcome: fail when an operation missed a target, error when one could not be measured. */
+export function faultsOutcome(results: DependencyResult[]): {
+  result: FaultsResult;
+  status: 'pass' | 'fail' | 'error';
+  reason: string;
+} {
+  const rows = results.flatMap((r) => r.rows);
+  const errors = results.filter((r) => r.error).map((r) => ({ dependency: r.dependency, error: r.error! }));
+  const failed = rows.filter((r) => r.status === 'fail');
+  const broken = rows.filter((r) => r.status === 'error');
+  const status = errors.length || broken.length ? 'error' : failed.length ? 'fail' : 'pass';
+  const reason =
+    status === 'pass'
+      ? `${rows.length} dependency operation(s) within target`
+      : [
+          ...errors.map((e) => `${e.dependency}: ${e.error}`),
+          ...[...broken, ...failed].map((r) => `${r.name}: ${r.reasons.join('; ')}`),
+        ].join('; ');
+  return { result: { dependencies: rows, errors }, status, reason };
+}
