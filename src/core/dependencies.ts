@@ -91,7 +91,8 @@ export function judgeOperation(
   overrides: DependencyTargets = {},
 ): DependencyRow {
   const targets = { ...DEFAULT_DEPENDENCY_TARGETS[m.operation], ...overrides };
-  const opsPerS = m.elapsedMs > 0 ? round((m.operations / m.elapsedMs) * 1000, 1) : 0;
+  // Throughput counts what succeeded: failures fast or slow are no operations done.
+  const opsPerS = m.elapsedMs > 0 ? round(((m.operations - m.errors) / m.elapsedMs) * 1000, 1) : 0;
   const reasons: string[] = [];
   const answered = m.operations - m.errors;
   if (answered <= 0) reasons.push(`every operation failed${m.firstError ? `: ${m.firstError}` : ''}`);
@@ -105,7 +106,7 @@ export function judgeOperation(
     over('p99', m.p99Ms, targets.p99Ms);
     if (targets.minOpsPerS !== undefined && opsPerS <= targets.minOpsPerS)
       reasons.push(
-        `${opsPerS} operations/s with ${m.concurrency} client(s), target > ${targets.minOpsPerS.toLocaleString('en-US')}`,
+        `${opsPerS} operations/s with ${m.concurrency} in flight, target > ${targets.minOpsPerS.toLocaleString('en-US')}`,
       );
   }
   return {
@@ -140,6 +141,36 @@ export function dependencyTargetText(t: DependencyTargets): string {
     .join(', ');
 }
 
+/**
+ * A dependency that could not be benchmarked: `error` for the dependency, and an error row for each of its
+ * operations (evidence bound to one operation, `faults.dependencies.cache.get`, is then an error, never not_run).
+ */
+export function errorRows(
+  dependency: string,
+  kind: DependencyKind,
+  error: string,
+): Pick<DependencyResult, 'rows' | 'error'> {
+  const rows = OPERATIONS[kind].map((operation): DependencyRow => ({
+    name: `${dependency}.${operation}`,
+    dependency,
+    kind,
+    operation,
+    operations: 0,
+    errors: 0,
+    concurrency: 0,
+    meanMs: 0,
+    p50Ms: 0,
+    p95Ms: 0,
+    p99Ms: 0,
+    maxMs: 0,
+    opsPerS: 0,
+    targets: DEFAULT_DEPENDENCY_TARGETS[operation],
+    status: 'error',
+    reasons: [error],
+  }));
+  return { rows, error };
+}
+
 /** The faults phase's result as stored and reported (`faults` in report.json). */
 export interface FaultsResult {
   dependencies: DependencyRow[];
@@ -158,12 +189,15 @@ export function faultsOutcome(results: DependencyResult[]): {
   const failed = rows.filter((r) => r.status === 'fail');
   const broken = rows.filter((r) => r.status === 'error');
   const status = errors.length || broken.length ? 'error' : failed.length ? 'fail' : 'pass';
+  const unreachable = new Set(errors.map((e) => e.dependency));
   const reason =
     status === 'pass'
       ? `${rows.length} dependency operation(s) within target`
       : [
           ...errors.map((e) => `${e.dependency}: ${e.error}`),
-          ...[...broken, ...failed].map((r) => `${r.name}: ${r.reasons.join('; ')}`),
+          ...[...broken, ...failed]
+            .filter((r) => !unreachable.has(r.dependency))
+            .map((r) => `${r.name}: ${r.reasons.join('; ')}`),
         ].join('; ');
   return { result: { dependencies: rows, errors }, status, reason };
 }

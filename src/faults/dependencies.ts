@@ -20,17 +20,39 @@ export interface DependencyBenchOptions {
   concurrency: number;
   /** Distinguishes this campaign's keys, channel and table (lowercase letters, digits and `_`). */
   token: string;
+  /** The activity attempt: each attempt has its own table and keys; a retry drops its predecessors' table. */
+  attempt: number;
   /** The dependency's position in the campaign file (two Postgres dependencies get two tables). */
   index: number;
   signal?: AbortSignal;
 }
 
-/** Operations sent before measuring (connections opened, statements prepared), per operation type. */
+/** Operations sent before measuring (connections opened, statements prepared), per operation type, at least one per lane. */
 const WARMUP = 10;
 
+/** Thrown when the benchmark is cancelled: nothing measured after it is reported. */
+export class BenchmarkCancelled extends Error {
+  constructor() {
+    super('cancelled');
+    this.name = 'BenchmarkCancelled';
+  }
+}
+
+/** Calls `fn(i)` for i in [0, count) with `lanes` calls in flight, stopping early on `signal`. */
+async function inLanes(count: number, lanes: number, fn: (i: number) => Promise<void>, signal?: AbortSignal) {
+  let next = 0;
+  const lane = async () => {
+    while (next < count && !signal?.aborted) await fn(next++);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(lanes, count)) }, lane));
+  return Math.min(next, count);
+}
+
 /**
- * Runs `operations` calls of `op` with `concurrency` of them in flight, after a short warm-up; latency per call into
- * an HDR histogram (µs). Errors are counted (their latency is not recorded) and the first one kept.
+ * Runs `operations` calls of `op` with `concurrency` of them in flight, after a warm-up sent the same way (every
+ * connection of a pool opened before measuring); latency per call into an HDR histogram (µs). Errors are counted
+ * (their latency is not recorded) and the first one kept. Every call must be bounded by the client's own timeout;
+ * a cancellation stops between calls and throws BenchmarkCancelled.
  */
 async function measure(
   operation: DependencyOperation,
@@ -39,15 +61,25 @@ async function measure(
   op: (i: number) => Promise<unknown>,
   signal?: AbortSignal,
 ): Promise<OperationMeasurement> {
-  for (let i = 0; i < WARMUP; i++) await op(-1 - i).catch(() => undefined);
+  if (signal?.aborted) throw new BenchmarkCancelled();
+  await inLanes(
+    Math.max(WARMUP, concurrency),
+    concurrency,
+    (i) =>
+      op(-1 - i).then(
+        () => undefined,
+        () => undefined,
+      ),
+    signal,
+  );
   const h = newHistogram();
-  let next = 0;
   let errors = 0;
   let firstError: string | undefined;
   const started = performance.now();
-  const lane = async () => {
-    while (next < operations && !signal?.aborted) {
-      const i = next++;
+  const done = await inLanes(
+    operations,
+    concurrency,
+    async (i) => {
       const t0 = performance.now();
       try {
         await op(i);
@@ -56,12 +88,12 @@ async function measure(
         errors++;
         firstError ??= err instanceof Error ? err.message.slice(0, 200) : String(err).slice(0, 200);
       }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, operations) }, lane));
+    },
+    signal,
+  );
+  if (signal?.aborted) throw new BenchmarkCancelled();
   const elapsedMs = performance.now() - started;
   const ms = (us: number) => us / 1000;
-  const done = Math.min(next, operations);
   return {
     operation,
     operations: done,
@@ -83,12 +115,19 @@ export async function benchmarkDependency(o: DependencyBenchOptions): Promise<Op
 }
 
 async function benchmarkRedis(o: DependencyBenchOptions): Promise<OperationMeasurement[]> {
-  const options = { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 5_000, retryStrategy: () => null };
+  // Every command bounded (a stalled server cannot hang the benchmark or its cleanup).
+  const options = {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 5_000,
+    commandTimeout: 5_000,
+    retryStrategy: () => null,
+  };
   const redis = new Redis(o.url, options);
   const sub = new Redis(o.url, options);
   redis.on('error', () => undefined);
   sub.on('error', () => undefined);
-  const prefix = `readiness:bench:${o.token}:${o.index}`;
+  const prefix = `readiness:bench:${o.token}:${o.index}:a${o.attempt}`;
   const keys = Math.min(o.operations, 100);
   const key = (i: number) => `${prefix}:${((i % keys) + keys) % keys}`;
   const value = 'x'.repeat(64);
@@ -150,14 +189,17 @@ async function benchmarkPostgres(o: DependencyBenchOptions): Promise<OperationMe
     max: o.concurrency,
     connectionTimeoutMillis: 5_000,
     statement_timeout: 10_000,
+    // Client side too: a server that stops answering (a network black hole) cannot hang a query or the cleanup.
+    query_timeout: 15_000,
     application_name: 'readiness-dependency-benchmark',
   });
   pool.on('error', () => undefined);
-  const table = `readiness_bench_${o.index}_${o.token}`.slice(0, 63);
-  const quoted = `"${table}"`;
+  const tableOf = (attempt: number) => `"readiness_bench_${o.index}_${o.token}_a${attempt}"`;
+  const quoted = tableOf(o.attempt);
   try {
-    // A previous attempt killed mid-benchmark left its table: drop it first.
-    await pool.query(`DROP TABLE IF EXISTS ${quoted}`);
+    // Earlier attempts (a worker killed mid-benchmark) may have left their tables: drop them first. Each attempt has
+    // its own, so a stalled earlier attempt's cleanup cannot drop this one's.
+    for (let a = 1; a <= o.attempt; a++) await pool.query(`DROP TABLE IF EXISTS ${tableOf(a)}`);
     await pool.query(`CREATE TABLE ${quoted} (id bigserial PRIMARY KEY, payload text NOT NULL)`);
     const out: OperationMeasurement[] = [];
     const payload = 'x'.repeat(64);

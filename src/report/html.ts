@@ -1048,7 +1048,7 @@ function faultsHtml(report: ReportJson): string {
     '<section id="faults"><h2>Failure scenarios</h2><h3>Dependency benchmarks</h3>' +
     (rows.length
       ? table(
-          ['Operation', 'Status', 'Operations', 'Clients', 'Mean', 'P50', 'P95', 'P99', 'Ops/s', 'Target', 'Why'],
+          ['Operation', 'Status', 'Operations', 'In flight', 'Mean', 'P50', 'P95', 'P99', 'Ops/s', 'Target', 'Why'],
           rows,
         )
       : '') +

@@ -473,12 +473,12 @@ function faultsMarkdown(f: FaultsResult): string[] {
   const lines = ['## Failure scenarios', '', '### Dependency benchmarks', ''];
   if (f.dependencies.length) {
     lines.push(
-      '| Operation | Status | Operations | Clients | Mean | P50 | P95 | P99 | Ops/s | Target | Why |',
+      '| Operation | Status | Operations | In flight | Mean | P50 | P95 | P99 | Ops/s | Target | Why |',
       '|---|---|---|---|---|---|---|---|---|---|---|',
     );
     for (const r of f.dependencies)
       lines.push(
-        `| ${r.name} | ${r.status === 'pass' ? '✅' : r.status === 'fail' ? '❌' : '⚠️ error'} | ${r.operations} | ${r.concurrency} | ${ms(r.meanMs)} | ${ms(r.p50Ms)} | ${ms(r.p95Ms)} | ${ms(r.p99Ms)} | ${fixed(r.opsPerS, 0)} | ${dependencyTargetText(r.targets)} | ${oneLine(r.reasons.join('; '))} |`,
+        `| ${r.name} | ${r.status === 'pass' ? '✅' : r.status === 'fail' ? '❌' : '⚠️ error'} | ${r.operations} | ${r.concurrency} | ${ms(r.meanMs)} | ${ms(r.p50Ms)} | ${ms(r.p95Ms)} | ${ms(r.p99Ms)} | ${fixed(r.opsPerS, 0)} | ${dependencyTargetText(r.targets)} | ${oneLine(r.reasons.join('; ')).replace(/\|/g, '\\|')} |`,
       );
     lines.push('');
   }

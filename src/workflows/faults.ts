@@ -5,7 +5,7 @@
  */
 import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow';
 import type { Campaign, FaultsConfig } from '../config/schema';
-import { faultsOutcome, type DependencyResult } from '../core/dependencies';
+import { errorRows, faultsOutcome, type DependencyResult } from '../core/dependencies';
 import { PERMANENT } from '../core/errors';
 import { parseDurationMs } from '../core/duration';
 import { abortedOutcome } from '../core/outcomes';
@@ -31,17 +31,17 @@ export async function runFaults(
     if (control?.aborted()) break;
     const d = deps[index]!;
     const call = () => bench.dependencyBenchmark({ campaignId, index });
-    results.push(
-      await failureAsResult(
-        () => (control ? control.run(call) : call()),
-        (reason): DependencyResult => ({
-          dependency: d.name,
-          kind: d.kind,
-          rows: [],
-          error: `could not run: ${reason}`,
-        }),
-      ),
+    const r = await failureAsResult(
+      () => (control ? control.run(call) : call()),
+      (reason): DependencyResult => ({
+        dependency: d.name,
+        kind: d.kind,
+        ...errorRows(d.name, d.kind, `could not run: ${reason}`),
+      }),
     );
+    // Cancelled by an abort: what it measured so far is no result.
+    if (control?.aborted()) break;
+    results.push(r);
   }
   const judged = faultsOutcome(results);
   await store.recordPhaseResult({ campaignId, phase: 'faults', result: judged.result });

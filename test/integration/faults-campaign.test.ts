@@ -68,6 +68,20 @@ test('when a campaign benchmarks its Redis and its database, then each operation
           severity: 'P2',
           automated: { check: 'faults.dependencies.*' },
         },
+        {
+          id: 'perf.far-get',
+          title: 'Far GET',
+          category: 'Performance',
+          severity: 'P3',
+          automated: { check: 'faults.dependencies.far.get' },
+        },
+        {
+          id: 'perf.cache-get',
+          title: 'Cache GET',
+          category: 'Performance',
+          severity: 'P3',
+          automated: { check: 'faults.dependencies.cache.get' },
+        },
       ],
     },
   });
@@ -77,7 +91,17 @@ test('when a campaign benchmarks its Redis and its database, then each operation
   expect(result.phases.faults.status).toBe('error');
   const report = JSON.parse(readFileSync(path.join(result.reportDir, 'report.json'), 'utf8'));
   expect(reportSchema.safeParse(report).error).toBeUndefined();
-  const rows = report.faults.dependencies as Array<Record<string, unknown> & { name: string; status: string }>;
+  const all = report.faults.dependencies as Array<
+    Record<string, unknown> & { name: string; status: string; dependency: string }
+  >;
+  // The unreachable one: an error row for each of its operations, so evidence bound to one of them is an error too.
+  expect(all.filter((x) => x.dependency === 'far').map((x) => [x.name, x.status])).toEqual([
+    ['far.ping', 'error'],
+    ['far.set', 'error'],
+    ['far.get', 'error'],
+    ['far.pubsub', 'error'],
+  ]);
+  const rows = all.filter((x) => x.dependency !== 'far');
   expect(rows.map((x) => x.name)).toEqual([
     'cache.ping',
     'cache.set',
@@ -104,8 +128,12 @@ test('when a campaign benchmarks its Redis and its database, then each operation
   expect(report.faults.errors).toEqual([
     { dependency: 'far', error: expect.stringContaining('faults.dependencies[2].connection') },
   ]);
-  const item = report.checklist.items.find((i: { id: string }) => i.id === 'perf.dependencies');
-  expect(item.status).toBe('error');
+  const status = (id: string) => report.checklist.items.find((i: { id: string }) => i.id === id).status;
+  expect([status('perf.dependencies'), status('perf.far-get'), status('perf.cache-get')]).toEqual([
+    'error',
+    'error',
+    'pass',
+  ]);
   expect(readFileSync(path.join(result.reportDir, 'report.md'), 'utf8')).toContain('## Failure scenarios');
   expect(readFileSync(path.join(result.reportDir, 'report.html'), 'utf8')).toContain('<section id="faults">');
   // Nothing left behind: no scratch table, no key.

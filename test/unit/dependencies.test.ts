@@ -1,5 +1,6 @@
 import {
   DEFAULT_DEPENDENCY_TARGETS,
+  errorRows,
   faultsOutcome,
   judgeOperation,
   type OperationMeasurement,
@@ -35,7 +36,7 @@ describe('dependency benchmark judgement (targets from the seeds)', () => {
     ['a slow mean', { meanMs: 6 }, 'mean 6 ms, target < 5 ms'],
     ['a slow p95', { p95Ms: 12 }, 'p95 12 ms, target < 10 ms'],
     ['a slow p99', { p99Ms: 25 }, 'p99 25 ms, target < 20 ms'],
-    ['too few operations a second', { elapsedMs: 4_000 }, '500 operations/s with 4 client(s), target > 1,000'],
+    ['too few operations a second', { elapsedMs: 4_000 }, '500 operations/s with 4 in flight, target > 1,000'],
     ['some errors', { errors: 3, firstError: 'READONLY' }, '3 of 2000 operations failed: READONLY'],
   ])('when a Redis GET has %s, then it fails, saying which target and by how much', (_what, over, reason) => {
     const row = judgeOperation('cache', 'redis', measured(over));
@@ -54,14 +55,23 @@ describe('dependency benchmark judgement (targets from the seeds)', () => {
     expect(judgeOperation('db', 'postgres', measured({ operation: 'read', meanMs: 30 })).status).toBe('pass');
   });
 
-  test('when one dependency could not be benchmarked, then the phase is an error that names it', () => {
+  test('when one dependency could not be benchmarked, then the phase is an error that names it, and each of its operations is an error row', () => {
     const ok = judgeOperation('cache', 'redis', measured());
     const o = faultsOutcome([
       { dependency: 'cache', kind: 'redis', rows: [ok] },
-      { dependency: 'db', kind: 'postgres', rows: [], error: 'refused' },
+      { dependency: 'db', kind: 'postgres', ...errorRows('db', 'postgres', 'refused') },
     ]);
     expect(o).toMatchObject({ status: 'error', reason: 'db: refused' });
-    expect(o.result).toEqual({ dependencies: [ok], errors: [{ dependency: 'db', error: 'refused' }] });
+    expect(o.result.errors).toEqual([{ dependency: 'db', error: 'refused' }]);
+    expect(o.result.dependencies.map((r) => [r.name, r.status, r.reasons])).toEqual([
+      ['cache.get', 'pass', []],
+      ['db.read', 'error', ['refused']],
+      ['db.write', 'error', ['refused']],
+    ]);
+  });
+
+  test('when some operations failed, then throughput counts only those that succeeded', () => {
+    expect(judgeOperation('cache', 'redis', measured({ errors: 1_000, firstError: 'OOM' })).opsPerS).toBe(2_000);
   });
 });
 

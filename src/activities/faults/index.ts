@@ -3,19 +3,16 @@
  * against the egress policy before anything connects; the benchmark heartbeats every second and stops on
  * cancellation (its keys and scratch table removed on the way out).
  */
+import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
-import { judgeOperation, type DependencyResult } from '../../core/dependencies';
-import { benchmarkDependency } from '../../faults/dependencies';
+import { errorRows, judgeOperation, type DependencyResult } from '../../core/dependencies';
+import { BenchmarkCancelled, benchmarkDependency } from '../../faults/dependencies';
 import { recordedCampaign } from '../campaign-config';
 import type { ActivityDeps } from '../deps';
 import { connectionRefusal } from '../egress';
 
-/** A campaign id as a name part: lowercase letters, digits and `_`, its last 40 characters. */
-export const benchToken = (campaignId: string) =>
-  campaignId
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '_')
-    .slice(-40);
+/** A campaign id as a name part: 16 hex characters of its SHA-256 (ids that differ only in case or punctuation differ here too). */
+export const benchToken = (campaignId: string) => createHash('sha256').update(campaignId).digest('hex').slice(0, 16);
 
 export function createFaultsActivities(deps: ActivityDeps) {
   return {
@@ -27,7 +24,7 @@ export function createFaultsActivities(deps: ActivityDeps) {
       const base = { dependency: cfg.name, kind: cfg.kind, rows: [] };
       const url = deps.secrets.resolve(cfg.connection.fromEnv, field);
       const refused = connectionRefusal(url, deps.egress);
-      if (refused) return { ...base, error: `${field}: ${refused}` };
+      if (refused) return { ...base, ...errorRows(cfg.name, cfg.kind, `${field}: ${refused}`) };
       const ctx = Context.current();
       const timer = setInterval(() => ctx.heartbeat(), 1_000);
       try {
@@ -38,6 +35,7 @@ export function createFaultsActivities(deps: ActivityDeps) {
           concurrency: cfg.concurrency,
           token: benchToken(input.campaignId),
           index: input.index,
+          attempt: ctx.info.attempt,
           signal: ctx.cancellationSignal,
         });
         const rows = measured.map((m) => judgeOperation(cfg.name, cfg.kind, m, cfg.targets?.[m.operation]));
@@ -52,7 +50,12 @@ export function createFaultsActivities(deps: ActivityDeps) {
         );
         return { ...base, rows };
       } catch (err) {
-        return { ...base, error: `could not benchmark: ${err instanceof Error ? err.message : String(err)}` };
+        // Cancelled (an abort): nothing to report, the workflow records the abort.
+        if (err instanceof BenchmarkCancelled) throw ctx.cancellationSignal.reason ?? err;
+        return {
+          ...base,
+          ...errorRows(cfg.name, cfg.kind, `could not benchmark: ${err instanceof Error ? err.message : String(err)}`),
+        };
       } finally {
         clearInterval(timer);
       }
