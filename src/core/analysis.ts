@@ -8,6 +8,7 @@ import type { Degradation } from './degradation';
 import type { StepResult, StressSummary } from './stress';
 import type { EndpointResult, LatencySummaryMs, TimelinePoint } from './types';
 import { fitUsl, uslThroughput, type UslFit } from './usl';
+import { round } from './numbers';
 
 /** Operation types, by HTTP method. */
 export type Operation = 'read' | 'write' | 'delete' | 'other';
@@ -150,7 +151,6 @@ const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
-const round = (v: number, d = 2) => Math.round(v * 10 ** d) / 10 ** d;
 
 /** Builds the analysis from stored results. */
 export function buildAnalysis(input: AnalysisInput): Analysis {

@@ -7,6 +7,8 @@
  * pub/sub round trip < 10 ms; database reads < 50 ms mean, writes < 100 ms mean.
  */
 
+import { round } from './numbers';
+
 export type DependencyKind = 'redis' | 'postgres';
 export type DependencyOperation = 'ping' | 'set' | 'get' | 'pubsub' | 'read' | 'write';
 
@@ -81,8 +83,6 @@ export interface DependencyResult {
   error?: string;
 }
 
-const round = (v: number, digits = 3) => Math.round(v * 10 ** digits) / 10 ** digits;
-
 /** Judges one measured operation against its targets (the defaults, overridden per operation by the campaign). */
 export function judgeOperation(
   dependency: string,
@@ -117,11 +117,11 @@ export function judgeOperation(
     operations: m.operations,
     errors: m.errors,
     concurrency: m.concurrency,
-    meanMs: round(m.meanMs),
-    p50Ms: round(m.p50Ms),
-    p95Ms: round(m.p95Ms),
-    p99Ms: round(m.p99Ms),
-    maxMs: round(m.maxMs),
+    meanMs: round(m.meanMs, 3),
+    p50Ms: round(m.p50Ms, 3),
+    p95Ms: round(m.p95Ms, 3),
+    p99Ms: round(m.p99Ms, 3),
+    maxMs: round(m.maxMs, 3),
     opsPerS,
     targets,
     status: answered <= 0 ? 'error' : reasons.length ? 'fail' : 'pass',
@@ -139,6 +139,16 @@ export function dependencyTargetText(t: DependencyTargets): string {
   ]
     .filter(Boolean)
     .join(', ');
+}
+
+/** The default targets as one line, operations with the same targets together (derived, so it cannot drift). */
+export function defaultTargetsText(): string {
+  const groups = new Map<string, string[]>();
+  for (const [op, t] of Object.entries(DEFAULT_DEPENDENCY_TARGETS)) {
+    const text = dependencyTargetText(t);
+    groups.set(text, [...(groups.get(text) ?? []), op]);
+  }
+  return [...groups].map(([text, ops]) => `${ops.join(', ')}: ${text}`).join('; ');
 }
 
 /**

@@ -4,6 +4,8 @@
  * copies consistent: what makes throughput fall past a peak). Fitted by least squares on the measured levels. Pure.
  */
 
+import { round } from './numbers';
+
 /** One measured level: concurrency (users) and throughput (req/s). */
 export interface LevelPoint {
   n: number;
@@ -215,9 +217,4 @@ type UslParams = { lambda: number; sigma: number; kappa: number };
 /** Six significant digits (κ is often of the order of 1e-9: fixed decimals would print it as 0). */
 function significant(v: number): number {
   return v === 0 || !Number.isFinite(v) ? 0 : Number(v.toPrecision(6));
-}
-
-function round(v: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(v * f) / f || 0;
 }

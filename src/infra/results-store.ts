@@ -512,6 +512,7 @@ export class ResultsStore {
       ...(children.backup ? { backup: children.backup as BackupResult } : {}),
       ...(children.faults ? { faults: children.faults as FaultsResult } : {}),
       ...(children.checklist ? { checklist: children.checklist as ChecklistEvaluation } : {}),
+      methods: Object.fromEntries((config.scenario?.requests ?? []).map((r) => [r.name, r.method])),
       baseline: {
         thresholds: (config.baseline?.thresholds ?? []).map((t) =>
           typeof t === 'string'

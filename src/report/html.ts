@@ -8,8 +8,9 @@ import { distinctSamples } from '../core/degradation';
 import type { ChartConfiguration } from 'chart.js';
 import type { ReportJson } from './model';
 import { isThreshold, parseThreshold } from '../core/thresholds';
-import { dependencyTargetText } from '../core/dependencies';
+import { defaultTargetsText, dependencyTargetText } from '../core/dependencies';
 import { PHASES, type TimelinePoint } from '../core/types';
+import { round } from '../core/numbers';
 
 type Point = { x: number; y: number | null };
 
@@ -73,7 +74,6 @@ function inlineScript(source: string): string {
   return source.replace(/<\/(script)/gi, '<\\/$1').replace(/^\/\/# sourceMappingURL=.*$/gm, '');
 }
 
-const round = (v: number, digits = 1) => Math.round(v * 10 ** digits) / 10 ** digits;
 const fmtMs = (v: number | null | undefined) =>
   v === null || v === undefined || !Number.isFinite(v)
     ? 'n/a'
@@ -128,7 +128,7 @@ function capacityChart(st: StressReport): HtmlChart | undefined {
     {
       type: 'line',
       label: 'Throughput (req/s)',
-      data: curve.map((s) => ({ x: s.level, y: round(s.throughputRps) })),
+      data: curve.map((s) => ({ x: s.level, y: round(s.throughputRps, 1) })),
       yAxisID: 'y',
       borderColor: COLOR.blue,
       backgroundColor: COLOR.blue,
@@ -137,7 +137,7 @@ function capacityChart(st: StressReport): HtmlChart | undefined {
     {
       type: 'line',
       label: 'Goodput, successful (req/s)',
-      data: curve.map((s) => ({ x: s.level, y: round(s.goodputRps) })),
+      data: curve.map((s) => ({ x: s.level, y: round(s.goodputRps, 1) })),
       yAxisID: 'y',
       borderColor: COLOR.green,
       backgroundColor: COLOR.green,
@@ -146,7 +146,7 @@ function capacityChart(st: StressReport): HtmlChart | undefined {
     {
       type: 'line',
       label: 'P95 latency (ms)',
-      data: curve.map((s) => ({ x: s.level, y: round(s.latencyMs.p95) })),
+      data: curve.map((s) => ({ x: s.level, y: round(s.latencyMs.p95, 1) })),
       yAxisID: 'y1',
       borderColor: COLOR.orange,
       backgroundColor: COLOR.orange,
@@ -163,7 +163,7 @@ function capacityChart(st: StressReport): HtmlChart | undefined {
     datasets.push({
       type: 'line',
       label: 'Invalid step (generator could not drive it)',
-      data: invalid.map((s) => ({ x: s.level, y: round(s.throughputRps) })),
+      data: invalid.map((s) => ({ x: s.level, y: round(s.throughputRps, 1) })),
       yAxisID: 'y',
       showLine: false,
       borderColor: COLOR.grey,
@@ -237,9 +237,9 @@ function baselineTimelineChart(phases: BaselinePhase[]): HtmlChart | undefined {
       // A downsampled window is drawn at its middle, as its per-second rate.
       const widthS = p.widthS ?? 1;
       const x = offset + p.second - first + (widthS - 1) / 2;
-      rps.push({ x, y: round(p.requests / widthS) });
-      errors.push({ x, y: round(p.errors / widthS) });
-      p95.push({ x, y: p.p95Ms === null ? null : round(p.p95Ms) });
+      rps.push({ x, y: round(p.requests / widthS, 1) });
+      errors.push({ x, y: round(p.errors / widthS, 1) });
+      p95.push({ x, y: p.p95Ms === null ? null : round(p.p95Ms, 1) });
     }
     const last = points[points.length - 1];
     const span = last.second + (last.widthS ?? 1) - first;
@@ -514,7 +514,7 @@ function stressTimelineChart(st: StressReport): HtmlChart | undefined {
     {
       type: 'line',
       label: 'P95 latency (ms)',
-      data: points.map((p) => ({ x: p.second - first, y: p.p95Ms === null ? null : round(p.p95Ms) })),
+      data: points.map((p) => ({ x: p.second - first, y: p.p95Ms === null ? null : round(p.p95Ms, 1) })),
       yAxisID: 'y1',
       borderColor: COLOR.orange,
       backgroundColor: COLOR.orange,
@@ -1053,7 +1053,7 @@ function faultsHtml(report: ReportJson): string {
         )
       : '') +
     errors +
-    '<p class="muted">Targets: the hand-run campaign\'s (Redis mean &lt; 5 ms, P95 &lt; 10 ms, P99 &lt; 20 ms, &gt; 1,000 ops/s, pub/sub P95 &lt; 10 ms; database reads &lt; 50 ms and writes &lt; 100 ms mean) unless the campaign file sets its own.</p></section>'
+    `<p class="muted">Targets: the hand-run campaign's (${escapeHtml(defaultTargetsText())}) unless the campaign file sets its own.</p></section>`
   );
 }
 
@@ -1140,7 +1140,7 @@ function comparisonHtml(report: ReportJson): string {
           m.metric,
           m.previous,
           m.current,
-          `${m.changePct > 0 ? '+' : ''}${round(m.changePct)} %`,
+          `${m.changePct > 0 ? '+' : ''}${round(m.changePct, 1)} %`,
           m.regression ? pill('fail') : pill('pass'),
         ]),
       )

@@ -4,7 +4,7 @@
  */
 import { PHASES } from '../core/types';
 import type { BackupResult } from '../core/backup';
-import { dependencyTargetText, type FaultsResult } from '../core/dependencies';
+import { defaultTargetsText, dependencyTargetText, type FaultsResult } from '../core/dependencies';
 import { MATURITY_LABELS, type CheckResult, type MonitoringResult } from '../core/monitoring';
 import type { SpikeResult, WindowWait } from '../core/stress';
 import { distinctSamples, type Degradation } from '../core/degradation';
@@ -484,10 +484,7 @@ function faultsMarkdown(f: FaultsResult): string[] {
   }
   for (const e of f.errors) lines.push(`- **${e.dependency}** not benchmarked: ${oneLine(e.error)}`);
   if (f.errors.length) lines.push('');
-  lines.push(
-    "_Targets: the hand-run campaign's (Redis mean < 5 ms, P95 < 10 ms, P99 < 20 ms, > 1,000 ops/s, pub/sub P95 < 10 ms; database reads < 50 ms and writes < 100 ms mean) unless the campaign file sets its own._",
-    '',
-  );
+  lines.push(`_Targets: the hand-run campaign's (${defaultTargetsText()}) unless the campaign file sets its own._`, '');
   return lines;
 }
 

@@ -26,9 +26,7 @@ export async function loadReport(store: ResultsStore, campaignId: string, now: D
   if (!source) return undefined;
   const generatedAt = now.toISOString();
   // The stored histograms: latency by operation type, and per endpoint for the comparison.
-  const config = await store.campaignConfig(campaignId);
-  const methods = Object.fromEntries((config?.scenario.requests ?? []).map((r) => [r.name, r.method]));
-  source.methods = methods;
+  const methods = source.methods ?? {};
   const histograms: Record<string, Record<string, SparseCounts>> = {};
   source.baseline.operations = {};
   for (const p of source.baseline.phases) {

@@ -25,15 +25,12 @@ export interface MeasuredStep extends StepMeasurement {
   endpoints: EndpointResult[];
   endpointErrors: ErrorBreakdown[];
   generator: { eventLoopDelayP99Ms: number; eluMean: number };
-  /** What the step's failures say about degradation. */
+  /** What the step's failures say about degradation; absent for a step that passed without errors (see bounded()). */
   degradation?: Omit<DegradationInput, 'source'>;
 }
 
-/** A measured stage of the continuous ramp: the step, and what its failures say about degradation. */
-export interface MeasuredStage extends MeasuredStep {
-  /** Absent for a step that passed without errors (see bounded()). */
-  degradation?: Omit<DegradationInput, 'source'>;
-}
+/** A measured stage of the continuous ramp: measured as a step is. */
+export type MeasuredStage = MeasuredStep;
 
 /** The degradation figures of measured load: failures by class, failure and success latency, Retry-After, samples. */
 function degradationOf(metrics: Metrics, endpoints: EndpointResult[]): Omit<DegradationInput, 'source'> {
@@ -45,6 +42,31 @@ function degradationOf(metrics: Metrics, endpoints: EndpointResult[]): Omit<Degr
     failedP95Ms: p95(metrics.latencyOf(['4xx', '5xx', 'err'])),
     okP95Ms: p95(metrics.latencyOf(['1xx', '2xx', '3xx'])),
     samples: metrics.samples.map((x) => ({ ...x })),
+  };
+}
+
+/**
+ * A step's measurement: `counts` over the judged time (`seconds`), the whole step's endpoint table, generator health
+ * and degradation figures from `whole` and `metrics`.
+ */
+function stepMeasurement(
+  level: number,
+  counts: Pick<MeasuredStep, 'requests' | 'errors' | 'errorRate' | 'latencyMs'>,
+  seconds: number,
+  whole: ReturnType<typeof summarizePhase>,
+  metrics: Metrics,
+): MeasuredStep {
+  return {
+    level,
+    ...counts,
+    throughputRps: Math.round((counts.requests / seconds) * 10) / 10,
+    goodputRps: Math.round(((counts.requests - counts.errors) / seconds) * 10) / 10,
+    invalid: whole.assessment === 'invalid',
+    ...(whole.assessment === 'invalid' ? { invalidReason: whole.notes.join('; ') } : {}),
+    endpoints: whole.endpoints,
+    endpointErrors: whole.errorBreakdown,
+    generator: { eventLoopDelayP99Ms: whole.generator.eventLoopDelayP99Ms, eluMean: whole.generator.eluMean },
+    degradation: degradationOf(metrics, whole.endpoints),
   };
 }
 
@@ -140,24 +162,14 @@ export function createStressActivities(deps: StressDeps) {
         attempt: merged.attempt,
         notes: merged.notes,
       });
-      const seconds = Math.max(0.001, merged.elapsedMs / 1000);
-      const goodput = whole.requests - whole.errors;
+      const counts = {
+        requests: whole.requests,
+        errors: whole.errors,
+        errorRate: whole.errorRate,
+        latencyMs: whole.latencyMs,
+      };
       return bounded(
-        {
-          level: input.level,
-          requests: whole.requests,
-          errors: whole.errors,
-          throughputRps: Math.round((whole.requests / seconds) * 10) / 10,
-          goodputRps: Math.round((goodput / seconds) * 10) / 10,
-          errorRate: whole.errorRate,
-          latencyMs: whole.latencyMs,
-          invalid: whole.assessment === 'invalid',
-          ...(whole.assessment === 'invalid' ? { invalidReason: whole.notes.join('; ') } : {}),
-          endpoints: whole.endpoints,
-          endpointErrors: whole.errorBreakdown,
-          generator: { eventLoopDelayP99Ms: whole.generator.eventLoopDelayP99Ms, eluMean: whole.generator.eluMean },
-          degradation: degradationOf(merged.metrics, whole.endpoints),
-        },
+        stepMeasurement(input.level, counts, Math.max(0.001, merged.elapsedMs / 1000), whole, merged.metrics),
         input.stopWhen,
       );
     },
@@ -244,22 +256,15 @@ export function createStressActivities(deps: StressDeps) {
       // holds only the requests that completed after the step ended.
       const stepS = (parseDurationMs(input.phase.duration) ?? 0) / 1000;
       const seconds = Math.max(1, judged.length ? stepS - input.warmupS : stepS);
+      const errorRate = requests ? Math.round((errors / requests) * 1e6) / 1e6 : 0;
       return bounded(
-        {
-          level: input.level,
-          requests,
-          errors,
-          throughputRps: Math.round((requests / seconds) * 10) / 10,
-          goodputRps: Math.round(((requests - errors) / seconds) * 10) / 10,
-          errorRate: requests ? Math.round((errors / requests) * 1e6) / 1e6 : 0,
-          latencyMs: latencySummary(hist),
-          invalid: whole.assessment === 'invalid',
-          ...(whole.assessment === 'invalid' ? { invalidReason: whole.notes.join('; ') } : {}),
-          endpoints: whole.endpoints,
-          endpointErrors: whole.errorBreakdown,
-          generator: { eventLoopDelayP99Ms: whole.generator.eventLoopDelayP99Ms, eluMean: whole.generator.eluMean },
-          degradation: degradationOf(merged.metrics, whole.endpoints),
-        },
+        stepMeasurement(
+          input.level,
+          { requests, errors, errorRate, latencyMs: latencySummary(hist) },
+          seconds,
+          whole,
+          merged.metrics,
+        ),
         input.stopWhen,
       );
     },
