@@ -1,4 +1,4 @@
-import { resolveChecklist } from '../core/checklist';
+import { checklistSections, resolveChecklist } from '../core/checklist';
 import { createHash } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { Campaign } from '../config/schema';
@@ -38,7 +38,7 @@ export function campaignStartOptions(campaign: Campaign, campaignId: string, tas
     campaignId,
     campaign,
     configHash: hash,
-    checklist: resolveChecklist(campaign.checklist).items,
+    checklist: resolveChecklist(campaign.checklist, checklistSections(campaign)).items,
   };
   return {
     taskQueue: taskQueue ?? TASK_QUEUE,

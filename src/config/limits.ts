@@ -5,7 +5,7 @@
  * each endpoint is a row of every phase result that comes back into history. Pure: used by the CLI and by the
  * workflow itself (for campaigns started directly).
  */
-import { resolveChecklist } from '../core/checklist';
+import { checklistSections, resolveChecklist } from '../core/checklist';
 import type { ConfigProblem } from '../core/errors';
 import type { Campaign } from './schema';
 
@@ -75,7 +75,7 @@ export function historyProblems(campaign: Campaign): ConfigProblem[] {
     });
   }
   const bytes = new TextEncoder().encode(
-    JSON.stringify({ campaign, checklist: resolveChecklist(campaign.checklist).items }),
+    JSON.stringify({ campaign, checklist: resolveChecklist(campaign.checklist, checklistSections(campaign)).items }),
   ).length;
   if (bytes > L.inputBytes) {
     out.push({

@@ -1,3 +1,4 @@
+import { DEFAULT_RESOURCE_LIMITS } from '../core/drills';
 import { z } from 'zod';
 import { parseDurationMs } from '../core/duration';
 import { DEFAULT_RESOLUTION, resolutionProblem, type TimelineResolution } from '../core/downsample';
@@ -542,44 +543,144 @@ const targetsSchema = z.strictObject({
  * GET and a pub/sub round trip on keys and a channel of its own; Postgres: reads and writes in a scratch table it
  * creates and drops), each operation judged against the seeds' targets unless `targets` says otherwise.
  */
-const faultsSchema = z.strictObject({
-  dependencies: z
-    .array(
-      z.strictObject({
-        name: name('dependency name'),
-        kind: z.enum(['redis', 'postgres'], { message: 'kind must be redis or postgres' }),
-        /** The dependency's URL (redis:// or postgres://), from the worker's environment. */
-        connection: fromEnvSchema,
-        /** Operations per operation type. */
-        operations: z.number().int().min(10).max(100_000).default(2_000),
-        /** Clients sending them at once. */
-        concurrency: z.number().int().min(1).max(64).default(4),
-        /** Per operation (ping, set, get, pubsub; read, write): targets replacing the seeds' defaults. */
-        targets: z
-          .partialRecord(z.enum(['ping', 'set', 'get', 'pubsub', 'read', 'write']), targetsSchema, {
-            message: 'targets are keyed by operation: ping, set, get, pubsub (redis); read, write (postgres)',
-          })
-          .optional(),
-      }),
-    )
-    .min(1, 'faults.dependencies needs at least one dependency')
-    .max(10, 'at most 10 dependencies: each one is benchmarked in turn')
-    .superRefine((deps, ctx) => {
-      const seen = new Set<string>();
-      deps.forEach((d, i) => {
-        if (seen.has(d.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate name ${d.name}` });
-        seen.add(d.name);
-        const allowed = d.kind === 'redis' ? ['ping', 'set', 'get', 'pubsub'] : ['read', 'write'];
-        for (const op of Object.keys(d.targets ?? {}))
-          if (!allowed.includes(op))
-            ctx.addIssue({
-              code: 'custom',
-              path: [i, 'targets', op],
-              message: `${d.kind} has no operation ${op} (its operations: ${allowed.join(', ')})`,
-            });
-      });
-    }),
+/** The name of a command the operator declared on the worker (READINESS_RECOVERY_COMMANDS); never a program. */
+const declaredCommand = (field: string) =>
+  z
+    .string({
+      error: `${field} must name a command declared on the worker (READINESS_RECOVERY_COMMANDS), e.g. stop-redis`,
+    })
+    .regex(
+      /^[a-z0-9][a-z0-9_-]{0,62}$/,
+      `${field} must be the name of a command declared on the worker (READINESS_RECOVERY_COMMANDS): lowercase letters, digits, "-" or "_"`,
+    );
+
+/**
+ * A fault drill: under a light closed load of the campaign's scenario, `stop` (a declared command) takes a dependency
+ * down for `down`, then `start` brings it back. Measured: the users' impact, detection by the health endpoint, a
+ * Prometheus alert and its Alertmanager delivery, fail-fast, recovery. Targets default to the seeds' (failure
+ * detection < 6 s, recovery < 10 s: benchmark-completion-summary.md, "Redis Service Interruption").
+ */
+const drillSchema = z.strictObject({
+  name: name('drill name'),
+  /** Stops the dependency; must return once it is down. */
+  stop: declaredCommand('stop'),
+  /** Starts it again; must be harmless when it already runs (it is also run to restore it after a crash or abort). */
+  start: declaredCommand('start'),
+  /** How long the dependency stays down. */
+  down: positiveDuration('down')
+    .refine((d) => (parseDurationMs(d) ?? 0) <= 3_600_000, { message: 'down must be at most 1h' })
+    .default('10s'),
+  /** Load before the fault, the reference that recovery is judged against. */
+  before: positiveDuration('before')
+    .refine((d) => (parseDurationMs(d) ?? 0) >= 3_000 && (parseDurationMs(d) ?? 0) <= 600_000, {
+      message: 'before must be between 3s and 10m: it is the pre-fault reference',
+    })
+    .default('10s'),
+  /** After the restart, how long recovery is awaited at most. */
+  observe: positiveDuration('observe')
+    .refine((d) => (parseDurationMs(d) ?? 0) >= 5_000 && (parseDurationMs(d) ?? 0) <= 3_600_000, {
+      message: 'observe must be between 5s and 1h',
+    })
+    .default('60s'),
+  /** The light load: closed model, this many users with the scenario's think time. */
+  users: z.number().int().min(1).max(50).default(5),
+  /** A Prometheus alert (its alertname) that should fire for this fault; needs monitoring.prometheus. */
+  alert: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_:]{0,199}$/, 'alert must be a Prometheus alert name (letters, digits, _ and :)')
+    .optional(),
+  /** Detected (the earliest channel) within this. Default: the seeds' 6 s. */
+  maxDetectionTime: positiveDuration('maxDetectionTime').default('6s'),
+  /** Back to the pre-fault latency and error rate within this of the restart. Default: the seeds' 10 s. */
+  maxRecoveryTime: positiveDuration('maxRecoveryTime').default('10s'),
+  /**
+   * Failed requests' p95 during the outage must not exceed this (ms). Default: the pre-fault p95 of successful
+   * requests, within `tolerance`, + 1 ms: a failure no slower than a normal answer (the seeds' "fail-fast < 1 ms
+   * when the circuit is open", seen from outside).
+   */
+  maxErrorP95Ms: z.number().positive().max(600_000).optional(),
+  /** Back to baseline: p95 within this fraction above the pre-fault p95 (plus 5 ms) and errors within 1 point. */
+  tolerance: z.number().min(0).max(10).default(0.5),
 });
+
+/**
+ * Resource stability over a baseline phase (the seeds' endurance run): memory growth and CPU average and peak, read
+ * from the target's Prometheus. Defaults from the seeds: < 50 MB growth, CPU < 80 % average and < 95 % peak
+ * (benchmark-completion-summary.md, "Memory & Resource Usage").
+ */
+const resourcesSchema = z.strictObject({
+  /** The baseline phase to judge; default the last one (the seeds' endurance). */
+  phase: z.string().min(1).max(100).optional(),
+  /** PromQL for the target's memory in bytes, e.g. process_resident_memory_bytes{job="api"} (series are summed). */
+  memory: z.string().min(1).max(2_000).optional(),
+  /** PromQL for the target's CPU in percent, e.g. 100 * rate(process_cpu_seconds_total{job="api"}[30s]). */
+  cpu: z.string().min(1).max(2_000).optional(),
+  maxMemoryGrowthMb: z.number().positive().default(DEFAULT_RESOURCE_LIMITS.maxMemoryGrowthMb),
+  maxCpuAvgPct: z.number().positive().default(DEFAULT_RESOURCE_LIMITS.maxCpuAvgPct),
+  maxCpuPeakPct: z.number().positive().default(DEFAULT_RESOURCE_LIMITS.maxCpuPeakPct),
+});
+
+const faultsSchema = z
+  .strictObject({
+    drills: z
+      .array(drillSchema)
+      .max(20, 'at most 20 drills: each one takes a dependency down in turn')
+      .superRefine((drills, ctx) => {
+        const seen = new Set<string>();
+        drills.forEach((d, i) => {
+          if (seen.has(d.name))
+            ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate name ${d.name}` });
+          seen.add(d.name);
+          if (d.stop === d.start)
+            ctx.addIssue({ code: 'custom', path: [i, 'start'], message: 'start must be another command than stop' });
+        });
+      })
+      .optional(),
+    resources: resourcesSchema
+      .refine((r) => r.memory || r.cpu, { message: 'resources needs a memory or a cpu query (or both)' })
+      .optional(),
+    dependencies: z
+      .array(
+        z.strictObject({
+          name: name('dependency name'),
+          kind: z.enum(['redis', 'postgres'], { message: 'kind must be redis or postgres' }),
+          /** The dependency's URL (redis:// or postgres://), from the worker's environment. */
+          connection: fromEnvSchema,
+          /** Operations per operation type. */
+          operations: z.number().int().min(10).max(100_000).default(2_000),
+          /** Clients sending them at once. */
+          concurrency: z.number().int().min(1).max(64).default(4),
+          /** Per operation (ping, set, get, pubsub; read, write): targets replacing the seeds' defaults. */
+          targets: z
+            .partialRecord(z.enum(['ping', 'set', 'get', 'pubsub', 'read', 'write']), targetsSchema, {
+              message: 'targets are keyed by operation: ping, set, get, pubsub (redis); read, write (postgres)',
+            })
+            .optional(),
+        }),
+      )
+      .min(1, 'faults.dependencies needs at least one dependency')
+      .max(10, 'at most 10 dependencies: each one is benchmarked in turn')
+      .superRefine((deps, ctx) => {
+        const seen = new Set<string>();
+        deps.forEach((d, i) => {
+          if (seen.has(d.name))
+            ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate name ${d.name}` });
+          seen.add(d.name);
+          const allowed = d.kind === 'redis' ? ['ping', 'set', 'get', 'pubsub'] : ['read', 'write'];
+          for (const op of Object.keys(d.targets ?? {}))
+            if (!allowed.includes(op))
+              ctx.addIssue({
+                code: 'custom',
+                path: [i, 'targets', op],
+                message: `${d.kind} has no operation ${op} (its operations: ${allowed.join(', ')})`,
+              });
+        });
+      })
+      .optional(),
+  })
+  .refine((f) => f.dependencies?.length || f.drills?.length || f.resources, {
+    message: 'faults needs dependencies, drills or resources',
+  });
 
 /** The hand-run campaign's baseline: smoke 10, normal 50, peak 200, endurance 100 users. */
 const DEFAULT_BASELINE_PHASES = [
@@ -667,7 +768,8 @@ const checklistSchema = z
         });
       seen.set(item.id, i);
     });
-    for (const p of resolveChecklist(c).problems) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
+    for (const p of resolveChecklist(c, { drills: true, resources: true }).problems)
+      ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
   });
 
 const gateSchema = z.strictObject({
@@ -849,6 +951,38 @@ export function crossFieldProblems(raw: unknown): Array<{ path: string; message:
       path: 'stress.telemetry',
       message: 'telemetry queries need monitoring.prometheus.url (the Prometheus to query)',
     });
+  }
+  const faults = (raw as Loose).faults as Loose | undefined;
+  const hasPrometheus = !!(monitoring?.prometheus && typeof monitoring.prometheus === 'object');
+  asArray(faults?.drills).forEach((d, i) => {
+    if (d && typeof d === 'object' && d.alert !== undefined && !hasPrometheus)
+      problems.push({
+        path: `faults.drills[${i}].alert`,
+        message: 'an alert to watch needs monitoring.prometheus.url (the Prometheus that evaluates it)',
+      });
+  });
+  const resources = faults?.resources as Loose | undefined;
+  if (resources && typeof resources === 'object') {
+    if (!hasPrometheus)
+      problems.push({
+        path: 'faults.resources',
+        message: 'resource stability is read from Prometheus: it needs monitoring.prometheus.url',
+      });
+    const declared = asArray(baseline?.phases).map((p) => p?.name);
+    if (!baseline || typeof baseline !== 'object')
+      problems.push({
+        path: 'faults.resources',
+        message: 'resource stability is judged over a baseline phase: add a baseline section',
+      });
+    else if (
+      typeof resources.phase === 'string' &&
+      asArray(baseline.phases).length &&
+      !declared.includes(resources.phase)
+    )
+      problems.push({
+        path: 'faults.resources.phase',
+        message: `unknown baseline phase "${resources.phase}" (phases: ${declared.join(', ')})`,
+      });
   }
   if (asArray(monitoring?.alertsUnderLoad).length) {
     if (!(monitoring?.prometheus && typeof monitoring.prometheus === 'object'))

@@ -7,6 +7,7 @@
  */
 import { dependencyTargetText, type DependencyRow } from './dependencies';
 import { parseDurationMs } from './duration';
+import { drillEvidence, resourceEvidence, type FaultDrillResult, type ResourceStability } from './drills';
 import { globMatch } from './glob';
 import {
   CATEGORIES,
@@ -265,6 +266,72 @@ export const DEFAULT_CHECKLIST: readonly ChecklistItem[] = (
   ] as Def[]
 ).map((d) => ({ weight: 1, ...d }));
 
+/** Built-in items of the fault drills, included when the campaign has drills (seeds: failure scenario testing). */
+export const DRILL_CHECKLIST: readonly ChecklistItem[] = (
+  [
+    auto(
+      'mon.fault-detection',
+      'A dependency outage is detected within target (health check, alert firing or alert delivered)',
+      'Monitoring',
+      'P1',
+      { check: 'faults.drills.*.detected' },
+      'Make the health endpoint check the dependency, and alert on it with a short `for:` and a quick Alertmanager group_wait.',
+    ),
+    auto(
+      'ops.fault-recovery',
+      'Recovers from a dependency outage within target, every endpoint passing again',
+      'Backup/Recovery',
+      'P1',
+      { check: 'faults.drills.*.recovered' },
+      'Reconnect automatically (retry with backoff, pool revalidation) and drop broken connections when the dependency returns.',
+    ),
+    auto(
+      'perf.dependency-fail-fast',
+      'Fails fast while a dependency is down (no hanging requests; a circuit breaker opens)',
+      'Performance',
+      'P2',
+      { check: 'faults.drills.*.fail_fast' },
+      'Bound dependency calls with short timeouts and a circuit breaker (e.g. open after 5 consecutive failures) so users get a fast error.',
+    ),
+  ] as Def[]
+).map((d) => ({ weight: 1, ...d }));
+
+/** Built-in items of resource stability, included when the campaign configures it (seeds: memory and resource usage). */
+export const RESOURCE_CHECKLIST: readonly ChecklistItem[] = (
+  [
+    auto(
+      'perf.memory-stability',
+      'Memory is stable under sustained load (no leak)',
+      'Performance',
+      'P2',
+      { check: 'faults.resources.memory' },
+      'Profile the heap over a long run: a steady climb under constant load is a leak (caches without bounds, listeners, pools).',
+    ),
+    auto(
+      'perf.cpu-average',
+      'CPU average under sustained load within limit',
+      'Performance',
+      'P2',
+      { check: 'faults.resources.cpu_avg' },
+      'Profile the hot paths, or size the service for the load with headroom.',
+    ),
+    auto(
+      'perf.cpu-peak',
+      'CPU peak under sustained load within limit',
+      'Performance',
+      'P2',
+      { check: 'faults.resources.cpu_peak' },
+      'Find what spikes the CPU (GC, batch jobs, bursts) and smooth or size for it.',
+    ),
+  ] as Def[]
+).map((d) => ({ weight: 1, ...d }));
+
+/** Which optional built-in items a campaign gets: those of the sections it has. */
+export const checklistSections = (c: { faults?: { drills?: unknown[]; resources?: unknown } }) => ({
+  drills: !!c.faults?.drills?.length,
+  resources: !!c.faults?.resources,
+});
+
 /** A campaign file's `checklist` section (validated by the config schema). */
 export interface ChecklistConfig {
   /** Include the built-in items (default true). */
@@ -281,13 +348,22 @@ export interface ChecklistConfig {
  * items with the same id, extended by new ones, minus the dropped ids. Problems (a new item missing a
  * field, a dropped id that does not exist) are returned with the path that names them.
  */
-export function resolveChecklist(config: ChecklistConfig | undefined): {
+export function resolveChecklist(
+  config: ChecklistConfig | undefined,
+  /** Sections the campaign has whose built-in items are included only then. */
+  sections: { drills?: boolean; resources?: boolean } = {},
+): {
   items: ChecklistItem[];
   problems: Array<{ path: Array<string | number>; message: string }>;
 } {
   const problems: Array<{ path: Array<string | number>; message: string }> = [];
   const byId = new Map<string, ChecklistItem>();
-  if (config?.defaults !== false) for (const d of DEFAULT_CHECKLIST) byId.set(d.id, { ...d });
+  const builtIn = [
+    ...DEFAULT_CHECKLIST,
+    ...(sections.drills ? DRILL_CHECKLIST : []),
+    ...(sections.resources ? RESOURCE_CHECKLIST : []),
+  ];
+  if (config?.defaults !== false) for (const d of builtIn) byId.set(d.id, { ...d });
   (config?.items ?? []).forEach((raw, i) => {
     const base = byId.get(raw.id);
     const { manual: isManual, automated, ...rest } = raw;
@@ -483,7 +559,12 @@ export interface EvidenceReport {
     }>;
     maturity: { level: number; targetLevel: number; label: string };
   };
-  faults?: { dependencies: DependencyRow[]; errors: Array<{ dependency: string; error: string }> };
+  faults?: {
+    dependencies: DependencyRow[];
+    errors: Array<{ dependency: string; error: string }>;
+    drills?: FaultDrillResult[];
+    resources?: ResourceStability;
+  };
   backup?: {
     drills: Array<{
       id: string;
@@ -637,6 +718,10 @@ export function collectEvidence(
   for (const e of report.faults?.errors ?? []) {
     add({ id: `faults.dependencies.${e.dependency}`, status: 'error', observed: e.error, collectedAt: when('faults') });
   }
+  for (const d of report.faults?.drills ?? [])
+    for (const e of drillEvidence(d)) add({ ...e, collectedAt: when('faults') });
+  if (report.faults?.resources)
+    for (const e of resourceEvidence(report.faults.resources)) add({ ...e, collectedAt: when('faults') });
   for (const d of report.backup?.drills ?? []) {
     const findings = d.findings.map((f) => (typeof f === 'string' ? f : (f.message ?? JSON.stringify(f))));
     const figures = [d.rtoS != null ? `RTO ${d.rtoS} s` : '', d.rpoS != null ? `RPO ${d.rpoS} s` : ''].filter(Boolean);

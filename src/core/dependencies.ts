@@ -7,6 +7,7 @@
  * pub/sub round trip < 10 ms; database reads < 50 ms mean, writes < 100 ms mean.
  */
 
+import type { FaultDrillResult, ResourceStability } from './drills';
 import { round } from './numbers';
 
 export type DependencyKind = 'redis' | 'postgres';
@@ -186,10 +187,21 @@ export interface FaultsResult {
   dependencies: DependencyRow[];
   /** Dependencies that could not be benchmarked, and why. */
   errors: Array<{ dependency: string; error: string }>;
+  /** Fault drills under load (absent in results stored before drills existed). */
+  drills?: FaultDrillResult[];
+  /** Resource stability over a baseline phase, when configured. */
+  resources?: ResourceStability;
 }
 
-/** The phase outcome: fail when an operation missed a target, error when one could not be measured. */
-export function faultsOutcome(results: DependencyResult[]): {
+/**
+ * The phase outcome: error when a dependency or a drill could not be measured, fail when an operation missed a
+ * target, a drill failed a check or a resource passed its limit.
+ */
+export function faultsOutcome(
+  results: DependencyResult[],
+  drills: FaultDrillResult[] = [],
+  resources?: ResourceStability,
+): {
   result: FaultsResult;
   status: 'pass' | 'fail' | 'error';
   reason: string;
@@ -198,16 +210,40 @@ export function faultsOutcome(results: DependencyResult[]): {
   const errors = results.filter((r) => r.error).map((r) => ({ dependency: r.dependency, error: r.error! }));
   const failed = rows.filter((r) => r.status === 'fail');
   const broken = rows.filter((r) => r.status === 'error');
-  const status = errors.length || broken.length ? 'error' : failed.length ? 'fail' : 'pass';
+  const drillErrors = drills.filter((d) => d.status === 'error');
+  const drillFails = drills.filter((d) => d.status === 'fail');
+  const resourceFails = resources
+    ? Object.entries(resources.checks)
+        .filter(([, v]) => v === 'fail')
+        .map(([k]) => k)
+    : [];
+  const status =
+    errors.length || broken.length || drillErrors.length
+      ? 'error'
+      : failed.length || drillFails.length || resourceFails.length
+        ? 'fail'
+        : 'pass';
   const unreachable = new Set(errors.map((e) => e.dependency));
-  const reason =
-    status === 'pass'
-      ? `${rows.length} dependency operation(s) within target`
-      : [
-          ...errors.map((e) => `${e.dependency}: ${e.error}`),
-          ...[...broken, ...failed]
-            .filter((r) => !unreachable.has(r.dependency))
-            .map((r) => `${r.name}: ${r.reasons.join('; ')}`),
-        ].join('; ');
-  return { result: { dependencies: rows, errors }, status, reason };
+  const parts = [
+    ...errors.map((e) => `${e.dependency}: ${e.error}`),
+    ...[...broken, ...failed]
+      .filter((r) => !unreachable.has(r.dependency))
+      .map((r) => `${r.name}: ${r.reasons.join('; ')}`),
+    ...drillErrors.map((d) => `drill ${d.name}: ${d.error ?? 'error'}`),
+    ...drillFails.map(
+      (d) =>
+        `drill ${d.name}: ${Object.entries(d.checks)
+          .filter(([, v]) => v === 'fail')
+          .map(([k]) => k)
+          .join(', ')} failed`,
+    ),
+    ...(resourceFails.length ? [`resources over ${resources!.phase}: ${resourceFails.join(', ')} over the limit`] : []),
+  ];
+  const measured = [
+    rows.length ? `${rows.length} dependency operation(s) within target` : '',
+    drills.length ? `${drills.length} drill(s) passed` : '',
+    resources ? 'resources within limits' : '',
+  ].filter(Boolean);
+  const result: FaultsResult = { dependencies: rows, errors, drills, ...(resources ? { resources } : {}) };
+  return { result, status, reason: status === 'pass' ? measured.join('; ') : parts.join('; ') };
 }

@@ -154,6 +154,21 @@ export class ResultsStore {
     );
   }
 
+  /**
+   * When a load phase ran (epoch ms), from its stored slices: each was recorded at its end after running
+   * `elapsed_ms` (the last attempt's part when it resumed). Undefined when the phase has no measurements.
+   */
+  async phaseWindow(campaignId: string, phase: string): Promise<{ fromMs: number; toMs: number } | undefined> {
+    const r = await this.pool.query(
+      `SELECT min(extract(epoch FROM recorded_at) * 1000 - elapsed_ms) AS from_ms, max(extract(epoch FROM recorded_at) * 1000) AS to_ms
+         FROM load_slices WHERE campaign_id = $1 AND phase_name = $2`,
+      [campaignId, phase],
+    );
+    const row = r.rows[0];
+    if (!row || row.from_ms === null) return undefined;
+    return { fromMs: Math.round(Number(row.from_ms)), toMs: Math.round(Number(row.to_ms)) };
+  }
+
   /** Loads the stored slices of a phase, ordered by slice. */
   async loadSlices(campaignId: string, phase: string): Promise<SliceRecord[]> {
     const r = await this.pool.query(

@@ -152,9 +152,22 @@ interface Received {
   receiver?: string;
 }
 
-function listen(hostPort: string, id: string, got: Received, onChange: () => void): Promise<Server> {
+/** One alert of an Alertmanager webhook message. */
+export interface WebhookAlert {
+  status: string;
+  labels: Record<string, string>;
+}
+
+/**
+ * Listens on `hostPort` for Alertmanager webhook messages (bodies read up to 1 MB; anything else ignored) and calls
+ * `onAlerts` with each message's receiver and alerts. The caller checks the address against the egress policy.
+ */
+export function listenForAlerts(
+  hostPort: string,
+  onAlerts: (alerts: WebhookAlert[], receiver: string | undefined) => void,
+): Promise<Server> {
   const [host, port] = [
-    hostPort.slice(0, hostPort.lastIndexOf(':')),
+    hostPort.slice(0, hostPort.lastIndexOf(':')).replace(/^\[|\]$/g, ''),
     Number(hostPort.slice(hostPort.lastIndexOf(':') + 1)),
   ];
   const server = createServer((req, res) => {
@@ -166,17 +179,8 @@ function listen(hostPort: string, id: string, got: Received, onChange: () => voi
     req.on('end', () => {
       res.writeHead(200).end();
       try {
-        const msg = JSON.parse(body) as {
-          receiver?: string;
-          alerts?: Array<{ status: string; labels: Record<string, string> }>;
-        };
-        for (const a of msg.alerts ?? []) {
-          if (a.labels?.[PROBE_LABEL] !== id) continue;
-          if (a.status === 'firing') got.firingAt ??= Date.now();
-          if (a.status === 'resolved') got.resolvedAt ??= Date.now();
-          got.receiver ??= msg.receiver;
-        }
-        onChange();
+        const msg = JSON.parse(body) as { receiver?: string; alerts?: WebhookAlert[] };
+        onAlerts(msg.alerts ?? [], msg.receiver);
       } catch {
         // Not a webhook message; ignore.
       }
@@ -185,6 +189,18 @@ function listen(hostPort: string, id: string, got: Received, onChange: () => voi
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve(server));
+  });
+}
+
+function listen(hostPort: string, id: string, got: Received, onChange: () => void): Promise<Server> {
+  return listenForAlerts(hostPort, (alerts, receiver) => {
+    for (const a of alerts) {
+      if (a.labels?.[PROBE_LABEL] !== id) continue;
+      if (a.status === 'firing') got.firingAt ??= Date.now();
+      if (a.status === 'resolved') got.resolvedAt ??= Date.now();
+      got.receiver ??= receiver;
+    }
+    onChange();
   });
 }
 

@@ -9,6 +9,18 @@ import type { ChartConfiguration } from 'chart.js';
 import type { ReportJson } from './model';
 import { isThreshold, parseThreshold } from '../core/thresholds';
 import { defaultTargetsText, dependencyTargetText } from '../core/dependencies';
+import type { FaultDrillResult } from '../core/drills';
+import {
+  DRILL_HEAD,
+  RESOURCE_HEAD,
+  drillCells,
+  drillDetails,
+  failedChecks,
+  faultDefaultsText,
+  resourceCells,
+  resourceWindow,
+  type FaultCell,
+} from './faults-text';
 import { PHASES, type TimelinePoint } from '../core/types';
 import { round } from '../core/numbers';
 
@@ -19,7 +31,14 @@ export type ChartConfig = ChartConfiguration<'line' | 'bar', Array<Point | numbe
 
 /** One chart of the page: the id of its canvas and its configuration. */
 export interface HtmlChart {
-  id: 'chart-capacity' | 'chart-timeline' | 'chart-stress-timeline' | 'chart-stress-steps' | 'chart-categories';
+  id:
+    | 'chart-capacity'
+    | 'chart-timeline'
+    | 'chart-stress-timeline'
+    | 'chart-stress-steps'
+    | 'chart-categories'
+    /** One per fault drill with a timeline, by its index in `faults.drills`. */
+    | `chart-drill-${number}`;
   config: ChartConfig;
 }
 
@@ -218,6 +237,46 @@ function denseTimeline(points: TimelinePoint[]): TimelinePoint[] {
   return out;
 }
 
+/** A timeline's three series: requests and errors per second (left axis), P95 (right axis, gaps kept). */
+function timelineSeries(rps: Point[], errors: Point[], p95: Point[]): ChartConfig['data']['datasets'] {
+  const line = (label: string, data: Point[], yAxisID: string, color: string) => ({
+    type: 'line' as const,
+    label,
+    data,
+    yAxisID,
+    borderColor: color,
+    backgroundColor: color,
+    borderWidth: 1.5,
+    pointRadius: 0,
+  });
+  return [
+    line('Requests/s', rps, 'y', COLOR.blue),
+    line('Errors/s', errors, 'y', COLOR.red),
+    { ...line('P95 latency (ms)', p95, 'y1', COLOR.orange), spanGaps: false },
+  ];
+}
+
+/** A per-second timeline's axes: x in seconds, rates on the left, P95 on the right, a hidden 0-1 axis for bands. */
+function timelineScales(
+  min: number,
+  max: number,
+  xTitle: string,
+  yTitle = 'per second',
+): NonNullable<ChartConfig['options']>['scales'] {
+  return {
+    x: { type: 'linear', min, max, ticks: { includeBounds: false }, title: { display: true, text: xTitle } },
+    y: { type: 'linear', position: 'left', beginAtZero: true, title: { display: true, text: yTitle } },
+    y1: {
+      type: 'linear',
+      position: 'right',
+      beginAtZero: true,
+      title: { display: true, text: 'P95 latency (ms)' },
+      grid: { drawOnChartArea: false },
+    },
+    band: { type: 'linear', display: false, min: 0, max: 1 },
+  };
+}
+
 /**
  * The per-second timeline of the baseline phases, back to back in phase order: requests and errors per
  * second (left axis), p95 (right axis), each phase a shaded, named band. Undefined when no phase has one.
@@ -261,58 +320,8 @@ function baselineTimelineChart(phases: BaselinePhase[]): HtmlChart | undefined {
     offset += span;
   });
   const options = baseOptions();
-  options.scales = {
-    x: {
-      type: 'linear',
-      min: 0,
-      max: offset,
-      ticks: { includeBounds: false },
-      title: { display: true, text: 'Seconds (baseline phases back to back, in order)' },
-    },
-    y: { type: 'linear', position: 'left', beginAtZero: true, title: { display: true, text: 'per second' } },
-    y1: {
-      type: 'linear',
-      position: 'right',
-      beginAtZero: true,
-      title: { display: true, text: 'P95 latency (ms)' },
-      grid: { drawOnChartArea: false },
-    },
-    band: { type: 'linear', display: false, min: 0, max: 1 },
-  };
-  const datasets: ChartConfig['data']['datasets'] = [
-    {
-      type: 'line',
-      label: 'Requests/s',
-      data: rps,
-      yAxisID: 'y',
-      borderColor: COLOR.blue,
-      backgroundColor: COLOR.blue,
-      borderWidth: 1.5,
-      pointRadius: 0,
-    },
-    {
-      type: 'line',
-      label: 'Errors/s',
-      data: errors,
-      yAxisID: 'y',
-      borderColor: COLOR.red,
-      backgroundColor: COLOR.red,
-      borderWidth: 1.5,
-      pointRadius: 0,
-    },
-    {
-      type: 'line',
-      label: 'P95 latency (ms)',
-      data: p95,
-      yAxisID: 'y1',
-      borderColor: COLOR.orange,
-      backgroundColor: COLOR.orange,
-      borderWidth: 1.5,
-      pointRadius: 0,
-      spanGaps: false,
-    },
-    ...bands,
-  ];
+  options.scales = timelineScales(0, offset, 'Seconds (baseline phases back to back, in order)');
+  const datasets: ChartConfig['data']['datasets'] = [...timelineSeries(rps, errors, p95), ...bands];
   return { id: 'chart-timeline', config: { type: 'line', data: { datasets }, options } };
 }
 
@@ -455,29 +464,12 @@ function stressTimelineChart(st: StressReport): HtmlChart | undefined {
     };
   });
   const options = baseOptions();
-  options.scales = {
-    x: {
-      type: 'linear',
-      min: 0,
-      max: last - first + 1,
-      ticks: { includeBounds: false },
-      title: { display: true, text: 'Seconds since the stress load started' },
-    },
-    y: {
-      type: 'linear',
-      position: 'left',
-      beginAtZero: true,
-      title: { display: true, text: `per second / load level (${levelUnit(st)})` },
-    },
-    y1: {
-      type: 'linear',
-      position: 'right',
-      beginAtZero: true,
-      title: { display: true, text: 'P95 latency (ms)' },
-      grid: { drawOnChartArea: false },
-    },
-    band: { type: 'linear', display: false, min: 0, max: 1 },
-  };
+  options.scales = timelineScales(
+    0,
+    last - first + 1,
+    'Seconds since the stress load started',
+    `per second / load level (${levelUnit(st)})`,
+  );
   const datasets: ChartConfig['data']['datasets'] = [
     {
       type: 'line',
@@ -525,6 +517,81 @@ function stressTimelineChart(st: StressReport): HtmlChart | undefined {
     ...bands,
   ];
   return { id: 'chart-stress-timeline', config: { type: 'line', data: { datasets }, options } };
+}
+
+/** The chart id of the drill at `index` of `faults.drills`. */
+const drillChartId = (index: number): HtmlChart['id'] => `chart-drill-${index}`;
+
+/**
+ * A fault drill over seconds from the fault: requests and errors per second (left axis), P95 (right axis), the
+ * dependency's downtime shaded (from the fault to the restart, or to the end when it was not restarted), and
+ * vertical markers at each detection instant and at the first success and the return to baseline. Undefined
+ * without a timeline (a drill that could not run).
+ */
+function drillChart(d: FaultDrillResult, index: number): HtmlChart | undefined {
+  const points = [...d.timeline].sort((a, b) => a.t - b.t);
+  if (!points.length) return undefined;
+  const first = Math.min(0, points[0].t);
+  const end = Math.max(points[points.length - 1].t + 1, d.downS ?? 0);
+  const downTo = d.downS ?? end;
+  const marker = (label: string, x: number, color: string, dash: number[]) => ({
+    type: 'line' as const,
+    label,
+    data: [
+      { x, y: 0 },
+      { x, y: 1 },
+    ],
+    yAxisID: 'band',
+    borderColor: color,
+    backgroundColor: color,
+    borderWidth: 2,
+    borderDash: dash,
+    pointRadius: 0,
+  });
+  const datasets: ChartConfig['data']['datasets'] = [
+    ...timelineSeries(
+      points.map((p) => ({ x: p.t, y: p.requests })),
+      points.map((p) => ({ x: p.t, y: p.errors })),
+      points.map((p) => ({ x: p.t, y: p.p95Ms === null ? null : round(p.p95Ms, 2) })),
+    ),
+    {
+      type: 'line',
+      label:
+        d.downS === null
+          ? 'Dependency down (not restarted within the drill)'
+          : `Dependency down: 0-${round(d.downS, 2)} s`,
+      data: [
+        { x: 0, y: 1 },
+        { x: downTo, y: 1 },
+      ],
+      yAxisID: 'band',
+      fill: 'origin',
+      borderWidth: 1,
+      pointRadius: 0,
+      borderColor: 'rgba(220, 38, 38, 0.5)',
+      backgroundColor: 'rgba(220, 38, 38, 0.1)',
+      order: 1,
+    },
+  ];
+  const det = d.detection;
+  const instants: Array<[string, number | null, string, number[]]> = [
+    ['Unhealthy (health)', det.healthS, COLOR.teal, [6, 3]],
+    ['Alert firing', det.alertFiringS, COLOR.amber, [6, 3]],
+    ['Alert delivered', det.alertDeliveredS, '#7c3aed', [6, 3]],
+  ];
+  const restart = d.downS;
+  if (restart !== null) {
+    const after = (v: number | null) => (v === null ? null : round(restart + v, 2));
+    instants.push(
+      ['First success', after(d.recovery.firstSuccessS), COLOR.green, [2, 3]],
+      ['Back to baseline', after(d.recovery.backToBaselineS), '#14532d', [8, 4]],
+    );
+  }
+  for (const [what, x, color, dash] of instants)
+    if (x !== null) datasets.push(marker(`${what}: ${round(x, 2)} s`, x, color, dash));
+  const options = baseOptions();
+  options.scales = timelineScales(first, Math.max(end, ...instants.map(([, x]) => x ?? 0)), 'Seconds from the fault');
+  return { id: drillChartId(index), config: { type: 'line', data: { datasets }, options } };
 }
 
 /**
@@ -586,8 +653,8 @@ function categoriesChart(
 }
 
 /**
- * Every chart the report has data for, in page order: capacity curve, baseline timeline, stress steps,
- * category scores. A chart without data is left out, so the list may be empty.
+ * Every chart the report has data for, in page order: capacity curve, baseline timeline, stress timeline, stress
+ * steps, one per fault drill, category scores. A chart without data is left out, so the list may be empty.
  */
 export function reportCharts(report: ReportJson): HtmlChart[] {
   const st = report.stress;
@@ -596,6 +663,7 @@ export function reportCharts(report: ReportJson): HtmlChart[] {
     baselineTimelineChart(report.baseline.phases),
     st && stressTimelineChart(st),
     st && stressStepsChart(st),
+    ...(report.faults?.drills ?? []).map((d, i) => drillChart(d, i)),
     report.categories && categoriesChart(report.categories, report.checklist?.policy),
   ].filter((c): c is HtmlChart => c !== undefined);
 }
@@ -1025,36 +1093,87 @@ function baselineHtml(report: ReportJson): string {
   return `<section id="baseline"><h2>Baseline load</h2>${thresholds}${table(['Phase', 'Users', 'Requests', 'Throughput', 'Error rate', 'P50', 'P95', 'P99', 'Assessment'], rows)}</section>`;
 }
 
-function faultsHtml(report: ReportJson): string {
+/** A drill or resource cell: a judged figure leads with its judgement as a pill. */
+const faultCell = (c: FaultCell): Cell => (c.mark ? { html: `${pill(c.mark).html} ${escapeHtml(c.text)}` } : c.text);
+
+function faultsHtml(report: ReportJson, charts: HtmlChart[]): string {
   const f = report.faults;
   if (!f) return '';
-  const rows = f.dependencies.map((r) => [
-    r.name,
-    pill(r.status),
-    r.operations,
-    r.concurrency,
-    fmtMs(r.meanMs),
-    fmtMs(r.p50Ms),
-    fmtMs(r.p95Ms),
-    fmtMs(r.p99Ms),
-    r.opsPerS.toFixed(0),
-    dependencyTargetText(r.targets),
-    r.reasons.join('; '),
-  ]);
-  const errors = f.errors.length
-    ? `<ul>${f.errors.map((e) => `<li><strong>${escapeHtml(e.dependency)}</strong> not benchmarked: ${escapeHtml(e.error)}</li>`).join('')}</ul>`
-    : '';
-  return (
-    '<section id="faults"><h2>Failure scenarios</h2><h3>Dependency benchmarks</h3>' +
-    (rows.length
-      ? table(
-          ['Operation', 'Status', 'Operations', 'In flight', 'Mean', 'P50', 'P95', 'P99', 'Ops/s', 'Target', 'Why'],
-          rows,
-        )
-      : '') +
-    errors +
-    `<p class="muted">Targets: the hand-run campaign's (${escapeHtml(defaultTargetsText())}) unless the campaign file sets its own.</p></section>`
-  );
+  const parts: string[] = ['<section id="faults"><h2>Failure scenarios</h2>'];
+  if (f.drills.length) {
+    parts.push(
+      '<h3>Fault drills under load</h3>' +
+        table(
+          DRILL_HEAD,
+          f.drills.map((d) => {
+            const [name, , ...rest] = drillCells(d).map(faultCell);
+            const failed = failedChecks(d);
+            return [
+              name,
+              { html: `${pill(d.status).html}${failed.length ? ` ${escapeHtml(failed.join(', '))}` : ''}` },
+              ...rest,
+            ];
+          }),
+        ),
+    );
+    f.drills.forEach((d, i) => {
+      const figure = chartFigure(
+        charts,
+        drillChartId(i),
+        `Drill: ${d.name}`,
+        `Requests and errors per second and P95 latency (right axis), over seconds from the fault; the red band is the dependency down (${d.downS === null ? 'not restarted within the drill' : `restarted at ${d.downS} s`}), the vertical lines the detection instants (health, alert firing, alert delivered) and the recovery instants (first success, back to baseline).`,
+      );
+      const facts = drillDetails(d);
+      parts.push(
+        (figure ||
+          `<h3>Drill: ${escapeHtml(d.name)}</h3><p class="muted">No timeline: the drill did not run its load.</p>`) +
+          (facts.length ? `<ul class="facts-list">${facts.map((t) => `<li>${escapeHtml(t)}</li>`).join('')}</ul>` : ''),
+      );
+    });
+  }
+  if (f.resources) {
+    const r = f.resources;
+    parts.push(
+      '<h3>Resource stability</h3>' +
+        table(RESOURCE_HEAD, [resourceCells(r).map(faultCell)]) +
+        `<p class="muted">${escapeHtml(resourceWindow(r))}.</p>` +
+        (r.notes.length ? `<ul>${r.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>` : ''),
+    );
+  }
+  if (f.drills.length || f.resources) parts.push(`<p class="muted">${escapeHtml(faultDefaultsText())}</p>`);
+  if (f.dependencies.length || f.errors.length) {
+    const rows = f.dependencies.map((r) => [
+      r.name,
+      pill(r.status),
+      r.operations,
+      r.concurrency,
+      fmtMs(r.meanMs),
+      fmtMs(r.p50Ms),
+      fmtMs(r.p95Ms),
+      fmtMs(r.p99Ms),
+      r.opsPerS.toFixed(0),
+      dependencyTargetText(r.targets),
+      r.reasons.join('; '),
+    ]);
+    const errors = f.errors.length
+      ? `<ul>${f.errors.map((e) => `<li><strong>${escapeHtml(e.dependency)}</strong> not benchmarked: ${escapeHtml(e.error)}</li>`).join('')}</ul>`
+      : '';
+    parts.push(
+      '<h3>Dependency benchmarks</h3>' +
+        (rows.length
+          ? table(
+              ['Operation', 'Status', 'Operations', 'In flight', 'Mean', 'P50', 'P95', 'P99', 'Ops/s', 'Target', 'Why'],
+              rows,
+            )
+          : '') +
+        errors +
+        `<p class="muted">Targets: the hand-run campaign's (${escapeHtml(defaultTargetsText())}) unless the campaign file sets its own.</p>`,
+    );
+  }
+  if (!f.drills.length && !f.resources && !f.dependencies.length && !f.errors.length)
+    parts.push('<p class="muted">No dependency benchmark, fault drill or resource check ran.</p>');
+  parts.push('</section>');
+  return parts.join('');
 }
 
 function categoriesHtml(report: ReportJson, charts: HtmlChart[]): string {
@@ -1265,7 +1384,7 @@ ${capacityHtml(report, charts)}
 ${analysisHtml(report)}
 ${timelinesHtml(report, charts)}
 ${baselineHtml(report)}
-${faultsHtml(report)}
+${faultsHtml(report, charts)}
 ${categoriesHtml(report, charts)}
 ${checklistHtml(report)}
 ${comparisonHtml(report)}

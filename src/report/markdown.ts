@@ -4,11 +4,21 @@
  */
 import { PHASES } from '../core/types';
 import type { BackupResult } from '../core/backup';
-import { defaultTargetsText, dependencyTargetText, type FaultsResult } from '../core/dependencies';
+import { defaultTargetsText, dependencyTargetText } from '../core/dependencies';
+import {
+  DRILL_HEAD,
+  RESOURCE_HEAD,
+  drillCells,
+  drillDetails,
+  faultDefaultsText,
+  markedText,
+  resourceCells,
+  resourceWindow,
+} from './faults-text';
 import { MATURITY_LABELS, type CheckResult, type MonitoringResult } from '../core/monitoring';
 import type { SpikeResult, WindowWait } from '../core/stress';
 import { distinctSamples, type Degradation } from '../core/degradation';
-import type { ReportJson } from './model';
+import type { ReportFaults, ReportJson } from './model';
 import type { Analysis } from '../core/analysis';
 const ms = (v: number) =>
   Number.isFinite(v) ? `${v < 10 ? v.toFixed(1) : Math.round(v).toLocaleString('en-US')}ms` : 'n/a';
@@ -469,22 +479,67 @@ function monitoringMarkdown(m: MonitoringResult): string[] {
 
 const secs = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a' : `${v} s`);
 
-function faultsMarkdown(f: FaultsResult): string[] {
-  const lines = ['## Failure scenarios', '', '### Dependency benchmarks', ''];
-  if (f.dependencies.length) {
+/** Texts as sentences: each ends with one full stop. */
+const sentences = (texts: string[]) => texts.map((t) => `${t.replace(/[.\s]+$/, '')}.`).join(' ');
+
+function faultsMarkdown(f: ReportFaults): string[] {
+  const cell = (t: string) => oneLine(t).replace(/\|/g, '\\|');
+  const lines = ['## Failure scenarios', ''];
+  if (f.drills.length) {
     lines.push(
-      '| Operation | Status | Operations | In flight | Mean | P50 | P95 | P99 | Ops/s | Target | Why |',
-      '|---|---|---|---|---|---|---|---|---|---|---|',
+      '### Fault drills under load',
+      '',
+      `| ${DRILL_HEAD.join(' | ')} |`,
+      `|${DRILL_HEAD.map(() => '---|').join('')}`,
+      ...f.drills.map(
+        (d) =>
+          `| ${drillCells(d)
+            .map((c) => cell(markedText(c)))
+            .join(' | ')} |`,
+      ),
+      '',
+      ...f.drills.map((d) => `- **${cell(d.name)}**: ${sentences(drillDetails(d).map(cell))}`),
+      '',
     );
-    for (const r of f.dependencies)
-      lines.push(
-        `| ${r.name} | ${r.status === 'pass' ? '✅' : r.status === 'fail' ? '❌' : '⚠️ error'} | ${r.operations} | ${r.concurrency} | ${ms(r.meanMs)} | ${ms(r.p50Ms)} | ${ms(r.p95Ms)} | ${ms(r.p99Ms)} | ${fixed(r.opsPerS, 0)} | ${dependencyTargetText(r.targets)} | ${oneLine(r.reasons.join('; ')).replace(/\|/g, '\\|')} |`,
-      );
-    lines.push('');
   }
-  for (const e of f.errors) lines.push(`- **${e.dependency}** not benchmarked: ${oneLine(e.error)}`);
-  if (f.errors.length) lines.push('');
-  lines.push(`_Targets: the hand-run campaign's (${defaultTargetsText()}) unless the campaign file sets its own._`, '');
+  if (f.resources) {
+    lines.push(
+      '### Resource stability',
+      '',
+      `| ${RESOURCE_HEAD.join(' | ')} |`,
+      `|${RESOURCE_HEAD.map(() => '---|').join('')}`,
+      `| ${resourceCells(f.resources)
+        .map((c) => cell(markedText(c)))
+        .join(' | ')} |`,
+      '',
+      sentences([cell(resourceWindow(f.resources))]),
+      ...(f.resources.notes.length ? ['', ...f.resources.notes.map((n) => `- ${sentences([cell(n)])}`)] : []),
+      '',
+    );
+  }
+  if (f.drills.length || f.resources) lines.push(`_${faultDefaultsText()}_`, '');
+  if (f.dependencies.length || f.errors.length) {
+    lines.push('### Dependency benchmarks', '');
+    if (f.dependencies.length) {
+      lines.push(
+        '| Operation | Status | Operations | In flight | Mean | P50 | P95 | P99 | Ops/s | Target | Why |',
+        '|---|---|---|---|---|---|---|---|---|---|---|',
+      );
+      for (const r of f.dependencies)
+        lines.push(
+          `| ${r.name} | ${r.status === 'pass' ? '✅' : r.status === 'fail' ? '❌' : '⚠️ error'} | ${r.operations} | ${r.concurrency} | ${ms(r.meanMs)} | ${ms(r.p50Ms)} | ${ms(r.p95Ms)} | ${ms(r.p99Ms)} | ${fixed(r.opsPerS, 0)} | ${dependencyTargetText(r.targets)} | ${cell(r.reasons.join('; '))} |`,
+        );
+      lines.push('');
+    }
+    for (const e of f.errors) lines.push(`- **${e.dependency}** not benchmarked: ${oneLine(e.error)}`);
+    if (f.errors.length) lines.push('');
+    lines.push(
+      `_Targets: the hand-run campaign's (${defaultTargetsText()}) unless the campaign file sets its own._`,
+      '',
+    );
+  }
+  if (!f.drills.length && !f.resources && !f.dependencies.length && !f.errors.length)
+    lines.push('_No dependency benchmark, fault drill or resource check ran._', '');
   return lines;
 }
 

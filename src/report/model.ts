@@ -8,6 +8,7 @@ import type {
 } from '../core/types';
 import type { BackupResult } from '../core/backup';
 import type { FaultsResult } from '../core/dependencies';
+import type { FaultDrillResult } from '../core/drills';
 import type { MonitoringResult } from '../core/monitoring';
 import type { SpikeResult, StressResult } from '../core/stress';
 import { buildAnalysis, type Analysis, type OperationLatency } from '../core/analysis';
@@ -91,8 +92,11 @@ export interface ReportJson {
   monitoring?: MonitoringResult;
   /** Backup drills with timings, RTO/RPO against targets, per-table proofs and findings; absent when not run. */
   backup?: BackupResult;
-  /** Failure scenarios: the dependency benchmarks (faults phase); absent when not run. */
-  faults?: FaultsResult;
+  /**
+   * Failure scenarios (faults phase): the dependency benchmarks, the fault drills under load (always an array, empty
+   * when none ran or the result predates drills) and the resource stability when judged; absent when not run.
+   */
+  faults?: ReportFaults;
   /** Category scores (earned / max points per category); absent until the checklist was scored. */
   categories?: CategoryScore[];
   /** Every checklist item with its status, evidence, attestation or waiver; the blocking P0/P1 items. */
@@ -115,6 +119,15 @@ export interface ReportJson {
    */
   analysis?: Analysis;
   phases: Record<PhaseName, PhaseOutcome>;
+}
+
+/** report.json's `faults`: the stored result with `drills` always present. */
+export type ReportFaults = Omit<FaultsResult, 'drills'> & { drills: FaultDrillResult[] };
+
+/** The faults result as reported: `drills` always an array, `resources` only when judged. */
+function reportFaults(f: FaultsResult): ReportFaults {
+  const { drills, resources, ...rest } = f;
+  return { ...rest, drills: drills ?? [], ...(resources ? { resources } : {}) };
 }
 
 /** Builds report.json from stored results. Pure: `generatedAt` is passed in. */
@@ -158,7 +171,7 @@ export function buildReport(source: ReportSource, generatedAt: string): ReportJs
     ...(source.spike ? { spike: source.spike } : {}),
     ...(source.monitoring ? { monitoring: source.monitoring } : {}),
     ...(source.backup ? { backup: source.backup } : {}),
-    ...(source.faults ? { faults: source.faults } : {}),
+    ...(source.faults ? { faults: reportFaults(source.faults) } : {}),
     ...(source.checklist
       ? {
           categories: source.checklist.categories,

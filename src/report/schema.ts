@@ -30,6 +30,77 @@ const attestation = z.strictObject({
 });
 const waiver = z.strictObject({ itemId: z.string(), by: z.string(), at: iso, reason: z.string(), expires: iso });
 
+/** A number that is null when it was not measured (or did not happen). */
+const maybe = z.number().nullable();
+const drillCheck = z.enum(['pass', 'fail', 'not_evaluable']);
+
+/** A fault drill under load (core/drills.ts FaultDrillResult): times in seconds, null when it did not happen. */
+const faultDrill = z.looseObject({
+  name: z.string(),
+  status: z.enum(['pass', 'fail', 'error']),
+  /** Why the drill could not run or finish (status error). */
+  error: z.string().optional(),
+  /** From the fault (the stop command's end) to the restart (the start command's start). */
+  downS: maybe,
+  /** From the fault to the first failed request. */
+  impactS: maybe,
+  /** From the fault to each channel's detection; a channel not watched is not measured (null). */
+  detection: z.looseObject({
+    healthS: maybe,
+    alertFiringS: maybe,
+    alertDeliveredS: maybe,
+    firstS: maybe,
+    watched: z.looseObject({ health: z.boolean(), alertFiring: z.boolean(), alertDelivered: z.boolean() }),
+  }),
+  /** Failed requests' p95 over the outage against its limit (ms); breakerOpened null: too few failures to tell. */
+  failFast: z.looseObject({
+    p95ErrorMs: maybe,
+    firstP95ErrorMs: maybe,
+    laterP95ErrorMs: maybe,
+    breakerOpened: z.boolean().nullable(),
+    limitMs: maybe,
+  }),
+  /** From the restart to the first success and to the pre-fault level again. */
+  recovery: z.looseObject({ firstSuccessS: maybe, backToBaselineS: maybe }),
+  fullyRecovered: z.boolean(),
+  reference: z.looseObject({ p95Ms: maybe, errorRate: z.number(), requests: z.number() }),
+  whileDown: z.array(
+    z.looseObject({
+      endpoint: z.string(),
+      requests: z.number(),
+      errors: z.number(),
+      errorRate: z.number(),
+      okP95Ms: maybe,
+      errorP95Ms: maybe,
+    }),
+  ),
+  targets: z.looseObject({ detectS: z.number(), recoverS: z.number() }),
+  checks: z.looseObject({ detected: drillCheck, recovered: drillCheck, failFast: drillCheck }),
+  /** Per second, `t` seconds from the fault (negative before it). */
+  timeline: z.array(z.looseObject({ t: z.number(), requests: z.number(), errors: z.number(), p95Ms: maybe })),
+  /** When the restart began, in seconds from the fault. */
+  users: z.number(),
+  restored: z.boolean(),
+  notes: z.array(z.string()),
+});
+
+/** Resource stability over a baseline phase (core/drills.ts ResourceStability): null figures were not measured. */
+const resourceStability = z.looseObject({
+  phase: z.string(),
+  from: z.string(),
+  to: z.string(),
+  memoryGrowthMb: maybe,
+  memorySlopeMbPerHour: maybe,
+  memoryFirstMb: maybe,
+  memoryLastMb: maybe,
+  cpuAvgPct: maybe,
+  cpuPeakPct: maybe,
+  samples: z.looseObject({ memory: z.number(), cpu: z.number() }),
+  limits: z.looseObject({ maxMemoryGrowthMb: z.number(), maxCpuAvgPct: z.number(), maxCpuPeakPct: z.number() }),
+  checks: z.looseObject({ memory: drillCheck, cpuAvg: drillCheck, cpuPeak: drillCheck }),
+  notes: z.array(z.string()),
+});
+
 const phaseOutcome = z.strictObject({
   status: z.enum(['pass', 'fail', 'error', 'not_run', 'aborted']),
   reason: z.string().optional(),
@@ -196,6 +267,10 @@ export const reportSchema = z.strictObject({
         }),
       ),
       errors: z.array(z.looseObject({ dependency: z.string(), error: z.string() })),
+      /** Fault drills under load; empty when none ran. */
+      drills: z.array(faultDrill),
+      /** Resource stability over a baseline phase; absent when not judged. */
+      resources: resourceStability.optional(),
     })
     .optional(),
   categories: z

@@ -20,7 +20,7 @@ import {
 } from '@temporalio/workflow';
 import { validateCampaign } from '../config/validate';
 import type { Campaign } from '../config/schema';
-import { resolveChecklist } from '../core/checklist';
+import { checklistSections, resolveChecklist } from '../core/checklist';
 import { parseDurationMs } from '../core/duration';
 import { FAILURE } from '../core/errors';
 import {
@@ -60,7 +60,7 @@ export async function readinessCampaignWorkflow(input: CampaignInput): Promise<C
   const phaseEndedAt: Partial<Record<PhaseName, string>> = {};
   // The checklist is resolved from the campaign file (deterministic); attestations and waivers arrive as updates at
   // any time until it is scored. Each phase may stand behind an approval gate (approve / reject updates).
-  const checklistItems = input.checklist ?? resolveChecklist(campaign.checklist).items;
+  const checklistItems = input.checklist ?? resolveChecklist(campaign.checklist, checklistSections(campaign)).items;
   const signOff = installChecklistUpdates(checklistItems, run);
   const passGate = installGates(campaign, run);
   installProgressAndAbort(run);

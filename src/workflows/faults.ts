@@ -1,11 +1,14 @@
 /**
- * The faults phase: each dependency of `faults.dependencies` benchmarked in turn (never two at once: one would
- * load the other's server). An abort cancels the running benchmark (its keys and scratch table removed) and skips
- * the rest; what ran is stored.
+ * The faults phase: resource stability over a baseline phase (read back from Prometheus), each dependency of
+ * `faults.dependencies` benchmarked in turn (never two at once: one would load the other's server), then each fault
+ * drill in turn. An abort cancels the running benchmark or drill (its keys and scratch table removed, its dependency
+ * started again) and skips the rest; what ran is stored. A drill that did not end cleanly (failed, cancelled, its
+ * worker lost) is followed by its start command once more, whatever happens: a drill never leaves a dependency down.
  */
-import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow';
+import { ActivityCancellationType, CancellationScope, proxyActivities } from '@temporalio/workflow';
 import type { Campaign, FaultsConfig } from '../config/schema';
 import { errorRows, faultsOutcome, type DependencyResult } from '../core/dependencies';
+import { drillError, drillTargets, type FaultDrillResult, type ResourceStability } from '../core/drills';
 import { PERMANENT } from '../core/errors';
 import { parseDurationMs } from '../core/duration';
 import { abortedOutcome } from '../core/outcomes';
@@ -43,9 +46,80 @@ export async function runFaults(
     if (control?.aborted()) break;
     results.push(r);
   }
-  const judged = faultsOutcome(results);
+  let resources: ResourceStability | undefined;
+  if (f.resources && !control?.aborted()) {
+    const read = proxyActivities<Activities>({
+      startToCloseTimeout: '5 minutes',
+      retry: { initialInterval: '2s', maximumAttempts: 3, nonRetryableErrorTypes: [...PERMANENT] },
+    });
+    const call = () => read.resourceStability({ campaignId });
+    resources = await failureAsResult(
+      () => (control ? control.run(call) : call()),
+      (reason): ResourceStability => ({
+        phase: f.resources!.phase ?? '',
+        from: '',
+        to: '',
+        memoryGrowthMb: null,
+        memorySlopeMbPerHour: null,
+        memoryFirstMb: null,
+        memoryLastMb: null,
+        cpuAvgPct: null,
+        cpuPeakPct: null,
+        samples: { memory: 0, cpu: 0 },
+        limits: {
+          maxMemoryGrowthMb: f.resources!.maxMemoryGrowthMb,
+          maxCpuAvgPct: f.resources!.maxCpuAvgPct,
+          maxCpuPeakPct: f.resources!.maxCpuPeakPct,
+        },
+        checks: { memory: 'not_evaluable', cpuAvg: 'not_evaluable', cpuPeak: 'not_evaluable' },
+        notes: [`could not read: ${reason}`],
+      }),
+    );
+  }
+  const drills: FaultDrillResult[] = [];
+  const planned = f.drills ?? [];
+  const restorer = proxyActivities<Activities>({
+    startToCloseTimeout: '5 minutes',
+    retry: { initialInterval: '2s', maximumAttempts: 5, nonRetryableErrorTypes: [...PERMANENT] },
+  });
+  for (let index = 0; index < planned.length; index++) {
+    if (control?.aborted()) break;
+    const d = planned[index]!;
+    const ms = (t: string) => parseDurationMs(t) ?? 0;
+    const targets = drillTargets(parseDurationMs(d.maxDetectionTime), parseDurationMs(d.maxRecoveryTime));
+    const drill = proxyActivities<Activities>({
+      // Its load, the outage, the observation and both commands, with room to spare.
+      startToCloseTimeout: ms(d.before) + ms(d.down) + ms(d.observe) + 10 * 60_000,
+      heartbeatTimeout: parseDurationMs(settings.heartbeatTimeout) ?? 20_000,
+      cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+      // A lost worker's drill is retried once: the retry starts the dependency first, then drills anew.
+      retry: { initialInterval: '2s', maximumAttempts: 2, nonRetryableErrorTypes: [...PERMANENT] },
+    });
+    const call = () => drill.faultDrill({ campaignId, index });
+    let r: FaultDrillResult | undefined;
+    try {
+      r = await failureAsResult(
+        () => (control ? control.run(call) : call()),
+        (reason) => drillError(d, targets, `could not run: ${reason}`, false),
+      );
+    } finally {
+      if (!r?.restored) {
+        // Whatever ended the drill, its dependency is started again before the campaign moves on.
+        await CancellationScope.nonCancellable(() =>
+          restorer.restoreDependency({ campaignId, index }).catch(() => ({ code: -1 })),
+        );
+      }
+    }
+    if (control?.aborted()) break;
+    drills.push(r);
+  }
+  const judged = faultsOutcome(results, drills, resources);
   await store.recordPhaseResult({ campaignId, phase: 'faults', result: judged.result });
   const a = control?.aborted();
-  if (a) return abortedOutcome(a, `${results.length} of ${deps.length} dependencies benchmarked`);
+  if (a)
+    return abortedOutcome(
+      a,
+      `${results.length} of ${deps.length} dependencies benchmarked, ${drills.length} of ${planned.length} drills run`,
+    );
   return { status: judged.status, reason: judged.reason };
 }

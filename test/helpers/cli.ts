@@ -76,11 +76,12 @@ export async function stopWorker(child: ChildProcess, signal: NodeJS.Signals = '
  * For SIGKILL tests: a `readiness worker` process on the shared dev server, a client and a results pool.
  * `kill()` SIGKILLs it, `startAnother()` starts a replacement; `close()` stops whatever is left.
  */
-export async function killableWorker(prefix: string) {
+export async function killableWorker(prefix: string, extraEnv: NodeJS.ProcessEnv = {}) {
   const env = {
     TEMPORAL_ADDRESS: testEnv.temporalAddress,
     DATABASE_URL: testEnv.databaseUrl,
     READINESS_REPORT_DIR: mkdtempSync(path.join(testEnv.dir, `${prefix}-`)),
+    ...extraEnv,
   };
   const connection = await Connection.connect({ address: testEnv.temporalAddress });
   const pool = testPool();
