@@ -14,7 +14,7 @@ import { createPool } from './infra/db';
 import type { Logger } from './infra/logger';
 import { ResultsStore } from './infra/results-store';
 import { SecretResolver } from './infra/secrets';
-import { workerTrustFromEnv } from './infra/worker-config';
+import { workerTrustFromEnv, type FaultCommandPair } from './infra/worker-config';
 
 /** Options of {@link createReadinessWorker}. */
 export interface ReadinessWorkerOptions {
@@ -34,6 +34,8 @@ export interface ReadinessWorkerOptions {
   secretEnv?: string[];
   /** Recovery commands campaigns may name; default READINESS_RECOVERY_COMMANDS (none). */
   recoveryCommands?: Record<string, string[]>;
+  /** Fault drill command pairs campaigns may name; default READINESS_FAULT_COMMANDS (none). */
+  faultCommands?: Record<string, FaultCommandPair>;
   /** Directories backupDirectory may lie under; default READINESS_BACKUP_ROOTS (none). */
   backupRoots?: string[];
   /** Caps per load generator; default READINESS_MAX_USERS / READINESS_MAX_RATE, else 20,000 users and 50,000 req/s. */
@@ -96,6 +98,7 @@ export async function createReadinessWorker(opts: ReadinessWorkerOptions): Promi
     maxUsers: opts.maxUsers ?? numberEnv('READINESS_MAX_USERS'),
     maxRate: opts.maxRate ?? numberEnv('READINESS_MAX_RATE'),
     recoveryCommands: opts.recoveryCommands ?? trust.recoveryCommands,
+    faultCommands: opts.faultCommands ?? trust.faultCommands,
     backupRoots: opts.backupRoots ?? trust.backupRoots,
   });
   const common = {

@@ -1,4 +1,5 @@
 import type { EgressPolicy } from '../core/egress';
+import type { FaultCommandPair } from '../infra/worker-config';
 import type { Logger } from '../infra/logger';
 import type { ResultsStore } from '../infra/results-store';
 import type { SecretResolver } from '../infra/secrets';
@@ -16,6 +17,8 @@ export interface ActivityDeps {
   maxRate?: number;
   /** The service recovery commands a campaign may name, each a whole argv (READINESS_RECOVERY_COMMANDS). */
   recoveryCommands?: Record<string, string[]>;
+  /** The fault drills' command pairs a campaign may name (READINESS_FAULT_COMMANDS). */
+  faultCommands?: Record<string, FaultCommandPair>;
   /** Directories under which backup.postgres.backupDirectory may lie (READINESS_BACKUP_ROOTS). */
   backupRoots?: string[];
 }

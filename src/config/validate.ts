@@ -4,6 +4,7 @@
  */
 import type { z } from 'zod';
 import type { ConfigProblem } from '../core/errors';
+import { checklistSections, resolveChecklist } from '../core/checklist';
 import { historyProblems } from './limits';
 import { campaignSchema, crossFieldProblems, type Campaign } from './schema';
 
@@ -61,6 +62,14 @@ export function validateCampaign(
 ): { ok: true; campaign: Campaign } | { ok: false; problems: ConfigProblem[] } {
   const result = campaignSchema.safeParse(raw);
   const problems = [...(result.success ? [] : zodProblems(result.error)), ...crossFieldProblems(raw)];
+  // The checklist as this campaign resolves it: an override of a fault drill's or resource item needs the section
+  // (validated alone, the checklist accepts them so that a campaign with drills can override them).
+  if (result.success && !problems.length)
+    for (const p of resolveChecklist(result.data.checklist, checklistSections(result.data)).problems)
+      problems.push({
+        path: `checklist.${issuePath(p.path)}`,
+        message: `${p.message} (built-in fault drill and resource items exist only in campaigns with faults.drills / faults.resources)`,
+      });
   if (result.success && !problems.length && opts.limits !== false) problems.push(...historyProblems(result.data));
   return result.success && !problems.length ? { ok: true, campaign: result.data } : { ok: false, problems };
 }

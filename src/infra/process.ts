@@ -58,6 +58,11 @@ export function isPortFree(port: number): Promise<boolean> {
 export type RunOptions = SpawnOptions & {
   /** Keep at most this many bytes of stdout and of stderr (the rest is read and discarded). Default: all. */
   maxOutputBytes?: number;
+  /**
+   * Resolve when the process exits, not when its output closes: a command that leaves a daemon holding its stdout
+   * (a start script) still returns. Default false.
+   */
+  untilExit?: boolean;
 };
 
 /** Runs a command to completion (no shell); resolves with its exit code and (up to `maxOutputBytes` of) its output. */
@@ -66,7 +71,7 @@ export function run(
   args: string[],
   opts: RunOptions = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const { maxOutputBytes = Infinity, ...spawnOptions } = opts;
+  const { maxOutputBytes = Infinity, untilExit = false, ...spawnOptions } = opts;
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { ...spawnOptions, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -78,7 +83,13 @@ export function run(
     child.stdout?.on('data', (d: Buffer) => (stdout = keep(stdout, d)));
     child.stderr?.on('data', (d: Buffer) => (stderr = keep(stderr, d)));
     child.on('error', (err) => resolve({ code: -1, stdout, stderr: stderr + String(err) }));
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    if (untilExit)
+      child.on('exit', (code) => {
+        resolve({ code: code ?? -1, stdout, stderr });
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+      });
+    else child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
   });
 }
 

@@ -156,6 +156,8 @@ interface Received {
 export interface WebhookAlert {
   status: string;
   labels: Record<string, string>;
+  /** When the alert became active (RFC 3339). */
+  startsAt?: string;
 }
 
 /**

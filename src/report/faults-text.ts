@@ -164,7 +164,7 @@ export function faultDefaultsText(): string {
   return (
     `Default limits are the hand-run campaign's, unless the campaign file sets its own: detected within ${t.detectS} s of the fault, ` +
     `back to the pre-fault latency and error rate within ${t.recoverS} s of the restart, fail-fast: failed requests no slower ` +
-    `than the pre-fault p95 of successful requests (within the drill's tolerance, default 50 %) + 1 ms (the seeds' "< 1 ms when the circuit is open", seen from outside); ` +
+    `than the pre-fault p95 of successful requests (within the drill's tolerance, default 50 %, + 5 ms), once the first failures are past (the seeds' "< 1 ms when the circuit is open" is measured inside the service; from outside, a failure that answers is told from one that waits for a timeout); ` +
     `memory growth < ${L.maxMemoryGrowthMb} MB over the phase, CPU < ${L.maxCpuAvgPct} % average and < ${L.maxCpuPeakPct} % peak.`
   );
 }

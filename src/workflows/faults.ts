@@ -104,14 +104,32 @@ export async function runFaults(
       );
     } finally {
       if (!r?.restored) {
-        // Whatever ended the drill, its dependency is started again before the campaign moves on.
-        await CancellationScope.nonCancellable(() =>
-          restorer.restoreDependency({ campaignId, index }).catch(() => ({ code: -1 })),
+        // Whatever ended the drill (an abort, a cancellation, a lost worker, an error), its dependency is started
+        // again before the campaign moves on; a failed start is retried, and said.
+        const restored = await CancellationScope.nonCancellable(() =>
+          restorer.restoreDependency({ campaignId, index }).then(
+            () => true,
+            () => false,
+          ),
         );
+        if (r) {
+          r.restored = restored;
+          r.notes = [
+            ...r.notes,
+            restored
+              ? 'the dependency was started again after the drill'
+              : 'the dependency could NOT be started again after the drill: check it now',
+          ];
+        }
       }
     }
-    if (control?.aborted()) break;
+    const a = control?.aborted();
+    if (a) {
+      drills.push({ ...r, status: 'error', error: `aborted by ${a.by} during this drill` });
+      break;
+    }
     drills.push(r);
+    if (CancellationScope.current().consideredCancelled) break;
   }
   const judged = faultsOutcome(results, drills, resources);
   await store.recordPhaseResult({ campaignId, phase: 'faults', result: judged.result });

@@ -1,15 +1,16 @@
 /**
  * A Redis the drills stop and start through declared commands, as an operator would declare them on the worker
- * (READINESS_RECOVERY_COMMANDS): shell scripts run as argv, the start one harmless when Redis already runs.
+ * (READINESS_FAULT_COMMANDS): shell scripts run as argv, the start one harmless when Redis already runs.
  */
 import { chmodSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Redis from 'ioredis';
 import { run } from '../../src/infra/process';
+import type { FaultCommandPair } from '../../src/infra/worker-config';
 import { findBinary } from './monitoring-stack';
 
 /** Declared commands: stop Redis (and wait until it is gone), start it (after a delay, then wait until it answers). */
-export function redisCommands(workDir: string, port: number, restartDelayS: number): Record<string, string[]> {
+export function redisCommands(workDir: string, port: number, restartDelayS: number): FaultCommandPair {
   const cli = findBinary('redis-cli')!;
   const server = findBinary('redis-server')!;
   const stop = path.join(workDir, 'stop-redis.sh');
@@ -24,7 +25,7 @@ export function redisCommands(workDir: string, port: number, restartDelayS: numb
   );
   chmodSync(stop, 0o755);
   chmodSync(start, 0o755);
-  return { 'stop-redis': ['/bin/sh', stop], 'start-redis': ['/bin/sh', start] };
+  return { stop: ['/bin/sh', stop], start: ['/bin/sh', start] };
 }
 
 export async function redisUp(port: number): Promise<boolean> {
@@ -51,8 +52,8 @@ export async function startDeclaredRedis(
   workDir: string,
   port: number,
   restartDelayS: number,
-): Promise<Record<string, string[]>> {
-  const now = redisCommands(workDir, port, 0)['start-redis']!;
+): Promise<FaultCommandPair> {
+  const now = redisCommands(workDir, port, 0).start;
   const started = await run(now[0]!, now.slice(1));
   if (started.code !== 0) throw new Error(`redis did not start: ${started.stderr}`);
   return redisCommands(workDir, port, restartDelayS);

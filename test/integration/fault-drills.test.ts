@@ -35,13 +35,15 @@ let listen: string;
 let redisPort: number;
 let dir: string;
 
-let commands: Record<string, string[]>;
-
 beforeAll(async () => {
   dir = mkdtempSync(path.join(testEnv.dir, 'drills-'));
   redisPort = await freePort();
-  commands = await startDeclaredRedis(dir, redisPort, RESTART_DELAY_S);
-  ({ taskQueue, client, stop: stopWorker } = await startInProcessWorker('drills', { recoveryCommands: commands }));
+  const redisPair = await startDeclaredRedis(dir, redisPort, RESTART_DELAY_S);
+  ({
+    taskQueue,
+    client,
+    stop: stopWorker,
+  } = await startInProcessWorker('drills', { faultCommands: { redis: redisPair } }));
   const redisUrl = `redis://127.0.0.1:${redisPort}`;
   breaker = await startRedisTarget({ redisUrl, breaker: true });
   plain = await startRedisTarget({ redisUrl, breaker: false });
@@ -99,8 +101,7 @@ function campaign(target: RedisTarget, name: string, down = `${DOWN_S}s`) {
       drills: [
         {
           name: 'redis',
-          stop: 'stop-redis',
-          start: 'start-redis',
+          commands: 'redis',
           down,
           before: '5s',
           observe: '20s',

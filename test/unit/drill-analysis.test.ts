@@ -66,8 +66,8 @@ test('when failures get much faster after the first ones, then a breaker opened 
   expect(r.failFast.breakerOpened).toBe(true);
   expect(r.failFast.firstP95ErrorMs).toBeGreaterThan(400);
   expect(r.failFast.laterP95ErrorMs).toBeLessThan(1);
-  // The pre-fault p95 is 2 ms: the bar is 2 x 1.5 + 1 = 4 ms, and the outage's p95 is the fast failures'.
-  expect(r.failFast.limitMs).toBeCloseTo(4, 1);
+  // The pre-fault p95 is 2 ms: the bar is 2 x 1.5 + 5 = 8 ms, and the outage's p95 is the fast failures'.
+  expect(r.failFast.limitMs).toBeCloseTo(8, 1);
   expect(r.checks.failFast).toBe('pass');
   expect(r.recovery.firstSuccessS).toBe(1.7);
   // Back at 17 s (2 s after the restart), stable for two seconds.
@@ -106,7 +106,7 @@ test('when no channel sees the fault, then it is not detected (a fail, never a p
   expect(slow.checks.detected).toBe('fail');
 });
 
-test('resource stability: a steady climb is growth by the fitted line, CPU average and peak against their limits, no samples not evaluable', () => {
+test('resource stability: a steady climb is growth by the fitted line, CPU average and peak against their limits, each instance on its own, no samples not evaluable', () => {
   const mem: Array<[number, number]> = [];
   for (let t = 0; t <= 600; t += 10) mem.push([t, (200 + t / 10) * 1_048_576]);
   const cpu: Array<[number, number]> = [
@@ -119,8 +119,9 @@ test('resource stability: a steady climb is growth by the fitted line, CPU avera
     phase: 'endurance',
     from: 'a',
     to: 'b',
-    memoryBytes: mem,
-    cpuPct: cpu,
+    // Two instances: the flat one does not hide the leaking one, and CPU is not summed across them.
+    memoryBytes: [mem.map(([t]) => [t, 300 * 1_048_576] as [number, number]), mem],
+    cpuPct: [cpu, cpu.map(([t]) => [t, 10] as [number, number])],
     limits,
     notes: [],
   });
@@ -135,23 +136,27 @@ test('resource stability: a steady climb is growth by the fitted line, CPU avera
 
 describe('faults drills and resources validation', () => {
   const problems = (extra: string) => yamlProblems(MINIMAL_YAML + extra).join('\n');
-  const drill = (more = '') => `faults: { drills: [{ name: redis, stop: stop-redis, start: start-redis${more} }] }\n`;
+  const drill = (more = '') => `faults: { drills: [{ name: redis, commands: redis${more} }] }\n`;
   test.each([
     [
-      'faults: { drills: [{ name: r, stop: ["/bin/sh", "-c", "rm -rf /"], start: start-redis }] }\n',
-      'stop must name a command declared on the worker',
+      'faults: { drills: [{ name: r, commands: ["/bin/sh", "-c", "rm -rf /"] }] }\n',
+      'commands must name a command pair declared on the worker (READINESS_FAULT_COMMANDS)',
     ],
     [
-      'faults: { drills: [{ name: r, stop: stop-redis, start: "Start Redis" }] }\n',
-      'start must be the name of a command declared on the worker',
+      'faults: { drills: [{ name: r, commands: "Redis Pair" }] }\n',
+      'commands must be the name of a command pair declared on the worker',
     ],
+    ['faults: { drills: [{ name: r, commands: redis, stop: stop-redis }] }\n', 'faults.drills[0].stop: unknown field'],
     [drill(', alert: RedisDown'), 'faults.drills[0].alert: an alert to watch needs monitoring.prometheus.url'],
     [drill(', alert: "a b"'), 'alert must be a Prometheus alert name'],
     [drill(', down: 2h'), 'faults.drills[0].down: down must be at most 1h'],
     [drill(', before: 1s'), 'before must be between 3s and 10m'],
     [drill(', users: 500'), 'faults.drills[0].users:'],
-    ['faults: { drills: [{ name: r, stop: same, start: same }] }\n', 'start must be another command than stop'],
     ['faults: {}\n', 'faults needs dependencies, drills or resources'],
+    [
+      'checklist: { items: [{ id: ops.fault-recovery, severity: P2 }] }\n',
+      'checklist.items[0].title: new item "ops.fault-recovery" needs a title (built-in fault drill and resource items exist only in campaigns with faults.drills / faults.resources)',
+    ],
     ['faults: { resources: { maxCpuAvgPct: 50 } }\n', 'resources needs a memory or a cpu query'],
     ['faults: { resources: { cpu: "up" } }\n', 'faults.resources: resource stability is read from Prometheus'],
     [
@@ -166,7 +171,7 @@ describe('faults drills and resources validation', () => {
     const text =
       MINIMAL_YAML +
       'baseline: { phases: [{ name: endurance, users: 1, duration: 1m }] }\nmonitoring: { prometheus: { url: "http://127.0.0.1:9090" } }\n' +
-      'faults: { drills: [{ name: redis, stop: stop-redis, start: start-redis, alert: RedisDown }], resources: { memory: "process_resident_memory_bytes" } }\n';
+      'faults: { drills: [{ name: redis, commands: redis, alert: RedisDown }], resources: { memory: "process_resident_memory_bytes" } }\n';
     expect(yamlProblems(text)).toEqual([]);
     const ids = (c: Parameters<typeof checklistSections>[0]) =>
       resolveChecklist(undefined, checklistSections(c)).items.map((i) => i.id);
@@ -192,5 +197,28 @@ test('when a drill lasts hours, then its timeline is merged into at most MAX_TIM
   expect(r.timeline.length).toBeLessThanOrEqual(MAX_TIMELINE_POINTS);
   expect(r.timeline.length).toBeGreaterThan(MAX_TIMELINE_POINTS / 2);
   expect(r.timeline[1]!.requests).toBeCloseTo(10, 5);
-  expect(JSON.stringify(r).length).toBeLessThan(100_000);
+  // Five of them stay well under a 64 KiB history payload.
+  expect(JSON.stringify(r).length * 5).toBeLessThan(40_000);
+});
+
+test('when the users hang on the dependency (no answer for seconds), then that is impact and fail-fast fails, even if the requests succeed late', () => {
+  const base = observations({ breaker: true, recovers: true });
+  const seconds = base.seconds.map((s, i) =>
+    i >= 10 && i < 15 ? { ...s, endpoints: new Map() } : i === 15 ? second(15, 20, 5_000) : s,
+  );
+  const r = analyseDrill({ ...base, seconds, canary: [] }, targets);
+  // The first second without an answer ended 1 s after the fault.
+  expect(r.impactS).toBe(1);
+  expect(r.failFast.p95ErrorMs).toBeNull();
+  expect(r.checks.failFast).toBe('fail');
+  expect(r.notes.join(' ')).toContain('requests hung on the dependency: 5 s');
+});
+
+test('when nothing failed during the outage, then fail-fast is not judged (not evaluable, never a pass), and says why', () => {
+  const base = observations({ breaker: true, recovers: true });
+  const seconds = base.seconds.map((s, i) => (i >= 10 && i < 17 ? second(i, 100, 2) : s));
+  const r = analyseDrill({ ...base, seconds, canary: [] }, targets);
+  expect(r.impactS).toBeNull();
+  expect(r.checks.failFast).toBe('not_evaluable');
+  expect(r.notes.join(' ')).toContain('no request failed during the outage');
 });

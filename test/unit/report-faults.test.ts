@@ -73,13 +73,17 @@ function faults(): FaultsResult {
       from: '2026-01-01T12:00:00Z',
       to: '2026-01-01T13:00:00Z',
       memoryBytes: [
-        [0, 100 * MB],
-        [3_600, 112 * MB],
+        [
+          [0, 100 * MB],
+          [3_600, 112 * MB],
+        ],
       ],
       cpuPct: [
-        [0, 40],
-        [60, 60],
-        [120, 97],
+        [
+          [0, 40],
+          [60, 60],
+          [120, 97],
+        ],
       ],
       limits: { maxMemoryGrowthMb: 50, maxCpuAvgPct: 80, maxCpuPeakPct: 95 },
       notes: ['cpu query | summed 2 series'],
@@ -176,7 +180,7 @@ describe('report.md failure scenarios', () => {
     );
     expect(md).toContain('- cpu query \\| summed 2 series.');
     expect(md).toContain('detected within 6 s of the fault');
-    expect(md).toContain("pre-fault p95 of successful requests (within the drill's tolerance, default 50 %) + 1 ms");
+    expect(md).toContain("pre-fault p95 of successful requests (within the drill's tolerance, default 50 %, + 5 ms)");
     expect(md).toContain('memory growth < 50 MB over the phase, CPU < 80 % average and < 95 % peak');
   });
 

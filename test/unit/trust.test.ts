@@ -26,7 +26,12 @@ import path from 'node:path';
 import { insideRoots } from '../../src/activities/backup';
 import { MAX_COMMAND_OUTPUT_BYTES } from '../../src/backup/service';
 import { run } from '../../src/infra/process';
-import { parseBackupRoots, parseRecoveryCommands, workerTrustFromEnv } from '../../src/infra/worker-config';
+import {
+  parseBackupRoots,
+  parseFaultCommands,
+  parseRecoveryCommands,
+  workerTrustFromEnv,
+} from '../../src/infra/worker-config';
 import { yamlProblems, MINIMAL_YAML } from '../helpers/config';
 import { parseCampaignYaml, undeclaredSecretProblems } from '../../src/config/load';
 
@@ -304,6 +309,22 @@ describe("the worker's trust settings", () => {
       expect(() => parseRecoveryCommands(value)).toThrow(message);
     },
   );
+
+  test('when READINESS_FAULT_COMMANDS declares pairs, then each is a stop and a start argv, and nothing else', () => {
+    const pair = { stop: ['/usr/bin/systemctl', 'stop', 'redis'], start: ['/usr/bin/systemctl', 'start', 'redis'] };
+    expect(parseFaultCommands(JSON.stringify({ redis: pair }))).toEqual({ redis: pair });
+    expect(parseFaultCommands(undefined)).toEqual({});
+    for (const [value, message] of [
+      ['{"redis": ["/bin/true"]}', /"redis" must be \{stop: argv, start: argv\}/],
+      ['{"redis": {"stop": ["/bin/true"]}}', /"redis".start must be a non-empty array/],
+      ['{"redis": {"stop": ["kill"], "start": ["/bin/true"]}}', /"redis".stop: the program must be an absolute path/],
+      ['{"redis": {"stop": ["/bin/true"], "start": ["/bin/true"], "check": ["/bin/true"]}}', /unknown key\(s\) check/],
+    ] as const) {
+      expect(() => parseFaultCommands(value)).toThrow(EnvironmentError);
+      expect(() => parseFaultCommands(value)).toThrow(message);
+      expect(() => workerTrustFromEnv({ READINESS_FAULT_COMMANDS: value })).toThrow(/READINESS_FAULT_COMMANDS/);
+    }
+  });
 
   test('when the old READINESS_ALLOWED_COMMANDS is set, then the worker says what replaced it', () => {
     expect(() => workerTrustFromEnv({ READINESS_ALLOWED_COMMANDS: 'pkill' })).toThrow(/READINESS_RECOVERY_COMMANDS/);

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
 import { errorRows, judgeOperation, type DependencyResult } from '../../core/dependencies';
 import {
   drillError,
@@ -75,9 +76,10 @@ export function createFaultsActivities(deps: ActivityDeps) {
     },
 
     /**
-     * Runs the campaign's `faults.drills[index]`. A retry (the worker died during the drill) first starts the
-     * dependency again, then drills anew. A drill that cannot run is an error result, never thrown; an abort is
-     * thrown, after the dependency has been started again.
+     * Runs the campaign's `faults.drills[index]` and returns what it measured; a drill that cannot run or finish is
+     * an error result (with whether its dependency was started again), never thrown; an abort is thrown, after the
+     * dependency has been started again. A retry (the worker running the drill was lost) starts the dependency and
+     * reports the loss: it never takes the dependency down a second time.
      */
     async faultDrill(input: { campaignId: string; index: number }): Promise<FaultDrillResult> {
       const campaign = await recordedCampaign(deps.store, input.campaignId);
@@ -87,46 +89,50 @@ export function createFaultsActivities(deps: ActivityDeps) {
       const targets = drillTargets(parseDurationMs(cfg.maxDetectionTime), parseDurationMs(cfg.maxRecoveryTime));
       const failed = (error: string, restored: boolean, extra: string[] = []) =>
         drillError(cfg, targets, error, restored, extra);
-      const commands = deps.recoveryCommands ?? {};
-      const declared = Object.keys(commands);
-      const argv = (n: string) => (Object.hasOwn(commands, n) ? commands[n] : undefined);
-      const stop = argv(cfg.stop);
-      const start = argv(cfg.start);
-      if (!stop || !start) {
-        const missing = [cfg.stop, cfg.start].filter((n) => !argv(n));
-        return failed(
-          `${missing.map((m) => `"${m}"`).join(' and ')} not declared on this worker in READINESS_RECOVERY_COMMANDS (${declared.length ? declared.join(', ') : 'none declared'}): nothing was run`,
-          true,
-        );
-      }
-      const notes: string[] = [];
-      if (ctx.info.attempt > 1) {
-        // The previous attempt may have died with the dependency stopped: start it first.
-        const r = await runDeclared(start, 120_000);
-        notes.push(
-          `attempt ${ctx.info.attempt}: the previous attempt stopped without finishing; the dependency was started first (exit ${r.code})`,
-        );
-        log.warn({ exit: r.code }, 'drill retried: dependency started before drilling again');
-      }
-      const origin = allowedUrl(campaign.target.baseUrl, '', 'target', deps.egress, 'target.baseUrl');
-      const healthUrl = allowedUrl(
-        campaign.target.baseUrl,
-        campaign.target.healthPath,
-        'target',
-        deps.egress,
-        'target.healthPath',
-      );
-      const { headers, scenario } = resolveHeaders(deps.secrets, campaign.target, campaign.scenario);
-      const prom = campaign.monitoring?.prometheus;
-      const probeCfg = campaign.monitoring?.alertmanager?.probe;
+      // Heartbeats every second from the first moment to the last, whatever the drill is doing (a command, a sleep,
+      // a restore): a live worker's drill is never timed out and retried while it still runs.
+      let stage = 'starting';
+      const beat = setInterval(() => ctx.heartbeat({ stage }), 1_000);
       try {
+        const pairs = deps.faultCommands ?? {};
+        const pair = Object.hasOwn(pairs, cfg.commands) ? pairs[cfg.commands] : undefined;
+        if (!pair) {
+          const declared = Object.keys(pairs);
+          return failed(
+            `faults.drills[${input.index}].commands: "${cfg.commands}" is not a command pair declared on this worker in READINESS_FAULT_COMMANDS (${declared.length ? declared.join(', ') : 'none declared'}): nothing was run`,
+            true,
+          );
+        }
+        if (ctx.info.attempt > 1) {
+          stage = 'restoring after a lost worker';
+          const r = await runDeclared(pair.start, 120_000);
+          log.warn({ exit: r.code }, 'drill retried after a lost worker: dependency started, not drilled again');
+          return failed(
+            `the worker running this drill was lost (attempt ${ctx.info.attempt - 1}); the dependency was started again (start command exit ${r.code}) and not taken down a second time: re-run the campaign to drill it`,
+            r.code === 0,
+          );
+        }
+        const origin = allowedUrl(campaign.target.baseUrl, '', 'target', deps.egress, 'target.baseUrl');
+        const healthUrl = allowedUrl(
+          campaign.target.baseUrl,
+          campaign.target.healthPath,
+          'target',
+          deps.egress,
+          'target.healthPath',
+        );
+        const { headers, scenario } = resolveHeaders(deps.secrets, campaign.target, campaign.scenario);
+        const prom = campaign.monitoring?.prometheus;
+        const probeCfg = campaign.monitoring?.alertmanager?.probe;
         const ran = await runDrill({
-          stop,
-          start,
+          stop: pair.stop,
+          start: pair.start,
           beforeMs: parseDurationMs(cfg.before) ?? 10_000,
           downMs: parseDurationMs(cfg.down) ?? 10_000,
           observeMs: parseDurationMs(cfg.observe) ?? 60_000,
           users: cfg.users,
+          thinkTimeMs: cfg.thinkTime
+            ? (parseDurationMs(cfg.thinkTime) ?? 100)
+            : Math.max(100, parseDurationMs(scenario.thinkTime) ?? 0),
           scenario,
           origin: origin.origin,
           headers,
@@ -145,7 +151,7 @@ export function createFaultsActivities(deps: ActivityDeps) {
           ...(cfg.alert ? { alert: cfg.alert } : {}),
           ...(probeCfg ? { webhookListen: probeCfg.listen } : {}),
           signal: ctx.cancellationSignal,
-          heartbeat: (stage) => ctx.heartbeat({ stage }),
+          stage: (s) => (stage = s),
           log: (msg, fields) => log.info(fields ?? {}, msg),
         });
         const analysed = analyseDrill(ran.observations, {
@@ -155,11 +161,11 @@ export function createFaultsActivities(deps: ActivityDeps) {
           ...(cfg.maxErrorP95Ms !== undefined ? { maxErrorP95Ms: cfg.maxErrorP95Ms } : {}),
           tolerance: cfg.tolerance,
         });
-        const result: FaultDrillResult = { ...analysed, restored: ran.restored, notes: [...notes, ...ran.notes] };
-        if (!ran.restored) {
-          result.status = 'error';
-          result.error = 'the dependency could not be started again: it may still be down';
-        }
+        const result: FaultDrillResult = {
+          ...analysed,
+          restored: ran.restored,
+          notes: [...analysed.notes, ...ran.notes],
+        };
         log.info(
           {
             impactS: result.impactS,
@@ -173,21 +179,38 @@ export function createFaultsActivities(deps: ActivityDeps) {
         return result;
       } catch (err) {
         if (err instanceof DrillCancelled) throw ctx.cancellationSignal.reason ?? err;
-        if (err instanceof DrillRefused) return failed(err.message, true, notes);
-        return failed(`could not run: ${err instanceof Error ? err.message : String(err)}`, true, notes);
+        if (err instanceof DrillRefused) return failed(err.message, err.restored, err.notes);
+        // Not known whether the dependency was stopped: the workflow starts it again.
+        return failed(`could not run: ${err instanceof Error ? err.message : String(err)}`, false);
+      } finally {
+        clearInterval(beat);
       }
     },
 
-    /** Starts a drill's dependency again (its declared start command): the workflow's cleanup after a failed drill. */
+    /**
+     * Starts a drill's dependency again (the pair's start command): the workflow's cleanup after a drill that did
+     * not end cleanly. A start that fails is thrown (and retried); a pair no longer declared is nothing to run.
+     */
     async restoreDependency(input: { campaignId: string; index: number }): Promise<{ code: number }> {
       const campaign = await recordedCampaign(deps.store, input.campaignId);
       const cfg = campaign.faults!.drills![input.index]!;
-      const commands = deps.recoveryCommands ?? {};
-      const start = Object.hasOwn(commands, cfg.start) ? commands[cfg.start] : undefined;
-      if (!start) return { code: -1 };
-      const r = await runDeclared(start, 120_000);
-      deps.logger.info({ campaignId: input.campaignId, drill: cfg.name, exit: r.code }, 'drill dependency restored');
-      return { code: r.code };
+      const pairs = deps.faultCommands ?? {};
+      const pair = Object.hasOwn(pairs, cfg.commands) ? pairs[cfg.commands] : undefined;
+      if (!pair) return { code: -1 };
+      const ctx = Context.current();
+      const beat = setInterval(() => ctx.heartbeat(), 1_000);
+      try {
+        const r = await runDeclared(pair.start, 120_000);
+        deps.logger.info({ campaignId: input.campaignId, drill: cfg.name, exit: r.code }, 'drill dependency restored');
+        if (r.code !== 0)
+          throw ApplicationFailure.retryable(
+            `the start command of ${cfg.commands} exited ${r.code}: ${r.stderr.trim().slice(0, 300)}`,
+            'RestoreFailed',
+          );
+        return { code: r.code };
+      } finally {
+        clearInterval(beat);
+      }
     },
 
     /**
@@ -220,7 +243,10 @@ export function createFaultsActivities(deps: ActivityDeps) {
       const guard = egressGuard(deps.egress, 'system');
       const spanS = (window.toMs - window.fromMs) / 1000;
       const step = Math.max(1, Math.ceil(spanS / 1_000));
-      const range = async (what: string, query: string | undefined): Promise<Array<[number, number]> | undefined> => {
+      const range = async (
+        what: string,
+        query: string | undefined,
+      ): Promise<Array<Array<[number, number]>> | undefined> => {
         if (!query) return undefined;
         const r = promData<{ result: Array<{ values: Array<[number, string]> }> }>(
           await probe(
@@ -237,12 +263,14 @@ export function createFaultsActivities(deps: ActivityDeps) {
           notes.push(`${what}: ${r.problem}`);
           return undefined;
         }
-        // Several series (instances) are summed per timestamp.
-        const sum = new Map<number, number>();
-        for (const s of r.data.result)
-          for (const [t, v] of s.values) if (Number.isFinite(Number(v))) sum.set(t, (sum.get(t) ?? 0) + Number(v));
-        if (!sum.size) notes.push(`${what}: the query returned no samples over ${phase}`);
-        return [...sum.entries()].sort((a, b) => a[0] - b[0]);
+        // Each series (instance) on its own.
+        const series = r.data.result
+          .map((x) =>
+            x.values.map(([t, v]) => [t, Number(v)] as [number, number]).filter(([, v]) => Number.isFinite(v)),
+          )
+          .filter((x) => x.length);
+        if (!series.length) notes.push(`${what}: the query returned no samples over ${phase}`);
+        return series;
       };
       const [memoryBytes, cpuPct] = await Promise.all([range('memory', cfg.memory), range('cpu', cfg.cpu)]);
       return judgeResources({
