@@ -2,7 +2,7 @@
 # Installs everything the test suite starts that `npm install` cannot, so that `npm test` works on a fresh
 # machine: Debian packages (PostgreSQL, Redis, Prometheus, Alertmanager, the node and postgres exporters,
 # Chromium, Java and Maven, ...) when running as root and missing, then the Temporal CLI, the Java
-# time-skipping test server and Grafana Loki, built once into .cache/bin (or READINESS_CACHE_DIR).
+# time-skipping test server, Grafana Loki and Jaeger, built once into .cache/bin (or READINESS_CACHE_DIR).
 # Idempotent: when everything is present it only checks, in a fraction of a second.
 #
 # Each install prints one line when it starts (with how long it usually takes) and one when it ends (with
@@ -44,6 +44,7 @@ debian=(
 temporal_cli_ok() { { [ -n "${TEMPORAL_CLI:-}" ] && [ -x "$TEMPORAL_CLI" ]; } || have temporal || [ -x "$cache_bin/temporal" ]; }
 test_server_ok() { [ -x "$cache_bin/temporal-test-server" ]; }
 loki_ok() { [ -x "$cache_bin/loki" ]; }
+jaeger_ok() { [ -x "$cache_bin/jaeger" ]; }
 
 packages=()
 add_package() { local p; for p in "${packages[@]}"; do [ "$p" = "$1" ] && return; done; packages+=("$1"); }
@@ -56,10 +57,11 @@ builds=()
 temporal_cli_ok || builds+=(temporal)
 test_server_ok || { builds+=(test-server); have mvn || add_package maven; }
 loki_ok || builds+=(loki)
+jaeger_ok || builds+=(jaeger)
 manual=()
 for b in "${builds[@]}"; do
   if [ "$b" != test-server ] && ! go_new_enough; then
-    manual+=("Go >= 1.25 for the Temporal CLI and Loki builds (Debian's golang is older): https://go.dev/dl/, then put it on PATH")
+    manual+=("Go >= 1.25 for the Temporal CLI, Loki and Jaeger builds (Debian's golang is older): https://go.dev/dl/, then put it on PATH")
     break
   fi
 done
@@ -74,6 +76,7 @@ describe_build() {
     temporal) echo "the Temporal CLI (dev server), built into $cache_bin";;
     test-server) echo "the Java Temporal time-skipping test server, into $cache_bin";;
     loki) echo "Grafana Loki, built into $cache_bin";;
+    jaeger) echo "Jaeger (tracing backend), built into $cache_bin";;
   esac
 }
 if [ "$check_only" -eq 1 ] || { [ ${#packages[@]} -gt 0 ] && [ "$(id -u)" -ne 0 ]; } || [ ${#manual[@]} -gt 0 ]; then
@@ -109,6 +112,8 @@ for b in "${builds[@]}"; do
       bash scripts/install-test-server.sh || exit 1;;
     loki) step "building Grafana Loki from the Go module proxy into $cache_bin, once" "5-10 min" \
       bash scripts/install-loki.sh || exit 1;;
+    jaeger) step "building Jaeger from the Go module proxy into $cache_bin, once" "5-15 min" \
+      bash scripts/install-jaeger.sh || exit 1;;
   esac
 done
 say "test dependencies ready in $(elapsed $((SECONDS - started)))"

@@ -454,6 +454,41 @@ const monitoringSchema = z.strictObject({
       query: z.string().min(1).optional(),
       /** How recent "recent" is. */
       since: positiveDuration('since').default('1h'),
+      /**
+       * LogQL selecting the target's error lines (e.g. {job="api"} |= "level=error"): counted over the campaign and
+       * set against the errors the load was served (loki.error_logs), timed (loki.search), and, with trace marking
+       * on, searched for a failed request's trace id (loki.trace_correlation).
+       */
+      errorQuery: z.string().min(1).max(2_000).optional(),
+      /** Error lines per error served, at least (loki.error_logs). */
+      minErrorLogRatio: z.number().min(0).max(100).default(0.5),
+      /** The error query answers within this (loki.search). */
+      maxSearchTime: positiveDuration('maxSearchTime').default('5s'),
+      /** Loki's retention (limits_config.retention_period with the compactor's retention on) at least this. */
+      minRetention: positiveDuration('minRetention').default('7d'),
+    })
+    .optional(),
+  /**
+   * Tracing proven end to end: the backend's query API (Jaeger or Grafana Tempo) answers; `probes` fresh requests to
+   * the target, each with a sampled W3C traceparent, are found there within `visibleWithin`; the load's marked
+   * requests (scenario.traceSample) found give the effective sample rate, against `expectedSampleRate`.
+   */
+  tracing: z
+    .strictObject({
+      type: z.enum(['jaeger', 'tempo'], { message: 'type must be jaeger or tempo' }),
+      /** The query API: Jaeger's (e.g. http://jaeger:16686) or Tempo's (e.g. http://tempo:3200). */
+      url: httpUrl('tracing.url'),
+      headers: headersSchema.optional(),
+      /** A service name the traces must show. */
+      service: z.string().min(1).max(200).optional(),
+      /** Probe requests sent to the target (its health path). */
+      probes: z.number().int().min(1).max(20).default(3),
+      visibleWithin: positiveDuration('visibleWithin')
+        .refine((d) => (parseDurationMs(d) ?? 0) <= 600_000, { message: 'visibleWithin must be at most 10m' })
+        .default('30s'),
+      /** The share of marked requests the backend should keep (1: a parent-based sampler keeps what the caller sampled). */
+      expectedSampleRate: z.number().min(0).max(1).default(1),
+      sampleRateTolerance: z.number().min(0).max(1).default(0.15),
     })
     .optional(),
   /**
@@ -829,6 +864,15 @@ export const campaignSchema = z.strictObject({
   scenario: z.strictObject({
     thinkTime: duration('thinkTime').default('0s'),
     requestTimeout: positiveDuration('requestTimeout').default('10s'),
+    /**
+     * The share of requests (0-1) sent with a sampled W3C `traceparent` whose trace id the engine records: the
+     * monitoring phase looks them up in the tracing backend (monitoring.tracing). Off by default.
+     */
+    traceSample: z
+      .number()
+      .min(0, 'traceSample is a ratio between 0 and 1')
+      .max(1, 'traceSample is a ratio between 0 and 1')
+      .optional(),
     vars: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'invalid variable name'), varSchema).default({}),
     requests: z.array(requestSchema).min(1, 'scenario needs at least one request'),
   }),

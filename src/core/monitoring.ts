@@ -143,6 +143,8 @@ export function maturityLevel(checks: CheckResult[], targetLevel: number): Matur
       [passed('metrics'), 'service-level /metrics endpoints scraped'],
       [passed('grafana.health'), 'dashboards (Grafana)'],
       [passed('alerts_under_load'), 'alerts proven to fire under load'],
+      // Proactive is following a request before a user reports it: the target's traces visible.
+      [passed('tracing.reachable') && passed('tracing.visible'), "distributed tracing: the target's traces visible"],
     ],
   ];
   let level = 0;

@@ -81,6 +81,25 @@ export interface ErrorSample {
   bytes: number;
 }
 
+/** A request marked with a W3C `traceparent` (scenario.traceSample): its trace id, endpoint, when and how it ended. */
+export interface TraceMark {
+  traceId: string;
+  endpoint: string;
+  /** When it finished (epoch ms). */
+  atMs: number;
+  ok: boolean;
+  /** The answer's status, 0 when none came. */
+  status: number;
+}
+
+/**
+ * The marked requests kept per measurement (a phase's slice): enough to estimate the backend's effective sample rate
+ * and to look a few up, bounded so that a days-long phase carries no more. Failed ones are kept apart (they are
+ * looked up in the logs too).
+ */
+export const MAX_TRACE_MARKS = 100;
+export const MAX_FAILED_TRACE_MARKS = 50;
+
 /** How much of an error body is kept, how many samples per endpoint and status, and in all. */
 export const ERROR_SAMPLE_BYTES = 512;
 const ERROR_SAMPLES_PER_KEY = 3;
@@ -97,6 +116,9 @@ export interface EncodedMetrics<H = string> {
   dropped: number;
   /** Error answers' bodies, bounded (absent in older checkpoints). */
   samples?: ErrorSample[];
+  /** Requests marked with a traceparent: how many in all, and a bounded list of them (absent when none). */
+  marked?: number;
+  traces?: TraceMark[];
 }
 
 const clampUs = (us: number) => Math.max(1, Math.min(Math.round(us), MAX_US));
@@ -112,6 +134,18 @@ export class Metrics {
   iterations = 0;
   dropped = 0;
   readonly samples: ErrorSample[] = [];
+  /** Requests marked with a traceparent, and the first of them (ok and failed kept apart, each bounded). */
+  marked = 0;
+  readonly traces: TraceMark[] = [];
+
+  /** Records a marked request (counted always, kept while there is room). */
+  addTrace(t: TraceMark, counted = true): void {
+    if (counted) this.marked += 1;
+    let failed = 0;
+    for (const x of this.traces) if (!x.ok) failed += 1;
+    const room = t.ok ? this.traces.length - failed < MAX_TRACE_MARKS : failed < MAX_FAILED_TRACE_MARKS;
+    if (room) this.traces.push(t);
+  }
 
   /** Whether a sample of this endpoint's `status` answer is still wanted (bounded per key and in all). */
   wantsSample(endpoint: string, status: number): boolean {
@@ -198,6 +232,8 @@ export class Metrics {
     this.iterations += m.iterations;
     this.dropped += m.dropped;
     for (const s of m.samples ?? []) this.addSample(s);
+    this.marked += m.marked ?? 0;
+    for (const t of m.traces ?? []) this.addTrace(t, false);
   }
 
   /** Encodes everything recorded. */
@@ -220,6 +256,7 @@ export class Metrics {
       iterations: this.iterations,
       dropped: this.dropped,
       ...(this.samples.length ? { samples: this.samples.map((s) => ({ ...s })) } : {}),
+      ...(this.marked ? { marked: this.marked, traces: this.traces.map((t) => ({ ...t })) } : {}),
     };
   }
 
@@ -231,6 +268,8 @@ export class Metrics {
     this.iterations = 0;
     this.dropped = 0;
     this.samples.length = 0;
+    this.marked = 0;
+    this.traces.length = 0;
   }
 
   /**

@@ -3,6 +3,7 @@
  * measurements to the coordinator once a second as deltas (encoded histograms and counters), so
  * the coordinator's thread (which carries Temporal heartbeats) never runs the load loop itself.
  */
+import { randomBytes } from 'node:crypto';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -37,6 +38,8 @@ const metrics = new Metrics();
 const timeline = new Timeline();
 const scenario = compileScenario(init.scenario);
 const random = Math.random;
+/** The share of requests marked with a traceparent (scenario.traceSample). */
+const traceSample = init.scenario.traceSample ?? 0;
 const needsBody = new Set(init.scenario.requests.filter((r) => r.capture || r.expect?.bodyContains).map((r) => r.name));
 let stopped = false;
 let inFlight = 0;
@@ -170,6 +173,8 @@ class Exchange {
   private conn: Connection | undefined;
   /** When the request times out (dispatch + requestTimeout). */
   private deadlineMs = Infinity;
+  /** The trace id of a request marked with a traceparent. */
+  private traceId: string | undefined;
 
   constructor(
     /** Captured values of the user (closed model); a fresh one per iteration in the open model. */
@@ -194,7 +199,17 @@ class Exchange {
 
   send(intendedMs = NaN): void {
     const request = scenario.pick(random, this.session);
-    const opts = dispatchOptions(scenario.render(request, random, this.session));
+    let opts = dispatchOptions(scenario.render(request, random, this.session));
+    this.traceId = undefined;
+    if (traceSample > 0 && random() < traceSample) {
+      // A sampled W3C trace context: the target's tracing continues this trace, findable by its id.
+      const ids = randomBytes(24).toString('hex');
+      this.traceId = ids.slice(0, 32);
+      opts = {
+        ...opts,
+        headers: { ...(opts.headers as Record<string, string>), traceparent: `00-${this.traceId}-${ids.slice(32)}-01` },
+      };
+    }
     this.request = request;
     this.keepBody = needsBody.has(request.name);
     this.status = 0;
@@ -329,6 +344,8 @@ class Exchange {
     const fromMs = open && this.intendedMs < this.sentMs ? this.intendedMs : this.sentMs;
     const latencyUs = (doneMs - fromMs) * 1000;
     metrics.record(request.name, status, ok, latencyUs, errorKind, open ? (doneMs - this.sentMs) * 1000 : undefined);
+    if (this.traceId)
+      metrics.addTrace({ traceId: this.traceId, endpoint: request.name, atMs: doneMs, ok, status: status ?? 0 });
     timeline.record(init.secondOffset + Math.floor((doneMs - startAtMs) / 1000), ok, status ? latencyUs : undefined);
     this.done(status !== undefined);
   }

@@ -14,7 +14,13 @@ import {
   type TimelinePoint,
   type Verdict,
 } from '../core/types';
-import { decodeHistogram, encodeHistogram, type EncodedMetrics, type EncodedWindow } from '../engine/metrics';
+import {
+  decodeHistogram,
+  encodeHistogram,
+  type EncodedMetrics,
+  type EncodedWindow,
+  type TraceMark,
+} from '../engine/metrics';
 import type { GeneratorHealth } from '../engine/run';
 
 /** Campaign configurations kept in memory by one store (a worker runs a few campaigns at a time). */
@@ -167,6 +173,42 @@ export class ResultsStore {
     const row = r.rows[0];
     if (!row || row.from_ms === null) return undefined;
     return { fromMs: Math.round(Number(row.from_ms)), toMs: Math.round(Number(row.to_ms)) };
+  }
+
+  /**
+   * The requests the campaign's load marked with a traceparent: how many in all, and the kept ones (every phase and
+   * step, every generator).
+   */
+  async traceMarks(campaignId: string): Promise<{ count: number; traces: TraceMark[] }> {
+    const r = await this.pool.query(
+      `SELECT metrics->'marked' AS marked, metrics->'traces' AS traces FROM load_slices WHERE campaign_id = $1 AND metrics ? 'traces'`,
+      [campaignId],
+    );
+    let count = 0;
+    const traces: TraceMark[] = [];
+    for (const row of r.rows) {
+      count += Number(row.marked ?? 0);
+      traces.push(...((row.traces as TraceMark[] | null) ?? []));
+    }
+    return { count, traces };
+  }
+
+  /**
+   * The campaign's load so far: when it started (epoch ms) and how many requests failed, over every phase, step and
+   * generator stored. Undefined when nothing was stored.
+   */
+  async loadErrors(campaignId: string): Promise<{ fromMs: number; errors: number } | undefined> {
+    const r = await this.pool.query(
+      `SELECT extract(epoch FROM c.started_at) * 1000 AS from_ms, s.metrics->'endpoints' AS endpoints
+         FROM load_slices s JOIN campaigns c ON c.id = s.campaign_id WHERE s.campaign_id = $1`,
+      [campaignId],
+    );
+    if (!r.rows.length) return undefined;
+    let errors = 0;
+    for (const row of r.rows)
+      for (const c of Object.values((row.endpoints ?? {}) as Record<string, { errors?: number }>))
+        errors += c.errors ?? 0;
+    return { fromMs: Math.round(Number(r.rows[0].from_ms)), errors };
   }
 
   /** Loads the stored slices of a phase, ordered by slice. */

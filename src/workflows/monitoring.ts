@@ -44,6 +44,14 @@ export async function runMonitoring(
           retry: { initialInterval: '2s', maximumAttempts: 2, nonRetryableErrorTypes: [...PERMANENT] },
         })
       : undefined;
+  // Tracing waits for the probe traces to show (up to visibleWithin) and looks the load's up: heartbeats.
+  const tracing = m.tracing
+    ? proxyActivities<Activities>({
+        startToCloseTimeout: (parseDurationMs(m.tracing.visibleWithin) ?? 30_000) + 5 * 60_000,
+        heartbeatTimeout: '60 seconds',
+        retry: { initialInterval: '2s', maximumAttempts: 2, nonRetryableErrorTypes: [...PERMANENT] },
+      })
+    : undefined;
   // A probe activity that fails for good (e.g. a header's environment variable unset) is an error check.
   // An abort cancels the probes still running (the campaign moves on at once; a probe's HTTP timeout bounds the rest).
   const probe = (id: string, title: string, run: () => Promise<CheckResult[]>) =>
@@ -88,7 +96,14 @@ export async function runMonitoring(
       ? probe('metrics', 'Service /metrics endpoints', () => monitor.checkMetricsEndpoints(input))
       : [],
     m.grafana ? probe('grafana.health', 'Grafana is healthy (database ok)', () => monitor.checkGrafana(input)) : [],
-    m.loki ? probe('loki.ready', 'Loki (log aggregation) is ready', () => monitor.checkLoki(input)) : [],
+    m.loki
+      ? probe('loki.ready', 'Loki (log aggregation) is ready', () => monitor.checkLoki({ ...input, campaignId }))
+      : [],
+    tracing
+      ? probe('tracing.reachable', 'The tracing backend answers', () =>
+          tracing.checkTracing({ campaignId, monitoring: m }),
+        )
+      : [],
   ]);
   const checks = [...parts.flat(), ...fromStress];
   if (a && a.probe === false) {

@@ -195,7 +195,8 @@ export async function startPostgresExporter(dir: string, databaseUrl: string): P
   });
 }
 
-export async function startLoki(parent: string): Promise<Component> {
+/** Starts Grafana Loki; `retention` (e.g. 168h) turns the compactor's retention on with that period. */
+export async function startLoki(parent: string, opts: { retention?: string } = {}): Promise<Component> {
   const dir = path.join(parent, `loki-${Date.now().toString(36)}`);
   mkdirSync(dir, { recursive: true });
   const [port, grpc] = [await freePort(), await freePort()];
@@ -230,6 +231,16 @@ export async function startLoki(parent: string): Promise<Component> {
       ],
     },
     analytics: { reporting_enabled: false },
+    ...(opts.retention
+      ? {
+          compactor: {
+            working_directory: path.join(dir, 'compactor'),
+            retention_enabled: true,
+            delete_request_store: 'filesystem',
+          },
+          limits_config: { retention_period: opts.retention },
+        }
+      : {}),
   };
   writeFileSync(path.join(dir, 'loki.yml'), stringify(config));
   // Grafana Loki is not packaged by Debian (its "loki" is an unrelated program): scripts/install-loki.sh builds it.
@@ -310,4 +321,45 @@ export async function startRedis(parent: string, persistence: 'off' | 'rdb' | 'a
     child,
     stop: () => stopProcess(child, 'SIGTERM', 5_000),
   };
+}
+
+/**
+ * Starts Jaeger (built by scripts/install-jaeger.sh) with in-memory storage: OTLP/HTTP on `otlpUrl`'s port, the
+ * query API on `url`. All on loopback, free ports.
+ */
+export async function startJaeger(parent: string): Promise<Component & { otlpUrl: string }> {
+  const dir = path.join(parent, `jaeger-${Date.now().toString(36)}`);
+  mkdirSync(dir, { recursive: true });
+  const [query, grpc, otlp] = [await freePort(), await freePort(), await freePort()];
+  const config = {
+    service: {
+      extensions: ['jaeger_storage', 'jaeger_query'],
+      pipelines: {
+        traces: { receivers: ['otlp'], processors: ['batch'], exporters: ['jaeger_storage_exporter'] },
+      },
+      telemetry: { metrics: { level: 'none' }, logs: { level: 'warn' } },
+    },
+    extensions: {
+      jaeger_storage: { backends: { mem: { memory: { max_traces: 100_000 } } } },
+      jaeger_query: {
+        storage: { traces: 'mem' },
+        http: { endpoint: `127.0.0.1:${query}` },
+        grpc: { endpoint: `127.0.0.1:${grpc}` },
+      },
+    },
+    receivers: { otlp: { protocols: { http: { endpoint: `127.0.0.1:${otlp}` } } } },
+    processors: { batch: { timeout: '100ms' } },
+    exporters: { jaeger_storage_exporter: { trace_storage: 'mem' } },
+  };
+  writeFileSync(path.join(dir, 'jaeger.yml'), stringify(config));
+  const bin = path.join(cacheBinDir(), 'jaeger');
+  if (!existsSync(bin)) throw new Error(`${bin} not found: run scripts/install-jaeger.sh (builds Jaeger with Go)`);
+  const c = await launch(bin, ['--config', path.join(dir, 'jaeger.yml')], {
+    dir,
+    name: 'jaeger',
+    port: query,
+    readyPath: '/api/services',
+    readyTimeoutMs: 60_000,
+  });
+  return { ...c, otlpUrl: `http://127.0.0.1:${otlp}/v1/traces` };
 }

@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { validateCampaign } from '../../src/config/load';
 import type { BaselinePhase, Campaign } from '../../src/config/schema';
 import { planFromPhase, splitPlan } from '../../src/config/load-plan';
-import { Metrics } from '../../src/engine/metrics';
+import { MAX_FAILED_TRACE_MARKS, MAX_TRACE_MARKS, Metrics } from '../../src/engine/metrics';
 import { runLoad } from '../../src/engine/run';
 import { latencySummary, summarizePhase } from '../../src/engine/summary';
 import { delayed, startDelayServer, startTarget } from '../helpers/target';
@@ -342,4 +342,46 @@ describe('load engine', () => {
       await target.close();
     }
   });
+});
+
+test('when traceSample is 0.3, then about 30 % of the requests carry a sampled W3C traceparent, each recorded trace id is one the target received, and failed ones are kept apart', async () => {
+  const seen = new Map<string, string>();
+  const target = await startTarget((req, res, n) => {
+    const tp = req.headers.traceparent;
+    if (typeof tp === 'string') seen.set(tp.split('-')[1]!, tp);
+    res.writeHead(n % 4 === 0 ? 500 : 200).end('{}');
+  });
+  try {
+    const { result } = await run(
+      target.url,
+      { thinkTime: '5ms', traceSample: 0.3, requests: [{ name: 'get', method: 'GET', path: '/x' }] },
+      { users: 4, duration: '2s' },
+    );
+    const m = result.metrics;
+    const total = m.totals().requests;
+    expect(total).toBeGreaterThan(300);
+    expect(m.marked / total).toBeGreaterThan(0.22);
+    expect(m.marked / total).toBeLessThan(0.38);
+    // Every marked request reached the target with its id, in the W3C format, sampled.
+    for (const t of m.traces) {
+      expect(seen.get(t.traceId)).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    }
+    expect(seen.size).toBeGreaterThanOrEqual(m.marked);
+    const failed = m.traces.filter((t) => !t.ok);
+    expect(failed.length).toBeGreaterThan(0);
+    expect(failed.length).toBeLessThanOrEqual(MAX_FAILED_TRACE_MARKS);
+    expect(m.traces.length - failed.length).toBeLessThanOrEqual(MAX_TRACE_MARKS);
+    expect(failed.every((t) => t.status === 500)).toBe(true);
+    // Off by default: nothing marked.
+    seen.clear();
+    const off = await run(
+      target.url,
+      { requests: [{ name: 'get', method: 'GET', path: '/x' }] },
+      { users: 2, duration: '1s' },
+    );
+    expect(off.result.metrics.marked).toBe(0);
+    expect(seen.size).toBe(0);
+  } finally {
+    await target.close();
+  }
 });

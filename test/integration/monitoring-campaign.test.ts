@@ -58,7 +58,7 @@ beforeAll(async () => {
   ]);
   [am, loki] = await Promise.all([
     startAlertmanager({ dir, probeWebhook: probeListen, defaultWebhook: sink.address }),
-    startLoki(dir),
+    startLoki(dir, { retention: '168h' }),
   ]);
   prom = await startPrometheus({
     dir,
@@ -145,7 +145,10 @@ test('when stress breaks a monitored target, then steps carry telemetry, the sat
   expect(mon.checks.filter((c) => c.status !== 'pass').map((c) => c.id)).toEqual([
     'alerts_under_load.ErrorsOnWrongMetric',
   ]);
-  expect(mon.maturity).toMatchObject({ level: 2, gaps: ['alerts proven to fire under load'] });
+  expect(mon.maturity).toMatchObject({
+    level: 2,
+    gaps: ['alerts proven to fire under load', "distributed tracing: the target's traces visible"],
+  });
   expect(result.phases.monitoring).toMatchObject({ status: 'fail' });
   expect(mon.blockers[0]).toBe('P1 ErrorsOnWrongMetric fires when error_rate>0.01 under load');
 

@@ -173,7 +173,11 @@ describe('monitoring checks on a real stack', () => {
       JSON.stringify({ deliveryLatencyMs: Math.round(delivery.latencyMs), checks: checks.length }, null, 2),
     );
     const maturity = maturityLevel(checks, 2);
-    expect(maturity).toMatchObject({ level: 2, label: 'Reactive', gaps: ['alerts proven to fire under load'] });
+    expect(maturity).toMatchObject({
+      level: 2,
+      label: 'Reactive',
+      gaps: ['alerts proven to fire under load', "distributed tracing: the target's traces visible"],
+    });
     expect(monitoringOutcome(checks, maturity).status).toBe('pass');
     // The test alert was resolved: nothing of it is left firing.
     const left = (await (

@@ -88,7 +88,14 @@ describe('monitoring judgements', () => {
       c('grafana.health', 'pass', 'P2'),
       c('alerts_under_load.HighErrorRate', 'pass'),
     ];
-    expect(maturityLevel(proactive, 2)).toMatchObject({ level: 3, label: 'Proactive' });
+    // Without tracing, level 3 is out of reach, and the gap says so.
+    expect(maturityLevel(proactive, 2)).toMatchObject({
+      level: 2,
+      gaps: ["distributed tracing: the target's traces visible"],
+    });
+    const traced = [...proactive, c('tracing.reachable', 'pass', 'P2'), c('tracing.visible', 'pass', 'P2')];
+    expect(maturityLevel(traced, 2)).toMatchObject({ level: 3, label: 'Proactive' });
+    expect(maturityLevel([...traced.slice(0, -1), c('tracing.visible', 'fail', 'P2')], 2).level).toBe(2);
     expect(maturityLevel([], 2)).toMatchObject({ level: 0, label: 'None' });
   });
 

@@ -13,6 +13,10 @@ import { proveDelivery, alertmanagerChecks } from '../../monitoring/alertmanager
 import { at, probe, promData } from '../../monitoring/http';
 import { prometheusChecks } from '../../monitoring/prometheus';
 import { grafanaChecks, lokiChecks, metricsEndpointChecks } from '../../monitoring/services';
+import { logProofChecks } from '../../monitoring/logs';
+import { BACKENDS, tracingChecks } from '../../monitoring/tracing';
+import { recordedCampaign } from '../campaign-config';
+import { allowedUrl } from '../egress';
 import { toolMetrics } from '../../infra/metrics';
 import type { ActivityDeps } from '../deps';
 
@@ -106,17 +110,76 @@ export function createMonitoringActivities(deps: ActivityDeps) {
       );
     },
 
-    async checkLoki(input: { monitoring: MonitoringConfig }): Promise<CheckResult[]> {
+    /**
+     * Loki: ready, recent logs; with the campaign (newer workflows pass it), the log proof: retention, the errors
+     * served against the error lines, the search time, a failed request's trace id in the logs.
+     */
+    async checkLoki(input: { monitoring: MonitoringConfig; campaignId?: string }): Promise<CheckResult[]> {
       const l = input.monitoring.loki!;
+      const h = headers(l.headers, 'monitoring.loki.headers');
+      const timeoutMs = timeoutOf(input.monitoring);
+      const basic = await lokiChecks({
+        url: l.url,
+        headers: h,
+        query: l.query,
+        sinceMs: parseDurationMs(l.since) ?? 3_600_000,
+        timeoutMs,
+        egress,
+      });
+      if (!input.campaignId || basic.find((c) => c.id === 'loki.ready')?.status !== 'pass')
+        return toolMetrics.checks('loki', basic);
+      const [load, marks] = await Promise.all([
+        deps.store.loadErrors(input.campaignId),
+        deps.store.traceMarks(input.campaignId),
+      ]);
+      const proof = await logProofChecks({
+        url: l.url,
+        headers: h,
+        egress,
+        timeoutMs,
+        ...(l.errorQuery ? { errorQuery: l.errorQuery } : {}),
+        minErrorLogRatio: l.minErrorLogRatio,
+        maxSearchMs: parseDurationMs(l.maxSearchTime) ?? 5_000,
+        minRetentionMs: parseDurationMs(l.minRetention) ?? 7 * 86_400_000,
+        ...(load ? { load } : {}),
+        failedTraceIds: marks.traces.filter((m) => !m.ok).map((m) => m.traceId),
+      });
+      return toolMetrics.checks('loki', [...basic, ...proof]);
+    },
+
+    /**
+     * Tracing: the backend answers; fresh probe requests to the target's health path, marked with a traceparent, are
+     * found there; the load's marked requests (read back from the stored measurements) give the effective sample rate.
+     */
+    async checkTracing(input: { campaignId: string; monitoring: MonitoringConfig }): Promise<CheckResult[]> {
+      const t = input.monitoring.tracing!;
+      const campaign = await recordedCampaign(deps.store, input.campaignId);
+      const probeUrl = allowedUrl(
+        campaign.target.baseUrl,
+        campaign.target.healthPath,
+        'target',
+        deps.egress,
+        'target.healthPath',
+      );
+      const marks = await deps.store.traceMarks(input.campaignId);
+      const ctx = Context.current();
       return toolMetrics.checks(
-        'loki',
-        await lokiChecks({
-          url: l.url,
-          headers: headers(l.headers, 'monitoring.loki.headers'),
-          query: l.query,
-          sinceMs: parseDurationMs(l.since) ?? 3_600_000,
-          timeoutMs: timeoutOf(input.monitoring),
+        'tracing',
+        await tracingChecks({
+          backend: BACKENDS[t.type],
+          url: t.url,
+          headers: headers(t.headers, 'monitoring.tracing.headers'),
           egress,
+          timeoutMs: timeoutOf(input.monitoring),
+          probeUrl,
+          probeHeaders: deps.secrets.headers(campaign.target.headers, 'target.headers'),
+          probes: t.probes,
+          visibleWithinMs: parseDurationMs(t.visibleWithin) ?? 30_000,
+          ...(t.service ? { service: t.service } : {}),
+          marked: { count: marks.count, traceIds: marks.traces.filter((m) => m.ok).map((m) => m.traceId) },
+          expectedSampleRate: t.expectedSampleRate,
+          sampleRateTolerance: t.sampleRateTolerance,
+          heartbeat: () => ctx.heartbeat(),
         }),
       );
     },
