@@ -734,6 +734,7 @@ const EVIDENCE_PREFIXES = [
   'metrics.',
   'grafana.',
   'loki.',
+  'tracing.',
   'alerts_under_load.',
   'monitoring.maturity',
   'backup.',

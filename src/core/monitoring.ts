@@ -121,7 +121,12 @@ export interface Maturity {
  * response procedures (runbooks) and centralized logging (Loki). 3 Proactive: service-level metrics
  * scraped, dashboards, alerts proven to fire under load. Unconfigured systems count as missing.
  */
-export function maturityLevel(checks: CheckResult[], targetLevel: number): Maturity {
+export function maturityLevel(
+  checks: CheckResult[],
+  targetLevel: number,
+  /** Whether level 3 needs tracing (campaigns recorded before it replay without). */
+  opts: { tracing?: boolean } = { tracing: true },
+): Maturity {
   const passed = (prefix: string) => {
     const own = checks.filter((c) => c.id === prefix || c.id.startsWith(`${prefix}.`));
     return own.length > 0 && own.every((c) => c.status === 'pass' || c.status === 'warn');
@@ -144,7 +149,14 @@ export function maturityLevel(checks: CheckResult[], targetLevel: number): Matur
       [passed('grafana.health'), 'dashboards (Grafana)'],
       [passed('alerts_under_load'), 'alerts proven to fire under load'],
       // Proactive is following a request before a user reports it: the target's traces visible.
-      [passed('tracing.reachable') && passed('tracing.visible'), "distributed tracing: the target's traces visible"],
+      ...(opts.tracing === false
+        ? []
+        : [
+            [
+              passed('tracing.reachable') && passed('tracing.visible'),
+              "distributed tracing: the target's traces visible",
+            ] as [boolean, string],
+          ]),
     ],
   ];
   let level = 0;

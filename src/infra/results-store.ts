@@ -177,38 +177,54 @@ export class ResultsStore {
 
   /**
    * The requests the campaign's load marked with a traceparent: how many in all, and the kept ones (every phase and
-   * step, every generator).
+   * step, every generator), interleaved across them newest first: the first ones taken are spread over the
+   * campaign, not all from its first seconds.
    */
   async traceMarks(campaignId: string): Promise<{ count: number; traces: TraceMark[] }> {
     const r = await this.pool.query(
-      `SELECT metrics->'marked' AS marked, metrics->'traces' AS traces FROM load_slices WHERE campaign_id = $1 AND metrics ? 'traces'`,
+      `SELECT metrics->'marked' AS marked, metrics->'traces' AS traces FROM load_slices
+        WHERE campaign_id = $1 AND metrics ? 'traces' ORDER BY recorded_at DESC`,
       [campaignId],
     );
     let count = 0;
-    const traces: TraceMark[] = [];
+    const lists: TraceMark[][] = [];
     for (const row of r.rows) {
       count += Number(row.marked ?? 0);
-      traces.push(...((row.traces as TraceMark[] | null) ?? []));
+      lists.push((row.traces as TraceMark[] | null) ?? []);
     }
+    const traces: TraceMark[] = [];
+    for (let i = 0; lists.some((l) => i < l.length); i++) for (const l of lists) if (i < l.length) traces.push(l[i]!);
     return { count, traces };
   }
 
   /**
-   * The campaign's load so far: when it started (epoch ms) and how many requests failed, over every phase, step and
-   * generator stored. Undefined when nothing was stored.
+   * The load's windows that served errors (5xx answers), one per phase or stress stage: when it ran (epoch ms, from
+   * its stored slices) and how many 5xx it was served. Newest first.
    */
-  async loadErrors(campaignId: string): Promise<{ fromMs: number; errors: number } | undefined> {
+  async errorWindows(
+    campaignId: string,
+  ): Promise<Array<{ phase: string; fromMs: number; toMs: number; served: number }>> {
     const r = await this.pool.query(
-      `SELECT extract(epoch FROM c.started_at) * 1000 AS from_ms, s.metrics->'endpoints' AS endpoints
-         FROM load_slices s JOIN campaigns c ON c.id = s.campaign_id WHERE s.campaign_id = $1`,
+      `SELECT phase_name, extract(epoch FROM recorded_at) * 1000 AS to_ms, elapsed_ms, metrics->'endpoints' AS endpoints
+         FROM load_slices WHERE campaign_id = $1`,
       [campaignId],
     );
-    if (!r.rows.length) return undefined;
-    let errors = 0;
-    for (const row of r.rows)
-      for (const c of Object.values((row.endpoints ?? {}) as Record<string, { errors?: number }>))
-        errors += c.errors ?? 0;
-    return { fromMs: Math.round(Number(r.rows[0].from_ms)), errors };
+    const byPhase = new Map<string, { phase: string; fromMs: number; toMs: number; served: number }>();
+    for (const row of r.rows) {
+      let served = 0;
+      for (const c of Object.values((row.endpoints ?? {}) as Record<string, { statusCounts?: Record<string, number> }>))
+        for (const [status, n] of Object.entries(c.statusCounts ?? {})) if (status.startsWith('5')) served += n;
+      const toMs = Math.round(Number(row.to_ms));
+      const fromMs = toMs - Number(row.elapsed_ms);
+      const w = byPhase.get(row.phase_name);
+      if (!w) byPhase.set(row.phase_name, { phase: row.phase_name, fromMs, toMs, served });
+      else {
+        w.fromMs = Math.min(w.fromMs, fromMs);
+        w.toMs = Math.max(w.toMs, toMs);
+        w.served += served;
+      }
+    }
+    return [...byPhase.values()].filter((w) => w.served > 0).sort((a, b) => b.toMs - a.toMs);
   }
 
   /** Loads the stored slices of a phase, ordered by slice. */

@@ -44,7 +44,7 @@ export const JAEGER: TracingBackend = {
 /** Grafana Tempo: /ready; /api/traces/{id} answers OTLP JSON (`batches` or `resourceSpans`, v2: under `trace`) or 404. */
 export const TEMPO: TracingBackend = {
   readyPath: '/ready',
-  ready: (status) => status === 200,
+  ready: (status, body) => status === 200 && body.trim() === 'ready',
   tracePath: (id) => `/api/traces/${id}`,
   services(json) {
     const root = json as { trace?: unknown } | undefined;
@@ -69,6 +69,10 @@ export const TEMPO: TracingBackend = {
 };
 
 export const BACKENDS = { jaeger: JAEGER, tempo: TEMPO } as const;
+
+/** The load's marked requests looked up at most, and the fewest answered lookups a sample rate is judged on. */
+const MAX_LOAD_LOOKUPS = 50;
+const MIN_RATE_LOOKUPS = 20;
 
 /** A fresh W3C trace context: the trace id, and the `traceparent` header (sampled). */
 export function traceContext(): { traceId: string; traceparent: string } {
@@ -98,10 +102,13 @@ export interface TracingCheckOptions {
 }
 
 /** Looks a trace up by id. */
+const TRACE_ID = /^[0-9a-f]{32}$/;
+
 export async function lookupTrace(
   o: Pick<TracingCheckOptions, 'backend' | 'url' | 'headers' | 'egress' | 'timeoutMs'>,
   traceId: string,
 ): Promise<TraceLookup> {
+  if (!TRACE_ID.test(traceId)) return { error: `not a trace id: ${traceId.slice(0, 40)}` };
   const p = await probe(at(o.url, o.backend.tracePath(traceId)), {
     headers: o.headers,
     timeoutMs: o.timeoutMs,
@@ -110,7 +117,11 @@ export async function lookupTrace(
   if (!p.ok) return { error: p.error };
   if (p.status === 404) return { found: false };
   if (p.status >= 300) return { error: `HTTP ${p.status}: ${p.body.slice(0, 200)}` };
-  const services = o.backend.services(jsonOf(p));
+  const json = jsonOf(p);
+  // A 2xx that is no JSON (a web page, a proxy's answer) is not the backend: an error, never "not found".
+  if (json === undefined)
+    return { error: `HTTP ${p.status} is not JSON: not a ${o.backend === TEMPO ? 'Tempo' : 'Jaeger'} query API` };
+  const services = o.backend.services(json);
   return services ? { found: true, services } : { found: false };
 }
 
@@ -154,9 +165,29 @@ export async function tracingChecks(o: TracingCheckOptions): Promise<CheckResult
 
   // Where traces are looked up (for the evidence: the id is a placeholder, not a URL to call).
   const traceEndpoint = `${o.url.replace(/\/+$/, '')}${o.backend.tracePath(':traceId')}`;
+
+  // The load's marked requests: looked up first (the effective sample rate, and visibility from real traffic).
+  const ids = o.marked.traceIds.slice(0, MAX_LOAD_LOOKUPS);
+  let loadFound = 0;
+  let loadErrors = 0;
+  let firstLoadError = '';
+  const loadServices = new Set<string>();
+  for (const id of ids) {
+    o.heartbeat?.();
+    const r = await lookupTrace(o, id);
+    if ('error' in r) {
+      loadErrors += 1;
+      firstLoadError ||= r.error;
+    } else if (r.found) {
+      loadFound += 1;
+      r.services.forEach((x) => loadServices.add(x));
+    }
+  }
+
   // Fresh probes: a marked request each, then the backend polled until the trace shows (or the time is up).
   const sent: Array<{ traceId: string; at: number; status: number | string }> = [];
   for (let i = 0; i < o.probes; i++) {
+    o.heartbeat?.();
     const { traceId, traceparent } = traceContext();
     let status: number | string;
     try {
@@ -164,6 +195,7 @@ export async function tracingChecks(o: TracingCheckOptions): Promise<CheckResult
         headers: { ...o.probeHeaders, traceparent },
         headersTimeout: o.timeoutMs,
         bodyTimeout: o.timeoutMs,
+        signal: AbortSignal.timeout(o.timeoutMs),
       });
       await res.body.dump({ limit: 1_048_576 });
       status = res.statusCode;
@@ -186,76 +218,71 @@ export async function tracingChecks(o: TracingCheckOptions): Promise<CheckResult
     }
     if (visible.size < answered.length) await new Promise((r) => setTimeout(r, 500));
   }
-  const services = [...new Set([...visible.values()].flatMap((v) => v.services))].sort();
+  const services = [...new Set([...[...visible.values()].flatMap((v) => v.services), ...loadServices])].sort();
   const times = [...visible.values()].map((v) => v.afterS).sort((a, b) => a - b);
   const serviceOk = !o.service || services.includes(o.service);
+  const seen = visible.size + loadFound;
   out.push(
     check(
       'tracing.visible',
       "The target's traces are visible",
       'P2',
-      !answered.length
+      !answered.length && !ids.length
         ? 'not_evaluable'
-        : visible.size && serviceOk
+        : seen && serviceOk
           ? 'pass'
-          : errors.length && !visible.size
+          : (errors.length || loadErrors) && !seen
             ? 'error'
             : 'fail',
       {
         endpoint: traceEndpoint,
-        observed: !answered.length
-          ? `the target did not answer the probe requests (${String(sent[0]?.status ?? 'none sent')})`
-          : `${visible.size} of ${answered.length} probe traces visible${times.length ? `, after ${times[0]} s (slowest ${times[times.length - 1]} s)` : ''}; services: ${services.join(', ') || 'none'}${errors.length ? `; ${errors.length} lookups failed (${errors[0]})` : ''}`,
-        expected: `the probe requests' traces visible within ${round(o.visibleWithinMs / 1000, 1)} s${o.service ? `, from service ${o.service}` : ''}`,
+        observed: [
+          answered.length
+            ? `${visible.size} of ${answered.length} probe traces visible${times.length ? `, after ${times[0]} s (slowest ${times[times.length - 1]} s)` : ''}`
+            : `the target did not answer the probe requests (${String(sent[0]?.status ?? 'none sent')})`,
+          ids.length ? `${loadFound} of ${ids.length} of the load's marked requests found` : '',
+          `services: ${services.join(', ') || 'none'}`,
+          errors.length || loadErrors
+            ? `${errors.length + loadErrors} lookups failed (${errors[0] ?? firstLoadError})`
+            : '',
+        ]
+          .filter(Boolean)
+          .join('; '),
+        expected: `the probe requests' (or the load's) traces visible within ${round(o.visibleWithinMs / 1000, 1)} s${o.service ? `, from service ${o.service}` : ''}`,
       },
       "Instrument the service (OpenTelemetry SDK): extract the W3C traceparent and export spans to the backend; check the collector's pipeline.",
     ),
   );
 
-  // The load's marked requests: the share found is the effective sample rate.
-  const ids = o.marked.traceIds.slice(0, 50);
-  if (!ids.length) {
-    out.push(
-      check(
-        'tracing.sample_rate',
-        'Traces are sampled as configured',
-        'P3',
-        'not_evaluable',
-        {
-          endpoint: o.url,
-          observed: 'the load marked no request (scenario.traceSample is 0 or absent)',
-          expected: `an effective sample rate of ${o.expectedSampleRate}`,
-        },
-        'Set scenario.traceSample (e.g. 0.05) so the load marks requests to look up.',
-      ),
-    );
-    return out;
-  }
-  let found = 0;
-  let failedLookups = 0;
-  for (const id of ids) {
-    o.heartbeat?.();
-    const r = await lookupTrace(o, id);
-    if ('error' in r) failedLookups += 1;
-    else if (r.found) found += 1;
-  }
-  const looked = ids.length - failedLookups;
-  const rate = looked ? round(found / looked, 3) : null;
+  // The share of the load's marked requests found is the effective sample rate.
+  const looked = ids.length - loadErrors;
+  const rate = looked ? round(loadFound / looked, 3) : null;
+  const judged =
+    !ids.length || looked < MIN_RATE_LOOKUPS
+      ? 'not_evaluable'
+      : o.expectedSampleRate > 0 && loadFound === 0
+        ? 'fail'
+        : Math.abs(rate! - o.expectedSampleRate) <= o.sampleRateTolerance
+          ? 'pass'
+          : 'fail';
   out.push(
     check(
       'tracing.sample_rate',
       'Traces are sampled as configured',
       'P3',
-      rate === null ? 'error' : Math.abs(rate - o.expectedSampleRate) <= o.sampleRateTolerance ? 'pass' : 'fail',
+      ids.length && !looked ? 'error' : judged,
       {
         endpoint: traceEndpoint,
-        observed:
-          rate === null
-            ? `every lookup failed`
-            : `${found} of ${looked} marked load requests traced: effective sample rate ${rate} (${o.marked.count} marked in all)`,
-        expected: `${o.expectedSampleRate} ± ${o.sampleRateTolerance}`,
+        observed: !ids.length
+          ? 'the load marked no request (scenario.traceSample is 0 or absent)'
+          : !looked
+            ? `every lookup failed (${firstLoadError})`
+            : `${loadFound} of ${looked} marked load requests traced: effective sample rate ${rate} (${o.marked.count} marked in all)${looked < MIN_RATE_LOOKUPS ? `; under ${MIN_RATE_LOOKUPS} lookups answered: too few to judge` : ''}`,
+        expected: `${o.expectedSampleRate} ± ${o.sampleRateTolerance}${o.expectedSampleRate > 0 ? ', at least one trace found' : ''}`,
       },
-      'Check the sampler: a parent-based sampler keeps what the caller sampled; a ratio or tail sampler drops a share.',
+      !ids.length
+        ? 'Set scenario.traceSample (e.g. 0.05) so the load marks requests to look up.'
+        : 'Check the sampler: a parent-based sampler keeps what the caller sampled; a ratio or tail sampler drops a share.',
     ),
   );
   return out;

@@ -2,7 +2,7 @@
  * The monitoring phase: one activity per configured system, run side by side; their checks (and the
  * alert-accuracy checks the stress run made) are judged into a maturity level and the phase outcome.
  */
-import { proxyActivities } from '@temporalio/workflow';
+import { patched, proxyActivities } from '@temporalio/workflow';
 import type { MonitoringConfig } from '../config/schema';
 import { parseDurationMs } from '../core/duration';
 import {
@@ -45,16 +45,18 @@ export async function runMonitoring(
         })
       : undefined;
   // Tracing waits for the probe traces to show (up to visibleWithin) and looks the load's up: heartbeats.
-  const tracing = m.tracing
-    ? proxyActivities<Activities>({
-        startToCloseTimeout: (parseDurationMs(m.tracing.visibleWithin) ?? 30_000) + 5 * 60_000,
-        heartbeatTimeout: '60 seconds',
-        retry: { initialInterval: '2s', maximumAttempts: 2, nonRetryableErrorTypes: [...PERMANENT] },
-      })
-    : undefined;
+  // Loki's log proof counts over each load window: its own budget too. Both heartbeat every 2 s.
+  const slow = (budgetMs: number) =>
+    proxyActivities<Activities>({
+      startToCloseTimeout: budgetMs,
+      heartbeatTimeout: '60 seconds',
+      retry: { initialInterval: '2s', maximumAttempts: 2, nonRetryableErrorTypes: [...PERMANENT] },
+    });
+  const tracing = m.tracing ? slow((parseDurationMs(m.tracing.visibleWithin) ?? 30_000) + 15 * 60_000) : undefined;
+  const logs = slow(10 * 60_000);
   // A probe activity that fails for good (e.g. a header's environment variable unset) is an error check.
   // An abort cancels the probes still running (the campaign moves on at once; a probe's HTTP timeout bounds the rest).
-  const probe = (id: string, title: string, run: () => Promise<CheckResult[]>) =>
+  const probe = (id: string, title: string, run: () => Promise<CheckResult[]>, severity: 'P1' | 'P2' = 'P1') =>
     failureAsResult(
       () => (control ? control.run(run) : run()),
       (reason) => {
@@ -64,7 +66,7 @@ export async function runMonitoring(
             ? check(
                 id,
                 title,
-                'P1',
+                severity,
                 'not_evaluable',
                 {
                   endpoint: '',
@@ -76,7 +78,7 @@ export async function runMonitoring(
             : check(
                 id,
                 title,
-                'P1',
+                severity,
                 'error',
                 { endpoint: '', observed: `could not run: ${reason}`, expected: 'the probe to run' },
                 'Fix the worker configuration named above.',
@@ -97,11 +99,14 @@ export async function runMonitoring(
       : [],
     m.grafana ? probe('grafana.health', 'Grafana is healthy (database ok)', () => monitor.checkGrafana(input)) : [],
     m.loki
-      ? probe('loki.ready', 'Loki (log aggregation) is ready', () => monitor.checkLoki({ ...input, campaignId }))
+      ? probe('loki.ready', 'Loki (log aggregation) is ready', () => logs.checkLoki({ ...input, campaignId }), 'P2')
       : [],
     tracing
-      ? probe('tracing.reachable', 'The tracing backend answers', () =>
-          tracing.checkTracing({ campaignId, monitoring: m }),
+      ? probe(
+          'tracing.reachable',
+          'The tracing backend answers',
+          () => tracing.checkTracing({ campaignId, monitoring: m }),
+          'P2',
         )
       : [],
   ]);
@@ -122,7 +127,8 @@ export async function runMonitoring(
       ),
     );
   }
-  const maturity = maturityLevel(checks, m.targetLevel);
+  // Tracing counts toward level 3 for campaigns that reach this code after the change (replays keep their level).
+  const maturity = maturityLevel(checks, m.targetLevel, { tracing: patched('tracing-maturity') });
   const judged = monitoringOutcome(checks, maturity);
   const result: MonitoringResult = { checks, maturity, blockers: judged.blockers };
   await store.recordPhaseResult({ campaignId, phase: 'monitoring', result });

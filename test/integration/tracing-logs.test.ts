@@ -91,7 +91,9 @@ test("when the service continues the caller's trace and logs its errors, then it
   expect(byId('loki.retention')).toMatchObject({ status: 'pass', evidence: { observed: 'retention 7 d' } });
   expect(byId('loki.search').status).toBe('pass');
   expect(byId('loki.error_logs').status).toBe('pass');
-  const logs = String(byId('loki.error_logs').evidence.observed).match(/^(\d+) error lines for (\d+) errors served/);
+  const logs = String(byId('loki.error_logs').evidence.observed).match(
+    /^(\d+) error lines for (\d+) 5xx answers served, over 1 load window\(s\) \(load\)/,
+  );
   expect(logs).not.toBeNull();
   const [lines, served] = [Number(logs![1]), Number(logs![2])];
   expect(served).toBeGreaterThan(10);

@@ -128,23 +128,30 @@ export function createMonitoringActivities(deps: ActivityDeps) {
       });
       if (!input.campaignId || basic.find((c) => c.id === 'loki.ready')?.status !== 'pass')
         return toolMetrics.checks('loki', basic);
-      const [load, marks] = await Promise.all([
-        deps.store.loadErrors(input.campaignId),
-        deps.store.traceMarks(input.campaignId),
-      ]);
-      const proof = await logProofChecks({
-        url: l.url,
-        headers: h,
-        egress,
-        timeoutMs,
-        ...(l.errorQuery ? { errorQuery: l.errorQuery } : {}),
-        minErrorLogRatio: l.minErrorLogRatio,
-        maxSearchMs: parseDurationMs(l.maxSearchTime) ?? 5_000,
-        minRetentionMs: parseDurationMs(l.minRetention) ?? 7 * 86_400_000,
-        ...(load ? { load } : {}),
-        failedTraceIds: marks.traces.filter((m) => !m.ok).map((m) => m.traceId),
-      });
-      return toolMetrics.checks('loki', [...basic, ...proof]);
+      const ctx = Context.current();
+      const beat = setInterval(() => ctx.heartbeat(), 2_000);
+      try {
+        const [windows, marks] = await Promise.all([
+          deps.store.errorWindows(input.campaignId),
+          deps.store.traceMarks(input.campaignId),
+        ]);
+        const proof = await logProofChecks({
+          url: l.url,
+          headers: h,
+          egress,
+          timeoutMs,
+          ...(l.errorQuery ? { errorQuery: l.errorQuery } : {}),
+          minErrorLogRatio: l.minErrorLogRatio,
+          maxSearchMs: parseDurationMs(l.maxSearchTime) ?? 5_000,
+          minRetentionMs: parseDurationMs(l.minRetention) ?? 7 * 86_400_000,
+          ...(l.query ? { selector: l.query } : {}),
+          windows,
+          failedMarks: marks.traces.filter((m) => !m.ok && m.status >= 500),
+        });
+        return toolMetrics.checks('loki', [...basic, ...proof]);
+      } finally {
+        clearInterval(beat);
+      }
     },
 
     /**
@@ -163,25 +170,29 @@ export function createMonitoringActivities(deps: ActivityDeps) {
       );
       const marks = await deps.store.traceMarks(input.campaignId);
       const ctx = Context.current();
-      return toolMetrics.checks(
-        'tracing',
-        await tracingChecks({
-          backend: BACKENDS[t.type],
-          url: t.url,
-          headers: headers(t.headers, 'monitoring.tracing.headers'),
-          egress,
-          timeoutMs: timeoutOf(input.monitoring),
-          probeUrl,
-          probeHeaders: deps.secrets.headers(campaign.target.headers, 'target.headers'),
-          probes: t.probes,
-          visibleWithinMs: parseDurationMs(t.visibleWithin) ?? 30_000,
-          ...(t.service ? { service: t.service } : {}),
-          marked: { count: marks.count, traceIds: marks.traces.filter((m) => m.ok).map((m) => m.traceId) },
-          expectedSampleRate: t.expectedSampleRate,
-          sampleRateTolerance: t.sampleRateTolerance,
-          heartbeat: () => ctx.heartbeat(),
-        }),
-      );
+      const beat = setInterval(() => ctx.heartbeat(), 2_000);
+      try {
+        return toolMetrics.checks(
+          'tracing',
+          await tracingChecks({
+            backend: BACKENDS[t.type],
+            url: t.url,
+            headers: headers(t.headers, 'monitoring.tracing.headers'),
+            egress,
+            timeoutMs: timeoutOf(input.monitoring),
+            probeUrl,
+            probeHeaders: deps.secrets.headers(campaign.target.headers, 'target.headers'),
+            probes: t.probes,
+            visibleWithinMs: parseDurationMs(t.visibleWithin) ?? 30_000,
+            ...(t.service ? { service: t.service } : {}),
+            marked: { count: marks.count, traceIds: marks.traces.filter((m) => m.ok).map((m) => m.traceId) },
+            expectedSampleRate: t.expectedSampleRate,
+            sampleRateTolerance: t.sampleRateTolerance,
+          }),
+        );
+      } finally {
+        clearInterval(beat);
+      }
     },
 
     /** Stress telemetry: each PromQL query's value at the end of a step (the sum when it returns several series). */
