@@ -15,7 +15,8 @@ if (!entries.length) {
   console.error(`no figures in ${dir}: run the reliability tests first (npm run reliability)`);
   process.exit(1);
 }
-const fmt = (v) => (typeof v === 'number' ? v.toLocaleString('en-US') : String(v));
+// A figure's text may hold a | (a LogQL filter): escaped, so it stays in its table cell.
+const fmt = (v) => (typeof v === 'number' ? v.toLocaleString('en-US') : String(v).replace(/\|/g, '\\|'));
 const row = (e) =>
   `| ${e.scenario} | ${Object.entries(e.figures)
     .map(([k, v]) => `${k}: ${fmt(v)}`)

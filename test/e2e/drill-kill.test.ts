@@ -79,7 +79,8 @@ test('when the worker is SIGKILLed while a drill has Redis down, then the retry 
     const item = report.checklist.items.find((i: { id: string }) => i.id === 'ops.fault-recovery');
     expect(item.status).toBe('error');
     recordFigures('drill-worker-kill', {
-      scenario: 'Worker SIGKILLed while a drill had Redis down; the replacement restores Redis, then drills anew',
+      scenario:
+        'Worker SIGKILLed while a drill had Redis down; the replacement restores Redis and reports the drill, never a second outage',
       test: 'test/e2e/drill-kill.test.ts',
       figures: { redisRestoredAfterKillMs: restoredAfterMs, drillStatus: drill.status, restored: drill.restored },
     });
