@@ -102,6 +102,15 @@ const fmtRps = (v: number) => (Number.isFinite(v) ? `${v.toFixed(1)} req/s` : 'n
 const fmtInt = (v: number) => v.toLocaleString('en-US');
 const levelUnit = (st: StressReport) => (st.model === 'closed' ? 'users' : 'req/s offered');
 
+/** The right-hand axis every chart draws P95 latency on (no grid of its own). */
+const p95Axis = () => ({
+  type: 'linear' as const,
+  position: 'right' as const,
+  beginAtZero: true,
+  title: { display: true, text: 'P95 latency (ms)' },
+  grid: { drawOnChartArea: false },
+});
+
 /** Base options shared by every chart: no animation (deterministic output), fills its box, legend on top. */
 function baseOptions(): NonNullable<ChartConfig['options']> {
   return {
@@ -198,13 +207,7 @@ function capacityChart(st: StressReport): HtmlChart | undefined {
       title: { display: true, text: st.model === 'closed' ? 'Concurrent users' : 'Offered load (req/s)' },
     },
     y: { type: 'linear', position: 'left', beginAtZero: true, title: { display: true, text: 'req/s' } },
-    y1: {
-      type: 'linear',
-      position: 'right',
-      beginAtZero: true,
-      title: { display: true, text: 'P95 latency (ms)' },
-      grid: { drawOnChartArea: false },
-    },
+    y1: p95Axis(),
   };
   return { id: 'chart-capacity', config: { type: 'line', data: { datasets }, options } };
 }
@@ -266,13 +269,7 @@ function timelineScales(
   return {
     x: { type: 'linear', min, max, ticks: { includeBounds: false }, title: { display: true, text: xTitle } },
     y: { type: 'linear', position: 'left', beginAtZero: true, title: { display: true, text: yTitle } },
-    y1: {
-      type: 'linear',
-      position: 'right',
-      beginAtZero: true,
-      title: { display: true, text: 'P95 latency (ms)' },
-      grid: { drawOnChartArea: false },
-    },
+    y1: p95Axis(),
     band: { type: 'linear', display: false, min: 0, max: 1 },
   };
 }
