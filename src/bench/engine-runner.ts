@@ -1,7 +1,8 @@
 /**
  * Benchmark child: runs the readiness load engine once against a URL and prints one JSON line with
  * requests, duration, the process's CPU time (all threads) and peak RSS.
- * Usage: node dist/bench/engine-runner.js <url> <users> <durationS> [thinkMs] [warmupS]
+ * Usage: node dist/bench/engine-runner.js <url> <users> <durationS> [thinkMs] [warmupS] [independent|flow]
+ * `flow` runs the same GET as a three-step journey (scenario.flows) rather than as independent requests.
  * With a warm-up, users start warmupS earlier, their warm-up requests are not recorded, and the server's
  * statistics are reset (GET /__stats) when the measurement starts.
  */
@@ -16,6 +17,7 @@ function peakRssMb(): number {
 }
 
 async function main(): Promise<void> {
+  const flow = process.argv[7] === 'flow';
   const [url, users, durationS, thinkMs, warmupS] = [
     process.argv[2],
     Number(process.argv[3]),
@@ -54,7 +56,19 @@ async function main(): Promise<void> {
       thinkTime: `${thinkMs}ms`,
       requestTimeout: '10s',
       vars: {},
-      requests: [{ name: 'get', method: 'GET', path: '/x', weight: 1 }],
+      ...(flow
+        ? {
+            requests: [],
+            flows: [
+              {
+                name: 'journey',
+                weight: 1,
+                onStepFailure: 'stop' as const,
+                steps: ['a', 'b', 'c'].map((n) => ({ name: `get-${n}`, method: 'GET' as const, path: '/x' })),
+              },
+            ],
+          }
+        : { requests: [{ name: 'get', method: 'GET' as const, path: '/x', weight: 1 }] }),
     },
     origin: url,
     headers: {},

@@ -9,6 +9,8 @@
  *     client-observed minus server-applied, at p50 and p99, after a 2 s warm-up of each generator that
  *     neither it nor the server records (as wrk2 excludes its calibration period).
  *  3. Scale: 10,000 closed-model users with 1 s think time; peak RSS of the generator process.
+ *  4. Flows: the same GET as independent requests and as a three-step journey (scenario.flows), ABBA over the
+ *     rounds; a journey must cost no more CPU per request than independent requests (within 5 %).
  * Each generator runs in its own process so its CPU time and memory are its own.
  */
 import { spawn } from 'node:child_process';
@@ -56,9 +58,9 @@ async function server(
   };
 }
 
-const engine = async (url: string, users: number, s: number, thinkMs = 0, warmupS = 0) =>
+const engine = async (url: string, users: number, s: number, thinkMs = 0, warmupS = 0, mode = 'independent') =>
   JSON.parse(
-    await child('engine-runner.js', [url, String(users), String(s), String(thinkMs), String(warmupS)]),
+    await child('engine-runner.js', [url, String(users), String(s), String(thinkMs), String(warmupS), mode]),
   ) as RunnerResult & { threads: number };
 const anchor = async (url: string, connections: number, s: number, warmupS = 0) =>
   JSON.parse(
@@ -91,6 +93,18 @@ async function main(): Promise<void> {
     roundRatios.push(r2(pooled([e1, e2]).rps / pooled([a1, a2]).rps));
     log(`round ${i + 1}/${rounds}: throughput ratio ${roundRatios[i]}`);
   }
+  // Flows against independent requests, same target and users, ABBA.
+  const independentRuns: RunnerResult[] = [];
+  const flowRuns: RunnerResult[] = [];
+  for (let i = 0; i < rounds; i++) {
+    independentRuns.push(await engine(plain.url, connections, seconds));
+    flowRuns.push(await engine(plain.url, connections, seconds, 0, 0, 'flow'));
+    flowRuns.push(await engine(plain.url, connections, seconds, 0, 0, 'flow'));
+    independentRuns.push(await engine(plain.url, connections, seconds));
+  }
+  const flowCost = pooled(flowRuns);
+  const independentCost = pooled(independentRuns);
+  log(`flows: ${r2(flowCost.cpuUsPerReq)} vs ${r2(independentCost.cpuUsPerReq)} µs CPU per request`);
   plain.stop();
   const { rps: engineRps, cpuUsPerReq: engineCpuUsPerReq } = pooled(engineRuns);
   const { rps: autocannonRps, cpuUsPerReq: autocannonCpuUsPerReq } = pooled(anchorRuns);
@@ -129,6 +143,10 @@ async function main(): Promise<void> {
     vusRssMb: r2(big.rssMb),
     vusRps: r2(big.requests / big.durationS),
     vusErrors: big.errors,
+    flowCpuUsPerReq: r2(flowCost.cpuUsPerReq),
+    independentCpuUsPerReq: r2(independentCost.cpuUsPerReq),
+    flowCpuRatio: r2(flowCost.cpuUsPerReq / independentCost.cpuUsPerReq),
+    flowRpsRatio: r2(flowCost.rps / independentCost.rps),
     engineThreads: e.threads,
     seconds,
     connections,
@@ -154,6 +172,9 @@ async function main(): Promise<void> {
     `| p99 error vs ${knownDelayMs} ms server (ms) | ${result.p99ErrorMs} | ${result.autocannonP99ErrorMs} | | within 1 ms |`,
   );
   log(`| ${vus} users, 1 s think: peak RSS (MB) | ${result.vusRssMb} | | | <= 300 |`);
+  log(
+    `| flows: CPU per request, journey / independent (µs) | ${result.flowCpuUsPerReq} / ${result.independentCpuUsPerReq} | | ${result.flowCpuRatio} | <= 1.05 |`,
+  );
   log('');
   log(
     `errors: server applied p50 ${result.serverAppliedP50Ms} ms / p99 ${result.serverAppliedP99Ms} ms; autocannon reports whole milliseconds.`,

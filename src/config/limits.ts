@@ -8,6 +8,7 @@
 import { checklistSections, resolveChecklist } from '../core/checklist';
 import type { ConfigProblem } from '../core/errors';
 import type { Campaign } from './schema';
+import { scenarioRequests } from './scenario';
 
 /** The bounds, and why each exists (the figures are in test/integration/history-bounds.test.ts). */
 export const HISTORY_LIMITS = {
@@ -39,11 +40,11 @@ const WHY =
 export function historyProblems(campaign: Campaign): ConfigProblem[] {
   const L = HISTORY_LIMITS;
   const out: ConfigProblem[] = [];
-  const requests = campaign.scenario.requests.length;
+  const requests = scenarioRequests(campaign.scenario).length;
   if (requests > L.requests) {
     out.push({
       path: 'scenario.requests',
-      message: `${requests} requests, at most ${L.requests}: each is an endpoint in every phase's result, and ${WHY}`,
+      message: `${requests} requests (flow steps written in place included), at most ${L.requests}: each is an endpoint in every phase's result, and ${WHY}`,
     });
   }
   const phases = campaign.baseline?.phases ?? [];

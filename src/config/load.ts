@@ -4,6 +4,8 @@ import { ConfigError, type ConfigProblem } from '../core/errors';
 import { fromEnvReferences, parseSecretEnv, secretEnvRefusal } from '../core/secrets';
 import type { Campaign } from './schema';
 import { validateCampaign } from './validate';
+import { readCampaignData } from './data-file';
+import type { DataTable } from '../engine/data-feed';
 
 export { validateCampaign, zodProblems } from './validate';
 
@@ -52,9 +54,22 @@ export function undeclaredSecretProblems(campaign: Campaign, env: NodeJS.Process
 
 /**
  * Reads and validates a campaign file, and its `{ fromEnv }` names against READINESS_SECRET_ENV when that is set
- * here ({@link undeclaredSecretProblems}); throws ConfigError listing every problem.
+ * here ({@link undeclaredSecretProblems}), and reads its data files (scenario.data: each source's `ref`, rows and
+ * columns set); throws ConfigError listing every problem.
  */
 export async function loadCampaignFile(file: string): Promise<Campaign> {
+  return (await loadCampaign(file)).campaign;
+}
+
+/** {@link loadCampaignFile}, with the data files' tables keyed by their ref (for the results store). */
+export async function loadCampaign(file: string): Promise<{ campaign: Campaign; tables: Map<string, DataTable> }> {
+  const campaign = await loadCampaignOnly(file);
+  const data = await readCampaignData(campaign, file);
+  if (data.problems.length) throw new ConfigError(data.problems, file);
+  return { campaign: data.campaign, tables: data.tables };
+}
+
+async function loadCampaignOnly(file: string): Promise<Campaign> {
   let size: number;
   try {
     size = (await stat(file)).size;

@@ -1,4 +1,5 @@
-import type { Campaign, ScenarioRequest } from './schema';
+import type { Campaign, ScenarioFlow, ScenarioRequest } from './schema';
+import { parseDurationMs } from '../core/duration';
 import {
   parseCapturePath,
   placeholders,
@@ -16,6 +17,50 @@ export type Random = () => number;
 
 /** Values captured from earlier responses of one virtual user (its session). */
 export type Session = Record<string, string | number>;
+
+/**
+ * Every request the scenario can send: its independent requests, then the steps of its flows written in place (as
+ * requests of weight 1). Names are unique across them (validated), so each is one endpoint of the results.
+ */
+export function scenarioRequests(scenario: Pick<Scenario, 'requests' | 'flows'>): ScenarioRequest[] {
+  const out = [...scenario.requests];
+  for (const f of scenario.flows ?? [])
+    for (const st of f.steps)
+      if (!('request' in st)) {
+        const { thinkTime: _think, ...request } = st;
+        out.push({ ...request, weight: 1 });
+      }
+  return out;
+}
+
+/** One step of a compiled flow: the request to send, and the think time after it (ms). */
+export interface CompiledStep {
+  request: ScenarioRequest;
+  thinkMs: number;
+}
+
+/** A flow ready to run: its steps in order, resolved to requests, with their think times. */
+export interface CompiledFlow {
+  name: string;
+  steps: CompiledStep[];
+  /** A failed step ends the iteration (onStepFailure: stop). */
+  stopOnFailure: boolean;
+}
+
+/** Resolves the flows' steps to requests and think times (step, else flow, else scenario think time). */
+export function compileFlows(scenario: Scenario): CompiledFlow[] {
+  const byName = new Map(scenarioRequests(scenario).map((r) => [r.name, r]));
+  const ms = (d: string | undefined) => (d === undefined ? undefined : parseDurationMs(d));
+  const scenarioThink = ms(scenario.thinkTime) ?? 0;
+  return (scenario.flows ?? []).map((f: ScenarioFlow) => ({
+    name: f.name,
+    stopOnFailure: f.onStepFailure !== 'continue',
+    steps: f.steps.map((st) => ({
+      request: byName.get('request' in st ? st.request : st.name)!,
+      thinkMs: ms(st.thinkTime) ?? ms(f.thinkTime) ?? scenarioThink,
+    })),
+  }));
+}
 
 /** Every `{{var}}` a request uses, in its path, JSON body and header values. */
 function requestVars(request: ScenarioRequest): string[] {
@@ -48,6 +93,10 @@ export interface CompiledScenario {
   render(request: ScenarioRequest, random: Random, session: Session): RenderedRequest;
   /** Capture paths per request name. */
   captures: Map<string, Array<[string, CapturePath]>>;
+  /** The flows, when the scenario has any: a user then runs journeys, not independent requests. */
+  flows?: CompiledFlow[];
+  /** Picks a flow by weight (scenarios with flows). */
+  pickFlow(random: Random): CompiledFlow;
 }
 
 /** Compiles the scenario's weights, variable generators and capture paths once per phase. */
@@ -63,7 +112,8 @@ export function compileScenario(scenario: Scenario): CompiledScenario {
     }
   }
   const captures = new Map<string, Array<[string, CapturePath]>>();
-  for (const r of scenario.requests) {
+  const sendable = scenarioRequests(scenario);
+  for (const r of sendable) {
     const list = Object.entries(r.capture ?? {}).map(
       ([name, p]) => [name, parseCapturePath(p) ?? []] as [string, CapturePath],
     );
@@ -120,15 +170,27 @@ export function compileScenario(scenario: Scenario): CompiledScenario {
 
   // Requests without placeholders, body or headers render to the same thing every time: build them once.
   const fixed = new Map<string, RenderedRequest>();
-  for (const r of scenario.requests) {
+  for (const r of sendable) {
     if (requestVars(r).length === 0 && r.json === undefined && !r.headers)
       fixed.set(r.name, Object.freeze({ request: r, path: r.path, headers: {}, fixed: true }) as RenderedRequest);
   }
   const single =
     scenario.requests.length === 1 && !needs.get(scenario.requests[0].name)!.length ? scenario.requests[0] : undefined;
 
+  const flows = scenario.flows?.length ? compileFlows(scenario) : undefined;
+  const flowTotal = (scenario.flows ?? []).reduce((sum, f) => sum + f.weight, 0);
+  const flowCumulative: number[] = [];
+  let flowAcc = 0;
+  for (const f of scenario.flows ?? []) flowCumulative.push((flowAcc += f.weight));
+
   return {
     captures,
+    flows,
+    pickFlow(random) {
+      const x = random() * flowTotal;
+      const i = flowCumulative.findIndex((c) => x < c);
+      return flows![i === -1 ? flows!.length - 1 : i]!;
+    },
     pick(random, session) {
       if (single) return single;
       for (let attempt = 0; attempt < 8; attempt++) {

@@ -2,7 +2,7 @@ import { DEFAULT_RESOURCE_LIMITS } from '../core/drills';
 import { z } from 'zod';
 import { parseDurationMs } from '../core/duration';
 import { DEFAULT_RESOLUTION, resolutionProblem, type TimelineResolution } from '../core/downsample';
-import { isThreshold, parseThreshold } from '../core/thresholds';
+import { isThreshold, parseThreshold, splitScope } from '../core/thresholds';
 import { parseCapturePath, placeholders } from '../core/template';
 import { isTimeZone, parseClock, windowLengthMinutes } from '../core/window';
 import { parseExpr, resolveChecklist } from '../core/checklist';
@@ -61,11 +61,17 @@ const headersSchema = z
   )
   .superRefine((headers, ctx) => {
     for (const [name, value] of Object.entries(headers)) {
-      if (typeof value === 'string' && SECRET_HEADER.test(name)) {
+      // A value made of placeholders (a captured token, a data file's column) and at most a scheme word holds no
+      // secret literally: `Bearer {{token}}`.
+      const templated =
+        typeof value === 'string' &&
+        placeholders(value).length > 0 &&
+        /^\s*(?:bearer|basic|token)?\s*$/i.test(value.replace(/\{\{[^}]*\}\}/g, ''));
+      if (typeof value === 'string' && SECRET_HEADER.test(name) && !templated) {
         ctx.addIssue({
           code: 'custom',
           path: [name],
-          message: `header "${name}" looks secret: give it as { fromEnv: VAR_NAME }, never as a literal value`,
+          message: `header "${name}" looks secret: give it as { fromEnv: VAR_NAME } (or from a capture or data column, e.g. "Bearer {{token}}"), never as a literal value`,
         });
       }
     }
@@ -119,6 +125,62 @@ const requestSchema = z.strictObject({
     .optional(),
 });
 
+/** A think time after a step of a flow. */
+const stepThink = { thinkTime: duration('thinkTime').optional() };
+
+/**
+ * One step of a flow: a request of `scenario.requests` by name, or a request written in place (the fields of a
+ * request but its weight), each with an optional think time after it.
+ */
+const stepSchema = z.union(
+  [
+    z.strictObject({ request: name('request'), ...stepThink }),
+    requestSchema.omit({ weight: true }).extend(stepThink).strict(),
+  ],
+  {
+    message: 'a step is either { request: <name of a scenario.requests entry> } or a request (name, method, path, ...)',
+  },
+);
+
+/**
+ * A user journey: a virtual user picks a flow by weight and runs its steps in order, its captures carried from step
+ * to step. A failed step ends the iteration (`onStepFailure: stop`, the default) or is counted and the flow goes on.
+ */
+const flowSchema = z.strictObject({
+  name: name('flow name'),
+  weight: z.number().int().min(1).max(1000).default(1),
+  /** The think time between steps (a step's own thinkTime wins). Default: scenario.thinkTime. */
+  thinkTime: duration('thinkTime').optional(),
+  onStepFailure: z.enum(['stop', 'continue']).default('stop'),
+  steps: z.array(stepSchema).min(1, 'a flow needs at least one step').max(50, 'a flow has at most 50 steps'),
+});
+
+/** Names a data source goes by in `{{source.column}}`. */
+const DATA_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * A data file (CSV with a header row, or JSON lines) whose rows feed the virtual users as `{{source.column}}`. The CLI
+ * reads it, checks the columns used exist, and stores it in the results store by its SHA-256 (`ref`, set by the CLI):
+ * the rows never enter a workflow's history.
+ */
+const dataSourceSchema = z.strictObject({
+  file: z.string().min(1, 'file is required: a CSV (with a header row) or JSON-lines file'),
+  /**
+   * sequential: each iteration takes the next row, wrapping; random: any row; unique: a row no other iteration of the
+   * run takes, across load threads and generators.
+   */
+  mode: z.enum(['sequential', 'random', 'unique']).default('sequential'),
+  /** unique: when every row has been handed out, stop the user (counted) or start again from the first rows. */
+  onExhausted: z.enum(['stop', 'wrap']).default('stop'),
+  /** Set by the CLI: the SHA-256 of the rows as stored, their count and columns. */
+  ref: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, 'ref is the SHA-256 the CLI sets')
+    .optional(),
+  rows: z.number().int().min(1).optional(),
+  columns: z.array(z.string()).optional(),
+});
+
 const stageSchema = z.strictObject({
   target: z.number().min(0, 'target rate must be >= 0').max(1_000_000),
   duration: positiveDuration('duration'),
@@ -161,10 +223,26 @@ const phaseSchema = z
       });
   });
 
-const thresholdEntry = z.union([
-  threshold,
-  z.strictObject({ threshold, endpoint: name('endpoint').optional(), abortOnFail: z.boolean().default(false) }),
-]);
+/** A threshold with an optional scope after it: `p(95)<2000 {flow: checkout}` or `{endpoint: login}`. */
+const scopedThreshold = z.string().superRefine((s, ctx) => {
+  const parsed = parseThreshold(splitScope(s).expr);
+  if (!isThreshold(parsed)) ctx.addIssue({ code: 'custom', message: parsed.error });
+});
+
+const thresholdEntry = z
+  .union([
+    scopedThreshold,
+    z.strictObject({
+      threshold,
+      endpoint: name('endpoint').optional(),
+      /** Judged on a flow's journeys: their duration, their failed share, their rate. */
+      flow: name('flow').optional(),
+      abortOnFail: z.boolean().default(false),
+    }),
+  ])
+  .refine((t) => typeof t === 'string' || !(t.endpoint && t.flow), {
+    message: 'a threshold is scoped to an endpoint or to a flow, not both',
+  });
 
 /** A stop criterion (`error_rate>0.01`, `p(95)>1000`): the step fails when it holds. */
 const stopCriterion = threshold.refine(
@@ -861,22 +939,38 @@ export const campaignSchema = z.strictObject({
     }),
     healthPath: appendedPath('healthPath').default('/health'),
     headers: headersSchema.optional(),
-  }),
-  scenario: z.strictObject({
-    thinkTime: duration('thinkTime').default('0s'),
-    requestTimeout: positiveDuration('requestTimeout').default('10s'),
     /**
-     * The share of requests (0-1) sent with a sampled W3C `traceparent` whose trace id the engine records: the
-     * monitoring phase looks them up in the tracing backend (monitoring.tracing). Off by default.
+     * Offer HTTP/2 to the target (undici's h2: TLS with ALPN, so an https baseUrl); a target that does not take it
+     * is spoken to in HTTP/1.1. Each virtual user has its own connection, as a browser per origin.
      */
-    traceSample: z
-      .number()
-      .min(0, 'traceSample is a ratio between 0 and 1')
-      .max(1, 'traceSample is a ratio between 0 and 1')
-      .optional(),
-    vars: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'invalid variable name'), varSchema).default({}),
-    requests: z.array(requestSchema).min(1, 'scenario needs at least one request'),
+    http2: z.boolean().optional(),
   }),
+  scenario: z
+    .strictObject({
+      thinkTime: duration('thinkTime').default('0s'),
+      requestTimeout: positiveDuration('requestTimeout').default('10s'),
+      /**
+       * The share of requests (0-1) sent with a sampled W3C `traceparent` whose trace id the engine records: the
+       * monitoring phase looks them up in the tracing backend (monitoring.tracing). Off by default.
+       */
+      traceSample: z
+        .number()
+        .min(0, 'traceSample is a ratio between 0 and 1')
+        .max(1, 'traceSample is a ratio between 0 and 1')
+        .optional(),
+      vars: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'invalid variable name'), varSchema).default({}),
+      /** Independent requests picked by weight; with flows, the requests a step can name. */
+      requests: z.array(requestSchema).default([]),
+      flows: z.array(flowSchema).max(20, 'at most 20 flows').optional(),
+      data: z
+        .record(z.string().regex(DATA_NAME, 'invalid data source name: letters, digits and _'), dataSourceSchema)
+        .refine((d) => Object.keys(d).length <= 5, { message: 'at most 5 data sources' })
+        .optional(),
+    })
+    .refine((s) => s.requests.length > 0 || (s.flows?.length ?? 0) > 0, {
+      path: ['requests'],
+      message: 'scenario needs at least one request or one flow',
+    }),
   baseline: z
     .strictObject({
       phases: z.array(phaseSchema).min(1, 'baseline needs at least one phase').default(DEFAULT_BASELINE_PHASES),
@@ -910,6 +1004,12 @@ export type Campaign = z.output<typeof campaignSchema>;
 export type CampaignFileInput = z.input<typeof campaignSchema>;
 /** One request of the scenario. */
 export type ScenarioRequest = Campaign['scenario']['requests'][number];
+/** One flow of the scenario. */
+export type ScenarioFlow = NonNullable<Campaign['scenario']['flows']>[number];
+/** One step of a flow. */
+export type FlowStep = ScenarioFlow['steps'][number];
+/** One data source of the scenario. */
+export type DataSource = NonNullable<Campaign['scenario']['data']>[string];
 /** One baseline phase. */
 export type BaselinePhase = NonNullable<Campaign['baseline']>['phases'][number];
 /** One threshold entry: an expression, or an expression scoped to an endpoint and/or aborting on failure. */
@@ -936,19 +1036,28 @@ export function crossFieldProblems(raw: unknown): Array<{ path: string; message:
   if (!raw || typeof raw !== 'object') return problems;
   const scenario = (raw as Loose).scenario as Loose | undefined;
   const vars = scenario && typeof scenario.vars === 'object' && scenario.vars ? (scenario.vars as Loose) : {};
+  const data = scenario && typeof scenario.data === 'object' && scenario.data ? (scenario.data as Loose) : {};
   const requests = asArray(scenario?.requests);
-  const captured = new Set(
-    requests.flatMap((r) => (r.capture && typeof r.capture === 'object' ? Object.keys(r.capture) : [])),
+  const flows = asArray(scenario?.flows);
+  // Every request that can be sent: the independent ones, and the steps written in place in a flow.
+  const sendable: Array<{ r: Loose; at: string }> = requests.map((r, i) => ({ r, at: `scenario.requests[${i}]` }));
+  flows.forEach((f, i) =>
+    asArray(f.steps).forEach((st, j) => {
+      if (st.request === undefined) sendable.push({ r: st, at: `scenario.flows[${i}].steps[${j}]` });
+    }),
   );
-  const seen = new Map<string, number>();
-  requests.forEach((r, i) => {
+  const captured = new Set(
+    sendable.flatMap(({ r }) => (r.capture && typeof r.capture === 'object' ? Object.keys(r.capture) : [])),
+  );
+  const seen = new Map<string, string>();
+  for (const { r, at } of sendable) {
     if (typeof r.name === 'string') {
       if (seen.has(r.name))
         problems.push({
-          path: `scenario.requests[${i}].name`,
-          message: `duplicate request name "${r.name}" (also at index ${seen.get(r.name)})`,
+          path: `${at}.name`,
+          message: `duplicate request name "${r.name}" (also at ${seen.get(r.name)}): requests and flow steps share names`,
         });
-      else seen.set(r.name, i);
+      else seen.set(r.name, at);
     }
     const where: Array<[string, unknown]> = [
       ['path', r.path],
@@ -958,22 +1067,55 @@ export function crossFieldProblems(raw: unknown): Array<{ path: string; message:
       for (const [k, v] of Object.entries(r.headers)) where.push([`headers.${k}`, v]);
     for (const [field, value] of where) {
       for (const v of new Set(placeholdersIn(value))) {
+        const dot = v.indexOf('.');
+        if (dot > 0 && v.slice(0, dot) in data) continue; // a data column: checked against the file when it is read
         if (!(v in vars) && !captured.has(v)) {
           problems.push({
-            path: `scenario.requests[${i}].${field}`,
-            message: `unknown variable "{{${v}}}": define it under scenario.vars or capture it from an earlier response`,
+            path: `${at}.${field}`,
+            message: `unknown variable "{{${v}}}": define it under scenario.vars, capture it from an earlier response, or name a scenario.data column`,
           });
         }
       }
     }
+  }
+  const flowNames = new Map<string, number>();
+  const requestNames = new Set(requests.map((r) => r.name));
+  flows.forEach((f, i) => {
+    if (typeof f.name === 'string') {
+      if (flowNames.has(f.name))
+        problems.push({
+          path: `scenario.flows[${i}].name`,
+          message: `duplicate flow name "${f.name}" (also at index ${flowNames.get(f.name)})`,
+        });
+      else flowNames.set(f.name, i);
+    }
+    asArray(f.steps).forEach((st, j) => {
+      if (typeof st.request === 'string' && !requestNames.has(st.request))
+        problems.push({
+          path: `scenario.flows[${i}].steps[${j}].request`,
+          message: `unknown request "${st.request}": name one of scenario.requests (${[...requestNames].join(', ') || 'none'}) or write the request in place`,
+        });
+    });
   });
   const baseline = (raw as Loose).baseline as Loose | undefined;
   const phases = new Map<string, number>();
-  asArray(baseline?.thresholds).forEach((t, i) => {
-    if (typeof t.endpoint === 'string' && !seen.has(t.endpoint)) {
+  (Array.isArray(baseline?.thresholds) ? (baseline.thresholds as unknown[]) : []).forEach((t, i) => {
+    const scope =
+      typeof t === 'string'
+        ? splitScope(t)
+        : t && typeof t === 'object'
+          ? { endpoint: (t as Loose).endpoint, flow: (t as Loose).flow }
+          : {};
+    if (typeof scope.endpoint === 'string' && !seen.has(scope.endpoint)) {
       problems.push({
-        path: `baseline.thresholds[${i}].endpoint`,
-        message: `unknown endpoint "${t.endpoint}": use a request name from scenario.requests`,
+        path: `baseline.thresholds[${i}]${typeof t === 'string' ? '' : '.endpoint'}`,
+        message: `unknown endpoint "${scope.endpoint}": use a request name from scenario.requests or a flow step`,
+      });
+    }
+    if (typeof scope.flow === 'string' && !flowNames.has(scope.flow)) {
+      problems.push({
+        path: `baseline.thresholds[${i}]${typeof t === 'string' ? '' : '.flow'}`,
+        message: `unknown flow "${scope.flow}": use a name from scenario.flows`,
       });
     }
   });

@@ -86,7 +86,10 @@ export function baselineOutcome(results: BaselinePhaseResult[]): PhaseOutcome {
     const broken = (r: BaselinePhaseResult) => [
       ...r.thresholds
         .filter((t) => !t.ok)
-        .map((t) => `${t.threshold}${t.endpoint ? ` {endpoint: ${t.endpoint}}` : ''} (observed ${round(t.observed)})`),
+        .map(
+          (t) =>
+            `${t.threshold}${t.endpoint ? ` {endpoint: ${t.endpoint}}` : t.flow ? ` {flow: ${t.flow}}` : ''} (observed ${round(t.observed)})`,
+        ),
       ...r.notes,
     ];
     return {

@@ -34,6 +34,8 @@ export interface ThresholdResult {
   threshold: string;
   /** Set when the threshold is scoped to one endpoint (request name). */
   endpoint?: string;
+  /** Set when the threshold is scoped to a flow (judged on its journeys). */
+  flow?: string;
   ok: boolean;
   observed: number;
 }
@@ -112,4 +114,23 @@ export function evaluateThresholds(thresholds: Threshold[], sample: ThresholdSam
     const observed = observe(t.metric, sample);
     return { threshold: t.source, ok: compare(observed, t.op, t.value), observed };
   });
+}
+
+/** A threshold expression with the scope written after it, k6-style: `p(95)<2000 {flow: checkout}`. */
+export interface ScopedExpression {
+  expr: string;
+  endpoint?: string;
+  flow?: string;
+}
+
+const SCOPE_RE = /^(.*?)\s*\{\s*(flow|endpoint)\s*:\s*([A-Za-z0-9_-]+)\s*\}\s*$/;
+
+/**
+ * Splits a threshold written with a scope (`p(95)<2000 {flow: checkout}`, `error_rate<0.01 {endpoint: login}`) into
+ * its expression and scope; a threshold without one is returned as is.
+ */
+export function splitScope(source: string): ScopedExpression {
+  const m = SCOPE_RE.exec(source);
+  if (!m) return { expr: source };
+  return m[2] === 'flow' ? { expr: m[1]!, flow: m[3]! } : { expr: m[1]!, endpoint: m[3]! };
 }

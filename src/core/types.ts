@@ -43,6 +43,30 @@ export interface EndpointResult {
   latencyMs: LatencySummaryMs;
 }
 
+/**
+ * One flow (user journey) of a phase: its iterations, those with a failed step (and which step failed first), and
+ * the duration of the iterations that passed, from the first request to the last answer, think times included.
+ */
+export interface FlowResult {
+  name: string;
+  iterations: number;
+  failedIterations: number;
+  failedRate: number;
+  failedSteps: Record<string, number>;
+  latencyMs: LatencySummaryMs;
+  /** Passed iterations per second. */
+  throughputPs: number;
+}
+
+/** How one data source's rows were handed out in a phase. */
+export interface DataUseResult {
+  name: string;
+  rowsUsed: number;
+  wrapped: number;
+  /** Users stopped because a unique source had no row left for them. */
+  exhausted: number;
+}
+
 /** One line of the error breakdown: an endpoint and an HTTP status or failure kind. */
 export interface ErrorBreakdown {
   endpoint: string;
@@ -83,6 +107,10 @@ export interface BaselinePhaseResult {
   /** Failures by kind over all endpoints (`timeout`, `ECONNREFUSED`, `expect_body`, ...). */
   errorCounts: Record<string, number>;
   endpoints: EndpointResult[];
+  /** Per flow (scenarios with flows). */
+  flows?: FlowResult[];
+  /** Per data source (scenarios with scenario.data). */
+  data?: DataUseResult[];
   errorBreakdown: ErrorBreakdown[];
   iterations: number;
   /** Open model: iterations dropped because the in-flight cap was reached. */

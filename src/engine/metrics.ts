@@ -105,6 +105,22 @@ export const ERROR_SAMPLE_BYTES = 512;
 const ERROR_SAMPLES_PER_KEY = 3;
 const MAX_ERROR_SAMPLES = 30;
 
+/** Counters of one flow (a user journey): iterations finished, those with a failed step, and which step failed. */
+export interface FlowCounters {
+  iterations: number;
+  failedIterations: number;
+  /** The step that failed first, per step name (the iterations it failed). */
+  failedSteps: Record<string, number>;
+}
+
+/** How a data source's rows were handed out: rows taken, times it wrapped to its first rows, users it stopped. */
+export interface DataCounters {
+  rowsUsed: number;
+  wrapped: number;
+  /** unique with onExhausted: stop: users stopped because no row was left for them. */
+  exhausted: number;
+}
+
 /** Measurements as they cross thread, process and heartbeat boundaries: encoded histograms and counters. */
 export interface EncodedMetrics<H = string> {
   /** Latency (µs) per `endpoint|statusClass`; corrected for coordinated omission in the open model. */
@@ -119,6 +135,10 @@ export interface EncodedMetrics<H = string> {
   /** Requests marked with a traceparent: how many in all, and a bounded list of them (absent when none). */
   marked?: number;
   traces?: TraceMark[];
+  /** Per flow: its counters and the duration (µs) of its iterations that passed (absent without flows). */
+  flows?: Record<string, FlowCounters & { histogram: H }>;
+  /** Per data source (absent without scenario.data). */
+  data?: Record<string, DataCounters>;
 }
 
 const clampUs = (us: number) => Math.max(1, Math.min(Math.round(us), MAX_US));
@@ -137,6 +157,36 @@ export class Metrics {
   /** Requests marked with a traceparent, and the first of them (ok and failed kept apart, each bounded). */
   marked = 0;
   readonly traces: TraceMark[] = [];
+  readonly flows: Record<string, FlowCounters> = {};
+  private readonly flowHist = new Map<string, hdr.Histogram>();
+  readonly data: Record<string, DataCounters> = {};
+
+  /**
+   * Records a finished iteration of a flow: its duration from its first request to its last answer (think times
+   * between steps included) goes to the flow's histogram when every step passed; a failed one is counted with
+   * the step that failed first.
+   */
+  recordFlow(name: string, durationUs: number, failedStep?: string): void {
+    const c = (this.flows[name] ??= { iterations: 0, failedIterations: 0, failedSteps: {} });
+    c.iterations += 1;
+    if (failedStep !== undefined) {
+      c.failedIterations += 1;
+      c.failedSteps[failedStep] = (c.failedSteps[failedStep] ?? 0) + 1;
+    } else this.histFor(this.flowHist, name).recordValue(clampUs(durationUs));
+  }
+
+  /** The counters of a data source, made on first use. */
+  dataCounters(source: string): DataCounters {
+    return (this.data[source] ??= { rowsUsed: 0, wrapped: 0, exhausted: 0 });
+  }
+
+  /** The duration histogram (µs) of a flow's passed iterations. */
+  flowLatency(name: string): hdr.Histogram {
+    const out = newHistogram();
+    const h = this.flowHist.get(name);
+    if (h) out.add(h);
+    return out;
+  }
 
   /** Records a marked request (counted always, kept while there is room). */
   addTrace(t: TraceMark, counted = true): void {
@@ -234,6 +284,19 @@ export class Metrics {
     for (const s of m.samples ?? []) this.addSample(s);
     this.marked += m.marked ?? 0;
     for (const t of m.traces ?? []) this.addTrace(t, false);
+    for (const [name, f] of Object.entries(m.flows ?? {})) {
+      const c = (this.flows[name] ??= { iterations: 0, failedIterations: 0, failedSteps: {} });
+      c.iterations += f.iterations;
+      c.failedIterations += f.failedIterations;
+      for (const [k, v] of Object.entries(f.failedSteps)) c.failedSteps[k] = (c.failedSteps[k] ?? 0) + v;
+      codec.add(this.histFor(this.flowHist, name), f.histogram);
+    }
+    for (const [name, d] of Object.entries(m.data ?? {})) {
+      const c = this.dataCounters(name);
+      c.rowsUsed += d.rowsUsed;
+      c.wrapped += d.wrapped;
+      c.exhausted += d.exhausted;
+    }
   }
 
   /** Encodes everything recorded. */
@@ -257,6 +320,17 @@ export class Metrics {
       dropped: this.dropped,
       ...(this.samples.length ? { samples: this.samples.map((s) => ({ ...s })) } : {}),
       ...(this.marked ? { marked: this.marked, traces: this.traces.map((t) => ({ ...t })) } : {}),
+      ...(Object.keys(this.flows).length
+        ? {
+            flows: Object.fromEntries(
+              Object.entries(this.flows).map(([name, c]) => [
+                name,
+                { ...structuredClone(c), histogram: codec.encode(this.flowHist.get(name) ?? newHistogram()) },
+              ]),
+            ),
+          }
+        : {}),
+      ...(Object.keys(this.data).length ? { data: structuredClone(this.data) } : {}),
     };
   }
 
@@ -270,6 +344,9 @@ export class Metrics {
     this.samples.length = 0;
     this.marked = 0;
     this.traces.length = 0;
+    for (const k of Object.keys(this.flows)) delete this.flows[k];
+    for (const h of this.flowHist.values()) h.reset();
+    for (const k of Object.keys(this.data)) delete this.data[k];
   }
 
   /**

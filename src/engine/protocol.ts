@@ -1,6 +1,7 @@
 import type { Campaign } from '../config/schema';
 import type { LoadPlan } from '../config/load-plan';
 import type { EncodedMetrics, EncodedWindow, SparseHistogram } from './metrics';
+import type { DataSourceRun, FeedPosition } from './data-feed';
 
 /** What a load thread is started with (worker_threads workerData). Headers are already resolved. */
 export interface ThreadInit {
@@ -18,6 +19,14 @@ export interface ThreadInit {
   /** Index of this thread's first user among all users of the run, for the global ramp-up. */
   firstUser: number;
   totalUsers: number;
+  /** Data sources by name (scenario.data), their rows read from the results store. */
+  data?: Record<string, DataSourceRun>;
+  /** This thread's place among every thread of the run (unique rows are split by it). */
+  position: FeedPosition;
+  /** HTTP/2 (target.http2): offered by ALPN over TLS, h2c with prior knowledge over plain http. */
+  http2?: boolean;
+  /** Extra trusted CA certificates (PEM) for an https target; default: Node's (and NODE_EXTRA_CA_CERTS). */
+  ca?: string;
 }
 
 /** Generator health over one flush interval of one thread. */

@@ -11,6 +11,7 @@ import { PACKAGE_ROOT } from '../infra/paths';
 import type { Campaign } from '../config/schema';
 import { splitCount, splitPlan, type LoadPlan } from '../config/load-plan';
 import { Metrics, Timeline, type EncodedMetrics, type EncodedWindow } from './metrics';
+import type { DataSourceRun } from './data-feed';
 import type { IntervalHealth, ThreadCommand, ThreadInit, ThreadLevel, ThreadReady, ThreadTick } from './protocol';
 
 /** Generator health over a whole run. */
@@ -51,6 +52,15 @@ export interface LoadRunOptions {
   signal?: AbortSignal;
   /** Measurements already made (resume): merged into the result. */
   resume?: EncodedMetrics;
+  /** Data sources by name (scenario.data) with their rows. */
+  data?: Record<string, DataSourceRun>;
+  /** This generator among the run's generators (unique data rows are split by it). Default: the only one. */
+  slice?: number;
+  slices?: number;
+  /** HTTP/2: offered by ALPN to an https target (HTTP/1.1 when it does not take it); h2c to an http one. */
+  http2?: boolean;
+  /** Extra trusted CA certificates (PEM) for an https target; default: Node's (and NODE_EXTRA_CA_CERTS). */
+  ca?: string;
   /** Called with finished seconds of the timeline as they complete. */
   onWindows?: (windows: EncodedWindow[]) => void;
   /** Called after each merged tick. */
@@ -132,6 +142,10 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadRunResult> {
       secondOffset,
       firstUser: userStarts[i],
       totalUsers: plan.users,
+      data: opts.data,
+      position: { slice: opts.slice ?? 0, slices: opts.slices ?? 1, thread: i, threads: parts.length },
+      http2: opts.http2,
+      ca: opts.ca,
     };
     return new Worker(file, { workerData: init });
   });

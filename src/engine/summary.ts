@@ -2,8 +2,15 @@ import type * as hdr from 'hdr-histogram-js';
 import type { ThresholdEntry } from '../config/schema';
 import { assessGenerator } from '../core/generator-health';
 import { intendedIterations, type LoadPlan } from '../config/load-plan';
-import { evaluateThresholds, isThreshold, parseThreshold, type ThresholdResult } from '../core/thresholds';
-import type { BaselinePhaseResult, EndpointResult, ErrorBreakdown, LatencySummaryMs } from '../core/types';
+import { evaluateThresholds, isThreshold, parseThreshold, splitScope, type ThresholdResult } from '../core/thresholds';
+import type {
+  BaselinePhaseResult,
+  DataUseResult,
+  EndpointResult,
+  ErrorBreakdown,
+  FlowResult,
+  LatencySummaryMs,
+} from '../core/types';
 import type { Metrics } from './metrics';
 import type { GeneratorHealth } from './run';
 
@@ -18,19 +25,46 @@ export function latencySummary(h: hdr.Histogram): LatencySummaryMs {
   return { p50: at(50), p95: at(95), p99: at(99), max: r3(h.maxValue / 1000), avg: r3(h.mean / 1000) };
 }
 
-/** Normalises a threshold entry to `{ expr, endpoint, abortOnFail }`. */
-export function thresholdParts(t: ThresholdEntry): { expr: string; endpoint?: string; abortOnFail: boolean } {
-  return typeof t === 'string'
-    ? { expr: t, abortOnFail: false }
-    : { expr: t.threshold, endpoint: t.endpoint, abortOnFail: t.abortOnFail };
+/** Normalises a threshold entry to `{ expr, endpoint, flow, abortOnFail }` (a scope written after it included). */
+export function thresholdParts(t: ThresholdEntry): {
+  expr: string;
+  endpoint?: string;
+  flow?: string;
+  abortOnFail: boolean;
+} {
+  if (typeof t !== 'string') {
+    const scoped = t.flow ? { flow: t.flow } : t.endpoint ? { endpoint: t.endpoint } : {};
+    return { expr: t.threshold, ...scoped, abortOnFail: t.abortOnFail };
+  }
+  return { ...splitScope(t), abortOnFail: false };
+}
+
+/** A flow's threshold sample: journeys' duration, their failed share, and passed journeys per second. */
+function flowSample(metrics: Metrics, flow: string, durationS: number) {
+  const h = metrics.flowLatency(flow);
+  const c = metrics.flows[flow] ?? { iterations: 0, failedIterations: 0 };
+  return {
+    latencyMs: {
+      avg: h.mean / 1000,
+      max: h.maxValue / 1000,
+      percentile: (p: number) => h.getValueAtPercentile(p) / 1000,
+    },
+    errorRate: c.iterations ? c.failedIterations / c.iterations : 0,
+    throughputRps: durationS > 0 ? (c.iterations - c.failedIterations) / durationS : 0,
+    requests: c.iterations,
+  };
 }
 
 /** Evaluates thresholds on a phase's own merged data, each on its endpoint's data when scoped. */
 function evaluatePhaseThresholds(entries: ThresholdEntry[], metrics: Metrics, durationS: number): ThresholdResult[] {
   return entries.flatMap((entry) => {
-    const { expr, endpoint } = thresholdParts(entry);
+    const { expr, endpoint, flow } = thresholdParts(entry);
     const parsed = parseThreshold(expr);
     if (!isThreshold(parsed)) return [];
+    if (flow) {
+      const [res] = evaluateThresholds([parsed], flowSample(metrics, flow, durationS));
+      return [{ ...res, observed: r3(res.observed), flow }];
+    }
     const h = metrics.latency(endpoint);
     const c = endpoint ? (metrics.endpoints[endpoint] ?? { requests: 0, errors: 0 }) : metrics.totals();
     const [res] = evaluateThresholds([parsed], {
@@ -77,6 +111,20 @@ export function summarizePhase(input: PhaseSummaryInput): BaselinePhaseResult {
       errorKinds: c.errorKinds,
       latencyMs: latencySummary(metrics.latency(name)),
     }));
+  const flows: FlowResult[] = Object.entries(metrics.flows)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, c]) => ({
+      name,
+      iterations: c.iterations,
+      failedIterations: c.failedIterations,
+      failedRate: r6(c.iterations ? c.failedIterations / c.iterations : 0),
+      failedSteps: c.failedSteps,
+      latencyMs: latencySummary(metrics.flowLatency(name)),
+      throughputPs: r3(durationS > 0 ? (c.iterations - c.failedIterations) / durationS : 0),
+    }));
+  const data: DataUseResult[] = Object.entries(metrics.data)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, c]) => ({ name, ...c }));
   const errorBreakdown: ErrorBreakdown[] = [];
   for (const [name, c] of Object.entries(metrics.endpoints)) {
     for (const [kind, count] of Object.entries(c.errorKinds)) errorBreakdown.push({ endpoint: name, kind, count });
@@ -131,6 +179,8 @@ export function summarizePhase(input: PhaseSummaryInput): BaselinePhaseResult {
     statusCounts: totals.statusCounts,
     errorCounts: totals.errorKinds,
     endpoints,
+    ...(flows.length ? { flows } : {}),
+    ...(data.length ? { data } : {}),
     errorBreakdown,
     iterations: metrics.iterations,
     dropped: metrics.dropped,

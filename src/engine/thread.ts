@@ -10,7 +10,15 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { buildConnector, Client, type Dispatcher } from 'undici';
 import { appendRateChange, intendedIterations, rateAt } from '../config/load-plan';
 import type { ScenarioRequest } from '../config/schema';
-import { compileScenario, isExpectedStatus, type RenderedRequest, type Session } from '../config/scenario';
+import {
+  compileScenario,
+  isExpectedStatus,
+  scenarioRequests,
+  type CompiledFlow,
+  type RenderedRequest,
+  type Session,
+} from '../config/scenario';
+import { DataFeed } from './data-feed';
 import { extract } from '../core/template';
 import { ERROR_SAMPLE_BYTES, Metrics, newHistogram, Timeline } from './metrics';
 import type { ThreadCommand, ThreadInit, ThreadLevel, ThreadTick } from './protocol';
@@ -37,10 +45,27 @@ let sendFromMs = NaN;
 const metrics = new Metrics();
 const timeline = new Timeline();
 const scenario = compileScenario(init.scenario);
+/** The scenario's flows: users then run journeys rather than independent requests. */
+const flows = scenario.flows;
 const random = Math.random;
 /** The share of requests marked with a traceparent (scenario.traceSample). */
 const traceSample = init.scenario.traceSample ?? 0;
-const needsBody = new Set(init.scenario.requests.filter((r) => r.capture || r.expect?.bodyContains).map((r) => r.name));
+const needsBody = new Set(
+  scenarioRequests(init.scenario)
+    .filter((r) => r.capture || r.expect?.bodyContains)
+    .map((r) => r.name),
+);
+/** The data sources' feeds: each iteration takes a row of each. */
+const feeds = Object.entries(init.data ?? {}).map(
+  ([name, source]) => new DataFeed(name, source, init.position, () => metrics.dataCounters(name)),
+);
+/** Gives a session the next row of every data source; false when a unique source has none left for it. */
+function feed(session: Session): boolean {
+  for (const f of feeds) if (!f.fill(session, random)) return false;
+  return true;
+}
+/** Whether an iteration that began at `startedMs` is measured (not generator warm-up). */
+const measured = (startedMs: number) => init.warmupMs === 0 || startedMs >= startAtMs;
 let stopped = false;
 let inFlight = 0;
 
@@ -53,7 +78,15 @@ const connectionOptions = {
   keepAliveTimeout: 30_000,
   headersTimeout: plan.requestTimeoutMs,
   bodyTimeout: plan.requestTimeoutMs,
-  connect: buildConnector({ timeout: Math.min(plan.requestTimeoutMs, 10_000) }),
+  connect: buildConnector({
+    timeout: Math.min(plan.requestTimeoutMs, 10_000),
+    // https: h2 offered by ALPN (HTTP/1.1 when the target does not take it); http: h2c with prior knowledge.
+    allowH2: !!init.http2,
+    ...(init.http2 && init.origin.startsWith('http:') ? { useH2c: true } : {}),
+    ...(init.ca ? { ca: init.ca } : {}),
+  }),
+  allowH2: !!init.http2,
+  ...(init.http2 && init.origin.startsWith('http:') ? { useH2c: true } : {}),
 };
 /** One keep-alive connection (an undici Client) and when it last (re)connected (epoch ms). */
 interface Connection {
@@ -175,6 +208,14 @@ class Exchange {
   private deadlineMs = Infinity;
   /** The trace id of a request marked with a traceparent. */
   private traceId: string | undefined;
+  /** Whether the last request passed (its status expected, its body checks and captures done). */
+  ok = false;
+  /** The flow this exchange's user is in (scenarios with flows), the step it is at, when the iteration began. */
+  flow: CompiledFlow | undefined;
+  step = 0;
+  flowStartMs = 0;
+  /** The first step of this iteration that failed. */
+  failedStep: string | undefined;
 
   constructor(
     /** Captured values of the user (closed model); a fresh one per iteration in the open model. */
@@ -197,8 +238,39 @@ class Exchange {
     }
   }
 
-  send(intendedMs = NaN): void {
-    const request = scenario.pick(random, this.session);
+  /** Starts an iteration of a flow: a fresh session (captures never leak into the next journey). */
+  beginFlow(flow: CompiledFlow, startMs: number): void {
+    this.flow = flow;
+    this.step = 0;
+    this.flowStartMs = startMs;
+    this.failedStep = undefined;
+  }
+
+  /**
+   * After a step's answer: moves the flow on. Returns the think time before the next request, and whether the
+   * iteration ended (all steps done, or a step failed and the flow stops on failure), in which case it is recorded.
+   */
+  afterStep(): { thinkMs: number; ended: boolean } {
+    const flow = this.flow!;
+    const step = flow.steps[this.step]!;
+    if (!this.ok) this.failedStep ??= step.request.name;
+    this.step += 1;
+    const ended = this.step >= flow.steps.length || (!this.ok && flow.stopOnFailure);
+    if (ended) {
+      if (measured(this.flowStartMs))
+        metrics.recordFlow(flow.name, (nowMs() - this.flowStartMs) * 1000, this.failedStep);
+      this.flow = undefined;
+    }
+    return { thinkMs: step.thinkMs, ended };
+  }
+
+  /** Sends the current step of the flow. */
+  sendStep(intendedMs = NaN): void {
+    this.send(intendedMs, this.flow!.steps[this.step]!.request);
+  }
+
+  send(intendedMs = NaN, forced?: ScenarioRequest): void {
+    const request = forced ?? scenario.pick(random, this.session);
     let opts = dispatchOptions(scenario.render(request, random, this.session));
     this.traceId = undefined;
     if (traceSample > 0 && random() < traceSample) {
@@ -287,6 +359,7 @@ class Exchange {
 
   private finish(err: Error | undefined): void {
     this.active = false;
+    this.ok = false;
     this.deadlineMs = Infinity;
     // A connection destroyed under a request (a timeout before it was written) is not reused.
     if (this.conn!.client.destroyed) allConnections.delete(this.conn!);
@@ -337,6 +410,7 @@ class Exchange {
       this.chunks = undefined;
       if (stopped && errorKind === 'aborted') return this.done(false);
     }
+    this.ok = ok;
     // Warm-up requests (sent before second 0) are not recorded; without a warm-up every request counts.
     if (init.warmupMs > 0 && this.sentMs < startAtMs) return this.done(status !== undefined);
     const doneMs = nowMs();
@@ -392,8 +466,10 @@ function runClosed(): Promise<void> {
       // of users, a timer per request lives long enough to be promoted and piles up in the old generation.
       let thinkTimer: NodeJS.Timeout | undefined;
       const exchange = new Exchange({}, (responded) => {
+        // In a flow, the think time is the step's (its own, the flow's or the scenario's).
+        const base = exchange.flow ? exchange.afterStep().thinkMs : plan.thinkTimeMs;
         // After a transport error a user pauses at least 50 ms: an unreachable target causes no retry storm.
-        const think = responded ? plan.thinkTimeMs : Math.max(plan.thinkTimeMs, 50);
+        const think = responded ? base : Math.max(base, 50);
         if (think > 0 && !stopped) {
           const left = Math.max(0, endAtMs - nowMs());
           if (think === plan.thinkTimeMs && think <= left) {
@@ -406,15 +482,25 @@ function runClosed(): Promise<void> {
         // socket, as for any queued request; queued now, it needs no extra turn as an idle socket's would.
         else next();
       });
+      const retire = () => {
+        // A journey cut short by the end (or a ramp down) is not counted: it neither passed nor failed.
+        exchange.flow = undefined;
+        alive[index] = false;
+        running -= 1;
+        finished();
+      };
       const next = () => {
-        if (over() || index >= target) {
-          alive[index] = false;
-          running -= 1;
-          finished();
-          return;
-        }
+        if (over() || index >= target) return retire();
+        if (flows) {
+          if (!exchange.flow) {
+            exchange.session = {};
+            if (feeds.length && !feed(exchange.session)) return retire();
+            exchange.beginFlow(scenario.pickFlow(random), nowMs());
+          }
+        } else if (feeds.length && !feed(exchange.session)) return retire();
         if (init.warmupMs === 0 || nowMs() >= startAtMs) metrics.iterations += 1;
-        exchange.send();
+        if (exchange.flow) exchange.sendStep();
+        else exchange.send();
       };
       return next;
     };
@@ -529,12 +615,31 @@ async function runOpen(): Promise<void> {
     metrics.iterations += 1;
     let exchange = idle.pop();
     if (!exchange) {
-      const made: Exchange = new Exchange({}, () => queueMicrotask(releaseMade));
+      const made: Exchange = new Exchange({}, () => {
+        // A flow runs its steps in its slot, thinking between them; the slot is free when the journey ends.
+        if (made.flow) {
+          const { thinkMs, ended } = made.afterStep();
+          if (!ended) {
+            if (stopped || nowMs() + thinkMs >= endAtMs) made.flow = undefined;
+            else if (thinkMs > 0) return void setTimeout(sendNext, thinkMs);
+            else return queueMicrotask(sendNext);
+          }
+        }
+        queueMicrotask(releaseMade);
+      });
       const releaseMade = () => release(made);
+      const sendNext = () => {
+        if (stopped || !made.flow) return releaseMade();
+        made.sendStep();
+      };
       exchange = made;
     }
     exchange.session = {};
-    exchange.send(intended);
+    if (feeds.length && !feed(exchange.session)) return queueMicrotask(() => release(exchange));
+    if (flows) {
+      exchange.beginFlow(scenario.pickFlow(random), intended);
+      exchange.sendStep(intended);
+    } else exchange.send(intended);
   };
   let finishing = false;
   const finish = () => {

@@ -9,12 +9,13 @@
 import type { Server } from 'node:http';
 import { request, type Dispatcher } from 'undici';
 import type { Campaign, ScenarioRequest } from '../config/schema';
-import { compileScenario, isExpectedStatus } from '../config/scenario';
+import { compileScenario, isExpectedStatus, scenarioRequests } from '../config/scenario';
 import { parseDurationMs } from '../core/duration';
 import { round } from '../core/numbers';
 import { placeholders } from '../core/template';
 import type { EgressGuard } from '../core/egress';
 import { addSparse, newHistogram } from '../engine/metrics';
+import type { DataSourceRun } from '../engine/data-feed';
 import { runLoad } from '../engine/run';
 import type { ThreadTick } from '../engine/protocol';
 import { run } from '../infra/process';
@@ -56,6 +57,10 @@ export interface DrillRunOptions {
   scenario: Campaign['scenario'];
   origin: string;
   headers: Record<string, string>;
+  /** The scenario's data sources with their rows (scenario.data). */
+  data?: Record<string, DataSourceRun>;
+  /** Offer HTTP/2 to the target (target.http2). */
+  http2?: boolean;
   healthUrl: URL;
   /** The egress guard for the health URL, Prometheus and the webhook address. */
   targetGuard: EgressGuard;
@@ -104,7 +109,7 @@ export async function runDeclared(argv: string[], timeoutMs: number) {
 
 /** Whether an answer of a status class is a success for a request: its expected statuses, else 2xx and 3xx. */
 function successClasses(scenario: Campaign['scenario']): (endpoint: string, cls: string) => boolean {
-  const byName = new Map(scenario.requests.map((r) => [r.name, r]));
+  const byName = new Map(scenarioRequests(scenario).map((r) => [r.name, r]));
   return (endpoint, cls) => {
     if (cls === 'err') return false;
     const expected = byName.get(endpoint)?.expect?.status;
@@ -270,6 +275,8 @@ async function drill(
     scenario: o.scenario,
     origin: o.origin,
     headers: o.headers,
+    data: o.data,
+    http2: o.http2,
     threads: 1,
     signal: loadAbort.signal,
     onStart: (t) => {

@@ -22,6 +22,7 @@ import {
   type TraceMark,
 } from '../engine/metrics';
 import type { GeneratorHealth } from '../engine/run';
+import type { DataTable } from '../engine/data-feed';
 
 /** Campaign configurations kept in memory by one store (a worker runs a few campaigns at a time). */
 const CONFIG_CACHE_SIZE = 64;
@@ -75,6 +76,23 @@ export class ResultsStore {
   private readonly configs = new Map<string, Campaign>();
 
   constructor(private readonly pool: Pool) {}
+
+  /** Stores a data file's table under its ref (once: the same rows are stored once, whoever sends them). */
+  async putDataTable(ref: string, table: DataTable): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO scenario_data (ref, columns, rows, row_count) VALUES ($1, $2, $3, $4) ON CONFLICT (ref) DO NOTHING`,
+      [ref, JSON.stringify(table.columns), JSON.stringify(table.rows), table.rows.length],
+    );
+  }
+
+  /** A data file's table by its ref; undefined when it was never stored here. */
+  async dataTable(ref: string): Promise<DataTable | undefined> {
+    const r = await this.pool.query<{ columns: string[]; rows: string[][] }>(
+      `SELECT columns, rows FROM scenario_data WHERE ref = $1`,
+      [ref],
+    );
+    return r.rows[0] ? { columns: r.rows[0].columns, rows: r.rows[0].rows } : undefined;
+  }
 
   /** Records that a campaign started (idempotent). */
   async upsertCampaign(args: {

@@ -1087,7 +1087,31 @@ function baselineHtml(report: ReportJson): string {
   const thresholds = report.baseline.thresholds.length
     ? `<p>Thresholds: ${report.baseline.thresholds.map((t) => `<code>${escapeHtml(t)}</code>`).join(', ')}</p>`
     : '';
-  return `<section id="baseline"><h2>Baseline load</h2>${thresholds}${table(['Phase', 'Users', 'Requests', 'Throughput', 'Error rate', 'P50', 'P95', 'P99', 'Assessment'], rows)}</section>`;
+  const flowRows = phases.flatMap((p) =>
+    (p.flows ?? []).map((f) => [
+      p.name,
+      f.name,
+      fmtInt(f.iterations),
+      fmtInt(f.failedIterations),
+      fmtPct(f.failedRate),
+      fmtMs(f.latencyMs.p50),
+      fmtMs(f.latencyMs.p95),
+      fmtMs(f.latencyMs.p99),
+      Object.entries(f.failedSteps)
+        .sort(([, a], [, b]) => b - a)
+        .map(([step, n]) => `${step} (${fmtInt(n)})`)
+        .join(', ') || '-',
+    ]),
+  );
+  const flows = flowRows.length
+    ? '<h3>User journeys (flows)</h3>' +
+      table(
+        ['Phase', 'Flow', 'Iterations', 'Failed', 'Failed rate', 'P50', 'P95', 'P99', 'Failed first at'],
+        flowRows,
+      ) +
+      '<p class="muted">An iteration is one journey, think times between its steps included; latency is that of the iterations in which every step passed.</p>'
+    : '';
+  return `<section id="baseline"><h2>Baseline load</h2>${thresholds}${table(['Phase', 'Users', 'Requests', 'Throughput', 'Error rate', 'P50', 'P95', 'P99', 'Assessment'], rows)}${flows}</section>`;
 }
 
 /** A drill or resource cell: a judged figure leads with its judgement as a pill. */

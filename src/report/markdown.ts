@@ -132,6 +132,34 @@ export function renderMarkdown(report: ReportJson): string {
           `| ${e.name} | ${e.requests.toLocaleString('en-US')} | ${e.errors.toLocaleString('en-US')} | ${rate} | ${ms(e.latencyMs.p50)} | ${ms(e.latencyMs.p95)} | ${ms(e.latencyMs.p99)} |`,
         );
       }
+      if (p.flows?.length) {
+        lines.push(
+          '',
+          `#### Flows: ${p.name}`,
+          '',
+          '| Flow | Iterations | Failed | Failed rate | P50 | P95 | P99 | Failed first at |',
+          '|---|---|---|---|---|---|---|---|',
+        );
+        for (const f of p.flows) {
+          const firstFailing =
+            Object.entries(f.failedSteps)
+              .sort(([, a], [, b]) => b - a)
+              .map(([step, n]) => `${step} (${n.toLocaleString('en-US')})`)
+              .join(', ') || '-';
+          lines.push(
+            `| ${f.name} | ${f.iterations.toLocaleString('en-US')} | ${f.failedIterations.toLocaleString('en-US')} | ${pct(f.failedRate)} | ${ms(f.latencyMs.p50)} | ${ms(f.latencyMs.p95)} | ${ms(f.latencyMs.p99)} | ${firstFailing} |`,
+          );
+        }
+        lines.push(
+          '',
+          'A flow iteration is one user journey, think times between its steps included; its latency is that of the iterations in which every step passed.',
+        );
+      }
+      for (const d of p.data ?? [])
+        lines.push(
+          '',
+          `Data \`${d.name}\`: ${d.rowsUsed.toLocaleString('en-US')} rows handed out${d.wrapped ? `, wrapped ${d.wrapped} time(s)` : ''}${d.exhausted ? `, **${d.exhausted.toLocaleString('en-US')} user(s) stopped: no unique row left**` : ''}.`,
+        );
       if (p.errors.length)
         lines.push(
           '',

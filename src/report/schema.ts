@@ -156,6 +156,23 @@ export const reportSchema = z.strictObject({
             latencyMs: latency,
           }),
         ),
+        /** User journeys (scenario.flows): iterations, those with a failed step, the passed ones' duration. */
+        flows: z
+          .array(
+            z.looseObject({
+              name: z.string(),
+              iterations: z.number(),
+              failedIterations: z.number(),
+              failedRate: z.number(),
+              failedSteps: z.record(z.string(), z.number()),
+              latencyMs: latency,
+            }),
+          )
+          .optional(),
+        /** How each data source's rows were handed out (scenario.data). */
+        data: z
+          .array(z.strictObject({ name: z.string(), rowsUsed: z.number(), wrapped: z.number(), exhausted: z.number() }))
+          .optional(),
         errors: z.array(z.strictObject({ endpoint: z.string(), kind: z.string(), count: z.number() })),
         timeline: z.array(
           z.strictObject({

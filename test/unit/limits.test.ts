@@ -10,7 +10,7 @@ describe('history bounds of a campaign', () => {
     [
       '101 requests',
       `${MINIMAL_YAML.replace(/scenario: .*\n/, '')}${requests(101)}\n`,
-      "scenario.requests: 101 requests, at most 100: each is an endpoint in every phase's result",
+      "scenario.requests: 101 requests (flow steps written in place included), at most 100: each is an endpoint in every phase's result",
     ],
     [
       '21 baseline phases',

@@ -23,7 +23,7 @@ import { at, probe, promData } from '../../monitoring/http';
 import { recordedCampaign } from '../campaign-config';
 import type { ActivityDeps } from '../deps';
 import { allowedUrl, connectionRefusal } from '../egress';
-import { resolveHeaders } from '../load';
+import { dataSources, resolveHeaders } from '../load';
 
 /** A campaign id as a name part: 16 hex characters of its SHA-256 (ids that differ only in case or punctuation differ here too). */
 export const benchToken = (campaignId: string) => createHash('sha256').update(campaignId).digest('hex').slice(0, 16);
@@ -136,6 +136,8 @@ export function createFaultsActivities(deps: ActivityDeps) {
           scenario,
           origin: origin.origin,
           headers,
+          data: await dataSources(deps.store, campaign.scenario),
+          http2: campaign.target.http2,
           healthUrl,
           targetGuard: egressGuard(deps.egress, 'target'),
           systemGuard: egressGuard(deps.egress, 'system'),

@@ -20,7 +20,7 @@ import type { StageCommand } from '../../infra/results-store';
 import { recordedCampaign } from '../campaign-config';
 import { allowedUrl } from '../egress';
 import { TimelineWriter } from './timeline';
-import { loadCaps, resolveHeaders, storable, type LoadDeps } from './index';
+import { dataSources, loadCaps, resolveHeaders, storable, type LoadDeps } from './index';
 
 /** Input of the continuous ramp of one phase. */
 export interface ContinuousLoadInput {
@@ -258,6 +258,8 @@ export function createContinuousLoadActivities(deps: LoadDeps) {
           scenario,
           origin: origin.origin,
           headers,
+          data: await dataSources(deps.store, scenario),
+          http2: input.target.http2,
           threads,
           signal: stop.signal,
           startAtMs: checkpoint ? Date.now() + 50 : state.runStartMs,

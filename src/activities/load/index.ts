@@ -15,6 +15,7 @@ import {
 } from '../../engine/metrics';
 import { mergeHealth, mergeSlices, NO_HEALTH } from '../../engine/merge';
 import { runLoad, type GeneratorHealth } from '../../engine/run';
+import type { DataSourceRun, DataTable } from '../../engine/data-feed';
 import { summarizePhase, thresholdParts } from '../../engine/summary';
 import type { Logger } from '../../infra/logger';
 import { loadPhaseOf, toolMetrics } from '../../infra/metrics';
@@ -98,8 +99,58 @@ export function resolveHeaders(
       requests: scenario.requests.map((r, i) =>
         r.headers ? { ...r, headers: secrets.headers(r.headers, `scenario.requests[${i}].headers`) } : r,
       ),
+      ...(scenario.flows
+        ? {
+            flows: scenario.flows.map((f, i) => ({
+              ...f,
+              steps: f.steps.map((st, j) =>
+                'headers' in st && st.headers
+                  ? { ...st, headers: secrets.headers(st.headers, `scenario.flows[${i}].steps[${j}].headers`) }
+                  : st,
+              ),
+            })),
+          }
+        : {}),
     },
   };
+}
+
+/** Data tables read from the results store, by ref: stress steps and phases of a campaign read the same ones. */
+const dataCache = new Map<string, DataTable>();
+const DATA_CACHE_SIZE = 8;
+
+/**
+ * The rows of the scenario's data sources (scenario.data), read from the results store by the ref the CLI set.
+ * A source without a ref, or one the store does not have, is a non-retryable ConfigError: the campaign was not started
+ * by the CLI that stores its data, or against another results database.
+ */
+export async function dataSources(
+  store: Pick<ResultsStore, 'dataTable'>,
+  scenario: Campaign['scenario'],
+): Promise<Record<string, DataSourceRun> | undefined> {
+  const data = scenario.data;
+  if (!data || !Object.keys(data).length) return undefined;
+  const out: Record<string, DataSourceRun> = {};
+  for (const [name, source] of Object.entries(data)) {
+    if (!source.ref)
+      throw ApplicationFailure.nonRetryable(
+        `scenario.data.${name}: no ref: the data file is stored by \`readiness start\` (or \`schedule create\`) before the campaign starts`,
+        FAILURE.CONFIG,
+      );
+    let table = dataCache.get(source.ref);
+    if (!table) {
+      table = await store.dataTable(source.ref);
+      if (!table)
+        throw ApplicationFailure.nonRetryable(
+          `scenario.data.${name}: data ${source.ref.slice(0, 12)} is not in the results store (started against another database?)`,
+          FAILURE.CONFIG,
+        );
+      dataCache.set(source.ref, table);
+      if (dataCache.size > DATA_CACHE_SIZE) dataCache.delete(dataCache.keys().next().value!);
+    }
+    out[name] = { table, mode: source.mode, onExhausted: source.onExhausted };
+  }
+  return out;
 }
 
 /** Encoded metrics as they may be stored: sampled error bodies scrubbed of every known secret. */
@@ -144,6 +195,7 @@ export function createLoadActivities(deps: LoadDeps) {
         );
       }
       const { headers, scenario } = resolveHeaders(deps.secrets, input.target, scenarioIn);
+      const data = await dataSources(deps.store, scenarioIn);
       // Baseline phases may run for days: their timeline is downsampled past its first minutes. Stress steps and
       // spike steps are judged on their seconds, and short: kept whole.
       const timeline = new TimelineWriter({
@@ -198,7 +250,7 @@ export function createLoadActivities(deps: LoadDeps) {
         // whole worker down, and failing the slice would run its load again).
         let writes = Promise.resolve();
         const unwritten: EncodedWindow[] = [];
-        const abortOn = input.thresholds.map(thresholdParts).filter((t) => t.abortOnFail && !t.endpoint);
+        const abortOn = input.thresholds.map(thresholdParts).filter((t) => t.abortOnFail && !t.endpoint && !t.flow);
         const recent: EncodedWindow[] = [];
         const stop = new AbortController();
         const onCancel = () => stop.abort();
@@ -210,6 +262,10 @@ export function createLoadActivities(deps: LoadDeps) {
               scenario,
               origin: origin.origin,
               headers,
+              data,
+              slice,
+              slices: input.slices,
+              http2: input.target.http2,
               startAtMs,
               secondOffset: Math.ceil((resumedFromMs + late) / 1000),
               resume: state.metrics,

@@ -18,7 +18,8 @@ import {
   type ScheduleOptionsStartWorkflowAction,
 } from '@temporalio/client';
 import type { Campaign } from '../../config/schema';
-import { loadCampaignFile } from '../../config/load';
+import { loadCampaign } from '../../config/load';
+import { uploadDataTables } from '../data-upload';
 import { formatDurationMs, parseDurationMs } from '../../core/duration';
 import { EXIT } from '../../core/exit-codes';
 import {
@@ -202,7 +203,7 @@ async function onSchedule<T>(
  * next run times. An id already in use is refused (exit 2).
  */
 export async function scheduleCreateCommand(file: string, flags: ScheduleCreateFlags): Promise<void> {
-  const campaign = await loadCampaignFile(file);
+  const { campaign, tables } = await loadCampaign(file);
   const cron = checkCron(flags.cron);
   const timezone = canonicalTimezone(flags.timezone ?? 'UTC');
   const catchupWindowMs = parseCatchupWindow(flags.catchupWindow ?? DEFAULT_CATCHUP_WINDOW);
@@ -217,6 +218,7 @@ export async function scheduleCreateCommand(file: string, flags: ScheduleCreateF
     source: path.resolve(file),
   });
   await withClient(flags, async (client, endpoints) => {
+    await uploadDataTables(endpoints.databaseUrl, tables);
     let handle: ScheduleHandle;
     try {
       handle = await client.schedule.create<typeof readinessCampaignWorkflow>(options);

@@ -1,4 +1,5 @@
-import { loadCampaignFile } from '../../config/load';
+import { loadCampaign } from '../../config/load';
+import { uploadDataTables } from '../data-upload';
 import { exitCodeForDecision } from '../../core/exit-codes';
 import { workflowUrl } from '../../infra/dev-state';
 import { followCampaign, startCampaign } from '../campaign-runner';
@@ -16,8 +17,9 @@ export interface StartFlags extends ConnectionFlags {
  * and Web UI link; with --wait follows it and exits with the verdict's code.
  */
 export async function startCommand(file: string, flags: StartFlags): Promise<number> {
-  const campaign = await loadCampaignFile(file);
+  const { campaign, tables } = await loadCampaign(file);
   return withClient(flags, async (client, endpoints) => {
+    await uploadDataTables(endpoints.databaseUrl, tables);
     const handle = await startCampaign(client, campaign, { id: flags.id });
     const url = workflowUrl(endpoints.uiUrl, endpoints.namespace, handle.workflowId);
     process.stderr.write(`started campaign ${handle.workflowId}\nWeb UI: ${url}\n`);

@@ -6,8 +6,18 @@ export async function validateCommand(file: string, opts: { json?: boolean }): P
   const phases = campaign.baseline?.phases.length ?? 0;
   if (opts.json)
     process.stdout.write(`${JSON.stringify({ valid: true, name: campaign.name, baselinePhases: phases })}\n`);
-  else
-    process.stdout.write(
-      `${file}: valid campaign "${campaign.name}" (${phases} baseline phase${phases === 1 ? '' : 's'}, ${campaign.scenario.requests.length} request type${campaign.scenario.requests.length === 1 ? '' : 's'})\n`,
+  else {
+    const n = (count: number, what: string) => `${count} ${what}${count === 1 ? '' : 's'}`;
+    const flows = campaign.scenario.flows?.length ?? 0;
+    const data = Object.entries(campaign.scenario.data ?? {}).map(
+      ([name, d]) => `data ${name}: ${n(d.rows ?? 0, 'row')} (${d.mode})`,
     );
+    const parts = [
+      n(phases, 'baseline phase'),
+      n(campaign.scenario.requests.length, 'request type'),
+      ...(flows ? [n(flows, 'flow')] : []),
+      ...data,
+    ];
+    process.stdout.write(`${file}: valid campaign "${campaign.name}" (${parts.join(', ')})\n`);
+  }
 }
