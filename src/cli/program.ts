@@ -11,6 +11,7 @@ import { codecServerCommand } from './commands/codec-server';
 import { approveCommand, rejectCommand } from './commands/gate';
 import { demoCommand } from './commands/demo';
 import { devCommand } from './commands/dev';
+import { initCommand } from './commands/init';
 import { reportCommand } from './commands/report';
 import {
   scheduleCreateCommand,
@@ -107,6 +108,24 @@ export function buildProgram(): Command {
     .argument('<campaign.yaml>')
     .option('--json', 'print a JSON summary')
     .action((file, o) => validateCommand(file, o));
+
+  program
+    .command('init')
+    .description(
+      'write a commented campaign file bootstrapped from an OpenAPI spec or a HAR recording (printed only once it validates; exit 2 otherwise)',
+    )
+    .option('--from-openapi <file>', 'an OpenAPI 3.0/3.1 or Swagger 2.0 spec (YAML or JSON): one request per operation')
+    .option('--from-har <file>', "a browser's HAR recording: its requests to the main origin as one flow")
+    .option('--base-url <url>', "the target's origin (default: the spec's server or the recorded origin)")
+    .option('--name <name>', 'the campaign name (default: from the spec title or the recorded host)')
+    .option(
+      '--out <file>',
+      'write the file there instead of stdout (inside the working directory or READINESS_OUT_DIRS, as for report --out)',
+    )
+    .option('--force', 'with --out: replace an existing file')
+    .action(async (o) => {
+      process.exitCode = await initCommand(o);
+    });
 
   connectionOptions(program.command('start'))
     .description('validate and start a campaign; prints its id and Web UI link')

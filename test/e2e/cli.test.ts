@@ -60,6 +60,7 @@ describe('readiness CLI', () => {
     'history',
     'schedule',
     'demo',
+    'init',
   ])('when `%s --help` runs, then it prints usage and exits 0', async (cmd) => {
     const r = await runCli([cmd, '--help']);
     expect(r.code).toBe(0);
