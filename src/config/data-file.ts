@@ -14,7 +14,14 @@ import type { Campaign } from './schema';
 import { scenarioRequests } from './scenario';
 
 /** Largest data file read (bytes), most rows and columns: a data file is test accounts, not a database dump. */
-export const DATA_LIMITS = { bytes: 50 * 1024 * 1024, rows: 1_000_000, columns: 100, cellBytes: 4096 } as const;
+export const DATA_LIMITS = {
+  bytes: 20 * 1024 * 1024,
+  rows: 1_000_000,
+  columns: 100,
+  /** Rows x columns: each load thread holds a copy of the table. */
+  cells: 2_000_000,
+  cellBytes: 4096,
+} as const;
 
 const COLUMN_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -70,10 +77,16 @@ export function parseDataText(text: string, format: 'csv' | 'jsonl'): DataTable 
   if (columns.length > DATA_LIMITS.columns) problems.push(`${columns.length} columns, at most ${DATA_LIMITS.columns}`);
   if (!rows.length) problems.push('no rows: the file has a header but no data');
   if (rows.length > DATA_LIMITS.rows) problems.push(`${rows.length} rows, at most ${DATA_LIMITS.rows}`);
+  else if (rows.length * columns.length > DATA_LIMITS.cells)
+    problems.push(
+      `${rows.length} rows x ${columns.length} columns = ${rows.length * columns.length} values, at most ${DATA_LIMITS.cells}`,
+    );
   for (let i = 0; i < rows.length && problems.length < 10; i++)
     for (let j = 0; j < rows[i]!.length; j++)
       if (Buffer.byteLength(rows[i]![j]!) > DATA_LIMITS.cellBytes)
         problems.push(`row ${i + 1}, column "${columns[j]}": longer than ${DATA_LIMITS.cellBytes} bytes`);
+      else if (rows[i]![j]!.includes('\u0000'))
+        problems.push(`row ${i + 1}, column "${columns[j]}": holds a NUL character, which no request can carry`);
   return problems.length ? { problems } : { columns, rows };
 }
 

@@ -54,28 +54,39 @@ const fromEnvSchema = z.strictObject({
 
 const SECRET_HEADER = /authorization|cookie|token|secret|api[-_]?key|password/i;
 
-const headersSchema = z
-  .record(
-    z.string().regex(/^[A-Za-z0-9-]+$/, 'invalid header name: letters, digits and "-" only'),
-    z.union([z.string(), fromEnvSchema]),
-  )
-  .superRefine((headers, ctx) => {
-    for (const [name, value] of Object.entries(headers)) {
-      // A value made of placeholders (a captured token, a data file's column) and at most a scheme word holds no
-      // secret literally: `Bearer {{token}}`.
-      const templated =
-        typeof value === 'string' &&
-        placeholders(value).length > 0 &&
-        /^\s*(?:bearer|basic|token)?\s*$/i.test(value.replace(/\{\{[^}]*\}\}/g, ''));
-      if (typeof value === 'string' && SECRET_HEADER.test(name) && !templated) {
-        ctx.addIssue({
-          code: 'custom',
-          path: [name],
-          message: `header "${name}" looks secret: give it as { fromEnv: VAR_NAME } (or from a capture or data column, e.g. "Bearer {{token}}"), never as a literal value`,
-        });
+/**
+ * Headers: literal values or `{ fromEnv }` references. Names that look secret need a reference; in a request
+ * (`templates`), a value made of placeholders and at most a scheme word (`Bearer {{token}}`) is allowed too, and
+ * crossFieldProblems checks its placeholders come from a capture or a data file, never from scenario.vars.
+ */
+const headersOf = (templates: boolean) =>
+  z
+    .record(
+      z.string().regex(/^[A-Za-z0-9-]+$/, 'invalid header name: letters, digits and "-" only'),
+      z.union([z.string(), fromEnvSchema]),
+    )
+    .superRefine((headers, ctx) => {
+      for (const [name, value] of Object.entries(headers)) {
+        // A value made of placeholders (a captured token, a data file's column) and at most a scheme word holds no
+        // secret literally: `Bearer {{token}}`.
+        const templated =
+          templates &&
+          typeof value === 'string' &&
+          placeholders(value).length > 0 &&
+          /^\s*(?:bearer|basic|token)?\s*$/i.test(value.replace(/\{\{[^}]*\}\}/g, ''));
+        if (typeof value === 'string' && SECRET_HEADER.test(name) && !templated) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [name],
+            message: templates
+              ? `header "${name}" looks secret: give it as { fromEnv: VAR_NAME } (or from a capture or data column, e.g. "Bearer {{token}}"), never as a literal value`
+              : `header "${name}" looks secret: give it as { fromEnv: VAR_NAME }, never as a literal value`,
+          });
+        }
       }
-    }
-  });
+    });
+
+const headersSchema = headersOf(false);
 
 const NAME_RE = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 const name = (what: string) =>
@@ -107,7 +118,7 @@ const requestSchema = z.strictObject({
   path: appendedPath('path'),
   weight: z.number().int().min(1).max(1000).default(1),
   json: z.unknown().optional(),
-  headers: headersSchema.optional(),
+  headers: headersOf(true).optional(),
   /** Values to capture from a JSON response into the virtual user's session, e.g. `{ goalId: id }`. */
   capture: z
     .record(
@@ -1064,7 +1075,17 @@ export function crossFieldProblems(raw: unknown): Array<{ path: string; message:
       ['json', r.json],
     ];
     if (r.headers && typeof r.headers === 'object')
-      for (const [k, v] of Object.entries(r.headers)) where.push([`headers.${k}`, v]);
+      for (const [k, v] of Object.entries(r.headers)) {
+        where.push([`headers.${k}`, v]);
+        // A secret-looking header's placeholders: a capture or a data column, never a value the file holds.
+        if (typeof v === 'string' && SECRET_HEADER.test(k))
+          for (const p of new Set(placeholders(v)))
+            if (p in vars && !captured.has(p))
+              problems.push({
+                path: `${at}.headers.${k}`,
+                message: `header "${k}" looks secret and takes {{${p}}} from scenario.vars, which the campaign file holds literally: capture it from a response, read it from a data file, or give the header as { fromEnv: VAR_NAME }`,
+              });
+      }
     for (const [field, value] of where) {
       for (const v of new Set(placeholdersIn(value))) {
         const dot = v.indexOf('.');

@@ -39,8 +39,11 @@ export function thresholdParts(t: ThresholdEntry): {
   return { ...splitScope(t), abortOnFail: false };
 }
 
-/** A flow's threshold sample: journeys' duration, their failed share, and passed journeys per second. */
-function flowSample(metrics: Metrics, flow: string, durationS: number) {
+/**
+ * A flow's threshold sample: journeys' duration, their failed share, and passed journeys per second. A latency is
+ * judged on the passed journeys only (their durations are the histogram): none passed is no evidence, a fail.
+ */
+function flowSample(metrics: Metrics, flow: string, durationS: number, latency: boolean) {
   const h = metrics.flowLatency(flow);
   const c = metrics.flows[flow] ?? { iterations: 0, failedIterations: 0 };
   return {
@@ -51,7 +54,7 @@ function flowSample(metrics: Metrics, flow: string, durationS: number) {
     },
     errorRate: c.iterations ? c.failedIterations / c.iterations : 0,
     throughputRps: durationS > 0 ? (c.iterations - c.failedIterations) / durationS : 0,
-    requests: c.iterations,
+    requests: latency ? c.iterations - c.failedIterations : c.iterations,
   };
 }
 
@@ -62,7 +65,8 @@ function evaluatePhaseThresholds(entries: ThresholdEntry[], metrics: Metrics, du
     const parsed = parseThreshold(expr);
     if (!isThreshold(parsed)) return [];
     if (flow) {
-      const [res] = evaluateThresholds([parsed], flowSample(metrics, flow, durationS));
+      const latency = parsed.metric.kind !== 'error_rate' && parsed.metric.kind !== 'rps';
+      const [res] = evaluateThresholds([parsed], flowSample(metrics, flow, durationS, latency));
       return [{ ...res, observed: r3(res.observed), flow }];
     }
     const h = metrics.latency(endpoint);

@@ -64,6 +64,20 @@ function feed(session: Session): boolean {
   for (const f of feeds) if (!f.fill(session, random)) return false;
   return true;
 }
+/**
+ * An error answer's sample with the iteration's data values masked: a target that echoes a row (a 400 naming the
+ * account) must not carry test credentials into the measurements, heartbeats and the report.
+ */
+function maskData(body: string, session: Session): string {
+  let out = body;
+  for (const f of feeds)
+    for (const key of f.keys) {
+      const v = session[key];
+      if (typeof v === 'string' && v.length >= 3 && out.includes(v)) out = out.split(v).join(`[${key}]`);
+    }
+  return out;
+}
+
 /** Whether an iteration that began at `startedMs` is measured (not generator warm-up). */
 const measured = (startedMs: number) => init.warmupMs === 0 || startedMs >= startAtMs;
 let stopped = false;
@@ -374,7 +388,7 @@ class Exchange {
         endpoint: request.name,
         status,
         contentType: this.contentType,
-        body: Buffer.concat(this.sample).toString('utf8'),
+        body: maskData(Buffer.concat(this.sample).toString('utf8'), this.session),
         bytes: this.size,
       });
     }
@@ -408,7 +422,11 @@ class Exchange {
       errorKind = classify(err);
       status = undefined;
       this.chunks = undefined;
-      if (stopped && errorKind === 'aborted') return this.done(false);
+      if (stopped && errorKind === 'aborted') {
+        // Cut by the stop: neither the request nor its journey is counted.
+        this.flow = undefined;
+        return this.done(false);
+      }
     }
     this.ok = ok;
     // Warm-up requests (sent before second 0) are not recorded; without a warm-up every request counts.

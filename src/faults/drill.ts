@@ -400,18 +400,20 @@ async function drill(
 }
 
 /**
- * One request of the scenario at a time, round robin over its GET and HEAD requests that need no captured value
- * (a canary never writes); undefined when there is none.
+ * One request of the scenario at a time, round robin over its GET and HEAD requests (flow steps included) that need
+ * no captured value nor data row (a canary never writes); undefined when there is none.
  */
 function canarySender(o: DrillRunOptions): (() => Promise<CanaryEvent>) | undefined {
   const compiled = compileScenario(o.scenario);
   const captured = new Set([...compiled.captures.values()].flat().map(([name]) => name));
   const generated = new Set(Object.keys(o.scenario.vars));
+  const data = new Set(Object.keys(o.scenario.data ?? {}));
+  // A capture the canary never makes, or a data row it never takes: such a request would render incomplete.
   const needsCapture = (r: ScenarioRequest) =>
     [r.path, ...Object.values(r.headers ?? {}).filter((h): h is string => typeof h === 'string')]
       .flatMap((t) => placeholders(t))
-      .some((n) => captured.has(n) && !generated.has(n));
-  const usable = o.scenario.requests.filter(
+      .some((n) => (captured.has(n) && !generated.has(n)) || data.has(n.slice(0, Math.max(0, n.indexOf('.')))));
+  const usable = scenarioRequests(o.scenario).filter(
     (r) => (r.method === 'GET' || r.method === 'HEAD') && r.json === undefined && !needsCapture(r),
   );
   if (!usable.length) return undefined;

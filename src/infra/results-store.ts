@@ -23,6 +23,7 @@ import {
 } from '../engine/metrics';
 import type { GeneratorHealth } from '../engine/run';
 import type { DataTable } from '../engine/data-feed';
+import { scenarioRequests } from '../config/scenario';
 
 /** Campaign configurations kept in memory by one store (a worker runs a few campaigns at a time). */
 const CONFIG_CACHE_SIZE = 64;
@@ -603,12 +604,14 @@ export class ResultsStore {
       ...(children.backup ? { backup: children.backup as BackupResult } : {}),
       ...(children.faults ? { faults: children.faults as FaultsResult } : {}),
       ...(children.checklist ? { checklist: children.checklist as ChecklistEvaluation } : {}),
-      methods: Object.fromEntries((config.scenario?.requests ?? []).map((r) => [r.name, r.method])),
+      methods: Object.fromEntries(
+        (config.scenario ? scenarioRequests(config.scenario) : []).map((r) => [r.name, r.method]),
+      ),
       baseline: {
         thresholds: (config.baseline?.thresholds ?? []).map((t) =>
           typeof t === 'string'
             ? t
-            : `${t.threshold}${t.endpoint ? ` {endpoint: ${t.endpoint}}` : ''}${t.abortOnFail ? ' (abortOnFail)' : ''}`,
+            : `${t.threshold}${t.endpoint ? ` {endpoint: ${t.endpoint}}` : ''}${t.flow ? ` {flow: ${t.flow}}` : ''}${t.abortOnFail ? ' (abortOnFail)' : ''}`,
         ),
         phases,
         timelines,

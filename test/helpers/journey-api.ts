@@ -74,7 +74,8 @@ export async function startJourneyApi(accounts: Map<string, string>): Promise<Jo
         }
         if (!body.email || accounts.get(body.email) !== body.password) {
           stats.failedLogins += 1;
-          return send(res, 401, { error: 'bad credentials' });
+          // Echoes the account, as many APIs do: the engine must not carry it into its error samples.
+          return send(res, 401, { error: `bad credentials for ${body.email ?? '?'}` });
         }
         stats.logins.set(body.email, (stats.logins.get(body.email) ?? 0) + 1);
         if (stats.loginOrder.length < 100) stats.loginOrder.push(body.email);

@@ -195,6 +195,29 @@ describe('user journeys and data files', () => {
     expect(s.data![0]!.exhausted).toBe(0);
   });
 
+  test('when the target echoes a data value in an error answer, then the error sample masks it', async () => {
+    const wrong = table('email,password\nsecret-user-17@example.test,wrong-password\n');
+    const scenario = {
+      thinkTime: '5ms',
+      requests: [JOURNEY_SCENARIO.requests[0]],
+      data: { accounts: { file: 'a.csv' } },
+    };
+    const c = campaignOf(api.url, scenario, { users: 1, duration: '1s' });
+    const phase = c.baseline!.phases[0]!;
+    const result = await runLoad({
+      plan: planFromPhase(phase, c.scenario),
+      scenario: c.scenario,
+      origin: api.url,
+      headers: {},
+      data: { accounts: { table: wrong, mode: 'sequential', onExhausted: 'stop' } },
+      threads: 1,
+    });
+    const samples = result.metrics.samples;
+    expect(samples.length).toBeGreaterThan(0);
+    expect(samples[0]!.body).toBe('{"error":"bad credentials for [accounts.email]"}');
+    expect(JSON.stringify(result.metrics.encode())).not.toContain('secret-user-17');
+  });
+
   test('when one user takes rows sequentially, then it walks the file in order', async () => {
     const small = table(testAccounts(5).csv);
     const scenario = {

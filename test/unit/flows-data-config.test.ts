@@ -8,6 +8,10 @@ import { ConfigError } from '../../src/core/errors';
 import { splitScope } from '../../src/core/thresholds';
 import { DataFeed, type DataSourceRun } from '../../src/engine/data-feed';
 import { yamlProblems } from '../helpers/config';
+import type { LoadPlan } from '../../src/config/load-plan';
+import type { ThresholdEntry } from '../../src/config/schema';
+import { Metrics } from '../../src/engine/metrics';
+import { summarizePhase } from '../../src/engine/summary';
 
 const FLOWS = `apiVersion: readiness/v1
 name: shop
@@ -133,6 +137,27 @@ scenario: { thinkTime: 1s }
     expect(problems.some((p) => p.startsWith(problem))).toBe(true);
   });
 
+  test('when a secret-looking header takes a placeholder from scenario.vars, or a target header is a template, then it is refused', () => {
+    const fromVars = yamlProblems(
+      FLOWS.replace('  data:', '  vars: { t: { list: [sk_live_abc] } }\n  data:').replace(
+        'headers: { Authorization: "Bearer {{token}}" }\n          capture',
+        'headers: { Authorization: "Bearer {{t}}" }\n          capture',
+      ),
+    );
+    expect(fromVars).toContain(
+      'scenario.flows[0].steps[1].headers.Authorization: header "Authorization" looks secret and takes {{t}} from scenario.vars, which the campaign file holds literally: capture it from a response, read it from a data file, or give the header as { fromEnv: VAR_NAME }',
+    );
+    const onTarget = yamlProblems(
+      FLOWS.replace(
+        'baseUrl: http://127.0.0.1:8080 }',
+        'baseUrl: http://127.0.0.1:8080, headers: { Authorization: "Bearer {{token}}" } }',
+      ),
+    );
+    expect(onTarget).toContain(
+      'target.headers.Authorization: header "Authorization" looks secret: give it as { fromEnv: VAR_NAME }, never as a literal value',
+    );
+  });
+
   test.each([
     ['p(95)<2000 {flow: checkout}', { expr: 'p(95)<2000', flow: 'checkout' }],
     ['error_rate<0.01 { endpoint : login }', { expr: 'error_rate<0.01', endpoint: 'login' }],
@@ -172,6 +197,7 @@ describe('data files', () => {
     ['{"a":{"b":1}}\n', 'jsonl', 'line 1: column "a" is not a string or a number'],
     ['[1,2]\n', 'jsonl', 'line 1: a JSON-lines row is an object'],
     ['{oops\n', 'jsonl', 'line 1: not JSON'],
+    ['a\n"x\u0000y"\n', 'csv', 'row 1, column "a": holds a NUL character'],
   ])('when the file is %j (%s), then it is refused: %s', (text, format, problem) => {
     const t = parseDataText(text, format as 'csv' | 'jsonl');
     expect('problems' in t && t.problems.some((p) => p.includes(problem))).toBe(true);
@@ -258,5 +284,55 @@ describe('data feeds', () => {
     expect(session).toEqual({ 'd.i': '5' });
     for (let i = 0; i < 10; i++) f.fill(session, Math.random);
     expect(counters).toEqual({ rowsUsed: 11, wrapped: 1, exhausted: 0 });
+  });
+});
+
+describe('flow thresholds', () => {
+  const summary = (record: (m: Metrics) => void, thresholds: ThresholdEntry[]) => {
+    const m = new Metrics();
+    record(m);
+    return summarizePhase({
+      name: 'p',
+      plan: { model: 'closed', users: 1, durationMs: 10_000 } as LoadPlan,
+      metrics: m,
+      elapsedMs: 10_000,
+      health: { threads: 1, eventLoopDelayP99Ms: 1, eluMean: 0.1, schedulerLagP99Ms: 0 },
+      generators: 1,
+      thresholds,
+      aborted: false,
+      resumedFromMs: 0,
+      attempt: 1,
+    });
+  };
+
+  test('when every journey failed, then a latency threshold on the flow fails (no evidence), not passes on an empty histogram', () => {
+    const s = summary(
+      (m) => {
+        m.record('login', 200, true, 1000);
+        for (let i = 0; i < 10; i++) m.recordFlow('checkout', 5000, 'pay');
+      },
+      ['p(95)<2000 {flow: checkout}', 'error_rate<0.5 {flow: checkout}'],
+    );
+    expect(s.thresholds.map((t) => [t.threshold, t.flow, t.ok])).toEqual([
+      ['p(95)<2000', 'checkout', false],
+      ['error_rate<0.5', 'checkout', false],
+    ]);
+    expect(s.flows).toEqual([
+      expect.objectContaining({ name: 'checkout', iterations: 10, failedIterations: 10, failedSteps: { pay: 10 } }),
+    ]);
+  });
+
+  test('when journeys pass, then the flow threshold judges their durations and rps counts passed journeys a second', () => {
+    const s = summary(
+      (m) => {
+        for (let i = 0; i < 20; i++) m.recordFlow('checkout', 1_500_000);
+        m.recordFlow('checkout', 9_000_000, 'pay');
+      },
+      ['p(95)<2000 {flow: checkout}', { threshold: 'rps>1.9', flow: 'checkout', abortOnFail: false }],
+    );
+    expect(s.thresholds.map((t) => [t.ok, t.observed])).toEqual([
+      [true, 1500.159],
+      [true, 2],
+    ]);
   });
 });

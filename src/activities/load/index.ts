@@ -117,7 +117,7 @@ export function resolveHeaders(
 
 /** Data tables read from the results store, by ref: stress steps and phases of a campaign read the same ones. */
 const dataCache = new Map<string, DataTable>();
-const DATA_CACHE_SIZE = 8;
+const DATA_CACHE_SIZE = 4;
 
 /**
  * The rows of the scenario's data sources (scenario.data), read from the results store by the ref the CLI set.
