@@ -1,7 +1,8 @@
 /**
  * Benchmark child: runs the readiness load engine once against a URL and prints one JSON line with
  * requests, duration, the process's CPU time (all threads) and peak RSS.
- * Usage: node dist/bench/engine-runner.js <url> <users> <durationS> [thinkMs] [warmupS] [independent|flow]
+ * Usage: node dist/bench/engine-runner.js <url> <users> <durationS> [thinkMs] [warmupS] [independent|flow] [rampS]
+ * `rampS`: the users start evenly over it (default 2 s from 1,000 users on, else at once).
  * `flow` runs the same GET as a three-step journey (scenario.flows) rather than as independent requests.
  * With a warm-up, users start warmupS earlier, their warm-up requests are not recorded, and the server's
  * statistics are reset (GET /__stats) when the measurement starts.
@@ -18,6 +19,7 @@ function peakRssMb(): number {
 
 async function main(): Promise<void> {
   const flow = process.argv[7] === 'flow';
+  const rampS = process.argv[8] === undefined ? undefined : Number(process.argv[8]);
   const [url, users, durationS, thinkMs, warmupS] = [
     process.argv[2],
     Number(process.argv[3]),
@@ -29,7 +31,7 @@ async function main(): Promise<void> {
     model: 'closed',
     durationMs: durationS * 1000,
     users,
-    rampUpMs: users > 1000 ? 2_000 : 0,
+    rampUpMs: rampS !== undefined ? rampS * 1000 : users > 1000 ? 2_000 : 0,
     thinkTimeMs: thinkMs,
     rate: 0,
     stages: [],
@@ -85,6 +87,7 @@ async function main(): Promise<void> {
       p99Ms: h.getValueAtPercentile(99) / 1000,
       rssMb: peakRssMb(),
       threads: r.health.threads,
+      eventLoopP99Ms: r.health.eventLoopDelayP99Ms,
     })}\n`,
   );
 }

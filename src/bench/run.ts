@@ -11,11 +11,18 @@
  *  3. Scale: 10,000 closed-model users with 1 s think time; peak RSS of the generator process.
  *  4. Flows: the same GET as independent requests and as a three-step journey (scenario.flows), ABBA over the
  *     rounds; a journey must cost no more CPU per request than independent requests (within 5 %).
+ *  5. Peers (peers.ts): Locust, and k6 when a binary is there, against the same targets in ABBA order (engine, peer,
+ *     peer, engine): throughput per CPU second, CPU per request, p50/p99 error against the 20 ms server, and (k6)
+ *     peak RSS per VU at 5,000 VUs with 1 s think. A peer that is missing is reported with why.
+ *  6. Big: BENCH_BIG_VUS (100,000) users with 10 s think time, ramped over BENCH_BIG_RAMP_S (10 s, at least the
+ *     think time), for BENCH_BIG_SECONDS (60): achieved against intended requests, errors, peak RSS, event-loop p99.
  * Each generator runs in its own process so its CPU time and memory are its own.
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { request } from 'undici';
+import { PACKAGE_ROOT } from '../infra/paths';
+import { k6Peer, locustPeer, runK6, runLocust, type Peer, type PeerResult } from './peers';
 
 interface RunnerResult {
   requests: number;
@@ -58,10 +65,86 @@ async function server(
   };
 }
 
-const engine = async (url: string, users: number, s: number, thinkMs = 0, warmupS = 0, mode = 'independent') =>
+const engine = async (
+  url: string,
+  users: number,
+  s: number,
+  thinkMs = 0,
+  warmupS = 0,
+  mode = 'independent',
+  rampS?: number,
+) =>
   JSON.parse(
-    await child('engine-runner.js', [url, String(users), String(s), String(thinkMs), String(warmupS), mode]),
-  ) as RunnerResult & { threads: number };
+    await child('engine-runner.js', [
+      url,
+      String(users),
+      String(s),
+      String(thinkMs),
+      String(warmupS),
+      mode,
+      ...(rampS !== undefined ? [String(rampS)] : []),
+    ]),
+  ) as RunnerResult & { threads: number; eventLoopP99Ms: number };
+
+/** Requests a closed-model run should make: users start evenly over the ramp, then one request per think time. */
+function intendedClosed(users: number, durationS: number, rampS: number, thinkS: number): number {
+  let n = 0;
+  for (let i = 0; i < users; i++) {
+    const start = (i / users) * rampS;
+    if (start < durationS) n += Math.floor((durationS - start) / thinkS) + 1;
+  }
+  return n;
+}
+
+/** Requests per CPU second. */
+const perCpuSecond = (runs: RunnerResult[]) =>
+  runs.reduce((n, r) => n + r.requests, 0) / (runs.reduce((n, r) => n + r.cpuUs, 0) / 1e6);
+
+/** One peer against the engine: throughput per CPU second (ABBA), accuracy, and (k6) memory per VU. */
+async function comparePeer(
+  peer: Peer,
+  urls: { plain: string; delayed: { url: string; stats(): Promise<{ p50Ms: number; p99Ms: number }> } },
+  o: { connections: number; seconds: number; memVus: number },
+) {
+  if (!('bin' in peer)) return { name: peer.name, missing: peer.missing };
+  const go = (url: string, users: number, thinkMs = 0, rampS = 0): Promise<PeerResult> =>
+    (peer.name === 'k6' ? runK6 : runLocust)(peer, url, { users, durationS: o.seconds, thinkMs, rampS });
+  const e1 = await engine(urls.plain, o.connections, o.seconds);
+  const p1 = await go(urls.plain, o.connections);
+  const p2 = await go(urls.plain, o.connections);
+  const e2 = await engine(urls.plain, o.connections, o.seconds);
+  const peerRuns = [p1, p2];
+  await urls.delayed.stats();
+  const pd = await go(urls.delayed.url, 20);
+  const truth = await urls.delayed.stats();
+  let mem: { peerRssMb: number; engineRssMb: number; peerRequests: number; engineRequests: number } | undefined;
+  if (peer.name === 'k6') {
+    const pm = await go(urls.plain, o.memVus, 1000, 2);
+    const em = await engine(urls.plain, o.memVus, o.seconds, 1000, 0, 'independent', 2);
+    mem = { peerRssMb: pm.rssMb, engineRssMb: em.rssMb, peerRequests: pm.requests, engineRequests: em.requests };
+  }
+  return {
+    name: peer.name,
+    version: peer.version,
+    rps: r2(pooled(peerRuns).rps),
+    cpuUsPerReq: r2(pooled(peerRuns).cpuUsPerReq),
+    engineRps: r2(pooled([e1, e2]).rps),
+    rpsPerCpuRatio: r2(perCpuSecond([e1, e2]) / perCpuSecond(peerRuns)),
+    p50ErrorMs: r2(pd.p50Ms - truth.p50Ms),
+    p99ErrorMs: r2(pd.p99Ms - truth.p99Ms),
+    errors: p1.errors + p2.errors + pd.errors,
+    ...(mem
+      ? {
+          memVus: o.memVus,
+          rssMb: r2(mem.peerRssMb),
+          engineRssMb: r2(mem.engineRssMb),
+          memPerVuRatio: r2(mem.engineRssMb / mem.peerRssMb),
+          achievedRate: r2(mem.peerRequests / o.seconds),
+          engineAchievedRate: r2(mem.engineRequests / o.seconds),
+        }
+      : {}),
+  };
+}
 const anchor = async (url: string, connections: number, s: number, warmupS = 0) =>
   JSON.parse(
     await child('autocannon-runner.js', [url, String(connections), String(s), String(warmupS)]),
@@ -118,7 +201,28 @@ async function main(): Promise<void> {
   const truthE = await delayed.stats();
   const ad = await anchor(delayed.url, 20, seconds, warmupS);
   const truthA = await delayed.stats();
+
+  // The tools a user might pick instead, on the same servers.
+  const peerPlain = await server(0);
+  const memVus = Number(process.env.BENCH_PEER_VUS ?? 5_000);
+  const peers: Array<Awaited<ReturnType<typeof comparePeer>>> = [];
+  for (const peer of [await locustPeer(PACKAGE_ROOT, log), await k6Peer(PACKAGE_ROOT)]) {
+    log(`peer ${peer.name}: ${'bin' in peer ? peer.version : `missing (${peer.missing})`}`);
+    peers.push(await comparePeer(peer, { plain: peerPlain.url, delayed }, { connections, seconds, memVus }));
+  }
+  peerPlain.stop();
   delayed.stop();
+  const byName = (n: string) => peers.find((p) => p.name === n) as Record<string, unknown> | undefined;
+
+  // Big: 100,000 users, 10 s think, ramped over at least the think time.
+  const bigVus = Number(process.env.BENCH_BIG_VUS ?? 100_000);
+  const bigThinkS = 10;
+  const bigRampS = Math.max(bigThinkS, Number(process.env.BENCH_BIG_RAMP_S ?? bigThinkS));
+  const bigSeconds = Number(process.env.BENCH_BIG_SECONDS ?? 60);
+  const bigServer = await server(0);
+  const bigRun = await engine(bigServer.url, bigVus, bigSeconds, bigThinkS * 1000, 0, 'independent', bigRampS);
+  bigServer.stop();
+  const bigIntended = intendedClosed(bigVus, bigRun.durationS, bigRampS, bigThinkS);
 
   const vus = Number(process.env.BENCH_VUS ?? 10_000);
   const idle = await server(0);
@@ -148,6 +252,20 @@ async function main(): Promise<void> {
     flowCpuRatio: r2(flowCost.cpuUsPerReq / independentCost.cpuUsPerReq),
     flowRpsRatio: r2(flowCost.rps / independentCost.rps),
     engineThreads: e.threads,
+    k6RpsRatio: (byName('k6')?.rpsPerCpuRatio as number | undefined) ?? null,
+    locustRpsRatio: (byName('locust')?.rpsPerCpuRatio as number | undefined) ?? null,
+    k6MemPerVuRatio: (byName('k6')?.memPerVuRatio as number | undefined) ?? null,
+    peers,
+    bigVus,
+    bigVusRampS: bigRampS,
+    bigVusSeconds: r2(bigRun.durationS),
+    bigVusRssMb: r2(bigRun.rssMb),
+    bigVusRequests: bigRun.requests,
+    bigVusIntended: bigIntended,
+    bigVusAchievedRatio: r2(bigRun.requests / bigIntended),
+    bigVusErrors: bigRun.errors,
+    bigVusEventLoopP99Ms: bigRun.eventLoopP99Ms,
+    bigVusThreads: bigRun.threads,
     seconds,
     connections,
     rounds,
@@ -172,6 +290,15 @@ async function main(): Promise<void> {
     `| p99 error vs ${knownDelayMs} ms server (ms) | ${result.p99ErrorMs} | ${result.autocannonP99ErrorMs} | | within 1 ms |`,
   );
   log(`| ${vus} users, 1 s think: peak RSS (MB) | ${result.vusRssMb} | | | <= 300 |`);
+  for (const p of peers)
+    if ('missing' in p) log(`| ${p.name} | missing: ${p.missing} | | | |`);
+    else
+      log(
+        `| ${p.name} ${p.version}: throughput per CPU second, readiness / peer | ${p.engineRps} req/s | ${p.rps} req/s | ${p.rpsPerCpuRatio} | ${p.name === 'k6' ? '>= 2.5' : '>= 5'} |`,
+      );
+  log(
+    `| ${bigVus} users, 10 s think, ${bigRampS} s ramp: achieved / intended, errors, peak RSS (MB), event-loop p99 (ms) | ${result.bigVusAchievedRatio}, ${result.bigVusErrors}, ${result.bigVusRssMb}, ${result.bigVusEventLoopP99Ms} | | | >= 0.98, 0, <= 1024 |`,
+  );
   log(
     `| flows: CPU per request, journey / independent (µs) | ${result.flowCpuUsPerReq} / ${result.independentCpuUsPerReq} | | ${result.flowCpuRatio} | <= 1.05 |`,
   );

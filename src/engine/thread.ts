@@ -102,10 +102,11 @@ const connectionOptions = {
   allowH2: !!init.http2,
   ...(init.http2 && init.origin.startsWith('http:') ? { useH2c: true } : {}),
 };
-/** One keep-alive connection (an undici Client) and when it last (re)connected (epoch ms). */
+/** One keep-alive connection (an undici Client), when it last (re)connected (epoch ms), whether it is still opening. */
 interface Connection {
   client: Client;
   lastConnectMs: number;
+  opening: boolean;
 }
 
 /**
@@ -117,13 +118,88 @@ interface Connection {
 const idleConnections: Connection[] = [];
 const allConnections = new Set<Connection>();
 
-function acquire(): Connection {
+/**
+ * Connections being opened at once, at most. Opening a socket is synchronous work on this thread: when a pause
+ * (a major GC) releases hundreds of users' think timers at once, opening one connection each lengthens the pause,
+ * which releases more users: with 100,000 users the thread opened sockets until EMFILE. Beyond this many opening,
+ * a request waits for the first connection that frees up (answers on loopback take about a millisecond), and its
+ * latency runs from when it is written, as for any request queued by the generator.
+ */
+const MAX_OPENING = 64;
+let opening = 0;
+/** Requests waiting for a connection, oldest first from `waitHead`. */
+let waiting: Exchange[] = [];
+let waitHead = 0;
+
+function acquire(): Connection | undefined {
   const idle = idleConnections.pop();
   if (idle) return idle;
-  const conn: Connection = { client: new Client(init.origin, connectionOptions), lastConnectMs: -Infinity };
-  conn.client.on('connect', () => (conn.lastConnectMs = nowMs()));
+  if (opening >= MAX_OPENING) return undefined;
+  opening += 1;
+  const conn: Connection = {
+    client: new Client(init.origin, connectionOptions),
+    lastConnectMs: -Infinity,
+    opening: true,
+  };
+  const opened = () => {
+    if (!conn.opening) return;
+    conn.opening = false;
+    opening -= 1;
+    queueMicrotask(serveWaiting);
+  };
+  conn.client.on('connect', () => {
+    conn.lastConnectMs = nowMs();
+    opened();
+  });
+  conn.client.on('connectionError', opened);
+  conn.client.on('disconnect', opened);
   allConnections.add(conn);
   return conn;
+}
+
+/** The oldest request still waiting for a connection. */
+function nextWaiting(): Exchange | undefined {
+  while (waitHead < waiting.length) {
+    const x = waiting[waitHead++]!;
+    if (waitHead > 1024 && waitHead * 2 > waiting.length) {
+      waiting = waiting.slice(waitHead);
+      waitHead = 0;
+    }
+    if (x.queued) {
+      x.queued = false;
+      return x;
+    }
+  }
+  return undefined;
+}
+
+/** Gives a connection back: to the oldest waiting request, else to the idle list (a destroyed one is dropped). */
+function release(conn: Connection): void {
+  if (conn.client.destroyed) {
+    allConnections.delete(conn);
+    return serveWaiting();
+  }
+  const next = nextWaiting();
+  if (next) next.dispatchOn(conn);
+  else idleConnections.push(conn);
+}
+
+/** Starts waiting requests while a connection is idle or may be opened. */
+function serveWaiting(): void {
+  while (waitHead < waiting.length && (idleConnections.length > 0 || opening < MAX_OPENING)) {
+    const next = nextWaiting();
+    if (!next) break;
+    next.dispatchOn(acquire()!);
+  }
+}
+
+class Aborted extends Error {
+  code = 'UND_ERR_ABORTED';
+}
+
+/** Ends every request still waiting for a connection (the run stops). */
+function abortWaiting(): void {
+  for (let x = nextWaiting(); x; x = nextWaiting()) x.fail(new Aborted('stopped before a connection was free'));
 }
 
 const destroyAll = () => Promise.all([...allConnections].map((c) => c.client.destroy()));
@@ -230,6 +306,9 @@ class Exchange {
   flowStartMs = 0;
   /** The first step of this iteration that failed. */
   failedStep: string | undefined;
+  /** Waiting for a connection (in `waiting`), with the options it will be sent with. */
+  queued = false;
+  private opts: DispatchOptions | undefined;
 
   constructor(
     /** Captured values of the user (closed model); a fresh one per iteration in the open model. */
@@ -244,7 +323,10 @@ class Exchange {
   expire(now: number): void {
     if (this.active && now >= this.deadlineMs) {
       this.deadlineMs = Infinity;
-      if (this.abort) this.abort(new RequestTimeout(`no complete response within ${plan.requestTimeoutMs} ms`));
+      if (this.queued) {
+        this.queued = false;
+        this.fail(new RequestTimeout(`no connection free within ${plan.requestTimeoutMs} ms`));
+      } else if (this.abort) this.abort(new RequestTimeout(`no complete response within ${plan.requestTimeoutMs} ms`));
       else
         this.conn?.client
           .destroy(new RequestTimeout(`not sent within ${plan.requestTimeoutMs} ms`))
@@ -307,8 +389,25 @@ class Exchange {
     this.active = true;
     this.sentMs = nowMs();
     this.deadlineMs = this.sentMs + plan.requestTimeoutMs;
-    this.conn = acquire();
-    this.conn.client.dispatch(opts, this as unknown as Dispatcher.DispatchHandler);
+    this.opts = opts;
+    const conn = acquire();
+    if (conn) this.dispatchOn(conn);
+    else {
+      this.queued = true;
+      waiting.push(this);
+    }
+  }
+
+  /** Sends the prepared request on a connection (at once, or when one freed up for it). */
+  dispatchOn(conn: Connection): void {
+    this.conn = conn;
+    this.sentMs = nowMs();
+    conn.client.dispatch(this.opts!, this as unknown as Dispatcher.DispatchHandler);
+  }
+
+  /** Ends a request that never got a connection. */
+  fail(err: Error): void {
+    if (this.active) this.finish(err);
   }
 
   /**
@@ -376,9 +475,10 @@ class Exchange {
     this.ok = false;
     this.deadlineMs = Infinity;
     // A connection destroyed under a request (a timeout before it was written) is not reused.
-    if (this.conn!.client.destroyed) allConnections.delete(this.conn!);
-    else idleConnections.push(this.conn!);
+    const conn = this.conn;
     this.conn = undefined;
+    this.opts = undefined;
+    if (conn) release(conn);
     const { request } = this;
     let status: number | undefined = this.status;
     let ok: boolean;
@@ -736,6 +836,7 @@ parentPort!.on('message', (cmd: ThreadCommand) => {
       startAtMs = endAtMs = sendFromMs = nowMs();
       onStart?.();
     }
+    abortWaiting();
     void destroyAll();
   }
 });

@@ -4,8 +4,9 @@ import type { AddressInfo } from 'node:net';
 /** A local HTTP target for tests: `handler` decides each response; `/health` answers 200 unless overridden. */
 export async function startTarget(
   handler: (req: IncomingMessage, res: ServerResponse, n: number) => void,
-): Promise<{ url: string; requests: () => number; close(): Promise<void> }> {
+): Promise<{ url: string; requests: () => number; connections: () => number; close(): Promise<void> }> {
   let n = 0;
+  let connections = 0;
   const server = createServer((req, res) => {
     if (req.url === '/health') {
       res.writeHead(200).end('ok');
@@ -15,11 +16,13 @@ export async function startTarget(
     handler(req, res, n);
   });
   server.keepAliveTimeout = 30_000;
+  server.on('connection', () => (connections += 1));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
     requests: () => n,
+    connections: () => connections,
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));

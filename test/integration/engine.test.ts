@@ -385,3 +385,25 @@ test('when traceSample is 0.3, then about 30 % of the requests carry a sampled W
     await target.close();
   }
 });
+
+test('when thousands of users send at the same instant, then the thread opens connections a few at a time and every request is answered', async () => {
+  // 3,000 users with no ramp send their first request in one tick. Opening a socket each (3,000 connects on the
+  // load thread at once) is what took 100,000 users into EMFILE: requests beyond the connections being opened wait
+  // for the first connection to free up instead.
+  const target = await startTarget((_req, res) => res.end('ok'));
+  try {
+    const { summary } = await run(
+      target.url,
+      { thinkTime: '500ms', requests: [{ name: 'get', method: 'GET', path: '/x' }] },
+      { users: 3000, duration: '2s', rampUp: '0s' },
+      1,
+    );
+    expect(summary.errors).toBe(0);
+    expect(summary.requests).toBeGreaterThanOrEqual(3000 * 3);
+    // Without the limit: one connection per user (3,000 here); with it, about a quarter of that on this machine.
+    expect(target.connections()).toBeLessThan(1500);
+    process.stdout.write(`3,000 users at once: ${target.connections()} connections for ${summary.requests} requests\n`);
+  } finally {
+    await target.close();
+  }
+});
