@@ -24,15 +24,8 @@ import { request } from 'undici';
 import { PACKAGE_ROOT } from '../infra/paths';
 import { k6Peer, locustPeer, runK6, runLocust, type Peer, type PeerResult } from './peers';
 
-interface RunnerResult {
-  requests: number;
-  errors: number;
-  durationS: number;
-  cpuUs: number;
-  p50Ms: number;
-  p99Ms: number;
-  rssMb: number;
-}
+/** What one generator's run measured (the engine, autocannon and the peers print the same fields). */
+type RunnerResult = PeerResult;
 
 const json = process.argv.includes('--json');
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);

@@ -199,7 +199,7 @@ class Aborted extends Error {
 
 /** Ends every request still waiting for a connection (the run stops). */
 function abortWaiting(): void {
-  for (let x = nextWaiting(); x; x = nextWaiting()) x.fail(new Aborted('stopped before a connection was free'));
+  for (let x = nextWaiting(); x; x = nextWaiting()) x.onError(new Aborted('stopped before a connection was free'));
 }
 
 const destroyAll = () => Promise.all([...allConnections].map((c) => c.client.destroy()));
@@ -325,7 +325,7 @@ class Exchange {
       this.deadlineMs = Infinity;
       if (this.queued) {
         this.queued = false;
-        this.fail(new RequestTimeout(`no connection free within ${plan.requestTimeoutMs} ms`));
+        this.onError(new RequestTimeout(`no connection free within ${plan.requestTimeoutMs} ms`));
       } else if (this.abort) this.abort(new RequestTimeout(`no complete response within ${plan.requestTimeoutMs} ms`));
       else
         this.conn?.client
@@ -403,11 +403,6 @@ class Exchange {
     this.conn = conn;
     this.sentMs = nowMs();
     conn.client.dispatch(this.opts!, this as unknown as Dispatcher.DispatchHandler);
-  }
-
-  /** Ends a request that never got a connection. */
-  fail(err: Error): void {
-    if (this.active) this.finish(err);
   }
 
   /**
